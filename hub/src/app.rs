@@ -1,0 +1,214 @@
+//! Wiring: config → data directory lock → store → first-start housekeeping → broker →
+//! TLS → web listeners → mDNS → systemd readiness; then waits for a signal and shuts down
+//! in reverse. Owns no business rules.
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::broker::{self, BrokerHandle};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::notify::Mailer;
+use crate::platform::{mdns, systemd};
+use crate::store::{Store, StoreOptions};
+use crate::team::{db, property};
+use crate::web::{self, tls, AppState, Limits, Metrics};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Run,
+    Demo,
+}
+
+/// Holds the data directory for this process; a second hub on the same files is refused.
+pub fn lock_data_dir(data_dir: &Path) -> anyhow::Result<File> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    let path = data_dir.join("hub.lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    file.try_lock().map_err(|_| {
+        anyhow::anyhow!("another hub is running on {} (stop it first)", data_dir.display())
+    })?;
+    Ok(file)
+}
+
+pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
+    let _lock = lock_data_dir(&config.data_dir)?;
+    let clock = Clock::system();
+    let store_path = config.store_path();
+    let store = tokio::task::spawn_blocking(move || Store::open(&store_path, StoreOptions::default()))
+        .await?
+        .context("cannot open the store")?;
+
+    let now = clock.now_text();
+    let setup_code = store
+        .write(move |c| {
+            property::ensure(c, &now)?;
+            db::ensure_setup_code(c, &now)
+        })
+        .await
+        .context("first-start housekeeping failed")?;
+    let demo_accounts = match mode {
+        Mode::Demo => crate::demo::seed(&store, &clock).await.context("cannot create the demo property")?,
+        Mode::Run => None,
+    };
+
+    let broker_handle = BrokerHandle::default();
+    let hashes = store
+        .read(|c| broker::credentials::all_hashes(c).map_err(crate::store::StoreError::from))
+        .await?;
+    broker_handle.set_credentials(hashes);
+    let broker = if config.broker.enabled {
+        Some(broker::start(&config.broker, broker_handle.clone()).await?)
+    } else {
+        None
+    };
+
+    let tls_material = match config.web.https_listen {
+        Some(_) => {
+            let configured = config.web.tls_cert.as_deref().zip(config.web.tls_key.as_deref());
+            Some(tls::prepare(&config.data_dir, configured, &config.web.host_name).context("cannot prepare HTTPS")?)
+        }
+        None => None,
+    };
+    let mailer = Mailer::from_config(&config.smtp).context("the SMTP settings do not work")?;
+    let property_name = store.read(|c| property::load(c)).await?.name;
+
+    let config = Arc::new(config);
+    let state = AppState {
+        store: store.clone(),
+        config: config.clone(),
+        clock,
+        mailer,
+        broker: broker_handle,
+        metrics: Arc::new(Metrics::default()),
+        limits: Arc::new(Limits::default()),
+        ca_pem: tls_material.as_ref().and_then(|t| t.ca_pem.as_deref().map(Arc::from)),
+    };
+    let (router, _) = web::router(state);
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let http_stop = {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+    let (http_addr, http_task) = web::serve_http(router.clone(), config.web.http_listen, http_stop).await?;
+    let https_handle = axum_server::Handle::new();
+    let https = match (config.web.https_listen, &tls_material) {
+        (Some(addr), Some(material)) => {
+            let rustls = axum_server::tls_rustls::RustlsConfig::from_pem(
+                material.chain_pem.clone().into_bytes(),
+                material.key_pem.clone().into_bytes(),
+            )
+            .await
+            .context("the TLS certificate or key is not usable")?;
+            Some(web::serve_https(router, addr, rustls, https_handle.clone()).await?)
+        }
+        _ => None,
+    };
+
+    let advertiser = if config.mdns.enabled {
+        match mdns::Advertiser::start(&config.mdns, &config.web.host_name, &property_name, http_addr.port()) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                // Discovery is a convenience: the hub still answers on its address.
+                tracing::warn!(error = %e, "mDNS advertising is off.");
+                None
+            }
+        }
+    } else {
+        None
+    };
+
+    announce(&http_addr, https.as_ref().map(|h| h.0), broker.as_ref().map(|b| b.addr), setup_code.as_deref(), demo_accounts, &config);
+    systemd::ready();
+    systemd::spawn_watchdog(store.clone());
+
+    wait_for_signal().await;
+    tracing::info!("Shutting down.");
+    systemd::stopping();
+    let _ = stop_tx.send(true);
+    https_handle.graceful_shutdown(Some(Duration::from_secs(5)));
+    let _ = tokio::time::timeout(Duration::from_secs(10), http_task).await;
+    if let Some((_, task)) = https {
+        let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+    }
+    if let Some(a) = advertiser {
+        a.stop();
+    }
+    drop(broker);
+    Ok(())
+}
+
+/// What a person starting the hub needs to see, on stdout; one `hub: listening` line for
+/// scripts.
+fn announce(
+    http: &std::net::SocketAddr,
+    https: Option<std::net::SocketAddr>,
+    mqtt: Option<std::net::SocketAddr>,
+    setup_code: Option<&str>,
+    demo: Option<Vec<crate::demo::DemoAccount>>,
+    config: &Config,
+) {
+    let local = |a: &std::net::SocketAddr| {
+        if a.ip().is_unspecified() { format!("localhost:{}", a.port()) } else { a.to_string() }
+    };
+    let mut out = String::new();
+    out.push_str(&format!(
+        "hub: listening http={http} https={} mqtt={}\n",
+        https.map(|a| a.to_string()).unwrap_or_else(|| "off".into()),
+        mqtt.map(|a| a.to_string()).unwrap_or_else(|| "off".into()),
+    ));
+    out.push_str(&format!("Hotel Hub is ready: http://{}/\n", local(http)));
+    if let Some(a) = https {
+        out.push_str(&format!(
+            "  HTTPS: https://{}/  (staff devices trust {}/tls/ca.crt, offered at /ca.crt)\n",
+            local(&a),
+            config.data_dir.display()
+        ));
+    }
+    if let Some(code) = setup_code {
+        tracing::info!(code, "First start: open /setup and enter the set-up code.");
+        out.push_str(&format!("  First start: open http://{}/setup with the set-up code {code}\n", local(http)));
+    }
+    if let Some(accounts) = demo {
+        out.push_str("  Demo property made. One-time credentials (shown only now):\n");
+        for a in accounts {
+            out.push_str(&format!("credentials: {} {} {}\n", a.role.as_str(), a.email, a.password));
+        }
+    }
+    print!("{out}");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

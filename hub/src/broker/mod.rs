@@ -1,0 +1,177 @@
+//! The embedded MQTT broker (rumqttd) that devices, Tasmota, Zigbee2MQTT and Home Assistant
+//! connect to, sized for a Raspberry Pi; device sign-in against credentials kept in the
+//! store; and the hub's own in-process client (a local link, no socket). It does not speak
+//! any device protocol: drivers publish and subscribe through it.
+
+pub mod credentials;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+
+use rumqttd::protocol::{Packet, Publish};
+use rumqttd::{Config, ConnectionSettings, RouterConfig, ServerSettings};
+use sha2::{Digest, Sha256};
+
+use crate::config::BrokerConfig;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    #[error("cannot listen for MQTT on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("the broker would not start: {0}")]
+    Start(String),
+    #[error("the hub's own broker link failed: {0}")]
+    Link(String),
+}
+
+/// Shared with the web layer: who may sign in, and how many are connected.
+#[derive(Clone, Default)]
+pub struct BrokerHandle {
+    /// username → SHA-256 of the secret.
+    credentials: Arc<RwLock<HashMap<String, String>>>,
+    port: Arc<RwLock<Option<u16>>>,
+}
+
+impl BrokerHandle {
+    pub fn set_credentials(&self, pairs: impl IntoIterator<Item = (String, String)>) {
+        let fresh: HashMap<String, String> = pairs.into_iter().collect();
+        *self.credentials.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+    }
+
+    fn accepts(&self, username: &str, password: &str) -> bool {
+        let map = self.credentials.read().unwrap_or_else(|p| p.into_inner());
+        match map.get(username) {
+            Some(expected) => constant_time_eq(expected.as_bytes(), secret_hash(password).as_bytes()),
+            None => false,
+        }
+    }
+
+    /// Established MQTT connections on the broker's port, read from the kernel's socket
+    /// table; rumqttd keeps no such count of its own.
+    pub fn connected_clients(&self) -> usize {
+        let Some(port) = *self.port.read().unwrap_or_else(|p| p.into_inner()) else {
+            return 0;
+        };
+        let wanted = format!(":{port:04X} ");
+        ["/proc/self/net/tcp", "/proc/self/net/tcp6"]
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .map(|text| {
+                // Columns: sl, local address (HEX_IP:HEX_PORT), remote address, state (01 =
+                // established).
+                text.lines()
+                    .skip(1)
+                    .filter(|line| {
+                        let cols: Vec<&str> = line.split_whitespace().collect();
+                        cols.len() > 3 && format!("{} ", cols[1]).ends_with(&wanted) && cols[3] == "01"
+                    })
+                    .count()
+            })
+            .sum()
+    }
+}
+
+pub fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The running broker's address and the hub's own in-process client, held for the life of
+/// the process (rumqttd has no way to stop its threads).
+pub struct Running {
+    pub addr: SocketAddr,
+    pub link: (rumqttd::local::LinkTx, rumqttd::local::LinkRx),
+}
+
+/// Starts the broker on its own threads (rumqttd runs its own runtimes) and returns once
+/// the listener is bound, with the hub's in-process link connected and `hub/status`
+/// published (retained) through it.
+pub async fn start(config: &BrokerConfig, handle: BrokerHandle) -> Result<Running, BrokerError> {
+    // rumqttd only logs a failed bind from its thread; bind first to fail loudly instead.
+    let probe = std::net::TcpListener::bind(config.listen)
+        .map_err(|source| BrokerError::Bind { addr: config.listen, source })?;
+    let addr = probe.local_addr().map_err(|source| BrokerError::Bind { addr: config.listen, source })?;
+    drop(probe);
+    *handle.port.write().unwrap_or_else(|p| p.into_inner()) = Some(addr.port());
+
+    let auth_handle = handle.clone();
+    let allow_anonymous = config.allow_anonymous;
+    let connections = ConnectionSettings {
+        connection_timeout_ms: 5_000,
+        max_payload_size: config.max_payload_bytes,
+        max_inflight_count: 64,
+        auth: None,
+        external_auth: Some(Arc::new(move |_client_id, username, password| {
+            if allow_anonymous && username.is_empty() {
+                return true;
+            }
+            auth_handle.accepts(&username, &password)
+        })),
+        dynamic_filters: true,
+    };
+    let server = ServerSettings {
+        name: "mqtt".into(),
+        listen: addr,
+        tls: None,
+        next_connection_delay_ms: 1,
+        connections,
+    };
+    let broker_config = Config {
+        id: 0,
+        router: RouterConfig {
+            max_connections: config.max_connections,
+            max_outgoing_packet_count: 200,
+            max_segment_size: config.max_segment_bytes,
+            max_segment_count: config.max_segment_count,
+            ..Default::default()
+        },
+        v4: Some(HashMap::from([("mqtt".to_owned(), server.clone())])),
+        v5: None,
+        ws: None,
+        cluster: None,
+        console: None,
+        bridge: None,
+        prometheus: None,
+        metrics: None,
+    };
+    let mut broker = rumqttd::Broker::new(broker_config);
+    let (mut link_tx, link_rx) = broker.link("hub").map_err(|e| BrokerError::Link(e.to_string()))?;
+    std::thread::Builder::new()
+        .name("mqtt-broker".into())
+        .spawn(move || {
+            if let Err(e) = broker.start() {
+                tracing::error!(error = %e, "The MQTT broker stopped.");
+            }
+        })
+        .map_err(|e| BrokerError::Start(e.to_string()))?;
+    wait_until_listening(addr).await?;
+    let status = serde_json::json!({ "state": "online", "version": env!("CARGO_PKG_VERSION") });
+    link_tx
+        .send(Packet::Publish(Publish::new(b"hub/status".to_vec(), status.to_string().into_bytes(), true), None))
+        .await
+        .map_err(|e| BrokerError::Link(e.to_string()))?;
+    tracing::info!(%addr, "The MQTT broker is listening.");
+    Ok(Running { addr, link: (link_tx, link_rx) })
+}
+
+async fn wait_until_listening(addr: SocketAddr) -> Result<(), BrokerError> {
+    let target = if addr.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], addr.port())) } else { addr };
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(target).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    Err(BrokerError::Start(format!("nothing listens on {addr} after 2 s")))
+}
+
+/// Usernames are typed into device firmware: keep them plain. "hub" is the hub's own link.
+pub fn valid_username(name: &str) -> bool {
+    (3..=32).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && name != "hub"
+}

@@ -1,0 +1,362 @@
+//! The hub's one typed configuration: a TOML file (every key optional, unknown keys refused),
+//! `HUB_*` environment overrides on top, validated before anything starts. It does not
+//! hold runtime state: settings staff edit in the admin app live in the store.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The commented default, printed by `hub config example`.
+pub const EXAMPLE: &str = include_str!("../hub.example.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the config file {path} is not valid: {message}")]
+    Parse { path: String, message: String },
+    #[error("the environment variable {name} does not fit the config: {message}")]
+    Env { name: String, message: String },
+    #[error("config value {key}: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub web: WebConfig,
+    pub broker: BrokerConfig,
+    pub mdns: MdnsConfig,
+    pub smtp: SmtpConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    pub http_listen: SocketAddr,
+    /// Empty turns HTTPS off.
+    pub https_listen: Option<SocketAddr>,
+    /// A certificate of your own (PEM); without one the hub issues its own from a local CA.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// The host name staff and guests use; also the mDNS host (`<name>.local`).
+    pub host_name: String,
+    pub max_body_bytes: usize,
+    pub request_timeout_secs: u64,
+    pub session_days: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BrokerConfig {
+    pub enabled: bool,
+    pub listen: SocketAddr,
+    pub max_connections: usize,
+    pub max_payload_bytes: usize,
+    /// Bytes of retained log per topic filter before the oldest segment is dropped.
+    pub max_segment_bytes: usize,
+    pub max_segment_count: usize,
+    pub allow_anonymous: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MdnsConfig {
+    pub enabled: bool,
+    /// Interface names to advertise on; empty means every interface but loopback.
+    pub interfaces: Vec<String>,
+}
+
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// Empty: no email; invite links are shown to the admin instead.
+    pub host: String,
+    pub port: u16,
+    /// "starttls", "tls" or "none".
+    pub security: String,
+    pub username: String,
+    pub password: String,
+    pub from: String,
+}
+
+// Hand-written so that the password never reaches a log line.
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &if self.password.is_empty() { "" } else { "<redacted>" })
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A tracing filter, e.g. "info" or "hub=debug,rumqttd=warn".
+    pub filter: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("hub-data"),
+            web: WebConfig::default(),
+            broker: BrokerConfig::default(),
+            mdns: MdnsConfig::default(),
+            smtp: SmtpConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            http_listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            https_listen: Some(SocketAddr::from(([0, 0, 0, 0], 8443))),
+            tls_cert: None,
+            tls_key: None,
+            host_name: "hub".into(),
+            max_body_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            session_days: 30,
+        }
+    }
+}
+
+impl Default for BrokerConfig {
+    fn default() -> Self {
+        // rumqttd's own defaults (10,010 connections, 10 × 100 MiB per filter) are sized for a
+        // server; a Pi with 1 GiB wants a hotel's worth.
+        BrokerConfig {
+            enabled: true,
+            listen: SocketAddr::from(([0, 0, 0, 0], 1883)),
+            max_connections: 256,
+            max_payload_bytes: 64 * 1024,
+            max_segment_bytes: 256 * 1024,
+            max_segment_count: 4,
+            allow_anonymous: false,
+        }
+    }
+}
+
+impl Default for MdnsConfig {
+    fn default() -> Self {
+        MdnsConfig {
+            enabled: true,
+            interfaces: Vec::new(),
+        }
+    }
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            host: String::new(),
+            port: 587,
+            security: "starttls".into(),
+            username: String::new(),
+            password: String::new(),
+            from: String::new(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            filter: "info,rumqttd=warn".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the file (if any), applies `HUB_*` overrides from `env`, and validates.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let (mut table, origin) = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                let table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?;
+                (table, path.display().to_string())
+            }
+            None => (toml::Table::new(), "(defaults)".to_owned()),
+        };
+        for (name, raw) in env {
+            apply_env(&mut table, &name, &raw)?;
+        }
+        let config: Config =
+            Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Parse {
+                path: origin,
+                message: e.to_string(),
+            })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, message: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.to_owned(),
+            })
+        };
+        let host = &self.web.host_name;
+        if host.is_empty()
+            || host.len() > 63
+            || !host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return invalid("web.host_name", "use letters, digits and '-' (at most 63), like \"hub\"");
+        }
+        if self.web.tls_cert.is_some() != self.web.tls_key.is_some() {
+            return invalid("web.tls_cert", "give tls_cert and tls_key together, or neither");
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.web.max_body_bytes) {
+            return invalid("web.max_body_bytes", "must be between 1 KiB and 64 MiB");
+        }
+        if !(1..=600).contains(&self.web.request_timeout_secs) {
+            return invalid("web.request_timeout_secs", "must be between 1 and 600");
+        }
+        if !(1..=365).contains(&self.web.session_days) {
+            return invalid("web.session_days", "must be between 1 and 365");
+        }
+        if self.broker.max_connections == 0 || self.broker.max_segment_count == 0 {
+            return invalid("broker", "max_connections and max_segment_count must be above 0");
+        }
+        if self.broker.max_payload_bytes > self.broker.max_segment_bytes {
+            return invalid("broker.max_payload_bytes", "must not exceed max_segment_bytes");
+        }
+        if !self.smtp.host.is_empty() {
+            if !matches!(self.smtp.security.as_str(), "starttls" | "tls" | "none") {
+                return invalid("smtp.security", "use \"starttls\", \"tls\" or \"none\"");
+            }
+            if self.smtp.from.parse::<lettre::message::Mailbox>().is_err() {
+                return invalid("smtp.from", "must be an address like \"Hotel <desk@example.com>\"");
+            }
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_err() {
+            return invalid("log.filter", "is not a valid tracing filter");
+        }
+        Ok(())
+    }
+
+    pub fn store_path(&self) -> PathBuf {
+        self.data_dir.join("hub.db")
+    }
+}
+
+/// `HUB_WEB__HTTP_LISTEN=0.0.0.0:80` sets `web.http_listen`: `__` separates the levels.
+/// `HUB_CONFIG` names the file itself and is not a key.
+fn apply_env(table: &mut toml::Table, name: &str, raw: &str) -> Result<(), ConfigError> {
+    let Some(rest) = name.strip_prefix("HUB_") else {
+        return Ok(());
+    };
+    if rest == "CONFIG" {
+        return Ok(());
+    }
+    let keys: Vec<String> = rest.split("__").map(|k| k.to_ascii_lowercase()).collect();
+    let env_err = |message: &str| ConfigError::Env {
+        name: name.to_owned(),
+        message: message.to_owned(),
+    };
+    if keys.iter().any(|k| k.is_empty()) {
+        return Err(env_err("empty key segment"));
+    }
+    // A value that reads as TOML (a number, a bool, an array) keeps its type; anything else
+    // is a string.
+    let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_owned()));
+    let (last, parents) = keys.split_last().ok_or_else(|| env_err("no key"))?;
+    let mut current = table;
+    for key in parents {
+        let entry = current
+            .entry(key.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        current = entry
+            .as_table_mut()
+            .ok_or_else(|| env_err("names a value, not a section"))?;
+    }
+    current.insert(last.clone(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn the_printed_example_is_the_default() {
+        let table: toml::Table = toml::from_str(EXAMPLE).unwrap();
+        let parsed = Config::deserialize(toml::Value::Table(table)).unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn env_overrides_keep_types_and_nest() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("HUB_WEB__HTTP_LISTEN", "127.0.0.1:9000"),
+                ("HUB_BROKER__MAX_CONNECTIONS", "12"),
+                ("HUB_MDNS__INTERFACES", "[\"lo\"]"),
+                ("HUB_CONFIG", "/ignored.toml"),
+                ("PATH", "/bin"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.web.http_listen, "127.0.0.1:9000".parse().unwrap());
+        assert_eq!(c.broker.max_connections, 12);
+        assert_eq!(c.mdns.interfaces, vec!["lo".to_string()]);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hub.toml");
+        std::fs::write(&path, "[web]\nhttp_lisen = \"0.0.0.0:80\"\n").unwrap();
+        let err = Config::load(Some(&path), env(&[])).unwrap_err().to_string();
+        assert!(err.contains("http_lisen"), "{err}");
+        let err = Config::load(None, env(&[("HUB_WEB__NOPE", "1")])).unwrap_err().to_string();
+        assert!(err.contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn invalid_values_name_their_key() {
+        let err = Config::load(None, env(&[("HUB_WEB__HOST_NAME", "my hub!")])).unwrap_err();
+        assert!(err.to_string().contains("web.host_name"));
+        let err = Config::load(None, env(&[("HUB_WEB__TLS_CERT", "/x.pem")])).unwrap_err();
+        assert!(err.to_string().contains("tls_key"));
+    }
+
+    #[test]
+    fn the_smtp_password_is_never_printed() {
+        let mut c = Config::default();
+        c.smtp.password = "hunter2".into();
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,14 @@
+//! Hotel Hub, the appliance daemon. `main.rs` is the command line; [`app::run`] wires the
+//! capabilities together. See ARCHITECTURE.md for the map.
+
+pub mod app;
+pub mod bookings;
+pub mod broker;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod notify;
+pub mod platform;
+pub mod store;
+pub mod team;
+pub mod web;

@@ -1,0 +1,130 @@
+//! The `hub` command line: run the appliance, run the demo, print the set-up code, back up
+//! and restore the store, print the example config.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use hub::config::{Config, EXAMPLE};
+
+#[derive(Parser)]
+#[command(name = "hub", version, about = "Hotel Hub: guest chat, team messenger, devices and scenarios in one box")]
+struct Cli {
+    /// The TOML config file (see `hub config example`). HUB_* variables override it.
+    #[arg(long, global = true, env = "HUB_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the hub.
+    Run,
+    /// Run the hub with a demo property in ./hub-data (mDNS on loopback only).
+    Demo,
+    /// Print the one-time set-up code (until the owner account exists).
+    SetupCode,
+    /// Copy a consistent snapshot of the store to FILE; safe while the hub runs.
+    Backup { file: PathBuf },
+    /// Replace the store with the backup FILE; stop the hub first.
+    Restore { file: PathBuf },
+    /// The configuration file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print a commented config with every default.
+    Example,
+    /// Check the config (file and HUB_* variables) and print it as the hub sees it.
+    Check,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hub: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Config(ConfigCommand::Example) = cli.command {
+        print!("{EXAMPLE}");
+        return Ok(());
+    }
+    let mut config = Config::load(cli.config.as_deref(), std::env::vars())?;
+    init_logging(&config);
+    match cli.command {
+        Command::Config(ConfigCommand::Check) => {
+            let text = toml::to_string_pretty(&redacted(&config)).context("cannot print the config")?;
+            print!("{text}");
+            Ok(())
+        }
+        Command::Run => runtime()?.block_on(hub::app::run(config, hub::app::Mode::Run)),
+        Command::Demo => {
+            if std::env::var_os("HUB_MDNS__INTERFACES").is_none() {
+                config.mdns.interfaces = vec!["lo".into()];
+            }
+            runtime()?.block_on(hub::app::run(config, hub::app::Mode::Demo))
+        }
+        Command::SetupCode => {
+            let store = hub::store::Store::open(&config.store_path(), hub::store::StoreOptions::default())?;
+            let now = hub::clock::Clock::system().now_text();
+            let code = runtime()?.block_on(store.write(move |c| hub::team::db::ensure_setup_code(c, &now)))?;
+            match code {
+                Some(code) => println!("{code}"),
+                None => println!("The owner account exists: set-up is done. Sign in at /admin/."),
+            }
+            Ok(())
+        }
+        Command::Backup { file } => {
+            hub::store::backup_to(&config.store_path(), &file)
+                .with_context(|| format!("backup to {} failed", file.display()))?;
+            println!("Backed up {} to {}", config.store_path().display(), file.display());
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let _lock = hub::app::lock_data_dir(&config.data_dir)?;
+            hub::store::restore_from(&config.store_path(), &file)
+                .with_context(|| format!("restore from {} failed", file.display()))?;
+            println!("Restored {} from {}", config.store_path().display(), file.display());
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Example) => Ok(()),
+    }
+}
+
+fn redacted(config: &Config) -> Config {
+    let mut c = config.clone();
+    if !c.smtp.password.is_empty() {
+        c.smtp.password = "<redacted>".into();
+    }
+    c
+}
+
+/// Two workers are plenty for a hotel and keep a Pi's memory small.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.filter))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}

@@ -1,0 +1,132 @@
+//! The SQLite mechanism: opening and checking the file, migrations, the single writer with
+//! group commit, and the read-only connection pool. It owns no queries of its own: each
+//! capability keeps its SQL beside its code (`team/db.rs`, …) and runs it through
+//! [`Store::write`] or [`Store::read`].
+
+mod migrate;
+mod open;
+mod reader;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use open::{backup_to, restore_from};
+pub use writer::WriterStats;
+
+/// What can go wrong with the store itself (not with a capability's rules).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(
+        "the store at {path} is damaged ({detail}); stop the hub and restore the last backup \
+         with `hub restore BACKUP_FILE` (backups are made with `hub backup FILE`)"
+    )]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("migration {name} failed: {source}")]
+    Migration {
+        name: &'static str,
+        source: rusqlite::Error,
+    },
+    #[error("the store at {path} was written by a newer hub (schema {found}, this hub knows {known})")]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("the commit failed: {0}")]
+    CommitFailed(String),
+    #[error("the write job failed before it could answer")]
+    JobLost,
+    #[error("the store is shut down")]
+    Closed,
+    #[error("cannot open {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Tunables; the defaults suit the appliance.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Most jobs that share one transaction. 1 means one transaction per write (the
+    /// benchmark's baseline).
+    pub max_batch: usize,
+    /// Jobs that may wait for the writer before callers feel back-pressure.
+    pub queue_capacity: usize,
+    pub readers: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            max_batch: 1024,
+            queue_capacity: 8192,
+            readers: 4,
+        }
+    }
+}
+
+/// The handle every capability shares; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: writer::Writer,
+    readers: reader::ReadPool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store, refuses a damaged file, applies migrations and
+    /// starts the writer thread.
+    pub fn open(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        let conn = open::open_write_connection(path)?;
+        open::check_integrity(&conn, path)?;
+        migrate::apply(&conn, path)?;
+        let writer = writer::Writer::start(conn, &options)?;
+        let readers = reader::ReadPool::open(path, options.readers)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                writer,
+                readers,
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `job` inside the writer's current transaction and answers only after the
+    /// transaction has committed to disk. A job that returns an error is rolled back to its
+    /// own savepoint; the other jobs in the batch still commit.
+    pub async fn write<T, E, F>(&self, job: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T, E> + Send + 'static,
+    {
+        self.inner.writer.submit(job).await
+    }
+
+    /// Runs `query` on a read-only connection off the async runtime. Sees every write that
+    /// has been acknowledged.
+    pub async fn read<T, E, F>(&self, query: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T, E> + Send + 'static,
+    {
+        self.inner.readers.run(query).await
+    }
+
+    pub fn writer_stats(&self) -> WriterStats {
+        self.inner.writer.stats()
+    }
+}

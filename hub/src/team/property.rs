@@ -1,0 +1,268 @@
+//! The property's settings (TEAM-1): name, logo, time zone, location, working hours, the
+//! out-of-hours text, the unanswered-message alert delay and languages. Every staff member
+//! reads them; owners and admins change them.
+
+use axum::extract::State;
+use chrono::NaiveTime;
+use rusqlite::{params, Connection};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::TeamError;
+use crate::web::auth::Staff;
+use crate::web::{ApiJson, AppError, AppState};
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PropertySettings {
+    pub name: String,
+    /// An http(s) URL, or empty.
+    pub logo_url: String,
+    /// An IANA time zone, e.g. "Europe/Lisbon".
+    pub time_zone: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    /// Opening hours per weekday; a day that is missing is closed.
+    pub working_hours: Vec<WorkingDay>,
+    pub out_of_hours_text: String,
+    /// Minutes a guest message may wait before the team is alerted.
+    pub unanswered_alert_minutes: u32,
+    /// Language tags; the first is the default.
+    pub languages: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WorkingDay {
+    pub day: Weekday,
+    /// "HH:MM", local time.
+    pub open: String,
+    /// "HH:MM", after `open`; "24:00" for midnight.
+    pub close: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Weekday {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+impl PropertySettings {
+    pub fn validate(&self) -> Result<(), TeamError> {
+        let invalid = |field, message: &str| Err(TeamError::Invalid { field, message: message.to_owned() });
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return invalid("name", "1 to 100 characters");
+        }
+        if !self.logo_url.is_empty()
+            && (!(self.logo_url.starts_with("https://") || self.logo_url.starts_with("http://"))
+                || self.logo_url.len() > 500
+                || self.logo_url.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            return invalid("logo_url", "an http(s) URL of at most 500 characters, or empty");
+        }
+        if self.time_zone.parse::<chrono_tz::Tz>().is_err() {
+            return invalid("time_zone", "not an IANA time zone such as \"Europe/Lisbon\"");
+        }
+        match (self.latitude, self.longitude) {
+            (None, None) => {}
+            (Some(lat), Some(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => {}
+            _ => return invalid("latitude", "give latitude (-90…90) and longitude (-180…180) together"),
+        }
+        let mut seen = Vec::new();
+        for day in &self.working_hours {
+            if seen.contains(&day.day) {
+                return invalid("working_hours", "each weekday at most once");
+            }
+            seen.push(day.day);
+            match (parse_time(&day.open), parse_time(&day.close)) {
+                (Some(open), Some(close)) if close > open => {}
+                (Some(_), Some(_)) => return invalid("working_hours", "closing comes after opening"),
+                _ => return invalid("working_hours", "times are HH:MM"),
+            }
+        }
+        if self.out_of_hours_text.chars().count() > 1000 {
+            return invalid("out_of_hours_text", "at most 1000 characters");
+        }
+        if !(1..=1440).contains(&self.unanswered_alert_minutes) {
+            return invalid("unanswered_alert_minutes", "between 1 and 1440");
+        }
+        if self.languages.is_empty() || self.languages.len() > 20 {
+            return invalid("languages", "1 to 20 language tags");
+        }
+        for (i, tag) in self.languages.iter().enumerate() {
+            if !is_language_tag(tag) || self.languages[..i].contains(tag) {
+                return invalid("languages", "distinct tags such as \"en\" or \"pt-BR\"");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Minutes since midnight; "24:00" is the end of the day.
+fn parse_time(s: &str) -> Option<u32> {
+    if s == "24:00" {
+        return Some(24 * 60);
+    }
+    let t = NaiveTime::parse_from_str(s, "%H:%M").ok()?;
+    Some(chrono::Timelike::hour(&t) * 60 + chrono::Timelike::minute(&t))
+}
+
+fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or_default();
+    (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_lowercase())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// The row exists from the first start on (see [`ensure`]).
+pub fn load(conn: &Connection) -> Result<PropertySettings, TeamError> {
+    let row = conn.query_row(
+        "SELECT name, logo_url, time_zone, latitude, longitude, working_hours, out_of_hours_text,
+                unanswered_alert_minutes, languages FROM property WHERE id = 1",
+        [],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<f64>>(3)?,
+                r.get::<_, Option<f64>>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, u32>(7)?,
+                r.get::<_, String>(8)?,
+            ))
+        },
+    )?;
+    fn json<T: serde::de::DeserializeOwned>(field: &'static str, text: &str) -> Result<T, TeamError> {
+        serde_json::from_str(text).map_err(|e| TeamError::Invalid { field, message: format!("stored value is damaged: {e}") })
+    }
+    Ok(PropertySettings {
+        name: row.0,
+        logo_url: row.1,
+        time_zone: row.2,
+        latitude: row.3,
+        longitude: row.4,
+        working_hours: json("working_hours", &row.5)?,
+        out_of_hours_text: row.6,
+        unanswered_alert_minutes: row.7,
+        languages: json("languages", &row.8)?,
+    })
+}
+
+pub fn save(conn: &Connection, s: &PropertySettings, now: &str) -> Result<(), TeamError> {
+    let hours = serde_json::to_string(&s.working_hours).unwrap_or_else(|_| "[]".into());
+    let languages = serde_json::to_string(&s.languages).unwrap_or_else(|_| "[\"en\"]".into());
+    conn.execute(
+        "INSERT INTO property (id, name, logo_url, time_zone, latitude, longitude, working_hours,
+                               out_of_hours_text, unanswered_alert_minutes, languages, updated_at)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (id) DO UPDATE SET name = ?1, logo_url = ?2, time_zone = ?3, latitude = ?4,
+           longitude = ?5, working_hours = ?6, out_of_hours_text = ?7,
+           unanswered_alert_minutes = ?8, languages = ?9, updated_at = ?10",
+        params![
+            s.name.trim(), s.logo_url, s.time_zone, s.latitude, s.longitude, hours,
+            s.out_of_hours_text, s.unanswered_alert_minutes, languages, now
+        ],
+    )?;
+    Ok(())
+}
+
+/// Makes the settings row on first start, named as the owner will likely rename it.
+pub fn ensure(conn: &Connection, now: &str) -> Result<(), TeamError> {
+    conn.execute(
+        "INSERT OR IGNORE INTO property (id, name, updated_at) VALUES (1, 'My hotel', ?1)",
+        [now],
+    )?;
+    Ok(())
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_property))
+}
+
+pub fn admin_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(put_property))
+}
+
+/// The property's settings.
+#[utoipa::path(get, path = "/property", tag = "property", security(("session" = [])),
+    responses((status = 200, body = PropertySettings), (status = 401, body = crate::web::ErrorBody)))]
+async fn get_property(State(state): State<AppState>, _staff: Staff) -> Result<ApiJson<PropertySettings>, AppError> {
+    Ok(ApiJson(state.store.read(|c| load(c)).await?))
+}
+
+/// Replaces the property's settings.
+#[utoipa::path(put, path = "/property", tag = "property", security(("session" = ["admin"])),
+    request_body = PropertySettings,
+    responses((status = 200, body = PropertySettings), (status = 400, body = crate::web::ErrorBody),
+        (status = 403, body = crate::web::ErrorBody)))]
+async fn put_property(
+    State(state): State<AppState>,
+    ApiJson(settings): ApiJson<PropertySettings>,
+) -> Result<ApiJson<PropertySettings>, AppError> {
+    settings.validate()?;
+    let now = state.clock.now_text();
+    let saved = state
+        .store
+        .write(move |c| {
+            save(c, &settings, &now)?;
+            load(c)
+        })
+        .await?;
+    Ok(ApiJson(saved))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid() -> PropertySettings {
+        PropertySettings {
+            name: "Seaview".into(),
+            logo_url: String::new(),
+            time_zone: "Europe/Lisbon".into(),
+            latitude: Some(38.7),
+            longitude: Some(-9.1),
+            working_hours: vec![WorkingDay { day: Weekday::Mon, open: "08:00".into(), close: "24:00".into() }],
+            out_of_hours_text: "Back at eight.".into(),
+            unanswered_alert_minutes: 5,
+            languages: vec!["en".into(), "pt-BR".into()],
+        }
+    }
+
+    #[test]
+    fn valid_settings_pass_and_each_rule_bites() {
+        assert!(valid().validate().is_ok());
+        let cases: Vec<(&str, Box<dyn Fn(&mut PropertySettings)>)> = vec![
+            ("time_zone", Box::new(|s| s.time_zone = "Mars/Olympus".into())),
+            ("latitude", Box::new(|s| s.longitude = None)),
+            ("latitude", Box::new(|s| s.latitude = Some(91.0))),
+            ("working_hours", Box::new(|s| s.working_hours[0].close = "07:00".into())),
+            ("working_hours", Box::new(|s| s.working_hours[0].open = "8am".into())),
+            ("languages", Box::new(|s| s.languages = vec!["en".into(), "en".into()])),
+            ("languages", Box::new(|s| s.languages = vec!["English".into()])),
+            ("unanswered_alert_minutes", Box::new(|s| s.unanswered_alert_minutes = 0)),
+            ("logo_url", Box::new(|s| s.logo_url = "javascript:alert(1)".into())),
+            ("name", Box::new(|s| s.name = "  ".into())),
+        ];
+        for (field, change) in cases {
+            let mut s = valid();
+            change(&mut s);
+            match s.validate() {
+                Err(TeamError::Invalid { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: expected a refusal, got {other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! The web face of the hub: router assembly from every capability's routes, the OpenAPI
+//! document generated from the same registrations, the cross-cutting layers (body limit,
+//! timeout, panic catcher, security headers) and the HTTP and HTTPS listeners. Handlers live
+//! with their capability; this module owns no business rules.
+
+pub mod auth;
+mod error;
+mod metrics;
+mod pages;
+pub mod ratelimit;
+pub mod tls;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+pub use error::{ApiJson, AppError, ErrorBody};
+pub use metrics::Metrics;
+
+use crate::broker::BrokerHandle;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::notify::Mailer;
+use crate::store::Store;
+
+/// What every handler can reach; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub clock: Clock,
+    pub mailer: Option<Mailer>,
+    pub broker: BrokerHandle,
+    pub metrics: Arc<Metrics>,
+    pub limits: Arc<Limits>,
+    /// The local CA's certificate in PEM, offered to staff devices; none with a certificate
+    /// of one's own.
+    pub ca_pem: Option<Arc<str>>,
+}
+
+/// Failure counters for everything a stranger can try repeatedly.
+pub struct Limits {
+    pub login_by_address: ratelimit::FailureLimiter,
+    pub login_by_email: ratelimit::FailureLimiter,
+    pub setup_by_address: ratelimit::FailureLimiter,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        let window = Duration::from_secs(15 * 60);
+        Limits {
+            login_by_address: ratelimit::FailureLimiter::new(window, 20),
+            login_by_email: ratelimit::FailureLimiter::new(window, 5),
+            setup_by_address: ratelimit::FailureLimiter::new(window, 5),
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Hotel Hub API", description = "Everything the hub's own apps do, for your own tools too."),
+    components(schemas(ErrorBody)),
+    modifiers(&SessionScheme)
+)]
+struct ApiDoc;
+
+struct SessionScheme;
+
+impl utoipa::Modify for SessionScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(auth::SESSION_COOKIE))),
+        );
+    }
+}
+
+/// Every route of the hub, with the OpenAPI document that describes the same set. Routes
+/// join only through `routes!` registrations, so the document is the complete list the
+/// access test walks.
+pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    let admin = OpenApiRouter::new()
+        .merge(crate::team::api::admin_routes())
+        .merge(crate::team::property::admin_routes())
+        .merge(crate::bookings::rooms::admin_routes())
+        .merge(crate::broker::credentials::admin_routes())
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_admin));
+    let api = OpenApiRouter::new()
+        .merge(crate::team::api::routes())
+        .merge(crate::team::property::routes())
+        .merge(crate::bookings::rooms::routes())
+        .nest("/admin", admin);
+    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", api)
+        .merge(pages::routes())
+        .merge(metrics::routes())
+        .split_for_parts();
+    openapi.info.version = env!("CARGO_PKG_VERSION").into();
+    let spec = Arc::new(openapi.clone());
+    let timeout = Duration::from_secs(state.config.web.request_timeout_secs);
+    let max_body = state.config.web.max_body_bytes;
+    // The document cannot describe itself before it exists: the one route added by hand.
+    let router = router
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || {
+                let spec = spec.clone();
+                async move { axum::Json((*spec).clone()) }
+            }),
+        )
+        .fallback(pages::fallback)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(AppError::Internal(
+                "a handler panicked".into(),
+            ))
+        }))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        // Invite links carry their token in the path: never leak it to other sites.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
+        .with_state(state);
+    (router, openapi)
+}
+
+/// Serves plain HTTP until `shutdown` resolves. Returns the bound address (port 0 picks one).
+pub async fn serve_http(
+    router: Router,
+    addr: SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    use anyhow::Context;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen for HTTP on {addr}"))?;
+    let bound = listener.local_addr()?;
+    let app = router
+        .layer(axum::Extension(auth::ServedOverTls(false)))
+        .into_make_service_with_connect_info::<SocketAddr>();
+    let handle = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+            tracing::error!(error = %e, "The HTTP listener stopped.");
+        }
+    });
+    Ok((bound, handle))
+}
+
+/// Serves HTTPS with the given certificate until `handle.graceful_shutdown` is called.
+pub async fn serve_https(
+    router: Router,
+    addr: SocketAddr,
+    tls: axum_server::tls_rustls::RustlsConfig,
+    handle: axum_server::Handle,
+) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    use anyhow::Context;
+    let std_listener = std::net::TcpListener::bind(addr)
+        .with_context(|| format!("cannot listen for HTTPS on {addr}"))?;
+    std_listener.set_nonblocking(true)?;
+    let bound = std_listener.local_addr()?;
+    let app = router
+        .layer(axum::Extension(auth::ServedOverTls(true)))
+        .into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum_server::from_tcp_rustls(std_listener, tls).handle(handle);
+    let task = tokio::spawn(async move {
+        if let Err(e) = server.serve(app).await {
+            tracing::error!(error = %e, "The HTTPS listener stopped.");
+        }
+    });
+    Ok((bound, task))
+}

@@ -1,0 +1,107 @@
+//! The browser apps' pages and files from `kiosk-ui/` (embedded in release builds, read from
+//! disk in debug builds), the local CA certificate, and `/healthz`.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use rust_embed::RustEmbed;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{AppError, AppState};
+use crate::team::db;
+
+#[derive(RustEmbed)]
+#[folder = "$CARGO_MANIFEST_DIR/../kiosk-ui/"]
+struct Ui;
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(root))
+        .routes(routes!(setup_page))
+        .routes(routes!(invite_page))
+        .routes(routes!(admin_page))
+        .routes(routes!(ca_certificate))
+        .routes(routes!(healthz))
+}
+
+/// First run goes to set-up; afterwards to the admin app.
+#[utoipa::path(get, path = "/", tag = "pages", responses((status = 303, description = "Redirect")))]
+async fn root(State(state): State<AppState>) -> Result<Redirect, AppError> {
+    let set_up = state.store.read(|c| db::owner_exists(c)).await?;
+    Ok(Redirect::to(if set_up { "/admin/" } else { "/setup" }))
+}
+
+#[utoipa::path(get, path = "/setup", tag = "pages", responses((status = 200, description = "The set-up page")))]
+async fn setup_page() -> Response {
+    file("admin/setup.html")
+}
+
+#[utoipa::path(get, path = "/invite/{token}", tag = "pages",
+    params(("token" = String, Path, description = "The invite token")),
+    responses((status = 200, description = "The page where an invited member sets a password")))]
+async fn invite_page() -> Response {
+    file("admin/invite.html")
+}
+
+#[utoipa::path(get, path = "/admin/", tag = "pages", responses((status = 200, description = "The admin app")))]
+async fn admin_page() -> Response {
+    file("admin/index.html")
+}
+
+/// The hub's local CA, for staff devices and the lobby tablet to trust.
+#[utoipa::path(get, path = "/ca.crt", tag = "pages", responses(
+    (status = 200, description = "PEM certificate", content_type = "application/x-x509-ca-cert"),
+    (status = 404, description = "The hub uses a certificate of its own", body = super::ErrorBody)))]
+async fn ca_certificate(State(state): State<AppState>) -> Result<Response, AppError> {
+    let pem = state.ca_pem.clone().ok_or(AppError::NotFound)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-x509-ca-cert"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"hotel-hub-ca.crt\""),
+        ],
+        pem.to_string(),
+    )
+        .into_response())
+}
+
+/// Alive and the store answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses(
+    (status = 200, description = "Healthy"), (status = 503, description = "The store does not answer")))]
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state
+        .store
+        .read(|c| c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map_err(AppError::from))
+        .await
+    {
+        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response(),
+    }
+}
+
+/// Static files of the apps; unknown API paths get a JSON 404.
+pub(super) async fn fallback(uri: Uri) -> Response {
+    let path = uri.path().trim_start_matches('/');
+    if path.starts_with("api/") || path.contains("..") {
+        return AppError::NotFound.into_response();
+    }
+    match Ui::get(path) {
+        Some(_) => file(path),
+        None => AppError::NotFound.into_response(),
+    }
+}
+
+fn file(path: &str) -> Response {
+    match Ui::get(path) {
+        Some(content) => {
+            let mime = content.metadata.mimetype().to_owned();
+            let mut response = ([(header::CONTENT_TYPE, mime)], content.data).into_response();
+            // Pages change with the binary; let browsers revalidate instead of guessing.
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));
+            response
+        }
+        None => (StatusCode::NOT_FOUND, Html("not found")).into_response(),
+    }
+}
