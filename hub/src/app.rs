@@ -50,17 +50,19 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
         .context("cannot open the store")?;
 
     let now = clock.now_text();
-    let setup_code = store
-        .write(move |c| {
-            property::ensure(c, &now)?;
-            db::ensure_setup_code(c, &now)
-        })
+    store
+        .write(move |c| property::ensure(c, &now))
         .await
         .context("first-start housekeeping failed")?;
     let demo_accounts = match mode {
         Mode::Demo => crate::demo::seed(&store, &clock).await.context("cannot create the demo property")?,
         Mode::Run => None,
     };
+    let now = clock.now_text();
+    let setup_code = store
+        .write(move |c| db::ensure_setup_code(c, &now))
+        .await
+        .context("cannot make the set-up code")?;
 
     let broker_handle = BrokerHandle::default();
     let hashes = store

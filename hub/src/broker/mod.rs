@@ -158,10 +158,11 @@ pub async fn start(config: &BrokerConfig, handle: BrokerHandle) -> Result<Runnin
     Ok(Running { addr, link: (link_tx, link_rx) })
 }
 
+/// Waits until rumqttd's listener holds the port: our own bind then fails. Probing by
+/// connecting instead would make the broker log an aborted handshake.
 async fn wait_until_listening(addr: SocketAddr) -> Result<(), BrokerError> {
-    let target = if addr.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], addr.port())) } else { addr };
     for _ in 0..200 {
-        if tokio::net::TcpStream::connect(target).await.is_ok() {
+        if std::net::TcpListener::bind(addr).is_err() {
             return Ok(());
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;

@@ -1,0 +1,96 @@
+// The admin app: sign in, then the sections the member's role opens. The hub enforces every
+// rule; hiding a tab is only courtesy.
+import { api, el, submitting } from '/common/api.js';
+import { teamView } from '/admin/team.js';
+import { propertyView, roomsView } from '/admin/property.js';
+import { devicesView } from '/admin/devices.js';
+import { accountView } from '/admin/account.js';
+
+const SECTIONS = [
+  { id: 'account', title: 'My account', view: accountView, admin: false },
+  { id: 'team', title: 'Team', view: teamView, admin: true },
+  { id: 'property', title: 'Property', view: propertyView, admin: true },
+  { id: 'rooms', title: 'Rooms', view: roomsView, admin: true },
+  { id: 'devices', title: 'Devices', view: devicesView, admin: true },
+];
+
+let me = null;
+
+async function start() {
+  try {
+    me = await api('GET', '/me');
+  } catch (e) {
+    if (e.status === 401) return showSignIn();
+    throw e;
+  }
+  document.getElementById('signin').hidden = true;
+  document.getElementById('app').hidden = false;
+  document.getElementById('whoami').textContent = `${me.name} · ${me.role.replace('_', ' ')}`;
+  api('GET', '/property').then((p) => {
+    document.getElementById('property-name').textContent = p.name;
+  }).catch(() => {});
+  renderTabs();
+  route();
+}
+
+function isAdmin() {
+  return me && (me.role === 'owner' || me.role === 'admin');
+}
+
+function renderTabs() {
+  const tabs = document.getElementById('tabs');
+  tabs.replaceChildren(...SECTIONS.filter((s) => !s.admin || isAdmin())
+    .map((s) => el('a', { href: `#${s.id}`, 'data-tab': s.id }, s.title)));
+}
+
+async function route() {
+  const id = location.hash.slice(1) || (isAdmin() ? 'team' : 'account');
+  const section = SECTIONS.find((s) => s.id === id) || SECTIONS[0];
+  for (const a of document.querySelectorAll('#tabs a')) {
+    a.classList.toggle('active', a.dataset.tab === section.id);
+  }
+  const view = document.getElementById('view');
+  if (section.admin && !isAdmin()) {
+    view.replaceChildren(el('div', { class: 'card', id: 'denied' },
+      el('h2', {}, 'Not for your role'),
+      el('p', {}, `Only the owner and admins can open ${section.title.toLowerCase()} settings.`)));
+    return;
+  }
+  view.replaceChildren(el('p', { class: 'muted' }, 'Loading…'));
+  try {
+    view.replaceChildren(await section.view(me));
+  } catch (e) {
+    if (e.status === 401) return showSignIn();
+    const message = e.status === 403
+      ? `Only the owner and admins can open ${section.title.toLowerCase()} settings.`
+      : e.message;
+    view.replaceChildren(el('div', { class: 'card', id: 'denied' }, el('p', { class: 'error' }, message)));
+  }
+}
+
+function showSignIn() {
+  me = null;
+  document.getElementById('app').hidden = true;
+  document.getElementById('signin').hidden = false;
+}
+
+document.getElementById('signin-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const data = Object.fromEntries(new FormData(form));
+  const member = await submitting(form, () => api('POST', '/auth/login', data));
+  if (member) {
+    form.reset();
+    start();
+  }
+});
+
+document.getElementById('signout').addEventListener('click', async () => {
+  await api('POST', '/auth/logout').catch(() => {});
+  location.hash = '';
+  showSignIn();
+});
+
+window.addEventListener('hashchange', () => { if (me) route(); });
+
+start();

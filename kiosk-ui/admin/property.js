@@ -1,0 +1,91 @@
+// Property settings (TEAM-1) and the rooms list.
+import { api, el, submitting } from '/common/api.js';
+
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const DAY_NAMES = { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' };
+
+function field(id, label, input) {
+  input.id = id;
+  return el('div', {}, el('label', { for: id }, label), input);
+}
+
+export async function propertyView() {
+  const p = await api('GET', '/property');
+  const input = (value, attrs = {}) => el('input', { value: value ?? '', ...attrs });
+  const name = input(p.name, { required: true, maxlength: 100 });
+  const logo = input(p.logo_url, { type: 'url', placeholder: 'https://…' });
+  const tz = input(p.time_zone, { list: 'zones', required: true });
+  const zones = el('datalist', { id: 'zones' },
+    ...(Intl.supportedValuesOf ? Intl.supportedValuesOf('timeZone') : []).map((z) => el('option', { value: z })));
+  const lat = input(p.latitude, { type: 'number', step: 'any', min: -90, max: 90 });
+  const lon = input(p.longitude, { type: 'number', step: 'any', min: -180, max: 180 });
+  const alert = input(p.unanswered_alert_minutes, { type: 'number', min: 1, max: 1440, required: true });
+  const languages = input(p.languages.join(', '), { required: true });
+  const outText = el('textarea', { maxlength: 1000 }, p.out_of_hours_text);
+  const hours = DAYS.map((day) => {
+    const current = p.working_hours.find((w) => w.day === day);
+    const open = el('input', { type: 'checkbox', checked: Boolean(current), 'aria-label': `Open on ${DAY_NAMES[day]}` });
+    const from = el('input', { type: 'time', value: current ? current.open : '08:00' });
+    const to = el('input', { type: 'text', value: current ? current.close : '20:00', pattern: '([01]\\d|2[0-3]):[0-5]\\d|24:00', 'aria-label': 'Closes' });
+    return { day, open, from, to, row: el('tr', {}, el('td', {}, el('label', {}, open, ' ', DAY_NAMES[day])), el('td', {}, from), el('td', {}, to)) };
+  });
+  const form = el('form', { class: 'card', id: 'property-form' },
+    el('h2', {}, 'Property'),
+    field('p-name', 'Name', name),
+    field('p-logo', 'Logo URL', logo),
+    el('div', { class: 'row' }, field('p-tz', 'Time zone', tz), field('p-lat', 'Latitude', lat), field('p-lon', 'Longitude', lon)),
+    zones,
+    el('h2', { style: 'margin-top:1rem' }, 'Working hours'),
+    el('table', {}, el('tbody', {}, hours.map((h) => h.row))),
+    field('p-out', 'Out-of-hours text for guests', outText),
+    el('div', { class: 'row' }, field('p-alert', 'Alert the team after (minutes unanswered)', alert),
+      field('p-langs', 'Languages (first is the default)', languages)),
+    el('div', { class: 'error', role: 'alert' }),
+    el('p', { class: 'notice', id: 'property-saved' }),
+    el('button', { type: 'submit' }, 'Save'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const number = (i) => (i.value === '' ? null : Number(i.value));
+    const body = {
+      name: name.value, logo_url: logo.value, time_zone: tz.value,
+      latitude: number(lat), longitude: number(lon),
+      working_hours: hours.filter((h) => h.open.checked).map((h) => ({ day: h.day, open: h.from.value, close: h.to.value })),
+      out_of_hours_text: outText.value,
+      unanswered_alert_minutes: Number(alert.value),
+      languages: languages.value.split(',').map((s) => s.trim()).filter(Boolean),
+    };
+    const saved = await submitting(form, () => api('PUT', '/admin/property', body));
+    if (saved) {
+      form.querySelector('#property-saved').textContent = 'Saved.';
+      document.getElementById('property-name').textContent = saved.name;
+    }
+  });
+  return form;
+}
+
+export async function roomsView() {
+  const root = el('div');
+  const render = async () => {
+    const rooms = await api('GET', '/rooms');
+    const name = el('input', { id: 'room-name', required: true, maxlength: 60 });
+    const kind = el('select', { id: 'room-kind' }, ...['room', 'villa', 'car', 'area'].map((k) => el('option', { value: k }, k)));
+    const form = el('form', { class: 'card' }, el('h2', {}, 'Add a room, villa, car or area'),
+      el('div', { class: 'row' }, el('div', {}, el('label', { for: 'room-name' }, 'Name'), name),
+        el('div', {}, el('label', { for: 'room-kind' }, 'Kind'), kind), el('button', { type: 'submit' }, 'Add')),
+      el('div', { class: 'error', role: 'alert' }));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      if (await submitting(form, () => api('POST', '/admin/rooms', { name: name.value, kind: kind.value }))) render();
+    });
+    const list = el('div', { class: 'card' }, el('h2', {}, `Rooms (${rooms.length})`),
+      el('table', {}, el('tbody', {}, rooms.map((r) => el('tr', {}, el('td', {}, r.name), el('td', { class: 'muted' }, r.kind),
+        el('td', {}, el('button', { class: 'danger', onclick: async () => {
+          if (!confirm(`Delete ${r.name}?`)) return;
+          await api('DELETE', `/admin/rooms/${r.id}`).catch((e) => alert(e.message));
+          render();
+        } }, 'Delete')))))));
+    root.replaceChildren(form, list);
+  };
+  await render();
+  return root;
+}
