@@ -153,8 +153,8 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What a person starting the hub needs to see, on stdout; one `hub: listening` line for
-/// scripts.
+/// What a person starting the hub needs to see, on stdout; for scripts, a `hub: listening`
+/// line with the bound addresses and a closing `hub: ready`.
 fn announce(
     http: &std::net::SocketAddr,
     https: Option<std::net::SocketAddr>,
@@ -190,6 +190,7 @@ fn announce(
             out.push_str(&format!("credentials: {} {} {}\n", a.role.as_str(), a.email, a.password));
         }
     }
+    out.push_str("hub: ready\n");
     print!("{out}");
     use std::io::Write;
     let _ = std::io::stdout().flush();

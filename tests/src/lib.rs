@@ -1,1 +1,213 @@
+//! The end-to-end harness: builds and starts the real `hub` binary in a temporary data
+//! directory on loopback ports, reads the addresses it announces, and offers an HTTP client
+//! with a cookie jar. The tests in `tests/` drive it with real peers.
 
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+/// The workspace root (the folder holding `Cargo.lock`).
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// The `hub` binary, built once per test process with the same profile as the tests.
+pub fn hub_binary() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("target"));
+            let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                .args(["build", "--quiet", "-p", "hub", "--bin", "hub"])
+                .current_dir(workspace())
+                .status();
+            assert!(matches!(status, Ok(s) if s.success()), "building the hub binary failed");
+            target.join("debug").join("hub")
+        })
+        .clone()
+}
+
+/// The Python venv that `tests/run` makes under `target/`.
+pub fn python() -> PathBuf {
+    workspace().join("target/test-venv/bin/python")
+}
+
+pub struct Hub {
+    pub child: Child,
+    pub data: PathBuf,
+    pub http: SocketAddr,
+    pub https: Option<SocketAddr>,
+    pub mqtt: Option<SocketAddr>,
+    /// `(role, email, password)` from a demo run.
+    pub credentials: Vec<(String, String, String)>,
+    pub setup_code: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub struct HubOptions {
+    pub demo: bool,
+    pub env: Vec<(String, String)>,
+    pub data: Option<PathBuf>,
+    /// Wrap the command, e.g. `["ip", "netns", "exec", "x"]`.
+    pub prefix: Vec<String>,
+}
+
+impl Default for HubOptions {
+    fn default() -> Self {
+        HubOptions { demo: true, env: Vec::new(), data: None, prefix: Vec::new() }
+    }
+}
+
+impl Hub {
+    pub fn start_demo() -> anyhow::Result<Hub> {
+        Hub::start(HubOptions::default())
+    }
+
+    pub fn start(options: HubOptions) -> anyhow::Result<Hub> {
+        let (dir, data) = match options.data {
+            Some(d) => (None, d),
+            None => {
+                let dir = tempfile::tempdir()?;
+                let data = dir.path().join("hub-data");
+                (Some(dir), data)
+            }
+        };
+        let binary = hub_binary();
+        let mut cmd = match options.prefix.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(&binary);
+                c
+            }
+            None => Command::new(&binary),
+        };
+        cmd.arg(if options.demo { "demo" } else { "run" })
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HUB_DATA_DIR", &data)
+            .env("HUB_WEB__HTTP_LISTEN", "127.0.0.1:0")
+            .env("HUB_WEB__HTTPS_LISTEN", "127.0.0.1:0")
+            .env("HUB_BROKER__LISTEN", "127.0.0.1:0")
+            .env("HUB_MDNS__ENABLED", "false")
+            .env("HUB_LOG__FILTER", "warn")
+            .envs(options.env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = cmd.spawn().context("cannot start the hub")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut listening = None;
+        let mut credentials = Vec::new();
+        let mut setup_code = None;
+        let mut seen = Vec::new();
+        while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            if line == "hub: ready" {
+                break;
+            }
+            if let Some(rest) = line.strip_prefix("credentials: ") {
+                if let [role, email, password] = rest.split_whitespace().collect::<Vec<_>>()[..] {
+                    credentials.push((role.to_owned(), email.to_owned(), password.to_owned()));
+                }
+            }
+            if let Some(i) = line.find("set-up code ") {
+                setup_code = Some(line[i + 12..].trim().to_owned());
+            }
+            if line.starts_with("hub: listening ") {
+                listening = Some(line.clone());
+            }
+            seen.push(line);
+        }
+        let Some(listening) = listening else {
+            let _ = child.kill();
+            bail!("the hub did not announce its addresses; it printed: {seen:?}");
+        };
+        let field = |name: &str| -> Option<SocketAddr> {
+            listening.split_whitespace().find_map(|kv| kv.strip_prefix(name)).and_then(|v| v.parse().ok())
+        };
+        let http = field("http=").context("no http address")?;
+        Ok(Hub { child, data, http, https: field("https="), mqtt: field("mqtt="), credentials, setup_code, _dir: dir })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.http)
+    }
+
+    pub fn password_of(&self, role: &str) -> (String, String) {
+        self.credentials
+            .iter()
+            .find(|(r, _, _)| r == role)
+            .map(|(_, e, p)| (e.clone(), p.clone()))
+            .unwrap_or_default()
+    }
+
+    /// A client signed in as the demo member with this role.
+    pub async fn signed_in(&self, role: &str) -> anyhow::Result<reqwest::Client> {
+        let client = client();
+        let (email, password) = self.password_of(role);
+        let r = client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            bail!("sign-in as {role} failed: {}", r.status());
+        }
+        Ok(client)
+    }
+
+    /// Kills this hub (SIGKILL) and starts a new one on the same data directory.
+    pub fn restart(mut self, demo: bool) -> anyhow::Result<Hub> {
+        self.kill_hard();
+        let dir = self._dir.take();
+        let mut next = Hub::start(HubOptions { demo, data: Some(self.data.clone()), ..HubOptions::default() })?;
+        next._dir = dir;
+        next.credentials = std::mem::take(&mut self.credentials);
+        Ok(next)
+    }
+
+    /// SIGKILL: no chance to flush anything.
+    pub fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_default()
+}
+
+/// Runs a helper and fails with its output when it fails.
+pub fn run_ok(cmd: &mut Command) -> anyhow::Result<String> {
+    let out = cmd.output().with_context(|| format!("cannot run {cmd:?}"))?;
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    if !out.status.success() {
+        bail!("{cmd:?} failed ({}):\n{text}", out.status);
+    }
+    Ok(text)
+}
