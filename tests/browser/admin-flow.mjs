@@ -88,7 +88,7 @@ try {
 
   // Typing the address anyway: the page says no, and so does the hub.
   await ipage.goto(`${base}/admin/#team`);
-  await ipage.waitForSelector('#denied:text("Only the owner and admins")');
+  await ipage.waitForSelector('#denied:has-text("Only the owner and admins")');
   const status = await ipage.evaluate(async () => (await fetch('/api/v1/admin/members')).status);
   check(status === 403, `the hub answered ${status} to an agent's team request`);
   await ipage.screenshot({ path: `${dir}/03-agent-denied.png` });
@@ -104,6 +104,13 @@ try {
   await page.goto(`${base}/admin/#team`);
   await page.waitForSelector('tr[data-member="alex@hotel.test"]');
   console.log('admin flow ok');
+} catch (e) {
+  // Leave a picture of every open page for whoever reads the failure.
+  let n = 0;
+  for (const context of browser.contexts()) {
+    for (const p of context.pages()) await p.screenshot({ path: `${dir}/failure-${n++}.png` }).catch(() => {});
+  }
+  throw e;
 } finally {
   await browser.close();
 }

@@ -82,11 +82,12 @@ async fn a_damaged_store_is_refused_and_a_backup_brings_it_back() {
     let mut hub = hub;
     hub.kill_hard();
 
-    // A page in the middle overwritten with garbage.
+    // Fold the WAL into the main file, then overwrite pages in its middle with garbage.
     let db = data.join("hub.db");
+    rusqlite::Connection::open(&db).unwrap().execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
     let mut bytes = std::fs::read(&db).unwrap();
-    assert!(bytes.len() > 3 * 4096);
-    for b in &mut bytes[2 * 4096..2 * 4096 + 2000] {
+    assert!(bytes.len() >= 8 * 4096, "{} bytes", bytes.len());
+    for b in &mut bytes[2 * 4096..6 * 4096] {
         *b = 0x5a;
     }
     std::fs::write(&db, &bytes).unwrap();
