@@ -9,13 +9,20 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 fn healthy(port: u16) -> bool {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
     let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
-    if s.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").is_err() {
+    if s.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
         return false;
     }
     let mut answer = String::new();
@@ -30,7 +37,10 @@ fn start(data: &Path) -> (Child, u16, Duration) {
         .arg("demo")
         .env("HUB_DATA_DIR", data)
         .env("HUB_WEB__HTTP_LISTEN", format!("127.0.0.1:{port}"))
-        .env("HUB_WEB__HTTPS_LISTEN", format!("127.0.0.1:{}", free_port()))
+        .env(
+            "HUB_WEB__HTTPS_LISTEN",
+            format!("127.0.0.1:{}", free_port()),
+        )
         .env("HUB_BROKER__LISTEN", format!("127.0.0.1:{}", free_port()))
         .env("HUB_MDNS__ENABLED", "false")
         .env("HUB_LOG__FILTER", "warn")
@@ -39,7 +49,10 @@ fn start(data: &Path) -> (Child, u16, Duration) {
         .expect("start the hub");
     let deadline = started + Duration::from_secs(20);
     while !healthy(port) {
-        assert!(Instant::now() < deadline, "the hub did not become healthy in 20 s");
+        assert!(
+            Instant::now() < deadline,
+            "the hub did not become healthy in 20 s"
+        );
         std::thread::sleep(Duration::from_millis(1));
     }
     (child, port, started.elapsed())
@@ -48,7 +61,11 @@ fn start(data: &Path) -> (Child, u16, Duration) {
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -75,7 +92,16 @@ fn main() {
         let _ = child.wait();
     }
     println!("release demo hub, median of {RUNS} runs, this machine");
-    println!("exec → /healthz, first start (demo made): {:>7.1} ms", median(first));
-    println!("exec → /healthz, restart:                 {:>7.1} ms", median(again));
-    println!("idle RSS after 3 s:                       {:>7.1} MiB", median(rss));
+    println!(
+        "exec → /healthz, first start (demo made): {:>7.1} ms",
+        median(first)
+    );
+    println!(
+        "exec → /healthz, restart:                 {:>7.1} ms",
+        median(again)
+    );
+    println!(
+        "idle RSS after 3 s:                       {:>7.1} MiB",
+        median(rss)
+    );
 }

@@ -36,7 +36,10 @@ pub fn lock_data_dir(data_dir: &Path) -> anyhow::Result<File> {
         .open(&path)
         .with_context(|| format!("cannot open {}", path.display()))?;
     file.try_lock().map_err(|_| {
-        anyhow::anyhow!("another hub is running on {} (stop it first)", data_dir.display())
+        anyhow::anyhow!(
+            "another hub is running on {} (stop it first)",
+            data_dir.display()
+        )
     })?;
     Ok(file)
 }
@@ -45,9 +48,10 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
     let _lock = lock_data_dir(&config.data_dir)?;
     let clock = Clock::system();
     let store_path = config.store_path();
-    let store = tokio::task::spawn_blocking(move || Store::open(&store_path, StoreOptions::default()))
-        .await?
-        .context("cannot open the store")?;
+    let store =
+        tokio::task::spawn_blocking(move || Store::open(&store_path, StoreOptions::default()))
+            .await?
+            .context("cannot open the store")?;
 
     let now = clock.now_text();
     store
@@ -55,7 +59,9 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
         .await
         .context("first-start housekeeping failed")?;
     let demo_accounts = match mode {
-        Mode::Demo => crate::demo::seed(&store, &clock).await.context("cannot create the demo property")?,
+        Mode::Demo => crate::demo::seed(&store, &clock)
+            .await
+            .context("cannot create the demo property")?,
         Mode::Run => None,
     };
     let now = clock.now_text();
@@ -77,13 +83,20 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
 
     let tls_material = match config.web.https_listen {
         Some(_) => {
-            let configured = config.web.tls_cert.as_deref().zip(config.web.tls_key.as_deref());
-            Some(tls::prepare(&config.data_dir, configured, &config.web.host_name).context("cannot prepare HTTPS")?)
+            let configured = config
+                .web
+                .tls_cert
+                .as_deref()
+                .zip(config.web.tls_key.as_deref());
+            Some(
+                tls::prepare(&config.data_dir, configured, &config.web.host_name)
+                    .context("cannot prepare HTTPS")?,
+            )
         }
         None => None,
     };
     let mailer = Mailer::from_config(&config.smtp).context("the SMTP settings do not work")?;
-    let property_name = store.read(|c| property::load(c)).await?.name;
+    let property_name = store.read(property::load).await?.name;
 
     let config = Arc::new(config);
     let state = AppState {
@@ -94,7 +107,9 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
         broker: broker_handle,
         metrics: Arc::new(Metrics::default()),
         limits: Arc::new(Limits::default()),
-        ca_pem: tls_material.as_ref().and_then(|t| t.ca_pem.as_deref().map(Arc::from)),
+        ca_pem: tls_material
+            .as_ref()
+            .and_then(|t| t.ca_pem.as_deref().map(Arc::from)),
     };
     let (router, _) = web::router(state);
 
@@ -105,7 +120,8 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
             let _ = rx.wait_for(|stop| *stop).await;
         }
     };
-    let (http_addr, http_task) = web::serve_http(router.clone(), config.web.http_listen, http_stop).await?;
+    let (http_addr, http_task) =
+        web::serve_http(router.clone(), config.web.http_listen, http_stop).await?;
     let https_handle = axum_server::Handle::new();
     let https = match (config.web.https_listen, &tls_material) {
         (Some(addr), Some(material)) => {
@@ -121,7 +137,12 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
     };
 
     let advertiser = if config.mdns.enabled {
-        match mdns::Advertiser::start(&config.mdns, &config.web.host_name, &property_name, http_addr.port()) {
+        match mdns::Advertiser::start(
+            &config.mdns,
+            &config.web.host_name,
+            &property_name,
+            http_addr.port(),
+        ) {
             Ok(a) => Some(a),
             Err(e) => {
                 // Discovery is a convenience: the hub still answers on its address.
@@ -133,7 +154,14 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
         None
     };
 
-    announce(&http_addr, https.as_ref().map(|h| h.0), broker.as_ref().map(|b| b.addr), setup_code.as_deref(), demo_accounts, &config);
+    announce(
+        &http_addr,
+        https.as_ref().map(|h| h.0),
+        broker.as_ref().map(|b| b.addr),
+        setup_code.as_deref(),
+        demo_accounts,
+        &config,
+    );
     systemd::ready();
     systemd::spawn_watchdog(store.clone());
 
@@ -164,7 +192,11 @@ fn announce(
     config: &Config,
 ) {
     let local = |a: &std::net::SocketAddr| {
-        if a.ip().is_unspecified() { format!("localhost:{}", a.port()) } else { a.to_string() }
+        if a.ip().is_unspecified() {
+            format!("localhost:{}", a.port())
+        } else {
+            a.to_string()
+        }
     };
     let mut out = String::new();
     out.push_str(&format!(
@@ -182,12 +214,20 @@ fn announce(
     }
     if let Some(code) = setup_code {
         tracing::info!(code, "First start: open /setup and enter the set-up code.");
-        out.push_str(&format!("  First start: open http://{}/setup with the set-up code {code}\n", local(http)));
+        out.push_str(&format!(
+            "  First start: open http://{}/setup with the set-up code {code}\n",
+            local(http)
+        ));
     }
     if let Some(accounts) = demo {
         out.push_str("  Demo property made. One-time credentials (shown only now):\n");
         for a in accounts {
-            out.push_str(&format!("credentials: {} {} {}\n", a.role.as_str(), a.email, a.password));
+            out.push_str(&format!(
+                "credentials: {} {} {}\n",
+                a.role.as_str(),
+                a.email,
+                a.password
+            ));
         }
     }
     out.push_str("hub: ready\n");
@@ -200,13 +240,14 @@ async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

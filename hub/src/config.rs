@@ -94,7 +94,14 @@ impl std::fmt::Debug for SmtpConfig {
             .field("port", &self.port)
             .field("security", &self.security)
             .field("username", &self.username)
-            .field("password", &if self.password.is_empty() { "" } else { "<redacted>" })
+            .field(
+                "password",
+                &if self.password.is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
+            )
             .field("from", &self.from)
             .finish()
     }
@@ -225,10 +232,16 @@ impl Config {
             || host.len() > 63
             || !host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         {
-            return invalid("web.host_name", "use letters, digits and '-' (at most 63), like \"hub\"");
+            return invalid(
+                "web.host_name",
+                "use letters, digits and '-' (at most 63), like \"hub\"",
+            );
         }
         if self.web.tls_cert.is_some() != self.web.tls_key.is_some() {
-            return invalid("web.tls_cert", "give tls_cert and tls_key together, or neither");
+            return invalid(
+                "web.tls_cert",
+                "give tls_cert and tls_key together, or neither",
+            );
         }
         if !(1024..=64 * 1024 * 1024).contains(&self.web.max_body_bytes) {
             return invalid("web.max_body_bytes", "must be between 1 KiB and 64 MiB");
@@ -240,17 +253,26 @@ impl Config {
             return invalid("web.session_days", "must be between 1 and 365");
         }
         if self.broker.max_connections == 0 || self.broker.max_segment_count == 0 {
-            return invalid("broker", "max_connections and max_segment_count must be above 0");
+            return invalid(
+                "broker",
+                "max_connections and max_segment_count must be above 0",
+            );
         }
         if self.broker.max_payload_bytes > self.broker.max_segment_bytes {
-            return invalid("broker.max_payload_bytes", "must not exceed max_segment_bytes");
+            return invalid(
+                "broker.max_payload_bytes",
+                "must not exceed max_segment_bytes",
+            );
         }
         if !self.smtp.host.is_empty() {
             if !matches!(self.smtp.security.as_str(), "starttls" | "tls" | "none") {
                 return invalid("smtp.security", "use \"starttls\", \"tls\" or \"none\"");
             }
             if self.smtp.from.parse::<lettre::message::Mailbox>().is_err() {
-                return invalid("smtp.from", "must be an address like \"Hotel <desk@example.com>\"");
+                return invalid(
+                    "smtp.from",
+                    "must be an address like \"Hotel <desk@example.com>\"",
+                );
             }
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_err() {
@@ -306,7 +328,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -341,7 +366,9 @@ mod tests {
         std::fs::write(&path, "[web]\nhttp_lisen = \"0.0.0.0:80\"\n").unwrap();
         let err = Config::load(Some(&path), env(&[])).unwrap_err().to_string();
         assert!(err.contains("http_lisen"), "{err}");
-        let err = Config::load(None, env(&[("HUB_WEB__NOPE", "1")])).unwrap_err().to_string();
+        let err = Config::load(None, env(&[("HUB_WEB__NOPE", "1")]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("nope"), "{err}");
     }
 

@@ -18,7 +18,7 @@ const ROOMS: &[&str] = &["101", "102", "103", "201", "202", "Garden Villa"];
 
 /// Creates the demo property unless an owner exists; returns the new accounts.
 pub async fn seed(store: &Store, clock: &Clock) -> Result<Option<Vec<DemoAccount>>, TeamError> {
-    if store.read(|c| db::owner_exists(c)).await? {
+    if store.read(db::owner_exists).await? {
         return Ok(None);
     }
     let owner_pw = secret::new_password();
@@ -27,11 +27,19 @@ pub async fn seed(store: &Store, clock: &Clock) -> Result<Option<Vec<DemoAccount
         let (o, a) = (owner_pw.clone(), agent_pw.clone());
         tokio::task::spawn_blocking(move || (secret::hash_password(&o), secret::hash_password(&a)))
             .await
-            .map_err(|e| TeamError::Invalid { field: "demo", message: e.to_string() })?
+            .map_err(|e| TeamError::Invalid {
+                field: "demo",
+                message: e.to_string(),
+            })?
     };
     let (owner_hash, agent_hash) = match (owner_hash, agent_hash) {
         (Ok(o), Ok(a)) => (o, a),
-        _ => return Err(TeamError::Invalid { field: "demo", message: "password hashing failed".into() }),
+        _ => {
+            return Err(TeamError::Invalid {
+                field: "demo",
+                message: "password hashing failed".into(),
+            })
+        }
     };
     let now = clock.now_text();
     store
@@ -42,27 +50,72 @@ pub async fn seed(store: &Store, clock: &Clock) -> Result<Option<Vec<DemoAccount
                 time_zone: "Europe/Lisbon".into(),
                 latitude: Some(38.7139),
                 longitude: Some(-9.1334),
-                working_hours: [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun]
-                    .into_iter()
-                    .map(|day| WorkingDay { day, open: "08:00".into(), close: "22:00".into() })
-                    .collect(),
-                out_of_hours_text: "Reception is closed now. Leave a message and we answer from 8:00.".into(),
+                working_hours: [
+                    Weekday::Mon,
+                    Weekday::Tue,
+                    Weekday::Wed,
+                    Weekday::Thu,
+                    Weekday::Fri,
+                    Weekday::Sat,
+                    Weekday::Sun,
+                ]
+                .into_iter()
+                .map(|day| WorkingDay {
+                    day,
+                    open: "08:00".into(),
+                    close: "22:00".into(),
+                })
+                .collect(),
+                out_of_hours_text:
+                    "Reception is closed now. Leave a message and we answer from 8:00.".into(),
                 unanswered_alert_minutes: 5,
                 languages: vec!["en".into(), "pt".into()],
             };
             property::save(c, &settings, &now)?;
             for room in ROOMS {
-                let kind = if room.contains("Villa") { crate::bookings::rooms::RoomKind::Villa } else { crate::bookings::rooms::RoomKind::Room };
+                let kind = if room.contains("Villa") {
+                    crate::bookings::rooms::RoomKind::Villa
+                } else {
+                    crate::bookings::rooms::RoomKind::Room
+                };
                 crate::bookings::rooms::create(c, room, kind, &now)?;
             }
-            db::create_user(c, &NewUser { email: "owner@demo.hotel", name: "Olivia Owner", nickname: "Olivia", role: Role::Owner, password_hash: &owner_hash }, &now)?;
-            db::create_user(c, &NewUser { email: "agent@demo.hotel", name: "Andre Agent", nickname: "Andre", role: Role::Agent, password_hash: &agent_hash }, &now)?;
+            db::create_user(
+                c,
+                &NewUser {
+                    email: "owner@demo.hotel",
+                    name: "Olivia Owner",
+                    nickname: "Olivia",
+                    role: Role::Owner,
+                    password_hash: &owner_hash,
+                },
+                &now,
+            )?;
+            db::create_user(
+                c,
+                &NewUser {
+                    email: "agent@demo.hotel",
+                    name: "Andre Agent",
+                    nickname: "Andre",
+                    role: Role::Agent,
+                    password_hash: &agent_hash,
+                },
+                &now,
+            )?;
             c.execute("DELETE FROM setup_code", [])?;
             Ok::<_, TeamError>(())
         })
         .await?;
     Ok(Some(vec![
-        DemoAccount { role: Role::Owner, email: "owner@demo.hotel", password: owner_pw },
-        DemoAccount { role: Role::Agent, email: "agent@demo.hotel", password: agent_pw },
+        DemoAccount {
+            role: Role::Owner,
+            email: "owner@demo.hotel",
+            password: owner_pw,
+        },
+        DemoAccount {
+            role: Role::Agent,
+            email: "agent@demo.hotel",
+            password: agent_pw,
+        },
     ]))
 }

@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand};
 use hub::config::{Config, EXAMPLE};
 
 #[derive(Parser)]
-#[command(name = "hub", version, about = "Hotel Hub: guest chat, team messenger, devices and scenarios in one box")]
+#[command(
+    name = "hub",
+    version,
+    about = "Hotel Hub: guest chat, team messenger, devices and scenarios in one box"
+)]
 struct Cli {
     /// The TOML config file (see `hub config example`). HUB_* variables override it.
     #[arg(long, global = true, env = "HUB_CONFIG")]
@@ -63,7 +67,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     init_logging(&config);
     match cli.command {
         Command::Config(ConfigCommand::Check) => {
-            let text = toml::to_string_pretty(&redacted(&config)).context("cannot print the config")?;
+            let text =
+                toml::to_string_pretty(&redacted(&config)).context("cannot print the config")?;
             print!("{text}");
             Ok(())
         }
@@ -75,9 +80,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             runtime()?.block_on(hub::app::run(config, hub::app::Mode::Demo))
         }
         Command::SetupCode => {
-            let store = hub::store::Store::open(&config.store_path(), hub::store::StoreOptions::default())?;
+            let store =
+                hub::store::Store::open(&config.store_path(), hub::store::StoreOptions::default())?;
             let now = hub::clock::Clock::system().now_text();
-            let code = runtime()?.block_on(store.write(move |c| hub::team::db::ensure_setup_code(c, &now)))?;
+            let code = runtime()?
+                .block_on(store.write(move |c| hub::team::db::ensure_setup_code(c, &now)))?;
             match code {
                 Some(code) => println!("{code}"),
                 None => println!("The owner account exists: set-up is done. Sign in at /admin/."),
@@ -87,14 +94,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup { file } => {
             hub::store::backup_to(&config.store_path(), &file)
                 .with_context(|| format!("backup to {} failed", file.display()))?;
-            println!("Backed up {} to {}", config.store_path().display(), file.display());
+            println!(
+                "Backed up {} to {}",
+                config.store_path().display(),
+                file.display()
+            );
             Ok(())
         }
         Command::Restore { file } => {
             let _lock = hub::app::lock_data_dir(&config.data_dir)?;
             hub::store::restore_from(&config.store_path(), &file)
                 .with_context(|| format!("restore from {} failed", file.display()))?;
-            println!("Restored {} from {}", config.store_path().display(), file.display());
+            println!(
+                "Restored {} from {}",
+                config.store_path().display(),
+                file.display()
+            );
             Ok(())
         }
         Command::Config(ConfigCommand::Example) => Ok(()),

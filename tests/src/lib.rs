@@ -13,7 +13,10 @@ use anyhow::{bail, Context};
 
 /// The workspace root (the folder holding `Cargo.lock`).
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// The `hub` binary, built once per test process with the same profile as the tests.
@@ -21,12 +24,17 @@ pub fn hub_binary() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
-            let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("target"));
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| workspace().join("target"));
             let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
                 .args(["build", "--quiet", "-p", "hub", "--bin", "hub"])
                 .current_dir(workspace())
                 .status();
-            assert!(matches!(status, Ok(s) if s.success()), "building the hub binary failed");
+            assert!(
+                matches!(status, Ok(s) if s.success()),
+                "building the hub binary failed"
+            );
             target.join("debug").join("hub")
         })
         .clone()
@@ -59,7 +67,12 @@ pub struct HubOptions {
 
 impl Default for HubOptions {
     fn default() -> Self {
-        HubOptions { demo: true, env: Vec::new(), data: None, prefix: Vec::new() }
+        HubOptions {
+            demo: true,
+            env: Vec::new(),
+            data: None,
+            prefix: Vec::new(),
+        }
     }
 }
 
@@ -136,10 +149,22 @@ impl Hub {
             bail!("the hub did not announce its addresses; it printed: {seen:?}");
         };
         let field = |name: &str| -> Option<SocketAddr> {
-            listening.split_whitespace().find_map(|kv| kv.strip_prefix(name)).and_then(|v| v.parse().ok())
+            listening
+                .split_whitespace()
+                .find_map(|kv| kv.strip_prefix(name))
+                .and_then(|v| v.parse().ok())
         };
         let http = field("http=").context("no http address")?;
-        Ok(Hub { child, data, http, https: field("https="), mqtt: field("mqtt="), credentials, setup_code, _dir: dir })
+        Ok(Hub {
+            child,
+            data,
+            http,
+            https: field("https="),
+            mqtt: field("mqtt="),
+            credentials,
+            setup_code,
+            _dir: dir,
+        })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -173,7 +198,11 @@ impl Hub {
     pub fn restart(mut self, demo: bool) -> anyhow::Result<Hub> {
         self.kill_hard();
         let dir = self._dir.take();
-        let mut next = Hub::start(HubOptions { demo, data: Some(self.data.clone()), ..HubOptions::default() })?;
+        let mut next = Hub::start(HubOptions {
+            demo,
+            data: Some(self.data.clone()),
+            ..HubOptions::default()
+        })?;
         next._dir = dir;
         next.credentials = std::mem::take(&mut self.credentials);
         Ok(next)
@@ -204,8 +233,14 @@ pub fn client() -> reqwest::Client {
 
 /// Runs a helper and fails with its output when it fails.
 pub fn run_ok(cmd: &mut Command) -> anyhow::Result<String> {
-    let out = cmd.output().with_context(|| format!("cannot run {cmd:?}"))?;
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = cmd
+        .output()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     if !out.status.success() {
         bail!("{cmd:?} failed ({}):\n{text}", out.status);
     }

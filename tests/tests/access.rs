@@ -32,7 +32,14 @@ async fn call(client: &reqwest::Client, method: &str, url: &str) -> reqwest::Sta
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_checks_the_session_and_the_role() {
     let hub = Hub::start_demo().unwrap();
-    let doc: Value = client().get(hub.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: Value = client()
+        .get(hub.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let paths = doc["paths"].as_object().expect("the document lists paths");
     let anonymous = client();
     let owner = hub.signed_in("owner").await.unwrap();
@@ -42,21 +49,40 @@ async fn every_route_checks_the_session_and_the_role() {
             if !["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
                 continue;
             }
-            let url = hub.url(&path.replace("{id}", "999999").replace("{token}", "no-such-token"));
+            let url = hub.url(
+                &path
+                    .replace("{id}", "999999")
+                    .replace("{token}", "no-such-token"),
+            );
             let is_public = PUBLIC.contains(&(method.as_str(), path.as_str()));
             let scopes: Vec<&str> = op["security"][0]["session"]
                 .as_array()
                 .map(|a| a.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
             let secured = op["security"][0].get("session").is_some();
-            assert!(secured != is_public, "{method} {path}: either declare the session requirement or list it as public");
+            assert!(
+                secured != is_public,
+                "{method} {path}: either declare the session requirement or list it as public"
+            );
             if is_public {
-                assert_ne!(call(&anonymous, method, &url).await.as_u16(), 401, "{method} {path} is public");
+                assert_ne!(
+                    call(&anonymous, method, &url).await.as_u16(),
+                    401,
+                    "{method} {path} is public"
+                );
                 continue;
             }
-            assert_eq!(call(&anonymous, method, &url).await.as_u16(), 401, "{method} {path} without a session");
+            assert_eq!(
+                call(&anonymous, method, &url).await.as_u16(),
+                401,
+                "{method} {path} without a session"
+            );
             let admin = scopes.contains(&"admin");
-            assert_eq!(admin, path.starts_with("/api/v1/admin/"), "{method} {path}: admin scope and /admin/ prefix go together");
+            assert_eq!(
+                admin,
+                path.starts_with("/api/v1/admin/"),
+                "{method} {path}: admin scope and /admin/ prefix go together"
+            );
             // A fresh agent session per route: one of them is sign-out.
             let agent = hub.signed_in("agent").await.unwrap();
             let as_agent = call(&agent, method, &url).await.as_u16();
@@ -64,15 +90,25 @@ async fn every_route_checks_the_session_and_the_role() {
                 admin_routes += 1;
                 assert_eq!(as_agent, 403, "{method} {path} as an agent");
                 if method == "get" {
-                    assert_eq!(call(&owner, method, &url).await.as_u16(), 200, "{method} {path} as the owner");
+                    assert_eq!(
+                        call(&owner, method, &url).await.as_u16(),
+                        200,
+                        "{method} {path} as the owner"
+                    );
                 }
             } else {
                 staff_routes += 1;
-                assert!(![401, 403].contains(&as_agent), "{method} {path} as an agent answered {as_agent}");
+                assert!(
+                    ![401, 403].contains(&as_agent),
+                    "{method} {path} as an agent answered {as_agent}"
+                );
             }
         }
     }
-    assert!(staff_routes >= 5 && admin_routes >= 10, "walked {staff_routes} staff and {admin_routes} admin routes");
+    assert!(
+        staff_routes >= 5 && admin_routes >= 10,
+        "walked {staff_routes} staff and {admin_routes} admin routes"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,15 +116,60 @@ async fn a_removed_member_is_signed_out_at_once() {
     let hub = Hub::start_demo().unwrap();
     let owner = hub.signed_in("owner").await.unwrap();
     let agent = hub.signed_in("agent").await.unwrap();
-    assert_eq!(agent.get(hub.url("/api/v1/me")).send().await.unwrap().status(), 200);
-    let members: Value = owner.get(hub.url("/api/v1/admin/members")).send().await.unwrap().json().await.unwrap();
-    let id = members.as_array().unwrap().iter().find(|m| m["role"] == "agent").unwrap()["id"].as_i64().unwrap();
-    let r = owner.delete(hub.url(&format!("/api/v1/admin/members/{id}"))).send().await.unwrap();
+    assert_eq!(
+        agent
+            .get(hub.url("/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let members: Value = owner
+        .get(hub.url("/api/v1/admin/members"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "agent")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = owner
+        .delete(hub.url(&format!("/api/v1/admin/members/{id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
-    assert_eq!(agent.get(hub.url("/api/v1/me")).send().await.unwrap().status(), 401);
+    assert_eq!(
+        agent
+            .get(hub.url("/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
     // The owner cannot be removed, not even by themself.
-    let me: Value = owner.get(hub.url("/api/v1/me")).send().await.unwrap().json().await.unwrap();
-    let r = owner.delete(hub.url(&format!("/api/v1/admin/members/{}", me["id"]))).send().await.unwrap();
+    let me: Value = owner
+        .get(hub.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = owner
+        .delete(hub.url(&format!("/api/v1/admin/members/{}", me["id"])))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 409);
 }
 
@@ -101,15 +182,28 @@ async fn sign_in_is_rate_limited_and_cookies_are_strict() {
         let c = c.clone();
         let url = hub.url("/api/v1/auth/login");
         let email = email.clone();
-        async move { c.post(url).json(&serde_json::json!({"email": email, "password": pw})).send().await.unwrap() }
+        async move {
+            c.post(url)
+                .json(&serde_json::json!({"email": email, "password": pw}))
+                .send()
+                .await
+                .unwrap()
+        }
     };
     let ok = login(password.clone()).await;
     let cookie = ok.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
     for _ in 0..5 {
         assert_eq!(login("wrong password".into()).await.status(), 401);
     }
     let limited = login(password).await;
-    assert_eq!(limited.status(), 429, "even the right password waits once the limit is hit");
+    assert_eq!(
+        limited.status(),
+        429,
+        "even the right password waits once the limit is hit"
+    );
     assert!(limited.headers().contains_key("retry-after"));
 }

@@ -12,26 +12,94 @@ async fn bad_bodies_get_json_errors_and_the_hub_stays_up() {
     let owner = hub.signed_in("owner").await.unwrap();
     let url = hub.url("/api/v1/admin/rooms");
     let cases: Vec<(reqwest::RequestBuilder, u16, &str)> = vec![
-        (owner.post(&url).header("content-type", "application/json").body("{\"name\": "), 400, "malformed_json"),
-        (owner.post(&url).header("content-type", "application/json").body("[1,2,3]"), 400, "invalid_body"),
-        (owner.post(&url).header("content-type", "application/json").body("{\"name\": 5}"), 400, "invalid_body"),
-        (owner.post(&url).header("content-type", "application/json").body("{\"name\":\"x\",\"evil\":1}"), 400, "invalid_body"),
-        (owner.post(&url).header("content-type", "text/plain").body("{\"name\":\"x\"}"), 415, "unsupported_media_type"),
-        (owner.post(&url).header("content-type", "application/json").body(vec![b' '; 2 * 1024 * 1024]), 413, "payload_too_large"),
-        (owner.post(&url).header("content-type", "application/json").body(vec![0xff, 0xfe, 0x00]), 400, "malformed_json"),
-        (owner.get(hub.url("/api/v1/no/such/route")), 404, "not_found"),
+        (
+            owner
+                .post(&url)
+                .header("content-type", "application/json")
+                .body("{\"name\": "),
+            400,
+            "malformed_json",
+        ),
+        (
+            owner
+                .post(&url)
+                .header("content-type", "application/json")
+                .body("[1,2,3]"),
+            400,
+            "invalid_body",
+        ),
+        (
+            owner
+                .post(&url)
+                .header("content-type", "application/json")
+                .body("{\"name\": 5}"),
+            400,
+            "invalid_body",
+        ),
+        (
+            owner
+                .post(&url)
+                .header("content-type", "application/json")
+                .body("{\"name\":\"x\",\"evil\":1}"),
+            400,
+            "invalid_body",
+        ),
+        (
+            owner
+                .post(&url)
+                .header("content-type", "text/plain")
+                .body("{\"name\":\"x\"}"),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            owner
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(vec![b' '; 2 * 1024 * 1024]),
+            413,
+            "payload_too_large",
+        ),
+        (
+            owner
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(vec![0xff, 0xfe, 0x00]),
+            400,
+            "malformed_json",
+        ),
+        (
+            owner.get(hub.url("/api/v1/no/such/route")),
+            404,
+            "not_found",
+        ),
     ];
     for (request, status, code) in cases {
         let r = request.send().await.unwrap();
         assert_eq!(r.status().as_u16(), status);
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["error"]["code"], code, "{body}");
-        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
     }
-    let r = owner.post(&url).json(&serde_json::json!({"name": "still-works"})).send().await.unwrap();
+    let r = owner
+        .post(&url)
+        .json(&serde_json::json!({"name": "still-works"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201, "the hub still takes good requests");
-    let metrics = reqwest::get(hub.url("/metrics")).await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("hub_http_server_errors_total 0"), "{metrics}");
+    let metrics = reqwest::get(hub.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("hub_http_server_errors_total 0"),
+        "{metrics}"
+    );
 }
 
 #[test]
@@ -39,16 +107,31 @@ fn unknown_config_keys_are_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("hub.toml");
     std::fs::write(&file, "[web]\nhttp_lissen = \"0.0.0.0:80\"\n").unwrap();
-    let out = Command::new(hub_binary()).args(["config", "check", "--config"]).arg(&file).output().unwrap();
+    let out = Command::new(hub_binary())
+        .args(["config", "check", "--config"])
+        .arg(&file)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("http_lissen") && !err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("http_lissen") && !err.contains("panicked"),
+        "{err}"
+    );
 
-    let out = Command::new(hub_binary()).args(["config", "check"]).env("HUB_BROKER__PORTT", "1").output().unwrap();
+    let out = Command::new(hub_binary())
+        .args(["config", "check"])
+        .env("HUB_BROKER__PORTT", "1")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("portt"));
 
-    let out = Command::new(hub_binary()).args(["config", "check"]).env("HUB_WEB__SESSION_DAYS", "0").output().unwrap();
+    let out = Command::new(hub_binary())
+        .args(["config", "check"])
+        .env("HUB_WEB__SESSION_DAYS", "0")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("web.session_days"));
 }
@@ -64,7 +147,10 @@ fn run_expecting_refusal(data: &std::path::Path) -> String {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!out.status.success(), "the hub started on a damaged store: {err}");
+    assert!(
+        !out.status.success(),
+        "the hub started on a damaged store: {err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
     err
 }
@@ -73,18 +159,35 @@ fn run_expecting_refusal(data: &std::path::Path) -> String {
 async fn a_damaged_store_is_refused_and_a_backup_brings_it_back() {
     let hub = Hub::start_demo().unwrap();
     let owner = hub.signed_in("owner").await.unwrap();
-    owner.post(hub.url("/api/v1/admin/rooms")).json(&serde_json::json!({"name": "Before backup"})).send().await.unwrap();
+    owner
+        .post(hub.url("/api/v1/admin/rooms"))
+        .json(&serde_json::json!({"name": "Before backup"}))
+        .send()
+        .await
+        .unwrap();
     let backup = hub.data.parent().unwrap().join("backup.db");
     // The backup is taken while the hub runs.
-    let out = Command::new(hub_binary()).arg("backup").arg(&backup).env("HUB_DATA_DIR", &hub.data).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(hub_binary())
+        .arg("backup")
+        .arg(&backup)
+        .env("HUB_DATA_DIR", &hub.data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let data = hub.data.clone();
     let mut hub = hub;
     hub.kill_hard();
 
     // Fold the WAL into the main file, then overwrite pages in its middle with garbage.
     let db = data.join("hub.db");
-    rusqlite::Connection::open(&db).unwrap().execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
     let mut bytes = std::fs::read(&db).unwrap();
     assert!(bytes.len() >= 8 * 4096, "{} bytes", bytes.len());
     for b in &mut bytes[2 * 4096..6 * 4096] {
@@ -93,17 +196,47 @@ async fn a_damaged_store_is_refused_and_a_backup_brings_it_back() {
     std::fs::write(&db, &bytes).unwrap();
     let _ = std::fs::remove_file(data.join("hub.db-wal"));
     let err = run_expecting_refusal(&data);
-    assert!(err.contains("damaged") && err.contains("hub restore"), "{err}");
+    assert!(
+        err.contains("damaged") && err.contains("hub restore"),
+        "{err}"
+    );
 
     // Not a database at all.
-    std::fs::write(&db, b"this is not a database, just text that got here somehow").unwrap();
+    std::fs::write(
+        &db,
+        b"this is not a database, just text that got here somehow",
+    )
+    .unwrap();
     let err = run_expecting_refusal(&data);
-    assert!(err.contains("damaged") && err.contains("hub restore"), "{err}");
+    assert!(
+        err.contains("damaged") && err.contains("hub restore"),
+        "{err}"
+    );
 
-    let out = Command::new(hub_binary()).arg("restore").arg(&backup).env("HUB_DATA_DIR", &data).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(hub_binary())
+        .arg("restore")
+        .arg(&backup)
+        .env("HUB_DATA_DIR", &data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let hub = hub.restart(true).unwrap();
     let owner = hub.signed_in("owner").await.unwrap();
-    let rooms: Value = owner.get(hub.url("/api/v1/rooms")).send().await.unwrap().json().await.unwrap();
-    assert!(rooms.as_array().unwrap().iter().any(|r| r["name"] == "Before backup"));
+    let rooms: Value = owner
+        .get(hub.url("/api/v1/rooms"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(rooms
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["name"] == "Before backup"));
 }

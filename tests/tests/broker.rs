@@ -20,18 +20,48 @@ async fn third_party_clients_use_the_embedded_broker_with_device_credentials() {
         .json()
         .await
         .unwrap();
-    let password = made["password"].as_str().expect("the password is shown once").to_owned();
+    let password = made["password"]
+        .as_str()
+        .expect("the password is shown once")
+        .to_owned();
     let port = mqtt.port().to_string();
 
-    let out = run_ok(Command::new(python()).arg(workspace().join("tests/peers/mqtt_interop.py")).args([
-        "--port", &port, "--user", "tasmota-101", "--password", &password,
-    ]))
+    let out = run_ok(
+        Command::new(python())
+            .arg(workspace().join("tests/peers/mqtt_interop.py"))
+            .args([
+                "--port",
+                &port,
+                "--user",
+                "tasmota-101",
+                "--password",
+                &password,
+            ]),
+    )
     .unwrap();
     assert!(out.contains("paho interop ok"), "{out}");
 
     let sub = Command::new("mosquitto_sub")
-        .args(["-h", "127.0.0.1", "-p", &port, "-u", "tasmota-101", "-P", &password])
-        .args(["-t", "test/mosquitto", "-C", "1", "-W", "15", "-i", "mosq-sub"])
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-u",
+            "tasmota-101",
+            "-P",
+            &password,
+        ])
+        .args([
+            "-t",
+            "test/mosquitto",
+            "-C",
+            "1",
+            "-W",
+            "15",
+            "-i",
+            "mosq-sub",
+        ])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("mosquitto_sub (Debian mosquitto-clients) is installed by tests/run");
@@ -40,8 +70,20 @@ async fn third_party_clients_use_the_embedded_broker_with_device_credentials() {
     for _ in 0..20 {
         std::thread::sleep(std::time::Duration::from_millis(250));
         run_ok(Command::new("mosquitto_pub").args([
-            "-h", "127.0.0.1", "-p", &port, "-u", "tasmota-101", "-P", &password, "-t", "test/mosquitto", "-m", "hello",
-            "-i", "mosq-pub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-u",
+            "tasmota-101",
+            "-P",
+            &password,
+            "-t",
+            "test/mosquitto",
+            "-m",
+            "hello",
+            "-i",
+            "mosq-pub",
         ]))
         .unwrap();
         published += 1;
@@ -54,7 +96,20 @@ async fn third_party_clients_use_the_embedded_broker_with_device_credentials() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "hello");
 
     let refused = Command::new("mosquitto_pub")
-        .args(["-h", "127.0.0.1", "-p", &port, "-u", "tasmota-101", "-P", "wrong", "-t", "test/x", "-m", "no"])
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-u",
+            "tasmota-101",
+            "-P",
+            "wrong",
+            "-t",
+            "test/x",
+            "-m",
+            "no",
+        ])
         .output()
         .unwrap();
     assert!(!refused.status.success(), "a wrong password was accepted");
@@ -62,14 +117,37 @@ async fn third_party_clients_use_the_embedded_broker_with_device_credentials() {
         .args(["-h", "127.0.0.1", "-p", &port, "-t", "test/x", "-m", "no"])
         .output()
         .unwrap();
-    assert!(!anonymous.status.success(), "an anonymous client was accepted");
+    assert!(
+        !anonymous.status.success(),
+        "an anonymous client was accepted"
+    );
 
     // Revoked credentials stop working at once.
     let id = made["credential"]["id"].as_i64().unwrap();
-    owner.delete(hub.url(&format!("/api/v1/admin/device-credentials/{id}"))).send().await.unwrap();
+    owner
+        .delete(hub.url(&format!("/api/v1/admin/device-credentials/{id}")))
+        .send()
+        .await
+        .unwrap();
     let revoked = Command::new("mosquitto_pub")
-        .args(["-h", "127.0.0.1", "-p", &port, "-u", "tasmota-101", "-P", &password, "-t", "test/x", "-m", "no"])
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-u",
+            "tasmota-101",
+            "-P",
+            &password,
+            "-t",
+            "test/x",
+            "-m",
+            "no",
+        ])
         .output()
         .unwrap();
-    assert!(!revoked.status.success(), "a revoked credential was accepted");
+    assert!(
+        !revoked.status.success(),
+        "a revoked credential was accepted"
+    );
 }

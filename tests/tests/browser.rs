@@ -8,8 +8,15 @@ use e2e::{run_ok, workspace, Hub, HubOptions};
 
 #[test]
 fn setup_invite_and_roles_in_chromium() {
-    let hub = Hub::start(HubOptions { demo: false, ..HubOptions::default() }).unwrap();
-    let code = hub.setup_code.clone().expect("a fresh hub prints its set-up code");
+    let hub = Hub::start(HubOptions {
+        demo: false,
+        ..HubOptions::default()
+    })
+    .unwrap();
+    let code = hub
+        .setup_code
+        .clone()
+        .expect("a fresh hub prints its set-up code");
     let shots = workspace().join("target/screenshots");
     let out = run_ok(
         Command::new("node")

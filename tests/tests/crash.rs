@@ -20,7 +20,12 @@ async fn acknowledged_writes_survive_kill_9() {
             // Bounded: at most 2,000 writes each, and the hub dies long before.
             for i in 0..2000 {
                 let name = format!("crash-{w}-{i}");
-                match client.post(&url).json(&serde_json::json!({ "name": name })).send().await {
+                match client
+                    .post(&url)
+                    .json(&serde_json::json!({ "name": name }))
+                    .send()
+                    .await
+                {
                     Ok(r) if r.status().is_success() => acked.lock().unwrap().push(name),
                     Ok(r) => panic!("a write was refused: {}", r.status()),
                     Err(_) => break,
@@ -35,17 +40,45 @@ async fn acknowledged_writes_survive_kill_9() {
         w.await.unwrap();
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() >= 50, "only {} writes were acknowledged before the kill", acked.len());
+    assert!(
+        acked.len() >= 50,
+        "only {} writes were acknowledged before the kill",
+        acked.len()
+    );
 
     let owner = hub.signed_in("owner").await.unwrap();
-    let rooms: Value = owner.get(hub.url("/api/v1/rooms")).send().await.unwrap().json().await.unwrap();
-    let present: std::collections::HashSet<&str> =
-        rooms.as_array().unwrap().iter().filter_map(|r| r["name"].as_str()).collect();
-    let lost: Vec<&String> = acked.iter().filter(|n| !present.contains(n.as_str())).collect();
-    assert!(lost.is_empty(), "{} acknowledged writes were lost, e.g. {:?}", lost.len(), &lost[..lost.len().min(5)]);
+    let rooms: Value = owner
+        .get(hub.url("/api/v1/rooms"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let present: std::collections::HashSet<&str> = rooms
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    let lost: Vec<&String> = acked
+        .iter()
+        .filter(|n| !present.contains(n.as_str()))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged writes were lost, e.g. {:?}",
+        lost.len(),
+        &lost[..lost.len().min(5)]
+    );
 
     let conn = rusqlite::Connection::open(data.join("hub.db")).unwrap();
-    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(check, "ok");
-    eprintln!("{} acknowledged writes before kill -9, all present after restart", acked.len());
+    eprintln!(
+        "{} acknowledged writes before kill -9, all present after restart",
+        acked.len()
+    );
 }

@@ -14,7 +14,8 @@ impl Namespace {
         let _ = Command::new("ip").args(["netns", "del", name]).output();
         let ns = Namespace(name.to_owned());
         let ip = |args: &[&str]| run_ok(Command::new("ip").args(["-n", name]).args(args)).unwrap();
-        run_ok(Command::new("ip").args(["netns", "add", name])).expect("ip netns needs root (tests/run runs as root in CI)");
+        run_ok(Command::new("ip").args(["netns", "add", name]))
+            .expect("ip netns needs root (tests/run runs as root in CI)");
         ip(&["link", "set", "lo", "up"]);
         ip(&["link", "add", "v0", "type", "veth", "peer", "name", "v1"]);
         ip(&["addr", "add", "10.99.0.1/24", "dev", "v0"]);
@@ -55,8 +56,14 @@ fn zeroconf_finds_the_hub_inside_a_namespace() {
             .args(["--timeout", "20"]),
     )
     .unwrap();
-    let line = out.lines().find(|l| l.starts_with("found ")).unwrap_or_else(|| panic!("nothing found: {out}"));
-    assert!(line.contains(&format!("port={}", hub.http.port())), "{line}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("found "))
+        .unwrap_or_else(|| panic!("nothing found: {out}"));
+    assert!(
+        line.contains(&format!("port={}", hub.http.port())),
+        "{line}"
+    );
     assert!(line.contains("server=hub.local."), "{line}");
     assert!(line.contains("10.99.0.1"), "advertised on v0: {line}");
     assert!(line.contains("'version'"), "{line}");

@@ -15,7 +15,10 @@ fn the_unit_file_verifies() {
     let path = dir.path().join("hub.service");
     std::fs::write(&path, unit).unwrap();
     let out = run_ok(Command::new("systemd-analyze").args(["verify"]).arg(&path)).unwrap();
-    assert!(!out.contains("hub.service:"), "systemd-analyze complained: {out}");
+    assert!(
+        !out.contains("hub.service:"),
+        "systemd-analyze complained: {out}"
+    );
 }
 
 #[test]
@@ -23,9 +26,13 @@ fn the_hub_notifies_ready_and_pings_the_watchdog() {
     let dir = tempfile::tempdir().unwrap();
     let socket_path = dir.path().join("notify.sock");
     let socket = UnixDatagram::bind(&socket_path).unwrap();
-    socket.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     // systemd sets WATCHDOG_PID to the service's pid; `exec` keeps the shell's.
-    let prefix = ["sh", "-c", "WATCHDOG_PID=$$ exec \"$0\" \"$@\""].map(String::from).to_vec();
+    let prefix = ["sh", "-c", "WATCHDOG_PID=$$ exec \"$0\" \"$@\""]
+        .map(String::from)
+        .to_vec();
     let hub = Hub::start(HubOptions {
         prefix,
         env: vec![
@@ -37,8 +44,12 @@ fn the_hub_notifies_ready_and_pings_the_watchdog() {
     .unwrap();
     let mut seen = Vec::new();
     let mut buf = [0u8; 512];
-    while !(seen.iter().any(|m: &String| m.contains("READY=1")) && seen.iter().any(|m| m.contains("WATCHDOG=1"))) {
-        let n = socket.recv(&mut buf).expect("the hub went quiet on the notify socket");
+    while !(seen.iter().any(|m: &String| m.contains("READY=1"))
+        && seen.iter().any(|m| m.contains("WATCHDOG=1")))
+    {
+        let n = socket
+            .recv(&mut buf)
+            .expect("the hub went quiet on the notify socket");
         seen.push(String::from_utf8_lossy(&buf[..n]).into_owned());
         assert!(seen.len() < 50, "{seen:?}");
     }

@@ -50,20 +50,36 @@ impl RoomKind {
 }
 
 pub fn list(conn: &Connection) -> rusqlite::Result<Vec<Room>> {
-    let mut stmt = conn.prepare("SELECT id, name, kind, created_at FROM rooms ORDER BY name COLLATE NOCASE")?;
+    let mut stmt =
+        conn.prepare("SELECT id, name, kind, created_at FROM rooms ORDER BY name COLLATE NOCASE")?;
     let rows = stmt.query_map([], |r| {
-        Ok(Room { id: r.get(0)?, name: r.get(1)?, kind: RoomKind::parse(&r.get::<_, String>(2)?), created_at: r.get(3)? })
+        Ok(Room {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            kind: RoomKind::parse(&r.get::<_, String>(2)?),
+            created_at: r.get(3)?,
+        })
     })?;
     rows.collect()
 }
 
 /// `None` when the name is taken.
-pub fn create(conn: &Connection, name: &str, kind: RoomKind, now: &str) -> rusqlite::Result<Option<Room>> {
+pub fn create(
+    conn: &Connection,
+    name: &str,
+    kind: RoomKind,
+    now: &str,
+) -> rusqlite::Result<Option<Room>> {
     let inserted = conn.execute(
         "INSERT OR IGNORE INTO rooms (name, kind, created_at) VALUES (?1, ?2, ?3)",
         params![name, kind.as_str(), now],
     )?;
-    Ok((inserted == 1).then(|| Room { id: conn.last_insert_rowid(), name: name.to_owned(), kind, created_at: now.to_owned() }))
+    Ok((inserted == 1).then(|| Room {
+        id: conn.last_insert_rowid(),
+        name: name.to_owned(),
+        kind,
+        created_at: now.to_owned(),
+    }))
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -71,14 +87,24 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 pub fn admin_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_room)).routes(routes!(delete_room))
+    OpenApiRouter::new()
+        .routes(routes!(create_room))
+        .routes(routes!(delete_room))
 }
 
 /// Every room, villa, car and area.
 #[utoipa::path(get, path = "/rooms", tag = "rooms", security(("session" = [])),
     responses((status = 200, body = Vec<Room>), (status = 401, body = crate::web::ErrorBody)))]
-async fn list_rooms(State(state): State<AppState>, _staff: Staff) -> Result<ApiJson<Vec<Room>>, AppError> {
-    Ok(ApiJson(state.store.read(|c| list(c).map_err(AppError::from)).await?))
+async fn list_rooms(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<ApiJson<Vec<Room>>, AppError> {
+    Ok(ApiJson(
+        state
+            .store
+            .read(|c| list(c).map_err(AppError::from))
+            .await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -118,10 +144,16 @@ async fn create_room(
 #[utoipa::path(delete, path = "/rooms/{id}", tag = "rooms", security(("session" = ["admin"])),
     params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody)))]
-async fn delete_room(State(state): State<AppState>, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+async fn delete_room(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
     let n = state
         .store
-        .write(move |c| c.execute("DELETE FROM rooms WHERE id = ?1", [id]).map_err(AppError::from))
+        .write(move |c| {
+            c.execute("DELETE FROM rooms WHERE id = ?1", [id])
+                .map_err(AppError::from)
+        })
         .await?;
     if n == 0 {
         return Err(AppError::NotFound);

@@ -22,9 +22,16 @@ pub struct DeviceCredential {
 }
 
 pub fn list(conn: &Connection) -> rusqlite::Result<Vec<DeviceCredential>> {
-    let mut stmt = conn.prepare("SELECT id, username, label, created_at FROM device_credentials ORDER BY username")?;
+    let mut stmt = conn.prepare(
+        "SELECT id, username, label, created_at FROM device_credentials ORDER BY username",
+    )?;
     let rows = stmt.query_map([], |r| {
-        Ok(DeviceCredential { id: r.get(0)?, username: r.get(1)?, label: r.get(2)?, created_at: r.get(3)? })
+        Ok(DeviceCredential {
+            id: r.get(0)?,
+            username: r.get(1)?,
+            label: r.get(2)?,
+            created_at: r.get(3)?,
+        })
     })?;
     rows.collect()
 }
@@ -68,8 +75,15 @@ pub fn admin_routes() -> OpenApiRouter<AppState> {
 /// Every device credential (without secrets).
 #[utoipa::path(get, path = "/device-credentials", tag = "devices", security(("session" = ["admin"])),
     responses((status = 200, body = Vec<DeviceCredential>), (status = 403, body = crate::web::ErrorBody)))]
-async fn list_credentials(State(state): State<AppState>) -> Result<ApiJson<Vec<DeviceCredential>>, AppError> {
-    Ok(ApiJson(state.store.read(|c| list(c).map_err(AppError::from)).await?))
+async fn list_credentials(
+    State(state): State<AppState>,
+) -> Result<ApiJson<Vec<DeviceCredential>>, AppError> {
+    Ok(ApiJson(
+        state
+            .store
+            .read(|c| list(c).map_err(AppError::from))
+            .await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -99,11 +113,17 @@ async fn create_credential(
 ) -> Result<(StatusCode, ApiJson<CreatedCredential>), AppError> {
     let username = req.username.trim().to_owned();
     if !valid_username(&username) {
-        return Err(AppError::bad("invalid_field", "username: 3 to 32 letters, digits, '-' or '_' (not \"hub\")"));
+        return Err(AppError::bad(
+            "invalid_field",
+            "username: 3 to 32 letters, digits, '-' or '_' (not \"hub\")",
+        ));
     }
     let label = req.label.trim().to_owned();
     if label.chars().count() > 80 || label.chars().any(char::is_control) {
-        return Err(AppError::bad("invalid_field", "label: at most 80 characters"));
+        return Err(AppError::bad(
+            "invalid_field",
+            "label: at most 80 characters",
+        ));
     }
     let now = state.clock.now_text();
     let (created, hashes) = state
@@ -113,16 +133,26 @@ async fn create_credential(
             Ok::<_, AppError>((created, all_hashes(c)?))
         })
         .await?;
-    let (credential, password) = created.ok_or_else(|| AppError::Conflict("this username exists".into()))?;
+    let (credential, password) =
+        created.ok_or_else(|| AppError::Conflict("this username exists".into()))?;
     state.broker.set_credentials(hashes);
-    Ok((StatusCode::CREATED, ApiJson(CreatedCredential { credential, password })))
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(CreatedCredential {
+            credential,
+            password,
+        }),
+    ))
 }
 
 /// Deletes a credential; the device can no longer sign in.
 #[utoipa::path(delete, path = "/device-credentials/{id}", tag = "devices", security(("session" = ["admin"])),
     params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody)))]
-async fn delete_credential(State(state): State<AppState>, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+async fn delete_credential(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
     let (deleted, hashes) = state
         .store
         .write(move |c| {

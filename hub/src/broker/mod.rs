@@ -18,7 +18,10 @@ use crate::config::BrokerConfig;
 #[derive(Debug, thiserror::Error)]
 pub enum BrokerError {
     #[error("cannot listen for MQTT on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("the broker would not start: {0}")]
     Start(String),
     #[error("the hub's own broker link failed: {0}")]
@@ -42,7 +45,9 @@ impl BrokerHandle {
     fn accepts(&self, username: &str, password: &str) -> bool {
         let map = self.credentials.read().unwrap_or_else(|p| p.into_inner());
         match map.get(username) {
-            Some(expected) => constant_time_eq(expected.as_bytes(), secret_hash(password).as_bytes()),
+            Some(expected) => {
+                constant_time_eq(expected.as_bytes(), secret_hash(password).as_bytes())
+            }
             None => false,
         }
     }
@@ -64,7 +69,9 @@ impl BrokerHandle {
                     .skip(1)
                     .filter(|line| {
                         let cols: Vec<&str> = line.split_whitespace().collect();
-                        cols.len() > 3 && format!("{} ", cols[1]).ends_with(&wanted) && cols[3] == "01"
+                        cols.len() > 3
+                            && format!("{} ", cols[1]).ends_with(&wanted)
+                            && cols[3] == "01"
                     })
                     .count()
             })
@@ -92,9 +99,14 @@ pub struct Running {
 /// published (retained) through it.
 pub async fn start(config: &BrokerConfig, handle: BrokerHandle) -> Result<Running, BrokerError> {
     // rumqttd only logs a failed bind from its thread; bind first to fail loudly instead.
-    let probe = std::net::TcpListener::bind(config.listen)
-        .map_err(|source| BrokerError::Bind { addr: config.listen, source })?;
-    let addr = probe.local_addr().map_err(|source| BrokerError::Bind { addr: config.listen, source })?;
+    let probe = std::net::TcpListener::bind(config.listen).map_err(|source| BrokerError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let addr = probe.local_addr().map_err(|source| BrokerError::Bind {
+        addr: config.listen,
+        source,
+    })?;
     drop(probe);
     *handle.port.write().unwrap_or_else(|p| p.into_inner()) = Some(addr.port());
 
@@ -139,7 +151,9 @@ pub async fn start(config: &BrokerConfig, handle: BrokerHandle) -> Result<Runnin
         metrics: None,
     };
     let mut broker = rumqttd::Broker::new(broker_config);
-    let (mut link_tx, link_rx) = broker.link("hub").map_err(|e| BrokerError::Link(e.to_string()))?;
+    let (mut link_tx, link_rx) = broker
+        .link("hub")
+        .map_err(|e| BrokerError::Link(e.to_string()))?;
     std::thread::Builder::new()
         .name("mqtt-broker".into())
         .spawn(move || {
@@ -151,11 +165,21 @@ pub async fn start(config: &BrokerConfig, handle: BrokerHandle) -> Result<Runnin
     wait_until_listening(addr).await?;
     let status = serde_json::json!({ "state": "online", "version": env!("CARGO_PKG_VERSION") });
     link_tx
-        .send(Packet::Publish(Publish::new(b"hub/status".to_vec(), status.to_string().into_bytes(), true), None))
+        .send(Packet::Publish(
+            Publish::new(
+                b"hub/status".to_vec(),
+                status.to_string().into_bytes(),
+                true,
+            ),
+            None,
+        ))
         .await
         .map_err(|e| BrokerError::Link(e.to_string()))?;
     tracing::info!(%addr, "The MQTT broker is listening.");
-    Ok(Running { addr, link: (link_tx, link_rx) })
+    Ok(Running {
+        addr,
+        link: (link_tx, link_rx),
+    })
 }
 
 /// Waits until rumqttd's listener holds the port: our own bind then fails. Probing by
@@ -167,12 +191,16 @@ async fn wait_until_listening(addr: SocketAddr) -> Result<(), BrokerError> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    Err(BrokerError::Start(format!("nothing listens on {addr} after 2 s")))
+    Err(BrokerError::Start(format!(
+        "nothing listens on {addr} after 2 s"
+    )))
 }
 
 /// Usernames are typed into device firmware: keep them plain. "hub" is the hub's own link.
 pub fn valid_username(name: &str) -> bool {
     (3..=32).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         && name != "hub"
 }

@@ -34,14 +34,28 @@ impl Mailer {
             "none" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host),
             _ => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host)?,
         };
-        let mut builder = builder.port(config.port).timeout(Some(std::time::Duration::from_secs(20)));
+        let mut builder = builder
+            .port(config.port)
+            .timeout(Some(std::time::Duration::from_secs(20)));
         if !config.username.is_empty() {
-            builder = builder.credentials(Credentials::new(config.username.clone(), config.password.clone()));
+            builder = builder.credentials(Credentials::new(
+                config.username.clone(),
+                config.password.clone(),
+            ));
         }
-        Ok(Some(Mailer { transport: builder.build(), from: config.from.parse()? }))
+        Ok(Some(Mailer {
+            transport: builder.build(),
+            from: config.from.parse()?,
+        }))
     }
 
-    pub async fn send_invite(&self, to: &str, link: &str, property: &str, inviter: &str) -> Result<(), MailError> {
+    pub async fn send_invite(
+        &self,
+        to: &str,
+        link: &str,
+        property: &str,
+        inviter: &str,
+    ) -> Result<(), MailError> {
         let body = format!(
             "{inviter} invited you to the team of {property} on Hotel Hub.\n\n\
              Open this link to choose your name and password (it works once and expires in a week):\n\n\

@@ -39,9 +39,20 @@ impl Advertiser {
         while instance.len() > 63 {
             instance.pop();
         }
-        let properties = [("version", env!("CARGO_PKG_VERSION")), ("property", property_name), ("path", "/")];
-        let info = ServiceInfo::new(SERVICE_TYPE, &instance, &format!("{host_name}.local."), (), port, &properties[..])?
-            .enable_addr_auto();
+        let properties = [
+            ("version", env!("CARGO_PKG_VERSION")),
+            ("property", property_name),
+            ("path", "/"),
+        ];
+        let info = ServiceInfo::new(
+            SERVICE_TYPE,
+            &instance,
+            &format!("{host_name}.local."),
+            (),
+            port,
+            &properties[..],
+        )?
+        .enable_addr_auto();
         daemon.register(info)?;
         tracing::info!(service = SERVICE_TYPE, host = %format!("{host_name}.local"), port, "Advertising on mDNS.");
         Ok(Advertiser { daemon })

@@ -27,7 +27,10 @@ pub fn spawn_watchdog(store: Store) {
         loop {
             tokio::time::sleep(period).await;
             let alive = store
-                .read(|c| c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map_err(StoreError::from))
+                .read(|c| {
+                    c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                        .map_err(StoreError::from)
+                })
                 .await
                 .is_ok();
             if alive {

@@ -60,7 +60,9 @@ mod tests {
         let conn = Connection::open(&path).unwrap();
         apply(&conn, &path).unwrap();
         apply(&conn, &path).unwrap();
-        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v, MIGRATIONS.len() as i64);
     }
 
@@ -70,6 +72,9 @@ mod tests {
         let path = dir.path().join("t.db");
         let conn = Connection::open(&path).unwrap();
         conn.execute_batch("PRAGMA user_version = 999").unwrap();
-        assert!(matches!(apply(&conn, &path), Err(StoreError::TooNew { found: 999, .. })));
+        assert!(matches!(
+            apply(&conn, &path),
+            Err(StoreError::TooNew { found: 999, .. })
+        ));
     }
 }

@@ -29,7 +29,9 @@ pub enum StoreError {
         name: &'static str,
         source: rusqlite::Error,
     },
-    #[error("the store at {path} was written by a newer hub (schema {found}, this hub knows {known})")]
+    #[error(
+        "the store at {path} was written by a newer hub (schema {found}, this hub knows {known})"
+    )]
     TooNew {
         path: PathBuf,
         found: i64,

@@ -119,7 +119,11 @@ pub fn restore_from(store_path: &Path, backup: &Path) -> Result<(), StoreError> 
         }
     }
     let mut dst = Connection::open(store_path)?;
-    dst.restore(rusqlite::MAIN_DB, backup, None::<fn(rusqlite::backup::Progress)>)?;
+    dst.restore(
+        rusqlite::MAIN_DB,
+        backup,
+        None::<fn(rusqlite::backup::Progress)>,
+    )?;
     check_integrity(&dst, store_path)?;
     dst.execute_batch("PRAGMA journal_mode=WAL;")?;
     Ok(())

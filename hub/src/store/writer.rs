@@ -176,7 +176,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("t.db"), StoreOptions::default()).unwrap();
         store
-            .write(|c| c.execute_batch("CREATE TABLE t (v TEXT UNIQUE)").map_err(StoreError::from))
+            .write(|c| {
+                c.execute_batch("CREATE TABLE t (v TEXT UNIQUE)")
+                    .map_err(StoreError::from)
+            })
             .await
             .unwrap();
         (dir, store)
@@ -184,7 +187,10 @@ mod tests {
 
     async fn count(store: &Store) -> i64 {
         store
-            .read(|c| c.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).map_err(StoreError::from))
+            .read(|c| {
+                c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+                    .map_err(StoreError::from)
+            })
             .await
             .unwrap()
     }
@@ -233,7 +239,10 @@ mod tests {
         assert!(matches!(r, Err(StoreError::JobLost)));
         assert_eq!(count(&store).await, 0);
         store
-            .write(|c| c.execute("INSERT INTO t VALUES ('y')", []).map_err(StoreError::from))
+            .write(|c| {
+                c.execute("INSERT INTO t VALUES ('y')", [])
+                    .map_err(StoreError::from)
+            })
             .await
             .unwrap();
         assert_eq!(count(&store).await, 1);

@@ -44,7 +44,7 @@ struct SetupStatus {
 
 #[utoipa::path(get, path = "/setup", tag = "team", responses((status = 200, body = SetupStatus)))]
 async fn setup_status(State(state): State<AppState>) -> Result<ApiJson<SetupStatus>, AppError> {
-    let set_up = state.store.read(|c| db::owner_exists(c)).await?;
+    let set_up = state.store.read(db::owner_exists).await?;
     Ok(ApiJson(SetupStatus { needed: !set_up }))
 }
 
@@ -76,7 +76,10 @@ async fn setup(
         .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
     let name = clean_name("name", &req.name, true)?;
     let email = clean_email(&req.email)?;
-    secret::check_password_rules(&req.password).map_err(|m| TeamError::Invalid { field: "password", message: m })?;
+    secret::check_password_rules(&req.password).map_err(|m| TeamError::Invalid {
+        field: "password",
+        message: m,
+    })?;
     let hash = hash_off_runtime(req.password).await?;
     let (token, token_hash) = new_session_token();
     let (now, expires) = session_window(&state);
@@ -84,7 +87,13 @@ async fn setup(
     let result = state
         .store
         .write(move |c| {
-            let user = NewUser { email: &email, name: &name, nickname: "", role: Role::Owner, password_hash: &hash };
+            let user = NewUser {
+                email: &email,
+                name: &name,
+                nickname: "",
+                role: Role::Owner,
+                password_hash: &hash,
+            };
             let id = db::create_owner(c, &code, &user, &now)?;
             db::create_session(c, id, &token_hash, &now, &expires)?;
             db::member(c, id)
@@ -128,7 +137,10 @@ async fn login(
     let address_key = peer.ip().to_string();
     let email = req.email.trim().to_lowercase();
     let limits = &state.limits;
-    for (limiter, key) in [(&limits.login_by_address, &address_key), (&limits.login_by_email, &email)] {
+    for (limiter, key) in [
+        (&limits.login_by_address, &address_key),
+        (&limits.login_by_email, &email),
+    ] {
         limiter
             .check(key, now_instant)
             .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
@@ -137,7 +149,10 @@ async fn login(
         return Err(AppError::WrongCredentials);
     }
     let lookup = email.clone();
-    let found = state.store.read(move |c| db::login_hash(c, &lookup)).await?;
+    let found = state
+        .store
+        .read(move |c| db::login_hash(c, &lookup))
+        .await?;
     let password = req.password;
     let verified = tokio::task::spawn_blocking(move || match &found {
         Some((id, hash)) => secret::verify_password(&password, hash).then_some(*id),
@@ -149,7 +164,9 @@ async fn login(
     .await
     .map_err(|e| AppError::Internal(e.to_string()))?;
     let Some(user_id) = verified else {
-        limits.login_by_address.record_failure(&address_key, now_instant);
+        limits
+            .login_by_address
+            .record_failure(&address_key, now_instant);
         limits.login_by_email.record_failure(&email, now_instant);
         return Err(AppError::WrongCredentials);
     };
@@ -177,7 +194,10 @@ async fn logout(
     jar: CookieJar,
 ) -> Result<(StatusCode, CookieJar), AppError> {
     let hash = staff.token_hash;
-    state.store.write(move |c| db::delete_session(c, &hash)).await?;
+    state
+        .store
+        .write(move |c| db::delete_session(c, &hash))
+        .await?;
     Ok((StatusCode::NO_CONTENT, jar.add(expired_session_cookie(tls))))
 }
 
@@ -265,7 +285,11 @@ async fn invite_details(
         .read(move |c| {
             let invite = db::open_invite(c, &hash, &now)?;
             let property = super::property::load(c)?;
-            Ok::<_, TeamError>(InviteDetails { email: invite.email, role: invite.role, property_name: property.name })
+            Ok::<_, TeamError>(InviteDetails {
+                email: invite.email,
+                role: invite.role,
+                property_name: property.name,
+            })
         })
         .await?;
     Ok(ApiJson(details))
@@ -293,7 +317,10 @@ async fn accept_invite(
 ) -> Result<(StatusCode, CookieJar, ApiJson<Member>), AppError> {
     let name = clean_name("name", &req.name, true)?;
     let nickname = clean_name("nickname", &req.nickname, false)?;
-    secret::check_password_rules(&req.password).map_err(|m| TeamError::Invalid { field: "password", message: m })?;
+    secret::check_password_rules(&req.password).map_err(|m| TeamError::Invalid {
+        field: "password",
+        message: m,
+    })?;
     let hash = hash_off_runtime(req.password).await?;
     let invite_hash = secret::token_hash(&token);
     let (session, session_hash) = new_session_token();
@@ -302,14 +329,24 @@ async fn accept_invite(
         .store
         .write(move |c| {
             let invite = db::open_invite(c, &invite_hash, &now)?;
-            let user = NewUser { email: &invite.email, name: &name, nickname: &nickname, role: invite.role, password_hash: &hash };
+            let user = NewUser {
+                email: &invite.email,
+                name: &name,
+                nickname: &nickname,
+                role: invite.role,
+                password_hash: &hash,
+            };
             let id = db::create_user(c, &user, &now)?;
             db::mark_invite_used(c, invite.id, &now)?;
             db::create_session(c, id, &session_hash, &now, &expires)?;
             db::member(c, id)
         })
         .await?;
-    tracing::info!(member = member.id, role = member.role.as_str(), "An invited member joined.");
+    tracing::info!(
+        member = member.id,
+        role = member.role.as_str(),
+        "An invited member joined."
+    );
     let jar = jar.add(session_cookie(session, tls, state.config.web.session_days));
     Ok((StatusCode::CREATED, jar, ApiJson(member)))
 }
@@ -319,7 +356,7 @@ async fn accept_invite(
     responses((status = 200, body = Vec<Member>), (status = 401, body = crate::web::ErrorBody),
         (status = 403, body = crate::web::ErrorBody)))]
 async fn list_members(State(state): State<AppState>) -> Result<ApiJson<Vec<Member>>, AppError> {
-    Ok(ApiJson(state.store.read(|c| db::members(c)).await?))
+    Ok(ApiJson(state.store.read(db::members).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -343,7 +380,10 @@ async fn update_member(
     ApiJson(req): ApiJson<MemberUpdate>,
 ) -> Result<ApiJson<Member>, AppError> {
     let name = req.name.map(|n| clean_name("name", &n, true)).transpose()?;
-    let nickname = req.nickname.map(|n| clean_name("nickname", &n, false)).transpose()?;
+    let nickname = req
+        .nickname
+        .map(|n| clean_name("nickname", &n, false))
+        .transpose()?;
     let actor = staff.member;
     let member = state
         .store
@@ -369,13 +409,17 @@ async fn update_member(
 
 fn check_role_change(actor: &Member, target: &Member, role: Role) -> Result<(), TeamError> {
     if target.role == Role::Owner || role == Role::Owner {
-        return Err(TeamError::NotAllowed("the owner is the owner: that role does not move"));
+        return Err(TeamError::NotAllowed(
+            "the owner is the owner: that role does not move",
+        ));
     }
     if target.id == actor.id {
         return Err(TeamError::NotAllowed("you cannot change your own role"));
     }
     if (role == Role::Admin || target.role == Role::Admin) && actor.role != Role::Owner {
-        return Err(TeamError::NotAllowed("only the owner grants or takes the admin role"));
+        return Err(TeamError::NotAllowed(
+            "only the owner grants or takes the admin role",
+        ));
     }
     Ok(())
 }
@@ -416,7 +460,12 @@ async fn remove_member(
     responses((status = 200, body = Vec<Invite>), (status = 403, body = crate::web::ErrorBody)))]
 async fn list_invites(State(state): State<AppState>) -> Result<ApiJson<Vec<Invite>>, AppError> {
     let now = state.clock.now_text();
-    Ok(ApiJson(state.store.read(move |c| db::pending_invites(c, &now)).await?))
+    Ok(ApiJson(
+        state
+            .store
+            .read(move |c| db::pending_invites(c, &now))
+            .await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -471,25 +520,49 @@ async fn create_invite(
         .store
         .write(move |c| {
             let id = db::create_invite(c, &hash, &email, role, inviter, &created, &expires)?;
-            let invite = Invite { id, email, role, created_at: created, expires_at: expires };
+            let invite = Invite {
+                id,
+                email,
+                role,
+                created_at: created,
+                expires_at: expires,
+            };
             Ok::<_, TeamError>((invite, super::property::load(c)?.name))
         })
         .await?;
-    let link = format!("{}/invite/{token}", origin(&headers, tls, &state.config.web.host_name));
+    let link = format!(
+        "{}/invite/{token}",
+        origin(&headers, tls, &state.config.web.host_name)
+    );
     let mut emailed = false;
     if let Some(mailer) = &state.mailer {
-        match mailer.send_invite(&invite.email, &link, &property_name, &staff.member.name).await {
+        match mailer
+            .send_invite(&invite.email, &link, &property_name, &staff.member.name)
+            .await
+        {
             Ok(()) => emailed = true,
-            Err(e) => tracing::warn!(error = %e, "The invite e-mail could not be sent; the admin gets the link."),
+            Err(e) => {
+                tracing::warn!(error = %e, "The invite e-mail could not be sent; the admin gets the link.")
+            }
         }
     }
-    Ok((StatusCode::CREATED, ApiJson(InviteCreated { invite, link, emailed })))
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(InviteCreated {
+            invite,
+            link,
+            emailed,
+        }),
+    ))
 }
 
 /// Withdraws a pending invite.
 #[utoipa::path(delete, path = "/invites/{id}", tag = "team", security(("session" = ["admin"])),
     params(("id" = i64, Path)), responses((status = 204), (status = 403, body = crate::web::ErrorBody)))]
-async fn revoke_invite(State(state): State<AppState>, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+async fn revoke_invite(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
     state.store.write(move |c| db::revoke_invite(c, id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -499,7 +572,12 @@ fn origin(headers: &HeaderMap, tls: bool, host_name: &str) -> String {
     let host = headers
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && h.len() < 256 && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() < 256
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
         .map(str::to_owned)
         .unwrap_or_else(|| format!("{host_name}.local"));
     format!("{}://{host}", if tls { "https" } else { "http" })
@@ -514,7 +592,10 @@ fn new_session_token() -> (String, String) {
 fn session_window(state: &AppState) -> (String, String) {
     let now = state.clock.now();
     let days = i64::from(state.config.web.session_days);
-    (crate::clock::stamp(now), crate::clock::stamp(now + chrono::Duration::days(days)))
+    (
+        crate::clock::stamp(now),
+        crate::clock::stamp(now + chrono::Duration::days(days)),
+    )
 }
 
 async fn hash_off_runtime(password: String) -> Result<String, AppError> {

@@ -40,7 +40,11 @@ fn member_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Member> {
 }
 
 pub fn owner_exists(conn: &Connection) -> Result<bool, TeamError> {
-    Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM users WHERE role = 'owner')", [], |r| r.get(0))?)
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE role = 'owner')",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
 /// The set-up code, made on first call while there is no owner; `None` once set up.
@@ -82,7 +86,14 @@ pub fn create_user(conn: &Connection, user: &NewUser<'_>, now: &str) -> Result<i
     conn.execute(
         "INSERT INTO users (email, name, nickname, role, password_hash, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![user.email, user.name, user.nickname, user.role.as_str(), user.password_hash, now],
+        params![
+            user.email,
+            user.name,
+            user.nickname,
+            user.role.as_str(),
+            user.password_hash,
+            now
+        ],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -137,12 +148,18 @@ pub fn create_session(
     Ok(())
 }
 
-pub fn session_member(conn: &Connection, token_hash: &str, now: &str) -> Result<Option<Member>, TeamError> {
+pub fn session_member(
+    conn: &Connection,
+    token_hash: &str,
+    now: &str,
+) -> Result<Option<Member>, TeamError> {
     let sql = format!(
         "SELECT {MEMBER_COLUMNS} FROM users WHERE id =
            (SELECT user_id FROM sessions WHERE token_hash = ?1 AND expires_at > ?2)"
     );
-    Ok(conn.query_row(&sql, params![token_hash, now], member_from_row).optional()?)
+    Ok(conn
+        .query_row(&sql, params![token_hash, now], member_from_row)
+        .optional()?)
 }
 
 pub fn delete_session(conn: &Connection, token_hash: &str) -> Result<(), TeamError> {
@@ -151,7 +168,9 @@ pub fn delete_session(conn: &Connection, token_hash: &str) -> Result<(), TeamErr
 }
 
 pub fn members(conn: &Connection) -> Result<Vec<Member>, TeamError> {
-    let sql = format!("SELECT {MEMBER_COLUMNS} FROM users ORDER BY role = 'owner' DESC, name COLLATE NOCASE");
+    let sql = format!(
+        "SELECT {MEMBER_COLUMNS} FROM users ORDER BY role = 'owner' DESC, name COLLATE NOCASE"
+    );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([], member_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -164,7 +183,12 @@ pub fn member(conn: &Connection, id: i64) -> Result<Member, TeamError> {
         .ok_or(TeamError::NoSuchMember)
 }
 
-pub fn update_profile(conn: &Connection, id: i64, name: &str, nickname: &str) -> Result<(), TeamError> {
+pub fn update_profile(
+    conn: &Connection,
+    id: i64,
+    name: &str,
+    nickname: &str,
+) -> Result<(), TeamError> {
     let n = conn.execute(
         "UPDATE users SET name = ?2, nickname = ?3 WHERE id = ?1",
         params![id, name, nickname],
@@ -176,7 +200,10 @@ pub fn update_profile(conn: &Connection, id: i64, name: &str, nickname: &str) ->
 }
 
 pub fn set_role(conn: &Connection, id: i64, role: Role) -> Result<(), TeamError> {
-    conn.execute("UPDATE users SET role = ?2 WHERE id = ?1", params![id, role.as_str()])?;
+    conn.execute(
+        "UPDATE users SET role = ?2 WHERE id = ?1",
+        params![id, role.as_str()],
+    )?;
     Ok(())
 }
 
@@ -227,11 +254,21 @@ pub fn create_invite(
         return Err(TeamError::EmailTaken);
     }
     // A new invite to the same address replaces the pending one.
-    conn.execute("DELETE FROM invites WHERE email = ?1 AND used_at IS NULL", [email])?;
+    conn.execute(
+        "DELETE FROM invites WHERE email = ?1 AND used_at IS NULL",
+        [email],
+    )?;
     conn.execute(
         "INSERT INTO invites (token_hash, email, role, invited_by, created_at, expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![token_hash, email, role.as_str(), invited_by, now, expires_at],
+        params![
+            token_hash,
+            email,
+            role.as_str(),
+            invited_by,
+            now,
+            expires_at
+        ],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -268,11 +305,17 @@ pub fn open_invite(conn: &Connection, token_hash: &str, now: &str) -> Result<Inv
 }
 
 pub fn mark_invite_used(conn: &Connection, id: i64, now: &str) -> Result<(), TeamError> {
-    conn.execute("UPDATE invites SET used_at = ?2 WHERE id = ?1", params![id, now])?;
+    conn.execute(
+        "UPDATE invites SET used_at = ?2 WHERE id = ?1",
+        params![id, now],
+    )?;
     Ok(())
 }
 
 pub fn revoke_invite(conn: &Connection, id: i64) -> Result<(), TeamError> {
-    conn.execute("DELETE FROM invites WHERE id = ?1 AND used_at IS NULL", [id])?;
+    conn.execute(
+        "DELETE FROM invites WHERE id = ?1 AND used_at IS NULL",
+        [id],
+    )?;
     Ok(())
 }

@@ -91,7 +91,10 @@ pub enum TeamError {
     #[error("{0}")]
     NotAllowed(&'static str),
     #[error("{field}: {message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
 }
 
 impl From<rusqlite::Error> for TeamError {
@@ -120,7 +123,10 @@ impl From<TeamError> for AppError {
 pub fn clean_name(field: &'static str, value: &str, required: bool) -> Result<String, TeamError> {
     let v = value.trim();
     if required && v.is_empty() {
-        return Err(TeamError::Invalid { field, message: "is required".into() });
+        return Err(TeamError::Invalid {
+            field,
+            message: "is required".into(),
+        });
     }
     if v.chars().count() > 80 || v.chars().any(char::is_control) {
         return Err(TeamError::Invalid {
@@ -136,8 +142,12 @@ pub fn clean_email(value: &str) -> Result<String, TeamError> {
     let v = value.trim();
     let ok = v.len() <= 254
         && !v.chars().any(|c| c.is_whitespace() || c.is_control())
-        && v.split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'));
+        && v.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        });
     if ok {
         Ok(v.to_owned())
     } else {

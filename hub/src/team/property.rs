@@ -57,7 +57,12 @@ pub enum Weekday {
 
 impl PropertySettings {
     pub fn validate(&self) -> Result<(), TeamError> {
-        let invalid = |field, message: &str| Err(TeamError::Invalid { field, message: message.to_owned() });
+        let invalid = |field, message: &str| {
+            Err(TeamError::Invalid {
+                field,
+                message: message.to_owned(),
+            })
+        };
         let name = self.name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return invalid("name", "1 to 100 characters");
@@ -65,17 +70,32 @@ impl PropertySettings {
         if !self.logo_url.is_empty()
             && (!(self.logo_url.starts_with("https://") || self.logo_url.starts_with("http://"))
                 || self.logo_url.len() > 500
-                || self.logo_url.chars().any(|c| c.is_whitespace() || c.is_control()))
+                || self
+                    .logo_url
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control()))
         {
-            return invalid("logo_url", "an http(s) URL of at most 500 characters, or empty");
+            return invalid(
+                "logo_url",
+                "an http(s) URL of at most 500 characters, or empty",
+            );
         }
         if self.time_zone.parse::<chrono_tz::Tz>().is_err() {
-            return invalid("time_zone", "not an IANA time zone such as \"Europe/Lisbon\"");
+            return invalid(
+                "time_zone",
+                "not an IANA time zone such as \"Europe/Lisbon\"",
+            );
         }
         match (self.latitude, self.longitude) {
             (None, None) => {}
-            (Some(lat), Some(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => {}
-            _ => return invalid("latitude", "give latitude (-90…90) and longitude (-180…180) together"),
+            (Some(lat), Some(lon))
+                if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => {}
+            _ => {
+                return invalid(
+                    "latitude",
+                    "give latitude (-90…90) and longitude (-180…180) together",
+                )
+            }
         }
         let mut seen = Vec::new();
         for day in &self.working_hours {
@@ -85,7 +105,9 @@ impl PropertySettings {
             seen.push(day.day);
             match (parse_time(&day.open), parse_time(&day.close)) {
                 (Some(open), Some(close)) if close > open => {}
-                (Some(_), Some(_)) => return invalid("working_hours", "closing comes after opening"),
+                (Some(_), Some(_)) => {
+                    return invalid("working_hours", "closing comes after opening")
+                }
                 _ => return invalid("working_hours", "times are HH:MM"),
             }
         }
@@ -144,8 +166,14 @@ pub fn load(conn: &Connection) -> Result<PropertySettings, TeamError> {
             ))
         },
     )?;
-    fn json<T: serde::de::DeserializeOwned>(field: &'static str, text: &str) -> Result<T, TeamError> {
-        serde_json::from_str(text).map_err(|e| TeamError::Invalid { field, message: format!("stored value is damaged: {e}") })
+    fn json<T: serde::de::DeserializeOwned>(
+        field: &'static str,
+        text: &str,
+    ) -> Result<T, TeamError> {
+        serde_json::from_str(text).map_err(|e| TeamError::Invalid {
+            field,
+            message: format!("stored value is damaged: {e}"),
+        })
     }
     Ok(PropertySettings {
         name: row.0,
@@ -171,8 +199,16 @@ pub fn save(conn: &Connection, s: &PropertySettings, now: &str) -> Result<(), Te
            longitude = ?5, working_hours = ?6, out_of_hours_text = ?7,
            unanswered_alert_minutes = ?8, languages = ?9, updated_at = ?10",
         params![
-            s.name.trim(), s.logo_url, s.time_zone, s.latitude, s.longitude, hours,
-            s.out_of_hours_text, s.unanswered_alert_minutes, languages, now
+            s.name.trim(),
+            s.logo_url,
+            s.time_zone,
+            s.latitude,
+            s.longitude,
+            hours,
+            s.out_of_hours_text,
+            s.unanswered_alert_minutes,
+            languages,
+            now
         ],
     )?;
     Ok(())
@@ -198,8 +234,11 @@ pub fn admin_routes() -> OpenApiRouter<AppState> {
 /// The property's settings.
 #[utoipa::path(get, path = "/property", tag = "property", security(("session" = [])),
     responses((status = 200, body = PropertySettings), (status = 401, body = crate::web::ErrorBody)))]
-async fn get_property(State(state): State<AppState>, _staff: Staff) -> Result<ApiJson<PropertySettings>, AppError> {
-    Ok(ApiJson(state.store.read(|c| load(c)).await?))
+async fn get_property(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<ApiJson<PropertySettings>, AppError> {
+    Ok(ApiJson(state.store.read(load).await?))
 }
 
 /// Replaces the property's settings.
@@ -234,7 +273,11 @@ mod tests {
             time_zone: "Europe/Lisbon".into(),
             latitude: Some(38.7),
             longitude: Some(-9.1),
-            working_hours: vec![WorkingDay { day: Weekday::Mon, open: "08:00".into(), close: "24:00".into() }],
+            working_hours: vec![WorkingDay {
+                day: Weekday::Mon,
+                open: "08:00".into(),
+                close: "24:00".into(),
+            }],
             out_of_hours_text: "Back at eight.".into(),
             unanswered_alert_minutes: 5,
             languages: vec!["en".into(), "pt-BR".into()],
@@ -244,16 +287,38 @@ mod tests {
     #[test]
     fn valid_settings_pass_and_each_rule_bites() {
         assert!(valid().validate().is_ok());
-        let cases: Vec<(&str, Box<dyn Fn(&mut PropertySettings)>)> = vec![
-            ("time_zone", Box::new(|s| s.time_zone = "Mars/Olympus".into())),
+        type Change = Box<dyn Fn(&mut PropertySettings)>;
+        let cases: Vec<(&str, Change)> = vec![
+            (
+                "time_zone",
+                Box::new(|s| s.time_zone = "Mars/Olympus".into()),
+            ),
             ("latitude", Box::new(|s| s.longitude = None)),
             ("latitude", Box::new(|s| s.latitude = Some(91.0))),
-            ("working_hours", Box::new(|s| s.working_hours[0].close = "07:00".into())),
-            ("working_hours", Box::new(|s| s.working_hours[0].open = "8am".into())),
-            ("languages", Box::new(|s| s.languages = vec!["en".into(), "en".into()])),
-            ("languages", Box::new(|s| s.languages = vec!["English".into()])),
-            ("unanswered_alert_minutes", Box::new(|s| s.unanswered_alert_minutes = 0)),
-            ("logo_url", Box::new(|s| s.logo_url = "javascript:alert(1)".into())),
+            (
+                "working_hours",
+                Box::new(|s| s.working_hours[0].close = "07:00".into()),
+            ),
+            (
+                "working_hours",
+                Box::new(|s| s.working_hours[0].open = "8am".into()),
+            ),
+            (
+                "languages",
+                Box::new(|s| s.languages = vec!["en".into(), "en".into()]),
+            ),
+            (
+                "languages",
+                Box::new(|s| s.languages = vec!["English".into()]),
+            ),
+            (
+                "unanswered_alert_minutes",
+                Box::new(|s| s.unanswered_alert_minutes = 0),
+            ),
+            (
+                "logo_url",
+                Box::new(|s| s.logo_url = "javascript:alert(1)".into()),
+            ),
             ("name", Box::new(|s| s.name = "  ".into())),
         ];
         for (field, change) in cases {

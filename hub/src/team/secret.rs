@@ -1,7 +1,9 @@
 //! Passwords (argon2id), random tokens and their stored hashes, and the set-up code. The
 //! only place that touches password material; nothing here logs.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use base64::Engine;
 use rand::Rng;
@@ -103,7 +105,10 @@ mod tests {
     fn setup_codes_normalise_as_typed() {
         let code = new_setup_code();
         assert_eq!(code.len(), 9);
-        assert_eq!(normalize_setup_code(&code.to_lowercase()), normalize_setup_code(&code));
+        assert_eq!(
+            normalize_setup_code(&code.to_lowercase()),
+            normalize_setup_code(&code)
+        );
         assert_eq!(normalize_setup_code(" abcd-efgh "), "ABCDEFGH");
     }
 

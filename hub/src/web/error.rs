@@ -115,10 +115,14 @@ impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> AppError {
         match rejection {
             JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType,
-            JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            JsonRejection::BytesRejection(_)
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
                 AppError::PayloadTooLarge
             }
-            JsonRejection::JsonSyntaxError(_) => AppError::bad("malformed_json", rejection.body_text()),
+            JsonRejection::JsonSyntaxError(_) => {
+                AppError::bad("malformed_json", rejection.body_text())
+            }
             other => AppError::bad("invalid_body", other.body_text()),
         }
     }

@@ -55,17 +55,70 @@ async fn metrics(State(state): State<AppState>) -> Response {
     let store = state.store.writer_stats();
     let mut out = String::with_capacity(2048);
     let mut put = |name: &str, kind: &str, help: &str, value: f64| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+        );
     };
-    put("hub_uptime_seconds", "gauge", "Seconds since the hub started.", m.started.elapsed().as_secs_f64());
-    put("hub_http_requests_total", "counter", "HTTP requests answered.", m.requests.load(Ordering::Relaxed) as f64);
-    put("hub_http_server_errors_total", "counter", "HTTP answers with a 5xx status.", m.server_errors.load(Ordering::Relaxed) as f64);
-    put("hub_http_requests_in_flight", "gauge", "HTTP requests being handled now.", m.in_flight.load(Ordering::Relaxed) as f64);
-    put("hub_store_queue_depth", "gauge", "Write jobs waiting for the store writer.", store.queue_depth as f64);
-    put("hub_store_commits_total", "counter", "Group commits made.", store.commits as f64);
-    put("hub_store_jobs_total", "counter", "Write jobs committed or rolled back.", store.jobs as f64);
-    put("hub_store_commit_seconds_total", "counter", "Time spent in group commits.", store.commit_micros_total as f64 / 1e6);
-    put("hub_store_last_commit_seconds", "gauge", "Duration of the latest group commit.", store.last_commit_micros as f64 / 1e6);
-    put("hub_broker_clients", "gauge", "MQTT clients connected to the embedded broker.", state.broker.connected_clients() as f64);
+    put(
+        "hub_uptime_seconds",
+        "gauge",
+        "Seconds since the hub started.",
+        m.started.elapsed().as_secs_f64(),
+    );
+    put(
+        "hub_http_requests_total",
+        "counter",
+        "HTTP requests answered.",
+        m.requests.load(Ordering::Relaxed) as f64,
+    );
+    put(
+        "hub_http_server_errors_total",
+        "counter",
+        "HTTP answers with a 5xx status.",
+        m.server_errors.load(Ordering::Relaxed) as f64,
+    );
+    put(
+        "hub_http_requests_in_flight",
+        "gauge",
+        "HTTP requests being handled now.",
+        m.in_flight.load(Ordering::Relaxed) as f64,
+    );
+    put(
+        "hub_store_queue_depth",
+        "gauge",
+        "Write jobs waiting for the store writer.",
+        store.queue_depth as f64,
+    );
+    put(
+        "hub_store_commits_total",
+        "counter",
+        "Group commits made.",
+        store.commits as f64,
+    );
+    put(
+        "hub_store_jobs_total",
+        "counter",
+        "Write jobs committed or rolled back.",
+        store.jobs as f64,
+    );
+    put(
+        "hub_store_commit_seconds_total",
+        "counter",
+        "Time spent in group commits.",
+        store.commit_micros_total as f64 / 1e6,
+    );
+    put(
+        "hub_store_last_commit_seconds",
+        "gauge",
+        "Duration of the latest group commit.",
+        store.last_commit_micros as f64 / 1e6,
+    );
+    put(
+        "hub_broker_clients",
+        "gauge",
+        "MQTT clients connected to the embedded broker.",
+        state.broker.connected_clients() as f64,
+    );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }

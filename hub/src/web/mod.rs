@@ -95,7 +95,10 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(crate::team::property::admin_routes())
         .merge(crate::bookings::rooms::admin_routes())
         .merge(crate::broker::credentials::admin_routes())
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_admin));
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_admin,
+        ));
     let api = OpenApiRouter::new()
         .merge(crate::team::api::routes())
         .merge(crate::team::property::routes())
@@ -121,7 +124,10 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         )
         .fallback(pages::fallback)
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(AppError::Internal(
                 "a handler panicked".into(),
@@ -140,7 +146,10 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count,
+        ))
         .with_state(state);
     (router, openapi)
 }
@@ -160,7 +169,10 @@ pub async fn serve_http(
         .layer(axum::Extension(auth::ServedOverTls(false)))
         .into_make_service_with_connect_info::<SocketAddr>();
     let handle = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
             tracing::error!(error = %e, "The HTTP listener stopped.");
         }
     });

@@ -28,7 +28,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 /// First run goes to set-up; afterwards to the admin app.
 #[utoipa::path(get, path = "/", tag = "pages", responses((status = 303, description = "Redirect")))]
 async fn root(State(state): State<AppState>) -> Result<Redirect, AppError> {
-    let set_up = state.store.read(|c| db::owner_exists(c)).await?;
+    let set_up = state.store.read(db::owner_exists).await?;
     Ok(Redirect::to(if set_up { "/admin/" } else { "/setup" }))
 }
 
@@ -58,7 +58,10 @@ async fn ca_certificate(State(state): State<AppState>) -> Result<Response, AppEr
     Ok((
         [
             (header::CONTENT_TYPE, "application/x-x509-ca-cert"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"hotel-hub-ca.crt\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"hotel-hub-ca.crt\"",
+            ),
         ],
         pem.to_string(),
     )
@@ -71,7 +74,10 @@ async fn ca_certificate(State(state): State<AppState>) -> Result<Response, AppEr
 async fn healthz(State(state): State<AppState>) -> Response {
     match state
         .store
-        .read(|c| c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map_err(AppError::from))
+        .read(|c| {
+            c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                .map_err(AppError::from)
+        })
         .await
     {
         Ok(_) => (StatusCode::OK, "ok\n").into_response(),
@@ -97,9 +103,10 @@ fn file(path: &str) -> Response {
             let mime = content.metadata.mimetype().to_owned();
             let mut response = ([(header::CONTENT_TYPE, mime)], content.data).into_response();
             // Pages change with the binary; let browsers revalidate instead of guessing.
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-cache"),
+            );
             response
         }
         None => (StatusCode::NOT_FOUND, Html("not found")).into_response(),

@@ -7,8 +7,8 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, KeyPair, KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose, SanType,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -47,11 +47,18 @@ pub fn prepare(
         });
     }
     let dir = data_dir.join("tls");
-    std::fs::create_dir_all(&dir).map_err(|source| TlsError::Io { path: dir.clone(), source })?;
+    std::fs::create_dir_all(&dir).map_err(|source| TlsError::Io {
+        path: dir.clone(),
+        source,
+    })?;
     let (ca_params, ca_key, ca_pem) = load_or_create_ca(&dir)?;
     let ca = ca_params.self_signed(&ca_key)?;
 
-    let mut names = vec![format!("{host_name}.local"), host_name.to_owned(), "localhost".to_owned()];
+    let mut names = vec![
+        format!("{host_name}.local"),
+        host_name.to_owned(),
+        "localhost".to_owned(),
+    ];
     if let Ok(system) = std::fs::read_to_string("/etc/hostname") {
         let system = system.trim();
         if !system.is_empty() && !names.iter().any(|n| n == system) {
@@ -130,17 +137,26 @@ fn lan_addresses() -> Vec<IpAddr> {
 }
 
 fn read(path: &Path) -> Result<String, TlsError> {
-    std::fs::read_to_string(path).map_err(|source| TlsError::Io { path: path.to_owned(), source })
+    std::fs::read_to_string(path).map_err(|source| TlsError::Io {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 fn write(path: &Path, text: &str) -> Result<(), TlsError> {
-    std::fs::write(path, text).map_err(|source| TlsError::Io { path: path.to_owned(), source })
+    std::fs::write(path, text).map_err(|source| TlsError::Io {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 fn write_private(path: &Path, text: &str) -> Result<(), TlsError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let io = |source| TlsError::Io { path: path.to_owned(), source };
+    let io = |source| TlsError::Io {
+        path: path.to_owned(),
+        source,
+    };
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
