@@ -231,6 +231,17 @@ pub fn client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
+/// GET `url` and parse the JSON answer.
+pub async fn get_json(client: &reqwest::Client, url: &str) -> anyhow::Result<serde_json::Value> {
+    Ok(client
+        .get(url)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
+}
+
 /// Runs a helper and fails with its output when it fails.
 pub fn run_ok(cmd: &mut Command) -> anyhow::Result<String> {
     let out = cmd

@@ -1,7 +1,7 @@
 //! Every route of the router, walked from the OpenAPI document the router is built with:
 //! strangers get 401 on every staff route, agents 403 on every admin route.
 
-use e2e::{client, Hub};
+use e2e::{client, get_json, Hub};
 use serde_json::Value;
 
 /// Routes anyone may call. Anything else must declare the session requirement.
@@ -125,12 +125,7 @@ async fn a_removed_member_is_signed_out_at_once() {
             .status(),
         200
     );
-    let members: Value = owner
-        .get(hub.url("/api/v1/admin/members"))
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let members: Value = get_json(&owner, &hub.url("/api/v1/admin/members"))
         .await
         .unwrap();
     let id = members
@@ -157,14 +152,7 @@ async fn a_removed_member_is_signed_out_at_once() {
         401
     );
     // The owner cannot be removed, not even by themself.
-    let me: Value = owner
-        .get(hub.url("/api/v1/me"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = get_json(&owner, &hub.url("/api/v1/me")).await.unwrap();
     let r = owner
         .delete(hub.url(&format!("/api/v1/admin/members/{}", me["id"])))
         .send()

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use e2e::{hub_binary, Hub};
+use e2e::{get_json, hub_binary, Hub};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -226,14 +226,7 @@ async fn a_damaged_store_is_refused_and_a_backup_brings_it_back() {
     );
     let hub = hub.restart(true).unwrap();
     let owner = hub.signed_in("owner").await.unwrap();
-    let rooms: Value = owner
-        .get(hub.url("/api/v1/rooms"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rooms: Value = get_json(&owner, &hub.url("/api/v1/rooms")).await.unwrap();
     assert!(rooms
         .as_array()
         .unwrap()

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use e2e::Hub;
+use e2e::{get_json, Hub};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,14 +47,7 @@ async fn acknowledged_writes_survive_kill_9() {
     );
 
     let owner = hub.signed_in("owner").await.unwrap();
-    let rooms: Value = owner
-        .get(hub.url("/api/v1/rooms"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rooms: Value = get_json(&owner, &hub.url("/api/v1/rooms")).await.unwrap();
     let present: std::collections::HashSet<&str> = rooms
         .as_array()
         .unwrap()
