@@ -23,24 +23,8 @@ pub async fn seed(store: &Store, clock: &Clock) -> Result<Option<Vec<DemoAccount
     }
     let owner_pw = secret::new_password();
     let agent_pw = secret::new_password();
-    let (owner_hash, agent_hash) = {
-        let (o, a) = (owner_pw.clone(), agent_pw.clone());
-        tokio::task::spawn_blocking(move || (secret::hash_password(&o), secret::hash_password(&a)))
-            .await
-            .map_err(|e| TeamError::Invalid {
-                field: "demo",
-                message: e.to_string(),
-            })?
-    };
-    let (owner_hash, agent_hash) = match (owner_hash, agent_hash) {
-        (Ok(o), Ok(a)) => (o, a),
-        _ => {
-            return Err(TeamError::Invalid {
-                field: "demo",
-                message: "password hashing failed".into(),
-            })
-        }
-    };
+    let owner_hash = secret::hash_off_runtime(owner_pw.clone()).await?;
+    let agent_hash = secret::hash_off_runtime(agent_pw.clone()).await?;
     let now = clock.now_text();
     store
         .write(move |c| {

@@ -80,7 +80,7 @@ async fn setup(
         field: "password",
         message: m,
     })?;
-    let hash = hash_off_runtime(req.password).await?;
+    let hash = secret::hash_off_runtime(req.password).await?;
     let (token, token_hash) = new_session_token();
     let (now, expires) = session_window(&state);
     let code = req.code;
@@ -321,7 +321,7 @@ async fn accept_invite(
         field: "password",
         message: m,
     })?;
-    let hash = hash_off_runtime(req.password).await?;
+    let hash = secret::hash_off_runtime(req.password).await?;
     let invite_hash = secret::token_hash(&token);
     let (session, session_hash) = new_session_token();
     let (now, expires) = session_window(&state);
@@ -596,11 +596,4 @@ fn session_window(state: &AppState) -> (String, String) {
         crate::clock::stamp(now),
         crate::clock::stamp(now + chrono::Duration::days(days)),
     )
-}
-
-async fn hash_off_runtime(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || secret::hash_password(&password))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(e.to_string()))
 }

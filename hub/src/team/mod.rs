@@ -95,6 +95,8 @@ pub enum TeamError {
         field: &'static str,
         message: String,
     },
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
 }
 
 impl From<rusqlite::Error> for TeamError {
@@ -107,6 +109,7 @@ impl From<TeamError> for AppError {
     fn from(e: TeamError) -> AppError {
         match e {
             TeamError::Store(e) => e.into(),
+            TeamError::Hashing(why) => AppError::Internal(why),
             TeamError::EmailTaken | TeamError::AlreadySetUp => AppError::Conflict(e.to_string()),
             TeamError::WrongSetupCode => AppError::bad("wrong_setup_code", e.to_string()),
             TeamError::InviteGone => AppError::Gone(e.to_string()),

@@ -21,6 +21,14 @@ pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Er
         .to_string())
 }
 
+/// [`hash_password`] on a blocking thread, so the async workers keep serving.
+pub async fn hash_off_runtime(password: String) -> Result<String, super::TeamError> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| super::TeamError::Hashing(e.to_string()))?
+        .map_err(|e| super::TeamError::Hashing(e.to_string()))
+}
+
 pub fn verify_password(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
         .map(|parsed| {

@@ -91,24 +91,22 @@ pub(super) async fn fallback(uri: Uri) -> Response {
     if path.starts_with("api/") || path.contains("..") {
         return AppError::NotFound.into_response();
     }
-    match Ui::get(path) {
-        Some(_) => file(path),
-        None => AppError::NotFound.into_response(),
-    }
+    embedded(path).unwrap_or_else(|| AppError::NotFound.into_response())
 }
 
+/// A page every build embeds; its absence is a packaging fault, not the visitor's.
 fn file(path: &str) -> Response {
-    match Ui::get(path) {
-        Some(content) => {
-            let mime = content.metadata.mimetype().to_owned();
-            let mut response = ([(header::CONTENT_TYPE, mime)], content.data).into_response();
-            // Pages change with the binary; let browsers revalidate instead of guessing.
-            response.headers_mut().insert(
-                header::CACHE_CONTROL,
-                header::HeaderValue::from_static("no-cache"),
-            );
-            response
-        }
-        None => (StatusCode::NOT_FOUND, Html("not found")).into_response(),
-    }
+    embedded(path).unwrap_or_else(|| (StatusCode::NOT_FOUND, Html("not found")).into_response())
+}
+
+fn embedded(path: &str) -> Option<Response> {
+    let content = Ui::get(path)?;
+    let mime = content.metadata.mimetype().to_owned();
+    let mut response = ([(header::CONTENT_TYPE, mime)], content.data).into_response();
+    // Pages change with the binary; let browsers revalidate instead of guessing.
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-cache"),
+    );
+    Some(response)
 }
