@@ -32,12 +32,7 @@ async fn call(client: &reqwest::Client, method: &str, url: &str) -> reqwest::Sta
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_checks_the_session_and_the_role() {
     let hub = Hub::start_demo().unwrap();
-    let doc: Value = client()
-        .get(hub.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let doc = get_json(&client(), &hub.url("/api/v1/openapi.json"))
         .await
         .unwrap();
     let paths = doc["paths"].as_object().expect("the document lists paths");
@@ -116,15 +111,7 @@ async fn a_removed_member_is_signed_out_at_once() {
     let hub = Hub::start_demo().unwrap();
     let owner = hub.signed_in("owner").await.unwrap();
     let agent = hub.signed_in("agent").await.unwrap();
-    assert_eq!(
-        agent
-            .get(hub.url("/api/v1/me"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(call(&agent, "get", &hub.url("/api/v1/me")).await, 200);
     let members: Value = get_json(&owner, &hub.url("/api/v1/admin/members"))
         .await
         .unwrap();
@@ -142,15 +129,7 @@ async fn a_removed_member_is_signed_out_at_once() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    assert_eq!(
-        agent
-            .get(hub.url("/api/v1/me"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
+    assert_eq!(call(&agent, "get", &hub.url("/api/v1/me")).await, 401);
     // The owner cannot be removed, not even by themself.
     let me: Value = get_json(&owner, &hub.url("/api/v1/me")).await.unwrap();
     let r = owner

@@ -102,38 +102,31 @@ async fn bad_bodies_get_json_errors_and_the_hub_stays_up() {
     );
 }
 
+/// `hub config check` with extra arguments and environment: must fail; returns stderr.
+fn config_check_refuses(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> String {
+    let out = Command::new(hub_binary())
+        .args(["config", "check"])
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "accepted: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
 #[test]
 fn unknown_config_keys_are_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("hub.toml");
     std::fs::write(&file, "[web]\nhttp_lissen = \"0.0.0.0:80\"\n").unwrap();
-    let out = Command::new(hub_binary())
-        .args(["config", "check", "--config"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("http_lissen") && !err.contains("panicked"),
-        "{err}"
-    );
-
-    let out = Command::new(hub_binary())
-        .args(["config", "check"])
-        .env("HUB_BROKER__PORTT", "1")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("portt"));
-
-    let out = Command::new(hub_binary())
-        .args(["config", "check"])
-        .env("HUB_WEB__SESSION_DAYS", "0")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("web.session_days"));
+    let err = config_check_refuses(&["--config".as_ref(), file.as_os_str()], &[]);
+    assert!(err.contains("http_lissen"), "{err}");
+    let err = config_check_refuses(&[], &[("HUB_BROKER__PORTT", "1")]);
+    assert!(err.contains("portt"), "{err}");
+    let err = config_check_refuses(&[], &[("HUB_WEB__SESSION_DAYS", "0")]);
+    assert!(err.contains("web.session_days"), "{err}");
 }
 
 fn run_expecting_refusal(data: &std::path::Path) -> String {

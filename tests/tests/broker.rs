@@ -41,17 +41,8 @@ async fn third_party_clients_use_the_embedded_broker_with_device_credentials() {
     .unwrap();
     assert!(out.contains("paho interop ok"), "{out}");
 
-    let sub = Command::new("mosquitto_sub")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-u",
-            "tasmota-101",
-            "-P",
-            &password,
-        ])
+    let login = Some(("tasmota-101", password.as_str()));
+    let sub = mosquitto("mosquitto_sub", &port, login)
         .args([
             "-t",
             "test/mosquitto",
@@ -65,19 +56,10 @@ async fn third_party_clients_use_the_embedded_broker_with_device_credentials() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("mosquitto_sub (Debian mosquitto-clients) is installed by tests/run");
-    // mosquitto_sub needs a moment to subscribe; publish a few times until it has heard one.
-    let mut published = 0;
-    for _ in 0..20 {
+    // mosquitto_sub needs a moment to subscribe: publish a few times, a moment apart.
+    for _ in 0..4 {
         std::thread::sleep(std::time::Duration::from_millis(250));
-        run_ok(Command::new("mosquitto_pub").args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-u",
-            "tasmota-101",
-            "-P",
-            &password,
+        run_ok(mosquitto("mosquitto_pub", &port, login).args([
             "-t",
             "test/mosquitto",
             "-m",
@@ -86,10 +68,6 @@ async fn third_party_clients_use_the_embedded_broker_with_device_credentials() {
             "mosq-pub",
         ]))
         .unwrap();
-        published += 1;
-        if published >= 4 {
-            break;
-        }
     }
     let out = sub.wait_with_output().unwrap();
     assert!(out.status.success(), "mosquitto_sub got nothing");
@@ -114,12 +92,21 @@ async fn third_party_clients_use_the_embedded_broker_with_device_credentials() {
     );
 }
 
-/// Whether mosquitto_pub gets a message through with these credentials (none: anonymous).
-fn publishes(port: &str, login: Option<(&str, &str)>) -> bool {
-    let mut cmd = Command::new("mosquitto_pub");
-    cmd.args(["-h", "127.0.0.1", "-p", port, "-t", "test/x", "-m", "probe"]);
+/// A mosquitto client command aimed at the hub's broker, signed in with `login` if given.
+fn mosquitto(program: &str, port: &str, login: Option<(&str, &str)>) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.args(["-h", "127.0.0.1", "-p", port]);
     if let Some((user, password)) = login {
         cmd.args(["-u", user, "-P", password]);
     }
-    cmd.output().map(|o| o.status.success()).unwrap_or(false)
+    cmd
+}
+
+/// Whether mosquitto_pub gets a message through with these credentials (none: anonymous).
+fn publishes(port: &str, login: Option<(&str, &str)>) -> bool {
+    mosquitto("mosquitto_pub", port, login)
+        .args(["-t", "test/x", "-m", "probe"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }
