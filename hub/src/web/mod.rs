@@ -6,6 +6,7 @@
 pub mod auth;
 mod error;
 mod metrics;
+mod oversize;
 mod pages;
 pub mod ratelimit;
 pub mod tls;
@@ -124,6 +125,10 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         )
         .fallback(pages::fallback)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn_with_state(
+            max_body,
+            oversize::refuse_oversize,
+        ))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,
