@@ -98,6 +98,13 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
     let mailer = Mailer::from_config(&config.smtp).context("the SMTP settings do not work")?;
     let property_name = store.read(property::load).await?.name;
 
+    let chat = crate::chat::Chat::start(store.clone(), clock.clone())
+        .await
+        .context("cannot start the chat")?;
+    let timers = crate::chat::timers::spawn(
+        chat.clone(),
+        Duration::from_secs(config.chat.timer_period_secs),
+    );
     let config = Arc::new(config);
     let state = AppState {
         store: store.clone(),
@@ -106,10 +113,12 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
         mailer,
         broker: broker_handle,
         metrics: Arc::new(Metrics::default()),
-        limits: Arc::new(Limits::default()),
+        limits: Arc::new(Limits::new(&config.chat)),
         ca_pem: tls_material
             .as_ref()
             .and_then(|t| t.ca_pem.as_deref().map(Arc::from)),
+        chat,
+        guest_sockets: Arc::default(),
     };
     let (router, _) = web::router(state);
 
@@ -177,6 +186,7 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
     if let Some(a) = advertiser {
         a.stop();
     }
+    timers.abort();
     drop(broker);
     Ok(())
 }

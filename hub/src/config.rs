@@ -34,6 +34,38 @@ pub struct Config {
     pub mdns: MdnsConfig,
     pub smtp: SmtpConfig,
     pub log: LogConfig,
+    pub chat: ChatConfig,
+}
+
+/// Limits on what guests (strangers) may do; the chat's behaviour is set in the admin app.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChatConfig {
+    /// Open guest sockets per client address.
+    pub guest_sockets_per_address: usize,
+    /// Guest messages per client address per minute.
+    pub guest_messages_per_minute: u32,
+    /// New guest connections per client address per minute.
+    pub guest_connects_per_minute: u32,
+    /// Largest attachment, in bytes.
+    pub max_attachment_bytes: usize,
+    /// An optional GeoIP2/GeoLite2 City database for the visitor card's location.
+    pub geoip_database: Option<PathBuf>,
+    /// Seconds between runs of the chat timers (auto-close, alerts).
+    pub timer_period_secs: u64,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        ChatConfig {
+            guest_sockets_per_address: 20,
+            guest_messages_per_minute: 60,
+            guest_connects_per_minute: 60,
+            max_attachment_bytes: 10 * 1024 * 1024,
+            geoip_database: None,
+            timer_period_secs: 15,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -123,6 +155,7 @@ impl Default for Config {
             mdns: MdnsConfig::default(),
             smtp: SmtpConfig::default(),
             log: LogConfig::default(),
+            chat: ChatConfig::default(),
         }
     }
 }
@@ -251,6 +284,22 @@ impl Config {
         }
         if !(1..=365).contains(&self.web.session_days) {
             return invalid("web.session_days", "must be between 1 and 365");
+        }
+        let chat = &self.chat;
+        if chat.guest_sockets_per_address == 0
+            || chat.guest_messages_per_minute == 0
+            || chat.guest_connects_per_minute == 0
+        {
+            return invalid("chat", "guest limits must be above 0");
+        }
+        if !(1024..=256 * 1024 * 1024).contains(&chat.max_attachment_bytes) {
+            return invalid(
+                "chat.max_attachment_bytes",
+                "must be between 1 KiB and 256 MiB",
+            );
+        }
+        if !(1..=3600).contains(&chat.timer_period_secs) {
+            return invalid("chat.timer_period_secs", "must be between 1 and 3600");
         }
         if self.broker.max_connections == 0 || self.broker.max_segment_count == 0 {
             return invalid(

@@ -1,4 +1,4 @@
-//! Outgoing e-mail over SMTP (lettre). For now: invites. Web Push and messenger
+//! Outgoing e-mail over SMTP (lettre): invites, chat notices, transcripts and replies. Web Push and messenger
 //! notifications join with their own issues.
 
 use lettre::message::Mailbox;
@@ -61,11 +61,17 @@ impl Mailer {
              Open this link to choose your name and password (it works once and expires in a week):\n\n\
              {link}\n\nIf you did not expect this, ignore this e-mail."
         );
+        self.send(to, &format!("Join the {property} team"), &body)
+            .await
+    }
+
+    /// A plain-text e-mail.
+    pub async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), MailError> {
         let message = Message::builder()
             .from(self.from.clone())
             .to(to.parse()?)
-            .subject(format!("Join the {property} team"))
-            .body(body)?;
+            .subject(subject)
+            .body(body.to_owned())?;
         self.transport.send(message).await?;
         Ok(())
     }

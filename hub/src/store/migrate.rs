@@ -8,10 +8,16 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// Every migration, in order. A unit test checks that each file in `hub/migrations/` is here.
-pub(super) const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_foundation.sql",
-    include_str!("../../migrations/0001_foundation.sql"),
-)];
+pub(super) const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_foundation.sql",
+        include_str!("../../migrations/0001_foundation.sql"),
+    ),
+    (
+        "0002_chat.sql",
+        include_str!("../../migrations/0002_chat.sql"),
+    ),
+];
 
 pub(super) fn apply(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;

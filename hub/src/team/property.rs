@@ -39,7 +39,7 @@ pub struct WorkingDay {
     pub day: Weekday,
     /// "HH:MM", local time.
     pub open: String,
-    /// "HH:MM", after `open`; "24:00" for midnight.
+    /// "HH:MM"; "24:00" for midnight; before `open` when the hours run past midnight.
     pub close: String,
 }
 
@@ -104,9 +104,10 @@ impl PropertySettings {
             }
             seen.push(day.day);
             match (parse_time(&day.open), parse_time(&day.close)) {
-                (Some(open), Some(close)) if close > open => {}
+                // Closing before opening runs past midnight (a night desk).
+                (Some(open), Some(close)) if close != open => {}
                 (Some(_), Some(_)) => {
-                    return invalid("working_hours", "closing comes after opening")
+                    return invalid("working_hours", "opening and closing differ")
                 }
                 _ => return invalid("working_hours", "times are HH:MM"),
             }
@@ -297,7 +298,12 @@ mod tests {
             ("latitude", Box::new(|s| s.latitude = Some(91.0))),
             (
                 "working_hours",
-                Box::new(|s| s.working_hours[0].close = "07:00".into()),
+                // Opening and closing at the same minute is no hours at all (07:00 overnight
+                // hours are fine and tested in chat::hours).
+                Box::new(|s| {
+                    let open = s.working_hours[0].open.clone();
+                    s.working_hours[0].close = open;
+                }),
             ),
             (
                 "working_hours",

@@ -47,6 +47,9 @@ pub struct AppState {
     /// The local CA's certificate in PEM, offered to staff devices; none with a certificate
     /// of one's own.
     pub ca_pem: Option<Arc<str>>,
+    pub chat: Arc<crate::chat::Chat>,
+    /// Open guest sockets per client address.
+    pub guest_sockets: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
 }
 
 /// Failure counters for everything a stranger can try repeatedly.
@@ -54,15 +57,20 @@ pub struct Limits {
     pub login_by_address: ratelimit::FailureLimiter,
     pub login_by_email: ratelimit::FailureLimiter,
     pub setup_by_address: ratelimit::FailureLimiter,
+    pub guest_messages: ratelimit::FailureLimiter,
+    pub guest_connects: ratelimit::FailureLimiter,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
+impl Limits {
+    pub fn new(chat: &crate::config::ChatConfig) -> Limits {
         let window = Duration::from_secs(15 * 60);
+        let minute = Duration::from_secs(60);
         Limits {
             login_by_address: ratelimit::FailureLimiter::new(window, 20),
             login_by_email: ratelimit::FailureLimiter::new(window, 5),
             setup_by_address: ratelimit::FailureLimiter::new(window, 5),
+            guest_messages: ratelimit::FailureLimiter::new(minute, chat.guest_messages_per_minute),
+            guest_connects: ratelimit::FailureLimiter::new(minute, chat.guest_connects_per_minute),
         }
     }
 }
@@ -84,6 +92,10 @@ impl utoipa::Modify for SessionScheme {
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(auth::SESSION_COOKIE))),
         );
+        components.add_security_scheme(
+            "guest",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-guest-token"))),
+        );
     }
 }
 
@@ -96,6 +108,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(crate::team::property::admin_routes())
         .merge(crate::bookings::rooms::admin_routes())
         .merge(crate::broker::credentials::admin_routes())
+        .merge(crate::chat::api::admin_routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_admin,
@@ -104,6 +117,8 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(crate::team::api::routes())
         .merge(crate::team::property::routes())
         .merge(crate::bookings::rooms::routes())
+        .merge(crate::chat::api::routes())
+        .merge(crate::chat::guest_api::routes())
         .nest("/admin", admin);
     let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
@@ -122,6 +137,14 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
                 let spec = spec.clone();
                 async move { axum::Json((*spec).clone()) }
             }),
+        )
+        .route(
+            "/ws/guest",
+            axum::routing::get(crate::chat::guest_ws::upgrade),
+        )
+        .route(
+            "/ws/team",
+            axum::routing::get(crate::chat::team_ws::upgrade),
         )
         .fallback(pages::fallback)
         .layer(DefaultBodyLimit::max(max_body))

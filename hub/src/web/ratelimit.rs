@@ -1,5 +1,5 @@
-//! A small fixed-window counter of failures per key (client address, e-mail), for sign-in
-//! and set-up code attempts. Memory is bounded: past `max_keys` the oldest windows go.
+//! A small fixed-window counter of events per key (client address, e-mail): failed sign-in
+//! and set-up code attempts, guest messages and connects. Memory is bounded: past `max_keys` the oldest windows go.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -52,6 +52,14 @@ impl FailureLimiter {
             *entry = (now, 0);
         }
         entry.1 += 1;
+    }
+
+    /// Counts one event and refuses it once `key` is over the limit: a rate limit for
+    /// things that are not failures (guest messages, connects).
+    pub fn hit(&self, key: &str, now: Instant) -> Result<(), u64> {
+        self.check(key, now)?;
+        self.record_failure(key, now);
+        Ok(())
     }
 
     pub fn forget(&self, key: &str) {

@@ -1,0 +1,510 @@
+//! `/ws/guest`: the widget's socket. The first frame is a hello with the widget key, the
+//! browser's token (absent on a first visit: the hub makes one) and where the client left
+//! off (dialogue and last sequence); the hub answers with a welcome and exactly the
+//! messages the client missed. Every `send` carries a client id and is acked with its
+//! sequence after the commit; a resent client id is acked again, not stored twice.
+//! Frames are JSON text; anything else gets an error frame and the socket stays up.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::bus::{GuestEvent, OnlineVisitor};
+use super::visitors::PageInfo;
+use super::{db, hours, Chat, ChatError, DialogueState, Message};
+use crate::web::AppState;
+
+/// Largest frame the socket library accepts; past it the socket closes (1009).
+pub const MAX_FRAME: usize = 64 * 1024;
+/// Largest frame the hub handles; past it an error frame, and the socket stays up.
+pub const MAX_HANDLED: usize = 16 * 1024;
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// A client that sends nothing (not even a ping) for this long is gone.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+const BATCH: i64 = 500;
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Incoming {
+    Hello {
+        key: String,
+        #[serde(default)]
+        token: Option<String>,
+        #[serde(default)]
+        dialogue_id: Option<i64>,
+        #[serde(default)]
+        last_seq: i64,
+        #[serde(default)]
+        page: PageInfo,
+        #[serde(default)]
+        channel: Option<String>,
+    },
+    Send {
+        #[serde(default)]
+        client_id: Option<String>,
+        body: String,
+        #[serde(default)]
+        consent: bool,
+    },
+    Typing {
+        on: bool,
+    },
+    Read {
+        seq: i64,
+    },
+    Page {
+        url: String,
+        #[serde(default)]
+        title: String,
+    },
+    Rate {
+        dialogue_id: i64,
+        rating: i64,
+        #[serde(default)]
+        comment: String,
+    },
+    Ping,
+}
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    ws.max_frame_size(MAX_FRAME)
+        .max_message_size(MAX_FRAME)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(256 * 1024)
+        .on_upgrade(move |socket| run(state, socket, peer.ip()))
+}
+
+/// Counts open guest sockets per address; the slot frees itself on drop.
+pub struct AddressSlot {
+    state: AppState,
+    ip: IpAddr,
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut open = self
+            .state
+            .guest_sockets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
+fn take_slot(state: &AppState, ip: IpAddr) -> Option<AddressSlot> {
+    let mut open = state
+        .guest_sockets
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let n = open.entry(ip).or_insert(0);
+    if *n >= state.config.chat.guest_sockets_per_address {
+        return None;
+    }
+    *n += 1;
+    Some(AddressSlot {
+        state: state.clone(),
+        ip,
+    })
+}
+
+async fn send_json(socket: &mut WebSocket, value: serde_json::Value) -> bool {
+    socket
+        .send(WsMessage::Text(Utf8Bytes::from(value.to_string())))
+        .await
+        .is_ok()
+}
+
+async fn refuse(mut socket: WebSocket, code: &str, message: &str) {
+    let _ = send_json(
+        &mut socket,
+        json!({"type": "error", "code": code, "message": message}),
+    )
+    .await;
+    let _ = socket
+        .send(WsMessage::Close(Some(CloseFrame {
+            code: 4000,
+            reason: Utf8Bytes::from(code.to_owned()),
+        })))
+        .await;
+}
+
+pub fn message_frame(m: &Message) -> serde_json::Value {
+    json!({"type": "message", "message": m})
+}
+
+fn dialogue_frame(d: &db::DialogueRow) -> serde_json::Value {
+    json!({"type": "dialogue", "dialogue": {
+        "id": d.id, "state": d.state, "rating": d.rating, "last_seq": d.last_seq,
+        "read_seq": 0,
+    }})
+}
+
+/// Where this socket is in the visitor's current dialogue.
+struct Cursor {
+    dialogue_id: Option<i64>,
+    /// Highest sequence accounted for, private notes included (they are skipped, not sent).
+    seq: i64,
+}
+
+impl Cursor {
+    /// Sends what the store has after the cursor; the fallback for every gap.
+    async fn fill(&mut self, chat: &Chat, socket: &mut WebSocket) -> Result<(), ()> {
+        let Some(dialogue_id) = self.dialogue_id else {
+            return Ok(());
+        };
+        loop {
+            let after = self.seq;
+            let batch = chat
+                .store
+                .read(move |c| db::messages_after(c, dialogue_id, after, true, BATCH))
+                .await
+                .map_err(|_| ())?;
+            let n = batch.len() as i64;
+            for m in batch {
+                self.seq = m.seq;
+                if !m.private && !send_json(socket, message_frame(&m)).await {
+                    return Err(());
+                }
+            }
+            if n < BATCH {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Moves to another dialogue (the guest started a new one) from its start.
+    async fn switch(
+        &mut self,
+        chat: &Chat,
+        socket: &mut WebSocket,
+        dialogue_id: i64,
+    ) -> Result<(), ()> {
+        if self.dialogue_id.is_some_and(|d| d >= dialogue_id) {
+            return Ok(());
+        }
+        self.dialogue_id = Some(dialogue_id);
+        self.seq = 0;
+        self.fill(chat, socket).await
+    }
+}
+
+async fn run(state: AppState, mut socket: WebSocket, ip: IpAddr) {
+    let chat = state.chat.clone();
+    if state
+        .limits
+        .guest_connects
+        .hit(&ip.to_string(), Instant::now())
+        .is_err()
+    {
+        return refuse(
+            socket,
+            "rate_limited",
+            "too many connections; try again in a minute",
+        )
+        .await;
+    }
+    let Some(_slot) = take_slot(&state, ip) else {
+        return refuse(
+            socket,
+            "too_many_sockets",
+            "too many open chats from this address",
+        )
+        .await;
+    };
+    let hello = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
+        Ok(Some(Ok(WsMessage::Text(text)))) if text.len() <= MAX_HANDLED => {
+            serde_json::from_str::<Incoming>(&text).ok()
+        }
+        _ => None,
+    };
+    let Some(Incoming::Hello {
+        key,
+        token,
+        dialogue_id,
+        last_seq,
+        page,
+        channel,
+    }) = hello
+    else {
+        return refuse(socket, "hello_expected", "the first frame must be a hello").await;
+    };
+    if key != chat.widget_key() {
+        return refuse(
+            socket,
+            "unknown_key",
+            "this widget key belongs to no property",
+        )
+        .await;
+    }
+    let channel = match channel.as_deref() {
+        Some(c @ ("web" | "reception" | "kiosk")) => c.to_owned(),
+        _ => "web".to_owned(),
+    };
+    let hello = match chat.guest_hello(token, page.clone(), ip.to_string()).await {
+        Ok(h) => h,
+        Err(ChatError::NotAllowed(_)) => {
+            return refuse(
+                socket,
+                "blocked",
+                "this chat is not available from your address",
+            )
+            .await;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "A guest hello failed.");
+            return refuse(
+                socket,
+                "internal",
+                "the chat is unavailable; try again later",
+            )
+            .await;
+        }
+    };
+    let visitor = hello.visitor;
+    let mut subscription = chat.bus.subscribe_guest(
+        visitor.id,
+        OnlineVisitor {
+            visitor_id: visitor.id,
+            display_name: visitor.display_name.clone(),
+            page_url: visitor.page_url.clone(),
+            page_title: visitor.page_title.clone(),
+            channel: channel.clone(),
+            since: chat.clock.now_text(),
+        },
+    );
+    let settings = chat.settings();
+    let property = state.store.read(crate::team::property::load).await.ok();
+    let open = property
+        .as_ref()
+        .is_none_or(|p| hours::is_open(p, chat.clock.now()));
+    let welcome = json!({
+        "type": "welcome",
+        "token": hello.new_token,
+        "visitor": {"id": visitor.id, "name": visitor.name, "display_name": visitor.display_name,
+                    "email": visitor.email},
+        "dialogue": hello.dialogue.as_ref().map(|d| json!({"id": d.id, "state": d.state, "rating": d.rating, "last_seq": d.last_seq})),
+        "settings": settings.public(),
+        "property": property.as_ref().map(|p| json!({"name": p.name, "logo_url": p.logo_url})),
+        "open": open,
+        "out_of_hours_text": property.as_ref().map(|p| p.out_of_hours_text.clone()).unwrap_or_default(),
+    });
+    if !send_json(&mut socket, welcome).await {
+        return;
+    }
+    let mut cursor = Cursor {
+        dialogue_id: None,
+        seq: 0,
+    };
+    if let Some(d) = &hello.dialogue {
+        cursor.dialogue_id = Some(d.id);
+        cursor.seq = if dialogue_id == Some(d.id) {
+            last_seq.max(0)
+        } else {
+            0
+        };
+        if cursor.fill(&chat, &mut socket).await.is_err() {
+            return;
+        }
+    }
+    let mut last_heard = Instant::now();
+    let mut idle = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        tokio::select! {
+            frame = socket.recv() => {
+                let text = match frame {
+                    Some(Ok(WsMessage::Text(text))) => text,
+                    Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => return,
+                    Some(Ok(WsMessage::Binary(_))) => {
+                        if !send_json(&mut socket, json!({"type":"error","code":"text_only","message":"frames are JSON text"})).await { return; }
+                        continue;
+                    }
+                    Some(Ok(_)) => { last_heard = Instant::now(); continue; }
+                };
+                last_heard = Instant::now();
+                if text.len() > MAX_HANDLED {
+                    let e = json!({"type":"error","code":"too_large","message":format!("a frame has at most {MAX_HANDLED} bytes")});
+                    if !send_json(&mut socket, e).await { return; }
+                    continue;
+                }
+                let reply = handle(&state, &chat, &visitor, &channel, &ip, &mut cursor, &mut socket, &subscription, &text).await;
+                match reply {
+                    Ok(Some(v)) => if !send_json(&mut socket, v).await { return; },
+                    Ok(None) => {}
+                    Err(()) => return,
+                }
+            }
+            event = subscription.rx.recv() => {
+                let Some(event) = event else { return };
+                let ok = match event {
+                    GuestEvent::Message { dialogue_id, seq, message } => {
+                        if cursor.dialogue_id.is_none_or(|d| d < dialogue_id) {
+                            cursor.switch(&chat, &mut socket, dialogue_id).await.is_ok()
+                        } else if Some(dialogue_id) != cursor.dialogue_id || seq <= cursor.seq {
+                            true
+                        } else if seq == cursor.seq + 1 {
+                            cursor.seq = seq;
+                            match message {
+                                Some(m) => send_json(&mut socket, message_frame(&m)).await,
+                                None => true,
+                            }
+                        } else {
+                            cursor.fill(&chat, &mut socket).await.is_ok()
+                        }
+                    }
+                    GuestEvent::Dialogue(d) => {
+                        let moved = cursor.dialogue_id.is_none_or(|c| c < d.id);
+                        let ok = !moved || cursor.switch(&chat, &mut socket, d.id).await.is_ok();
+                        ok && (Some(d.id) != cursor.dialogue_id || send_json(&mut socket, dialogue_frame(&d)).await)
+                    }
+                    GuestEvent::Typing { who, on } => send_json(&mut socket, json!({"type":"typing","who":who,"on":on})).await,
+                    GuestEvent::Read { dialogue_id, seq } => send_json(&mut socket, json!({"type":"read","dialogue_id":dialogue_id,"seq":seq})).await,
+                };
+                if !ok { return; }
+            }
+            _ = subscription.resync.notified() => {
+                if cursor.fill(&chat, &mut socket).await.is_err() { return; }
+            }
+            _ = idle.tick() => {
+                if last_heard.elapsed() > IDLE_TIMEOUT { return; }
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn handle(
+    state: &AppState,
+    chat: &Arc<Chat>,
+    visitor: &super::visitors::Visitor,
+    channel: &str,
+    ip: &IpAddr,
+    cursor: &mut Cursor,
+    socket: &mut WebSocket,
+    subscription: &super::bus::GuestSubscription,
+    text: &str,
+) -> Result<Option<serde_json::Value>, ()> {
+    let incoming = match serde_json::from_str::<Incoming>(text) {
+        Ok(i) => i,
+        Err(e) => {
+            return Ok(Some(
+                json!({"type":"error","code":"bad_frame","message":format!("not a frame this socket knows: {e}")}),
+            ));
+        }
+    };
+    let error = |e: ChatError, client_id: Option<&str>| json!({"type":"error","code":e.code(),"message":e.to_string(),"client_id":client_id});
+    Ok(match incoming {
+        Incoming::Hello { .. } => {
+            Some(json!({"type":"error","code":"bad_frame","message":"hello only once"}))
+        }
+        Incoming::Ping => Some(json!({"type":"pong"})),
+        Incoming::Send {
+            client_id,
+            body,
+            consent,
+        } => {
+            if let Err(secs) = state
+                .limits
+                .guest_messages
+                .hit(&ip.to_string(), Instant::now())
+            {
+                return Ok(Some(
+                    json!({"type":"error","code":"rate_limited","client_id":client_id,
+                    "message":format!("too many messages; try again in {secs} s")}),
+                ));
+            }
+            let client_id = match super::clean_client_id(client_id.as_deref()) {
+                Ok(c) => c,
+                Err(e) => return Ok(Some(error(e, None))),
+            };
+            let settings = chat.settings();
+            let needs_consent = settings.consent.enabled
+                && !settings
+                    .consent
+                    .excluded_channels
+                    .iter()
+                    .any(|c| c == channel)
+                && !consent;
+            if needs_consent {
+                let has_open = state
+                    .store
+                    .read({
+                        let v = visitor.id;
+                        move |c| db::latest_dialogue_of(c, v)
+                    })
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some_and(|d| d.state != DialogueState::Ended);
+                if !has_open {
+                    return Ok(Some(
+                        json!({"type":"error","code":"consent_required","client_id":client_id,
+                        "message":"please accept the privacy policy to start a chat"}),
+                    ));
+                }
+            }
+            match chat
+                .guest_post(visitor.id, client_id.clone(), &body, channel, None)
+                .await
+            {
+                Ok(posted) => {
+                    let m = &posted.message;
+                    if cursor.dialogue_id.is_none_or(|d| d < m.dialogue_id) {
+                        cursor.switch(chat, socket, m.dialogue_id).await?;
+                    }
+                    Some(
+                        json!({"type":"ack","client_id":client_id,"dialogue_id":m.dialogue_id,
+                        "seq":m.seq,"id":m.id,"duplicate":posted.duplicate}),
+                    )
+                }
+                Err(e) => Some(error(e, client_id.as_deref())),
+            }
+        }
+        Incoming::Typing { on } => {
+            if let Some(d) = cursor.dialogue_id {
+                chat.guest_typing(visitor, d, on).await;
+            }
+            None
+        }
+        Incoming::Read { seq } => {
+            if let Some(d) = cursor.dialogue_id {
+                if let Err(e) = chat.guest_read(visitor.id, d, seq).await {
+                    return Ok(Some(error(e, None)));
+                }
+            }
+            None
+        }
+        Incoming::Page { url, title } => {
+            chat.bus.visitor_page(subscription, &url, &title);
+            let (v, now) = (visitor.id, chat.clock.now_text());
+            let _ = state
+                .store
+                .write(move |c| super::visitors::record_page(c, v, &url, &title, &now))
+                .await;
+            None
+        }
+        Incoming::Rate {
+            dialogue_id,
+            rating,
+            comment,
+        } => match chat.rate(visitor.id, dialogue_id, rating, &comment).await {
+            Ok(()) => Some(json!({"type":"rated","dialogue_id":dialogue_id,"rating":rating})),
+            Err(e) => Some(error(e, None)),
+        },
+    })
+}

@@ -1,0 +1,393 @@
+//! The chat settings staff edit in the admin app: widget design and initial state, how
+//! dialogues are distributed, the idle timers, privacy consent, customer identification,
+//! automatic messages and keyword answers, rating, and the CRM webhook. Stored as one JSON
+//! row, typed and validated here; unknown fields are refused by name.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::ChatError;
+use crate::team::secret;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChatSettings {
+    pub widget: WidgetDesign,
+    /// Round-robin among online staff (with the cap below), or everyone picks by hand.
+    pub distribution: Distribution,
+    /// The most open dialogues automatic distribution gives one person.
+    pub max_dialogues_per_agent: u32,
+    /// Agents may see colleagues' dialogues (admins and chat administrators always can).
+    pub agents_see_others: bool,
+    /// An assigned dialogue with no message for this long is ended; 0 keeps it open.
+    pub auto_close_minutes: u32,
+    /// An unassigned dialogue idle this long is ended.
+    pub unassigned_close_days: u32,
+    pub consent: Consent,
+    pub identification: Identification,
+    pub rating_enabled: bool,
+    pub automation: Automation,
+    /// Where "send to CRM" posts a dialogue, signed with HMAC-SHA256.
+    pub crm_webhook_url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WidgetDesign {
+    /// "#rrggbb".
+    pub color: String,
+    pub title: String,
+    pub welcome_text: String,
+    /// "bubble", "chat" or "bell".
+    pub icon: String,
+    /// "right" or "left".
+    pub position: String,
+    pub language: String,
+    /// "collapsed", "open", "hidden" or "welcome" (the welcome text slid out).
+    pub initial_state: String,
+    /// Phone number offered in the channels panel; empty hides it.
+    pub phone: String,
+    /// Messenger deep links offered in the channels panel.
+    pub messenger_links: Vec<MessengerLink>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MessengerLink {
+    pub label: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Distribution {
+    Auto,
+    Manual,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Consent {
+    pub enabled: bool,
+    pub text: String,
+    pub link: String,
+    /// Channels that skip the consent step, e.g. "kiosk".
+    pub excluded_channels: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Identification {
+    /// The owner's endpoint the widget POSTs to with the site's cookies; empty turns it off.
+    pub identify_url: String,
+    /// The owner's endpoint the hub asks, server side, for `{id}`'s details.
+    pub details_url: String,
+    /// Shared with the owner's backend: it signs `{id}` with HMAC-SHA256 so a browser
+    /// cannot make one up. Never sent to browsers.
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Automation {
+    /// Sent by the bot when a guest opens a new dialogue; empty sends nothing.
+    pub welcome_message: String,
+    pub page_messages: Vec<PageMessage>,
+    pub keyword_answers: Vec<KeywordAnswer>,
+    /// Guest words that hand the dialogue to a person, e.g. "human", "agent".
+    pub handoff_words: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PageMessage {
+    /// Shown when the page URL contains this; empty matches every page.
+    pub url_contains: String,
+    /// Seconds on the page before it shows.
+    pub after_seconds: u32,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct KeywordAnswer {
+    pub keywords: Vec<String>,
+    pub answer: String,
+}
+
+impl Default for WidgetDesign {
+    fn default() -> Self {
+        WidgetDesign {
+            color: "#0b7a75".into(),
+            title: "Chat with us".into(),
+            welcome_text: "Hello! How can we help?".into(),
+            icon: "bubble".into(),
+            position: "right".into(),
+            language: "en".into(),
+            initial_state: "collapsed".into(),
+            phone: String::new(),
+            messenger_links: Vec::new(),
+        }
+    }
+}
+
+impl Default for ChatSettings {
+    fn default() -> Self {
+        ChatSettings {
+            widget: WidgetDesign::default(),
+            distribution: Distribution::Auto,
+            max_dialogues_per_agent: 5,
+            agents_see_others: false,
+            auto_close_minutes: 60,
+            unassigned_close_days: 30,
+            consent: Consent::default(),
+            identification: Identification::default(),
+            rating_enabled: true,
+            automation: Automation::default(),
+            crm_webhook_url: String::new(),
+        }
+    }
+}
+
+fn invalid<T>(field: &str, message: &str) -> Result<T, ChatError> {
+    Err(ChatError::Invalid(format!("{field}: {message}")))
+}
+
+fn check_text(field: &str, value: &str, max: usize) -> Result<(), ChatError> {
+    if value.chars().count() > max || value.chars().any(|c| c.is_control() && c != '\n') {
+        return invalid(
+            field,
+            &format!("at most {max} characters, no control characters"),
+        );
+    }
+    Ok(())
+}
+
+fn check_url(field: &str, value: &str) -> Result<(), ChatError> {
+    if value.is_empty() {
+        return Ok(());
+    }
+    let scheme_ok = value.starts_with("https://") || value.starts_with("http://");
+    if !scheme_ok || value.len() > 500 || value.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return invalid(field, "an http(s) URL of at most 500 characters, or empty");
+    }
+    Ok(())
+}
+
+impl ChatSettings {
+    pub fn validate(&self) -> Result<(), ChatError> {
+        let w = &self.widget;
+        let hex = w.color.len() == 7
+            && w.color.starts_with('#')
+            && w.color[1..].chars().all(|c| c.is_ascii_hexdigit());
+        if !hex {
+            return invalid("widget.color", "a colour as #rrggbb");
+        }
+        check_text("widget.title", &w.title, 60)?;
+        check_text("widget.welcome_text", &w.welcome_text, 500)?;
+        check_text("widget.phone", &w.phone, 30)?;
+        if !["bubble", "chat", "bell"].contains(&w.icon.as_str()) {
+            return invalid("widget.icon", "bubble, chat or bell");
+        }
+        if !["right", "left"].contains(&w.position.as_str()) {
+            return invalid("widget.position", "right or left");
+        }
+        if !["collapsed", "open", "hidden", "welcome"].contains(&w.initial_state.as_str()) {
+            return invalid("widget.initial_state", "collapsed, open, hidden or welcome");
+        }
+        if w.language.is_empty() || w.language.len() > 12 {
+            return invalid("widget.language", "a language tag such as \"en\"");
+        }
+        if w.messenger_links.len() > 8 {
+            return invalid("widget.messenger_links", "at most 8");
+        }
+        for l in &w.messenger_links {
+            check_text("widget.messenger_links.label", &l.label, 40)?;
+            let ok = ["https://", "tg://", "viber://", "whatsapp://"]
+                .iter()
+                .any(|p| l.url.starts_with(p))
+                && l.url.len() <= 300;
+            if !ok {
+                return invalid(
+                    "widget.messenger_links.url",
+                    "an https, tg, viber or whatsapp link",
+                );
+            }
+        }
+        if !(1..=100).contains(&self.max_dialogues_per_agent) {
+            return invalid("max_dialogues_per_agent", "between 1 and 100");
+        }
+        if self.auto_close_minutes > 7 * 24 * 60 {
+            return invalid(
+                "auto_close_minutes",
+                "at most a week (10080); 0 turns it off",
+            );
+        }
+        if !(1..=365).contains(&self.unassigned_close_days) {
+            return invalid("unassigned_close_days", "between 1 and 365");
+        }
+        check_text("consent.text", &self.consent.text, 1000)?;
+        check_url("consent.link", &self.consent.link)?;
+        if self.consent.enabled && self.consent.text.trim().is_empty() {
+            return invalid("consent.text", "is required when consent is on");
+        }
+        check_url(
+            "identification.identify_url",
+            &self.identification.identify_url,
+        )?;
+        check_url(
+            "identification.details_url",
+            &self.identification.details_url,
+        )?;
+        check_text("identification.secret", &self.identification.secret, 200)?;
+        if !self.identification.identify_url.is_empty()
+            && self.identification.secret.len() < 16
+            && self.identification.details_url.is_empty()
+        {
+            return invalid(
+                "identification.secret",
+                "identification needs a shared secret of 16+ characters or a details URL, so \
+                 the hub never trusts an id the browser made up",
+            );
+        }
+        let a = &self.automation;
+        check_text("automation.welcome_message", &a.welcome_message, 1000)?;
+        if a.page_messages.len() > 20 || a.keyword_answers.len() > 50 || a.handoff_words.len() > 20
+        {
+            return invalid(
+                "automation",
+                "at most 20 page messages, 50 keyword answers, 20 hand-off words",
+            );
+        }
+        for p in &a.page_messages {
+            check_text("automation.page_messages.text", &p.text, 1000)?;
+            check_text(
+                "automation.page_messages.url_contains",
+                &p.url_contains,
+                200,
+            )?;
+            if p.text.trim().is_empty() || p.after_seconds > 3600 {
+                return invalid(
+                    "automation.page_messages",
+                    "a text, and at most 3600 seconds",
+                );
+            }
+        }
+        for k in &a.keyword_answers {
+            check_text("automation.keyword_answers.answer", &k.answer, 1000)?;
+            if k.keywords.is_empty()
+                || k.keywords
+                    .iter()
+                    .any(|w| w.trim().is_empty() || w.len() > 40)
+            {
+                return invalid(
+                    "automation.keyword_answers.keywords",
+                    "1 or more words of at most 40 characters",
+                );
+            }
+        }
+        check_url("crm_webhook_url", &self.crm_webhook_url)?;
+        Ok(())
+    }
+
+    /// What the widget may know: never the identification secret or the CRM address.
+    pub fn public(&self) -> serde_json::Value {
+        serde_json::json!({
+            "widget": self.widget,
+            "consent": {
+                "enabled": self.consent.enabled,
+                "text": self.consent.text,
+                "link": self.consent.link,
+                "excluded_channels": self.consent.excluded_channels,
+            },
+            "identify_url": self.identification.identify_url,
+            "rating_enabled": self.rating_enabled,
+            "page_messages": self.automation.page_messages,
+        })
+    }
+}
+
+/// The settings and the widget key; made with defaults on first use.
+pub fn load(conn: &Connection) -> Result<(ChatSettings, String), ChatError> {
+    let row: Option<(String, String)> = conn
+        .query_row(
+            "SELECT settings, widget_key FROM chat_settings WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match row {
+        Some((json, key)) => {
+            let settings = serde_json::from_str(&json)
+                .map_err(|e| ChatError::Invalid(format!("stored chat settings: {e}")))?;
+            Ok((settings, key))
+        }
+        None => Ok((ChatSettings::default(), String::new())),
+    }
+}
+
+/// Creates the row on first start; the widget key is random and public.
+pub fn ensure(conn: &Connection, now: &str) -> Result<(), ChatError> {
+    let key = secret::new_token();
+    let json = serde_json::to_string(&ChatSettings::default())
+        .map_err(|e| ChatError::Invalid(e.to_string()))?;
+    conn.execute(
+        "INSERT OR IGNORE INTO chat_settings (id, settings, widget_key, updated_at) \
+         VALUES (1, ?1, ?2, ?3)",
+        params![json, &key[..22], now],
+    )?;
+    Ok(())
+}
+
+pub fn save(conn: &Connection, s: &ChatSettings, now: &str) -> Result<(), ChatError> {
+    s.validate()?;
+    let json = serde_json::to_string(s).map_err(|e| ChatError::Invalid(e.to_string()))?;
+    conn.execute(
+        "UPDATE chat_settings SET settings = ?1, updated_at = ?2 WHERE id = 1",
+        params![json, now],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_pass_and_each_rule_bites() {
+        let ok = ChatSettings::default();
+        assert!(ok.validate().is_ok());
+        let mut s = ok.clone();
+        s.widget.color = "red".into();
+        assert!(s.validate().is_err());
+        let mut s = ok.clone();
+        s.max_dialogues_per_agent = 0;
+        assert!(s.validate().is_err());
+        let mut s = ok.clone();
+        s.consent.enabled = true;
+        assert!(s.validate().is_err(), "consent needs its text");
+        let mut s = ok.clone();
+        s.identification.identify_url = "https://hotel.example/me".into();
+        assert!(
+            s.validate().is_err(),
+            "identification needs a secret or a details URL"
+        );
+        s.identification.secret = "0123456789abcdef".into();
+        assert!(s.validate().is_ok());
+        let mut s = ok;
+        s.crm_webhook_url = "ftp://x".into();
+        assert!(s.validate().is_err());
+    }
+
+    #[test]
+    fn the_public_view_hides_secrets() {
+        let mut s = ChatSettings::default();
+        s.identification.secret = "very-secret-value-123".into();
+        s.crm_webhook_url = "https://crm.example/hook".into();
+        let text = s.public().to_string();
+        assert!(!text.contains("very-secret"));
+        assert!(!text.contains("crm.example"));
+    }
+}
