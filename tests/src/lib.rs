@@ -45,6 +45,8 @@ pub fn python() -> PathBuf {
     workspace().join("target/test-venv/bin/python")
 }
 
+pub mod chat;
+
 pub struct Hub {
     pub child: Child,
     pub data: PathBuf,
@@ -54,6 +56,8 @@ pub struct Hub {
     /// `(role, email, password)` from a demo run.
     pub credentials: Vec<(String, String, String)>,
     pub setup_code: Option<String>,
+    /// The environment it was started with; a restart keeps it.
+    env: Vec<(String, String)>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -108,7 +112,7 @@ impl Hub {
             .env("HUB_BROKER__LISTEN", "127.0.0.1:0")
             .env("HUB_MDNS__ENABLED", "false")
             .env("HUB_LOG__FILTER", "warn")
-            .envs(options.env)
+            .envs(options.env.clone())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -163,6 +167,7 @@ impl Hub {
             mqtt: field("mqtt="),
             credentials,
             setup_code,
+            env: options.env,
             _dir: dir,
         })
     }
@@ -201,6 +206,7 @@ impl Hub {
         let mut next = Hub::start(HubOptions {
             demo,
             data: Some(self.data.clone()),
+            env: self.env.clone(),
             ..HubOptions::default()
         })?;
         next._dir = dir;

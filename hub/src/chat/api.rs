@@ -131,16 +131,17 @@ fn list(
     range: &(String, String),
 ) -> Result<DialogueList, ChatError> {
     let condition = match view {
-        View::Mine => "d.kind = 'guest' AND d.state != 'ended' AND (d.assignee_id = ?1 OR dm.active = 1)",
-        View::Others => "d.kind = 'guest' AND d.state = 'assigned' AND d.assignee_id != ?1 AND COALESCE(dm.active, 0) = 0 AND ?2",
+        View::Mine => "d.kind = 'guest' AND d.state != 'ended' AND (d.assignee_id = p.me OR dm.active = 1)",
+        View::Others => "d.kind = 'guest' AND d.state = 'assigned' AND d.assignee_id != p.me AND COALESCE(dm.active, 0) = 0 AND p.others",
         View::Unassigned => "d.kind = 'guest' AND d.state IN ('new', 'unassigned')",
-        View::Missed => "d.kind = 'guest' AND d.state = 'ended' AND d.missed = 1 AND d.ended_at >= ?3 AND d.ended_at < ?4",
-        View::History => "d.kind = 'guest' AND d.state = 'ended' AND d.ended_at >= ?3 AND d.ended_at < ?4 \
-             AND (?2 OR d.assignee_id = ?1 OR dm.user_id IS NOT NULL OR d.assignee_id IS NULL)",
+        View::Missed => "d.kind = 'guest' AND d.state = 'ended' AND d.missed = 1 AND d.ended_at >= p.start AND d.ended_at < p.stop",
+        View::History => "d.kind = 'guest' AND d.state = 'ended' AND d.ended_at >= p.start AND d.ended_at < p.stop \
+             AND (p.others OR d.assignee_id = p.me OR dm.user_id IS NOT NULL OR d.assignee_id IS NULL)",
         View::Direct => "d.kind = 'direct' AND dm.active = 1",
     };
     let sql = format!(
-        "SELECT d.id, d.kind, d.visitor_id, d.state, d.assignee_id, d.channel, d.last_seq, \
+        "WITH p (me, others, start, stop) AS (SELECT ?1, ?2, ?3, ?4) \
+         SELECT d.id, d.kind, d.visitor_id, d.state, d.assignee_id, d.channel, d.last_seq, \
          d.created_at, d.last_activity_at, d.waiting_since, d.first_response_at, d.ended_at, \
          d.missed, d.rating, d.guest_read_seq, \
          CASE WHEN v.name = '' THEN v.nickname ELSE v.name END, u.name, \
@@ -149,10 +150,10 @@ fn list(
          COALESCE(dm.read_seq, 0), COALESCE(dm.marked_unread, 0), \
          (SELECT group_concat(CASE WHEN x.nickname = '' THEN x.name ELSE x.nickname END, ', ') \
             FROM dialogue_members o JOIN users x ON x.id = o.user_id \
-            WHERE o.dialogue_id = d.id AND o.user_id != ?1) \
-         FROM dialogues d LEFT JOIN visitors v ON v.id = d.visitor_id \
+            WHERE o.dialogue_id = d.id AND o.user_id != p.me) \
+         FROM p, dialogues d LEFT JOIN visitors v ON v.id = d.visitor_id \
          LEFT JOIN users u ON u.id = d.assignee_id \
-         LEFT JOIN dialogue_members dm ON dm.dialogue_id = d.id AND dm.user_id = ?1 \
+         LEFT JOIN dialogue_members dm ON dm.dialogue_id = d.id AND dm.user_id = p.me \
          WHERE {condition} ORDER BY d.last_activity_at DESC LIMIT 500"
     );
     let mut stmt = c.prepare_cached(&sql)?;

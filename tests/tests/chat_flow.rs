@@ -1,0 +1,235 @@
+//! One guest and the team over the real sockets: hello and token, ack after commit, the
+//! Team Messenger sees the message, joins, replies; private notes never reach the guest;
+//! a resent client id is acked again and not stored twice; resume sends only what was
+//! missed.
+
+use std::time::Duration;
+
+use e2e::chat::{
+    guest_connect, recv, recv_until, send, session_cookie, team_connect, widget_key, GuestState,
+    TeamState,
+};
+use e2e::{get_json, Hub};
+use serde_json::{json, Value};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn is_ack(id: &'static str) -> impl Fn(&Value) -> bool {
+    move |v| v["type"] == "ack" && v["client_id"] == id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_and_an_agent_talk_and_nothing_doubles() {
+    let hub = Hub::start_demo().unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    let key = widget_key(&owner, &hub).await.unwrap();
+    let cookie = session_cookie(&hub, "owner").await.unwrap();
+
+    let mut team = TeamState::default();
+    let mut staff_ws = team_connect(&hub, &cookie, &mut team).await.unwrap();
+
+    let mut guest = GuestState::default();
+    let mut ws = guest_connect(
+        &hub,
+        &key,
+        &mut guest,
+        "https://hotel.example/rooms?utm_source=mail",
+    )
+    .await
+    .unwrap();
+    assert!(
+        guest.token.as_deref().is_some_and(|t| t.len() >= 32),
+        "a new guest gets a token"
+    );
+
+    send(
+        &mut ws,
+        json!({"type": "send", "client_id": "g-1", "body": "Hello, is breakfast included?"}),
+    )
+    .await
+    .unwrap();
+    let ack = recv_until(&mut ws, WAIT, |v| guest.absorb(v), is_ack("g-1"))
+        .await
+        .unwrap();
+    assert_eq!(ack["seq"], 1);
+    let dialogue = ack["dialogue_id"].as_i64().unwrap();
+
+    // The same client id again (a resend after a lost ack): acked, not stored twice.
+    send(
+        &mut ws,
+        json!({"type": "send", "client_id": "g-1", "body": "Hello, is breakfast included?"}),
+    )
+    .await
+    .unwrap();
+    let again = recv_until(&mut ws, WAIT, |v| guest.absorb(v), is_ack("g-1"))
+        .await
+        .unwrap();
+    assert_eq!(again["seq"], 1);
+    assert_eq!(again["duplicate"], true);
+
+    let seen = recv_until(
+        &mut staff_ws,
+        WAIT,
+        |v| team.absorb(v),
+        |v| v["type"] == "message" && v["message"]["body"] == "Hello, is breakfast included?",
+    )
+    .await
+    .unwrap();
+    assert_eq!(seen["message"]["dialogue_id"], dialogue);
+
+    // Unassigned until someone joins; replying before joining is refused.
+    let list = get_json(&owner, &hub.url("/api/v1/chat/dialogues?view=unassigned"))
+        .await
+        .unwrap();
+    assert_eq!(list["dialogues"][0]["id"], dialogue, "{list}");
+    send(
+        &mut staff_ws,
+        json!({"type": "send", "client_id": "s-0", "dialogue_id": dialogue, "body": "too early"}),
+    )
+    .await
+    .unwrap();
+    let refused = recv_until(
+        &mut staff_ws,
+        WAIT,
+        |v| team.absorb(v),
+        |v| v["type"] == "error",
+    )
+    .await
+    .unwrap();
+    assert_eq!(refused["code"], "conflict", "{refused}");
+
+    let r = owner
+        .post(hub.url(&format!("/api/v1/chat/dialogues/{dialogue}/join")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    send(
+        &mut staff_ws,
+        json!({"type": "send", "client_id": "n-1", "dialogue_id": dialogue,
+        "body": "VIP guest, be nice", "private": true}),
+    )
+    .await
+    .unwrap();
+    recv_until(&mut staff_ws, WAIT, |v| team.absorb(v), is_ack("n-1"))
+        .await
+        .unwrap();
+    send(
+        &mut staff_ws,
+        json!({"type": "send", "client_id": "s-1", "dialogue_id": dialogue,
+        "body": "Yes, breakfast is included."}),
+    )
+    .await
+    .unwrap();
+    recv_until(&mut staff_ws, WAIT, |v| team.absorb(v), is_ack("s-1"))
+        .await
+        .unwrap();
+
+    let reply = recv_until(
+        &mut ws,
+        WAIT,
+        |v| guest.absorb(v),
+        |v| v["type"] == "message" && v["message"]["author_kind"] == "staff",
+    )
+    .await
+    .unwrap();
+    assert_eq!(reply["message"]["body"], "Yes, breakfast is included.");
+    assert!(
+        !guest
+            .received
+            .iter()
+            .any(|(_, _, id)| { team.received.iter().any(|(_, s, i)| i == id && *s == 3) }),
+        "the private note (seq 3) never reached the guest"
+    );
+
+    // Drop the guest; staff write twice; the guest resumes from its last sequence.
+    drop(ws);
+    for (cid, body) in [("s-2", "We serve from 7 to 10."), ("s-3", "Anything else?")] {
+        send(
+            &mut staff_ws,
+            json!({"type": "send", "client_id": cid, "dialogue_id": dialogue, "body": body}),
+        )
+        .await
+        .unwrap();
+        recv_until(
+            &mut staff_ws,
+            WAIT,
+            |v| team.absorb(v),
+            |v| v["type"] == "ack" && v["client_id"] == cid,
+        )
+        .await
+        .unwrap();
+    }
+    let before = guest.received.len();
+    let mut ws = guest_connect(&hub, &key, &mut guest, "https://hotel.example/rooms")
+        .await
+        .unwrap();
+    recv_until(
+        &mut ws,
+        WAIT,
+        |v| guest.absorb(v),
+        |v| v["message"]["body"] == "Anything else?",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        guest.received.len(),
+        before + 2,
+        "exactly the two missed messages"
+    );
+    e2e::chat::assert_in_order_once("guest", &guest.received);
+
+    // The visitor card shows the landing page's UTM source and the address.
+    let detail = get_json(
+        &owner,
+        &hub.url(&format!("/api/v1/chat/dialogues/{dialogue}")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(detail["visitor"]["utm"]["utm_source"], "mail", "{detail}");
+    assert_eq!(detail["visitor"]["ip"], "127.0.0.1");
+    assert_eq!(detail["online"], true);
+    assert!(detail["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["private"] == true));
+
+    // End; the guest rates it; it shows in History with the rating.
+    let r = owner
+        .post(hub.url(&format!("/api/v1/chat/dialogues/{dialogue}/end")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    recv_until(
+        &mut ws,
+        WAIT,
+        |v| guest.absorb(v),
+        |v| v["type"] == "dialogue" && v["dialogue"]["state"] == "ended",
+    )
+    .await
+    .unwrap();
+    send(
+        &mut ws,
+        json!({"type": "rate", "dialogue_id": dialogue, "rating": 5, "comment": "Lovely"}),
+    )
+    .await
+    .unwrap();
+    let rated = recv_until(
+        &mut ws,
+        WAIT,
+        |v| guest.absorb(v),
+        |v| v["type"] == "rated" || v["type"] == "error",
+    )
+    .await
+    .unwrap();
+    assert_eq!(rated["type"], "rated", "{rated}");
+    let history = get_json(&owner, &hub.url("/api/v1/chat/dialogues?view=history"))
+        .await
+        .unwrap();
+    assert_eq!(history["dialogues"][0]["rating"], 5, "{history}");
+    assert_eq!(history["totals"]["average_rating"], 5.0);
+    e2e::chat::assert_in_order_once("owner", &team.received);
+    let _ = recv(&mut staff_ws, Duration::from_millis(10)).await;
+}
