@@ -3,6 +3,7 @@
 //! cursors) so they can be dropped at any moment and resume.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
@@ -123,12 +124,12 @@ impl GuestState {
 
 /// Opens `/ws/guest` and says hello; returns the socket after the welcome.
 pub async fn guest_connect(
-    hub: &Hub,
+    hub: SocketAddr,
     key: &str,
     state: &mut GuestState,
     page: &str,
 ) -> anyhow::Result<Socket> {
-    let url = format!("ws://{}/ws/guest", hub.http);
+    let url = format!("ws://{hub}/ws/guest");
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
     send(
         &mut ws,
@@ -156,10 +157,8 @@ pub struct TeamState {
 impl TeamState {
     pub fn absorb(&mut self, v: &Value) {
         match v["type"].as_str() {
-            Some("welcome") => {
-                if self.baseline.is_none() {
-                    self.baseline = v["baseline"].as_i64();
-                }
+            Some("welcome") if self.baseline.is_none() => {
+                self.baseline = v["baseline"].as_i64();
             }
             Some("message") => {
                 let m = &v["message"];
@@ -177,11 +176,11 @@ impl TeamState {
 }
 
 pub async fn team_connect(
-    hub: &Hub,
+    hub: SocketAddr,
     cookie: &str,
     state: &mut TeamState,
 ) -> anyhow::Result<Socket> {
-    let mut request = format!("ws://{}/ws/team", hub.http).into_client_request()?;
+    let mut request = format!("ws://{hub}/ws/team").into_client_request()?;
     request.headers_mut().insert("cookie", cookie.parse()?);
     let (mut ws, _) = tokio_tungstenite::connect_async(request).await?;
     let cursors: serde_json::Map<String, Value> = state

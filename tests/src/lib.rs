@@ -27,10 +27,27 @@ pub fn hub_binary() -> PathBuf {
             let target = std::env::var_os("CARGO_TARGET_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| workspace().join("target"));
-            let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+            cargo
                 .args(["build", "--quiet", "-p", "hub", "--bin", "hub"])
-                .current_dir(workspace())
-                .status();
+                .current_dir(workspace());
+            // The test runner sets these for this crate; a build script (ring's) that
+            // watches them would see a change and rebuild the hub in every test process.
+            for (name, _) in std::env::vars_os() {
+                let name = name.to_string_lossy();
+                let per_crate = [
+                    "CARGO_MANIFEST_",
+                    "CARGO_PKG_",
+                    "CARGO_CRATE_",
+                    "CARGO_BIN_",
+                    "CARGO_PRIMARY_",
+                    "CARGO_TARGET_TMPDIR",
+                ];
+                if per_crate.iter().any(|p| name.starts_with(p)) {
+                    cargo.env_remove(name.as_ref());
+                }
+            }
+            let status = cargo.status();
             assert!(
                 matches!(status, Ok(s) if s.success()),
                 "building the hub binary failed"

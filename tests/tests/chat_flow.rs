@@ -26,11 +26,11 @@ async fn a_guest_and_an_agent_talk_and_nothing_doubles() {
     let cookie = session_cookie(&hub, "owner").await.unwrap();
 
     let mut team = TeamState::default();
-    let mut staff_ws = team_connect(&hub, &cookie, &mut team).await.unwrap();
+    let mut staff_ws = team_connect(hub.http, &cookie, &mut team).await.unwrap();
 
     let mut guest = GuestState::default();
     let mut ws = guest_connect(
-        &hub,
+        hub.http,
         &key,
         &mut guest,
         "https://hotel.example/rooms?utm_source=mail",
@@ -161,7 +161,7 @@ async fn a_guest_and_an_agent_talk_and_nothing_doubles() {
         .unwrap();
     }
     let before = guest.received.len();
-    let mut ws = guest_connect(&hub, &key, &mut guest, "https://hotel.example/rooms")
+    let mut ws = guest_connect(hub.http, &key, &mut guest, "https://hotel.example/rooms")
         .await
         .unwrap();
     recv_until(

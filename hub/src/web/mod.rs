@@ -193,6 +193,12 @@ pub async fn serve_http(
         .await
         .with_context(|| format!("cannot listen for HTTP on {addr}"))?;
     let bound = listener.local_addr()?;
+    // Chat frames are small and answered at once: Nagle's delay would add tens of ms.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "Cannot set TCP_NODELAY.");
+        }
+    });
     let app = router
         .layer(axum::Extension(auth::ServedOverTls(false)))
         .into_make_service_with_connect_info::<SocketAddr>();
@@ -222,7 +228,11 @@ pub async fn serve_https(
     let app = router
         .layer(axum::Extension(auth::ServedOverTls(true)))
         .into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum_server::from_tcp_rustls(std_listener, tls).handle(handle);
+    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+        .acceptor(axum_server::accept::NoDelayAcceptor::new());
+    let server = axum_server::Server::from_tcp(std_listener)
+        .acceptor(acceptor)
+        .handle(handle);
     let task = tokio::spawn(async move {
         if let Err(e) = server.serve(app).await {
             tracing::error!(error = %e, "The HTTPS listener stopped.");
