@@ -1,5 +1,5 @@
 //! Every route of the router, walked from the OpenAPI document the router is built with:
-//! strangers get 401 on every staff route, agents 403 on every admin route.
+//! strangers get 401 on every staff and guest route, agents 403 on every admin route.
 
 use e2e::{client, get_json, Hub};
 use serde_json::Value;
@@ -38,7 +38,7 @@ async fn every_route_checks_the_session_and_the_role() {
     let paths = doc["paths"].as_object().expect("the document lists paths");
     let anonymous = client();
     let owner = hub.signed_in("owner").await.unwrap();
-    let (mut staff_routes, mut admin_routes) = (0, 0);
+    let (mut staff_routes, mut admin_routes, mut guest_routes) = (0, 0, 0);
     for (path, item) in paths {
         for (method, op) in item.as_object().unwrap() {
             if !["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
@@ -54,6 +54,29 @@ async fn every_route_checks_the_session_and_the_role() {
                 .as_array()
                 .map(|a| a.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
+            if op["security"][0].get("guest").is_some() {
+                // A guest route: no token, or a made-up one, is a stranger.
+                assert_eq!(
+                    call(&anonymous, method, &url).await.as_u16(),
+                    401,
+                    "{method} {path} without a guest token"
+                );
+                let method_ =
+                    reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let forged = anonymous
+                    .request(method_, &url)
+                    .header("x-guest-token", "made-up")
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    forged.status().as_u16(),
+                    401,
+                    "{method} {path} with a made-up guest token"
+                );
+                guest_routes += 1;
+                continue;
+            }
             let secured = op["security"][0].get("session").is_some();
             assert!(
                 secured != is_public,
@@ -91,6 +114,9 @@ async fn every_route_checks_the_session_and_the_role() {
                         "{method} {path} as the owner"
                     );
                 }
+            } else if scopes.contains(&"chat_admin") {
+                staff_routes += 1;
+                assert_eq!(as_agent, 403, "{method} {path} is for chat administrators");
             } else {
                 staff_routes += 1;
                 assert!(
@@ -101,8 +127,8 @@ async fn every_route_checks_the_session_and_the_role() {
         }
     }
     assert!(
-        staff_routes >= 5 && admin_routes >= 10,
-        "walked {staff_routes} staff and {admin_routes} admin routes"
+        staff_routes >= 20 && admin_routes >= 10 && guest_routes >= 3,
+        "walked {staff_routes} staff, {admin_routes} admin and {guest_routes} guest routes"
     );
 }
 

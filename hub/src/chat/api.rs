@@ -20,7 +20,7 @@ use super::settings::ChatSettings;
 use super::visitors::{self, CardEdit, Visitor};
 use super::{attachments, ChatError, Message};
 use crate::team::Role;
-use crate::web::auth::Staff;
+use crate::web::auth::{ChatAdmin, Staff};
 use crate::web::{ApiJson, AppError, AppState, ErrorBody};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -668,17 +668,14 @@ async fn list_shortcuts(
 }
 
 /// Add a shortcut (chat administrators and admins).
-#[utoipa::path(post, path = "/chat/shortcuts", tag = "chat", security(("session" = [])), request_body = Shortcut,
+#[utoipa::path(post, path = "/chat/shortcuts", tag = "chat", security(("session" = ["chat_admin"])), request_body = Shortcut,
     responses((status = 201, body = Shortcut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_shortcut(
     State(state): State<AppState>,
-    staff: Staff,
+    _admin: ChatAdmin,
     ApiJson(req): ApiJson<Shortcut>,
 ) -> Result<(StatusCode, ApiJson<Shortcut>), AppError> {
-    if staff.member.role == Role::Agent {
-        return Err(AppError::Forbidden);
-    }
     let code = req.code.trim().trim_start_matches('/').to_lowercase();
     if code.is_empty()
         || code.len() > 30
@@ -715,16 +712,13 @@ async fn create_shortcut(
 }
 
 /// Remove a shortcut (chat administrators and admins).
-#[utoipa::path(delete, path = "/chat/shortcuts/{id}", tag = "chat", security(("session" = [])), params(("id" = i64, Path)),
+#[utoipa::path(delete, path = "/chat/shortcuts/{id}", tag = "chat", security(("session" = ["chat_admin"])), params(("id" = i64, Path)),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn delete_shortcut(
     State(state): State<AppState>,
-    staff: Staff,
+    _admin: ChatAdmin,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
-    if staff.member.role == Role::Agent {
-        return Err(AppError::Forbidden);
-    }
     let n = state
         .store
         .write(move |c| Ok::<_, ChatError>(c.execute("DELETE FROM shortcuts WHERE id = ?1", [id])?))

@@ -84,3 +84,23 @@ pub fn expired_session_cookie(tls: bool) -> Cookie<'static> {
         .max_age(time::Duration::ZERO)
         .build()
 }
+
+/// A member of staff who administers the chat: chat administrators, admins and the owner
+/// (else 403, before the body is even read).
+#[derive(Debug, Clone)]
+pub struct ChatAdmin(pub Staff);
+
+impl FromRequestParts<AppState> for ChatAdmin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<ChatAdmin, AppError> {
+        let staff = Staff::from_request_parts(parts, state).await?;
+        if staff.member.role == crate::team::Role::Agent {
+            return Err(AppError::Forbidden);
+        }
+        Ok(ChatAdmin(staff))
+    }
+}
