@@ -73,3 +73,194 @@ pub fn spawn(chat: Arc<Chat>, period: Duration) -> tokio::task::JoinHandle<()> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use chrono::{DateTime, Duration, Utc};
+
+    use super::*;
+    use crate::chat::visitors::PageInfo;
+    use crate::chat::DialogueState;
+    use crate::clock::Clock;
+    use crate::store::{Store, StoreOptions};
+    use crate::team::db::{self as team_db, NewUser};
+    use crate::team::{property, Role};
+
+    struct World {
+        chat: Arc<Chat>,
+        now: Arc<Mutex<DateTime<Utc>>>,
+    }
+
+    async fn open(path: &std::path::Path, start: DateTime<Utc>) -> World {
+        let store = Store::open(path, StoreOptions::default()).unwrap();
+        let t = crate::clock::stamp(start);
+        store.write(move |c| property::ensure(c, &t)).await.unwrap();
+        let (clock, now) = Clock::manual(start);
+        World {
+            chat: Chat::start(store, clock).await.unwrap(),
+            now,
+        }
+    }
+
+    impl World {
+        fn advance(&self, by: Duration) -> DateTime<Utc> {
+            let mut now = self.now.lock().unwrap();
+            *now += by;
+            *now
+        }
+
+        async fn state(&self, id: i64) -> DialogueState {
+            self.chat
+                .store
+                .read(move |c| crate::chat::db::dialogue(c, id))
+                .await
+                .unwrap()
+                .state
+        }
+    }
+
+    async fn guest_writes(w: &World, token: Option<String>, body: &str) -> (i64, Option<String>) {
+        let hello = w
+            .chat
+            .guest_hello(token, PageInfo::default(), "192.0.2.1".into())
+            .await
+            .unwrap();
+        let posted = w
+            .chat
+            .guest_post(hello.visitor.id, None, body, "web", None)
+            .await
+            .unwrap();
+        (posted.message.dialogue_id, hello.new_token)
+    }
+
+    async fn agent(w: &World) -> team_db::Member {
+        let now = w.chat.clock.now_text();
+        let id = w
+            .chat
+            .store
+            .write(move |c| {
+                team_db::create_user(
+                    c,
+                    &NewUser {
+                        email: "ana@example.org",
+                        name: "Ana",
+                        nickname: "",
+                        role: Role::Agent,
+                        password_hash: "x",
+                    },
+                    &now,
+                )
+            })
+            .await
+            .unwrap();
+        w.chat
+            .store
+            .read(move |c| team_db::member(c, id))
+            .await
+            .unwrap()
+    }
+
+    fn start() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-03-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[tokio::test]
+    async fn an_idle_assigned_dialogue_ends_even_across_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hub.db");
+        let w = open(&path, start()).await;
+        let ana = agent(&w).await;
+        let (d, _) = guest_writes(&w, None, "Is the pool open?").await;
+        w.chat.join(&ana, d).await.unwrap();
+        w.advance(Duration::minutes(59));
+        assert!(
+            w.chat.sweep().await.unwrap().to_end.is_empty(),
+            "59 idle minutes: still open"
+        );
+        let at = w.advance(Duration::minutes(0));
+        drop(w);
+
+        // The hub restarts; the timer is in the stored instants, not in memory.
+        let w = open(&path, at + Duration::minutes(2)).await;
+        assert_eq!(w.chat.sweep().await.unwrap().to_end, vec![(d, "idle")]);
+        assert_eq!(w.state(d).await, DialogueState::Ended);
+        assert!(
+            w.chat.sweep().await.unwrap().to_end.is_empty(),
+            "ended once"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unassigned_dialogue_ends_after_thirty_days() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = open(&dir.path().join("hub.db"), start()).await;
+        let (d, _) = guest_writes(&w, None, "Anyone there?").await;
+        w.advance(Duration::days(29));
+        let swept = w.chat.sweep().await.unwrap();
+        assert!(
+            swept.to_end.is_empty(),
+            "29 days: kept (the 60-minute idle rule is for assigned ones)"
+        );
+        w.advance(Duration::days(1) + Duration::minutes(1));
+        assert_eq!(
+            w.chat.sweep().await.unwrap().to_end,
+            vec![(d, "unassigned")]
+        );
+        let missed = w
+            .chat
+            .store
+            .read(move |c| crate::chat::db::dialogue(c, d))
+            .await
+            .unwrap()
+            .missed;
+        assert!(missed, "nobody answered: it counts as missed");
+    }
+
+    #[tokio::test]
+    async fn an_unanswered_guest_raises_one_alert_per_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hub.db");
+        let w = open(&path, start()).await;
+        let ana = agent(&w).await;
+        let (d, token) = guest_writes(&w, None, "My key card does not work").await;
+        w.advance(Duration::minutes(4));
+        assert!(
+            w.chat.sweep().await.unwrap().to_alert.is_empty(),
+            "4 of 5 minutes"
+        );
+        let at = w.advance(Duration::minutes(2));
+        drop(w);
+        let w = open(&path, at).await;
+        assert_eq!(
+            w.chat.sweep().await.unwrap().to_alert,
+            vec![d],
+            "restart or not, 6 minutes alert"
+        );
+        assert!(
+            w.chat.sweep().await.unwrap().to_alert.is_empty(),
+            "once per wait"
+        );
+        w.chat.join(&ana, d).await.unwrap();
+        w.chat
+            .staff_post(&ana, d, None, "On my way", false, None)
+            .await
+            .unwrap();
+        w.advance(Duration::minutes(10));
+        assert!(
+            w.chat.sweep().await.unwrap().to_alert.is_empty(),
+            "answered"
+        );
+        let (d2, _) = guest_writes(&w, token, "Still broken").await;
+        assert_eq!(d2, d, "the open dialogue continues");
+        w.advance(Duration::minutes(6));
+        assert_eq!(
+            w.chat.sweep().await.unwrap().to_alert,
+            vec![d],
+            "a new wait, a new alert"
+        );
+    }
+}
