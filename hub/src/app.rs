@@ -98,7 +98,7 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
     let mailer = Mailer::from_config(&config.smtp).context("the SMTP settings do not work")?;
     let property_name = store.read(property::load).await?.name;
 
-    let chat = crate::chat::Chat::start(store.clone(), clock.clone())
+    let chat = crate::chat::Chat::start(store.clone(), clock.clone(), mailer.clone())
         .await
         .context("cannot start the chat")?;
     let timers = crate::chat::timers::spawn(
@@ -118,6 +118,12 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
             .as_ref()
             .and_then(|t| t.ca_pem.as_deref().map(Arc::from)),
         chat,
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .context("cannot make the HTTP client")?,
         guest_sockets: Arc::default(),
     };
     let (router, _) = web::router(state);

@@ -69,6 +69,8 @@ pub enum GuestEvent {
         dialogue_id: i64,
         seq: i64,
     },
+    /// The widget's public settings changed (design applies live).
+    Settings(Arc<serde_json::Value>),
 }
 
 struct GuestConn {
@@ -199,6 +201,16 @@ impl ChatBus {
                     // Full (or closing): the socket re-reads the store instead.
                     c.resync.notify_one();
                 }
+            }
+        }
+    }
+
+    /// To every open widget.
+    pub fn guest_broadcast(&self, event: GuestEvent) {
+        for conns in lock(&self.guests).values() {
+            for c in conns {
+                // A full queue misses a design change; the next connect brings it.
+                let _ = c.tx.try_send(event.clone());
             }
         }
     }

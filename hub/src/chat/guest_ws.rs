@@ -373,6 +373,7 @@ async fn run(state: AppState, mut socket: WebSocket, ip: IpAddr) {
                         ok && (Some(d.id) != cursor.dialogue_id || send_json(&mut socket, dialogue_frame(&d)).await)
                     }
                     GuestEvent::Typing { who, on } => send_json(&mut socket, json!({"type":"typing","who":who,"on":on})).await,
+                    GuestEvent::Settings(settings) => send_json(&mut socket, json!({"type":"settings","settings":&*settings})).await,
                     GuestEvent::Read { dialogue_id, seq } => send_json(&mut socket, json!({"type":"read","dialogue_id":dialogue_id,"seq":seq})).await,
                 };
                 if !ok { return; }

@@ -22,6 +22,7 @@ pub struct Chat {
     pub clock: Clock,
     pub bus: Arc<ChatBus>,
     settings: RwLock<(Arc<ChatSettings>, String)>,
+    mailer: Option<crate::notify::Mailer>,
 }
 
 /// What one transaction changed, to publish after its commit.
@@ -136,7 +137,11 @@ fn finish(conn: &Connection, dialogue_id: i64, changes: &mut Changes) -> Result<
 }
 
 impl Chat {
-    pub async fn start(store: Store, clock: Clock) -> Result<Arc<Chat>, ChatError> {
+    pub async fn start(
+        store: Store,
+        clock: Clock,
+        mailer: Option<crate::notify::Mailer>,
+    ) -> Result<Arc<Chat>, ChatError> {
         let now = clock.now_text();
         store.write(move |c| settings::ensure(c, &now)).await?;
         let loaded = store.read(settings::load).await?;
@@ -145,6 +150,7 @@ impl Chat {
             clock,
             bus: ChatBus::new(),
             settings: RwLock::new((Arc::new(loaded.0), loaded.1)),
+            mailer,
         }))
     }
 
@@ -171,7 +177,9 @@ impl Chat {
         self.store
             .write(move |c| settings::save(c, &stored, &now))
             .await?;
+        let public = Arc::new(new.public());
         self.settings.write().unwrap_or_else(|p| p.into_inner()).0 = Arc::new(new);
+        self.bus.guest_broadcast(GuestEvent::Settings(public));
         Ok(())
     }
 
@@ -349,7 +357,7 @@ impl Chat {
         let member = member.clone();
         let see_others = self.settings().agents_see_others;
         let now = self.clock.now_text();
-        let (posted, changes) = self
+        let (posted, changes, email) = self
             .store
             .write(move |c| -> Result<_, ChatError> {
                 let mut changes = Changes::default();
@@ -362,6 +370,7 @@ impl Chat {
                                 duplicate: true,
                             },
                             changes,
+                            None,
                         ));
                     }
                 }
@@ -394,8 +403,18 @@ impl Chat {
                     },
                     &now,
                 )?;
+                let mut email = None;
                 if !private && d.kind == "guest" {
                     db::mark_answered(c, dialogue_id, &now)?;
+                    if let Some(v) = d.visitor_id {
+                        let visitor = visitors::by_id(c, v)?;
+                        if !visitor.email.is_empty() {
+                            let property = crate::team::property::load(c)
+                                .map(|p| p.name)
+                                .unwrap_or_default();
+                            email = Some((v, visitor.email, property));
+                        }
+                    }
                 }
                 db::set_read(c, dialogue_id, member.id, message.seq)?;
                 changes.messages.push(message.clone());
@@ -406,10 +425,28 @@ impl Chat {
                         duplicate: false,
                     },
                     changes,
+                    email,
                 ))
             })
             .await?;
         self.publish(changes);
+        if let (Some((visitor, to, property)), Some(mailer)) = (email, self.mailer.clone()) {
+            // Reply by e-mail (CHAT-19): only to a guest who left an address and is gone.
+            if !self.bus.is_online(visitor) {
+                let body = format!(
+                    "{} from {property} replied:\n\n{}\n\nOpen the chat on our website to answer.",
+                    posted.message.author_name, posted.message.body
+                );
+                tokio::spawn(async move {
+                    if let Err(e) = mailer
+                        .send(&to, &format!("A reply from {property}"), &body)
+                        .await
+                    {
+                        tracing::warn!(error = %e, "The reply e-mail to a guest failed.");
+                    }
+                });
+            }
+        }
         Ok(posted)
     }
 
@@ -768,10 +805,18 @@ impl Chat {
             self.publish(changes);
         }
         for id in &swept.to_alert {
+            let text = format!("Dialogue {id} has a guest message waiting for an answer");
             self.bus.team_send(TeamEvent::Notice {
                 kind: "unanswered",
-                text: format!("Dialogue {id} has a guest message waiting for an answer"),
+                text: text.clone(),
             });
+            if let Some(mailer) = self.mailer.clone() {
+                let store = self.store.clone();
+                tokio::spawn(async move {
+                    super::notify_team(&store, &mailer, "A guest is waiting for an answer", &text)
+                        .await;
+                });
+            }
         }
         Ok(swept)
     }

@@ -30,6 +30,8 @@ pub struct ChatSettings {
     pub automation: Automation,
     /// Where "send to CRM" posts a dialogue, signed with HMAC-SHA256.
     pub crm_webhook_url: String,
+    /// The key of that signature, shared with the CRM. Never sent to browsers.
+    pub crm_webhook_secret: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
@@ -146,6 +148,7 @@ impl Default for ChatSettings {
             rating_enabled: true,
             automation: Automation::default(),
             crm_webhook_url: String::new(),
+            crm_webhook_secret: String::new(),
         }
     }
 }
@@ -289,6 +292,13 @@ impl ChatSettings {
             }
         }
         check_url("crm_webhook_url", &self.crm_webhook_url)?;
+        check_text("crm_webhook_secret", &self.crm_webhook_secret, 200)?;
+        if !self.crm_webhook_url.is_empty() && self.crm_webhook_secret.len() < 16 {
+            return invalid(
+                "crm_webhook_secret",
+                "16 or more characters when a CRM webhook is set",
+            );
+        }
         Ok(())
     }
 
@@ -386,8 +396,10 @@ mod tests {
         let mut s = ChatSettings::default();
         s.identification.secret = "very-secret-value-123".into();
         s.crm_webhook_url = "https://crm.example/hook".into();
+        s.crm_webhook_secret = "crm-secret-0123456789".into();
         let text = s.public().to_string();
         assert!(!text.contains("very-secret"));
         assert!(!text.contains("crm.example"));
+        assert!(!text.contains("crm-secret"));
     }
 }

@@ -99,7 +99,7 @@ mod tests {
         store.write(move |c| property::ensure(c, &t)).await.unwrap();
         let (clock, now) = Clock::manual(start);
         World {
-            chat: Chat::start(store, clock).await.unwrap(),
+            chat: Chat::start(store, clock, None).await.unwrap(),
             now,
         }
     }

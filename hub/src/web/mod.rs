@@ -48,6 +48,8 @@ pub struct AppState {
     /// of one's own.
     pub ca_pem: Option<Arc<str>>,
     pub chat: Arc<crate::chat::Chat>,
+    /// Outgoing HTTP (webhooks, customer identification): bounded time and size.
+    pub http: reqwest::Client,
     /// Open guest sockets per client address.
     pub guest_sockets: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
 }
@@ -119,6 +121,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(crate::bookings::rooms::routes())
         .merge(crate::chat::api::routes())
         .merge(crate::chat::guest_api::routes())
+        .merge(crate::chat::reports::routes())
         .nest("/admin", admin);
     let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
