@@ -12,6 +12,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/admin/"),
     ("get", "/ca.crt"),
     ("get", "/healthz"),
+    ("get", "/widget.js"),
     ("get", "/metrics"),
     ("get", "/api/v1/setup"),
     ("post", "/api/v1/setup"),

@@ -69,6 +69,19 @@ enum Incoming {
         #[serde(default)]
         comment: String,
     },
+    /// The host page's `setUser`: contacts the guest states (shown as given, not verified).
+    SetUser {
+        #[serde(default)]
+        name: String,
+        #[serde(default)]
+        email: String,
+        #[serde(default)]
+        phone: String,
+    },
+    /// The owner's backend's answer about who is signed in, relayed by the widget.
+    Identify {
+        answer: super::identify::Answer,
+    },
     Ping,
 }
 
@@ -414,6 +427,51 @@ async fn handle(
             Some(json!({"type":"error","code":"bad_frame","message":"hello only once"}))
         }
         Incoming::Ping => Some(json!({"type":"pong"})),
+        Incoming::SetUser { name, email, phone } => {
+            let edit = super::visitors::CardEdit {
+                name: (!name.is_empty()).then_some(name),
+                email: (!email.is_empty()).then_some(email),
+                phone: (!phone.is_empty()).then_some(phone),
+                ..Default::default()
+            };
+            let v = visitor.id;
+            match state
+                .store
+                .write(move |c| super::visitors::edit_card(c, v, &edit))
+                .await
+            {
+                Ok(_) => Some(json!({"type":"user_saved"})),
+                Err(e) => Some(error(e, None)),
+            }
+        }
+        Incoming::Identify { answer } => {
+            let settings = chat.settings();
+            match super::identify::verify(&settings.identification, &answer) {
+                Ok((id, name)) => {
+                    let details = super::identify::fetch_details(
+                        &state.http,
+                        &settings.identification,
+                        &id,
+                    )
+                    .await
+                    .unwrap_or_else(|why| {
+                        tracing::warn!(error = %why, "Customer details could not be fetched.");
+                        json!({})
+                    });
+                    let v = visitor.id;
+                    let (id2, name2) = (id.clone(), name.clone());
+                    match state
+                        .store
+                        .write(move |c| super::visitors::set_customer(c, v, &id2, &name2, &details))
+                        .await
+                    {
+                        Ok(()) => Some(json!({"type":"identified","name":name})),
+                        Err(e) => Some(error(e, None)),
+                    }
+                }
+                Err(e) => Some(error(e, None)),
+            }
+        }
         Incoming::Send {
             client_id,
             body,

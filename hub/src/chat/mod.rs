@@ -14,6 +14,7 @@ pub mod db;
 pub mod guest_api;
 pub mod guest_ws;
 pub mod hours;
+pub mod identify;
 pub mod reports;
 pub mod service;
 pub mod settings;

@@ -85,8 +85,8 @@ pub struct Identification {
     pub identify_url: String,
     /// The owner's endpoint the hub asks, server side, for `{id}`'s details.
     pub details_url: String,
-    /// Shared with the owner's backend: it signs `{id}` with HMAC-SHA256 so a browser
-    /// cannot make one up. Never sent to browsers.
+    /// Shared with the owner's backend, which answers `signature` = hex HMAC-SHA256 of the
+    /// id under it, so a browser cannot make an id up. Never sent to browsers.
     pub secret: String,
 }
 
@@ -245,14 +245,11 @@ impl ChatSettings {
             &self.identification.details_url,
         )?;
         check_text("identification.secret", &self.identification.secret, 200)?;
-        if !self.identification.identify_url.is_empty()
-            && self.identification.secret.len() < 16
-            && self.identification.details_url.is_empty()
-        {
+        if !self.identification.identify_url.is_empty() && self.identification.secret.len() < 16 {
             return invalid(
                 "identification.secret",
-                "identification needs a shared secret of 16+ characters or a details URL, so \
-                 the hub never trusts an id the browser made up",
+                "identification needs a shared secret of 16+ characters: the site signs each \
+                 id with it, so the hub never trusts an id the browser made up",
             );
         }
         let a = &self.automation;

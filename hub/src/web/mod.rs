@@ -168,10 +168,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
+        .layer(axum::middleware::from_fn(frame_policy))
         // Invite links carry their token in the path: never leak it to other sites.
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,
@@ -183,6 +180,26 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         ))
         .with_state(state);
     (router, openapi)
+}
+
+/// Only the chat widget's frame may be embedded, by any site (it is meant for the hotel's
+/// own website); every other page refuses to be framed.
+async fn frame_policy(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let embeddable = request.uri().path().starts_with("/widget/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if embeddable {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors *"),
+        );
+    } else if !headers.contains_key(header::X_FRAME_OPTIONS) {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    response
 }
 
 /// Serves plain HTTP until `shutdown` resolves. Returns the bound address (port 0 picks one).

@@ -23,6 +23,18 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin_page))
         .routes(routes!(ca_certificate))
         .routes(routes!(healthz))
+        .routes(routes!(widget_script))
+}
+
+/// The chat widget's loader, for the hotel's own website (any origin may load it).
+#[utoipa::path(get, path = "/widget.js", tag = "pages", responses((status = 200, description = "JavaScript")))]
+async fn widget_script() -> Response {
+    let mut response = file("widget/widget.js");
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::HeaderValue::from_static("*"),
+    );
+    response
 }
 
 /// First run goes to set-up; afterwards to the admin app.

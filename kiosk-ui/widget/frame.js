@@ -1,0 +1,401 @@
+// The chat in the widget frame: the guest socket (/ws/guest) with resume and resend by
+// client id, the panel, the out-of-hours form, consent, rating and the channels panel.
+// Commands come from the loader on the host page (postMessage); events go back to it.
+
+const params = new URLSearchParams(location.hash.slice(1));
+const preview = params.get('preview') === '1';
+const $ = (sel) => document.querySelector(sel);
+const store = {
+  get(k) { try { return JSON.parse(localStorage.getItem('hotelhub.' + k)); } catch { return null; } },
+  set(k, v) { try { localStorage.setItem('hotelhub.' + k, JSON.stringify(v)); } catch { /* private mode */ } },
+};
+
+const state = {
+  token: store.get('token'),
+  dialogueId: store.get('dialogue'),
+  lastSeq: store.get('seq') || 0,
+  dialogue: null,
+  settings: null,
+  open: true,
+  openPanel: false,
+  hidden: false,
+  welcomeShown: false,
+  consentGiven: false,
+  pending: new Map(store.get('pending') || []),
+  shown: new Set(),
+  unread: 0,
+  ws: null,
+  backoff: 500,
+  identifyUrl: '',
+};
+
+function toHost(message) {
+  if (window.parent !== window) window.parent.postMessage({ hotelhub: 'event', ...message }, '*');
+}
+function emit(name, detail) { toHost({ name, detail }); }
+
+function layout() {
+  const position = state.settings?.widget?.position || 'right';
+  document.body.classList.toggle('left', position === 'left');
+  $('#panel').hidden = !state.openPanel;
+  $('#launcher').classList.toggle('open', state.openPanel);
+  $('#welcome').hidden = state.openPanel || !state.welcomeShown;
+  const size = state.openPanel
+    ? { width: 'min(400px, 100vw)', height: 'min(620px, 100vh)' }
+    : state.welcomeShown ? { width: '320px', height: '220px' } : { width: '96px', height: '96px' };
+  if (window.parent !== window) {
+    window.parent.postMessage({ hotelhub: 'size', hidden: state.hidden, position, ...size }, '*');
+  }
+}
+
+function applySettings(s) {
+  state.settings = s;
+  const w = s.widget || {};
+  document.documentElement.style.setProperty('--accent', w.color || '#0b7a75');
+  document.documentElement.lang = w.language || 'en';
+  $('.title').textContent = w.title || 'Chat';
+  $('.welcome-text').textContent = w.welcome_text || '';
+  const launcher = $('#launcher');
+  launcher.className = 'launcher icon-' + (w.icon || 'bubble') + (state.openPanel ? ' open' : '');
+  const phone = $('.channel.phone');
+  phone.hidden = !w.phone;
+  if (w.phone) { phone.href = 'tel:' + w.phone.replace(/[^0-9+]/g, ''); phone.querySelector('span').textContent = w.phone; }
+  const links = $('.channels .links');
+  links.replaceChildren(...(w.messenger_links || []).map((l) => {
+    const a = document.createElement('a');
+    a.className = 'channel'; a.href = l.url; a.target = '_blank'; a.rel = 'noopener'; a.textContent = l.label;
+    return a;
+  }));
+  $('.consent-text').textContent = s.consent?.text || '';
+  const link = $('.consent-link');
+  link.hidden = !s.consent?.link;
+  link.href = s.consent?.link || '#';
+  state.identifyUrl = s.identify_url || '';
+  layout();
+}
+
+function setOpen(open) {
+  if (state.openPanel === open) return;
+  state.openPanel = open;
+  if (open) { state.unread = 0; badge(); state.welcomeShown = false; markRead(); }
+  layout();
+  emit(open ? 'opened' : 'closed');
+  if (open) $('.composer textarea').focus();
+}
+
+function badge() {
+  const b = $('.badge');
+  b.hidden = state.unread === 0;
+  b.textContent = String(state.unread);
+}
+
+function status(text) {
+  const s = $('.status');
+  s.hidden = !text;
+  s.textContent = text || '';
+}
+
+function guestFetch(url, options = {}) {
+  return fetch(url, { ...options, headers: { ...(options.headers || {}), 'x-guest-token': state.token || '' } });
+}
+
+function renderAttachment(li, a) {
+  if (a.content_type.startsWith('image/')) {
+    const img = document.createElement('img');
+    img.alt = a.file_name;
+    li.append(img);
+    guestFetch('/api/v1/guest/attachments/' + a.id)
+      .then((r) => (r.ok ? r.blob() : null))
+      .then((b) => { if (b) img.src = URL.createObjectURL(b); });
+  } else {
+    const link = document.createElement('a');
+    link.href = '#';
+    link.textContent = '📄 ' + a.file_name;
+    link.addEventListener('click', async (e) => {
+      e.preventDefault();
+      const r = await guestFetch('/api/v1/guest/attachments/' + a.id);
+      if (!r.ok) return;
+      const url = URL.createObjectURL(await r.blob());
+      const tmp = Object.assign(document.createElement('a'), { href: url, download: a.file_name });
+      tmp.click();
+    });
+    li.append(link);
+  }
+}
+
+function bubble(m) {
+  const li = document.createElement('li');
+  const kind = m.author_kind;
+  li.className = 'msg ' + (kind === 'guest' ? 'mine' : kind === 'system' ? 'system' : 'theirs');
+  li.dataset.seq = m.seq;
+  if (kind === 'staff' || kind === 'bot') {
+    const who = document.createElement('span');
+    who.className = 'who';
+    who.textContent = m.author_name;
+    li.append(who);
+  }
+  if (m.attachment) renderAttachment(li, m.attachment);
+  else li.append(document.createTextNode(m.body));
+  return li;
+}
+
+function showMessage(m) {
+  if (state.shown.has(m.id)) return;
+  state.shown.add(m.id);
+  if (m.dialogue_id !== state.dialogueId) {
+    state.dialogueId = m.dialogue_id;
+    state.lastSeq = 0;
+    store.set('dialogue', m.dialogue_id);
+  }
+  state.lastSeq = Math.max(state.lastSeq, m.seq);
+  store.set('seq', state.lastSeq);
+  const list = $('.messages');
+  const pending = m.client_id && list.querySelector(`[data-client-id="${CSS.escape(m.client_id)}"]`);
+  if (pending) pending.replaceWith(bubble(m));
+  else list.append(bubble(m));
+  list.scrollTop = list.scrollHeight;
+  if (m.author_kind !== 'guest' && m.author_kind !== 'system') {
+    if (!state.openPanel) { state.unread += 1; badge(); }
+    emit('message', { body: m.body, author: m.author_name, kind: m.author_kind });
+    markRead();
+  }
+  refreshPanels();
+}
+
+function markRead() {
+  if (state.openPanel && state.ws?.readyState === 1 && state.dialogueId) {
+    state.ws.send(JSON.stringify({ type: 'read', seq: state.lastSeq }));
+  }
+}
+
+function dialogueOpen() { return state.dialogue && state.dialogue.state !== 'ended'; }
+
+function refreshPanels() {
+  const s = state.settings || {};
+  const offline = state.open === false && !dialogueOpen();
+  $('.offline').hidden = !offline;
+  $('.offline-text').textContent = state.outOfHoursText || 'We are away right now. Leave us a message and we will answer soon.';
+  $('.messages').hidden = offline;
+  $('.composer').hidden = offline;
+  const ended = state.dialogue && state.dialogue.state === 'ended';
+  $('.rating').hidden = !(ended && s.rating_enabled && state.dialogue.rating == null);
+}
+
+function needsConsent() {
+  const c = state.settings?.consent;
+  return c?.enabled && !(c.excluded_channels || []).includes('web') && !dialogueOpen() && !state.consentGiven;
+}
+
+function persistPending() { store.set('pending', [...state.pending.entries()]); }
+
+function sendFrame(frame) {
+  if (state.ws?.readyState === 1) state.ws.send(JSON.stringify(frame));
+}
+
+function sendMessage(body) {
+  const clientId = 'w-' + crypto.randomUUID();
+  state.pending.set(clientId, body);
+  persistPending();
+  const li = bubble({ author_kind: 'guest', body, seq: 0 });
+  li.classList.add('pending');
+  li.dataset.clientId = clientId;
+  $('.messages').append(li);
+  $('.messages').scrollTop = $('.messages').scrollHeight;
+  sendFrame({ type: 'send', client_id: clientId, body, consent: state.consentGiven });
+}
+
+function resendPending() {
+  for (const [clientId, body] of state.pending) {
+    sendFrame({ type: 'send', client_id: clientId, body, consent: state.consentGiven });
+  }
+}
+
+function connect() {
+  if (preview) return;
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const ws = new WebSocket(`${proto}//${location.host}/ws/guest`);
+  state.ws = ws;
+  ws.addEventListener('open', () => {
+    ws.send(JSON.stringify({
+      type: 'hello', key: params.get('key'), token: state.token, dialogue_id: state.dialogueId,
+      last_seq: state.lastSeq, channel: 'web',
+      page: { url: params.get('url') || '', title: params.get('title') || '', referrer: params.get('referrer') || '',
+        language: params.get('lang') || '', tags: (params.get('tags') || '').split(',').filter(Boolean) },
+    }));
+  });
+  ws.addEventListener('message', (e) => {
+    let f;
+    try { f = JSON.parse(e.data); } catch { return; }
+    handle(f);
+  });
+  ws.addEventListener('close', () => {
+    state.ws = null;
+    if (state.refused) return;
+    status('Reconnecting…');
+    setTimeout(connect, state.backoff);
+    state.backoff = Math.min(state.backoff * 2, 15000);
+  });
+}
+
+let firstWelcome = true;
+function handle(f) {
+  switch (f.type) {
+    case 'welcome': {
+      state.backoff = 500;
+      status('');
+      if (f.token) { state.token = f.token; store.set('token', f.token); }
+      if (f.dialogue && f.dialogue.id !== state.dialogueId) {
+        state.dialogueId = f.dialogue.id; state.lastSeq = 0; store.set('dialogue', f.dialogue.id);
+        $('.messages').replaceChildren(); state.shown.clear();
+      }
+      state.dialogue = f.dialogue;
+      state.open = f.open;
+      state.outOfHoursText = f.out_of_hours_text;
+      if (f.property?.name) $('.subtitle').textContent = f.property.name;
+      applySettings(f.settings);
+      if (firstWelcome) {
+        firstWelcome = false;
+        const initial = params.get('state') || f.settings.widget?.initial_state || 'collapsed';
+        state.hidden = initial === 'hidden';
+        state.welcomeShown = initial === 'welcome' && !!f.settings.widget?.welcome_text;
+        if (initial === 'open') setOpen(true);
+        layout();
+        window.parent.postMessage({ hotelhub: 'ready', identifyUrl: state.identifyUrl }, '*');
+      }
+      refreshPanels();
+      resendPending();
+      break;
+    }
+    case 'message': showMessage(f.message); break;
+    case 'ack': {
+      state.pending.delete(f.client_id);
+      persistPending();
+      if (f.dialogue_id && (!state.dialogue || state.dialogue.id !== f.dialogue_id)) {
+        state.dialogue = { id: f.dialogue_id, state: 'unassigned' };
+      }
+      refreshPanels();
+      break;
+    }
+    case 'dialogue': state.dialogue = f.dialogue; refreshPanels(); break;
+    case 'typing': {
+      const t = $('.typing');
+      t.hidden = !f.on;
+      t.textContent = f.on ? `${f.who} is typing…` : '';
+      break;
+    }
+    case 'settings': applySettings(f.settings); refreshPanels(); break;
+    case 'rated': $('.rating-done').hidden = false; $('.stars').hidden = true; break;
+    case 'error': {
+      if (f.code === 'consent_required') {
+        state.pending.delete(f.client_id); persistPending();
+        document.querySelector(`[data-client-id="${CSS.escape(f.client_id || '')}"]`)?.remove();
+        $('.consent').hidden = false;
+      } else if (['blocked', 'unknown_key', 'too_many_sockets'].includes(f.code)) {
+        state.refused = true;
+        status(f.message);
+      } else if (f.client_id) {
+        state.pending.delete(f.client_id); persistPending();
+        const el = document.querySelector(`[data-client-id="${CSS.escape(f.client_id)}"]`);
+        if (el) { el.classList.add('failed'); el.title = f.message; }
+        status(f.message);
+      }
+      break;
+    }
+    default: break;
+  }
+}
+
+// Interaction.
+$('#launcher').addEventListener('click', () => setOpen(!state.openPanel));
+$('.close-btn').addEventListener('click', () => setOpen(false));
+$('.welcome-close').addEventListener('click', () => { state.welcomeShown = false; layout(); });
+$('.welcome').addEventListener('click', (e) => { if (!e.target.closest('.welcome-close')) setOpen(true); });
+$('.channels-btn').addEventListener('click', () => { $('.channels').hidden = !$('.channels').hidden; });
+$('.channels [data-channel="chat"]').addEventListener('click', () => { $('.channels').hidden = true; });
+$('.consent-accept').addEventListener('click', () => {
+  state.consentGiven = true;
+  $('.consent').hidden = true;
+  const t = $('.composer textarea');
+  if (t.value.trim()) $('.composer').requestSubmit();
+});
+
+let typingTimer = null;
+let typingSent = 0;
+$('.composer textarea').addEventListener('input', () => {
+  if (!state.dialogueId) return;
+  if (Date.now() - typingSent > 3000) { sendFrame({ type: 'typing', on: true }); typingSent = Date.now(); }
+  clearTimeout(typingTimer);
+  typingTimer = setTimeout(() => { sendFrame({ type: 'typing', on: false }); typingSent = 0; }, 4000);
+});
+$('.composer textarea').addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); $('.composer').requestSubmit(); }
+});
+$('.composer').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const t = $('.composer textarea');
+  const body = t.value.trim();
+  if (!body) return;
+  if (needsConsent()) { $('.consent').hidden = false; return; }
+  t.value = '';
+  sendMessage(body);
+});
+$('.attach input').addEventListener('change', async (e) => {
+  const file = e.target.files[0];
+  e.target.value = '';
+  if (!file) return;
+  if (needsConsent()) { $('.consent').hidden = false; return; }
+  status('Sending ' + file.name + '…');
+  const r = await guestFetch('/api/v1/guest/attachments', {
+    method: 'POST', body: file,
+    headers: { 'x-file-name': encodeURIComponent(file.name), 'x-client-id': 'f-' + crypto.randomUUID(), 'content-type': 'application/octet-stream' },
+  });
+  if (r.ok) status('');
+  else status((await r.json().catch(() => null))?.error?.message || 'The file could not be sent.');
+});
+$('.stars').addEventListener('click', (e) => {
+  const b = e.target.closest('button[data-rating]');
+  if (!b || !state.dialogue) return;
+  const rating = Number(b.dataset.rating);
+  document.querySelectorAll('.stars button').forEach((s) => s.classList.toggle('on', Number(s.dataset.rating) <= rating));
+  sendFrame({ type: 'rate', dialogue_id: state.dialogue.id, rating, comment: $('.rating-comment').value });
+});
+$('.lead-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const form = new FormData(e.target);
+  const r = await guestFetch('/api/v1/guest/leads', {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(Object.fromEntries(form.entries())),
+  });
+  if (r.ok) { $('.lead-done').hidden = false; e.target.querySelectorAll('input,textarea,button').forEach((x) => { x.disabled = true; }); }
+  else status((await r.json().catch(() => null))?.error?.message || 'The message could not be sent.');
+});
+
+// Commands from the host page.
+window.addEventListener('message', (e) => {
+  if (e.source !== window.parent) return;
+  const d = e.data || {};
+  switch (d.hotelhub) {
+    case 'open': state.hidden = false; setOpen(true); layout(); break;
+    case 'close': setOpen(false); break;
+    case 'hide': state.hidden = true; layout(); break;
+    case 'show': state.hidden = false; layout(); break;
+    case 'channels': state.hidden = false; setOpen(true); $('.channels').hidden = false; break;
+    case 'user': sendFrame({ type: 'set_user', name: d.user?.name || '', email: d.user?.email || '', phone: d.user?.phone || '' }); break;
+    case 'identify': sendFrame({ type: 'identify', answer: d.answer || { ok: false } }); break;
+    case 'preview': applySettings(d.settings); state.openPanel = true; layout(); break;
+    default: break;
+  }
+});
+
+if (preview) {
+  state.hidden = false;
+  state.openPanel = true;
+  $('.messages').append(
+    bubble({ author_kind: 'staff', author_name: 'Reception', body: 'Hello! How can we help?', seq: 1 }),
+    bubble({ author_kind: 'guest', body: 'Is breakfast included?', seq: 2 }),
+  );
+  layout();
+} else {
+  layout();
+  connect();
+}
