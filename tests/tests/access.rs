@@ -13,6 +13,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/ca.crt"),
     ("get", "/healthz"),
     ("get", "/widget.js"),
+    ("get", "/messenger/"),
     ("get", "/metrics"),
     ("get", "/api/v1/setup"),
     ("post", "/api/v1/setup"),

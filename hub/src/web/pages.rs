@@ -24,6 +24,12 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ca_certificate))
         .routes(routes!(healthz))
         .routes(routes!(widget_script))
+        .routes(routes!(messenger_page))
+}
+
+#[utoipa::path(get, path = "/messenger/", tag = "pages", responses((status = 200, description = "The Team Messenger (PWA)")))]
+async fn messenger_page() -> Response {
+    file("messenger/index.html")
 }
 
 /// The chat widget's loader, for the hotel's own website (any origin may load it).

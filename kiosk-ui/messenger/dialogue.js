@@ -1,0 +1,213 @@
+// One open conversation: messages (private notes marked), the composer with `/` shortcuts,
+// attachments and private notes, the agent actions and the visitor card.
+import { api, el } from '/common/api.js';
+
+function time(at) {
+  return at ? new Date(at).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }) : '';
+}
+
+function attachmentNode(a) {
+  const url = `/api/v1/chat/attachments/${a.id}`;
+  if (a.content_type.startsWith('image/')) return el('a', { href: url, target: '_blank' }, el('img', { src: url, alt: a.file_name }));
+  return el('a', { href: url, download: a.file_name }, `📄 ${a.file_name}`);
+}
+
+export function messageNode(m) {
+  const cls = m.private ? 'private' : m.author_kind;
+  const who = m.author_kind === 'system' ? null
+    : el('span', { class: 'who' }, `${m.private ? '🔒 ' : ''}${m.author_name || 'Guest'} · ${time(m.at)}`);
+  return el('li', { class: `m ${cls}`, 'data-id': m.id, 'data-seq': m.seq },
+    who, m.attachment ? attachmentNode(m.attachment) : m.body);
+}
+
+export class DialogueView {
+  constructor(ctx, detail) {
+    this.ctx = ctx;
+    this.detail = detail;
+    this.id = detail.dialogue.id;
+    this.shown = new Set();
+    this.note = false;
+    this.render();
+  }
+
+  render() {
+    const { dialogue, visitor, members } = this.detail;
+    const me = this.ctx.me;
+    const member = members.some((m) => m.id === me.id);
+    const open = dialogue.state !== 'ended';
+    this.list = el('ol', { class: 'msgs' });
+    this.typing = el('p', { class: 'typing-line' });
+    const actions = [];
+    const act = (label, path, extra = {}) => el('button', { class: 'secondary', ...extra, onclick: () => this.action(path) }, label);
+    if (open && !member) actions.push(act('Join', 'join', { class: 'join' }));
+    if (open && member && dialogue.kind === 'guest') actions.push(act('End', 'end'), act('Leave', 'leave'));
+    if (member) actions.push(act('Mark unread', 'unread'));
+    if (dialogue.kind === 'guest') {
+      if (open) actions.push(this.colleaguePicker('Assign to…', 'assign'), this.colleaguePicker('Invite…', 'invite'));
+      actions.push(el('button', { class: 'secondary', onclick: () => this.transcript() }, 'Transcript'));
+      actions.push(el('button', { class: 'secondary', onclick: () => this.action('crm') }, 'Send to CRM'));
+      if (visitor?.ip) actions.push(el('button', { class: 'danger', onclick: () => this.block(visitor.ip) }, 'Block'));
+    }
+    const title = dialogue.kind === 'direct'
+      ? members.filter((m) => m.id !== me.id).map((m) => m.name).join(', ')
+      : `${visitor?.display_name || 'Guest'}${this.detail.online ? ' · online' : ''}`;
+    this.textarea = el('textarea', { placeholder: member || dialogue.kind === 'direct' ? 'Reply… ( / for shortcuts)' : 'Join to reply, or write a private note', 'aria-label': 'Reply' });
+    this.shortcutList = el('ul', { class: 'shortcuts', hidden: true });
+    const noteToggle = el('label', {}, el('input', { type: 'checkbox', class: 'note-toggle', onchange: (e) => { this.note = e.target.checked; this.composer.classList.toggle('note', this.note); } }), ' Private note');
+    const file = el('input', { type: 'file', hidden: true, onchange: (e) => this.attach(e) });
+    this.composer = el('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.send(); } },
+      this.shortcutList,
+      el('label', { class: 'secondary', title: 'Attach a file' }, '📎', file),
+      this.textarea, noteToggle, el('button', { type: 'submit' }, 'Send'));
+    this.textarea.addEventListener('input', () => this.onInput());
+    this.textarea.addEventListener('keydown', (e) => this.onKey(e));
+    const conv = el('div', { class: 'conv' },
+      el('div', { class: 'conv-head' }, el('h2', {}, title), el('span', { class: 'pill state' }, dialogue.state), ...actions),
+      this.list, this.typing, open || dialogue.kind === 'direct' ? this.composer : el('p', { class: 'muted', style: 'padding:8px 12px' }, dialogue.rating ? `Ended · rated ${dialogue.rating}/5` : 'Ended'));
+    const pane = this.ctx.pane;
+    pane.replaceChildren(conv, this.cardPane());
+    for (const m of this.detail.messages) this.add(m);
+    this.markRead();
+  }
+
+  colleaguePicker(label, path) {
+    const select = el('select', { 'aria-label': label, class: `pick-${path}` }, el('option', { value: '' }, label),
+      ...this.ctx.team.filter((t) => t.id !== this.ctx.me.id).map((t) => el('option', { value: t.id }, t.nickname || t.name)));
+    select.addEventListener('change', async () => {
+      if (!select.value) return;
+      await this.action(path, { user_id: Number(select.value) });
+    });
+    return select;
+  }
+
+  cardPane() {
+    const v = this.detail.visitor;
+    if (!v) return el('aside', { class: 'card-pane' }, el('p', { class: 'muted' }, 'Direct conversation'));
+    const field = (name, value) => el('input', { name, value: value || '', 'aria-label': name });
+    const form = el('form', { class: 'visitor-form', onsubmit: async (e) => {
+      e.preventDefault();
+      const f = new FormData(form);
+      try {
+        await api('PATCH', `/chat/visitors/${v.id}`, {
+          name: f.get('name'), email: f.get('email'), phone: f.get('phone'), notes: f.get('notes'),
+          tags: String(f.get('tags')).split(',').map((t) => t.trim()).filter(Boolean),
+        });
+        this.ctx.notify('Visitor card saved');
+      } catch (err) { this.ctx.notify(err.message); }
+    } },
+    el('label', {}, 'Name'), field('name', v.name),
+    el('label', {}, 'E-mail'), field('email', v.email),
+    el('label', {}, 'Phone'), field('phone', v.phone),
+    el('label', {}, 'Tags'), field('tags', v.tags.join(', ')),
+    el('label', {}, 'Notes'), el('textarea', { name: 'notes', 'aria-label': 'notes' }, v.notes),
+    el('button', { type: 'submit' }, 'Save'));
+    const utm = Object.entries(v.utm || {}).map(([k, val]) => `${k}=${val}`).join(' ');
+    const customer = v.customer_id ? `${v.customer_id} ${JSON.stringify(v.customer_details)}` : '';
+    return el('aside', { class: 'card-pane visitor-card' },
+      el('h3', {}, v.display_name),
+      el('dl', {},
+        el('dt', {}, 'Visits'), el('dd', { class: 'visits' }, v.visits),
+        el('dt', {}, 'Page'), el('dd', { class: 'page' }, v.page_title || v.page_url),
+        el('dt', {}, 'Referrer'), el('dd', {}, v.referrer || '—'),
+        el('dt', {}, 'UTM'), el('dd', {}, utm || '—'),
+        el('dt', {}, 'IP'), el('dd', { class: 'ip' }, v.ip),
+        el('dt', {}, 'Location'), el('dd', {}, v.location || 'unknown'),
+        el('dt', {}, 'Customer'), el('dd', {}, customer || '—'),
+        el('dt', {}, 'Staff'), el('dd', {}, this.detail.members.map((m) => m.name).join(', ') || '—'),
+        el('dt', {}, 'First seen'), el('dd', {}, time(v.first_seen))),
+      form);
+  }
+
+  add(m) {
+    if (this.shown.has(m.id)) return;
+    this.shown.add(m.id);
+    this.list.append(messageNode(m));
+    this.list.scrollTop = this.list.scrollHeight;
+    this.lastSeq = Math.max(this.lastSeq || 0, m.seq);
+  }
+
+  markRead() {
+    if (this.lastSeq) this.ctx.socket.send({ type: 'read', dialogue_id: this.id, seq: this.lastSeq });
+  }
+
+  showTyping(who, on) { this.typing.textContent = on ? `${who} is typing…` : ''; }
+  showGuestRead(seq) { this.typing.textContent = seq >= (this.lastSeq || 0) ? '✓ Seen' : ''; }
+
+  async action(path, body) {
+    try {
+      await api('POST', `/chat/dialogues/${this.id}/${path}`, body);
+      await this.ctx.openDialogue(this.id);
+      this.ctx.refreshLists();
+    } catch (e) { this.ctx.notify(e.message); }
+  }
+
+  async transcript() {
+    const email = prompt('Send the transcript to (empty: the guest\'s address):', '');
+    if (email === null) return;
+    try {
+      await api('POST', `/chat/dialogues/${this.id}/transcript`, { email: email || null });
+      this.ctx.notify('Transcript sent');
+    } catch (e) { this.ctx.notify(e.message); }
+  }
+
+  async block(ip) {
+    if (!confirm(`Block ${ip}? The guest's chat will be refused from that address.`)) return;
+    try {
+      await api('POST', '/chat/blocks', { ip, reason: `dialogue ${this.id}` });
+      this.ctx.notify(`${ip} is blocked`);
+    } catch (e) { this.ctx.notify(e.message); }
+  }
+
+  send() {
+    const body = this.textarea.value.trim();
+    if (!body) return;
+    this.textarea.value = '';
+    this.shortcutList.hidden = true;
+    this.ctx.socket.send({ type: 'send', client_id: `m-${crypto.randomUUID()}`, dialogue_id: this.id, body, private: this.note });
+  }
+
+  async attach(e) {
+    const file = e.target.files[0];
+    e.target.value = '';
+    if (!file) return;
+    const r = await fetch(`/api/v1/chat/dialogues/${this.id}/attachments`, {
+      method: 'POST', body: file, credentials: 'same-origin',
+      headers: { 'x-file-name': encodeURIComponent(file.name), 'x-client-id': `f-${crypto.randomUUID()}`, 'content-type': 'application/octet-stream' },
+    });
+    if (!r.ok) this.ctx.notify((await r.json().catch(() => null))?.error?.message || 'The file could not be sent');
+  }
+
+  onInput() {
+    const v = this.textarea.value;
+    const match = /(?:^|\s)\/([\w-]*)$/.exec(v);
+    if (!match) { this.shortcutList.hidden = true; this.typingPing(); return; }
+    const prefix = match[1].toLowerCase();
+    const found = this.ctx.shortcuts.filter((s) => s.code.startsWith(prefix)).slice(0, 8);
+    this.shortcutList.replaceChildren(...found.map((s, i) => el('li', { class: i === 0 ? 'active' : '', 'data-code': s.code, onmousedown: (e) => { e.preventDefault(); this.insert(s); } }, `/${s.code} — ${s.body.slice(0, 60)}`)));
+    this.shortcutList.hidden = found.length === 0;
+    this.found = found;
+  }
+
+  onKey(e) {
+    if (!this.shortcutList.hidden && (e.key === 'Enter' || e.key === 'Tab') && this.found?.length) {
+      e.preventDefault();
+      this.insert(this.found[0]);
+      return;
+    }
+    if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); this.send(); }
+  }
+
+  insert(s) {
+    this.textarea.value = this.textarea.value.replace(/\/[\w-]*$/, s.body);
+    this.shortcutList.hidden = true;
+    this.textarea.focus();
+  }
+
+  typingPing() {
+    const now = Date.now();
+    if (!this.note && now - (this.lastTyping || 0) > 3000) {
+      this.lastTyping = now;
+      this.ctx.socket.send({ type: 'typing', dialogue_id: this.id, on: true });
+    }
+  }
+}

@@ -1,0 +1,24 @@
+// The Team Messenger's service worker: keeps the app shell for a quick start and offline
+// opening. Conversations always come live from the hub (never from this cache).
+const CACHE = 'messenger-shell-v1';
+const SHELL = ['/messenger/', '/messenger/app.js', '/messenger/dialogue.js', '/messenger/socket.js',
+  '/messenger/messenger.css', '/common/api.js', '/common/base.css', '/messenger/icon.svg'];
+
+self.addEventListener('install', (e) => {
+  e.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+self.addEventListener('activate', (e) => {
+  e.waitUntil(caches.keys()
+    .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+    .then(() => self.clients.claim()));
+});
+self.addEventListener('fetch', (e) => {
+  const url = new URL(e.request.url);
+  if (e.request.method !== 'GET' || url.origin !== location.origin || !SHELL.includes(url.pathname)) return;
+  // Network first: a new hub version wins; the cache only serves when the hub is away.
+  e.respondWith(fetch(e.request).then((r) => {
+    const copy = r.clone();
+    caches.open(CACHE).then((c) => c.put(e.request, copy));
+    return r;
+  }).catch(() => caches.match(e.request)));
+});
