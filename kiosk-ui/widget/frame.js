@@ -178,7 +178,8 @@ function refreshPanels() {
   $('.messages').hidden = offline;
   $('.composer').hidden = offline;
   const ended = state.dialogue && state.dialogue.state === 'ended';
-  $('.rating').hidden = !(ended && s.rating_enabled && state.dialogue.rating == null);
+  const rated = state.dialogue && state.dialogue.rating != null;
+  $('.rating').hidden = !(ended && s.rating_enabled && (!rated || state.justRated === state.dialogue.id));
 }
 
 function needsConsent() {
@@ -284,7 +285,12 @@ function handle(f) {
       break;
     }
     case 'settings': applySettings(f.settings); refreshPanels(); break;
-    case 'rated': $('.rating-done').hidden = false; $('.stars').hidden = true; break;
+    case 'rated':
+      state.justRated = f.dialogue_id;
+      $('.rating-done').hidden = false;
+      $('.stars').hidden = true;
+      refreshPanels();
+      break;
     case 'error': {
       if (f.code === 'consent_required') {
         state.pending.delete(f.client_id); persistPending();

@@ -25,17 +25,13 @@
   frame.src = origin + '/widget/frame.html#' + params.toString();
   frame.title = 'Chat';
   frame.setAttribute('allow', 'microphone; camera; clipboard-write');
-  var style = frame.style;
-  style.position = 'fixed';
-  style.bottom = '0';
-  style.right = '0';
-  style.width = '96px';
-  style.height = '96px';
-  style.border = '0';
-  style.background = 'transparent';
-  style.colorScheme = 'normal';
-  style.zIndex = '2147483000';
-  style.display = 'none';
+  // Inline and !important: the host page's own stylesheets cannot move or hide the frame.
+  function css(name, value) { frame.style.setProperty(name, value, 'important'); }
+  [['position', 'fixed'], ['bottom', '0'], ['right', '0'], ['left', 'auto'], ['top', 'auto'],
+    ['width', '96px'], ['height', '96px'], ['border', '0'], ['margin', '0'], ['padding', '0'],
+    ['background', 'transparent'], ['color-scheme', 'normal'], ['z-index', '2147483000'],
+    ['max-width', '100vw'], ['max-height', '100vh'], ['display', 'none'], ['opacity', '1'],
+    ['visibility', 'visible'], ['transform', 'none']].forEach(function (p) { css(p[0], p[1]); });
 
   var ready = false;
   var queue = [];
@@ -62,11 +58,11 @@
     if (event.origin !== origin || event.source !== frame.contentWindow) return;
     var data = event.data || {};
     if (data.hotelhub === 'size') {
-      style.width = data.width;
-      style.height = data.height;
-      style.display = data.hidden ? 'none' : 'block';
-      style.left = data.position === 'left' ? '0' : '';
-      style.right = data.position === 'left' ? '' : '0';
+      css('width', data.width);
+      css('height', data.height);
+      css('display', data.hidden ? 'none' : 'block');
+      css('left', data.position === 'left' ? '0' : 'auto');
+      css('right', data.position === 'left' ? 'auto' : '0');
     } else if (data.hotelhub === 'ready') {
       ready = true;
       queue.splice(0).forEach(function (m) { frame.contentWindow.postMessage(m, origin); });

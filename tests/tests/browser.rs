@@ -1,10 +1,12 @@
-//! The admin app in a real browser (Debian chromium driven by playwright-core): set-up with
-//! the code, owner sign-in, invite, the invitee joins in a second context, the agent cannot
-//! open team settings. The walk itself is `tests/browser/admin-flow.mjs`.
+//! The apps in a real browser (Debian chromium driven by playwright-core). The admin app:
+//! set-up with the code, owner sign-in, invite, the invitee joins in a second context, the
+//! agent cannot open team settings (`tests/browser/admin-flow.mjs`). The chat: the widget on
+//! another origin and the Team Messenger, guest and agent (`tests/browser/chat-flow.mjs`).
 
 use std::process::Command;
 
-use e2e::{run_ok, workspace, Hub, HubOptions};
+use e2e::{get_json, run_ok, workspace, Hub, HubOptions};
+use serde_json::json;
 
 #[test]
 fn setup_invite_and_roles_in_chromium() {
@@ -27,4 +29,47 @@ fn setup_invite_and_roles_in_chromium() {
     )
     .unwrap();
     assert!(out.contains("admin flow ok"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_and_an_agent_chat_in_chromium() {
+    let hub = Hub::start_demo().unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    // Always open, so the test does not depend on the hour it runs at.
+    let mut property = get_json(&owner, &hub.url("/api/v1/property"))
+        .await
+        .unwrap();
+    property["working_hours"] = json!([]);
+    let r = owner
+        .put(hub.url("/api/v1/admin/property"))
+        .json(&property)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let r = owner
+        .post(hub.url("/api/v1/chat/shortcuts"))
+        .json(&json!({"code": "wifi", "body": "The Wi-Fi is SeaviewGuests, password seaview2026."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let key = e2e::chat::widget_key(&owner, &hub).await.unwrap();
+    let (email, password) = hub.password_of("agent");
+    let shots = workspace().join("target/screenshots");
+    let out = tokio::task::spawn_blocking(move || {
+        run_ok(
+            Command::new("node")
+                .arg(workspace().join("tests/browser/chat-flow.mjs"))
+                .arg(hub.url(""))
+                .arg(&key)
+                .arg(&email)
+                .arg(&password)
+                .arg(&shots),
+        )
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(out.contains("chat flow ok"), "{out}");
 }

@@ -44,6 +44,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(delete_shortcut))
         .routes(routes!(open_direct))
         .routes(routes!(widget_snippet))
+        .routes(routes!(colleagues))
 }
 
 pub fn admin_routes() -> OpenApiRouter<AppState> {
@@ -789,4 +790,36 @@ async fn put_settings(
 ) -> Result<StatusCode, AppError> {
     state.chat.save_settings(new).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamMate {
+    pub id: i64,
+    pub name: String,
+    pub nickname: String,
+    pub role: Role,
+    pub status: crate::team::Availability,
+}
+
+/// The team as the Team Messenger needs it (to assign, invite and message): names,
+/// roles and availability, no addresses.
+#[utoipa::path(get, path = "/chat/colleagues", tag = "chat", security(("session" = [])),
+    responses((status = 200, body = Vec<TeamMate>), (status = 401, body = ErrorBody)))]
+async fn colleagues(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<ApiJson<Vec<TeamMate>>, AppError> {
+    let members = state.store.read(crate::team::db::members).await?;
+    Ok(ApiJson(
+        members
+            .into_iter()
+            .map(|m| TeamMate {
+                id: m.id,
+                name: m.name,
+                nickname: m.nickname,
+                role: m.role,
+                status: m.status,
+            })
+            .collect(),
+    ))
 }
