@@ -93,7 +93,7 @@ async fn mail_goes_to_a_real_smtp_server_and_the_crm_checks_the_signature() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    let mut team_mail = vec![next(&smtp, "lead notice"), next(&smtp, "lead notice")];
+    let mut team_mail = [next(&smtp, "lead notice"), next(&smtp, "lead notice")];
     team_mail.sort_by_key(|m| m["to"][0].as_str().unwrap_or_default().to_owned());
     assert_eq!(team_mail[0]["to"][0], "agent@demo.hotel");
     assert_eq!(team_mail[1]["to"][0], "owner@demo.hotel");
