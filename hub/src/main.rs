@@ -48,6 +48,7 @@ enum ConfigCommand {
 }
 
 fn main() -> std::process::ExitCode {
+    hub::platform::memory::return_large_blocks();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,

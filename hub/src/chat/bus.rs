@@ -98,7 +98,7 @@ pub struct ChatBus {
 }
 
 /// How many events a guest socket may have queued before it falls back to the store.
-const GUEST_QUEUE: usize = 32;
+const GUEST_QUEUE: usize = 16;
 
 /// A guest socket's subscription; dropping it unsubscribes.
 pub struct GuestSubscription {
@@ -117,7 +117,7 @@ impl Drop for GuestSubscription {
 
 impl ChatBus {
     pub fn new() -> Arc<ChatBus> {
-        let (team, _) = broadcast::channel(1024);
+        let (team, _) = broadcast::channel(8192);
         Arc::new(ChatBus {
             team,
             guests: Mutex::new(HashMap::new()),

@@ -92,7 +92,7 @@ pub async fn upgrade(
 ) -> Response {
     ws.max_frame_size(MAX_FRAME)
         .max_message_size(MAX_FRAME)
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(2 * 1024)
         .write_buffer_size(0)
         .max_write_buffer_size(256 * 1024)
         .on_upgrade(move |socket| run(state, socket, peer.ip()))
@@ -213,7 +213,7 @@ impl Cursor {
         }
         self.dialogue_id = Some(dialogue_id);
         self.seq = 0;
-        self.fill(chat, socket).await
+        Box::pin(self.fill(chat, socket)).await
     }
 }
 
@@ -355,7 +355,9 @@ async fn run(state: AppState, mut socket: WebSocket, ip: IpAddr) {
                     if !send_json(&mut socket, e).await { return; }
                     continue;
                 }
-                let reply = handle(&state, &chat, &visitor, &channel, &ip, &mut cursor, &mut socket, &subscription, &text).await;
+                // Boxed: the handler's future is large and lives only while a frame is handled, so
+                // an idle socket does not carry its size.
+                let reply = Box::pin(handle(&state, &chat, &visitor, &channel, &ip, &mut cursor, &mut socket, &subscription, &text)).await;
                 match reply {
                     Ok(Some(v)) => if !send_json(&mut socket, v).await { return; },
                     Ok(None) => {}
@@ -367,7 +369,7 @@ async fn run(state: AppState, mut socket: WebSocket, ip: IpAddr) {
                 let ok = match event {
                     GuestEvent::Message { dialogue_id, seq, message } => {
                         if cursor.dialogue_id.is_none_or(|d| d < dialogue_id) {
-                            cursor.switch(&chat, &mut socket, dialogue_id).await.is_ok()
+                            Box::pin(cursor.switch(&chat, &mut socket, dialogue_id)).await.is_ok()
                         } else if Some(dialogue_id) != cursor.dialogue_id || seq <= cursor.seq {
                             true
                         } else if seq == cursor.seq + 1 {
@@ -377,12 +379,12 @@ async fn run(state: AppState, mut socket: WebSocket, ip: IpAddr) {
                                 None => true,
                             }
                         } else {
-                            cursor.fill(&chat, &mut socket).await.is_ok()
+                            Box::pin(cursor.fill(&chat, &mut socket)).await.is_ok()
                         }
                     }
                     GuestEvent::Dialogue(d) => {
                         let moved = cursor.dialogue_id.is_none_or(|c| c < d.id);
-                        let ok = !moved || cursor.switch(&chat, &mut socket, d.id).await.is_ok();
+                        let ok = !moved || Box::pin(cursor.switch(&chat, &mut socket, d.id)).await.is_ok();
                         ok && (Some(d.id) != cursor.dialogue_id || send_json(&mut socket, dialogue_frame(&d)).await)
                     }
                     GuestEvent::Typing { who, on } => send_json(&mut socket, json!({"type":"typing","who":who,"on":on})).await,
@@ -392,7 +394,7 @@ async fn run(state: AppState, mut socket: WebSocket, ip: IpAddr) {
                 if !ok { return; }
             }
             _ = subscription.resync.notified() => {
-                if cursor.fill(&chat, &mut socket).await.is_err() { return; }
+                if Box::pin(cursor.fill(&chat, &mut socket)).await.is_err() { return; }
             }
             _ = idle.tick() => {
                 if last_heard.elapsed() > IDLE_TIMEOUT { return; }

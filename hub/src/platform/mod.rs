@@ -2,4 +2,5 @@
 //! manager (systemd readiness and watchdog). GPIO joins with its own issue.
 
 pub mod mdns;
+pub mod memory;
 pub mod systemd;
