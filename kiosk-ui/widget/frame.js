@@ -260,6 +260,7 @@ function handle(f) {
         state.hidden = initial === 'hidden';
         state.welcomeShown = initial === 'welcome' && !!f.settings.widget?.welcome_text;
         if (initial === 'open') setOpen(true);
+        schedulePageMessages(f.settings.page_messages || []);
         layout();
         window.parent.postMessage({ hotelhub: 'ready', identifyUrl: state.identifyUrl }, '*');
       }
@@ -278,6 +279,12 @@ function handle(f) {
       break;
     }
     case 'dialogue': state.dialogue = f.dialogue; refreshPanels(); break;
+    case 'read':
+      // Read receipts: staff have seen the guest's messages up to f.seq.
+      document.querySelectorAll('.msg.mine[data-seq]').forEach((m) => {
+        if (Number(m.dataset.seq) > 0 && Number(m.dataset.seq) <= f.seq) m.classList.add('read');
+      });
+      break;
     case 'typing': {
       const t = $('.typing');
       t.hidden = !f.on;
@@ -308,6 +315,24 @@ function handle(f) {
       break;
     }
     default: break;
+  }
+}
+
+// Automatic messages on a page or after a time on it (CHAT-14): shown by the widget to a
+// guest with no open dialogue; answering one starts a dialogue like any message.
+function schedulePageMessages(list) {
+  const url = params.get('url') || '';
+  for (const pm of list) {
+    if (pm.url_contains && !url.includes(pm.url_contains)) continue;
+    setTimeout(() => {
+      if (dialogueOpen()) return;
+      $('.messages').append(bubble({ author_kind: 'bot', author_name: state.settings?.widget?.title || '', body: pm.text, seq: 0 }));
+      if (!state.openPanel) {
+        $('.welcome-text').textContent = pm.text;
+        state.welcomeShown = true;
+        layout();
+      }
+    }, (pm.after_seconds || 0) * 1000);
   }
 }
 
