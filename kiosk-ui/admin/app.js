@@ -5,12 +5,14 @@ import { teamView } from '/admin/team.js';
 import { propertyView, roomsView } from '/admin/property.js';
 import { devicesView } from '/admin/devices.js';
 import { accountView } from '/admin/account.js';
+import { chatView } from '/admin/chat.js';
 
 const SECTIONS = [
   { id: 'account', title: 'My account', view: accountView, admin: false },
   { id: 'team', title: 'Team', view: teamView, admin: true },
   { id: 'property', title: 'Property', view: propertyView, admin: true },
   { id: 'rooms', title: 'Rooms', view: roomsView, admin: true },
+  { id: 'chat', title: 'Chat', view: chatView, admin: true },
   { id: 'devices', title: 'Devices', view: devicesView, admin: true },
 ];
 

@@ -2,12 +2,15 @@
 // widget; its JavaScript API is exercised; the guest writes; the agent (Team Messenger)
 // sees the visitor card and the message, joins, replies with a `/` shortcut and a file;
 // the guest sees both; the agent ends; the guest rates; History and Statistics show it.
-// Usage: node chat-flow.mjs HUB_URL WIDGET_KEY AGENT_EMAIL AGENT_PASSWORD SCREENSHOT_DIR
+// The owner changes the widget's colour in the admin app: the preview follows as they type
+// and the guest's open widget follows on save.
+// Usage: node chat-flow.mjs HUB_URL WIDGET_KEY AGENT_EMAIL AGENT_PASSWORD OWNER_EMAIL
+//        OWNER_PASSWORD SCREENSHOT_DIR
 import { chromium } from 'playwright-core';
 import { createServer } from 'node:http';
 import { mkdirSync } from 'node:fs';
 
-const [hub, key, email, password, shots] = process.argv.slice(2);
+const [hub, key, email, password, ownerEmail, ownerPassword, shots] = process.argv.slice(2);
 const dir = shots || '.';
 mkdirSync(dir, { recursive: true });
 const check = (ok, what) => { if (!ok) throw new Error(what); };
@@ -68,6 +71,33 @@ try {
   await frame.locator('.composer textarea').press('Enter');
   await frame.locator('.msg.mine:not(.pending):has-text("sea view")').waitFor();
   await guest.screenshot({ path: `${dir}/chat-guest-wrote.png` });
+
+  // The owner restyles the widget: live preview while editing, live on guests after saving.
+  const ownerContext = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const owner = await ownerContext.newPage();
+  owner.setDefaultTimeout(15000);
+  await owner.goto(`${hub}/admin/#chat`);
+  await owner.fill('#signin-email', ownerEmail);
+  await owner.fill('#signin-password', ownerPassword);
+  await owner.click('#signin-form button[type=submit]');
+  await owner.waitForSelector('#chat-form');
+  const snippet = await owner.textContent('#widget-snippet');
+  check(snippet.includes(key) && snippet.includes('/widget.js'), `the snippet: ${snippet}`);
+  await owner.fill('#c-color', '#aa3300');
+  const headColour = (frameLocator) => frameLocator.locator('.panel-head').evaluate((h) => getComputedStyle(h).backgroundColor);
+  await owner.waitForFunction(() => {
+    const f = document.querySelector('#widget-preview');
+    const head = f?.contentDocument?.querySelector('.panel-head');
+    return head && getComputedStyle(head).backgroundColor === 'rgb(170, 51, 0)';
+  });
+  check(await headColour(frame) !== 'rgb(170, 51, 0)', 'the guest sees the new colour only after saving');
+  await owner.click('#chat-form button[type=submit]');
+  await owner.waitForSelector('#chat-saved:has-text("Saved")');
+  await guest.waitForFunction(() => true);
+  for (let i = 0; i < 50 && await headColour(frame) !== 'rgb(170, 51, 0)'; i += 1) await guest.waitForTimeout(100);
+  check(await headColour(frame) === 'rgb(170, 51, 0)', 'the open widget took the new colour live');
+  await owner.screenshot({ path: `${dir}/chat-admin-design.png` });
+  await ownerContext.close();
 
   // The agent signs in to the Team Messenger and finds the guest under Unassigned.
   const agentContext = await browser.newContext({ viewport: { width: 1400, height: 900 } });

@@ -56,6 +56,7 @@ async fn a_guest_and_an_agent_chat_in_chromium() {
     assert_eq!(r.status(), 201);
     let key = e2e::chat::widget_key(&owner, &hub).await.unwrap();
     let (email, password) = hub.password_of("agent");
+    let (owner_email, owner_password) = hub.password_of("owner");
     let shots = workspace().join("target/screenshots");
     let out = tokio::task::spawn_blocking(move || {
         run_ok(
@@ -65,6 +66,8 @@ async fn a_guest_and_an_agent_chat_in_chromium() {
                 .arg(&key)
                 .arg(&email)
                 .arg(&password)
+                .arg(&owner_email)
+                .arg(&owner_password)
                 .arg(&shots),
         )
     })

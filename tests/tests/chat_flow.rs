@@ -241,34 +241,107 @@ async fn consent_comes_before_a_new_dialogue_except_on_excluded_channels() {
     let key = widget_key(&owner, &hub).await.unwrap();
     // A dialogue opened before consent was switched on is not affected.
     let mut early = GuestState::default();
-    let mut early_ws = guest_connect(hub.http, &key, &mut early, "https://hotel.example/").await.unwrap();
-    send(&mut early_ws, json!({"type": "send", "client_id": "e1", "body": "before"})).await.unwrap();
-    recv_until(&mut early_ws, WAIT, |_| {}, is_ack("e1")).await.unwrap();
+    let mut early_ws = guest_connect(hub.http, &key, &mut early, "https://hotel.example/")
+        .await
+        .unwrap();
+    send(
+        &mut early_ws,
+        json!({"type": "send", "client_id": "e1", "body": "before"}),
+    )
+    .await
+    .unwrap();
+    recv_until(&mut early_ws, WAIT, |_| {}, is_ack("e1"))
+        .await
+        .unwrap();
 
-    let mut settings = get_json(&owner, &hub.url("/api/v1/admin/chat/settings")).await.unwrap();
+    let mut settings = get_json(&owner, &hub.url("/api/v1/admin/chat/settings"))
+        .await
+        .unwrap();
     settings["consent"] = json!({"enabled": true, "text": "We keep this chat for 30 days.",
         "link": "https://hotel.example/privacy", "excluded_channels": ["kiosk"]});
-    let r = owner.put(hub.url("/api/v1/admin/chat/settings")).json(&settings).send().await.unwrap();
+    let r = owner
+        .put(hub.url("/api/v1/admin/chat/settings"))
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
 
     let mut g = GuestState::default();
-    let mut ws = guest_connect(hub.http, &key, &mut g, "https://hotel.example/").await.unwrap();
-    send(&mut ws, json!({"type": "send", "client_id": "x1", "body": "hi"})).await.unwrap();
-    let refused = recv_until(&mut ws, WAIT, |_| {}, |v| v["client_id"] == "x1").await.unwrap();
+    let mut ws = guest_connect(hub.http, &key, &mut g, "https://hotel.example/")
+        .await
+        .unwrap();
+    send(
+        &mut ws,
+        json!({"type": "send", "client_id": "x1", "body": "hi"}),
+    )
+    .await
+    .unwrap();
+    let refused = recv_until(&mut ws, WAIT, |_| {}, |v| v["client_id"] == "x1")
+        .await
+        .unwrap();
     assert_eq!(refused["code"], "consent_required", "{refused}");
-    send(&mut ws, json!({"type": "send", "client_id": "x2", "body": "hi", "consent": true})).await.unwrap();
-    assert_eq!(recv_until(&mut ws, WAIT, |_| {}, |v| v["client_id"] == "x2").await.unwrap()["type"], "ack");
-    send(&mut ws, json!({"type": "send", "client_id": "x3", "body": "and more"})).await.unwrap();
-    assert_eq!(recv_until(&mut ws, WAIT, |_| {}, |v| v["client_id"] == "x3").await.unwrap()["type"], "ack", "the dialogue is open now");
+    send(
+        &mut ws,
+        json!({"type": "send", "client_id": "x2", "body": "hi", "consent": true}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        recv_until(&mut ws, WAIT, |_| {}, |v| v["client_id"] == "x2")
+            .await
+            .unwrap()["type"],
+        "ack"
+    );
+    send(
+        &mut ws,
+        json!({"type": "send", "client_id": "x3", "body": "and more"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        recv_until(&mut ws, WAIT, |_| {}, |v| v["client_id"] == "x3")
+            .await
+            .unwrap()["type"],
+        "ack",
+        "the dialogue is open now"
+    );
 
-    send(&mut early_ws, json!({"type": "send", "client_id": "e2", "body": "after"})).await.unwrap();
-    assert_eq!(recv_until(&mut early_ws, WAIT, |_| {}, |v| v["client_id"] == "e2").await.unwrap()["type"], "ack");
+    send(
+        &mut early_ws,
+        json!({"type": "send", "client_id": "e2", "body": "after"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        recv_until(&mut early_ws, WAIT, |_| {}, |v| v["client_id"] == "e2")
+            .await
+            .unwrap()["type"],
+        "ack"
+    );
 
     // The lobby tablet's channel is excluded.
     let url = format!("ws://{}/ws/guest", hub.http);
     let (mut kiosk, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    send(&mut kiosk, json!({"type": "hello", "key": key, "channel": "kiosk"})).await.unwrap();
-    recv_until(&mut kiosk, WAIT, |_| {}, |v| v["type"] == "welcome").await.unwrap();
-    send(&mut kiosk, json!({"type": "send", "client_id": "k1", "body": "at the desk"})).await.unwrap();
-    assert_eq!(recv_until(&mut kiosk, WAIT, |_| {}, |v| v["client_id"] == "k1").await.unwrap()["type"], "ack");
+    send(
+        &mut kiosk,
+        json!({"type": "hello", "key": key, "channel": "kiosk"}),
+    )
+    .await
+    .unwrap();
+    recv_until(&mut kiosk, WAIT, |_| {}, |v| v["type"] == "welcome")
+        .await
+        .unwrap();
+    send(
+        &mut kiosk,
+        json!({"type": "send", "client_id": "k1", "body": "at the desk"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        recv_until(&mut kiosk, WAIT, |_| {}, |v| v["client_id"] == "k1")
+            .await
+            .unwrap()["type"],
+        "ack"
+    );
 }

@@ -1,0 +1,149 @@
+// Chat settings (CHAT-1, -5, -11, -12, -14, -15, CHAT-4, CRM): the widget's design with a
+// live preview, the script tag to paste with short guides, distribution and timers,
+// consent, the bot, identification and the CRM webhook.
+import { api, el, submitting } from '/common/api.js';
+
+function field(id, label, input) {
+  input.id = id;
+  return el('div', {}, el('label', { for: id }, label), input);
+}
+
+const lines = (text) => text.split('\n').map((l) => l.trim()).filter(Boolean);
+
+function keywordText(list) { return list.map((k) => `${k.keywords.join(', ')} => ${k.answer}`).join('\n'); }
+function parseKeywords(text) {
+  return lines(text).map((l) => {
+    const [words, ...answer] = l.split('=>');
+    return { keywords: words.split(',').map((w) => w.trim()).filter(Boolean), answer: answer.join('=>').trim() };
+  });
+}
+function pageText(list) { return list.map((p) => `${p.url_contains} | ${p.after_seconds} | ${p.text}`).join('\n'); }
+function parsePages(text) {
+  return lines(text).map((l) => {
+    const [url, secs, ...t] = l.split('|');
+    return { url_contains: (url || '').trim(), after_seconds: Number((secs || '0').trim()) || 0, text: t.join('|').trim() };
+  });
+}
+
+export async function chatView() {
+  const [s, snippet] = await Promise.all([api('GET', '/admin/chat/settings'), api('GET', '/chat/widget')]);
+  const w = s.widget;
+  const input = (value, attrs = {}) => el('input', { value: value ?? '', ...attrs });
+  const select = (value, options) => {
+    const sel = el('select', {}, ...options.map(([v, label]) => el('option', { value: v }, label)));
+    sel.value = value;
+    return sel;
+  };
+  const f = {
+    color: input(w.color, { type: 'color' }),
+    title: input(w.title, { maxlength: 60 }),
+    welcome: el('textarea', { maxlength: 500 }, w.welcome_text),
+    icon: select(w.icon, [['bubble', 'Bubble'], ['chat', 'Speech'], ['bell', 'Bell']]),
+    position: select(w.position, [['right', 'Bottom right'], ['left', 'Bottom left']]),
+    language: input(w.language, { maxlength: 12 }),
+    initial: select(w.initial_state, [['collapsed', 'Collapsed'], ['open', 'Open'], ['hidden', 'Hidden'], ['welcome', 'Welcome message slid out']]),
+    phone: input(w.phone, { maxlength: 30 }),
+    links: el('textarea', { placeholder: 'Telegram | https://t.me/yourhotel' }, w.messenger_links.map((l) => `${l.label} | ${l.url}`).join('\n')),
+    distribution: select(s.distribution, [['auto', 'Automatic (round robin among online staff)'], ['manual', 'Manual']]),
+    cap: input(s.max_dialogues_per_agent, { type: 'number', min: 1, max: 100 }),
+    seeOthers: el('input', { type: 'checkbox', checked: s.agents_see_others }),
+    autoClose: input(s.auto_close_minutes, { type: 'number', min: 0, max: 10080 }),
+    unassignedDays: input(s.unassigned_close_days, { type: 'number', min: 1, max: 365 }),
+    rating: el('input', { type: 'checkbox', checked: s.rating_enabled }),
+    consentOn: el('input', { type: 'checkbox', checked: s.consent.enabled }),
+    consentText: el('textarea', { maxlength: 1000 }, s.consent.text),
+    consentLink: input(s.consent.link, { type: 'url' }),
+    consentExcluded: input(s.consent.excluded_channels.join(', '), { placeholder: 'kiosk' }),
+    welcomeBot: el('textarea', { maxlength: 1000 }, s.automation.welcome_message),
+    keywords: el('textarea', { placeholder: 'wifi, wi-fi => The Wi-Fi is SeaviewGuests' }, keywordText(s.automation.keyword_answers)),
+    handoff: input(s.automation.handoff_words.join(', '), { placeholder: 'human, person' }),
+    pages: el('textarea', { placeholder: '/rooms | 30 | Need help choosing a room?' }, pageText(s.automation.page_messages)),
+    identifyUrl: input(s.identification.identify_url, { type: 'url' }),
+    detailsUrl: input(s.identification.details_url, { type: 'url' }),
+    secret: input(s.identification.secret, { type: 'password', autocomplete: 'off' }),
+    crmUrl: input(s.crm_webhook_url, { type: 'url' }),
+    crmSecret: input(s.crm_webhook_secret, { type: 'password', autocomplete: 'off' }),
+  };
+  const collect = () => ({
+    widget: {
+      color: f.color.value, title: f.title.value, welcome_text: f.welcome.value, icon: f.icon.value,
+      position: f.position.value, language: f.language.value, initial_state: f.initial.value, phone: f.phone.value,
+      messenger_links: lines(f.links.value).map((l) => { const [label, url] = l.split('|'); return { label: (label || '').trim(), url: (url || '').trim() }; }),
+    },
+    distribution: f.distribution.value,
+    max_dialogues_per_agent: Number(f.cap.value),
+    agents_see_others: f.seeOthers.checked,
+    auto_close_minutes: Number(f.autoClose.value),
+    unassigned_close_days: Number(f.unassignedDays.value),
+    consent: { enabled: f.consentOn.checked, text: f.consentText.value, link: f.consentLink.value,
+      excluded_channels: f.consentExcluded.value.split(',').map((c) => c.trim()).filter(Boolean) },
+    identification: { identify_url: f.identifyUrl.value, details_url: f.detailsUrl.value, secret: f.secret.value },
+    rating_enabled: f.rating.checked,
+    automation: { welcome_message: f.welcomeBot.value, page_messages: parsePages(f.pages.value),
+      keyword_answers: parseKeywords(f.keywords.value), handoff_words: f.handoff.value.split(',').map((x) => x.trim()).filter(Boolean) },
+    crm_webhook_url: f.crmUrl.value,
+    crm_webhook_secret: f.crmSecret.value,
+  });
+
+  // The live preview: the real widget frame in preview mode, fed the draft on every change.
+  const preview = el('iframe', { src: '/widget/frame.html#preview=1', title: 'Widget preview', id: 'widget-preview',
+    style: 'width:400px;height:620px;border:1px dashed #ccc;border-radius:12px;background:#f6f7f8' });
+  const push = () => {
+    const draft = collect();
+    preview.contentWindow?.postMessage({ hotelhub: 'preview', settings: { widget: draft.widget, consent: draft.consent,
+      rating_enabled: draft.rating_enabled, page_messages: [] } }, location.origin);
+  };
+  preview.addEventListener('load', push);
+
+  const form = el('form', { class: 'card', id: 'chat-form' },
+    el('h2', {}, 'Widget design'),
+    el('div', { class: 'row' }, field('c-color', 'Colour', f.color), field('c-icon', 'Icon', f.icon), field('c-pos', 'Position', f.position)),
+    field('c-title', 'Title', f.title),
+    field('c-welcome', 'Welcome text', f.welcome),
+    el('div', { class: 'row' }, field('c-initial', 'Initial state', f.initial), field('c-lang', 'Language', f.language), field('c-phone', 'Phone in the channels panel', f.phone)),
+    field('c-links', 'Messenger links (label | link, one per line)', f.links),
+    el('h2', {}, 'Distribution and timers'),
+    el('div', { class: 'row' }, field('c-dist', 'Distribution', f.distribution), field('c-cap', 'Most open chats per person', f.cap)),
+    el('label', {}, f.seeOthers, ' Agents may see colleagues\' chats'),
+    el('div', { class: 'row' }, field('c-close', 'Close an assigned chat idle for (minutes, 0 = never)', f.autoClose),
+      field('c-days', 'Close an unassigned chat idle for (days)', f.unassignedDays)),
+    el('label', {}, f.rating, ' Ask guests to rate the chat at the end'),
+    el('h2', {}, 'Privacy consent'),
+    el('label', {}, f.consentOn, ' Ask for consent before a new chat'),
+    field('c-ctext', 'Consent text', f.consentText),
+    el('div', { class: 'row' }, field('c-clink', 'Privacy policy link', f.consentLink), field('c-cex', 'Channels without consent', f.consentExcluded)),
+    el('h2', {}, 'Automatic messages and bot'),
+    field('c-bot', 'Welcome message in a new chat', f.welcomeBot),
+    field('c-kw', 'Keyword answers (words => answer, one per line)', f.keywords),
+    field('c-handoff', 'Words that call a person', f.handoff),
+    field('c-pages', 'Page messages (page contains | seconds | text, one per line)', f.pages),
+    el('h2', {}, 'Customer identification'),
+    el('p', { class: 'muted' }, 'The widget POSTs to your site (with its cookies); answer {ok:true,id,name,signature} where signature is hex HMAC-SHA256 of id under the secret below. The hub then asks the details URL ?id=… itself.'),
+    el('div', { class: 'row' }, field('c-idurl', 'Identify URL', f.identifyUrl), field('c-deturl', 'Details URL', f.detailsUrl)),
+    field('c-secret', 'Shared secret', f.secret),
+    el('h2', {}, 'Send to CRM'),
+    el('div', { class: 'row' }, field('c-crm', 'Webhook URL', f.crmUrl), field('c-crmsecret', 'Signing secret', f.crmSecret)),
+    el('div', { class: 'error', role: 'alert' }),
+    el('p', { class: 'notice', id: 'chat-saved' }),
+    el('button', { type: 'submit' }, 'Save'));
+  form.addEventListener('input', push);
+  form.addEventListener('change', push);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const saved = await submitting(form, () => api('PUT', '/admin/chat/settings', collect()));
+    if (saved !== undefined) form.querySelector('#chat-saved').textContent = 'Saved. Open widgets use the new design now.';
+  });
+
+  const code = el('pre', { id: 'widget-snippet', style: 'white-space:pre-wrap;word-break:break-all' }, snippet.script);
+  const copy = el('button', { class: 'secondary', onclick: () => navigator.clipboard?.writeText(snippet.script) }, 'Copy');
+  const guides = el('div', { class: 'card' },
+    el('h2', {}, 'Put the chat on your website'),
+    code, copy,
+    el('h3', {}, 'WordPress'), el('p', {}, 'Appearance → Theme File Editor → footer.php (or a "header and footer scripts" plugin): paste the tag just before </body>.'),
+    el('h3', {}, 'Shopify'), el('p', {}, 'Online Store → Themes → Edit code → layout/theme.liquid: paste the tag just before </body>, then Save.'),
+    el('h3', {}, 'Google Tag Manager'), el('p', {}, 'Tags → New → Custom HTML: paste the tag, trigger "All Pages", then Submit and Publish.'),
+    el('p', { class: 'muted' }, 'Options on the tag: data-state="open|collapsed|hidden|welcome", data-tags="room-12,spa". From your page: HotelHubChat.openChat(), closeChat(), hideWidget(), showWidget(), openChannelsPanel(), setUser({name, email, phone}), HotelHubChat.on("message", fn).'));
+  return el('div', { class: 'chat-settings', style: 'display:flex;gap:1rem;flex-wrap:wrap;align-items:flex-start' },
+    el('div', { style: 'flex:1;min-width:320px' }, form, guides),
+    el('div', { style: 'position:sticky;top:1rem' }, el('h2', {}, 'Preview'), preview));
+}
