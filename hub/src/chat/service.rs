@@ -1011,8 +1011,10 @@ mod tests {
     async fn round_robin_gives_online_staff_turns_up_to_the_cap() {
         let dir = tempfile::tempdir().unwrap();
         let chat = chat(dir.path()).await;
-        let mut s = ChatSettings::default();
-        s.max_dialogues_per_agent = 2;
+        let s = ChatSettings {
+            max_dialogues_per_agent: 2,
+            ..ChatSettings::default()
+        };
         chat.save_settings(s).await.unwrap();
         let ana = staff(&chat, "ana@example.org", true).await;
         let bo = staff(&chat, "bo@example.org", true).await;
@@ -1033,8 +1035,10 @@ mod tests {
     async fn manual_distribution_leaves_dialogues_unassigned() {
         let dir = tempfile::tempdir().unwrap();
         let chat = chat(dir.path()).await;
-        let mut s = ChatSettings::default();
-        s.distribution = Distribution::Manual;
+        let s = ChatSettings {
+            distribution: Distribution::Manual,
+            ..ChatSettings::default()
+        };
         chat.save_settings(s).await.unwrap();
         staff(&chat, "ana@example.org", true).await;
         let p = new_guest_writes(&chat, "hello").await;
