@@ -98,7 +98,8 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
     let mailer = Mailer::from_config(&config.smtp).context("the SMTP settings do not work")?;
     let property_name = store.read(property::load).await?.name;
 
-    let chat = crate::chat::Chat::start(store.clone(), clock.clone(), mailer.clone())
+    let geoip = crate::chat::geoip::GeoIp::open(config.chat.geoip_database.as_deref());
+    let chat = crate::chat::Chat::start(store.clone(), clock.clone(), mailer.clone(), geoip)
         .await
         .context("cannot start the chat")?;
     let timers = crate::chat::timers::spawn(

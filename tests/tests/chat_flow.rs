@@ -345,3 +345,66 @@ async fn consent_comes_before_a_new_dialogue_except_on_excluded_channels() {
         "ack"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_visitor_card_places_the_address_with_a_geoip_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("city.mmdb");
+    e2e::run_ok(
+        std::process::Command::new(e2e::python())
+            .arg(e2e::workspace().join("tests/peers/make_mmdb.py"))
+            .arg(&db),
+    )
+    .unwrap();
+    let hub = Hub::start(e2e::HubOptions {
+        env: vec![("HUB_CHAT__GEOIP_DATABASE".into(), db.display().to_string())],
+        ..e2e::HubOptions::default()
+    })
+    .unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    let key = widget_key(&owner, &hub).await.unwrap();
+    let mut g = GuestState::default();
+    let mut ws = guest_connect(hub.http, &key, &mut g, "https://hotel.example/")
+        .await
+        .unwrap();
+    send(
+        &mut ws,
+        json!({"type": "send", "client_id": "g1", "body": "Olá"}),
+    )
+    .await
+    .unwrap();
+    let ack = recv_until(&mut ws, WAIT, |_| {}, is_ack("g1"))
+        .await
+        .unwrap();
+    let d = ack["dialogue_id"].as_i64().unwrap();
+    let detail = get_json(&owner, &hub.url(&format!("/api/v1/chat/dialogues/{d}")))
+        .await
+        .unwrap();
+    assert_eq!(
+        detail["visitor"]["location"], "Lisbon, Portugal",
+        "{detail}"
+    );
+
+    // Without a database the location is unknown, not guessed.
+    let plain = Hub::start_demo().unwrap();
+    let owner = plain.signed_in("owner").await.unwrap();
+    let key = widget_key(&owner, &plain).await.unwrap();
+    let mut g = GuestState::default();
+    let mut ws = guest_connect(plain.http, &key, &mut g, "https://hotel.example/")
+        .await
+        .unwrap();
+    send(
+        &mut ws,
+        json!({"type": "send", "client_id": "g1", "body": "hi"}),
+    )
+    .await
+    .unwrap();
+    let ack = recv_until(&mut ws, WAIT, |_| {}, is_ack("g1"))
+        .await
+        .unwrap();
+    let d = ack["dialogue_id"].as_i64().unwrap();
+    let detail = get_json(&owner, &plain.url(&format!("/api/v1/chat/dialogues/{d}")))
+        .await
+        .unwrap();
+    assert_eq!(detail["visitor"]["location"], "");
+}

@@ -11,6 +11,7 @@ pub mod api;
 pub mod attachments;
 pub mod bus;
 pub mod db;
+pub mod geoip;
 pub mod guest_api;
 pub mod guest_ws;
 pub mod hours;

@@ -23,6 +23,7 @@ pub struct Chat {
     pub bus: Arc<ChatBus>,
     settings: RwLock<(Arc<ChatSettings>, String)>,
     mailer: Option<crate::notify::Mailer>,
+    geoip: super::geoip::GeoIp,
 }
 
 /// What one transaction changed, to publish after its commit.
@@ -141,6 +142,7 @@ impl Chat {
         store: Store,
         clock: Clock,
         mailer: Option<crate::notify::Mailer>,
+        geoip: super::geoip::GeoIp,
     ) -> Result<Arc<Chat>, ChatError> {
         let now = clock.now_text();
         store.write(move |c| settings::ensure(c, &now)).await?;
@@ -151,6 +153,7 @@ impl Chat {
             bus: ChatBus::new(),
             settings: RwLock::new((Arc::new(loaded.0), loaded.1)),
             mailer,
+            geoip,
         }))
     }
 
@@ -219,6 +222,7 @@ impl Chat {
     ) -> Result<GuestHello, ChatError> {
         let now = self.clock.now();
         let now_text = crate::clock::stamp(now);
+        let location = ip.parse().map(|a| self.geoip.locate(a)).unwrap_or_default();
         let visit_gap = crate::clock::stamp(now - chrono::Duration::minutes(30));
         self.store
             .write(move |c| -> Result<_, ChatError> {
@@ -245,7 +249,7 @@ impl Chat {
                         )
                     }
                 };
-                visitors::record_visit(c, visitor.id, &page, &ip, "", new_visit, &now_text)?;
+                visitors::record_visit(c, visitor.id, &page, &ip, &location, new_visit, &now_text)?;
                 Ok(GuestHello {
                     visitor: visitors::by_id(c, visitor.id)?,
                     new_token,
@@ -958,7 +962,9 @@ mod tests {
             .write(move |c| property::ensure(c, &now))
             .await
             .unwrap();
-        Chat::start(store, clock, None).await.unwrap()
+        Chat::start(store, clock, None, crate::chat::geoip::GeoIp::none())
+            .await
+            .unwrap()
     }
 
     async fn staff(chat: &Chat, email: &'static str, online: bool) -> Member {

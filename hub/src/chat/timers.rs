@@ -99,7 +99,9 @@ mod tests {
         store.write(move |c| property::ensure(c, &t)).await.unwrap();
         let (clock, now) = Clock::manual(start);
         World {
-            chat: Chat::start(store, clock, None).await.unwrap(),
+            chat: Chat::start(store, clock, None, crate::chat::geoip::GeoIp::none())
+                .await
+                .unwrap(),
             now,
         }
     }
