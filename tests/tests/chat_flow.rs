@@ -408,3 +408,208 @@ async fn the_visitor_card_places_the_address_with_a_geoip_database() {
         .unwrap();
     assert_eq!(detail["visitor"]["location"], "");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_actions_direct_messages_and_search() {
+    let hub = Hub::start_demo().unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    let agent = hub.signed_in("agent").await.unwrap();
+    let key = widget_key(&owner, &hub).await.unwrap();
+    let team = get_json(&owner, &hub.url("/api/v1/chat/colleagues"))
+        .await
+        .unwrap();
+    let agent_id = team
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "agent")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+
+    let mut g = GuestState::default();
+    let mut ws = guest_connect(hub.http, &key, &mut g, "https://hotel.example/spa")
+        .await
+        .unwrap();
+    send(
+        &mut ws,
+        json!({"type": "send", "client_id": "g1", "body": "Can I book a massage tomorrow?"}),
+    )
+    .await
+    .unwrap();
+    let d = recv_until(&mut ws, WAIT, |_| {}, is_ack("g1"))
+        .await
+        .unwrap()["dialogue_id"]
+        .as_i64()
+        .unwrap();
+    let post =
+        |c: &reqwest::Client, path: String, body: Value| c.post(hub.url(&path)).json(&body).send();
+
+    // The owner joins and hands it to the agent; the agent now has it under Mine.
+    assert_eq!(
+        post(
+            &owner,
+            format!("/api/v1/chat/dialogues/{d}/join"),
+            json!({})
+        )
+        .await
+        .unwrap()
+        .status(),
+        204
+    );
+    assert_eq!(
+        post(
+            &owner,
+            format!("/api/v1/chat/dialogues/{d}/assign"),
+            json!({"user_id": agent_id})
+        )
+        .await
+        .unwrap()
+        .status(),
+        204
+    );
+    let mine = get_json(&agent, &hub.url("/api/v1/chat/dialogues?view=mine"))
+        .await
+        .unwrap();
+    assert_eq!(mine["dialogues"][0]["id"], d, "{mine}");
+    // The agent may not see colleagues' lists by default.
+    assert_eq!(
+        agent
+            .get(hub.url("/api/v1/chat/dialogues?view=others"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    // Mark unread, then leave: it goes back to the owner, still in the dialogue.
+    assert_eq!(
+        post(
+            &agent,
+            format!("/api/v1/chat/dialogues/{d}/unread"),
+            json!({})
+        )
+        .await
+        .unwrap()
+        .status(),
+        204
+    );
+    let mine = get_json(&agent, &hub.url("/api/v1/chat/dialogues?view=mine"))
+        .await
+        .unwrap();
+    assert_eq!(mine["dialogues"][0]["marked_unread"], true);
+    assert_eq!(
+        post(
+            &agent,
+            format!("/api/v1/chat/dialogues/{d}/leave"),
+            json!({})
+        )
+        .await
+        .unwrap()
+        .status(),
+        204
+    );
+    let detail = get_json(&owner, &hub.url(&format!("/api/v1/chat/dialogues/{d}")))
+        .await
+        .unwrap();
+    assert_eq!(detail["dialogue"]["state"], "assigned");
+    assert_ne!(detail["dialogue"]["assignee_id"], agent_id);
+    assert_eq!(
+        agent
+            .get(hub.url(&format!("/api/v1/chat/dialogues/{d}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404,
+        "an agent does not see a colleague's dialogue"
+    );
+    // Invite brings the agent back alongside the owner.
+    assert_eq!(
+        post(
+            &owner,
+            format!("/api/v1/chat/dialogues/{d}/invite"),
+            json!({"user_id": agent_id})
+        )
+        .await
+        .unwrap()
+        .status(),
+        204
+    );
+    assert_eq!(
+        agent
+            .get(hub.url(&format!("/api/v1/chat/dialogues/{d}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // Direct messages between staff: the agent's socket gets them; the guest never does.
+    let agent_cookie = session_cookie(&hub, "agent").await.unwrap();
+    let mut agent_team = TeamState::default();
+    let mut agent_ws = team_connect(hub.http, &agent_cookie, &mut agent_team)
+        .await
+        .unwrap();
+    let direct = post(
+        &owner,
+        "/api/v1/chat/direct".into(),
+        json!({"user_id": agent_id}),
+    )
+    .await
+    .unwrap();
+    let dm = direct.json::<Value>().await.unwrap()["dialogue_id"]
+        .as_i64()
+        .unwrap();
+    let again = post(
+        &owner,
+        "/api/v1/chat/direct".into(),
+        json!({"user_id": agent_id}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        again.json::<Value>().await.unwrap()["dialogue_id"],
+        dm,
+        "one direct dialogue per pair"
+    );
+    let r = post(
+        &owner,
+        format!("/api/v1/chat/dialogues/{dm}/messages"),
+        json!({"client_id": "dm1", "body": "Spa is full tomorrow, offer Thursday"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    recv_until(
+        &mut agent_ws,
+        WAIT,
+        |v| agent_team.absorb(v),
+        |v| v["type"] == "message" && v["message"]["dialogue_id"] == dm,
+    )
+    .await
+    .unwrap();
+    let direct_list = get_json(&agent, &hub.url("/api/v1/chat/dialogues?view=direct"))
+        .await
+        .unwrap();
+    assert_eq!(direct_list["dialogues"][0]["id"], dm);
+    assert!(recv(&mut ws, Duration::from_millis(300))
+        .await
+        .map(|v| !v.to_string().contains("Thursday"))
+        .unwrap_or(true));
+
+    // Search finds words in dialogues one may see, and never leaks FTS syntax errors.
+    let hits = get_json(&owner, &hub.url("/api/v1/chat/search?q=massag"))
+        .await
+        .unwrap();
+    assert_eq!(hits[0]["dialogue_id"], d, "{hits}");
+    let hits = get_json(&owner, &hub.url("/api/v1/chat/search?q=%22OR%20NEAR("))
+        .await
+        .unwrap();
+    assert!(hits.as_array().unwrap().is_empty());
+    let hits = get_json(&agent, &hub.url("/api/v1/chat/search?q=thursday"))
+        .await
+        .unwrap();
+    assert_eq!(hits[0]["dialogue_id"], dm);
+}
