@@ -214,3 +214,45 @@ pub fn assert_in_order_once(who: &str, received: &[(i64, i64, i64)]) {
         );
     }
 }
+
+/// Reads the chat settings as the owner, lets `edit` change them, and saves them.
+pub async fn edit_chat_settings(
+    owner: &reqwest::Client,
+    hub: &Hub,
+    edit: impl FnOnce(&mut Value),
+) -> anyhow::Result<()> {
+    let url = hub.url("/api/v1/admin/chat/settings");
+    let mut settings = crate::get_json(owner, &url).await?;
+    edit(&mut settings);
+    let r = owner.put(&url).json(&settings).send().await?;
+    if r.status() != 204 {
+        bail!("saving the chat settings answered {}", r.status());
+    }
+    Ok(())
+}
+
+/// A new guest who writes one message: the open socket, its state and the dialogue.
+pub async fn new_guest_dialogue(
+    hub: &Hub,
+    key: &str,
+    body: &str,
+) -> anyhow::Result<(Socket, GuestState, i64)> {
+    let mut state = GuestState::default();
+    let mut ws = guest_connect(hub.http, key, &mut state, "https://hotel.example/").await?;
+    send(
+        &mut ws,
+        json!({"type": "send", "client_id": "first", "body": body}),
+    )
+    .await?;
+    let ack = recv_until(
+        &mut ws,
+        Duration::from_secs(10),
+        |v| state.absorb(v),
+        |v| v["client_id"] == "first",
+    )
+    .await?;
+    let d = ack["dialogue_id"]
+        .as_i64()
+        .context("no dialogue in the ack")?;
+    Ok((ws, state, d))
+}

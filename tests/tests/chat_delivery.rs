@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use e2e::chat::{
-    assert_in_order_once, guest_connect, recv, recv_until, send, session_cookie, team_connect,
-    widget_key, GuestState, Socket, TeamState,
+    assert_in_order_once, edit_chat_settings, guest_connect, recv, recv_until, send,
+    session_cookie, team_connect, widget_key, GuestState, Socket, TeamState,
 };
-use e2e::{get_json, Hub, HubOptions};
+use e2e::{Hub, HubOptions};
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -229,6 +229,15 @@ async fn staff_run(
     }
 }
 
+/// Waits for every task, in order.
+async fn all<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
 fn store_messages(hub: &Hub) -> Vec<(i64, i64, i64, String, bool, Option<String>)> {
     let conn = rusqlite::Connection::open_with_flags(
         hub.data.join("hub.db"),
@@ -286,17 +295,9 @@ fn assert_store_exact(
 
 /// Turns on "agents see others" so both staff see every dialogue.
 async fn everyone_sees_everything(hub: &Hub, owner: &reqwest::Client) {
-    let mut settings = get_json(owner, &hub.url("/api/v1/admin/chat/settings"))
+    edit_chat_settings(owner, hub, |s| s["agents_see_others"] = json!(true))
         .await
         .unwrap();
-    settings["agents_see_others"] = json!(true);
-    let r = owner
-        .put(hub.url("/api/v1/admin/chat/settings"))
-        .json(&settings)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -420,10 +421,7 @@ async fn kill_9_mid_burst_loses_no_acknowledged_message() {
     }
     let mut hub = hub;
     hub.kill_hard();
-    let mut runs = Vec::new();
-    for t in tasks {
-        runs.push(t.await.unwrap());
-    }
+    let runs = all(tasks).await;
     let acked_before: usize = runs.iter().map(|r| r.acked.len()).sum();
     assert!(
         acked_before > 0 && acked_before < GUESTS * N,
@@ -456,10 +454,7 @@ async fn kill_9_mid_burst_loses_no_acknowledged_message() {
             run
         }));
     }
-    let mut runs = Vec::new();
-    for t in tasks {
-        runs.push(t.await.unwrap());
-    }
+    let mut runs = all(tasks).await;
     let rows = assert_store_exact(&hub, GUESTS, N);
     for run in &mut runs {
         let d = run.state.dialogue_id.expect("a dialogue");

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use e2e::chat::{
-    guest_connect, recv, recv_until, send, session_cookie, team_connect, widget_key, GuestState,
-    TeamState,
+    edit_chat_settings, guest_connect, new_guest_dialogue, recv, recv_until, send, session_cookie,
+    team_connect, widget_key, GuestState, TeamState,
 };
 use e2e::{get_json, Hub};
 use serde_json::{json, Value};
@@ -254,18 +254,12 @@ async fn consent_comes_before_a_new_dialogue_except_on_excluded_channels() {
         .await
         .unwrap();
 
-    let mut settings = get_json(&owner, &hub.url("/api/v1/admin/chat/settings"))
-        .await
-        .unwrap();
-    settings["consent"] = json!({"enabled": true, "text": "We keep this chat for 30 days.",
-        "link": "https://hotel.example/privacy", "excluded_channels": ["kiosk"]});
-    let r = owner
-        .put(hub.url("/api/v1/admin/chat/settings"))
-        .json(&settings)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    edit_chat_settings(&owner, &hub, |s| {
+        s["consent"] = json!({"enabled": true, "text": "We keep this chat for 30 days.",
+            "link": "https://hotel.example/privacy", "excluded_channels": ["kiosk"]});
+    })
+    .await
+    .unwrap();
 
     let mut g = GuestState::default();
     let mut ws = guest_connect(hub.http, &key, &mut g, "https://hotel.example/")
@@ -356,57 +350,24 @@ async fn the_visitor_card_places_the_address_with_a_geoip_database() {
             .arg(&db),
     )
     .unwrap();
-    let hub = Hub::start(e2e::HubOptions {
+    let with_db = e2e::HubOptions {
         env: vec![("HUB_CHAT__GEOIP_DATABASE".into(), db.display().to_string())],
         ..e2e::HubOptions::default()
-    })
-    .unwrap();
-    let owner = hub.signed_in("owner").await.unwrap();
-    let key = widget_key(&owner, &hub).await.unwrap();
-    let mut g = GuestState::default();
-    let mut ws = guest_connect(hub.http, &key, &mut g, "https://hotel.example/")
-        .await
-        .unwrap();
-    send(
-        &mut ws,
-        json!({"type": "send", "client_id": "g1", "body": "Olá"}),
-    )
-    .await
-    .unwrap();
-    let ack = recv_until(&mut ws, WAIT, |_| {}, is_ack("g1"))
-        .await
-        .unwrap();
-    let d = ack["dialogue_id"].as_i64().unwrap();
-    let detail = get_json(&owner, &hub.url(&format!("/api/v1/chat/dialogues/{d}")))
-        .await
-        .unwrap();
-    assert_eq!(
-        detail["visitor"]["location"], "Lisbon, Portugal",
-        "{detail}"
-    );
-
+    };
     // Without a database the location is unknown, not guessed.
-    let plain = Hub::start_demo().unwrap();
-    let owner = plain.signed_in("owner").await.unwrap();
-    let key = widget_key(&owner, &plain).await.unwrap();
-    let mut g = GuestState::default();
-    let mut ws = guest_connect(plain.http, &key, &mut g, "https://hotel.example/")
-        .await
-        .unwrap();
-    send(
-        &mut ws,
-        json!({"type": "send", "client_id": "g1", "body": "hi"}),
-    )
-    .await
-    .unwrap();
-    let ack = recv_until(&mut ws, WAIT, |_| {}, is_ack("g1"))
-        .await
-        .unwrap();
-    let d = ack["dialogue_id"].as_i64().unwrap();
-    let detail = get_json(&owner, &plain.url(&format!("/api/v1/chat/dialogues/{d}")))
-        .await
-        .unwrap();
-    assert_eq!(detail["visitor"]["location"], "");
+    for (options, expected) in [
+        (with_db, "Lisbon, Portugal"),
+        (e2e::HubOptions::default(), ""),
+    ] {
+        let hub = Hub::start(options).unwrap();
+        let owner = hub.signed_in("owner").await.unwrap();
+        let key = widget_key(&owner, &hub).await.unwrap();
+        let (_ws, _, d) = new_guest_dialogue(&hub, &key, "Olá").await.unwrap();
+        let detail = get_json(&owner, &hub.url(&format!("/api/v1/chat/dialogues/{d}")))
+            .await
+            .unwrap();
+        assert_eq!(detail["visitor"]["location"], expected, "{detail}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::Duration;
 
-use e2e::chat::{guest_connect, recv_until, send, widget_key, GuestState};
+use e2e::chat::{edit_chat_settings, guest_connect, recv_until, send, widget_key, GuestState};
 use e2e::{client, get_json, python, workspace, Hub, HubOptions};
 use serde_json::{json, Value};
 
@@ -169,21 +169,13 @@ async fn mail_goes_to_a_real_smtp_server_and_the_crm_checks_the_signature() {
     assert!(reply["body"].as_str().unwrap().contains("EV chargers"));
 
     // Send to CRM: signed, and the CRM checks it.
-    let mut settings = get_json(&owner, &hub.url("/api/v1/admin/chat/settings"))
-        .await
-        .unwrap();
-    settings["crm_webhook_url"] = json!(format!("http://127.0.0.1:{}/hook", crm.port));
-    settings["crm_webhook_secret"] = json!(secret);
-    assert_eq!(
-        owner
-            .put(hub.url("/api/v1/admin/chat/settings"))
-            .json(&settings)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        204
-    );
+    let crm_url = format!("http://127.0.0.1:{}/hook", crm.port);
+    edit_chat_settings(&owner, &hub, |s| {
+        s["crm_webhook_url"] = json!(crm_url);
+        s["crm_webhook_secret"] = json!(secret);
+    })
+    .await
+    .unwrap();
     let r = owner
         .post(hub.url(&format!("/api/v1/chat/dialogues/{d}/crm")))
         .send()
@@ -198,17 +190,11 @@ async fn mail_goes_to_a_real_smtp_server_and_the_crm_checks_the_signature() {
         .unwrap()
         .contains("Is parking free?"));
     // Signed with another secret, the CRM refuses, and staff are told.
-    settings["crm_webhook_secret"] = json!("not-the-shared-secret-999");
-    assert_eq!(
-        owner
-            .put(hub.url("/api/v1/admin/chat/settings"))
-            .json(&settings)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        204
-    );
+    edit_chat_settings(&owner, &hub, |s| {
+        s["crm_webhook_secret"] = json!("not-the-shared-secret-999");
+    })
+    .await
+    .unwrap();
     let r = owner
         .post(hub.url(&format!("/api/v1/chat/dialogues/{d}/crm")))
         .send()

@@ -159,23 +159,7 @@ fn list(
     );
     let mut stmt = c.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![me, others, range.0, range.1], |r| {
-        let dialogue = DialogueRow {
-            id: r.get(0)?,
-            kind: r.get(1)?,
-            visitor_id: r.get(2)?,
-            state: super::DialogueState::parse(&r.get::<_, String>(3)?),
-            assignee_id: r.get(4)?,
-            channel: r.get(5)?,
-            last_seq: r.get(6)?,
-            created_at: r.get(7)?,
-            last_activity_at: r.get(8)?,
-            waiting_since: r.get(9)?,
-            first_response_at: r.get(10)?,
-            ended_at: r.get(11)?,
-            missed: r.get(12)?,
-            rating: r.get(13)?,
-            guest_read_seq: r.get(14)?,
-        };
+        let dialogue = db::dialogue_from_row(r)?;
         let visitor_name: Option<String> = r.get(15)?;
         let others_names: Option<String> = r.get(20)?;
         let read_seq: i64 = r.get(18)?;
@@ -395,42 +379,25 @@ async fn post_attachment(
     let client_id =
         super::clean_client_id(headers.get("x-client-id").and_then(|v| v.to_str().ok()))?;
     let name = upload_name(&headers);
-    let saved = attachments::save(
+    let p = attachments::post_with_file(
         &state.config.data_dir,
+        state.config.chat.max_attachment_bytes,
         &body,
         &name,
-        state.config.chat.max_attachment_bytes,
+        |body, file| async move {
+            let chat = &state.chat;
+            chat.staff_post(&staff.member, id, client_id, &body, false, Some(file))
+                .await
+        },
     )
     .await?;
-    match state
-        .chat
-        .staff_post(
-            &staff.member,
-            id,
-            client_id,
-            &saved.file_name.clone(),
-            false,
-            Some(saved.clone()),
-        )
-        .await
-    {
-        Ok(p) => {
-            if p.duplicate {
-                attachments::discard(&state.config.data_dir, &saved).await;
-            }
-            Ok((
-                StatusCode::CREATED,
-                ApiJson(Ack {
-                    message: p.message,
-                    duplicate: p.duplicate,
-                }),
-            ))
-        }
-        Err(e) => {
-            attachments::discard(&state.config.data_dir, &saved).await;
-            Err(e.into())
-        }
-    }
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(Ack {
+            message: p.message,
+            duplicate: p.duplicate,
+        }),
+    ))
 }
 
 /// A file from a dialogue the member may see.

@@ -105,8 +105,37 @@ pub async fn save(
 }
 
 /// Removes a saved file whose message was refused.
-pub async fn discard(data_dir: &Path, a: &NewAttachment) {
+async fn discard(data_dir: &Path, a: &NewAttachment) {
     let _ = tokio::fs::remove_file(dir(data_dir).join(&a.stored_name)).await;
+}
+
+/// A message carrying a file: checks and saves the upload, lets `post` store the message
+/// (the file's name is its body), and removes the file again if the message was refused
+/// or was a resend of one already stored.
+pub async fn post_with_file<F, Fut>(
+    data_dir: &Path,
+    max: usize,
+    bytes: &[u8],
+    file_name: &str,
+    post: F,
+) -> Result<super::service::Posted, AppError>
+where
+    F: FnOnce(String, NewAttachment) -> Fut,
+    Fut: std::future::Future<Output = Result<super::service::Posted, ChatError>>,
+{
+    let saved = save(data_dir, bytes, file_name, max).await?;
+    match post(saved.file_name.clone(), saved.clone()).await {
+        Ok(p) => {
+            if p.duplicate {
+                discard(data_dir, &saved).await;
+            }
+            Ok(p)
+        }
+        Err(e) => {
+            discard(data_dir, &saved).await;
+            Err(e.into())
+        }
+    }
 }
 
 pub fn insert(

@@ -173,7 +173,8 @@ const DIALOGUE_COLUMNS: &str = "d.id, d.kind, d.visitor_id, d.state, d.assignee_
      d.last_seq, d.created_at, d.last_activity_at, d.waiting_since, d.first_response_at, \
      d.ended_at, d.missed, d.rating, d.guest_read_seq";
 
-fn dialogue_from_row(r: &Row<'_>) -> rusqlite::Result<DialogueRow> {
+/// Reads the first 15 columns, in `DIALOGUE_COLUMNS` order.
+pub(super) fn dialogue_from_row(r: &Row<'_>) -> rusqlite::Result<DialogueRow> {
     Ok(DialogueRow {
         id: r.get(0)?,
         kind: r.get(1)?,

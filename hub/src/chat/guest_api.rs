@@ -30,6 +30,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(contact_form))
 }
 
+/// Guest messages, files and forms share one per-address rate limit.
+fn count_guest_message(state: &AppState, peer: &SocketAddr) -> Result<(), AppError> {
+    state
+        .limits
+        .guest_messages
+        .hit(&peer.ip().to_string(), Instant::now())
+        .map_err(|secs| AppError::TooManyRequests {
+            retry_after_secs: secs,
+        })
+}
+
 /// A guest, by the token their browser keeps.
 pub struct Guest(pub Visitor);
 
@@ -66,15 +77,7 @@ async fn upload(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, ApiJson<Ack>), AppError> {
-    if let Err(secs) = state
-        .limits
-        .guest_messages
-        .hit(&peer.ip().to_string(), Instant::now())
-    {
-        return Err(AppError::TooManyRequests {
-            retry_after_secs: secs,
-        });
-    }
+    count_guest_message(&state, &peer)?;
     let blocked_ip = peer.ip().to_string();
     if state
         .store
@@ -86,41 +89,25 @@ async fn upload(
     let client_id =
         super::clean_client_id(headers.get("x-client-id").and_then(|v| v.to_str().ok()))?;
     let name = upload_name(&headers);
-    let saved = attachments::save(
+    let p = attachments::post_with_file(
         &state.config.data_dir,
+        state.config.chat.max_attachment_bytes,
         &body,
         &name,
-        state.config.chat.max_attachment_bytes,
+        |body, file| async move {
+            let chat = &state.chat;
+            chat.guest_post(visitor.id, client_id, &body, "web", Some(file))
+                .await
+        },
     )
     .await?;
-    match state
-        .chat
-        .guest_post(
-            visitor.id,
-            client_id,
-            &saved.file_name.clone(),
-            "web",
-            Some(saved.clone()),
-        )
-        .await
-    {
-        Ok(p) => {
-            if p.duplicate {
-                attachments::discard(&state.config.data_dir, &saved).await;
-            }
-            Ok((
-                StatusCode::CREATED,
-                ApiJson(Ack {
-                    message: p.message,
-                    duplicate: p.duplicate,
-                }),
-            ))
-        }
-        Err(e) => {
-            attachments::discard(&state.config.data_dir, &saved).await;
-            Err(e.into())
-        }
-    }
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(Ack {
+            message: p.message,
+            duplicate: p.duplicate,
+        }),
+    ))
 }
 
 /// A file from one of the guest's own dialogues.
@@ -171,15 +158,7 @@ async fn contact_form(
     Guest(visitor): Guest,
     ApiJson(form): ApiJson<ContactForm>,
 ) -> Result<(StatusCode, ApiJson<LeadCreated>), AppError> {
-    if let Err(secs) = state
-        .limits
-        .guest_messages
-        .hit(&peer.ip().to_string(), Instant::now())
-    {
-        return Err(AppError::TooManyRequests {
-            retry_after_secs: secs,
-        });
-    }
+    count_guest_message(&state, &peer)?;
     let name = crate::team::clean_name("name", &form.name, true)?;
     let email = crate::team::clean_email(&form.email)?;
     let message = super::clean_body(&form.message)?;

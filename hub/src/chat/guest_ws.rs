@@ -136,7 +136,8 @@ fn take_slot(state: &AppState, ip: IpAddr) -> Option<AddressSlot> {
     })
 }
 
-async fn send_json(socket: &mut WebSocket, value: serde_json::Value) -> bool {
+/// Sends one JSON text frame; false when the socket is gone.
+pub(super) async fn send_json(socket: &mut WebSocket, value: serde_json::Value) -> bool {
     socket
         .send(WsMessage::Text(Utf8Bytes::from(value.to_string())))
         .await

@@ -130,6 +130,11 @@ fn bot_message(
     Ok(m)
 }
 
+/// A member of staff named in a request (assign, invite, direct message).
+fn colleague(conn: &Connection, id: i64) -> Result<Member, ChatError> {
+    crate::team::db::member(conn, id).map_err(|_| ChatError::Invalid("no such colleague".into()))
+}
+
 fn finish(conn: &Connection, dialogue_id: i64, changes: &mut Changes) -> Result<(), ChatError> {
     let d = db::dialogue(conn, dialogue_id)?;
     let audience = audience_of(conn, &d)?;
@@ -530,8 +535,7 @@ impl Chat {
                     "only the assignee or a chat administrator",
                 ));
             }
-            let colleague = crate::team::db::member(c, to)
-                .map_err(|_| ChatError::Invalid("no such colleague".into()))?;
+            let colleague = colleague(c, to)?;
             db::add_member(c, d.id, to, now)?;
             db::set_state(c, d.id, DialogueState::Assigned, Some(to))?;
             let text = format!("{} took over the chat", display_name(&colleague));
@@ -560,8 +564,7 @@ impl Chat {
                 if !audience.members.contains(&m.id) {
                     return Err(ChatError::Conflict("join the dialogue first"));
                 }
-                let colleague = crate::team::db::member(c, who)
-                    .map_err(|_| ChatError::Invalid("no such colleague".into()))?;
+                let colleague = colleague(c, who)?;
                 db::add_member(c, d.id, who, now)?;
                 let text = format!("{} invited {}", display_name(m), display_name(&colleague));
                 changes
@@ -746,7 +749,7 @@ impl Chat {
         let (id, changes) = self
             .store
             .write(move |c| -> Result<_, ChatError> {
-                crate::team::db::member(c, other).map_err(|_| ChatError::Invalid("no such colleague".into()))?;
+                colleague(c, other)?;
                 let existing: Option<i64> = rusqlite::OptionalExtension::optional(c.query_row(
                     "SELECT d.id FROM dialogues d WHERE d.kind = 'direct' \
                      AND EXISTS (SELECT 1 FROM dialogue_members a WHERE a.dialogue_id = d.id AND a.user_id = ?1) \

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
@@ -16,6 +16,7 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::bus::{Audience, TeamEvent};
+use super::guest_ws::send_json;
 use super::service::visible;
 use super::{db, Chat, ChatError};
 use crate::team::db::Member;
@@ -64,13 +65,6 @@ pub async fn upgrade(
         .write_buffer_size(0)
         .max_write_buffer_size(4 * 1024 * 1024)
         .on_upgrade(move |socket| run(state, socket, staff))
-}
-
-async fn send_json(socket: &mut WebSocket, value: serde_json::Value) -> bool {
-    socket
-        .send(WsMessage::Text(Utf8Bytes::from(value.to_string())))
-        .await
-        .is_ok()
 }
 
 struct Session {
