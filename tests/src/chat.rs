@@ -256,3 +256,11 @@ pub async fn new_guest_dialogue(
         .context("no dialogue in the ack")?;
     Ok((ws, state, d))
 }
+
+/// Sends a frame that carries a `client_id` and returns the answer for it (an ack or an
+/// error), handing every frame on the way to `seen`.
+pub async fn say(ws: &mut Socket, frame: Value, seen: impl FnMut(&Value)) -> anyhow::Result<Value> {
+    let cid = frame["client_id"].clone();
+    send(ws, frame).await?;
+    recv_until(ws, Duration::from_secs(10), seen, |v| v["client_id"] == cid).await
+}

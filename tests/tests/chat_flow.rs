@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use e2e::chat::{
-    edit_chat_settings, guest_connect, new_guest_dialogue, recv, recv_until, send, session_cookie,
-    team_connect, widget_key, GuestState, TeamState,
+    edit_chat_settings, guest_connect, new_guest_dialogue, recv, recv_until, say, send,
+    session_cookie, team_connect, widget_key, GuestState, TeamState,
 };
 use e2e::{get_json, Hub};
 use serde_json::{json, Value};
@@ -240,77 +240,29 @@ async fn consent_comes_before_a_new_dialogue_except_on_excluded_channels() {
     let owner = hub.signed_in("owner").await.unwrap();
     let key = widget_key(&owner, &hub).await.unwrap();
     // A dialogue opened before consent was switched on is not affected.
-    let mut early = GuestState::default();
-    let mut early_ws = guest_connect(hub.http, &key, &mut early, "https://hotel.example/")
-        .await
-        .unwrap();
-    send(
-        &mut early_ws,
-        json!({"type": "send", "client_id": "e1", "body": "before"}),
-    )
-    .await
-    .unwrap();
-    recv_until(&mut early_ws, WAIT, |_| {}, is_ack("e1"))
-        .await
-        .unwrap();
-
+    let (mut early, _, _) = new_guest_dialogue(&hub, &key, "before").await.unwrap();
     edit_chat_settings(&owner, &hub, |s| {
         s["consent"] = json!({"enabled": true, "text": "We keep this chat for 30 days.",
             "link": "https://hotel.example/privacy", "excluded_channels": ["kiosk"]});
     })
     .await
     .unwrap();
+    let line = |cid: &str, consent: bool| json!({"type": "send", "client_id": cid, "body": "hi", "consent": consent});
 
     let mut g = GuestState::default();
     let mut ws = guest_connect(hub.http, &key, &mut g, "https://hotel.example/")
         .await
         .unwrap();
-    send(
-        &mut ws,
-        json!({"type": "send", "client_id": "x1", "body": "hi"}),
-    )
-    .await
-    .unwrap();
-    let refused = recv_until(&mut ws, WAIT, |_| {}, |v| v["client_id"] == "x1")
-        .await
-        .unwrap();
+    let refused = say(&mut ws, line("x1", false), |_| {}).await.unwrap();
     assert_eq!(refused["code"], "consent_required", "{refused}");
-    send(
-        &mut ws,
-        json!({"type": "send", "client_id": "x2", "body": "hi", "consent": true}),
-    )
-    .await
-    .unwrap();
     assert_eq!(
-        recv_until(&mut ws, WAIT, |_| {}, |v| v["client_id"] == "x2")
-            .await
-            .unwrap()["type"],
+        say(&mut ws, line("x2", true), |_| {}).await.unwrap()["type"],
         "ack"
     );
-    send(
-        &mut ws,
-        json!({"type": "send", "client_id": "x3", "body": "and more"}),
-    )
-    .await
-    .unwrap();
+    let open = say(&mut ws, line("x3", false), |_| {}).await.unwrap();
+    assert_eq!(open["type"], "ack", "the dialogue is open now");
     assert_eq!(
-        recv_until(&mut ws, WAIT, |_| {}, |v| v["client_id"] == "x3")
-            .await
-            .unwrap()["type"],
-        "ack",
-        "the dialogue is open now"
-    );
-
-    send(
-        &mut early_ws,
-        json!({"type": "send", "client_id": "e2", "body": "after"}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        recv_until(&mut early_ws, WAIT, |_| {}, |v| v["client_id"] == "e2")
-            .await
-            .unwrap()["type"],
+        say(&mut early, line("e2", false), |_| {}).await.unwrap()["type"],
         "ack"
     );
 
@@ -326,16 +278,8 @@ async fn consent_comes_before_a_new_dialogue_except_on_excluded_channels() {
     recv_until(&mut kiosk, WAIT, |_| {}, |v| v["type"] == "welcome")
         .await
         .unwrap();
-    send(
-        &mut kiosk,
-        json!({"type": "send", "client_id": "k1", "body": "at the desk"}),
-    )
-    .await
-    .unwrap();
     assert_eq!(
-        recv_until(&mut kiosk, WAIT, |_| {}, |v| v["client_id"] == "k1")
-            .await
-            .unwrap()["type"],
+        say(&mut kiosk, line("k1", false), |_| {}).await.unwrap()["type"],
         "ack"
     );
 }
@@ -388,20 +332,8 @@ async fn staff_actions_direct_messages_and_search() {
         .as_i64()
         .unwrap();
 
-    let mut g = GuestState::default();
-    let mut ws = guest_connect(hub.http, &key, &mut g, "https://hotel.example/spa")
+    let (mut ws, _, d) = new_guest_dialogue(&hub, &key, "Can I book a massage tomorrow?")
         .await
-        .unwrap();
-    send(
-        &mut ws,
-        json!({"type": "send", "client_id": "g1", "body": "Can I book a massage tomorrow?"}),
-    )
-    .await
-    .unwrap();
-    let d = recv_until(&mut ws, WAIT, |_| {}, is_ack("g1"))
-        .await
-        .unwrap()["dialogue_id"]
-        .as_i64()
         .unwrap();
     let post =
         |c: &reqwest::Client, path: String, body: Value| c.post(hub.url(&path)).json(&body).send();

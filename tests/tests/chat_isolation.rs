@@ -15,10 +15,8 @@ const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
 async fn say(ws: &mut Socket, state: &mut GuestState, cid: &str, body: &str) -> Value {
-    send(ws, json!({"type": "send", "client_id": cid, "body": body}))
-        .await
-        .unwrap();
-    recv_until(ws, WAIT, |v| state.absorb(v), |v| v["client_id"] == cid)
+    let frame = json!({"type": "send", "client_id": cid, "body": body});
+    e2e::chat::say(ws, frame, |v| state.absorb(v))
         .await
         .unwrap()
 }
