@@ -194,7 +194,12 @@ function onFrame(f) {
       ctx.refreshLists();
       break;
     case 'dialogue':
-      if (ctx.open?.id === f.dialogue.id && ctx.open.detail.dialogue.state !== f.dialogue.state) ctx.openDialogue(f.dialogue.id);
+      if (ctx.open?.id === f.dialogue.id && !f.visible) {
+        ctx.open = null;
+        ctx.pane.replaceChildren(el('p', { class: 'muted empty' }, 'This conversation is now with a colleague.'));
+      } else if (ctx.open?.id === f.dialogue.id && ctx.open.detail.dialogue.state !== f.dialogue.state) {
+        ctx.openDialogue(f.dialogue.id);
+      }
       ctx.refreshLists();
       break;
     case 'typing': if (ctx.open?.id === f.dialogue_id) ctx.open.showTyping(f.who, f.on); break;

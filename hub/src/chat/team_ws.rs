@@ -244,12 +244,13 @@ async fn deliver(session: &mut Session, socket: &mut WebSocket, event: TeamEvent
             }
         }
         TeamEvent::Dialogue(d, audience) => {
-            let sees = session.sees(&audience);
-            send_json(
-                socket,
-                json!({"type":"dialogue","dialogue":&*d,"members":audience.members,"visible":sees}),
-            )
-            .await
+            // Someone who cannot see it learns only that it left their lists.
+            let frame = if session.sees(&audience) {
+                json!({"type":"dialogue","dialogue":&*d,"members":audience.members,"visible":true})
+            } else {
+                json!({"type":"dialogue","dialogue":{"id": d.id},"visible":false})
+            };
+            send_json(socket, frame).await
         }
         TeamEvent::Typing {
             dialogue_id,
