@@ -63,6 +63,9 @@ pub fn python() -> PathBuf {
 }
 
 pub mod chat;
+mod peer;
+
+pub use peer::Peer;
 
 pub struct Hub {
     pub child: Child,

@@ -3,69 +3,17 @@
 //! and went offline; a CRM endpoint that checks the HMAC signature takes "send to CRM"
 //! and refuses a webhook signed with the wrong secret.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
 use std::time::Duration;
 
 use e2e::chat::{edit_chat_settings, guest_connect, recv_until, send, widget_key, GuestState};
-use e2e::{client, get_json, python, workspace, Hub, HubOptions};
-use serde_json::{json, Value};
-
-/// A Python peer that prints "listening PORT" and then JSON lines.
-struct Peer {
-    child: Child,
-    port: u16,
-    lines: Receiver<Value>,
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn peer(script: &str, args: &[&str]) -> Peer {
-    let mut child = Command::new(python())
-        .arg(workspace().join("tests/peers").join(script))
-        .args(args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the peer starts");
-    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut first = String::new();
-    out.read_line(&mut first)
-        .expect("the peer says where it listens");
-    let port = first
-        .trim()
-        .strip_prefix("listening ")
-        .and_then(|p| p.parse().ok())
-        .expect("a port");
-    let (tx, lines) = channel();
-    std::thread::spawn(move || {
-        for line in out.lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str(&line) {
-                if tx.send(v).is_err() {
-                    break;
-                }
-            }
-        }
-    });
-    Peer { child, port, lines }
-}
-
-fn next(peer: &Peer, what: &str) -> Value {
-    peer.lines
-        .recv_timeout(Duration::from_secs(20))
-        .unwrap_or_else(|_| panic!("no {what} arrived"))
-}
+use e2e::{client, get_json, Hub, HubOptions, Peer};
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mail_goes_to_a_real_smtp_server_and_the_crm_checks_the_signature() {
-    let smtp = peer("smtp_sink.py", &[]);
+    let smtp = Peer::start("smtp_sink.py", &[]).unwrap();
     let secret = "crm-shared-secret-0123456789";
-    let crm = peer("crm_sink.py", &[secret]);
+    let crm = Peer::start("crm_sink.py", &[secret]).unwrap();
     let hub = Hub::start(HubOptions {
         env: vec![
             ("HUB_SMTP__HOST".into(), "127.0.0.1".into()),
@@ -93,7 +41,7 @@ async fn mail_goes_to_a_real_smtp_server_and_the_crm_checks_the_signature() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    let mut team_mail = [next(&smtp, "lead notice"), next(&smtp, "lead notice")];
+    let mut team_mail = [smtp.next("lead notice"), smtp.next("lead notice")];
     team_mail.sort_by_key(|m| m["to"][0].as_str().unwrap_or_default().to_owned());
     assert_eq!(team_mail[0]["to"][0], "agent@demo.hotel");
     assert_eq!(team_mail[1]["to"][0], "owner@demo.hotel");
@@ -145,7 +93,7 @@ async fn mail_goes_to_a_real_smtp_server_and_the_crm_checks_the_signature() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    let transcript = next(&smtp, "transcript");
+    let transcript = smtp.next("transcript");
     assert_eq!(transcript["to"][0], "maria@example.org");
     let body = transcript["body"].as_str().unwrap();
     assert!(
@@ -164,7 +112,7 @@ async fn mail_goes_to_a_real_smtp_server_and_the_crm_checks_the_signature() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    let reply = next(&smtp, "reply by e-mail");
+    let reply = smtp.next("reply by e-mail");
     assert_eq!(reply["to"][0], "maria@example.org");
     assert!(reply["body"].as_str().unwrap().contains("EV chargers"));
 
@@ -182,7 +130,7 @@ async fn mail_goes_to_a_real_smtp_server_and_the_crm_checks_the_signature() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    let hook = next(&crm, "CRM webhook");
+    let hook = crm.next("CRM webhook");
     assert_eq!(hook["ok"], true, "{hook}");
     assert_eq!(hook["body"]["dialogue"]["id"], d);
     assert!(hook["body"]["transcript"]
@@ -201,5 +149,5 @@ async fn mail_goes_to_a_real_smtp_server_and_the_crm_checks_the_signature() {
         .await
         .unwrap();
     assert_eq!(r.status(), 409);
-    assert_eq!(next(&crm, "refused webhook")["ok"], false);
+    assert_eq!(crm.next("refused webhook")["ok"], false);
 }

@@ -606,28 +606,32 @@ impl Chat {
 
     pub async fn end(&self, member: &Member, dialogue_id: i64) -> Result<(), ChatError> {
         let rating = self.settings().rating_enabled;
-        self.change(member, dialogue_id, move |c, m, d, audience, now, changes| {
-            if d.state == DialogueState::Ended {
-                return Ok(());
-            }
-            let manages = matches!(m.role, Role::Owner | Role::Admin | Role::ChatAdmin);
-            if !manages && !audience.members.contains(&m.id) {
-                return Err(ChatError::Conflict("join the dialogue before ending it"));
-            }
-            let text = if rating && d.kind == "guest" {
-                format!(
-                    "{} ended the chat. How did we do? Please rate us.",
-                    display_name(m)
-                )
-            } else {
-                format!("{} ended the chat", display_name(m))
-            };
-            changes
-                .messages
-                .push(system_message(c, d.id, &text, false, now)?);
-            db::end_dialogue(c, d.id, &format!("staff:{}", m.id), now)?;
-            Ok(())
-        })
+        self.change(
+            member,
+            dialogue_id,
+            move |c, m, d, audience, now, changes| {
+                if d.state == DialogueState::Ended {
+                    return Ok(());
+                }
+                let manages = matches!(m.role, Role::Owner | Role::Admin | Role::ChatAdmin);
+                if !manages && !audience.members.contains(&m.id) {
+                    return Err(ChatError::Conflict("join the dialogue before ending it"));
+                }
+                let text = if rating && d.kind == "guest" {
+                    format!(
+                        "{} ended the chat. How did we do? Please rate us.",
+                        display_name(m)
+                    )
+                } else {
+                    format!("{} ended the chat", display_name(m))
+                };
+                changes
+                    .messages
+                    .push(system_message(c, d.id, &text, false, now)?);
+                db::end_dialogue(c, d.id, &format!("staff:{}", m.id), now)?;
+                Ok(())
+            },
+        )
         .await
     }
 
