@@ -274,3 +274,40 @@ async fn blocked_addresses_and_socket_caps_are_refused() {
         .unwrap();
     assert!(err.to_string().contains("unknown_key"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_have_their_own_size_limit() {
+    let hub = Hub::start(HubOptions {
+        env: vec![("HUB_CHAT__MAX_ATTACHMENT_BYTES".into(), "2097152".into())],
+        ..HubOptions::default()
+    })
+    .unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    let key = widget_key(&owner, &hub).await.unwrap();
+    let mut g = GuestState::default();
+    let _ws = guest_connect(hub.http, &key, &mut g, "https://hotel.example/")
+        .await
+        .unwrap();
+    let token = g.token.clone().unwrap();
+    let mut big = PNG.to_vec();
+    big.resize(1_500_000, 0);
+    // Larger than the 1 MiB limit of JSON bodies, within the 2 MiB for files.
+    let r = upload(&hub, &token, &big, "floor-plan.png").await;
+    assert_eq!(r.status(), 201);
+    big.resize(3_000_000, 0);
+    let r = upload(&hub, &token, &big, "too-big.png").await;
+    assert_eq!(r.status(), 413);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "payload_too_large"
+    );
+    // A JSON body over its own limit is still refused on the ordinary routes.
+    let r = owner
+        .post(hub.url("/api/v1/chat/shortcuts"))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 1_500_000])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+}

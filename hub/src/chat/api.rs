@@ -28,7 +28,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_dialogues))
         .routes(routes!(get_dialogue))
         .routes(routes!(post_message))
-        .routes(routes!(post_attachment))
         .routes(routes!(get_attachment))
         .routes(routes!(join))
         .routes(routes!(leave))
@@ -45,6 +44,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(open_direct))
         .routes(routes!(widget_snippet))
         .routes(routes!(colleagues))
+}
+
+/// The route that takes a raw file (it gets the larger upload body limit).
+pub fn upload_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(post_attachment))
 }
 
 pub fn admin_routes() -> OpenApiRouter<AppState> {

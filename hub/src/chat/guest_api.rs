@@ -25,9 +25,13 @@ use crate::web::{ApiJson, AppError, AppState, ErrorBody};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(upload))
         .routes(routes!(download))
         .routes(routes!(contact_form))
+}
+
+/// The route that takes a raw file (it gets the larger upload body limit).
+pub fn upload_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(upload))
 }
 
 /// Guest messages, files and forms share one per-address rate limit.

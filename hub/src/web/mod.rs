@@ -122,6 +122,13 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(crate::chat::api::routes())
         .merge(crate::chat::guest_api::routes())
         .merge(crate::chat::reports::routes())
+        .merge(
+            crate::chat::api::upload_routes()
+                .merge(crate::chat::guest_api::upload_routes())
+                .layer(DefaultBodyLimit::max(
+                    state.config.chat.max_attachment_bytes,
+                )),
+        )
         .nest("/admin", admin);
     let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
@@ -152,7 +159,10 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .fallback(pages::fallback)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn_with_state(
-            max_body,
+            oversize::BodyLimits {
+                default: max_body,
+                uploads: state.config.chat.max_attachment_bytes,
+            },
             oversize::refuse_oversize,
         ))
         .layer(TimeoutLayer::with_status_code(

@@ -4,7 +4,8 @@
 //! read and thrown away (up to a bound and a deadline) before the 413 goes out, and every 413
 //! closes its connection so no client reuses a half-read stream.
 //!
-//! The byte limit itself is `DefaultBodyLimit` on the router; this only shapes the refusal.
+//! The byte limits themselves are `DefaultBodyLimit` layers on the router (a larger one on
+//! the file-upload routes); this only shapes the refusal, with the same two limits.
 
 use std::time::Duration;
 
@@ -22,11 +23,26 @@ use super::error::AppError;
 const DRAIN_AT_MOST: u64 = 8 * 1024 * 1024;
 const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 
+/// The body limits the router enforces: chat file uploads may be larger.
+#[derive(Clone, Copy)]
+pub(super) struct BodyLimits {
+    pub default: usize,
+    pub uploads: usize,
+}
+
 pub(super) async fn refuse_oversize(
-    State(max_body): State<usize>,
+    State(limits): State<BodyLimits>,
     req: Request,
     next: Next,
 ) -> Response {
+    // The only routes that take raw files end in /attachments.
+    let upload =
+        req.method() == axum::http::Method::POST && req.uri().path().ends_with("/attachments");
+    let max_body = if upload {
+        limits.uploads
+    } else {
+        limits.default
+    };
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
