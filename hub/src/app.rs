@@ -229,6 +229,10 @@ fn announce(
             config.data_dir.display()
         ));
     }
+    out.push_str(&format!(
+        "  Team Messenger: http://{0}/messenger/   Try the guest chat: http://{0}/widget/try\n",
+        local(http)
+    ));
     if let Some(code) = setup_code {
         tracing::info!(code, "First start: open /setup and enter the set-up code.");
         out.push_str(&format!(

@@ -25,6 +25,25 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(healthz))
         .routes(routes!(widget_script))
         .routes(routes!(messenger_page))
+        .routes(routes!(widget_try_page))
+}
+
+/// A page with the chat widget on it, to try the guest side (the key is public: it is in
+/// every website's script tag anyway).
+#[utoipa::path(get, path = "/widget/try", tag = "pages", responses((status = 200, description = "A page with the widget")))]
+async fn widget_try_page(State(state): State<AppState>) -> Html<String> {
+    let key = state.chat.widget_key();
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Try the chat</title><link rel=\"stylesheet\" href=\"/common/base.css\"></head>\
+         <body><main class=\"narrow\"><div class=\"card\"><h1>Your website</h1>\
+         <p>This page stands in for the hotel's own website. The chat button in the corner is the \
+         widget, exactly as guests see it; answer in the <a href=\"/messenger/\">Team Messenger</a>.</p>\
+         <p>Try the API: <button onclick=\"HotelHubChat.openChat()\">openChat()</button> \
+         <button onclick=\"HotelHubChat.openChannelsPanel()\">openChannelsPanel()</button></p>\
+         </div></main><script src=\"/widget.js\" data-key=\"{key}\" async></script></body></html>"
+    ))
 }
 
 #[utoipa::path(get, path = "/messenger/", tag = "pages", responses((status = 200, description = "The Team Messenger (PWA)")))]
