@@ -60,6 +60,7 @@ fn start_hub() -> Hub {
         .env("HUB_CHAT__GUEST_SOCKETS_PER_ADDRESS", "5000")
         .env("HUB_CHAT__GUEST_MESSAGES_PER_MINUTE", "10000000")
         .env("HUB_CHAT__GUEST_CONNECTS_PER_MINUTE", "10000000")
+        .env("HUB_CHAT__GUEST_FRAMES_PER_10S", "10000000")
         .stdout(Stdio::piped())
         .spawn()
         .expect("start the hub");

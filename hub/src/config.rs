@@ -47,6 +47,8 @@ pub struct ChatConfig {
     pub guest_messages_per_minute: u32,
     /// New guest connections per client address per minute.
     pub guest_connects_per_minute: u32,
+    /// Frames of any kind one guest socket may send per 10 seconds.
+    pub guest_frames_per_10s: u32,
     /// Largest attachment, in bytes.
     pub max_attachment_bytes: usize,
     /// An optional GeoIP2/GeoLite2 City database for the visitor card's location.
@@ -61,6 +63,7 @@ impl Default for ChatConfig {
             guest_sockets_per_address: 20,
             guest_messages_per_minute: 60,
             guest_connects_per_minute: 60,
+            guest_frames_per_10s: 60,
             max_attachment_bytes: 10 * 1024 * 1024,
             geoip_database: None,
             timer_period_secs: 15,
@@ -289,6 +292,7 @@ impl Config {
         if chat.guest_sockets_per_address == 0
             || chat.guest_messages_per_minute == 0
             || chat.guest_connects_per_minute == 0
+            || chat.guest_frames_per_10s == 0
         {
             return invalid("chat", "guest limits must be above 0");
         }

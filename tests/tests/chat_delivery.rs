@@ -42,6 +42,7 @@ fn roomy_limits() -> HubOptions {
                 "HUB_CHAT__GUEST_CONNECTS_PER_MINUTE".into(),
                 "1000000".into(),
             ),
+            ("HUB_CHAT__GUEST_FRAMES_PER_10S".into(), "1000000".into()),
         ],
         ..HubOptions::default()
     }

@@ -126,7 +126,10 @@ async fn a_guest_reaches_only_its_own_dialogue() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_frames_get_errors_and_the_socket_lives_on() {
     let hub = Hub::start(HubOptions {
-        env: vec![("HUB_CHAT__GUEST_MESSAGES_PER_MINUTE".into(), "7".into())],
+        env: vec![
+            ("HUB_CHAT__GUEST_MESSAGES_PER_MINUTE".into(), "7".into()),
+            ("HUB_CHAT__GUEST_FRAMES_PER_10S".into(), "30".into()),
+        ],
         ..HubOptions::default()
     })
     .unwrap();
@@ -195,6 +198,25 @@ async fn bad_frames_get_errors_and_the_socket_lives_on() {
     recv_until(&mut ws, WAIT, |_| {}, |v| v["type"] == "pong")
         .await
         .unwrap();
+    // Past the frame budget (here 30 per 10 s) frames are refused, whatever they are.
+    for _ in 0..30 {
+        send(&mut ws, json!({"type": "typing", "on": true}))
+            .await
+            .unwrap();
+    }
+    send(&mut ws, json!({"type": "ping"})).await.unwrap();
+    let mut answers = Vec::new();
+    while let Ok(v) = recv(&mut ws, Duration::from_millis(500)).await {
+        answers.push(v);
+    }
+    assert!(
+        answers.iter().any(|v| v["code"] == "rate_limited"),
+        "{answers:?}"
+    );
+    assert!(
+        !answers.iter().any(|v| v["type"] == "pong"),
+        "the ping past the budget is refused too"
+    );
     // A frame past the socket's hard limit (64 KiB) closes it with 1009 instead.
     ws.send(Ws::Text("z".repeat(100_000).into())).await.unwrap();
     let end = recv(&mut ws, WAIT).await;

@@ -98,6 +98,30 @@ pub async fn upgrade(
         .on_upgrade(move |socket| run(state, socket, peer.ip()))
 }
 
+/// Frames one guest socket may send per window (`[chat] guest_frames_per_10s`; messages
+/// have their own per-address limit on top). Past it a frame is refused, not handled.
+const FRAME_WINDOW: Duration = Duration::from_secs(10);
+
+struct FrameBudget {
+    window_start: Option<Instant>,
+    used: u32,
+    limit: u32,
+}
+
+impl FrameBudget {
+    fn allow(&mut self, now: Instant) -> bool {
+        match self.window_start {
+            Some(start) if now.duration_since(start) < FRAME_WINDOW => {}
+            _ => {
+                self.window_start = Some(now);
+                self.used = 0;
+            }
+        }
+        self.used += 1;
+        self.used <= self.limit
+    }
+}
+
 /// Counts open guest sockets per address; the slot frees itself on drop.
 pub struct AddressSlot {
     state: AppState,
@@ -337,6 +361,11 @@ async fn run(state: AppState, mut socket: WebSocket, ip: IpAddr) {
         }
     }
     let mut last_heard = Instant::now();
+    let mut frames = FrameBudget {
+        window_start: None,
+        used: 0,
+        limit: state.config.chat.guest_frames_per_10s,
+    };
     let mut idle = tokio::time::interval(Duration::from_secs(30));
     loop {
         tokio::select! {
@@ -351,6 +380,11 @@ async fn run(state: AppState, mut socket: WebSocket, ip: IpAddr) {
                     Some(Ok(_)) => { last_heard = Instant::now(); continue; }
                 };
                 last_heard = Instant::now();
+                if !frames.allow(last_heard) {
+                    let e = json!({"type":"error","code":"rate_limited","message":"too many frames; slow down"});
+                    if !send_json(&mut socket, e).await { return; }
+                    continue;
+                }
                 if text.len() > MAX_HANDLED {
                     let e = json!({"type":"error","code":"too_large","message":format!("a frame has at most {MAX_HANDLED} bytes")});
                     if !send_json(&mut socket, e).await { return; }
