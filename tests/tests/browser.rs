@@ -76,3 +76,56 @@ async fn a_guest_and_an_agent_chat_in_chromium() {
     .unwrap();
     assert!(out.contains("chat flow ok"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_hours_the_widget_takes_a_message_in_chromium() {
+    let hub = Hub::start_demo().unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    // Open for one minute a day, twelve hours from now: closed whenever the test runs.
+    let mut property = get_json(&owner, &hub.url("/api/v1/property"))
+        .await
+        .unwrap();
+    let tz: chrono_tz::Tz = property["time_zone"].as_str().unwrap().parse().unwrap();
+    let later = (chrono::Utc::now() + chrono::Duration::hours(12)).with_timezone(&tz);
+    let open = later.format("%H:%M").to_string();
+    let close = (later + chrono::Duration::minutes(1))
+        .format("%H:%M")
+        .to_string();
+    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    property["working_hours"] = json!(days
+        .iter()
+        .map(|d| json!({"day": d, "open": open, "close": close}))
+        .collect::<Vec<_>>());
+    property["out_of_hours_text"] = json!("Our night desk opens at 8. Leave us a message!");
+    let r = owner
+        .put(hub.url("/api/v1/admin/property"))
+        .json(&property)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    e2e::chat::edit_chat_settings(&owner, &hub, |s| {
+        s["automation"]["page_messages"] =
+            json!([{"url_contains": "/rooms", "after_seconds": 1, "text": "Need help choosing a room?"}]);
+    })
+    .await
+    .unwrap();
+    let key = e2e::chat::widget_key(&owner, &hub).await.unwrap();
+    let (email, password) = hub.password_of("agent");
+    let shots = workspace().join("target/screenshots");
+    let out = tokio::task::spawn_blocking(move || {
+        run_ok(
+            Command::new("node")
+                .arg(workspace().join("tests/browser/chat-offline.mjs"))
+                .arg(hub.url(""))
+                .arg(&key)
+                .arg(&email)
+                .arg(&password)
+                .arg(&shots),
+        )
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(out.contains("offline flow ok"), "{out}");
+}
