@@ -67,7 +67,25 @@ export class DialogueView {
     const pane = this.ctx.pane;
     pane.replaceChildren(conv, this.cardPane());
     for (const m of this.detail.messages) this.add(m);
+    this.oldest = this.detail.messages.length ? this.detail.messages[0].seq : 0;
+    this.olderButton();
     this.markRead();
+  }
+
+  /** "Load older" at the top while the conversation goes further back than what is shown. */
+  olderButton() {
+    this.list.querySelector('.older-row')?.remove();
+    if (this.oldest <= 1) return;
+    const button = el('button', { class: 'secondary older', onclick: async () => {
+      try {
+        const page = await api('GET', `/chat/dialogues/${this.id}/messages?before_seq=${this.oldest}`);
+        const nodes = page.filter((m) => !this.shown.has(m.id)).map((m) => { this.shown.add(m.id); return messageNode(m); });
+        this.list.prepend(...nodes);
+        this.oldest = page.length ? page[0].seq : 1;
+        this.olderButton();
+      } catch (e) { this.ctx.notify(e.message); }
+    } }, 'Load older messages');
+    this.list.prepend(el('li', { class: 'older-row' }, button));
   }
 
   colleaguePicker(label, path) {

@@ -492,6 +492,21 @@ async fn staff_actions_direct_messages_and_search() {
         .map(|v| !v.to_string().contains("Thursday"))
         .unwrap_or(true));
 
+    // "Load older": the page before a sequence, oldest first.
+    let older = get_json(
+        &owner,
+        &hub.url(&format!("/api/v1/chat/dialogues/{d}/messages?before_seq=3")),
+    )
+    .await
+    .unwrap();
+    let seqs: Vec<i64> = older
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, vec![1, 2]);
+
     // Search finds words in dialogues one may see, and never leaks FTS syntax errors.
     let hits = get_json(&owner, &hub.url("/api/v1/chat/search?q=massag"))
         .await

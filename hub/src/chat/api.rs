@@ -27,7 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_dialogues))
         .routes(routes!(get_dialogue))
-        .routes(routes!(post_message))
+        .routes(routes!(post_message, older_messages))
         .routes(routes!(get_attachment))
         .routes(routes!(join))
         .routes(routes!(leave))
@@ -277,7 +277,7 @@ async fn get_dialogue(
                 Some(v) => Some(visitors::by_id(c, v)?),
                 None => None,
             };
-            let messages = db::last_messages(c, id, true, 200)?;
+            let messages = db::messages_before(c, id, i64::MAX, true, PAGE)?;
             let mut members = Vec::new();
             for uid in &audience.members {
                 if let Ok(m) = crate::team::db::member(c, *uid) {
@@ -296,6 +296,35 @@ async fn get_dialogue(
         members,
         messages,
     }))
+}
+
+/// Messages per page in the Team Messenger.
+const PAGE: i64 = 200;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OlderQuery {
+    /// The oldest sequence the client holds; the page ends just before it.
+    before_seq: i64,
+}
+
+/// The page of messages before `before_seq` ("load older"), oldest first.
+#[utoipa::path(get, path = "/chat/dialogues/{id}/messages", tag = "chat", security(("session" = [])),
+    params(("id" = i64, Path), OlderQuery),
+    responses((status = 200, body = Vec<Message>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn older_messages(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Query(q): Query<OlderQuery>,
+) -> Result<ApiJson<Vec<Message>>, AppError> {
+    visible_dialogue(&state, &staff, id).await?;
+    let before = q.before_seq;
+    Ok(ApiJson(
+        state
+            .store
+            .read(move |c| db::messages_before(c, id, before, true, PAGE))
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -66,17 +66,19 @@ pub fn messages_after(
     )
 }
 
-/// The last `limit` messages of a dialogue, oldest first (what a client shows on open).
-pub fn last_messages(
+/// The last `limit` messages of a dialogue before sequence `before` (all of it with
+/// `i64::MAX`), oldest first: what a client shows on open, and "load older".
+pub fn messages_before(
     conn: &Connection,
     dialogue_id: i64,
+    before: i64,
     include_private: bool,
     limit: i64,
 ) -> Result<Vec<Message>, ChatError> {
     let mut v = messages_where(
         conn,
-        "m.dialogue_id = ?1 AND (?2 OR m.private = 0) ORDER BY m.seq DESC LIMIT ?3",
-        params![dialogue_id, include_private, limit],
+        "m.dialogue_id = ?1 AND m.seq < ?2 AND (?3 OR m.private = 0) ORDER BY m.seq DESC LIMIT ?4",
+        params![dialogue_id, before, include_private, limit],
     )?;
     v.reverse();
     Ok(v)
