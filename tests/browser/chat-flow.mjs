@@ -66,6 +66,8 @@ try {
   await frame.locator('.channels [data-channel="chat"]').click();
   check(await frameEl.count() === 1, 'one widget frame');
 
+  // The site knows the guest's name and tells the widget (setUser).
+  await guest.evaluate(() => window.HotelHubChat.setUser({ id: 'x', name: 'Maria Silva', email: 'maria@example.org' }));
   // The guest writes.
   await frame.locator('.composer textarea').fill('Hello! Do you have a room with a sea view?');
   await frame.locator('.composer textarea').press('Enter');
@@ -112,11 +114,14 @@ try {
   await agent.waitForSelector('#connection.online');
   await agent.click('#views a[data-view="unassigned"]');
   await agent.click('#list .item:has-text("sea view")');
+  await agent.waitForSelector('.visitor-card h3:has-text("Maria Silva")');
   await agent.waitForSelector('.msgs .m:has-text("sea view")');
   const card = await agent.textContent('.visitor-card');
   check(card.includes('127.0.0.1'), `the card shows the address: ${card}`);
   check(card.includes('utm_source=newsletter'), `the card shows the UTM source: ${card}`);
   check(card.includes('Seaview rooms'), `the card shows the page: ${card}`);
+  check(card.includes('Maria Silva'), `the card shows the name from setUser: ${card}`);
+  check(await agent.inputValue('.visitor-form input[name=email]') === 'maria@example.org', 'the e-mail from setUser');
 
   // Join, then reply with a shortcut: "/wif" + Enter inserts it, Enter sends it.
   await agent.click('.conv-head button.join');
