@@ -2,7 +2,10 @@
 // client id, the panel, the out-of-hours form, consent, rating and the channels panel.
 // Commands come from the loader on the host page (postMessage); events go back to it.
 
+import { applyTexts, textsFor } from '/widget/texts.js';
+
 const params = new URLSearchParams(location.hash.slice(1));
+let words = textsFor(params.get('lang'));
 const preview = params.get('preview') === '1';
 const $ = (sel) => document.querySelector(sel);
 const store = {
@@ -52,7 +55,9 @@ function applySettings(s) {
   state.settings = s;
   const w = s.widget || {};
   document.documentElement.style.setProperty('--accent', w.color || '#0b7a75');
-  document.documentElement.lang = w.language || 'en';
+  words = textsFor(w.language);
+  document.documentElement.lang = w.language && w.language !== 'auto' ? w.language : (navigator.language || 'en');
+  applyTexts(document, words);
   $('.title').textContent = w.title || 'Chat';
   $('.welcome-text').textContent = w.welcome_text || '';
   const launcher = $('#launcher');
@@ -174,7 +179,7 @@ function refreshPanels() {
   const s = state.settings || {};
   const offline = state.open === false && !dialogueOpen();
   $('.offline').hidden = !offline;
-  $('.offline-text').textContent = state.outOfHoursText || 'We are away right now. Leave us a message and we will answer soon.';
+  $('.offline-text').textContent = state.outOfHoursText || words.away;
   $('.messages').hidden = offline;
   $('.composer').hidden = offline;
   const ended = state.dialogue && state.dialogue.state === 'ended';
@@ -232,7 +237,7 @@ function connect() {
   ws.addEventListener('close', () => {
     state.ws = null;
     if (state.refused) return;
-    status('Reconnecting…');
+    status(words.reconnecting);
     setTimeout(connect, state.backoff);
     state.backoff = Math.min(state.backoff * 2, 15000);
   });
@@ -288,7 +293,7 @@ function handle(f) {
     case 'typing': {
       const t = $('.typing');
       t.hidden = !f.on;
-      t.textContent = f.on ? `${f.who} is typing…` : '';
+      t.textContent = f.on ? `${f.who} ${words.typing}` : '';
       break;
     }
     case 'settings': applySettings(f.settings); refreshPanels(); break;
@@ -375,13 +380,13 @@ $('.attach input').addEventListener('change', async (e) => {
   e.target.value = '';
   if (!file) return;
   if (needsConsent()) { $('.consent').hidden = false; return; }
-  status('Sending ' + file.name + '…');
+  status(`${words.sending} ${file.name}…`);
   const r = await guestFetch('/api/v1/guest/attachments', {
     method: 'POST', body: file,
     headers: { 'x-file-name': encodeURIComponent(file.name), 'x-client-id': 'f-' + crypto.randomUUID(), 'content-type': 'application/octet-stream' },
   });
   if (r.ok) status('');
-  else status((await r.json().catch(() => null))?.error?.message || 'The file could not be sent.');
+  else status((await r.json().catch(() => null))?.error?.message || words.fileFailed);
 });
 $('.stars').addEventListener('click', (e) => {
   const b = e.target.closest('button[data-rating]');
@@ -418,6 +423,7 @@ window.addEventListener('message', (e) => {
   }
 });
 
+applyTexts(document, words);
 if (preview) {
   state.hidden = false;
   state.openPanel = true;

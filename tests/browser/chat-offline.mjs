@@ -35,6 +35,9 @@ try {
   await frame.locator('.welcome').click();
   await frame.locator('.offline-text:has-text("night desk opens at 8")').waitFor({ state: 'visible' });
   check(await frame.locator('.composer').isHidden(), 'no chat composer out of hours');
+  // The widget speaks the language set for it (Portuguese here).
+  const placeholder = await frame.locator('.lead-form input[name=name]').getAttribute('placeholder');
+  check(placeholder === 'O seu nome', `the widget's words follow its language: ${placeholder}`);
   await frame.locator('.lead-form input[name=name]').fill('Maria Silva');
   await frame.locator('.lead-form input[name=email]').fill('maria@example.org');
   await frame.locator('.lead-form textarea[name=message]').fill('A room for two nights in May, please.');

@@ -107,6 +107,7 @@ async fn out_of_hours_the_widget_takes_a_message_in_chromium() {
     e2e::chat::edit_chat_settings(&owner, &hub, |s| {
         s["automation"]["page_messages"] =
             json!([{"url_contains": "/rooms", "after_seconds": 1, "text": "Need help choosing a room?"}]);
+        s["widget"]["language"] = json!("pt");
     })
     .await
     .unwrap();

@@ -45,6 +45,8 @@ pub struct WidgetDesign {
     pub icon: String,
     /// "right" or "left".
     pub position: String,
+    /// The widget's own words: "en", "pt", "es", "fr", "de", "ru", or "auto" (the guest's
+    /// browser language).
     pub language: String,
     /// "collapsed", "open", "hidden" or "welcome" (the welcome text slid out).
     pub initial_state: String,
@@ -126,7 +128,7 @@ impl Default for WidgetDesign {
             welcome_text: "Hello! How can we help?".into(),
             icon: "bubble".into(),
             position: "right".into(),
-            language: "en".into(),
+            language: "auto".into(),
             initial_state: "collapsed".into(),
             phone: String::new(),
             messenger_links: Vec::new(),

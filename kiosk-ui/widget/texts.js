@@ -1,0 +1,69 @@
+// The widget's own words in the languages a small hotel's guests most often use. The
+// language comes from the chat settings ("auto" follows the guest's browser); anything
+// missing falls back to English.
+export const TEXTS = {
+  en: {
+    open: 'Open chat', close: 'Close chat', channels: 'Other ways to reach us', how: 'How would you like to reach us?',
+    chatHere: '💬 Chat here', name: 'Your name', email: 'E-mail', phone: 'Phone (optional)', message: 'Your message',
+    send: 'Send', thanks: 'Thank you! We will get back to you.', write: 'Write a message…', attach: 'Attach a file',
+    policy: 'Privacy policy', accept: 'Accept and start chatting', rate: 'How did we do?', comment: 'A comment (optional)',
+    rated: 'Thank you for your rating!', reconnecting: 'Reconnecting…', typing: 'is typing…',
+    away: 'We are away right now. Leave us a message and we will answer soon.', sending: 'Sending', fileFailed: 'The file could not be sent.',
+  },
+  pt: {
+    open: 'Abrir conversa', close: 'Fechar conversa', channels: 'Outras formas de contacto', how: 'Como prefere falar connosco?',
+    chatHere: '💬 Conversar aqui', name: 'O seu nome', email: 'E-mail', phone: 'Telefone (opcional)', message: 'A sua mensagem',
+    send: 'Enviar', thanks: 'Obrigado! Entraremos em contacto.', write: 'Escreva uma mensagem…', attach: 'Anexar ficheiro',
+    policy: 'Política de privacidade', accept: 'Aceitar e começar', rate: 'Como correu?', comment: 'Um comentário (opcional)',
+    rated: 'Obrigado pela sua avaliação!', reconnecting: 'A ligar de novo…', typing: 'está a escrever…',
+    away: 'Neste momento não estamos disponíveis. Deixe-nos uma mensagem e responderemos em breve.', sending: 'A enviar', fileFailed: 'Não foi possível enviar o ficheiro.',
+  },
+  es: {
+    open: 'Abrir chat', close: 'Cerrar chat', channels: 'Otras formas de contacto', how: '¿Cómo prefiere contactarnos?',
+    chatHere: '💬 Chatear aquí', name: 'Su nombre', email: 'Correo electrónico', phone: 'Teléfono (opcional)', message: 'Su mensaje',
+    send: 'Enviar', thanks: '¡Gracias! Le responderemos pronto.', write: 'Escriba un mensaje…', attach: 'Adjuntar archivo',
+    policy: 'Política de privacidad', accept: 'Aceptar y empezar', rate: '¿Qué tal le atendimos?', comment: 'Un comentario (opcional)',
+    rated: '¡Gracias por su valoración!', reconnecting: 'Reconectando…', typing: 'está escribiendo…',
+    away: 'Ahora no estamos disponibles. Déjenos un mensaje y le responderemos pronto.', sending: 'Enviando', fileFailed: 'No se pudo enviar el archivo.',
+  },
+  fr: {
+    open: 'Ouvrir le chat', close: 'Fermer le chat', channels: 'Autres moyens de nous joindre', how: 'Comment souhaitez-vous nous joindre ?',
+    chatHere: '💬 Discuter ici', name: 'Votre nom', email: 'E-mail', phone: 'Téléphone (facultatif)', message: 'Votre message',
+    send: 'Envoyer', thanks: 'Merci ! Nous vous répondrons bientôt.', write: 'Écrivez un message…', attach: 'Joindre un fichier',
+    policy: 'Politique de confidentialité', accept: 'Accepter et commencer', rate: 'Comment était notre accueil ?', comment: 'Un commentaire (facultatif)',
+    rated: 'Merci pour votre note !', reconnecting: 'Reconnexion…', typing: 'écrit…',
+    away: 'Nous sommes absents pour le moment. Laissez-nous un message, nous répondrons vite.', sending: 'Envoi de', fileFailed: "Le fichier n'a pas pu être envoyé.",
+  },
+  de: {
+    open: 'Chat öffnen', close: 'Chat schließen', channels: 'Weitere Kontaktwege', how: 'Wie möchten Sie uns erreichen?',
+    chatHere: '💬 Hier chatten', name: 'Ihr Name', email: 'E-Mail', phone: 'Telefon (optional)', message: 'Ihre Nachricht',
+    send: 'Senden', thanks: 'Danke! Wir melden uns bei Ihnen.', write: 'Nachricht schreiben…', attach: 'Datei anhängen',
+    policy: 'Datenschutzerklärung', accept: 'Zustimmen und loslegen', rate: 'Wie waren wir?', comment: 'Ein Kommentar (optional)',
+    rated: 'Danke für Ihre Bewertung!', reconnecting: 'Verbindung wird wiederhergestellt…', typing: 'schreibt…',
+    away: 'Wir sind gerade nicht da. Hinterlassen Sie uns eine Nachricht, wir antworten bald.', sending: 'Sende', fileFailed: 'Die Datei konnte nicht gesendet werden.',
+  },
+  ru: {
+    open: 'Открыть чат', close: 'Закрыть чат', channels: 'Другие способы связи', how: 'Как вам удобнее с нами связаться?',
+    chatHere: '💬 Написать в чат', name: 'Ваше имя', email: 'E-mail', phone: 'Телефон (необязательно)', message: 'Ваше сообщение',
+    send: 'Отправить', thanks: 'Спасибо! Мы скоро ответим.', write: 'Напишите сообщение…', attach: 'Прикрепить файл',
+    policy: 'Политика конфиденциальности', accept: 'Принять и начать', rate: 'Как мы справились?', comment: 'Комментарий (необязательно)',
+    rated: 'Спасибо за оценку!', reconnecting: 'Переподключение…', typing: 'печатает…',
+    away: 'Сейчас мы не на связи. Оставьте сообщение, и мы скоро ответим.', sending: 'Отправка', fileFailed: 'Не удалось отправить файл.',
+  },
+};
+
+/** The words for a language tag ("pt-BR" → pt), or for the browser's with "auto". */
+export function textsFor(tag) {
+  const wanted = (!tag || tag === 'auto' ? navigator.language || 'en' : tag).toLowerCase().split('-')[0];
+  return { ...TEXTS.en, ...(TEXTS[wanted] || {}) };
+}
+
+/** Puts the words into every element marked data-t (text), data-t-placeholder, data-t-label. */
+export function applyTexts(root, words) {
+  root.querySelectorAll('[data-t]').forEach((e) => { e.textContent = words[e.dataset.t]; });
+  root.querySelectorAll('[data-t-placeholder]').forEach((e) => { e.placeholder = words[e.dataset.tPlaceholder]; });
+  root.querySelectorAll('[data-t-label]').forEach((e) => {
+    e.setAttribute('aria-label', words[e.dataset.tLabel]);
+    e.title = words[e.dataset.tLabel];
+  });
+}
