@@ -1,5 +1,5 @@
 //! `hub demo`: a property to try everything with — Seaview Guest House in Lisbon, its rooms,
-//! an owner and an agent with one-time passwords printed once. Run again, it leaves the
+//! a few chat shortcuts, an owner and an agent with one-time passwords printed once. Run again, it leaves the
 //! existing data alone.
 
 use crate::clock::Clock;
@@ -15,6 +15,14 @@ pub struct DemoAccount {
 }
 
 const ROOMS: &[&str] = &["101", "102", "103", "201", "202", "Garden Villa"];
+
+/// Canned answers for the Team Messenger (type `/` and the code).
+const SHORTCUTS: &[(&str, &str)] = &[
+    ("breakfast", "Breakfast is served from 7:30 to 10:30 in the garden room."),
+    ("checkout", "Check-out is until 11:00; we are happy to keep your luggage after that."),
+    ("parking", "Parking is free for guests, in front of the house."),
+    ("taxi", "We can call you a taxi: tell us the time and where you are going."),
+];
 
 /// Creates the demo property unless an owner exists; returns the new accounts.
 pub async fn seed(store: &Store, clock: &Clock) -> Result<Option<Vec<DemoAccount>>, TeamError> {
@@ -86,6 +94,12 @@ pub async fn seed(store: &Store, clock: &Clock) -> Result<Option<Vec<DemoAccount
                 },
                 &now,
             )?;
+            for (code, body) in SHORTCUTS {
+                c.execute(
+                    "INSERT INTO shortcuts (code, body, created_at) VALUES (?1, ?2, ?3)",
+                    rusqlite::params![code, body, now],
+                )?;
+            }
             c.execute("DELETE FROM setup_code", [])?;
             Ok::<_, TeamError>(())
         })
