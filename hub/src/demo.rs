@@ -18,10 +18,22 @@ const ROOMS: &[&str] = &["101", "102", "103", "201", "202", "Garden Villa"];
 
 /// Canned answers for the Team Messenger (type `/` and the code).
 const SHORTCUTS: &[(&str, &str)] = &[
-    ("breakfast", "Breakfast is served from 7:30 to 10:30 in the garden room."),
-    ("checkout", "Check-out is until 11:00; we are happy to keep your luggage after that."),
-    ("parking", "Parking is free for guests, in front of the house."),
-    ("taxi", "We can call you a taxi: tell us the time and where you are going."),
+    (
+        "breakfast",
+        "Breakfast is served from 7:30 to 10:30 in the garden room.",
+    ),
+    (
+        "checkout",
+        "Check-out is until 11:00; we are happy to keep your luggage after that.",
+    ),
+    (
+        "parking",
+        "Parking is free for guests, in front of the house.",
+    ),
+    (
+        "taxi",
+        "We can call you a taxi: tell us the time and where you are going.",
+    ),
 ];
 
 /// Creates the demo property unless an owner exists; returns the new accounts.
