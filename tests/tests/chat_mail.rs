@@ -151,3 +151,40 @@ async fn mail_goes_to_a_real_smtp_server_and_the_crm_checks_the_signature() {
     assert_eq!(r.status(), 409);
     assert_eq!(crm.next("refused webhook")["ok"], false);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invites_go_out_by_smtp_with_a_working_link() {
+    let smtp = Peer::start("smtp_sink.py", &[]).unwrap();
+    let hub = Hub::start(HubOptions {
+        env: vec![
+            ("HUB_SMTP__HOST".into(), "127.0.0.1".into()),
+            ("HUB_SMTP__PORT".into(), smtp.port.to_string()),
+            ("HUB_SMTP__SECURITY".into(), "none".into()),
+            ("HUB_SMTP__FROM".into(), "Seaview <hub@demo.hotel>".into()),
+        ],
+        ..HubOptions::default()
+    })
+    .unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    let r = owner
+        .post(hub.url("/api/v1/admin/invites"))
+        .json(&json!({"email": "new.colleague@example.org", "role": "agent"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(created["emailed"], true, "{created}");
+    let mail = smtp.next("invite");
+    assert_eq!(mail["to"][0], "new.colleague@example.org");
+    let body = mail["body"].as_str().unwrap();
+    let link = created["link"].as_str().unwrap();
+    assert!(body.contains(link), "the e-mail carries the link: {body}");
+    let token = link.rsplit('/').next().unwrap();
+    let r = client()
+        .get(hub.url(&format!("/api/v1/invites/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the e-mailed link opens");
+}
