@@ -104,7 +104,17 @@ async fn mail_goes_to_a_real_smtp_server_and_the_crm_checks_the_signature() {
     // The guest's address is on the card (from the form); once the guest is gone, a reply
     // goes by e-mail; while online, it does not.
     drop(ws);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Gone means gone from the online list (the hub sees the socket close).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let online = get_json(&owner, &hub.url("/api/v1/chat/visitors/online"))
+            .await
+            .unwrap();
+        if online.as_array().is_some_and(|a| a.is_empty()) || std::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let r = owner
         .post(hub.url(&format!("/api/v1/chat/dialogues/{d}/messages")))
         .json(&json!({"client_id": "o2", "body": "We also have EV chargers."}))
