@@ -205,7 +205,7 @@ async fn bad_frames_get_errors_and_the_socket_lives_on() {
             .unwrap();
     }
     send(&mut ws, json!({"type": "ping"})).await.unwrap();
-    let mut answers = Vec::new();
+    let mut answers = vec![recv(&mut ws, WAIT).await.unwrap()];
     while let Ok(v) = recv(&mut ws, Duration::from_millis(500)).await {
         answers.push(v);
     }
