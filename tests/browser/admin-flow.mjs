@@ -2,7 +2,7 @@
 // set-up with the code → sign in as owner → invite a member → open the invite link in a
 // second browser context → set a password → sign in as the agent → the agent cannot open
 // team settings. Usage: node admin-flow.mjs BASE_URL SETUP_CODE SCREENSHOT_DIR
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 import { mkdirSync } from 'node:fs';
 
 const [base, code, shots] = process.argv.slice(2);
@@ -13,11 +13,7 @@ if (!base || !code) {
 const dir = shots || '.';
 mkdirSync(dir, { recursive: true });
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const check = (ok, what) => { if (!ok) throw new Error(what); };
 
 try {

@@ -6,7 +6,7 @@
 // and the guest's open widget follows on save.
 // Usage: node chat-flow.mjs HUB_URL WIDGET_KEY AGENT_EMAIL AGENT_PASSWORD OWNER_EMAIL
 //        OWNER_PASSWORD SCREENSHOT_DIR
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 import { createServer } from 'node:http';
 import { mkdirSync } from 'node:fs';
 
@@ -29,11 +29,7 @@ const host = createServer((req, res) => {
 await new Promise((r) => host.listen(0, '127.0.0.1', r));
 const site = `http://127.0.0.1:${host.address().port}`;
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 
 try {
   const guestContext = await browser.newContext({ viewport: { width: 1200, height: 900 } });

@@ -2,7 +2,7 @@
 // shows the out-of-hours text and a contact form instead of the chat; the form becomes a
 // Lead that the agent sees in the Team Messenger.
 // Usage: node chat-offline.mjs HUB_URL WIDGET_KEY AGENT_EMAIL AGENT_PASSWORD SCREENSHOT_DIR
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 import { createServer } from 'node:http';
 import { mkdirSync } from 'node:fs';
 
@@ -18,11 +18,7 @@ const host = createServer((req, res) => {
 });
 await new Promise((r) => host.listen(0, '127.0.0.1', r));
 const site = `http://127.0.0.1:${host.address().port}`;
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 
 try {
   const guest = await (await browser.newContext()).newPage();

@@ -8,6 +8,19 @@ use std::process::Command;
 use e2e::{get_json, run_ok, workspace, Hub, HubOptions};
 use serde_json::json;
 
+/// Runs `tests/browser/<script>` with node; its output must contain `ok_line`.
+async fn run_script(script: &str, args: Vec<String>, ok_line: &str) {
+    let path = workspace().join("tests/browser").join(script);
+    let shots = workspace().join("target/screenshots");
+    let out = tokio::task::spawn_blocking(move || {
+        run_ok(Command::new("node").arg(path).args(args).arg(shots))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(out.contains(ok_line), "{out}");
+}
+
 #[test]
 fn setup_invite_and_roles_in_chromium() {
     let hub = Hub::start(HubOptions {
@@ -57,24 +70,15 @@ async fn a_guest_and_an_agent_chat_in_chromium() {
     let key = e2e::chat::widget_key(&owner, &hub).await.unwrap();
     let (email, password) = hub.password_of("agent");
     let (owner_email, owner_password) = hub.password_of("owner");
-    let shots = workspace().join("target/screenshots");
-    let out = tokio::task::spawn_blocking(move || {
-        run_ok(
-            Command::new("node")
-                .arg(workspace().join("tests/browser/chat-flow.mjs"))
-                .arg(hub.url(""))
-                .arg(&key)
-                .arg(&email)
-                .arg(&password)
-                .arg(&owner_email)
-                .arg(&owner_password)
-                .arg(&shots),
-        )
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    assert!(out.contains("chat flow ok"), "{out}");
+    let args = vec![
+        hub.url(""),
+        key,
+        email,
+        password,
+        owner_email,
+        owner_password,
+    ];
+    run_script("chat-flow.mjs", args, "chat flow ok").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,20 +117,6 @@ async fn out_of_hours_the_widget_takes_a_message_in_chromium() {
     .unwrap();
     let key = e2e::chat::widget_key(&owner, &hub).await.unwrap();
     let (email, password) = hub.password_of("agent");
-    let shots = workspace().join("target/screenshots");
-    let out = tokio::task::spawn_blocking(move || {
-        run_ok(
-            Command::new("node")
-                .arg(workspace().join("tests/browser/chat-offline.mjs"))
-                .arg(hub.url(""))
-                .arg(&key)
-                .arg(&email)
-                .arg(&password)
-                .arg(&shots),
-        )
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    assert!(out.contains("offline flow ok"), "{out}");
+    let args = vec![hub.url(""), key, email, password];
+    run_script("chat-offline.mjs", args, "offline flow ok").await;
 }

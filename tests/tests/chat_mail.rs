@@ -9,12 +9,9 @@ use e2e::chat::{edit_chat_settings, guest_connect, recv_until, send, widget_key,
 use e2e::{client, get_json, Hub, HubOptions, Peer};
 use serde_json::json;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mail_goes_to_a_real_smtp_server_and_the_crm_checks_the_signature() {
-    let smtp = Peer::start("smtp_sink.py", &[]).unwrap();
-    let secret = "crm-shared-secret-0123456789";
-    let crm = Peer::start("crm_sink.py", &[secret]).unwrap();
-    let hub = Hub::start(HubOptions {
+/// A demo hub whose SMTP server is the sink.
+fn hub_mailing_to(smtp: &Peer) -> Hub {
+    Hub::start(HubOptions {
         env: vec![
             ("HUB_SMTP__HOST".into(), "127.0.0.1".into()),
             ("HUB_SMTP__PORT".into(), smtp.port.to_string()),
@@ -23,7 +20,15 @@ async fn mail_goes_to_a_real_smtp_server_and_the_crm_checks_the_signature() {
         ],
         ..HubOptions::default()
     })
-    .unwrap();
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_goes_to_a_real_smtp_server_and_the_crm_checks_the_signature() {
+    let smtp = Peer::start("smtp_sink.py", &[]).unwrap();
+    let secret = "crm-shared-secret-0123456789";
+    let crm = Peer::start("crm_sink.py", &[secret]).unwrap();
+    let hub = hub_mailing_to(&smtp);
     let owner = hub.signed_in("owner").await.unwrap();
     let key = widget_key(&owner, &hub).await.unwrap();
 
@@ -165,16 +170,7 @@ async fn mail_goes_to_a_real_smtp_server_and_the_crm_checks_the_signature() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invites_go_out_by_smtp_with_a_working_link() {
     let smtp = Peer::start("smtp_sink.py", &[]).unwrap();
-    let hub = Hub::start(HubOptions {
-        env: vec![
-            ("HUB_SMTP__HOST".into(), "127.0.0.1".into()),
-            ("HUB_SMTP__PORT".into(), smtp.port.to_string()),
-            ("HUB_SMTP__SECURITY".into(), "none".into()),
-            ("HUB_SMTP__FROM".into(), "Seaview <hub@demo.hotel>".into()),
-        ],
-        ..HubOptions::default()
-    })
-    .unwrap();
+    let hub = hub_mailing_to(&smtp);
     let owner = hub.signed_in("owner").await.unwrap();
     let r = owner
         .post(hub.url("/api/v1/admin/invites"))
