@@ -6,7 +6,7 @@
 // and the guest's open widget follows on save.
 // Usage: node chat-flow.mjs HUB_URL WIDGET_KEY AGENT_EMAIL AGENT_PASSWORD OWNER_EMAIL
 //        OWNER_PASSWORD SCREENSHOT_DIR
-import { launch } from './launch.mjs';
+import { launch, signIn } from './launch.mjs';
 import { createServer } from 'node:http';
 import { mkdirSync } from 'node:fs';
 
@@ -74,10 +74,7 @@ try {
   const ownerContext = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
   const owner = await ownerContext.newPage();
   owner.setDefaultTimeout(15000);
-  await owner.goto(`${hub}/admin/#chat`);
-  await owner.fill('#signin-email', ownerEmail);
-  await owner.fill('#signin-password', ownerPassword);
-  await owner.click('#signin-form button[type=submit]');
+  await signIn(owner, hub, '/admin/#chat', ownerEmail, ownerPassword);
   await owner.waitForSelector('#chat-form');
   const snippet = await owner.textContent('#widget-snippet');
   check(snippet.includes(key) && snippet.includes('/widget.js'), `the snippet: ${snippet}`);
@@ -103,10 +100,7 @@ try {
   agent.setDefaultTimeout(15000);
   agent.on('pageerror', (e) => console.error('messenger error:', e.message));
   agent.on('console', (m) => { if (m.type() === 'error') console.error('messenger console:', m.text()); });
-  await agent.goto(`${hub}/messenger/`);
-  await agent.fill('#signin-email', email);
-  await agent.fill('#signin-password', password);
-  await agent.click('#signin-form button[type=submit]');
+  await signIn(agent, hub, '/messenger/', email, password);
   await agent.waitForSelector('#connection.online');
   await agent.click('#views a[data-view="unassigned"]');
   await agent.click('#list .item:has-text("sea view")');

@@ -2,7 +2,7 @@
 // shows the out-of-hours text and a contact form instead of the chat; the form becomes a
 // Lead that the agent sees in the Team Messenger.
 // Usage: node chat-offline.mjs HUB_URL WIDGET_KEY AGENT_EMAIL AGENT_PASSWORD SCREENSHOT_DIR
-import { launch } from './launch.mjs';
+import { launch, signIn } from './launch.mjs';
 import { createServer } from 'node:http';
 import { mkdirSync } from 'node:fs';
 
@@ -43,10 +43,7 @@ try {
 
   const agent = await (await browser.newContext()).newPage();
   agent.setDefaultTimeout(15000);
-  await agent.goto(`${hub}/messenger/`);
-  await agent.fill('#signin-email', email);
-  await agent.fill('#signin-password', password);
-  await agent.click('#signin-form button[type=submit]');
+  await signIn(agent, hub, '/messenger/', email, password);
   await agent.waitForSelector('#connection.online');
   await agent.click('#views a[data-view="leads"]');
   await agent.waitForSelector('#list .lead:has-text("two nights in May")');

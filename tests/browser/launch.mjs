@@ -9,3 +9,12 @@ export function launch() {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 }
+
+/** Opens `path` on the hub and signs in on its sign-in form (the admin app and the
+ * Team Messenger share its ids). */
+export async function signIn(page, hub, path, email, password) {
+  await page.goto(`${hub}${path}`);
+  await page.fill('#signin-email', email);
+  await page.fill('#signin-password', password);
+  await page.click('#signin-form button[type=submit]');
+}

@@ -8,6 +8,23 @@ use std::process::Command;
 use e2e::{get_json, run_ok, workspace, Hub, HubOptions};
 use serde_json::json;
 
+/// Reads the property settings as the owner, lets `edit` change them, and saves them.
+async fn edit_property(
+    owner: &reqwest::Client,
+    hub: &Hub,
+    edit: impl FnOnce(&mut serde_json::Value),
+) {
+    let mut property = get_json(owner, &hub.url("/api/v1/property")).await.unwrap();
+    edit(&mut property);
+    let r = owner
+        .put(hub.url("/api/v1/admin/property"))
+        .json(&property)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+}
+
 /// Runs `tests/browser/<script>` with node; its output must contain `ok_line`.
 async fn run_script(script: &str, args: Vec<String>, ok_line: &str) {
     let path = workspace().join("tests/browser").join(script);
@@ -49,17 +66,7 @@ async fn a_guest_and_an_agent_chat_in_chromium() {
     let hub = Hub::start_demo().unwrap();
     let owner = hub.signed_in("owner").await.unwrap();
     // Always open, so the test does not depend on the hour it runs at.
-    let mut property = get_json(&owner, &hub.url("/api/v1/property"))
-        .await
-        .unwrap();
-    property["working_hours"] = json!([]);
-    let r = owner
-        .put(hub.url("/api/v1/admin/property"))
-        .json(&property)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
+    edit_property(&owner, &hub, |p| p["working_hours"] = json!([])).await;
     let r = owner
         .post(hub.url("/api/v1/chat/shortcuts"))
         .json(&json!({"code": "wifi", "body": "The Wi-Fi is SeaviewGuests, password seaview2026."}))
@@ -86,28 +93,21 @@ async fn out_of_hours_the_widget_takes_a_message_in_chromium() {
     let hub = Hub::start_demo().unwrap();
     let owner = hub.signed_in("owner").await.unwrap();
     // Open for one minute a day, twelve hours from now: closed whenever the test runs.
-    let mut property = get_json(&owner, &hub.url("/api/v1/property"))
-        .await
-        .unwrap();
-    let tz: chrono_tz::Tz = property["time_zone"].as_str().unwrap().parse().unwrap();
-    let later = (chrono::Utc::now() + chrono::Duration::hours(12)).with_timezone(&tz);
-    let open = later.format("%H:%M").to_string();
-    let close = (later + chrono::Duration::minutes(1))
-        .format("%H:%M")
-        .to_string();
-    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-    property["working_hours"] = json!(days
-        .iter()
-        .map(|d| json!({"day": d, "open": open, "close": close}))
-        .collect::<Vec<_>>());
-    property["out_of_hours_text"] = json!("Our night desk opens at 8. Leave us a message!");
-    let r = owner
-        .put(hub.url("/api/v1/admin/property"))
-        .json(&property)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
+    edit_property(&owner, &hub, |p| {
+        let tz: chrono_tz::Tz = p["time_zone"].as_str().unwrap().parse().unwrap();
+        let later = (chrono::Utc::now() + chrono::Duration::hours(12)).with_timezone(&tz);
+        let open = later.format("%H:%M").to_string();
+        let close = (later + chrono::Duration::minutes(1))
+            .format("%H:%M")
+            .to_string();
+        let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+        p["working_hours"] = json!(days
+            .iter()
+            .map(|d| json!({"day": d, "open": open, "close": close}))
+            .collect::<Vec<_>>());
+        p["out_of_hours_text"] = json!("Our night desk opens at 8. Leave us a message!");
+    })
+    .await;
     e2e::chat::edit_chat_settings(&owner, &hub, |s| {
         s["automation"]["page_messages"] =
             json!([{"url_contains": "/rooms", "after_seconds": 1, "text": "Need help choosing a room?"}]);
