@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use super::bus::{Audience, OnlineVisitor};
 use super::db::{self, DialogueRow};
-use super::service::visible;
+use super::service::dialogue_for;
 use super::settings::ChatSettings;
 use super::visitors::{self, CardEdit, Visitor};
 use super::{attachments, ChatError, Message};
@@ -233,30 +233,12 @@ async fn visible_dialogue(
     staff: &Staff,
     id: i64,
 ) -> Result<(DialogueRow, Audience), AppError> {
-    let (d, audience) = state
+    let (role, me) = (staff.member.role, staff.member.id);
+    let see_others = state.chat.settings().agents_see_others;
+    Ok(state
         .store
-        .read(move |c| {
-            let d = db::dialogue(c, id)?;
-            let members = db::member_ids(c, id)?;
-            Ok::<_, ChatError>((
-                d.clone(),
-                Audience {
-                    kind_direct: d.kind == "direct",
-                    assignee_id: d.assignee_id,
-                    members,
-                },
-            ))
-        })
-        .await?;
-    if !visible(
-        staff.member.role,
-        staff.member.id,
-        &audience,
-        state.chat.settings().agents_see_others,
-    ) {
-        return Err(AppError::NotFound);
-    }
-    Ok((d, audience))
+        .read(move |c| dialogue_for(c, role, me, id, see_others))
+        .await?)
 }
 
 /// One dialogue: its state, the visitor card, the staff in it and its last 200 messages

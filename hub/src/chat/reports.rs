@@ -13,8 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::bus::Audience;
-use super::service::visible;
+use super::service::dialogue_for;
 use super::{db, visitors, ChatError};
 use crate::web::auth::Staff;
 use crate::web::{ApiJson, AppError, AppState, ErrorBody};
@@ -92,10 +91,10 @@ async fn search(
             let mut out = Vec::new();
             for hit in rows {
                 let hit = hit?;
-                let d = db::dialogue(c, hit.dialogue_id)?;
-                let audience = Audience { kind_direct: d.kind == "direct", assignee_id: d.assignee_id, members: db::member_ids(c, d.id)? };
-                if visible(member.role, member.id, &audience, see_others) {
-                    out.push(hit);
+                match dialogue_for(c, member.role, member.id, hit.dialogue_id, see_others) {
+                    Ok(_) => out.push(hit),
+                    Err(ChatError::NoSuchDialogue) => {}
+                    Err(e) => return Err(e),
                 }
                 if out.len() == 50 {
                     break;
@@ -347,13 +346,8 @@ async fn transcript_text(
     let (d, visitor, messages) = state
         .store
         .read(move |c| -> Result<_, ChatError> {
-            let d = db::dialogue(c, id)?;
-            let audience = Audience {
-                kind_direct: d.kind == "direct",
-                assignee_id: d.assignee_id,
-                members: db::member_ids(c, id)?,
-            };
-            if !visible(member.role, member.id, &audience, see_others) || d.kind != "guest" {
+            let (d, _) = dialogue_for(c, member.role, member.id, id, see_others)?;
+            if d.kind != "guest" {
                 return Err(ChatError::NoSuchDialogue);
             }
             let visitor = match d.visitor_id {

@@ -75,12 +75,29 @@ pub fn visible(role: Role, user_id: i64, audience: &Audience, agents_see_others:
     }
 }
 
-fn audience_of(conn: &Connection, d: &DialogueRow) -> Result<Audience, ChatError> {
+pub(super) fn audience_of(conn: &Connection, d: &DialogueRow) -> Result<Audience, ChatError> {
     Ok(Audience {
         kind_direct: d.kind == "direct",
         assignee_id: d.assignee_id,
         members: db::member_ids(conn, d.id)?,
     })
+}
+
+/// A dialogue and its audience, if this member of staff may see it; one they may not see
+/// answers exactly like a missing one.
+pub(super) fn dialogue_for(
+    conn: &Connection,
+    role: Role,
+    user_id: i64,
+    dialogue_id: i64,
+    agents_see_others: bool,
+) -> Result<(DialogueRow, Audience), ChatError> {
+    let d = db::dialogue(conn, dialogue_id)?;
+    let audience = audience_of(conn, &d)?;
+    if !visible(role, user_id, &audience, agents_see_others) {
+        return Err(ChatError::NoSuchDialogue);
+    }
+    Ok((d, audience))
 }
 
 fn system_message(
@@ -383,11 +400,8 @@ impl Chat {
                         ));
                     }
                 }
-                let d = db::dialogue(c, dialogue_id)?;
-                let audience = audience_of(c, &d)?;
-                if !visible(member.role, member.id, &audience, see_others) {
-                    return Err(ChatError::NoSuchDialogue);
-                }
+                let (d, audience) =
+                    dialogue_for(c, member.role, member.id, dialogue_id, see_others)?;
                 if d.state == DialogueState::Ended && d.kind == "guest" {
                     return Err(ChatError::Conflict("the dialogue has ended"));
                 }
@@ -479,11 +493,8 @@ impl Chat {
         let changes = self
             .store
             .write(move |c| -> Result<_, ChatError> {
-                let d = db::dialogue(c, dialogue_id)?;
-                let audience = audience_of(c, &d)?;
-                if !visible(member.role, member.id, &audience, see_others) {
-                    return Err(ChatError::NoSuchDialogue);
-                }
+                let (d, audience) =
+                    dialogue_for(c, member.role, member.id, dialogue_id, see_others)?;
                 let mut changes = Changes::default();
                 f(c, &member, &d, &audience, &now, &mut changes)?;
                 finish(c, dialogue_id, &mut changes)?;
@@ -655,11 +666,7 @@ impl Chat {
         let visitor = self
             .store
             .write(move |c| -> Result<_, ChatError> {
-                let d = db::dialogue(c, dialogue_id)?;
-                let audience = audience_of(c, &d)?;
-                if !visible(role, member_id, &audience, see_others) {
-                    return Err(ChatError::NoSuchDialogue);
-                }
+                let (d, _) = dialogue_for(c, role, member_id, dialogue_id, see_others)?;
                 db::set_read(c, dialogue_id, member_id, seq.min(d.last_seq))?;
                 Ok(d.visitor_id)
             })
@@ -924,11 +931,7 @@ impl Chat {
         let found = self
             .store
             .read(move |c| -> Result<_, ChatError> {
-                let d = db::dialogue(c, dialogue_id)?;
-                let audience = audience_of(c, &d)?;
-                if !visible(role, id, &audience, see_others) {
-                    return Err(ChatError::NoSuchDialogue);
-                }
+                let (d, audience) = dialogue_for(c, role, id, dialogue_id, see_others)?;
                 Ok((d.visitor_id, audience))
             })
             .await;

@@ -17,7 +17,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::bus::{Audience, TeamEvent};
 use super::guest_ws::send_json;
-use super::service::visible;
+use super::service::{audience_of, visible};
 use super::{db, Chat, ChatError};
 use crate::team::db::Member;
 use crate::web::auth::Staff;
@@ -130,11 +130,7 @@ impl Session {
                 let mut out = Vec::new();
                 for (id, seq) in db::dialogues_since(c, baseline)? {
                     let d = db::dialogue(c, id)?;
-                    let audience = Audience {
-                        kind_direct: d.kind == "direct",
-                        assignee_id: d.assignee_id,
-                        members: db::member_ids(c, id)?,
-                    };
+                    let audience = audience_of(c, &d)?;
                     out.push((id, seq, audience));
                 }
                 Ok::<_, ChatError>(out)
