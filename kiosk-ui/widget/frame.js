@@ -383,7 +383,8 @@ $('.attach input').addEventListener('change', async (e) => {
   status(`${words.sending} ${file.name}…`);
   const r = await guestFetch('/api/v1/guest/attachments', {
     method: 'POST', body: file,
-    headers: { 'x-file-name': encodeURIComponent(file.name), 'x-client-id': 'f-' + crypto.randomUUID(), 'content-type': 'application/octet-stream' },
+    headers: { 'x-file-name': encodeURIComponent(file.name), 'x-client-id': 'f-' + crypto.randomUUID(),
+      'x-consent': state.consentGiven ? '1' : '0', 'content-type': 'application/octet-stream' },
   });
   if (r.ok) status('');
   else status((await r.json().catch(() => null))?.error?.message || words.fileFailed);

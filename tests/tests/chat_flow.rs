@@ -266,6 +266,28 @@ async fn consent_comes_before_a_new_dialogue_except_on_excluded_channels() {
         "ack"
     );
 
+    // A file cannot open a dialogue without consent either.
+    let mut other = GuestState::default();
+    let _other_ws = guest_connect(hub.http, &key, &mut other, "https://hotel.example/")
+        .await
+        .unwrap();
+    let upload = |consent: &'static str| {
+        e2e::client()
+            .post(hub.url("/api/v1/guest/attachments"))
+            .header("x-guest-token", other.token.clone().unwrap())
+            .header("x-file-name", "note.txt")
+            .header("x-consent", consent)
+            .body("hello")
+            .send()
+    };
+    let r = upload("0").await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "consent_required"
+    );
+    assert_eq!(upload("1").await.unwrap().status(), 201);
+
     // The lobby tablet's channel is excluded.
     let url = format!("ws://{}/ws/guest", hub.http);
     let (mut kiosk, _) = tokio_tungstenite::connect_async(url).await.unwrap();

@@ -69,7 +69,8 @@ impl FromRequestParts<AppState> for Guest {
 }
 
 /// Send a file in the guest's dialogue (opening one if needed). The raw file is the body,
-/// its name in `x-file-name`, an optional client id in `x-client-id`.
+/// its name in `x-file-name`, an optional client id in `x-client-id`, and `x-consent: 1`
+/// when the guest accepted the privacy policy (needed to open a dialogue when it is on).
 #[utoipa::path(post, path = "/guest/attachments", tag = "guest", security(("guest" = [])),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = Ack), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -93,6 +94,7 @@ async fn upload(
     let client_id =
         super::clean_client_id(headers.get("x-client-id").and_then(|v| v.to_str().ok()))?;
     let name = upload_name(&headers);
+    let consented = headers.get("x-consent").is_some_and(|v| v == "1");
     let p = attachments::post_with_file(
         &state.config.data_dir,
         state.config.chat.max_attachment_bytes,
@@ -100,7 +102,7 @@ async fn upload(
         &name,
         |body, file| async move {
             let chat = &state.chat;
-            chat.guest_post(visitor.id, client_id, &body, "web", Some(file))
+            chat.guest_post(visitor.id, client_id, &body, "web", consented, Some(file))
                 .await
         },
     )

@@ -17,7 +17,7 @@ use serde_json::json;
 
 use super::bus::{GuestEvent, OnlineVisitor};
 use super::visitors::PageInfo;
-use super::{db, hours, Chat, ChatError, DialogueState, Message};
+use super::{db, hours, Chat, ChatError, Message};
 use crate::web::AppState;
 
 /// Largest frame the socket library accepts; past it the socket closes (1009).
@@ -528,34 +528,8 @@ async fn handle(
                 Ok(c) => c,
                 Err(e) => return Ok(Some(error(e, None))),
             };
-            let settings = chat.settings();
-            let needs_consent = settings.consent.enabled
-                && !settings
-                    .consent
-                    .excluded_channels
-                    .iter()
-                    .any(|c| c == channel)
-                && !consent;
-            if needs_consent {
-                let has_open = state
-                    .store
-                    .read({
-                        let v = visitor.id;
-                        move |c| db::latest_dialogue_of(c, v)
-                    })
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_some_and(|d| d.state != DialogueState::Ended);
-                if !has_open {
-                    return Ok(Some(
-                        json!({"type":"error","code":"consent_required","client_id":client_id,
-                        "message":"please accept the privacy policy to start a chat"}),
-                    ));
-                }
-            }
             match chat
-                .guest_post(visitor.id, client_id.clone(), &body, channel, None)
+                .guest_post(visitor.id, client_id.clone(), &body, channel, consent, None)
                 .await
             {
                 Ok(posted) => {

@@ -48,6 +48,8 @@ pub enum ChatError {
     NotAllowed(&'static str),
     #[error("{0}")]
     Conflict(&'static str),
+    #[error("please accept the privacy policy to start a chat")]
+    ConsentRequired,
 }
 
 impl From<rusqlite::Error> for ChatError {
@@ -64,6 +66,7 @@ impl From<ChatError> for AppError {
             ChatError::Invalid(m) => AppError::bad("invalid_field", m),
             ChatError::NotAllowed(_) => AppError::Forbidden,
             ChatError::Conflict(why) => AppError::Conflict(why.to_owned()),
+            ChatError::ConsentRequired => AppError::bad("consent_required", e.to_string()),
         }
     }
 }
@@ -77,6 +80,7 @@ impl ChatError {
             ChatError::Invalid(_) => "invalid",
             ChatError::NotAllowed(_) => "forbidden",
             ChatError::Conflict(_) => "conflict",
+            ChatError::ConsentRequired => "consent_required",
         }
     }
 }

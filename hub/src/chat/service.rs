@@ -281,13 +281,15 @@ impl Chat {
             .await
     }
 
-    /// A guest writes. Opens a dialogue (and routes it) when there is no open one.
+    /// A guest writes. Opens a dialogue (and routes it) when there is no open one; a new
+    /// dialogue needs the guest's consent when the settings ask for it on this channel.
     pub async fn guest_post(
         &self,
         visitor_id: i64,
         client_id: Option<String>,
         body: &str,
         channel: &str,
+        consented: bool,
         attachment: Option<NewAttachment>,
     ) -> Result<Posted, ChatError> {
         let body = clean_body(body)?;
@@ -315,6 +317,9 @@ impl Chat {
                     .filter(|d| d.state != DialogueState::Ended);
                 let (dialogue_id, created) = match open {
                     Some(d) => (d.id, false),
+                    None if settings.consent_needed(&channel) && !consented => {
+                        return Err(ChatError::ConsentRequired);
+                    }
                     None => (
                         db::create_dialogue(c, "guest", Some(visitor_id), &channel, &now)?,
                         true,
@@ -1018,9 +1023,16 @@ mod tests {
             .guest_hello(None, PageInfo::default(), "192.0.2.7".into())
             .await
             .unwrap();
-        chat.guest_post(hello.visitor.id, Some("c1".into()), body, "web", None)
-            .await
-            .unwrap()
+        chat.guest_post(
+            hello.visitor.id,
+            Some("c1".into()),
+            body,
+            "web",
+            false,
+            None,
+        )
+        .await
+        .unwrap()
     }
 
     async fn dialogue(chat: &Chat, id: i64) -> DialogueRow {
@@ -1086,14 +1098,14 @@ mod tests {
             .unwrap();
         let v = hello.visitor.id;
         let first = chat
-            .guest_post(v, None, "What is the WiFi password?", "web", None)
+            .guest_post(v, None, "What is the WiFi password?", "web", false, None)
             .await
             .unwrap();
         let d = first.message.dialogue_id;
-        chat.guest_post(v, None, "I want a human please", "web", None)
+        chat.guest_post(v, None, "I want a human please", "web", false, None)
             .await
             .unwrap();
-        chat.guest_post(v, None, "thanks", "web", None)
+        chat.guest_post(v, None, "thanks", "web", false, None)
             .await
             .unwrap();
         let bot: Vec<String> = chat
@@ -1156,6 +1168,7 @@ mod tests {
                 Some("c2".into()),
                 "one more thing",
                 "web",
+                false,
                 None,
             )
             .await

@@ -301,6 +301,11 @@ impl ChatSettings {
         Ok(())
     }
 
+    /// Whether a new dialogue on `channel` waits for the guest's consent (CHAT-12).
+    pub fn consent_needed(&self, channel: &str) -> bool {
+        self.consent.enabled && !self.consent.excluded_channels.iter().any(|c| c == channel)
+    }
+
     /// What the widget may know: never the identification secret or the CRM address.
     pub fn public(&self) -> serde_json::Value {
         serde_json::json!({

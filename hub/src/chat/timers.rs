@@ -131,7 +131,7 @@ mod tests {
             .unwrap();
         let posted = w
             .chat
-            .guest_post(hello.visitor.id, None, body, "web", None)
+            .guest_post(hello.visitor.id, None, body, "web", false, None)
             .await
             .unwrap();
         (posted.message.dialogue_id, hello.new_token)
