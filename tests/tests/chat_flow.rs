@@ -189,6 +189,21 @@ async fn a_guest_and_an_agent_talk_and_nothing_doubles() {
     assert_eq!(detail["visitor"]["utm"]["utm_source"], "mail", "{detail}");
     assert_eq!(detail["visitor"]["ip"], "127.0.0.1");
     assert_eq!(detail["online"], true);
+    let metrics = e2e::client()
+        .get(hub.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // (The dropped socket may still be closing: at least the open one counts.)
+    let sockets: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("hub_chat_guest_sockets "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0);
+    assert!(sockets >= 1.0, "{metrics}");
     assert!(detail["messages"]
         .as_array()
         .unwrap()

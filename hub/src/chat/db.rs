@@ -358,16 +358,6 @@ pub fn mark_unread(conn: &Connection, dialogue_id: i64, user_id: i64) -> Result<
     Ok(())
 }
 
-/// Open guest dialogues assigned to each user.
-pub fn open_load(conn: &Connection, user_id: i64) -> Result<i64, ChatError> {
-    Ok(conn.query_row(
-        "SELECT count(*) FROM dialogues WHERE assignee_id = ?1 AND state = 'assigned' \
-         AND kind = 'guest'",
-        [user_id],
-        |r| r.get(0),
-    )?)
-}
-
 /// Round robin with a cap: among online staff under the cap, the one who was given a
 /// dialogue longest ago (never first), lowest id on a tie.
 pub fn next_agent(conn: &Connection, cap: u32) -> Result<Option<i64>, ChatError> {

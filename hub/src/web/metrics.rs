@@ -1,5 +1,5 @@
 //! `/metrics` in the Prometheus text format: uptime, the store writer's queue and commit
-//! latency, HTTP requests and open connections, broker clients.
+//! latency, HTTP requests and open connections, broker clients, guest chat sockets.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -119,6 +119,12 @@ async fn metrics(State(state): State<AppState>) -> Response {
         "gauge",
         "MQTT clients connected to the embedded broker.",
         state.broker.connected_clients() as f64,
+    );
+    put(
+        "hub_chat_guest_sockets",
+        "gauge",
+        "Open guest chat sockets (widgets, reception pages, kiosks).",
+        state.chat.bus.guest_sockets() as f64,
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
