@@ -1,1 +1,11 @@
+//! Everything that speaks to smart devices, and nothing of the hub: the one device model
+//! (`model`), the uniform link handle every client hands out (`link`), one folder per
+//! protocol (codec, client, discovery) and the device emulators (`emulator`).
 
+pub mod emulator;
+pub mod link;
+pub mod model;
+pub mod tuya;
+
+pub use link::{DriverError, LinkHandle, Snapshot};
+pub use model::{Capability, Command, Kind, State};

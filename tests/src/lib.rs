@@ -21,6 +21,16 @@ pub fn workspace() -> PathBuf {
 
 /// The `hub` binary, built once per test process with the same profile as the tests.
 pub fn hub_binary() -> PathBuf {
+    built_binaries().join("hub")
+}
+
+/// The `device-emulator` binary (emulated Tuya, eWeLink and miIO devices).
+pub fn emulator_binary() -> PathBuf {
+    built_binaries().join("device-emulator")
+}
+
+/// Builds the workspace's binaries once per test process; returns their folder.
+fn built_binaries() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
@@ -30,6 +40,7 @@ pub fn hub_binary() -> PathBuf {
             let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
             cargo
                 .args(["build", "--quiet", "-p", "hub", "--bin", "hub"])
+                .args(["-p", "device-drivers", "--bin", "device-emulator"])
                 .current_dir(workspace());
             // The test runner sets these for this crate; a build script (ring's) that
             // watches them would see a change and rebuild the hub in every test process.
@@ -50,9 +61,9 @@ pub fn hub_binary() -> PathBuf {
             let status = cargo.status();
             assert!(
                 matches!(status, Ok(s) if s.success()),
-                "building the hub binary failed"
+                "building the hub and emulator binaries failed"
             );
-            target.join("debug").join("hub")
+            target.join("debug")
         })
         .clone()
 }
@@ -62,10 +73,16 @@ pub fn python() -> PathBuf {
     workspace().join("target/test-venv/bin/python")
 }
 
+/// The second venv, for the device peers (tuyamock, tinytuya, python-miio, sonofflan),
+/// whose pins (zeroconf < 0.40) clash with the first.
+pub fn device_python() -> PathBuf {
+    workspace().join("target/device-venv/bin/python")
+}
+
 pub mod chat;
 mod peer;
 
-pub use peer::Peer;
+pub use peer::{LinePeer, Peer};
 
 pub struct Hub {
     pub child: Child,

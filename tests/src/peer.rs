@@ -59,3 +59,88 @@ impl Peer {
             .unwrap_or_else(|_| panic!("no {what} arrived"))
     }
 }
+
+/// A process spoken to in lines: commands on its stdin, answers on its stdout (the
+/// device emulator, the tuyamock and miIO peers).
+pub struct LinePeer {
+    child: Child,
+    stdin: std::process::ChildStdin,
+    lines: Receiver<String>,
+    name: String,
+}
+
+impl Drop for LinePeer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl LinePeer {
+    pub fn start(program: &std::path::Path, args: &[&str]) -> anyhow::Result<LinePeer> {
+        let mut child = Command::new(program)
+            .args(args)
+            .env("PYTHONUNBUFFERED", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("cannot start {}", program.display()))?;
+        let stdin = child.stdin.take().context("no stdin")?;
+        let out = BufReader::new(child.stdout.take().context("no stdout")?);
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let name = format!("{} {}", program.display(), args.join(" "));
+        Ok(LinePeer {
+            child,
+            stdin,
+            lines,
+            name,
+        })
+    }
+
+    /// A Python peer from `tests/peers/` in the device venv.
+    pub fn python(script: &str, args: &[&str]) -> anyhow::Result<LinePeer> {
+        let path = crate::workspace().join("tests/peers").join(script);
+        let mut all = vec![path.to_str().context("path")?];
+        all.extend_from_slice(args);
+        LinePeer::start(&crate::device_python(), &all)
+    }
+
+    pub fn say(&mut self, line: &str) {
+        use std::io::Write;
+        let _ = writeln!(self.stdin, "{line}");
+        let _ = self.stdin.flush();
+    }
+
+    /// The rest of the next line that starts with `prefix ` (others are skipped); panics
+    /// after 20 s.
+    pub fn expect(&self, prefix: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = self
+                .lines
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("{} never said {prefix:?}", self.name));
+            if let Some(rest) = line.strip_prefix(prefix) {
+                return rest.trim().to_owned();
+            }
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the process at once (SIGKILL), as a power cut would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

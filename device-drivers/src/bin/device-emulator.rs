@@ -1,0 +1,129 @@
+//! `device-emulator`: runs one emulated device for tests and demos.
+//!
+//! ```text
+//! device-emulator tuya --id ID --key KEY --version 3.4 [--listen 127.0.0.1:0]
+//!     [--dps '{"1":false}'] [--announce ADDR:PORT] [--announce-ip IP] [--probe ADDR:PORT]
+//!     [--idle-timeout SECS]
+//! ```
+//! It prints `listening ADDR` (and `probe ADDR`) on stdout, then reads commands on stdin:
+//! `press {"1":true}` (the device's own button: the change is pushed to the client) and
+//! `dps` (prints `dps {…}`). It stops on end of input or a signal.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use device_drivers::emulator::tuya::{self, TuyaDevice};
+use device_drivers::tuya::{crypto, Version};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+fn usage() -> ! {
+    eprintln!("usage: device-emulator tuya --id ID --key KEY --version 3.1|3.3|3.4|3.5 [--listen ADDR] [--dps JSON] [--announce ADDR] [--announce-ip IP] [--probe ADDR] [--idle-timeout SECS]");
+    std::process::exit(2)
+}
+
+fn options(args: &[String]) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let Some(name) = flag.strip_prefix("--") else {
+            usage()
+        };
+        let Some(value) = it.next() else { usage() };
+        out.insert(name.to_owned(), value.clone());
+    }
+    out
+}
+
+fn parse<T: std::str::FromStr>(opts: &HashMap<String, String>, name: &str) -> Option<T> {
+    opts.get(name).map(|v| {
+        v.parse().unwrap_or_else(|_| {
+            eprintln!("device-emulator: --{name} {v:?} is not valid");
+            std::process::exit(2)
+        })
+    })
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((protocol, rest)) = args.split_first() else {
+        usage()
+    };
+    let opts = options(rest);
+    match protocol.as_str() {
+        "tuya" => run_tuya(&opts).await,
+        _ => usage(),
+    }
+}
+
+async fn run_tuya(opts: &HashMap<String, String>) {
+    let id = opts.get("id").cloned().unwrap_or_else(|| usage());
+    let key = opts
+        .get("key")
+        .map(|k| {
+            crypto::parse_local_key(k).unwrap_or_else(|e| {
+                eprintln!("device-emulator: {e}");
+                std::process::exit(2)
+            })
+        })
+        .unwrap_or_else(|| usage());
+    let version = opts
+        .get("version")
+        .and_then(|v| Version::parse(v))
+        .unwrap_or_else(|| usage());
+    let dps = opts
+        .get("dps")
+        .map(|d| {
+            serde_json::from_str(d).unwrap_or_else(|e| {
+                eprintln!("device-emulator: --dps is not a JSON object: {e}");
+                std::process::exit(2)
+            })
+        })
+        .unwrap_or_default();
+    let mut device = TuyaDevice::new(&id, key, version, dps);
+    if let Some(listen) = parse::<SocketAddr>(opts, "listen") {
+        device.listen = listen;
+    }
+    device.announce_to = parse(opts, "announce");
+    device.announce_ip = parse(opts, "announce-ip");
+    device.probe_listen = parse(opts, "probe");
+    if let Some(secs) = parse::<u64>(opts, "idle-timeout") {
+        device.idle_timeout = Duration::from_secs(secs);
+    }
+    let running = tuya::start(device).await.unwrap_or_else(|e| {
+        eprintln!("device-emulator: cannot listen: {e}");
+        std::process::exit(1)
+    });
+    say(&format!("listening {}", running.addr));
+    if let Some(probe) = running.probe_addr {
+        say(&format!("probe {probe}"));
+    }
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    loop {
+        tokio::select! {
+            line = lines.next_line() => {
+                let Ok(Some(line)) = line else { return };
+                let line = line.trim();
+                if let Some(json) = line.strip_prefix("press ") {
+                    match serde_json::from_str(json) {
+                        Ok(changes) => running.press(changes),
+                        Err(e) => eprintln!("device-emulator: press needs a JSON object: {e}"),
+                    }
+                } else if line == "dps" {
+                    say(&format!("dps {}", serde_json::Value::Object(running.dps())));
+                } else if line == "connections" {
+                    say(&format!("connections {}", running.connections()));
+                }
+            }
+            _ = tokio::signal::ctrl_c() => return,
+        }
+    }
+}
+
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
