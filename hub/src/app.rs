@@ -81,6 +81,39 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
         None
     };
 
+    let vault = crate::devices::vault::Vault::open(&config.data_dir)?;
+    let mut scope = crate::devices::DiscoveryScope {
+        duration: Duration::from_secs(3),
+        ..Default::default()
+    };
+    let demo_devices = match mode {
+        Mode::Demo => {
+            let demo = crate::demo::start_devices(&store, &clock, &vault)
+                .await
+                .context("cannot start the demo's emulated devices")?;
+            scope.unicast.insert("tuya".into(), demo.probes.clone());
+            scope.duration = Duration::from_secs(2);
+            Some(demo)
+        }
+        // The appliance looks for devices on its LAN when the owner asks.
+        Mode::Run => {
+            scope.lan = Some((
+                std::net::Ipv4Addr::UNSPECIFIED,
+                std::net::Ipv4Addr::BROADCAST,
+            ));
+            None
+        }
+    };
+    let devices = crate::devices::Devices::start(store.clone(), clock.clone(), vault, scope)
+        .await
+        .context("cannot start the device registry")?;
+    let broker = broker.map(|mut running| {
+        if let Some((tx, rx)) = running.link.take() {
+            crate::devices::mqtt::spawn(devices.clone(), tx, rx);
+        }
+        running
+    });
+
     let tls_material = match config.web.https_listen {
         Some(_) => {
             let configured = config
@@ -126,6 +159,7 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
             .build()
             .context("cannot make the HTTP client")?,
         guest_sockets: Arc::default(),
+        devices,
     };
     let (router, _) = web::router(state);
 
@@ -195,6 +229,7 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
     }
     timers.abort();
     drop(broker);
+    drop(demo_devices);
     Ok(())
 }
 

@@ -129,3 +129,110 @@ pub async fn seed(store: &Store, clock: &Clock) -> Result<Option<Vec<DemoAccount
         },
     ]))
 }
+
+/// The demo's emulated Tuya devices, on loopback: `(native id, local key, version, kind,
+/// name, data points)`. The thermostat is imported from the start; the others wait in
+/// "discover".
+const DEMO_TUYA: &[(&str, &str, &str, &str, &str, &str)] = &[
+    (
+        "bfdemo102thermostat01",
+        "demokey102thermo",
+        "3.5",
+        "thermostat",
+        "Room 102 heating",
+        r#"{"1":true,"2":42,"3":40}"#,
+    ),
+    (
+        "bfdemolobbylamp000001",
+        "demokeylobbylamp",
+        "3.3",
+        "light",
+        "Lobby lamp",
+        r#"{"20":false,"22":500}"#,
+    ),
+    (
+        "bfdemo101plug00000001",
+        "demokey101plug00",
+        "3.4",
+        "switch",
+        "Room 101 kettle plug",
+        r#"{"1":false,"19":0}"#,
+    ),
+];
+
+/// The demo's emulated devices while the hub runs, and where discovery finds them.
+pub struct DemoDevices {
+    _tuya: Vec<device_drivers::emulator::tuya::RunningTuya>,
+    pub probes: Vec<std::net::SocketAddr>,
+}
+
+/// Starts the emulated devices on loopback (new ports each start), grants their keys,
+/// points stored demo devices at the new ports, and imports the first one if the demo is
+/// new.
+pub async fn start_devices(
+    store: &Store,
+    clock: &Clock,
+    vault: &crate::devices::vault::Vault,
+) -> anyhow::Result<DemoDevices> {
+    use device_drivers::emulator::tuya::{start, TuyaDevice};
+    use device_drivers::tuya::{crypto, Version};
+    let mut running = Vec::new();
+    let mut probes = Vec::new();
+    let mut keys = serde_json::Map::new();
+    let mut addresses = Vec::new();
+    for (id, key, version, _, _, dps) in DEMO_TUYA {
+        let mut device = TuyaDevice::new(
+            id,
+            crypto::parse_local_key(key)?,
+            Version::parse(version).unwrap_or(Version::V33),
+            serde_json::from_str(dps)?,
+        );
+        device.probe_listen = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+        let r = start(device).await?;
+        probes.extend(r.probe_addr);
+        addresses.push((id.to_string(), r.addr.to_string()));
+        keys.insert(id.to_string(), serde_json::Value::from(*key));
+        running.push(r);
+    }
+    let grant = vault.seal(&serde_json::json!({ "keys": keys }).to_string());
+    let now = clock.now_text();
+    let (first_id, first_key, first_version, first_kind, first_name, _) = DEMO_TUYA[0];
+    let first_secret = vault.seal(first_key);
+    store
+        .write(move |c| {
+            if crate::devices::db::grant(c, "tuya")?.is_none() {
+                crate::devices::db::put_grant(c, "tuya", &grant, &now)?;
+                let address = addresses[0].1.clone();
+                let room: Option<i64> = c
+                    .query_row("SELECT id FROM rooms WHERE name = '102'", [], |r| r.get(0))
+                    .ok();
+                crate::devices::db::insert(
+                    c,
+                    &crate::devices::db::NewDevice {
+                        id: "ddemo102heat",
+                        brand: "tuya",
+                        kind: first_kind,
+                        name: first_name,
+                        room_id: room,
+                        native_id: first_id,
+                        address: &address,
+                        settings: &serde_json::json!({ "version": first_version }),
+                        secret: Some(&first_secret),
+                        now: &now,
+                    },
+                )?;
+            }
+            for (id, address) in &addresses {
+                c.execute(
+                    "UPDATE devices SET address = ?2 WHERE brand = 'tuya' AND native_id = ?1",
+                    rusqlite::params![id, address],
+                )?;
+            }
+            Ok::<_, crate::store::StoreError>(())
+        })
+        .await?;
+    Ok(DemoDevices {
+        _tuya: running,
+        probes,
+    })
+}

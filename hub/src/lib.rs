@@ -8,6 +8,7 @@ pub mod chat;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod devices;
 pub mod notify;
 pub mod platform;
 pub mod store;

@@ -155,6 +155,7 @@ fn announcement(device: &TuyaDevice, addr: SocketAddr) -> Announcement {
         ip: device.announce_ip.unwrap_or(addr.ip()),
         version: Some(device.version),
         product_key: Some("hotelhubemu00001".into()),
+        port: (addr.port() != crate::tuya::PORT).then_some(addr.port()),
     }
 }
 

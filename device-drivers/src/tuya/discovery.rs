@@ -20,6 +20,17 @@ pub struct Announcement {
     pub ip: IpAddr,
     pub version: Option<Version>,
     pub product_key: Option<String>,
+    /// The TCP port, when not the standard 6668 (only emulators say so; real devices
+    /// always listen on 6668 and never send it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+}
+
+impl Announcement {
+    /// Where to connect.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.ip, self.port.unwrap_or(super::PORT))
+    }
 }
 
 /// Decodes one discovery datagram: a 55AA frame (clear or ECB under the UDP key), a
@@ -66,6 +77,10 @@ pub fn decode_announcement(bytes: &[u8], from: IpAddr) -> Result<Announcement, T
             .get("productKey")
             .and_then(|x| x.as_str())
             .map(|s| s.chars().take(64).collect()),
+        port: v
+            .get("port")
+            .and_then(|x| x.as_u64())
+            .and_then(|p| u16::try_from(p).ok()),
     })
 }
 
@@ -78,7 +93,7 @@ fn decode_frame(bytes: &[u8], seal: Seal<'_>) -> Result<Frame, TuyaError> {
 /// An announcement as a device sends it (6699 under the UDP key; readable by every
 /// client version, the JSON says which protocol the device speaks).
 pub fn encode_announcement(a: &Announcement, seq: u32) -> Vec<u8> {
-    let json = serde_json::json!({
+    let mut json = serde_json::json!({
         "ip": a.ip.to_string(),
         "gwId": a.id,
         "active": 2,
@@ -89,6 +104,9 @@ pub fn encode_announcement(a: &Announcement, seq: u32) -> Vec<u8> {
         "token": true,
         "wf_cfg": true,
     });
+    if let Some(port) = a.port {
+        json["port"] = port.into();
+    }
     let key = crypto::udp_key();
     let f = Frame {
         seq,
@@ -240,6 +258,7 @@ mod tests {
             ip: "10.99.0.2".parse().unwrap(),
             version: Some(Version::V34),
             product_key: Some("keyabc".into()),
+            port: Some(16668),
         };
         let back = decode_announcement(&encode_announcement(&a, 3), "10.0.0.9".parse().unwrap());
         assert_eq!(back.unwrap(), a);

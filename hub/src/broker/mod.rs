@@ -91,7 +91,8 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// the process (rumqttd has no way to stop its threads).
 pub struct Running {
     pub addr: SocketAddr,
-    pub link: (rumqttd::local::LinkTx, rumqttd::local::LinkRx),
+    /// Taken by the device registry's MQTT side.
+    pub link: Option<(rumqttd::local::LinkTx, rumqttd::local::LinkRx)>,
 }
 
 /// Starts the broker on its own threads (rumqttd runs its own runtimes) and returns once
@@ -178,7 +179,7 @@ pub async fn start(config: &BrokerConfig, handle: BrokerHandle) -> Result<Runnin
     tracing::info!(%addr, "The MQTT broker is listening.");
     Ok(Running {
         addr,
-        link: (link_tx, link_rx),
+        link: Some((link_tx, link_rx)),
     })
 }
 

@@ -17,6 +17,10 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         "0002_chat.sql",
         include_str!("../../migrations/0002_chat.sql"),
     ),
+    (
+        "0003_devices.sql",
+        include_str!("../../migrations/0003_devices.sql"),
+    ),
 ];
 
 pub(super) fn apply(conn: &Connection, path: &Path) -> Result<(), StoreError> {

@@ -33,6 +33,9 @@ pub enum AppError {
     UnsupportedMediaType,
     #[error("too many attempts; try again in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
+    /// A device did not do what was asked: offline, bad key, not confirmed.
+    #[error("{message}")]
+    Device { code: &'static str, message: String },
     #[error("internal error")]
     Internal(String),
 }
@@ -59,6 +62,7 @@ impl AppError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             AppError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            AppError::Device { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, code),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

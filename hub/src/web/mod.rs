@@ -52,6 +52,7 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Open guest sockets per client address.
     pub guest_sockets: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
+    pub devices: crate::devices::Devices,
 }
 
 /// Failure counters for everything a stranger can try repeatedly.
@@ -111,6 +112,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(crate::bookings::rooms::admin_routes())
         .merge(crate::broker::credentials::admin_routes())
         .merge(crate::chat::api::admin_routes())
+        .merge(crate::devices::api::admin_routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_admin,
@@ -122,6 +124,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(crate::chat::api::routes())
         .merge(crate::chat::guest_api::routes())
         .merge(crate::chat::reports::routes())
+        .merge(crate::devices::api::routes())
         .merge(
             crate::chat::api::upload_routes()
                 .merge(crate::chat::guest_api::upload_routes())

@@ -1,0 +1,156 @@
+//! The device tables: devices with their sealed secrets and last state, and the
+//! per-brand grants. Plain queries; sealing and opening is the vault's job.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// One device as stored (without its secret).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeviceRow {
+    pub id: String,
+    pub brand: String,
+    pub kind: String,
+    pub name: String,
+    pub room_id: Option<i64>,
+    pub native_id: String,
+    pub address: String,
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub state: serde_json::Value,
+    pub created_at: String,
+    /// Whether a secret (key, token) is on file.
+    pub has_secret: bool,
+}
+
+const COLUMNS: &str =
+    "id, brand, kind, name, room_id, native_id, address, settings, state, created_at, secret IS NOT NULL";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
+    let json = |i: usize| -> rusqlite::Result<serde_json::Value> {
+        let text: String = r.get(i)?;
+        Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+    };
+    Ok(DeviceRow {
+        id: r.get(0)?,
+        brand: r.get(1)?,
+        kind: r.get(2)?,
+        name: r.get(3)?,
+        room_id: r.get(4)?,
+        native_id: r.get(5)?,
+        address: r.get(6)?,
+        settings: json(7)?,
+        state: json(8)?,
+        created_at: r.get(9)?,
+        has_secret: r.get(10)?,
+    })
+}
+
+pub fn list(conn: &Connection) -> rusqlite::Result<Vec<DeviceRow>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM devices ORDER BY name COLLATE NOCASE, id"
+    ))?;
+    let rows = stmt.query_map([], row)?;
+    rows.collect()
+}
+
+pub fn get(conn: &Connection, id: &str) -> rusqlite::Result<Option<DeviceRow>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM devices WHERE id = ?1"),
+        [id],
+        row,
+    )
+    .optional()
+}
+
+pub fn secret(conn: &Connection, id: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+    conn.query_row("SELECT secret FROM devices WHERE id = ?1", [id], |r| {
+        r.get(0)
+    })
+    .optional()
+    .map(Option::flatten)
+}
+
+pub struct NewDevice<'a> {
+    pub id: &'a str,
+    pub brand: &'a str,
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub room_id: Option<i64>,
+    pub native_id: &'a str,
+    pub address: &'a str,
+    pub settings: &'a serde_json::Value,
+    pub secret: Option<&'a [u8]>,
+    pub now: &'a str,
+}
+
+/// False when a device of that brand and native id is already there.
+pub fn insert(conn: &Connection, d: &NewDevice<'_>) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "INSERT OR IGNORE INTO devices (id, brand, kind, name, room_id, native_id, address, settings, secret, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            d.id,
+            d.brand,
+            d.kind,
+            d.name,
+            d.room_id,
+            d.native_id,
+            d.address,
+            d.settings.to_string(),
+            d.secret,
+            d.now
+        ],
+    )?;
+    Ok(n == 1)
+}
+
+pub fn rename(
+    conn: &Connection,
+    id: &str,
+    name: &str,
+    room_id: Option<i64>,
+) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "UPDATE devices SET name = ?2, room_id = ?3 WHERE id = ?1",
+        params![id, name, room_id],
+    )?;
+    Ok(n == 1)
+}
+
+pub fn delete(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
+    Ok(conn.execute("DELETE FROM devices WHERE id = ?1", [id])? == 1)
+}
+
+pub fn save_state(conn: &Connection, id: &str, state: &serde_json::Value) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE devices SET state = ?2 WHERE id = ?1",
+        params![id, state.to_string()],
+    )?;
+    Ok(())
+}
+
+pub fn grant(conn: &Connection, brand: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+    conn.query_row(
+        "SELECT secret FROM device_grants WHERE brand = ?1",
+        [brand],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+pub fn granted_brands(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT brand FROM device_grants ORDER BY brand")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    rows.collect()
+}
+
+pub fn put_grant(conn: &Connection, brand: &str, sealed: &[u8], now: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO device_grants (brand, secret, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (brand) DO UPDATE SET secret = excluded.secret, updated_at = excluded.updated_at",
+        params![brand, sealed, now],
+    )?;
+    Ok(())
+}

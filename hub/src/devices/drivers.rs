@@ -1,0 +1,74 @@
+//! From a stored device to a running driver link: reads the brand's settings and the
+//! opened secret, and starts the matching client from `device-drivers`.
+
+use std::net::SocketAddr;
+
+use device_drivers::tuya::{self, crypto, DpMap, TuyaConfig, Version};
+use device_drivers::{Kind, LinkHandle};
+use serde::{Deserialize, Serialize};
+
+use super::db::DeviceRow;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LinkSetupError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("this brand's devices are not driven by a LAN link")]
+    NotLan,
+}
+
+/// Tuya settings kept in `devices.settings`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TuyaSettings {
+    pub version: Version,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map: Option<DpMap>,
+}
+
+pub fn kind_of(row: &DeviceRow) -> Kind {
+    Kind::parse(&row.kind).unwrap_or(Kind::Switch)
+}
+
+/// Starts the link for `row`; `secret` is its opened key or token.
+pub fn start(row: &DeviceRow, secret: Option<&str>) -> Result<LinkHandle, LinkSetupError> {
+    match row.brand.as_str() {
+        "tuya" => Ok(tuya::spawn(tuya_config(row, secret)?)),
+        _ => Err(LinkSetupError::NotLan),
+    }
+}
+
+/// Checks that `row` and `secret` make a working configuration, without connecting.
+pub fn check(row: &DeviceRow, secret: Option<&str>) -> Result<(), LinkSetupError> {
+    match row.brand.as_str() {
+        "tuya" => tuya_config(row, secret).map(drop),
+        _ => Ok(()),
+    }
+}
+
+fn tuya_config(row: &DeviceRow, secret: Option<&str>) -> Result<TuyaConfig, LinkSetupError> {
+    let settings: TuyaSettings = serde_json::from_value(row.settings.clone())
+        .map_err(|e| LinkSetupError::Invalid(format!("Tuya settings: {e}")))?;
+    let key = crypto::parse_local_key(secret.unwrap_or_default())
+        .map_err(|e| LinkSetupError::Invalid(e.to_string()))?;
+    let addr = lan_address(&row.address, tuya::PORT)?;
+    let map = settings
+        .map
+        .unwrap_or_else(|| DpMap::for_kind(kind_of(row)));
+    Ok(TuyaConfig::new(
+        &row.native_id,
+        addr,
+        key,
+        settings.version,
+        map,
+    ))
+}
+
+/// `host:port`, or a bare host with the protocol's default port.
+pub fn lan_address(text: &str, default_port: u16) -> Result<SocketAddr, LinkSetupError> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    text.parse::<std::net::IpAddr>()
+        .map(|ip| SocketAddr::new(ip, default_port))
+        .map_err(|_| LinkSetupError::Invalid(format!("{text:?} is not an IP address")))
+}

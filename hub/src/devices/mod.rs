@@ -1,0 +1,491 @@
+//! DEV-1…5 in the hub: the registry of devices over `device-drivers`. It persists devices
+//! (secrets sealed by `vault`), keeps one driver link per device, turns link changes into
+//! events (stored state, MQTT topics, the admin app's live cards) and carries commands
+//! from REST and MQTT to the devices. Protocol details stay in `device-drivers`; MQTT
+//! topics and Home Assistant discovery are `mqtt.rs`; the REST API is `api.rs`.
+
+pub mod api;
+pub mod db;
+pub mod drivers;
+pub mod mqtt;
+pub mod vault;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use device_drivers::{Command, DriverError, Kind, LinkHandle};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+use utoipa::ToSchema;
+
+use crate::clock::Clock;
+use crate::store::Store;
+use crate::web::AppError;
+use db::DeviceRow;
+use vault::Vault;
+
+pub const BRANDS: [&str; 7] = [
+    "tuya",
+    "ewelink",
+    "miio",
+    "smartthings",
+    "tasmota",
+    "zigbee2mqtt",
+    "shelly",
+];
+
+/// A device as the admin app and MQTT see it: the stored row and its link's status.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeviceView {
+    #[serde(flatten)]
+    pub row: DeviceRow,
+    pub online: bool,
+    /// Why it is offline, when it is.
+    pub reason: Option<String>,
+    pub capabilities: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum DeviceEvent {
+    Changed(Box<DeviceView>),
+    Removed(String),
+}
+
+/// Where LAN discovery may look. Tests and the demo keep it on loopback.
+#[derive(Debug, Clone, Default)]
+pub struct DiscoveryScope {
+    /// Broadcast on the LAN (the appliance); off in the demo and in tests.
+    pub lan: Option<(std::net::Ipv4Addr, std::net::Ipv4Addr)>,
+    /// Unicast probe targets per brand (the demo's emulators).
+    pub unicast: BTreeMap<String, Vec<SocketAddr>>,
+    pub duration: Duration,
+}
+
+struct Running {
+    handle: LinkHandle,
+    watcher: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.watcher.abort();
+    }
+}
+
+struct Inner {
+    store: Store,
+    clock: Clock,
+    vault: Vault,
+    links: Mutex<HashMap<String, Running>>,
+    events: broadcast::Sender<DeviceEvent>,
+    scope: DiscoveryScope,
+}
+
+#[derive(Clone)]
+pub struct Devices {
+    inner: Arc<Inner>,
+}
+
+fn capabilities(kind: &str) -> Vec<String> {
+    Kind::parse(kind)
+        .map(|k| {
+            k.capabilities()
+                .iter()
+                .map(|c| {
+                    serde_json::to_value(c)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn device_error(e: DriverError) -> AppError {
+    let code = match e {
+        DriverError::Offline(_) | DriverError::Closed => "device_offline",
+        DriverError::BadKey(_) => "bad_key",
+        DriverError::NotConfirmed(_) => "not_confirmed",
+        DriverError::Unsupported(_) => "unsupported",
+        DriverError::Refused(_) => "refused",
+    };
+    AppError::Device {
+        code,
+        message: e.to_string(),
+    }
+}
+
+/// What the owner asks to add.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewDeviceRequest {
+    pub brand: String,
+    pub kind: String,
+    pub name: String,
+    #[serde(default)]
+    pub room_id: Option<i64>,
+    pub native_id: String,
+    #[serde(default)]
+    pub address: String,
+    /// Protocol settings (for Tuya: `{"version":"3.4"}`, optional `map`).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Value,
+    /// The local key, devicekey or token; for imports it comes from the brand's grant.
+    #[serde(default)]
+    pub secret: Option<String>,
+}
+
+fn valid_text(field: &'static str, text: &str, max: usize) -> Result<(), AppError> {
+    if text.trim().is_empty() || text.chars().count() > max || text.chars().any(char::is_control) {
+        return Err(AppError::bad(
+            "invalid",
+            format!("{field} must be 1–{max} printable characters"),
+        ));
+    }
+    Ok(())
+}
+
+impl Devices {
+    /// Loads every stored device and starts its link.
+    pub async fn start(
+        store: Store,
+        clock: Clock,
+        vault: Vault,
+        scope: DiscoveryScope,
+    ) -> Result<Devices, crate::store::StoreError> {
+        let (events, _) = broadcast::channel(1024);
+        let devices = Devices {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                vault,
+                links: Mutex::new(HashMap::new()),
+                events,
+                scope,
+            }),
+        };
+        let rows = devices
+            .inner
+            .store
+            .read(|c| Ok::<_, crate::store::StoreError>(db::list(c)?))
+            .await?;
+        for row in rows {
+            devices.start_link(&row).await;
+        }
+        Ok(devices)
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<DeviceEvent> {
+        self.inner.events.subscribe()
+    }
+
+    async fn start_link(&self, row: &DeviceRow) {
+        let id = row.id.clone();
+        let sealed = match self
+            .inner
+            .store
+            .read({
+                let id = id.clone();
+                move |c| Ok::<_, crate::store::StoreError>(db::secret(c, &id)?)
+            })
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(device = %id, error = %e, "Cannot read the device's secret.");
+                return;
+            }
+        };
+        let secret = match sealed.map(|s| self.inner.vault.open_secret(&s)).transpose() {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(device = %id, error = %e, "Cannot open the device's secret.");
+                return;
+            }
+        };
+        let handle = match drivers::start(row, secret.as_deref()) {
+            Ok(h) => h,
+            Err(drivers::LinkSetupError::NotLan) => return,
+            Err(e) => {
+                tracing::warn!(device = %id, error = %e, "The device cannot be linked.");
+                return;
+            }
+        };
+        let watcher = tokio::spawn(watch_link(self.clone(), id.clone(), handle.clone()));
+        let old = self
+            .inner
+            .links
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, Running { handle, watcher });
+        drop(old);
+    }
+
+    fn link(&self, id: &str) -> Option<LinkHandle> {
+        self.inner
+            .links
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .map(|r| r.handle.clone())
+    }
+
+    fn view(&self, mut row: DeviceRow) -> DeviceView {
+        let snapshot = self.link(&row.id).map(|l| l.snapshot());
+        let capabilities = capabilities(&row.kind);
+        // The link's state is newer than the stored copy, which is written after it.
+        if let Some(s) = snapshot.as_ref().filter(|s| !s.state.is_empty()) {
+            row.state = serde_json::to_value(&s.state).unwrap_or(row.state);
+        }
+        DeviceView {
+            online: snapshot.as_ref().is_some_and(|s| s.online),
+            reason: snapshot.and_then(|s| s.reason),
+            capabilities,
+            row,
+        }
+    }
+
+    pub async fn list(&self) -> Result<Vec<DeviceView>, AppError> {
+        let rows = self
+            .inner
+            .store
+            .read(|c| Ok::<_, AppError>(db::list(c)?))
+            .await?;
+        Ok(rows.into_iter().map(|r| self.view(r)).collect())
+    }
+
+    pub async fn get(&self, id: &str) -> Result<DeviceView, AppError> {
+        let id = id.to_owned();
+        let row = self
+            .inner
+            .store
+            .read(move |c| Ok::<_, AppError>(db::get(c, &id)?))
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Ok(self.view(row))
+    }
+
+    fn announce(&self, view: DeviceView) {
+        let _ = self.inner.events.send(DeviceEvent::Changed(Box::new(view)));
+    }
+
+    pub async fn add(&self, req: NewDeviceRequest) -> Result<DeviceView, AppError> {
+        if !BRANDS.contains(&req.brand.as_str()) {
+            return Err(AppError::bad("invalid", "unknown brand"));
+        }
+        if Kind::parse(&req.kind).is_none() {
+            return Err(AppError::bad("invalid", "unknown kind"));
+        }
+        valid_text("name", &req.name, 80)?;
+        valid_text("device id", &req.native_id, 128)?;
+        if req.address.len() > 128 {
+            return Err(AppError::bad("invalid", "the address is too long"));
+        }
+        let settings = if req.settings.is_null() {
+            serde_json::json!({})
+        } else {
+            req.settings.clone()
+        };
+        if settings.to_string().len() > 8 * 1024 {
+            return Err(AppError::bad("invalid", "the settings are too large"));
+        }
+        let secret = req.secret.as_deref().filter(|s| !s.is_empty());
+        if secret.is_some_and(|s| s.len() > 4096) {
+            return Err(AppError::bad("invalid", "the key is too long"));
+        }
+        let id = format!("d{}", &hex::encode(rand::random::<[u8; 5]>()));
+        let row = DeviceRow {
+            id: id.clone(),
+            brand: req.brand.clone(),
+            kind: req.kind.clone(),
+            name: req.name.trim().to_owned(),
+            room_id: req.room_id,
+            native_id: req.native_id.trim().to_owned(),
+            address: req.address.trim().to_owned(),
+            settings,
+            state: serde_json::json!({}),
+            created_at: self.inner.clock.now_text(),
+            has_secret: secret.is_some(),
+        };
+        // Check the settings by building the link's config before storing anything.
+        if let Err(drivers::LinkSetupError::Invalid(why)) = drivers::check(&row, secret) {
+            return Err(AppError::bad("invalid", why));
+        }
+        let sealed = secret.map(|s| self.inner.vault.seal(s));
+        let stored = row.clone();
+        let inserted = self
+            .inner
+            .store
+            .write(move |c| {
+                Ok::<_, AppError>(db::insert(
+                    c,
+                    &db::NewDevice {
+                        id: &stored.id,
+                        brand: &stored.brand,
+                        kind: &stored.kind,
+                        name: &stored.name,
+                        room_id: stored.room_id,
+                        native_id: &stored.native_id,
+                        address: &stored.address,
+                        settings: &stored.settings,
+                        secret: sealed.as_deref(),
+                        now: &stored.created_at,
+                    },
+                )?)
+            })
+            .await?;
+        if !inserted {
+            return Err(AppError::Conflict(
+                "that device is already on the list".into(),
+            ));
+        }
+        tracing::info!(device = %id, brand = %row.brand, "Device added.");
+        self.start_link(&row).await;
+        let view = self.view(row);
+        self.announce(view.clone());
+        Ok(view)
+    }
+
+    pub async fn edit(
+        &self,
+        id: &str,
+        name: &str,
+        room_id: Option<i64>,
+    ) -> Result<DeviceView, AppError> {
+        valid_text("name", name, 80)?;
+        let (key, name) = (id.to_owned(), name.trim().to_owned());
+        let found = self
+            .inner
+            .store
+            .write(move |c| Ok::<_, AppError>(db::rename(c, &key, &name, room_id)?))
+            .await?;
+        if !found {
+            return Err(AppError::NotFound);
+        }
+        let view = self.get(id).await?;
+        self.announce(view.clone());
+        Ok(view)
+    }
+
+    pub async fn delete(&self, id: &str) -> Result<(), AppError> {
+        let key = id.to_owned();
+        let found = self
+            .inner
+            .store
+            .write(move |c| Ok::<_, AppError>(db::delete(c, &key)?))
+            .await?;
+        if !found {
+            return Err(AppError::NotFound);
+        }
+        let running = self
+            .inner
+            .links
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
+        drop(running);
+        let _ = self.inner.events.send(DeviceEvent::Removed(id.to_owned()));
+        tracing::info!(device = %id, "Device deleted.");
+        Ok(())
+    }
+
+    /// Carries out `commands` in order; returns the device as it is afterwards.
+    pub async fn command(&self, id: &str, commands: &[Command]) -> Result<DeviceView, AppError> {
+        let view = self.get(id).await?;
+        let kind = Kind::parse(&view.row.kind).unwrap_or(Kind::Switch);
+        for command in commands {
+            if !kind.capabilities().contains(&command.capability()) {
+                return Err(AppError::bad(
+                    "unsupported",
+                    format!("a {} cannot do {command:?}", kind.as_str()),
+                ));
+            }
+        }
+        let link = self.link(id).ok_or_else(|| AppError::Device {
+            code: "device_offline",
+            message: "the device has no working link (check its key and address)".into(),
+        })?;
+        for command in commands {
+            link.command(*command).await.map_err(device_error)?;
+        }
+        self.get(id).await
+    }
+
+    /// Opens a brand's grant (the keys or token the owner gave).
+    pub async fn grant(&self, brand: &str) -> Result<Option<serde_json::Value>, AppError> {
+        let b = brand.to_owned();
+        let sealed = self
+            .inner
+            .store
+            .read(move |c| Ok::<_, AppError>(db::grant(c, &b)?))
+            .await?;
+        let Some(sealed) = sealed else {
+            return Ok(None);
+        };
+        let text = self
+            .inner
+            .vault
+            .open_secret(&sealed)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(serde_json::from_str(&text).ok())
+    }
+
+    pub async fn put_grant(&self, brand: &str, grant: &serde_json::Value) -> Result<(), AppError> {
+        if !BRANDS.contains(&brand) {
+            return Err(AppError::bad("invalid", "unknown brand"));
+        }
+        let sealed = self.inner.vault.seal(&grant.to_string());
+        let (b, now) = (brand.to_owned(), self.inner.clock.now_text());
+        self.inner
+            .store
+            .write(move |c| Ok::<_, AppError>(db::put_grant(c, &b, &sealed, &now)?))
+            .await?;
+        tracing::info!(brand, "Access granted for a brand.");
+        Ok(())
+    }
+
+    pub async fn granted_brands(&self) -> Result<Vec<String>, AppError> {
+        self.inner
+            .store
+            .read(|c| Ok::<_, AppError>(db::granted_brands(c)?))
+            .await
+    }
+
+    pub fn scope(&self) -> &DiscoveryScope {
+        &self.inner.scope
+    }
+
+    async fn save_state(&self, id: &str, state: serde_json::Value) {
+        let id = id.to_owned();
+        let result = self
+            .inner
+            .store
+            .write(move |c| Ok::<_, AppError>(db::save_state(c, &id, &state)?))
+            .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "Cannot store a device's state.");
+        }
+    }
+}
+
+/// Follows one link: every availability or state change is stored and announced.
+async fn watch_link(devices: Devices, id: String, link: LinkHandle) {
+    let mut watch = link.watch();
+    loop {
+        if watch.changed().await.is_err() {
+            return;
+        }
+        let snapshot = watch.borrow_and_update().clone();
+        let state = serde_json::to_value(&snapshot.state).unwrap_or_default();
+        if snapshot.online {
+            devices.save_state(&id, state).await;
+        }
+        match devices.get(&id).await {
+            Ok(view) => devices.announce(view),
+            Err(_) => return,
+        }
+    }
+}

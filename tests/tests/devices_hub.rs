@@ -1,0 +1,214 @@
+//! The device registry in the real hub: the demo's emulated Tuya devices are discovered
+//! and imported over the REST API, switched by REST and by MQTT, publish their state and
+//! Home Assistant discovery on the embedded broker, and keep their keys sealed at rest.
+
+use std::time::Duration;
+
+use e2e::{Hub, LinePeer};
+use serde_json::{json, Value};
+
+async fn devices(client: &reqwest::Client, hub: &Hub) -> Vec<Value> {
+    client
+        .get(hub.url("/api/v1/devices"))
+        .send()
+        .await
+        .unwrap()
+        .json::<Vec<Value>>()
+        .await
+        .unwrap()
+}
+
+async fn wait_device(
+    client: &reqwest::Client,
+    hub: &Hub,
+    native: &str,
+    ok: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = devices(client, hub)
+            .await
+            .into_iter()
+            .find(|d| d["native_id"] == native);
+        if let Some(d) = &found {
+            if ok(d) {
+                return d.clone();
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{native} never got there: {found:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// MQTT credentials for a test client.
+async fn mqtt_login(owner: &reqwest::Client, hub: &Hub) -> (String, String) {
+    let made: Value = owner
+        .post(hub.url("/api/v1/admin/device-credentials"))
+        .json(&json!({ "username": "ha-test", "label": "Home Assistant" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        "ha-test".into(),
+        made["password"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Messages seen so far on the test's MQTT client; retained ones arrive in any order.
+struct Mqtt {
+    peer: LinePeer,
+    seen: Vec<Value>,
+}
+
+impl Mqtt {
+    /// The first message (seen before or arriving now) on `topic` that satisfies `ok`;
+    /// it is consumed.
+    fn wait(&mut self, topic: &str, ok: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.seen.iter().position(|m| m["topic"] == topic && ok(m)) {
+            return self.seen.remove(i);
+        }
+        loop {
+            let msg: Value = serde_json::from_str(&self.peer.expect("msg ")).unwrap();
+            if msg["topic"] == topic && ok(&msg) {
+                return msg;
+            }
+            self.seen.push(msg);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_devices_are_discovered_imported_and_driven_by_rest_and_mqtt() {
+    let hub = Hub::start_demo().unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    let agent = hub.signed_in("agent").await.unwrap();
+
+    // The demo's imported thermostat comes online on its own.
+    let heat = wait_device(&owner, &hub, "bfdemo102thermostat01", |d| {
+        d["online"] == true
+    })
+    .await;
+    assert_eq!(heat["state"]["target_temperature"], 21.0);
+
+    let found: Vec<Value> = owner
+        .post(hub.url("/api/v1/admin/devices/discover"))
+        .json(&json!({"brand": "tuya"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(found.iter().all(|f| f["has_key"] == true));
+    let lamp = found
+        .iter()
+        .find(|f| f["native_id"] == "bfdemolobbylamp000001")
+        .unwrap();
+    assert_eq!(lamp["imported"], false);
+    assert_eq!(lamp["settings"]["version"], "3.3");
+
+    let imported: Vec<Value> = owner
+        .post(hub.url("/api/v1/admin/devices/import"))
+        .json(&json!({"brand": "tuya", "items": [{
+            "native_id": lamp["native_id"], "address": lamp["address"], "settings": lamp["settings"],
+            "kind": "light", "name": "Lobby lamp"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = imported[0]["id"].as_str().unwrap().to_owned();
+    wait_device(&owner, &hub, "bfdemolobbylamp000001", |d| {
+        d["online"] == true
+    })
+    .await;
+
+    // An agent may switch devices but not add them.
+    let switched: Value = agent
+        .post(hub.url(&format!("/api/v1/devices/{id}/command")))
+        .json(&json!({"on": true, "brightness": 30}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(switched["state"]["on"], true, "{switched}");
+    assert_eq!(switched["state"]["brightness"], 30, "{switched}");
+    let refused = agent
+        .post(hub.url("/api/v1/admin/devices"))
+        .json(&json!({"brand": "tuya", "kind": "switch", "name": "x", "native_id": "y", "address": "127.0.0.1", "settings": {"version": "3.3"}, "secret": "0123456789abcdef"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let bad = owner
+        .post(hub.url(&format!("/api/v1/devices/{id}/command")))
+        .json(&json!({"target_temperature": 21}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400, "a lamp has no thermostat");
+
+    // MQTT: retained state and Home Assistant discovery are there for a newcomer, and a
+    // command on the set topic switches the lamp.
+    let (user, password) = mqtt_login(&owner, &hub).await;
+    let port = hub.mqtt.unwrap().port().to_string();
+    let state_topic = format!("hub/devices/{id}/state");
+    let mut mqtt = Mqtt {
+        peer: LinePeer::python(
+            "mqtt_line.py",
+            &[&port, &user, &password, "hub/devices/#", "homeassistant/#"],
+        )
+        .unwrap(),
+        seen: Vec::new(),
+    };
+    let config = mqtt.wait(&format!("homeassistant/light/{id}/main/config"), |_| true);
+    let config: Value = serde_json::from_str(config["payload"].as_str().unwrap()).unwrap();
+    assert_eq!(config["command_topic"], format!("hub/devices/{id}/set"));
+    assert_eq!(config["brightness_scale"], 100);
+    mqtt.wait(&format!("hub/devices/{id}/availability"), |m| {
+        m["payload"] == "online"
+    });
+    mqtt.wait(&state_topic, |m| {
+        m["payload"].as_str().unwrap().contains(r#""on":true"#)
+    });
+
+    mqtt.peer.say(&format!("pub hub/devices/{id}/set OFF"));
+    mqtt.wait(&state_topic, |m| {
+        m["payload"].as_str().unwrap().contains(r#""on":false"#)
+    });
+    wait_device(&owner, &hub, "bfdemolobbylamp000001", |d| {
+        d["state"]["on"] == false
+    })
+    .await;
+
+    // Deleting removes the Home Assistant entity (an empty retained config).
+    let deleted = owner
+        .delete(hub.url(&format!("/api/v1/admin/devices/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    mqtt.wait(&format!("homeassistant/light/{id}/main/config"), |m| {
+        m["payload"] == ""
+    });
+
+    // Keys are sealed at rest: the database holds no local key in the clear.
+    let db = std::fs::read(hub.data.join("hub.db")).unwrap();
+    let wal = std::fs::read(hub.data.join("hub.db-wal")).unwrap_or_default();
+    for bytes in [db, wal] {
+        assert!(
+            !bytes.windows(16).any(|w| w == b"demokey102thermo"),
+            "a key in the clear"
+        );
+    }
+}
