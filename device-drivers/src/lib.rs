@@ -4,6 +4,7 @@
 
 pub mod emulator;
 pub mod link;
+pub mod miio;
 pub mod model;
 pub mod tuya;
 

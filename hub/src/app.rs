@@ -91,7 +91,13 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
             let demo = crate::demo::start_devices(&store, &clock, &vault)
                 .await
                 .context("cannot start the demo's emulated devices")?;
-            scope.unicast.insert("tuya".into(), demo.probes.clone());
+            for (brand, addr) in &demo.probes {
+                scope
+                    .unicast
+                    .entry((*brand).into())
+                    .or_default()
+                    .push(*addr);
+            }
             scope.duration = Duration::from_secs(2);
             Some(demo)
         }

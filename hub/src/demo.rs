@@ -160,49 +160,87 @@ const DEMO_TUYA: &[(&str, &str, &str, &str, &str, &str)] = &[
     ),
 ];
 
+/// The demo's emulated miIO lamp: `(device id, token, model, properties)`.
+const DEMO_MIIO: (u32, &str, &str, &str) = (
+    318001,
+    "5a1c0ffee0ddba11feedfacecafebeef",
+    "yeelink.light.lamp1",
+    r#"{"power":"off","bright":60}"#,
+);
+
 /// The demo's emulated devices while the hub runs, and where discovery finds them.
 pub struct DemoDevices {
     _tuya: Vec<device_drivers::emulator::tuya::RunningTuya>,
-    pub probes: Vec<std::net::SocketAddr>,
+    _miio: device_drivers::emulator::miio::RunningMiio,
+    /// Unicast discovery targets per brand.
+    pub probes: Vec<(&'static str, std::net::SocketAddr)>,
 }
 
 /// Starts the emulated devices on loopback (new ports each start), grants their keys,
-/// points stored demo devices at the new ports, and imports the first one if the demo is
-/// new.
+/// points stored demo devices at the new ports, and imports the thermostat if the demo
+/// is new.
 pub async fn start_devices(
     store: &Store,
     clock: &Clock,
     vault: &crate::devices::vault::Vault,
 ) -> anyhow::Result<DemoDevices> {
-    use device_drivers::emulator::tuya::{start, TuyaDevice};
+    use device_drivers::emulator::{miio, tuya};
     use device_drivers::tuya::{crypto, Version};
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let mut running = Vec::new();
     let mut probes = Vec::new();
-    let mut keys = serde_json::Map::new();
+    let mut tuya_keys = serde_json::Map::new();
+    // (brand, native id, address) to re-point stored devices at.
     let mut addresses = Vec::new();
     for (id, key, version, _, _, dps) in DEMO_TUYA {
-        let mut device = TuyaDevice::new(
+        let mut device = tuya::TuyaDevice::new(
             id,
             crypto::parse_local_key(key)?,
             Version::parse(version).unwrap_or(Version::V33),
             serde_json::from_str(dps)?,
         );
-        device.probe_listen = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
-        let r = start(device).await?;
-        probes.extend(r.probe_addr);
-        addresses.push((id.to_string(), r.addr.to_string()));
-        keys.insert(id.to_string(), serde_json::Value::from(*key));
+        device.probe_listen = Some(loopback);
+        let r = tuya::start(device).await?;
+        probes.extend(r.probe_addr.map(|a| ("tuya", a)));
+        addresses.push(("tuya", id.to_string(), r.addr.to_string()));
+        tuya_keys.insert(id.to_string(), serde_json::Value::from(*key));
         running.push(r);
     }
-    let grant = vault.seal(&serde_json::json!({ "keys": keys }).to_string());
+    let (did, token, model, props) = DEMO_MIIO;
+    let lamp = miio::start(miio::MiioDevice {
+        device_id: did,
+        token: device_drivers::miio::packet::parse_token(token)?,
+        model: model.into(),
+        props: serde_json::from_str(props)?,
+        listen: loopback,
+    })
+    .await?;
+    probes.push(("miio", lamp.addr));
+    addresses.push(("miio", did.to_string(), lamp.addr.to_string()));
+
+    let grants = [
+        (
+            "tuya",
+            vault.seal(&serde_json::json!({ "keys": tuya_keys }).to_string()),
+        ),
+        (
+            "miio",
+            vault.seal(&serde_json::json!({ "keys": { did.to_string(): token } }).to_string()),
+        ),
+    ];
     let now = clock.now_text();
     let (first_id, first_key, first_version, first_kind, first_name, _) = DEMO_TUYA[0];
     let first_secret = vault.seal(first_key);
+    let first_address = addresses[0].2.clone();
     store
         .write(move |c| {
-            if crate::devices::db::grant(c, "tuya")?.is_none() {
-                crate::devices::db::put_grant(c, "tuya", &grant, &now)?;
-                let address = addresses[0].1.clone();
+            let new_demo = crate::devices::db::grant(c, "tuya")?.is_none();
+            for (brand, sealed) in &grants {
+                if crate::devices::db::grant(c, brand)?.is_none() {
+                    crate::devices::db::put_grant(c, brand, sealed, &now)?;
+                }
+            }
+            if new_demo {
                 let room: Option<i64> = c
                     .query_row("SELECT id FROM rooms WHERE name = '102'", [], |r| r.get(0))
                     .ok();
@@ -215,17 +253,17 @@ pub async fn start_devices(
                         name: first_name,
                         room_id: room,
                         native_id: first_id,
-                        address: &address,
+                        address: &first_address,
                         settings: &serde_json::json!({ "version": first_version }),
                         secret: Some(&first_secret),
                         now: &now,
                     },
                 )?;
             }
-            for (id, address) in &addresses {
+            for (brand, id, address) in &addresses {
                 c.execute(
-                    "UPDATE devices SET address = ?2 WHERE brand = 'tuya' AND native_id = ?1",
-                    rusqlite::params![id, address],
+                    "UPDATE devices SET address = ?3 WHERE brand = ?1 AND native_id = ?2",
+                    rusqlite::params![brand, id, address],
                 )?;
             }
             Ok::<_, crate::store::StoreError>(())
@@ -233,6 +271,7 @@ pub async fn start_devices(
         .await?;
     Ok(DemoDevices {
         _tuya: running,
+        _miio: lamp,
         probes,
     })
 }

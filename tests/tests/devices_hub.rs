@@ -202,6 +202,42 @@ async fn demo_devices_are_discovered_imported_and_driven_by_rest_and_mqtt() {
         m["payload"] == ""
     });
 
+    // The miIO lamp: discovered by hello, imported with the token from the grant.
+    let found: Vec<Value> = owner
+        .post(hub.url("/api/v1/admin/devices/discover"))
+        .json(&json!({"brand": "miio"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["native_id"], "318001");
+    let imported: Vec<Value> = owner
+        .post(hub.url("/api/v1/admin/devices/import"))
+        .json(&json!({"brand": "miio", "items": [{
+            "native_id": "318001", "address": found[0]["address"], "kind": "light", "name": "Breakfast lamp"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let lamp_id = imported[0]["id"].as_str().unwrap().to_owned();
+    wait_device(&owner, &hub, "318001", |d| d["online"] == true).await;
+    let lit: Value = owner
+        .post(hub.url(&format!("/api/v1/devices/{lamp_id}/command")))
+        .json(&json!({"on": true, "brightness": 75}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(lit["state"]["on"], true, "{lit}");
+    assert_eq!(lit["state"]["brightness"], 75, "{lit}");
+
     // Keys are sealed at rest: the database holds no local key in the clear.
     let db = std::fs::read(hub.data.join("hub.db")).unwrap();
     let wal = std::fs::read(hub.data.join("hub.db-wal")).unwrap_or_default();

@@ -8,6 +8,12 @@
 //! It prints `listening ADDR` (and `probe ADDR`) on stdout, then reads commands on stdin:
 //! `press {"1":true}` (the device's own button: the change is pushed to the client) and
 //! `dps` (prints `dps {…}`). It stops on end of input or a signal.
+//!
+//! ```text
+//! device-emulator miio --token HEX32 --did N [--model M] [--props '{"power":"off"}']
+//!     [--listen 127.0.0.1:0]
+//! ```
+//! prints `listening ADDR`; stdin `press {…}` changes properties, `props` prints them.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -19,6 +25,7 @@ use device_drivers::tuya::{crypto, Version};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 fn usage() -> ! {
+    eprintln!("usage: device-emulator miio --token HEX32 --did N [--model M] [--props JSON] [--listen ADDR]");
     eprintln!("usage: device-emulator tuya --id ID --key KEY --version 3.1|3.3|3.4|3.5 [--listen ADDR] [--dps JSON] [--announce ADDR] [--announce-ip IP] [--probe ADDR] [--idle-timeout SECS]");
     std::process::exit(2)
 }
@@ -54,6 +61,7 @@ async fn main() {
     let opts = options(rest);
     match protocol.as_str() {
         "tuya" => run_tuya(&opts).await,
+        "miio" => run_miio(&opts).await,
         _ => usage(),
     }
 }
@@ -115,6 +123,61 @@ async fn run_tuya(opts: &HashMap<String, String>) {
                     say(&format!("dps {}", serde_json::Value::Object(running.dps())));
                 } else if line == "connections" {
                     say(&format!("connections {}", running.connections()));
+                }
+            }
+            _ = tokio::signal::ctrl_c() => return,
+        }
+    }
+}
+
+async fn run_miio(opts: &HashMap<String, String>) {
+    use device_drivers::emulator::miio::{self, MiioDevice};
+    let token = opts
+        .get("token")
+        .map(|t| {
+            device_drivers::miio::packet::parse_token(t).unwrap_or_else(|e| {
+                eprintln!("device-emulator: {e}");
+                std::process::exit(2)
+            })
+        })
+        .unwrap_or_else(|| usage());
+    let props = opts
+        .get("props")
+        .map(|d| {
+            serde_json::from_str(d).unwrap_or_else(|e| {
+                eprintln!("device-emulator: --props is not a JSON object: {e}");
+                std::process::exit(2)
+            })
+        })
+        .unwrap_or_default();
+    let device = MiioDevice {
+        device_id: parse(opts, "did").unwrap_or(0x0512_3456),
+        token,
+        model: opts
+            .get("model")
+            .cloned()
+            .unwrap_or_else(|| "chuangmi.plug.m1".into()),
+        props,
+        listen: parse(opts, "listen").unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))),
+    };
+    let running = miio::start(device).await.unwrap_or_else(|e| {
+        eprintln!("device-emulator: cannot listen: {e}");
+        std::process::exit(1)
+    });
+    say(&format!("listening {}", running.addr));
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    loop {
+        tokio::select! {
+            line = lines.next_line() => {
+                let Ok(Some(line)) = line else { return };
+                let line = line.trim();
+                if let Some(json) = line.strip_prefix("press ") {
+                    match serde_json::from_str(json) {
+                        Ok(changes) => running.press(changes),
+                        Err(e) => eprintln!("device-emulator: press needs a JSON object: {e}"),
+                    }
+                } else if line == "props" {
+                    say(&format!("props {}", serde_json::Value::Object(running.props())));
                 }
             }
             _ = tokio::signal::ctrl_c() => return,

@@ -2,6 +2,7 @@
 //! switch them; admins add, import, edit and delete them and grant access per brand.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::{Path, State};
@@ -226,6 +227,31 @@ async fn discover(
                         None => a.ip.to_string(),
                     };
                     (a.id, address, serde_json::json!({"version": version}))
+                })
+                .collect()
+        }
+        "miio" => {
+            let mut targets = scope.unicast.get("miio").cloned().unwrap_or_default();
+            if let Some((_, broadcast)) = scope.lan {
+                targets.push(SocketAddr::new(
+                    broadcast.into(),
+                    device_drivers::miio::PORT,
+                ));
+            }
+            let bind = match scope.lan {
+                Some((bind, _)) => SocketAddr::new(bind.into(), 0),
+                None => SocketAddr::from(([127, 0, 0, 1], 0)),
+            };
+            device_drivers::miio::discovery::scan(bind, &targets, scope.duration)
+                .await
+                .map_err(|e| AppError::Internal(format!("miIO discovery: {e}")))?
+                .into_iter()
+                .map(|f| {
+                    (
+                        f.device_id.to_string(),
+                        f.addr.to_string(),
+                        serde_json::json!({}),
+                    )
                 })
                 .collect()
         }

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use device_drivers::miio::{self, MiioConfig, PropMap};
 use device_drivers::tuya::{self, crypto, DpMap, TuyaConfig, Version};
 use device_drivers::{Kind, LinkHandle};
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,7 @@ pub fn kind_of(row: &DeviceRow) -> Kind {
 pub fn start(row: &DeviceRow, secret: Option<&str>) -> Result<LinkHandle, LinkSetupError> {
     match row.brand.as_str() {
         "tuya" => Ok(tuya::spawn(tuya_config(row, secret)?)),
+        "miio" => Ok(miio::spawn(miio_config(row, secret)?)),
         _ => Err(LinkSetupError::NotLan),
     }
 }
@@ -41,8 +43,28 @@ pub fn start(row: &DeviceRow, secret: Option<&str>) -> Result<LinkHandle, LinkSe
 pub fn check(row: &DeviceRow, secret: Option<&str>) -> Result<(), LinkSetupError> {
     match row.brand.as_str() {
         "tuya" => tuya_config(row, secret).map(drop),
+        "miio" => miio_config(row, secret).map(drop),
         _ => Ok(()),
     }
+}
+
+/// miIO settings kept in `devices.settings`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct MiioSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map: Option<PropMap>,
+}
+
+fn miio_config(row: &DeviceRow, secret: Option<&str>) -> Result<MiioConfig, LinkSetupError> {
+    let settings: MiioSettings = serde_json::from_value(row.settings.clone())
+        .map_err(|e| LinkSetupError::Invalid(format!("miIO settings: {e}")))?;
+    let token = miio::packet::parse_token(secret.unwrap_or_default())
+        .map_err(|e| LinkSetupError::Invalid(e.to_string()))?;
+    let addr = lan_address(&row.address, miio::PORT)?;
+    let map = settings
+        .map
+        .unwrap_or_else(|| PropMap::for_kind(kind_of(row)));
+    Ok(MiioConfig::new(addr, token, map))
 }
 
 fn tuya_config(row: &DeviceRow, secret: Option<&str>) -> Result<TuyaConfig, LinkSetupError> {

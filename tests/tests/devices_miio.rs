@@ -1,0 +1,164 @@
+//! miIO interop both ways (python-miio's simulator driven by our client, python-miio's
+//! client driving our emulator) and link robustness against a killed device.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use device_drivers::miio::{self, packet, MiioConfig, Prop, PropMap};
+use device_drivers::model::{Command, Kind};
+use device_drivers::{DriverError, LinkHandle, Snapshot};
+use e2e::{emulator_binary, LinePeer};
+
+async fn wait_for(link: &LinkHandle, what: &str, limit: Duration, ok: impl Fn(&Snapshot) -> bool) {
+    let mut watch = link.watch();
+    let result = tokio::time::timeout(limit, async {
+        loop {
+            if ok(&watch.borrow_and_update()) {
+                return;
+            }
+            if watch.changed().await.is_err() {
+                panic!("the link ended while waiting for {what}");
+            }
+        }
+    })
+    .await;
+    assert!(
+        result.is_ok(),
+        "{what} did not happen within {limit:?}: {:?}",
+        link.snapshot()
+    );
+}
+
+const TOKEN: &str = "00112233445566778899aabbccddeeff";
+
+// Both halves need UDP 54321 (python-miio always says hello there), so they run in turn.
+#[tokio::test]
+async fn python_miio_and_our_miio_drive_each_other() {
+    // 1. Our client drives python-miio's simulator (a zhimi fan: power and speed level).
+    let simulator = LinePeer::python("miio_simulator.py", &[]).unwrap();
+    simulator.expect("listening ");
+    let map = PropMap {
+        power: Some(Prop {
+            name: "power".into(),
+            setter: Some("set_power".into()),
+        }),
+        brightness: Some(Prop {
+            name: "speed_level".into(),
+            setter: Some("set_speed_level".into()),
+        }),
+        ..PropMap::default()
+    };
+    let mut config = MiioConfig::new(SocketAddr::from(([127, 0, 0, 1], miio::PORT)), [0; 16], map);
+    config.poll = Duration::from_millis(500);
+    let link = miio::spawn(config);
+    wait_for(
+        &link,
+        "the simulator's state",
+        Duration::from_secs(20),
+        |s| s.online && s.state.on == Some(true),
+    )
+    .await;
+    assert_eq!(
+        link.command(Command::Power(false)).await.unwrap().on,
+        Some(false)
+    );
+    assert_eq!(
+        link.command(Command::Brightness(40))
+            .await
+            .unwrap()
+            .brightness,
+        Some(40)
+    );
+    drop(link);
+    drop(simulator);
+
+    // 2. python-miio's client drives our emulator.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut device = loop {
+        let started = LinePeer::start(
+            &emulator_binary(),
+            &[
+                "miio",
+                "--token",
+                TOKEN,
+                "--did",
+                "305419896",
+                "--props",
+                r#"{"power":"off","bright":40}"#,
+                "--listen",
+                "127.0.0.1:54321",
+            ],
+        )
+        .unwrap();
+        // The simulator's port may take a moment to be free.
+        let said = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            started.expect("listening ")
+        }));
+        if said.is_ok() {
+            break started;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "port 54321 never came free"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let client = LinePeer::python("miio_client.py", &["127.0.0.1", TOKEN]).unwrap();
+    let result: serde_json::Value = serde_json::from_str(&client.expect("result ")).unwrap();
+    assert_eq!(result["before"], serde_json::json!(["off", 40]), "{result}");
+    assert_eq!(result["set"], serde_json::json!(["ok"]), "{result}");
+    assert_eq!(result["after"], serde_json::json!(["on", 40]), "{result}");
+    assert_eq!(result["model"], "chuangmi.plug.m1");
+    device.say("props");
+    assert_eq!(device.expect("props "), r#"{"bright":40,"power":"on"}"#);
+}
+
+#[tokio::test]
+async fn a_killed_miio_device_goes_offline_and_comes_back() {
+    let token = packet::parse_token(TOKEN).unwrap();
+    let start = |listen: &str| {
+        let peer = LinePeer::start(
+            &emulator_binary(),
+            &[
+                "miio",
+                "--token",
+                TOKEN,
+                "--did",
+                "7",
+                "--props",
+                r#"{"power":"on","bright":80}"#,
+                "--listen",
+                listen,
+            ],
+        )
+        .unwrap();
+        let addr: SocketAddr = peer.expect("listening ").parse().unwrap();
+        (peer, addr)
+    };
+    let (device, addr) = start("127.0.0.1:0");
+    let mut config = MiioConfig::new(addr, token, PropMap::for_kind(Kind::Dimmer));
+    config.poll = Duration::from_millis(500);
+    config.timeout = Duration::from_millis(500);
+    let link = miio::spawn(config);
+    wait_for(&link, "online", Duration::from_secs(10), |s| {
+        s.online && s.state.brightness == Some(80)
+    })
+    .await;
+    assert_eq!(
+        link.command(Command::Brightness(30))
+            .await
+            .unwrap()
+            .brightness,
+        Some(30)
+    );
+
+    device.kill();
+    wait_for(&link, "offline", Duration::from_secs(5), |s| !s.online).await;
+    assert!(matches!(
+        link.command(Command::Power(false)).await,
+        Err(DriverError::Offline(_))
+    ));
+
+    let (_device, _) = start(&addr.to_string());
+    wait_for(&link, "back online", Duration::from_secs(10), |s| s.online).await;
+}
