@@ -4,6 +4,7 @@ import { api, el, submitting } from '/common/api.js';
 import { teamView } from '/admin/team.js';
 import { propertyView, roomsView } from '/admin/property.js';
 import { devicesView } from '/admin/devices.js';
+import { brokerView } from '/admin/broker.js';
 import { accountView } from '/admin/account.js';
 import { chatView } from '/admin/chat.js';
 
@@ -13,7 +14,8 @@ const SECTIONS = [
   { id: 'property', title: 'Property', view: propertyView, admin: true },
   { id: 'rooms', title: 'Rooms', view: roomsView, admin: true },
   { id: 'chat', title: 'Chat', view: chatView, admin: true },
-  { id: 'devices', title: 'Devices', view: devicesView, admin: true },
+  { id: 'devices', title: 'Devices', view: devicesView, admin: false },
+  { id: 'mqtt', title: 'MQTT sign-in', view: brokerView, admin: true },
 ];
 
 let me = null;

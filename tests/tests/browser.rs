@@ -2,6 +2,7 @@
 //! set-up with the code, owner sign-in, invite, the invitee joins in a second context, the
 //! agent cannot open team settings (`tests/browser/admin-flow.mjs`). The chat: the widget on
 //! another origin and the Team Messenger, guest and agent (`tests/browser/chat-flow.mjs`).
+//! Devices: discover, import, switch and live cards (`tests/browser/devices-flow.mjs`).
 
 use std::process::Command;
 
@@ -119,4 +120,16 @@ async fn out_of_hours_the_widget_takes_a_message_in_chromium() {
     let (email, password) = hub.password_of("agent");
     let args = vec![hub.url(""), key, email, password];
     run_script("chat-offline.mjs", args, "offline flow ok").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_discovers_imports_and_switches_a_device_in_chromium() {
+    let hub = Hub::start_demo().unwrap();
+    let (email, password) = hub.password_of("owner");
+    run_script(
+        "devices-flow.mjs",
+        vec![hub.url(""), email, password],
+        "devices flow ok",
+    )
+    .await;
 }
