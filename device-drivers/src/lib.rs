@@ -3,6 +3,7 @@
 //! protocol (codec, client, discovery) and the device emulators (`emulator`).
 
 pub mod emulator;
+pub mod ewelink;
 pub mod link;
 pub mod miio;
 pub mod model;

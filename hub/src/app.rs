@@ -104,9 +104,10 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
         // The appliance looks for devices on its LAN when the owner asks.
         Mode::Run => {
             scope.lan = Some((
-                std::net::Ipv4Addr::UNSPECIFIED,
+                lan_ipv4(&config.mdns.interfaces),
                 std::net::Ipv4Addr::BROADCAST,
             ));
+            scope.interfaces = config.mdns.interfaces.clone();
             None
         }
     };
@@ -317,4 +318,18 @@ async fn wait_for_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+/// The hub's own IPv4 address on the LAN (on `interfaces` when given), for discovery
+/// answers; unspecified when there is none.
+fn lan_ipv4(interfaces: &[String]) -> std::net::Ipv4Addr {
+    if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| !i.is_loopback() && (interfaces.is_empty() || interfaces.contains(&i.name)))
+        .find_map(|i| match i.ip() {
+            std::net::IpAddr::V4(v4) => Some(v4),
+            std::net::IpAddr::V6(_) => None,
+        })
+        .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED)
 }

@@ -168,10 +168,15 @@ const DEMO_MIIO: (u32, &str, &str, &str) = (
     r#"{"power":"off","bright":60}"#,
 );
 
+/// The demo's emulated eWeLink (Sonoff) plug in LAN mode: `(device id, devicekey)`. It is
+/// imported from the start: eWeLink devices are found by mDNS, which the demo keeps off.
+const DEMO_EWELINK: (&str, &str) = ("1000d3m0a1", "5f0e4c3a-demo-4b1d-9c2e-0a1b2c3d4e5f");
+
 /// The demo's emulated devices while the hub runs, and where discovery finds them.
 pub struct DemoDevices {
     _tuya: Vec<device_drivers::emulator::tuya::RunningTuya>,
     _miio: device_drivers::emulator::miio::RunningMiio,
+    _ewelink: device_drivers::emulator::ewelink::RunningEwelink,
     /// Unicast discovery targets per brand.
     pub probes: Vec<(&'static str, std::net::SocketAddr)>,
 }
@@ -217,6 +222,21 @@ pub async fn start_devices(
     .await?;
     probes.push(("miio", lamp.addr));
     addresses.push(("miio", did.to_string(), lamp.addr.to_string()));
+    let (sonoff_id, sonoff_key) = DEMO_EWELINK;
+    let sonoff = device_drivers::emulator::ewelink::start(
+        device_drivers::emulator::ewelink::EwelinkDevice {
+            device_id: sonoff_id.into(),
+            devicekey: Some(sonoff_key.into()),
+            device_type: "plug".into(),
+            state: serde_json::from_str(r#"{"switch":"off","startup":"off","rssi":-55}"#)?,
+            listen: loopback,
+            announce: None,
+        },
+    )
+    .await?;
+    addresses.push(("ewelink", sonoff_id.to_string(), sonoff.addr.to_string()));
+    let sonoff_secret = vault.seal(sonoff_key);
+    let sonoff_address = sonoff.addr.to_string();
 
     let grants = [
         (
@@ -226,6 +246,10 @@ pub async fn start_devices(
         (
             "miio",
             vault.seal(&serde_json::json!({ "keys": { did.to_string(): token } }).to_string()),
+        ),
+        (
+            "ewelink",
+            vault.seal(&serde_json::json!({ "keys": { sonoff_id: sonoff_key } }).to_string()),
         ),
     ];
     let now = clock.now_text();
@@ -260,6 +284,26 @@ pub async fn start_devices(
                     },
                 )?;
             }
+            if new_demo {
+                let room: Option<i64> = c
+                    .query_row("SELECT id FROM rooms WHERE name = '201'", [], |r| r.get(0))
+                    .ok();
+                crate::devices::db::insert(
+                    c,
+                    &crate::devices::db::NewDevice {
+                        id: "ddemo201rail",
+                        brand: "ewelink",
+                        kind: "switch",
+                        name: "Room 201 towel rail",
+                        room_id: room,
+                        native_id: sonoff_id,
+                        address: &sonoff_address,
+                        settings: &serde_json::json!({}),
+                        secret: Some(&sonoff_secret),
+                        now: &now,
+                    },
+                )?;
+            }
             for (brand, id, address) in &addresses {
                 c.execute(
                     "UPDATE devices SET address = ?3 WHERE brand = ?1 AND native_id = ?2",
@@ -272,6 +316,7 @@ pub async fn start_devices(
     Ok(DemoDevices {
         _tuya: running,
         _miio: lamp,
+        _ewelink: sonoff,
         probes,
     })
 }

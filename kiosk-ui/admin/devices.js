@@ -6,6 +6,7 @@ import { api, el, submitting } from '/common/api.js';
 const BRANDS = {
   tuya: { title: 'Tuya / SmartLife / Gosund', key: 'Local key (16 characters)', id: 'Device id (gwId)', discover: true },
   miio: { title: 'Xiaomi (miIO)', key: 'Token (32 hex digits)', id: 'Device id (did)', discover: true },
+  ewelink: { title: 'eWeLink / Sonoff', key: 'Devicekey (empty in DIY mode)', id: 'Device id', discover: true, optionalKey: true },
 };
 const KINDS = ['switch', 'light', 'dimmer', 'thermostat', 'water_heater', 'lock', 'sensor'];
 const KIND_NAMES = {
@@ -249,7 +250,7 @@ function byHandForm(brand, info, rooms) {
     room: roomSelect(rooms),
     native: el('input', { required: true, maxlength: 128 }),
     address: el('input', { required: true, placeholder: '192.168.1.50', maxlength: 128 }),
-    key: el('input', { required: true, maxlength: 256, autocomplete: 'off' }),
+    key: el('input', { required: !info.optionalKey, maxlength: 256, autocomplete: 'off' }),
     version: el('select', {}, ...['3.3', '3.1', '3.4', '3.5'].map((v) => el('option', { value: v }, v))),
   };
   const field = (label, input) => el('label', {}, label, input);

@@ -80,6 +80,7 @@ pub fn device_python() -> PathBuf {
 }
 
 pub mod chat;
+pub mod netns;
 mod peer;
 
 pub use peer::{LinePeer, Peer};

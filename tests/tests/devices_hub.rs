@@ -95,6 +95,21 @@ async fn demo_devices_are_discovered_imported_and_driven_by_rest_and_mqtt() {
     })
     .await;
     assert_eq!(heat["state"]["target_temperature"], 21.0);
+    // So does the eWeLink plug (LAN mode, encrypted with its devicekey).
+    let rail = wait_device(&owner, &hub, "1000d3m0a1", |d| d["online"] == true).await;
+    let on: Value = owner
+        .post(hub.url(&format!(
+            "/api/v1/devices/{}/command",
+            rail["id"].as_str().unwrap()
+        )))
+        .json(&json!({"on": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(on["state"]["on"], true, "{on}");
 
     let found: Vec<Value> = owner
         .post(hub.url("/api/v1/admin/devices/discover"))

@@ -4,33 +4,8 @@
 
 use std::process::Command;
 
+use e2e::netns::Namespace;
 use e2e::{python, run_ok, workspace, Hub, HubOptions};
-
-/// Creates `name` with a veth pair inside it and deletes it when dropped, pass or fail.
-struct Namespace(String);
-
-impl Namespace {
-    fn create(name: &str) -> Namespace {
-        let _ = Command::new("ip").args(["netns", "del", name]).output();
-        let ns = Namespace(name.to_owned());
-        let ip = |args: &[&str]| run_ok(Command::new("ip").args(["-n", name]).args(args)).unwrap();
-        run_ok(Command::new("ip").args(["netns", "add", name]))
-            .expect("ip netns needs root (tests/run runs as root in CI)");
-        ip(&["link", "set", "lo", "up"]);
-        ip(&["link", "add", "v0", "type", "veth", "peer", "name", "v1"]);
-        ip(&["addr", "add", "10.99.0.1/24", "dev", "v0"]);
-        ip(&["addr", "add", "10.99.0.2/24", "dev", "v1"]);
-        ip(&["link", "set", "v0", "up"]);
-        ip(&["link", "set", "v1", "up"]);
-        ns
-    }
-}
-
-impl Drop for Namespace {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
-    }
-}
 
 #[test]
 fn zeroconf_finds_the_hub_inside_a_namespace() {

@@ -14,6 +14,18 @@
 //!     [--listen 127.0.0.1:0]
 //! ```
 //! prints `listening ADDR`; stdin `press {…}` changes properties, `props` prints them.
+//!
+//! ```text
+//! device-emulator ewelink --id ID [--key DEVICEKEY] [--type plug] [--state '{"switch":"off"}']
+//!     [--listen 127.0.0.1:0] [--mdns IFACE --mdns-ip IP]
+//! ```
+//! (no `--key`: DIY mode) prints `listening ADDR`; stdin `press {…}`, `state`.
+//!
+//! ```text
+//! device-emulator scan tuya|miio|ewelink [--bind IP] [--app-ip IP] [--broadcast IP] [--iface NAME] [--secs N]
+//! ```
+//! runs our own LAN discovery once (what the hub does when an admin clicks "discover"),
+//! printing `found {…}` per device, then `done`; tests run it inside a network namespace.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -25,6 +37,8 @@ use device_drivers::tuya::{crypto, Version};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 fn usage() -> ! {
+    eprintln!("usage: device-emulator scan tuya|miio|ewelink [--bind IP] [--app-ip IP] [--broadcast IP] [--iface NAME] [--secs N]");
+    eprintln!("usage: device-emulator ewelink --id ID [--key DEVICEKEY] [--type plug] [--state JSON] [--listen ADDR] [--mdns IFACE --mdns-ip IP]");
     eprintln!("usage: device-emulator miio --token HEX32 --did N [--model M] [--props JSON] [--listen ADDR]");
     eprintln!("usage: device-emulator tuya --id ID --key KEY --version 3.1|3.3|3.4|3.5 [--listen ADDR] [--dps JSON] [--announce ADDR] [--announce-ip IP] [--probe ADDR] [--idle-timeout SECS]");
     std::process::exit(2)
@@ -58,10 +72,14 @@ async fn main() {
     let Some((protocol, rest)) = args.split_first() else {
         usage()
     };
+    if protocol == "scan" {
+        return run_scan(rest).await;
+    }
     let opts = options(rest);
     match protocol.as_str() {
         "tuya" => run_tuya(&opts).await,
         "miio" => run_miio(&opts).await,
+        "ewelink" => run_ewelink(&opts).await,
         _ => usage(),
     }
 }
@@ -183,6 +201,112 @@ async fn run_miio(opts: &HashMap<String, String>) {
             _ = tokio::signal::ctrl_c() => return,
         }
     }
+}
+
+async fn run_ewelink(opts: &HashMap<String, String>) {
+    use device_drivers::emulator::ewelink::{self, EwelinkDevice};
+    let state = opts
+        .get("state")
+        .map(|d| {
+            serde_json::from_str(d).unwrap_or_else(|e| {
+                eprintln!("device-emulator: --state is not a JSON object: {e}");
+                std::process::exit(2)
+            })
+        })
+        .unwrap_or_else(|| serde_json::json!({"switch": "off", "startup": "off", "pulse": "off", "pulseWidth": 500, "rssi": -60}).as_object().cloned().unwrap_or_default());
+    let announce = opts.get("mdns").map(|iface| {
+        let ip = parse(opts, "mdns-ip").unwrap_or_else(|| usage());
+        (vec![iface.clone()], ip)
+    });
+    let device = EwelinkDevice {
+        device_id: opts.get("id").cloned().unwrap_or_else(|| usage()),
+        devicekey: opts.get("key").cloned(),
+        device_type: opts.get("type").cloned().unwrap_or_else(|| "plug".into()),
+        state,
+        listen: parse(opts, "listen").unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))),
+        announce,
+    };
+    let running = ewelink::start(device).await.unwrap_or_else(|e| {
+        eprintln!("device-emulator: cannot listen: {e}");
+        std::process::exit(1)
+    });
+    say(&format!("listening {}", running.addr));
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    loop {
+        tokio::select! {
+            line = lines.next_line() => {
+                let Ok(Some(line)) = line else { return };
+                let line = line.trim();
+                if let Some(json) = line.strip_prefix("press ") {
+                    match serde_json::from_str(json) {
+                        Ok(changes) => running.press(changes),
+                        Err(e) => eprintln!("device-emulator: press needs a JSON object: {e}"),
+                    }
+                } else if line == "state" {
+                    say(&format!("state {}", serde_json::Value::Object(running.state())));
+                }
+            }
+            _ = tokio::signal::ctrl_c() => return,
+        }
+    }
+}
+
+async fn run_scan(args: &[String]) {
+    use std::net::{IpAddr, Ipv4Addr};
+    let Some((brand, rest)) = args.split_first() else {
+        usage()
+    };
+    let opts = options(rest);
+    let bind: Ipv4Addr = parse(&opts, "bind").unwrap_or(Ipv4Addr::UNSPECIFIED);
+    let app_ip: Option<Ipv4Addr> = parse(&opts, "app-ip");
+    let broadcast: Ipv4Addr = parse(&opts, "broadcast").unwrap_or(Ipv4Addr::BROADCAST);
+    let secs = Duration::from_secs(parse(&opts, "secs").unwrap_or(4));
+    let found: Vec<serde_json::Value> = match brand.as_str() {
+        "tuya" => {
+            let config = device_drivers::tuya::discovery::ScanConfig::lan(app_ip, broadcast);
+            device_drivers::tuya::discovery::scan(&config, secs)
+                .await
+                .into_iter()
+                .filter_map(|a| serde_json::to_value(a).ok())
+                .collect()
+        }
+        "miio" => {
+            let targets = [SocketAddr::new(
+                IpAddr::V4(broadcast),
+                device_drivers::miio::PORT,
+            )];
+            device_drivers::miio::discovery::scan(
+                SocketAddr::new(IpAddr::V4(bind), 0),
+                &targets,
+                secs,
+            )
+            .await
+            .unwrap_or_else(|e| {
+                eprintln!("device-emulator: {e}");
+                std::process::exit(1)
+            })
+            .into_iter()
+            .filter_map(|f| serde_json::to_value(f).ok())
+            .collect()
+        }
+        "ewelink" => {
+            let interfaces: Vec<String> = opts.get("iface").cloned().into_iter().collect();
+            device_drivers::ewelink::discovery::scan(&interfaces, secs)
+                .await
+                .unwrap_or_else(|e| {
+                    eprintln!("device-emulator: {e}");
+                    std::process::exit(1)
+                })
+                .into_iter()
+                .filter_map(|f| serde_json::to_value(f).ok())
+                .collect()
+        }
+        _ => usage(),
+    };
+    for f in found {
+        say(&format!("found {f}"));
+    }
+    say("done");
 }
 
 fn say(line: &str) {

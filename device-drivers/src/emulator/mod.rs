@@ -2,5 +2,6 @@
 //! versions and data points. Tests use them as peers, and `hub demo` runs a few per brand
 //! on loopback. They are real network servers, not mocks of our own client.
 
+pub mod ewelink;
 pub mod miio;
 pub mod tuya;

@@ -117,10 +117,14 @@ pub fn encode_announcement(a: &Announcement, seq: u32) -> Vec<u8> {
     frame::encode(&f, Seal::Gcm(&key), rand::random())
 }
 
-/// The 3.5 app's probe: `REQ_DEVINFO` with the app's own address.
-pub fn encode_probe(app_ip: IpAddr) -> Vec<u8> {
+/// The 3.5 app's probe: `REQ_DEVINFO` with the app's own address, when known (devices
+/// answer the sender's address otherwise).
+pub fn encode_probe(app_ip: Option<IpAddr>) -> Vec<u8> {
     let key = crypto::udp_key();
-    let json = serde_json::json!({"from": "app", "ip": app_ip.to_string()});
+    let json = match app_ip {
+        Some(ip) => serde_json::json!({"from": "app", "ip": ip.to_string()}),
+        None => serde_json::json!({"from": "app"}),
+    };
     let f = Frame {
         seq: 0,
         cmd: cmd::REQ_DEVINFO,
@@ -144,20 +148,21 @@ pub struct ScanConfig {
     /// Ports to listen on for announcements (6666, 6667, 7000 on a LAN).
     pub ports: Vec<u16>,
     /// Where to send the probe (the subnet broadcast on port 7000 on a LAN), and the
-    /// address devices should answer to.
-    pub probe: Option<(SocketAddr, IpAddr)>,
+    /// address devices should answer to, when known.
+    pub probe: Option<(SocketAddr, Option<IpAddr>)>,
     /// Extra unicast probe targets (e.g. emulators on loopback).
     pub unicast: Vec<SocketAddr>,
 }
 
 impl ScanConfig {
-    pub fn lan(bind: Ipv4Addr, broadcast: Ipv4Addr) -> ScanConfig {
+    /// Listens on every interface; probes `broadcast`, asking for answers at `app_ip`.
+    pub fn lan(app_ip: Option<Ipv4Addr>, broadcast: Ipv4Addr) -> ScanConfig {
         ScanConfig {
-            bind: IpAddr::V4(bind),
+            bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             ports: vec![6666, 6667, 7000],
             probe: Some((
                 SocketAddr::new(IpAddr::V4(broadcast), 7000),
-                IpAddr::V4(bind),
+                app_ip.map(IpAddr::V4),
             )),
             unicast: Vec::new(),
         }
@@ -227,7 +232,7 @@ pub async fn scan(config: &ScanConfig, duration: Duration) -> Vec<Announcement> 
                             let _ = socket.send_to(&encode_probe(app_ip), target).await;
                         },
                         Role::Unicast => for target in &config.unicast {
-                            let _ = socket.send_to(&encode_probe(target.ip()), *target).await;
+                            let _ = socket.send_to(&encode_probe(None), *target).await;
                         },
                     },
                 }
@@ -262,7 +267,8 @@ mod tests {
         };
         let back = decode_announcement(&encode_announcement(&a, 3), "10.0.0.9".parse().unwrap());
         assert_eq!(back.unwrap(), a);
-        assert!(is_probe(&encode_probe("10.99.0.1".parse().unwrap())));
+        assert!(is_probe(&encode_probe(Some("10.99.0.1".parse().unwrap()))));
+        assert!(is_probe(&encode_probe(None)));
     }
 
     proptest! {

@@ -208,7 +208,9 @@ async fn discover(
     let found: Vec<(String, String, serde_json::Value)> = match req.brand.as_str() {
         "tuya" => {
             let mut config = match scope.lan {
-                Some((bind, broadcast)) => ScanConfig::lan(bind, broadcast),
+                Some((app_ip, broadcast)) => {
+                    ScanConfig::lan(Some(app_ip).filter(|ip| !ip.is_unspecified()), broadcast)
+                }
                 None => ScanConfig {
                     bind: std::net::Ipv4Addr::LOCALHOST.into(),
                     ports: Vec::new(),
@@ -239,7 +241,7 @@ async fn discover(
                 ));
             }
             let bind = match scope.lan {
-                Some((bind, _)) => SocketAddr::new(bind.into(), 0),
+                Some(_) => SocketAddr::from(([0, 0, 0, 0], 0)),
                 None => SocketAddr::from(([127, 0, 0, 1], 0)),
             };
             device_drivers::miio::discovery::scan(bind, &targets, scope.duration)
@@ -255,12 +257,22 @@ async fn discover(
                 })
                 .collect()
         }
-        _ => {
+        "ewelink" if scope.lan.is_some() => device_drivers::ewelink::discovery::scan(&scope.interfaces, scope.duration)
+            .await
+            .map_err(|e| AppError::Internal(format!("eWeLink discovery: {e}")))?
+            .into_iter()
+            .map(|f| {
+                let settings = serde_json::json!({"type": f.device_type, "diy": !f.encrypted});
+                (f.device_id, f.addr.to_string(), settings)
+            })
+            .collect(),
+        "ewelink" => {
             return Err(AppError::bad(
                 "unsupported",
-                "this brand has no LAN discovery",
+                "eWeLink devices are found by mDNS on the LAN, which the demo keeps off: add them by hand",
             ))
         }
+        _ => return Err(AppError::bad("unsupported", "this brand has no LAN discovery")),
     };
     let keys = state.devices.grant(&req.brand).await?.unwrap_or_default();
     let known: Vec<String> = state
@@ -276,7 +288,7 @@ async fn discover(
             .into_iter()
             .map(|(native_id, address, settings)| Found {
                 imported: known.contains(&native_id),
-                has_key: keys["keys"].get(&native_id).is_some(),
+                has_key: keys["keys"].get(&native_id).is_some() || settings["diy"] == true,
                 brand: req.brand.clone(),
                 native_id,
                 address,
@@ -325,10 +337,12 @@ async fn import(
     let grant = state.devices.grant(&req.brand).await?.unwrap_or_default();
     let mut added = Vec::new();
     for item in req.items {
+        let diy = item.settings["diy"] == true;
         let secret = grant["keys"]
             .get(&item.native_id)
             .and_then(|k| k.as_str())
             .map(str::to_owned)
+            .or_else(|| diy.then(String::new))
             .ok_or_else(|| {
                 AppError::bad(
                     "no_key",

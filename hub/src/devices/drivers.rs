@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use device_drivers::ewelink::{self, EwelinkConfig};
 use device_drivers::miio::{self, MiioConfig, PropMap};
 use device_drivers::tuya::{self, crypto, DpMap, TuyaConfig, Version};
 use device_drivers::{Kind, LinkHandle};
@@ -35,6 +36,7 @@ pub fn start(row: &DeviceRow, secret: Option<&str>) -> Result<LinkHandle, LinkSe
     match row.brand.as_str() {
         "tuya" => Ok(tuya::spawn(tuya_config(row, secret)?)),
         "miio" => Ok(miio::spawn(miio_config(row, secret)?)),
+        "ewelink" => Ok(ewelink::spawn(ewelink_config(row, secret)?)),
         _ => Err(LinkSetupError::NotLan),
     }
 }
@@ -44,6 +46,7 @@ pub fn check(row: &DeviceRow, secret: Option<&str>) -> Result<(), LinkSetupError
     match row.brand.as_str() {
         "tuya" => tuya_config(row, secret).map(drop),
         "miio" => miio_config(row, secret).map(drop),
+        "ewelink" => ewelink_config(row, secret).map(drop),
         _ => Ok(()),
     }
 }
@@ -65,6 +68,18 @@ fn miio_config(row: &DeviceRow, secret: Option<&str>) -> Result<MiioConfig, Link
         .map
         .unwrap_or_else(|| PropMap::for_kind(kind_of(row)));
     Ok(MiioConfig::new(addr, token, map))
+}
+
+/// eWeLink: a devicekey for LAN mode, none for DIY mode; one relay (a switch).
+fn ewelink_config(row: &DeviceRow, secret: Option<&str>) -> Result<EwelinkConfig, LinkSetupError> {
+    if kind_of(row) != Kind::Switch {
+        return Err(LinkSetupError::Invalid(
+            "eWeLink devices are driven as switches (one relay)".into(),
+        ));
+    }
+    let addr = lan_address(&row.address, ewelink::PORT)?;
+    let key = secret.filter(|k| !k.is_empty()).map(str::to_owned);
+    Ok(EwelinkConfig::new(&row.native_id, addr, key))
 }
 
 fn tuya_config(row: &DeviceRow, secret: Option<&str>) -> Result<TuyaConfig, LinkSetupError> {

@@ -56,8 +56,11 @@ pub enum DeviceEvent {
 /// Where LAN discovery may look. Tests and the demo keep it on loopback.
 #[derive(Debug, Clone, Default)]
 pub struct DiscoveryScope {
-    /// Broadcast on the LAN (the appliance); off in the demo and in tests.
+    /// Broadcast on the LAN (the appliance): the hub's own LAN address (for answers;
+    /// unspecified if unknown) and the broadcast address. Off in the demo and in tests.
     pub lan: Option<(std::net::Ipv4Addr, std::net::Ipv4Addr)>,
+    /// Interfaces for mDNS browsing (eWeLink); empty means all.
+    pub interfaces: Vec<String>,
     /// Unicast probe targets per brand (the demo's emulators).
     pub unicast: BTreeMap<String, Vec<SocketAddr>>,
     pub duration: Duration,
