@@ -7,6 +7,7 @@ pub mod ewelink;
 pub mod link;
 pub mod miio;
 pub mod model;
+pub mod mqtt;
 pub mod tuya;
 
 pub use link::{DriverError, LinkHandle, Snapshot};

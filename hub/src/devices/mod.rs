@@ -15,9 +15,10 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use device_drivers::mqtt::{Event as MqttEvent, Family, Outgoing};
 use device_drivers::{Command, DriverError, Kind, LinkHandle};
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 use utoipa::ToSchema;
 
 use crate::clock::Clock;
@@ -84,6 +85,11 @@ struct Inner {
     links: Mutex<HashMap<String, Running>>,
     events: broadcast::Sender<DeviceEvent>,
     scope: DiscoveryScope,
+    /// Messages MQTT-family links want published; the broker side takes the receiver.
+    mqtt_out: mpsc::Sender<Outgoing>,
+    mqtt_out_rx: Mutex<Option<mpsc::Receiver<Outgoing>>>,
+    /// Where each MQTT-family device's messages go: (family, its own id) → its link.
+    mqtt_routes: Mutex<HashMap<(Family, String), mpsc::Sender<MqttEvent>>>,
 }
 
 #[derive(Clone)]
@@ -160,6 +166,7 @@ impl Devices {
         scope: DiscoveryScope,
     ) -> Result<Devices, crate::store::StoreError> {
         let (events, _) = broadcast::channel(1024);
+        let (mqtt_out, mqtt_out_rx) = mpsc::channel(256);
         let devices = Devices {
             inner: Arc::new(Inner {
                 store,
@@ -168,6 +175,9 @@ impl Devices {
                 links: Mutex::new(HashMap::new()),
                 events,
                 scope,
+                mqtt_out,
+                mqtt_out_rx: Mutex::new(Some(mqtt_out_rx)),
+                mqtt_routes: Mutex::new(HashMap::new()),
             }),
         };
         let rows = devices
@@ -211,6 +221,24 @@ impl Devices {
         };
         let handle = match drivers::start(row, secret.as_deref()) {
             Ok(h) => h,
+            Err(drivers::LinkSetupError::NotLan) if Family::parse(&row.brand).is_some() => {
+                let Some(family) = Family::parse(&row.brand) else {
+                    return;
+                };
+                let (handle, route) = device_drivers::mqtt::spawn(
+                    family,
+                    row.native_id.clone(),
+                    drivers::kind_of(row),
+                    self.inner.mqtt_out.clone(),
+                    Duration::from_secs(5),
+                );
+                self.inner
+                    .mqtt_routes
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert((family, row.native_id.clone()), route);
+                handle
+            }
             Err(drivers::LinkSetupError::NotLan) => return,
             Err(e) => {
                 tracing::warn!(device = %id, error = %e, "The device cannot be linked.");
@@ -390,6 +418,11 @@ impl Devices {
             .unwrap_or_else(|p| p.into_inner())
             .remove(id);
         drop(running);
+        self.inner
+            .mqtt_routes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, route| !route.is_closed());
         let _ = self.inner.events.send(DeviceEvent::Removed(id.to_owned()));
         tracing::info!(device = %id, "Device deleted.");
         Ok(())
@@ -459,6 +492,68 @@ impl Devices {
 
     pub fn scope(&self) -> &DiscoveryScope {
         &self.inner.scope
+    }
+
+    /// The broker side's end of the MQTT-family links' outgoing messages (taken once).
+    pub fn take_mqtt_outgoing(&self) -> Option<mpsc::Receiver<Outgoing>> {
+        self.inner
+            .mqtt_out_rx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+
+    /// Routes one decoded MQTT-family event: devices that announce themselves join the
+    /// registry (they signed in to the broker with credentials an admin made).
+    pub async fn mqtt_event(&self, family: Family, event: MqttEvent) {
+        let route = |device: &str| {
+            self.inner
+                .mqtt_routes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&(family, device.to_owned()))
+                .cloned()
+        };
+        match &event {
+            MqttEvent::Announce { device, kind, name } => {
+                if route(device).is_some() {
+                    return;
+                }
+                let request = NewDeviceRequest {
+                    brand: family.brand().to_owned(),
+                    kind: kind.as_str().to_owned(),
+                    name: name.clone().unwrap_or_else(|| device.clone()),
+                    room_id: None,
+                    native_id: device.clone(),
+                    address: String::new(),
+                    settings: serde_json::json!({}),
+                    secret: None,
+                };
+                match self.add(request).await {
+                    Ok(_) | Err(AppError::Conflict(_)) => {}
+                    Err(e) => tracing::warn!(device, error = %e, "An MQTT device could not join."),
+                }
+            }
+            MqttEvent::State { device, .. } | MqttEvent::Availability { device, .. } => {
+                if let Some(r) = route(device) {
+                    let _ = r.send(event.clone()).await;
+                }
+            }
+            MqttEvent::Bridge { .. } => {
+                let routes: Vec<_> = self
+                    .inner
+                    .mqtt_routes
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .iter()
+                    .filter(|((f, _), _)| *f == family)
+                    .map(|(_, r)| r.clone())
+                    .collect();
+                for r in routes {
+                    let _ = r.send(event.clone()).await;
+                }
+            }
+        }
     }
 
     async fn save_state(&self, id: &str, state: serde_json::Value) {

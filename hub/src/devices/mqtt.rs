@@ -3,6 +3,7 @@
 //! and Home Assistant MQTT discovery (`homeassistant/<component>/<id>/<object>/config`),
 //! sent again whenever Home Assistant announces itself on `homeassistant/status`.
 
+use device_drivers::mqtt::Family;
 use device_drivers::{Command, Kind};
 use rumqttd::local::{LinkRx, LinkTx};
 use rumqttd::protocol::{Packet, Publish};
@@ -242,9 +243,16 @@ async fn publish_all(devices: &Devices, publisher: &mut Publisher) {
 /// Runs the device side of the hub's broker link until the process ends.
 pub fn spawn(devices: Devices, mut tx: LinkTx, mut rx: LinkRx) {
     let mut events = devices.subscribe();
-    for filter in ["hub/devices/+/set", &format!("{DISCOVERY_PREFIX}/status")] {
-        if let Err(e) = tx.subscribe(filter) {
-            tracing::warn!(filter, error = %e, "Cannot subscribe on the hub's broker link.");
+    let mut filters = vec![
+        "hub/devices/+/set".to_owned(),
+        format!("{DISCOVERY_PREFIX}/status"),
+    ];
+    for family in Family::ALL {
+        filters.extend(family.subscriptions().iter().map(|f| f.to_string()));
+    }
+    for filter in filters {
+        if let Err(e) = tx.subscribe(filter.clone()) {
+            tracing::warn!(%filter, error = %e, "Cannot subscribe on the hub's broker link.");
         }
     }
     // rumqttd's receiving half is awaited on its own task and handed over a channel.
@@ -265,6 +273,7 @@ pub fn spawn(devices: Devices, mut tx: LinkTx, mut rx: LinkRx) {
             }
         }
     });
+    let mut outgoing = devices.take_mqtt_outgoing();
     tokio::spawn(async move {
         let mut publisher = Publisher { tx };
         publish_all(&devices, &mut publisher).await;
@@ -284,6 +293,10 @@ pub fn spawn(devices: Devices, mut tx: LinkTx, mut rx: LinkRx) {
                     let Some(publish) = publish else { return };
                     handle_incoming(&devices, &mut publisher, publish).await;
                 }
+                out = async { match outgoing.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => {
+                    let Some(out) = out else { return };
+                    publisher.publish(out.topic, out.payload, out.retain).await;
+                }
             }
         }
     });
@@ -301,6 +314,11 @@ async fn handle_incoming(devices: &Devices, publisher: &mut Publisher, publish: 
         .strip_prefix("hub/devices/")
         .and_then(|rest| rest.strip_suffix("/set"))
     else {
+        for family in Family::ALL {
+            for event in family.decode(&topic, &publish.payload) {
+                devices.mqtt_event(family, event).await;
+            }
+        }
         return;
     };
     match Command::parse_set(&publish.payload) {

@@ -1,0 +1,143 @@
+//! MQTT device families on the hub's broker, sans-IO: each family turns the messages its
+//! devices publish into announcements, state and availability, and our commands into
+//! the messages its devices obey. `link` wraps one device in the uniform link handle; the
+//! hub owns the broker connection and routes messages to and from it.
+
+pub mod link;
+pub mod shelly;
+pub mod tasmota;
+pub mod zigbee2mqtt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::link::DriverError;
+use crate::model::{Command, Kind, State};
+
+pub use link::spawn;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Tasmota,
+    Zigbee2mqtt,
+    Shelly,
+}
+
+impl Family {
+    pub const ALL: [Family; 3] = [Family::Tasmota, Family::Zigbee2mqtt, Family::Shelly];
+
+    pub fn brand(self) -> &'static str {
+        match self {
+            Family::Tasmota => "tasmota",
+            Family::Zigbee2mqtt => "zigbee2mqtt",
+            Family::Shelly => "shelly",
+        }
+    }
+
+    pub fn parse(brand: &str) -> Option<Family> {
+        Family::ALL.into_iter().find(|f| f.brand() == brand)
+    }
+
+    /// Topic filters the hub subscribes to for this family.
+    pub fn subscriptions(self) -> &'static [&'static str] {
+        match self {
+            Family::Tasmota => tasmota::SUBSCRIPTIONS,
+            Family::Zigbee2mqtt => zigbee2mqtt::SUBSCRIPTIONS,
+            Family::Shelly => shelly::SUBSCRIPTIONS,
+        }
+    }
+
+    /// What a message means; empty when it is not this family's.
+    pub fn decode(self, topic: &str, payload: &[u8]) -> Vec<Event> {
+        // Device payloads are small; anything huge is not one of theirs.
+        if payload.len() > 256 * 1024 {
+            return Vec::new();
+        }
+        match self {
+            Family::Tasmota => tasmota::decode(topic, payload),
+            Family::Zigbee2mqtt => zigbee2mqtt::decode(topic, payload),
+            Family::Shelly => shelly::decode(topic, payload),
+        }
+    }
+
+    /// The messages that carry out `command` on `device`.
+    pub fn encode(
+        self,
+        device: &str,
+        kind: Kind,
+        command: &Command,
+    ) -> Result<Vec<Outgoing>, DriverError> {
+        if !kind.capabilities().contains(&command.capability()) {
+            return Err(DriverError::Unsupported(format!("{command:?}")));
+        }
+        match self {
+            Family::Tasmota => tasmota::encode(device, command),
+            Family::Zigbee2mqtt => zigbee2mqtt::encode(device, command),
+            Family::Shelly => shelly::encode(device, command),
+        }
+    }
+}
+
+/// A message to publish.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    pub topic: String,
+    pub payload: Vec<u8>,
+    pub retain: bool,
+}
+
+impl Outgoing {
+    pub fn new(topic: String, payload: impl Into<Vec<u8>>) -> Outgoing {
+        Outgoing {
+            topic,
+            payload: payload.into(),
+            retain: false,
+        }
+    }
+}
+
+/// What one message said about one device (`device` is the family's own id: Tasmota
+/// topic, Zigbee2MQTT friendly name, Shelly topic prefix).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Announce {
+        device: String,
+        kind: Kind,
+        name: Option<String>,
+    },
+    State {
+        device: String,
+        state: State,
+    },
+    Availability {
+        device: String,
+        online: bool,
+    },
+    /// The bridge itself (Zigbee2MQTT) went on or off line: every device behind it too.
+    Bridge {
+        online: bool,
+    },
+}
+
+/// A family's device id must be one MQTT topic level and printable.
+pub(crate) fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && !id.contains(['/', '+', '#'])
+        && !id.chars().any(char::is_control)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_messages_never_panic(topic in "[a-z0-9/+#_:-]{0,40}", payload in proptest::collection::vec(any::<u8>(), 0..300)) {
+            for f in Family::ALL {
+                let _ = f.decode(&topic, &payload);
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! MQTT device families on the embedded broker: paho-mqtt publishing exactly what a
+//! Tasmota plug, a Zigbee2MQTT bridge with a bulb and a Shelly Plus 1 publish makes them
+//! appear in the registry, and commands over the REST API reach them and are confirmed.
+
+use std::time::Duration;
+
+use e2e::{Hub, LinePeer};
+use serde_json::{json, Value};
+
+async fn find(
+    owner: &reqwest::Client,
+    hub: &Hub,
+    brand: &str,
+    ok: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let list: Vec<Value> = owner
+            .get(hub.url("/api/v1/devices"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if let Some(d) = list.iter().find(|d| d["brand"] == brand && ok(d)) {
+            return d.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {brand} device got there: {list:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn command(owner: &reqwest::Client, hub: &Hub, id: &str, body: Value) -> Value {
+    let r = owner
+        .post(hub.url(&format!("/api/v1/devices/{id}/command")))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let v: Value = r.json().await.unwrap();
+    assert!(status.is_success(), "{status}: {v}");
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasmota_zigbee2mqtt_and_shelly_devices_join_and_obey() {
+    let hub = Hub::start_demo().unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    let made: Value = owner
+        .post(hub.url("/api/v1/admin/device-credentials"))
+        .json(&json!({ "username": "devices", "label": "Tasmota, Zigbee2MQTT, Shelly" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let port = hub.mqtt.unwrap().port().to_string();
+    let mut peer = LinePeer::python(
+        "mqtt_devices.py",
+        &[&port, "devices", made["password"].as_str().unwrap()],
+    )
+    .unwrap();
+    peer.expect("ready");
+
+    let plug = find(&owner, &hub, "tasmota", |d| d["online"] == true).await;
+    assert_eq!(plug["native_id"], "tasmota_1A2B3C");
+    assert_eq!(plug["kind"], "switch");
+    let on = command(
+        &owner,
+        &hub,
+        plug["id"].as_str().unwrap(),
+        json!({"on": true}),
+    )
+    .await;
+    assert_eq!(on["state"]["on"], true);
+    assert_eq!(peer.expect("got cmnd/tasmota_1A2B3C/POWER"), "ON");
+
+    let bulb = find(&owner, &hub, "zigbee2mqtt", |d| {
+        d["online"] == true && d["state"]["brightness"].is_number()
+    })
+    .await;
+    assert_eq!(bulb["native_id"], "hall_bulb");
+    assert_eq!(bulb["kind"], "light");
+    let lit = command(
+        &owner,
+        &hub,
+        bulb["id"].as_str().unwrap(),
+        json!({"on": true, "brightness": 60}),
+    )
+    .await;
+    assert_eq!(lit["state"]["on"], true);
+    assert_eq!(lit["state"]["brightness"], 60);
+
+    let relay = find(&owner, &hub, "shelly", |d| d["online"] == true).await;
+    assert_eq!(relay["native_id"], "shellyplus1-a8032ab12345");
+    let on = command(
+        &owner,
+        &hub,
+        relay["id"].as_str().unwrap(),
+        json!({"on": true}),
+    )
+    .await;
+    assert_eq!(on["state"]["on"], true);
+    let rpc: Value =
+        serde_json::from_str(&peer.expect("got shellyplus1-a8032ab12345/rpc")).unwrap();
+    assert_eq!(rpc["method"], "Switch.Set");
+    assert_eq!(rpc["src"], "hotelhub");
+
+    // The bridge going offline takes its devices with it; a command then fails clearly.
+    peer.say("bridge offline");
+    let bulb = find(&owner, &hub, "zigbee2mqtt", |d| d["online"] == false).await;
+    let r = owner
+        .post(hub.url(&format!(
+            "/api/v1/devices/{}/command",
+            bulb["id"].as_str().unwrap()
+        )))
+        .json(&json!({"on": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "device_offline", "{body}");
+}
