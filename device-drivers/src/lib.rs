@@ -8,6 +8,7 @@ pub mod link;
 pub mod miio;
 pub mod model;
 pub mod mqtt;
+pub mod smartthings;
 pub mod tuya;
 
 pub use link::{DriverError, LinkHandle, Snapshot};

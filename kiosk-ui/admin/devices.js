@@ -7,6 +7,7 @@ const BRANDS = {
   tuya: { title: 'Tuya / SmartLife / Gosund', key: 'Local key (16 characters)', id: 'Device id (gwId)', discover: true },
   miio: { title: 'Xiaomi (miIO)', key: 'Token (32 hex digits)', id: 'Device id (did)', discover: true },
   ewelink: { title: 'eWeLink / Sonoff', key: 'Devicekey (empty in DIY mode)', id: 'Device id', discover: true, optionalKey: true },
+  smartthings: { title: 'Samsung SmartThings', token: true, discover: true, importLabel: 'Import from the account' },
 };
 const KINDS = ['switch', 'light', 'dimmer', 'thermostat', 'water_heater', 'lock', 'sensor'];
 const KIND_NAMES = {
@@ -149,8 +150,34 @@ function editForm(d, rooms) {
   return el('div', { class: 'admin-tools' }, el('div', { class: 'row' }, edit, remove), form);
 }
 
+function tokenGrant(brand, granted) {
+  const token = el('input', { type: 'password', autocomplete: 'off', required: true, 'aria-label': 'Token' });
+  const base = el('input', { type: 'url', placeholder: 'https://api.smartthings.com', 'aria-label': 'API address' });
+  const form = el('form', { class: 'grant' },
+    el('p', { class: granted ? 'notice' : 'muted' }, granted
+      ? 'Access granted. Enter a new token to replace it.'
+      : 'Grant access: a SmartThings token (personal access tokens made since 30 Dec 2024 last 24 hours).'),
+    el('div', { class: 'row' }, el('label', {}, 'Token', token), el('label', {}, 'API address (leave empty)', base)),
+    el('div', { class: 'error', role: 'alert' }), el('button', { type: 'submit' }, 'Grant access'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const grant = base.value ? { token: token.value, base_url: base.value } : { token: token.value };
+    const done = await submitting(form, () => api('PUT', `/admin/device-grants/${brand}`, grant));
+    if (done !== undefined) {
+      form.reset();
+      form.querySelector('p').textContent = 'Access granted.';
+      form.querySelector('p').className = 'notice';
+    }
+  });
+  return form;
+}
+
 function brandCard(brand, info, granted, rooms) {
   const card = el('div', { class: 'card brand', id: `brand-${brand}` }, el('h2', {}, info.title));
+  if (info.token) {
+    card.append(tokenGrant(brand, granted), discoverPanel(brand, rooms, info.importLabel));
+    return card;
+  }
   const keys = el('textarea', { rows: 3, placeholder: `one per line: <device id> <key>`, 'aria-label': `${info.title} keys` });
   const grantForm = el('form', { class: 'grant' },
     el('p', { class: granted ? 'notice' : 'muted' }, granted
@@ -177,10 +204,10 @@ function brandCard(brand, info, granted, rooms) {
   return card;
 }
 
-function discoverPanel(brand, rooms) {
+function discoverPanel(brand, rooms, label) {
   const results = el('div', { class: 'found' });
   const progress = el('progress', { max: 100, value: 0, hidden: true });
-  const button = el('button', { type: 'button', class: 'discover' }, 'Discover on the LAN');
+  const button = el('button', { type: 'button', class: 'discover' }, label || 'Discover on the LAN');
   const error = el('p', { class: 'error', role: 'alert' });
   button.addEventListener('click', async () => {
     error.textContent = '';
@@ -208,8 +235,8 @@ function foundTable(brand, found, rooms) {
   if (found.length === 0) return el('p', { class: 'muted' }, 'Nothing answered. Are the devices powered and on this network?');
   const rows = found.map((f) => {
     const pick = el('input', { type: 'checkbox', disabled: f.imported || !f.has_key, 'aria-label': `Import ${f.native_id}` });
-    const kind = el('select', {}, ...KINDS.map((k) => el('option', { value: k }, KIND_NAMES[k])));
-    const name = el('input', { value: f.native_id, maxlength: 80, 'aria-label': 'Name' });
+    const kind = el('select', {}, ...KINDS.map((k) => el('option', { value: k, selected: f.settings.kind === k }, KIND_NAMES[k])));
+    const name = el('input', { value: f.settings.label || f.native_id, maxlength: 80, 'aria-label': 'Name' });
     const room = roomSelect(rooms);
     const note = f.imported ? 'already added' : f.has_key ? '' : 'no key: grant access first';
     const tr = el('tr', { 'data-native': f.native_id },

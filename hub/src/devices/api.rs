@@ -158,6 +158,25 @@ async fn put_grant(
     Path(brand): Path<String>,
     ApiJson(grant): ApiJson<serde_json::Value>,
 ) -> Result<StatusCode, AppError> {
+    if brand == "smartthings" {
+        let token = grant["token"]
+            .as_str()
+            .filter(|t| !t.is_empty() && t.len() <= 4096);
+        let base_ok = match grant.get("base_url") {
+            None | Some(serde_json::Value::Null) => true,
+            Some(u) => u
+                .as_str()
+                .is_some_and(|u| super::drivers::check_base_url(u).is_ok()),
+        };
+        if token.is_none() || !base_ok || grant.as_object().is_some_and(|o| o.len() > 2) {
+            return Err(AppError::bad(
+                "invalid",
+                "a SmartThings grant is {\"token\": \"…\"} with an optional http(s) \"base_url\"",
+            ));
+        }
+        state.devices.put_grant(&brand, &grant).await?;
+        return Ok(StatusCode::NO_CONTENT);
+    }
     let keys = grant.get("keys").and_then(|k| k.as_object());
     match keys {
         Some(keys)
@@ -257,6 +276,28 @@ async fn discover(
                 })
                 .collect()
         }
+        "smartthings" => {
+            let grant = state.devices.grant("smartthings").await?.unwrap_or_default();
+            let token = grant["token"].as_str().ok_or_else(|| {
+                AppError::bad("no_key", "grant access first: SmartThings needs a token")
+            })?;
+            let base_url = grant["base_url"]
+                .as_str()
+                .unwrap_or(device_drivers::smartthings::BASE_URL)
+                .to_owned();
+            device_drivers::smartthings::list(&base_url, token)
+                .await
+                .map_err(|e| AppError::Device { code: "smartthings", message: e.to_string() })?
+                .into_iter()
+                .map(|d| {
+                    let settings = serde_json::json!({
+                        "base_url": base_url, "label": d.label,
+                        "kind": d.kind.map(|k| k.as_str()),
+                    });
+                    (d.device_id, String::new(), settings)
+                })
+                .collect()
+        }
         "ewelink" if scope.lan.is_some() => device_drivers::ewelink::discovery::scan(&scope.interfaces, scope.duration)
             .await
             .map_err(|e| AppError::Internal(format!("eWeLink discovery: {e}")))?
@@ -288,7 +329,9 @@ async fn discover(
             .into_iter()
             .map(|(native_id, address, settings)| Found {
                 imported: known.contains(&native_id),
-                has_key: keys["keys"].get(&native_id).is_some() || settings["diy"] == true,
+                has_key: keys["keys"].get(&native_id).is_some()
+                    || settings["diy"] == true
+                    || keys["token"].is_string(),
                 brand: req.brand.clone(),
                 native_id,
                 address,
@@ -336,10 +379,18 @@ async fn import(
     }
     let grant = state.devices.grant(&req.brand).await?.unwrap_or_default();
     let mut added = Vec::new();
-    for item in req.items {
+    for mut item in req.items {
+        // A cloud token only ever goes to the API its grant names.
+        if req.brand == "smartthings" {
+            item.settings["base_url"] = grant["base_url"]
+                .as_str()
+                .unwrap_or(device_drivers::smartthings::BASE_URL)
+                .into();
+        }
         let diy = item.settings["diy"] == true;
         let secret = grant["keys"]
             .get(&item.native_id)
+            .or_else(|| grant.get("token"))
             .and_then(|k| k.as_str())
             .map(str::to_owned)
             .or_else(|| diy.then(String::new))

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use device_drivers::ewelink::{self, EwelinkConfig};
 use device_drivers::miio::{self, MiioConfig, PropMap};
+use device_drivers::smartthings::{self, SmartThingsConfig};
 use device_drivers::tuya::{self, crypto, DpMap, TuyaConfig, Version};
 use device_drivers::{Kind, LinkHandle};
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,7 @@ pub fn start(row: &DeviceRow, secret: Option<&str>) -> Result<LinkHandle, LinkSe
         "tuya" => Ok(tuya::spawn(tuya_config(row, secret)?)),
         "miio" => Ok(miio::spawn(miio_config(row, secret)?)),
         "ewelink" => Ok(ewelink::spawn(ewelink_config(row, secret)?)),
+        "smartthings" => Ok(smartthings::spawn(smartthings_config(row, secret)?)),
         _ => Err(LinkSetupError::NotLan),
     }
 }
@@ -47,6 +49,7 @@ pub fn check(row: &DeviceRow, secret: Option<&str>) -> Result<(), LinkSetupError
         "tuya" => tuya_config(row, secret).map(drop),
         "miio" => miio_config(row, secret).map(drop),
         "ewelink" => ewelink_config(row, secret).map(drop),
+        "smartthings" => smartthings_config(row, secret).map(drop),
         _ => Ok(()),
     }
 }
@@ -80,6 +83,47 @@ fn ewelink_config(row: &DeviceRow, secret: Option<&str>) -> Result<EwelinkConfig
     let addr = lan_address(&row.address, ewelink::PORT)?;
     let key = secret.filter(|k| !k.is_empty()).map(str::to_owned);
     Ok(EwelinkConfig::new(&row.native_id, addr, key))
+}
+
+/// SmartThings: the account's token, and the API's base URL from the settings (the
+/// public API unless a grant named another).
+fn smartthings_config(
+    row: &DeviceRow,
+    secret: Option<&str>,
+) -> Result<SmartThingsConfig, LinkSetupError> {
+    let token = secret.filter(|t| !t.is_empty()).ok_or_else(|| {
+        LinkSetupError::Invalid("a SmartThings device needs the account's token".into())
+    })?;
+    let base_url = row.settings["base_url"]
+        .as_str()
+        .unwrap_or(smartthings::BASE_URL)
+        .to_owned();
+    check_base_url(&base_url)?;
+    Ok(SmartThingsConfig {
+        base_url,
+        token: token.to_owned(),
+        device_id: row.native_id.clone(),
+        poll: std::time::Duration::from_secs(15),
+        timeout: std::time::Duration::from_secs(10),
+    })
+}
+
+/// An http(s) URL without credentials, query or fragment.
+pub fn check_base_url(text: &str) -> Result<(), LinkSetupError> {
+    match url::Url::parse(text) {
+        Ok(u)
+            if matches!(u.scheme(), "http" | "https")
+                && u.username().is_empty()
+                && u.password().is_none()
+                && u.query().is_none()
+                && u.fragment().is_none() =>
+        {
+            Ok(())
+        }
+        _ => Err(LinkSetupError::Invalid(format!(
+            "{text:?} is not a usable http(s) base URL"
+        ))),
+    }
 }
 
 fn tuya_config(row: &DeviceRow, secret: Option<&str>) -> Result<TuyaConfig, LinkSetupError> {
