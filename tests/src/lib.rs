@@ -79,6 +79,11 @@ pub fn device_python() -> PathBuf {
     workspace().join("target/device-venv/bin/python")
 }
 
+/// The venv with Home Assistant itself, for validating MQTT discovery.
+pub fn ha_python() -> PathBuf {
+    workspace().join("target/ha-venv/bin/python")
+}
+
 pub mod chat;
 pub mod netns;
 mod peer;

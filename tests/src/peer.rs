@@ -64,7 +64,7 @@ impl Peer {
 /// device emulator, the tuyamock and miIO peers).
 pub struct LinePeer {
     child: Child,
-    stdin: std::process::ChildStdin,
+    stdin: Option<std::process::ChildStdin>,
     lines: Receiver<String>,
     name: String,
 }
@@ -98,7 +98,7 @@ impl LinePeer {
         let name = format!("{} {}", program.display(), args.join(" "));
         Ok(LinePeer {
             child,
-            stdin,
+            stdin: Some(stdin),
             lines,
             name,
         })
@@ -114,8 +114,15 @@ impl LinePeer {
 
     pub fn say(&mut self, line: &str) {
         use std::io::Write;
-        let _ = writeln!(self.stdin, "{line}");
-        let _ = self.stdin.flush();
+        if let Some(stdin) = self.stdin.as_mut() {
+            let _ = writeln!(stdin, "{line}");
+            let _ = stdin.flush();
+        }
+    }
+
+    /// Ends the process's input (what `done` readers wait for).
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
     }
 
     /// The rest of the next line that starts with `prefix ` (others are skipped); panics

@@ -263,3 +263,75 @@ async fn demo_devices_are_discovered_imported_and_driven_by_rest_and_mqtt() {
         );
     }
 }
+
+/// Home Assistant's own MQTT integration (the `homeassistant` package) validates the
+/// discovery payload of every kind of device.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn home_assistant_accepts_the_discovery_payload_of_every_kind() {
+    let hub = Hub::start_demo().unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    // One device of each kind (their addresses lead nowhere: discovery does not care).
+    for (i, kind) in [
+        "switch",
+        "light",
+        "dimmer",
+        "thermostat",
+        "water_heater",
+        "lock",
+        "sensor",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = owner
+            .post(hub.url("/api/v1/admin/devices"))
+            .json(&json!({"brand": "tuya", "kind": kind, "name": format!("A {kind}"), "native_id": format!("bfkind{i}"),
+                          "address": "127.0.0.1:9", "settings": {"version": "3.3"}, "secret": "0123456789abcdef"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{kind}");
+    }
+    let (user, password) = mqtt_login(&owner, &hub).await;
+    let port = hub.mqtt.unwrap().port().to_string();
+    let mut mqtt = Mqtt {
+        peer: LinePeer::python(
+            "mqtt_line.py",
+            &[&port, &user, &password, "homeassistant/+/+/+/config"],
+        )
+        .unwrap(),
+        seen: Vec::new(),
+    };
+    // 2 demo devices already imported + 7 kinds; a sensor has two entities.
+    let mut configs = Vec::new();
+    for _ in 0..10 {
+        let msg: Value = serde_json::from_str(&mqtt.peer.expect("msg ")).unwrap();
+        configs.push(msg);
+    }
+    mqtt.seen.clear();
+    let mut validator = LinePeer::start(
+        &e2e::ha_python(),
+        &[e2e::workspace()
+            .join("tests/peers/ha_validate.py")
+            .to_str()
+            .unwrap()],
+    )
+    .unwrap();
+    for c in &configs {
+        validator.say(&json!({"topic": c["topic"], "payload": c["payload"]}).to_string());
+    }
+    validator.close_stdin();
+    let mut components = std::collections::BTreeSet::new();
+    loop {
+        let line = validator.expect("");
+        if line == "done" {
+            break;
+        }
+        assert!(line.starts_with("valid "), "Home Assistant refuses: {line}");
+        components.insert(line.split('/').nth(1).unwrap_or_default().to_owned());
+    }
+    assert_eq!(
+        components.into_iter().collect::<Vec<_>>(),
+        ["climate", "light", "lock", "sensor", "switch"]
+    );
+}
