@@ -147,3 +147,82 @@ impl Backoff {
         base.mul_f64(jitter)
     }
 }
+
+/// Why a request to a polled device (miIO, eWeLink, SmartThings) failed.
+pub(crate) enum Failure {
+    Offline(String),
+    BadKey(String),
+    Refused(String),
+    Unsupported(String),
+    NotConfirmed(Duration),
+}
+
+impl Failure {
+    fn into_error(self, task: &LinkTask) -> DriverError {
+        match self {
+            Failure::Offline(reason) => {
+                task.offline(&reason);
+                DriverError::Offline(reason)
+            }
+            Failure::BadKey(why) => {
+                task.offline("bad key");
+                DriverError::BadKey(why)
+            }
+            Failure::Refused(why) => DriverError::Refused(why),
+            Failure::Unsupported(what) => DriverError::Unsupported(what),
+            Failure::NotConfirmed(after) => DriverError::NotConfirmed(after),
+        }
+    }
+}
+
+/// A device that does not report changes by itself: read its state, apply a command.
+pub(crate) trait Polled {
+    async fn read(&mut self) -> Result<State, Failure>;
+    async fn apply(&mut self, command: &Command) -> Result<(), Failure>;
+}
+
+/// The loop every polled client runs: a read every `poll` (availability from its
+/// success), and commands applied one at a time, then read back until the state shows
+/// them or `confirm` passes.
+pub(crate) async fn run_polled(
+    mut device: impl Polled,
+    mut task: LinkTask,
+    poll: Duration,
+    confirm: Duration,
+) {
+    let mut tick = tokio::time::interval(poll);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if task.abandoned() {
+                    return;
+                }
+                match device.read().await {
+                    Ok(state) => task.online(&state),
+                    Err(f) => drop(f.into_error(&task)),
+                }
+            }
+            next = task.commands.recv() => {
+                let Some((command, reply)) = next else { return };
+                let outcome = async {
+                    device.apply(&command).await?;
+                    let deadline = tokio::time::Instant::now() + confirm;
+                    loop {
+                        let state = device.read().await?;
+                        task.online(&state);
+                        if task.state().confirms(&command) {
+                            return Ok(task.state());
+                        }
+                        if tokio::time::Instant::now() >= deadline {
+                            return Err(Failure::NotConfirmed(confirm));
+                        }
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                    }
+                }
+                .await;
+                let _ = reply.send(outcome.map_err(|f| f.into_error(&task)));
+            }
+        }
+    }
+}

@@ -11,7 +11,13 @@ import threading
 import paho.mqtt.client as mqtt
 
 port, user, password, filters = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
-ready = threading.Event()
+lock = threading.Lock()
+
+
+def say(text):
+    # paho's network thread and the stdin loop both print: one line at a time.
+    with lock:
+        print(text, flush=True)
 
 
 def on_connect(client, userdata, flags, reason, properties):
@@ -20,12 +26,12 @@ def on_connect(client, userdata, flags, reason, properties):
 
 
 def on_subscribe(client, userdata, mid, reasons, properties):
-    print("subscribed", flush=True)
+    say("subscribed")
 
 
 def on_message(client, userdata, msg):
-    print("msg " + json.dumps({"topic": msg.topic, "payload": msg.payload.decode("utf-8", "replace"),
-                               "retain": bool(msg.retain)}), flush=True)
+    say("msg " + json.dumps({"topic": msg.topic, "payload": msg.payload.decode("utf-8", "replace"),
+                             "retain": bool(msg.retain)}))
 
 
 client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="line-" + str(port) + "-" + user)
@@ -39,5 +45,5 @@ for line in sys.stdin:
     parts = line.rstrip("\n").split(" ", 2)
     if len(parts) == 3 and parts[0] in ("pub", "pubr"):
         client.publish(parts[1], parts[2], qos=1, retain=parts[0] == "pubr").wait_for_publish(5)
-        print("published " + parts[1], flush=True)
+        say("published " + parts[1])
 client.loop_stop()

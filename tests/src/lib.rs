@@ -85,6 +85,7 @@ pub fn ha_python() -> PathBuf {
 }
 
 pub mod chat;
+pub mod devices;
 pub mod netns;
 mod peer;
 

@@ -7,28 +7,9 @@ use std::time::Duration;
 
 use device_drivers::ewelink::{self, EwelinkConfig};
 use device_drivers::model::Command;
-use device_drivers::{DriverError, LinkHandle, Snapshot};
+use device_drivers::{DriverError, LinkHandle};
+use e2e::devices::wait_for;
 use e2e::{emulator_binary, LinePeer};
-
-async fn wait_for(link: &LinkHandle, what: &str, limit: Duration, ok: impl Fn(&Snapshot) -> bool) {
-    let mut watch = link.watch();
-    let result = tokio::time::timeout(limit, async {
-        loop {
-            if ok(&watch.borrow_and_update()) {
-                return;
-            }
-            if watch.changed().await.is_err() {
-                panic!("the link ended while waiting for {what}");
-            }
-        }
-    })
-    .await;
-    assert!(
-        result.is_ok(),
-        "{what} did not happen within {limit:?}: {:?}",
-        link.snapshot()
-    );
-}
 
 fn emulator(extra: &[&str]) -> (LinePeer, SocketAddr) {
     let mut args = vec!["ewelink", "--id", "1000abcdef"];

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use e2e::devices::post_json;
 use e2e::{Hub, LinePeer};
 use serde_json::{json, Value};
 
@@ -45,15 +46,12 @@ async fn wait_device(
 
 /// MQTT credentials for a test client.
 async fn mqtt_login(owner: &reqwest::Client, hub: &Hub) -> (String, String) {
-    let made: Value = owner
-        .post(hub.url("/api/v1/admin/device-credentials"))
-        .json(&json!({ "username": "ha-test", "label": "Home Assistant" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let made: Value = post_json(
+        owner,
+        &hub.url("/api/v1/admin/device-credentials"),
+        &json!({ "username": "ha-test", "label": "Home Assistant" }),
+    )
+    .await;
     (
         "ha-test".into(),
         made["password"].as_str().unwrap().to_owned(),
@@ -111,15 +109,12 @@ async fn demo_devices_are_discovered_imported_and_driven_by_rest_and_mqtt() {
         .unwrap();
     assert_eq!(on["state"]["on"], true, "{on}");
 
-    let found: Vec<Value> = owner
-        .post(hub.url("/api/v1/admin/devices/discover"))
-        .json(&json!({"brand": "tuya"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let found: Vec<Value> = post_json(
+        &owner,
+        &hub.url("/api/v1/admin/devices/discover"),
+        &json!({"brand": "tuya"}),
+    )
+    .await;
     assert_eq!(found.len(), 3, "{found:?}");
     assert!(found.iter().all(|f| f["has_key"] == true));
     let lamp = found
@@ -129,17 +124,9 @@ async fn demo_devices_are_discovered_imported_and_driven_by_rest_and_mqtt() {
     assert_eq!(lamp["imported"], false);
     assert_eq!(lamp["settings"]["version"], "3.3");
 
-    let imported: Vec<Value> = owner
-        .post(hub.url("/api/v1/admin/devices/import"))
-        .json(&json!({"brand": "tuya", "items": [{
+    let imported: Vec<Value> = post_json(&owner, &hub.url("/api/v1/admin/devices/import"), &json!({"brand": "tuya", "items": [{
             "native_id": lamp["native_id"], "address": lamp["address"], "settings": lamp["settings"],
-            "kind": "light", "name": "Lobby lamp"}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+            "kind": "light", "name": "Lobby lamp"}]})).await;
     let id = imported[0]["id"].as_str().unwrap().to_owned();
     wait_device(&owner, &hub, "bfdemolobbylamp000001", |d| {
         d["online"] == true
@@ -147,15 +134,12 @@ async fn demo_devices_are_discovered_imported_and_driven_by_rest_and_mqtt() {
     .await;
 
     // An agent may switch devices but not add them.
-    let switched: Value = agent
-        .post(hub.url(&format!("/api/v1/devices/{id}/command")))
-        .json(&json!({"on": true, "brightness": 30}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let switched: Value = post_json(
+        &agent,
+        &hub.url(&format!("/api/v1/devices/{id}/command")),
+        &json!({"on": true, "brightness": 30}),
+    )
+    .await;
     assert_eq!(switched["state"]["on"], true, "{switched}");
     assert_eq!(switched["state"]["brightness"], 30, "{switched}");
     let refused = agent
@@ -218,38 +202,24 @@ async fn demo_devices_are_discovered_imported_and_driven_by_rest_and_mqtt() {
     });
 
     // The miIO lamp: discovered by hello, imported with the token from the grant.
-    let found: Vec<Value> = owner
-        .post(hub.url("/api/v1/admin/devices/discover"))
-        .json(&json!({"brand": "miio"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let found: Vec<Value> = post_json(
+        &owner,
+        &hub.url("/api/v1/admin/devices/discover"),
+        &json!({"brand": "miio"}),
+    )
+    .await;
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0]["native_id"], "318001");
-    let imported: Vec<Value> = owner
-        .post(hub.url("/api/v1/admin/devices/import"))
-        .json(&json!({"brand": "miio", "items": [{
-            "native_id": "318001", "address": found[0]["address"], "kind": "light", "name": "Breakfast lamp"}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let imported: Vec<Value> = post_json(&owner, &hub.url("/api/v1/admin/devices/import"), &json!({"brand": "miio", "items": [{
+            "native_id": "318001", "address": found[0]["address"], "kind": "light", "name": "Breakfast lamp"}]})).await;
     let lamp_id = imported[0]["id"].as_str().unwrap().to_owned();
     wait_device(&owner, &hub, "318001", |d| d["online"] == true).await;
-    let lit: Value = owner
-        .post(hub.url(&format!("/api/v1/devices/{lamp_id}/command")))
-        .json(&json!({"on": true, "brightness": 75}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let lit: Value = post_json(
+        &owner,
+        &hub.url(&format!("/api/v1/devices/{lamp_id}/command")),
+        &json!({"on": true, "brightness": 75}),
+    )
+    .await;
     assert_eq!(lit["state"]["on"], true, "{lit}");
     assert_eq!(lit["state"]["brightness"], 75, "{lit}");
 

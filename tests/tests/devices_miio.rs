@@ -6,28 +6,9 @@ use std::time::Duration;
 
 use device_drivers::miio::{self, packet, MiioConfig, Prop, PropMap};
 use device_drivers::model::{Command, Kind};
-use device_drivers::{DriverError, LinkHandle, Snapshot};
+use device_drivers::DriverError;
+use e2e::devices::wait_for;
 use e2e::{emulator_binary, LinePeer};
-
-async fn wait_for(link: &LinkHandle, what: &str, limit: Duration, ok: impl Fn(&Snapshot) -> bool) {
-    let mut watch = link.watch();
-    let result = tokio::time::timeout(limit, async {
-        loop {
-            if ok(&watch.borrow_and_update()) {
-                return;
-            }
-            if watch.changed().await.is_err() {
-                panic!("the link ended while waiting for {what}");
-            }
-        }
-    })
-    .await;
-    assert!(
-        result.is_ok(),
-        "{what} did not happen within {limit:?}: {:?}",
-        link.snapshot()
-    );
-}
 
 const TOKEN: &str = "00112233445566778899aabbccddeeff";
 

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use e2e::devices::post_json;
 use e2e::{Hub, LinePeer};
 use serde_json::{json, Value};
 
@@ -51,15 +52,12 @@ async fn command(owner: &reqwest::Client, hub: &Hub, id: &str, body: Value) -> V
 async fn tasmota_zigbee2mqtt_and_shelly_devices_join_and_obey() {
     let hub = Hub::start_demo().unwrap();
     let owner = hub.signed_in("owner").await.unwrap();
-    let made: Value = owner
-        .post(hub.url("/api/v1/admin/device-credentials"))
-        .json(&json!({ "username": "devices", "label": "Tasmota, Zigbee2MQTT, Shelly" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let made: Value = post_json(
+        &owner,
+        &hub.url("/api/v1/admin/device-credentials"),
+        &json!({ "username": "devices", "label": "Tasmota, Zigbee2MQTT, Shelly" }),
+    )
+    .await;
     let port = hub.mqtt.unwrap().port().to_string();
     let mut peer = LinePeer::python(
         "mqtt_devices.py",

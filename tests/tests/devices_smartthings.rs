@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use e2e::devices::post_json;
 use e2e::{Hub, LinePeer};
 use serde_json::{json, Value};
 
@@ -45,15 +46,12 @@ async fn smartthings_devices_are_imported_and_driven_through_the_api() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    let found: Vec<Value> = owner
-        .post(hub.url("/api/v1/admin/devices/discover"))
-        .json(&json!({"brand": "smartthings"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let found: Vec<Value> = post_json(
+        &owner,
+        &hub.url("/api/v1/admin/devices/discover"),
+        &json!({"brand": "smartthings"}),
+    )
+    .await;
     assert_eq!(found.len(), 2, "both pages are read: {found:?}");
     let dimmer = found
         .iter()
@@ -62,17 +60,14 @@ async fn smartthings_devices_are_imported_and_driven_through_the_api() {
     assert_eq!(dimmer["settings"]["kind"], "dimmer");
     assert_eq!(dimmer["has_key"], true);
 
-    let imported: Vec<Value> = owner
-        .post(hub.url("/api/v1/admin/devices/import"))
-        .json(&json!({"brand": "smartthings", "items": [{
+    let imported: Vec<Value> = post_json(
+        &owner,
+        &hub.url("/api/v1/admin/devices/import"),
+        &json!({"brand": "smartthings", "items": [{
             "native_id": dimmer["native_id"], "address": "", "settings": dimmer["settings"],
-            "kind": "dimmer", "name": "Lobby dimmer"}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+            "kind": "dimmer", "name": "Lobby dimmer"}]}),
+    )
+    .await;
     let id = imported[0]["id"].as_str().unwrap().to_owned();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
@@ -94,15 +89,12 @@ async fn smartthings_devices_are_imported_and_driven_through_the_api() {
         assert!(std::time::Instant::now() < deadline, "never online: {d}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let on: Value = owner
-        .post(hub.url(&format!("/api/v1/devices/{id}/command")))
-        .json(&json!({"on": true, "brightness": 40}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let on: Value = post_json(
+        &owner,
+        &hub.url(&format!("/api/v1/devices/{id}/command")),
+        &json!({"on": true, "brightness": 40}),
+    )
+    .await;
     assert_eq!(on["state"]["on"], true, "{on}");
     assert_eq!(on["state"]["brightness"], 40, "{on}");
     let sent: Vec<Value> = (0..2)

@@ -7,32 +7,12 @@ use std::time::Duration;
 
 use device_drivers::model::{Command, Kind};
 use device_drivers::tuya::{self, crypto, DpMap, TuyaConfig, Version};
-use device_drivers::{DriverError, LinkHandle, Snapshot};
+use device_drivers::{DriverError, LinkHandle};
+use e2e::devices::wait_for;
 use e2e::{emulator_binary, LinePeer};
 
 const KEY: &str = "0123456789abcdef";
 const ID: &str = "bf00112233445566778899";
-
-/// Waits until the link's snapshot satisfies `ok`; panics after `limit`.
-async fn wait_for(link: &LinkHandle, what: &str, limit: Duration, ok: impl Fn(&Snapshot) -> bool) {
-    let mut watch = link.watch();
-    let result = tokio::time::timeout(limit, async {
-        loop {
-            if ok(&watch.borrow_and_update()) {
-                return;
-            }
-            if watch.changed().await.is_err() {
-                panic!("the link ended while waiting for {what}");
-            }
-        }
-    })
-    .await;
-    assert!(
-        result.is_ok(),
-        "{what} did not happen within {limit:?}: {:?}",
-        link.snapshot()
-    );
-}
 
 fn client(port: u16, version: Version, heartbeat: Duration) -> LinkHandle {
     let mut config = TuyaConfig::new(

@@ -99,15 +99,7 @@ async fn run_tuya(opts: &HashMap<String, String>) {
         .get("version")
         .and_then(|v| Version::parse(v))
         .unwrap_or_else(|| usage());
-    let dps = opts
-        .get("dps")
-        .map(|d| {
-            serde_json::from_str(d).unwrap_or_else(|e| {
-                eprintln!("device-emulator: --dps is not a JSON object: {e}");
-                std::process::exit(2)
-            })
-        })
-        .unwrap_or_default();
+    let dps = json_option(opts, "dps").unwrap_or_default();
     let mut device = TuyaDevice::new(&id, key, version, dps);
     if let Some(listen) = parse::<SocketAddr>(opts, "listen") {
         device.listen = listen;
@@ -126,26 +118,17 @@ async fn run_tuya(opts: &HashMap<String, String>) {
     if let Some(probe) = running.probe_addr {
         say(&format!("probe {probe}"));
     }
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
-    loop {
-        tokio::select! {
-            line = lines.next_line() => {
-                let Ok(Some(line)) = line else { return };
-                let line = line.trim();
-                if let Some(json) = line.strip_prefix("press ") {
-                    match serde_json::from_str(json) {
-                        Ok(changes) => running.press(changes),
-                        Err(e) => eprintln!("device-emulator: press needs a JSON object: {e}"),
-                    }
-                } else if line == "dps" {
-                    say(&format!("dps {}", serde_json::Value::Object(running.dps())));
-                } else if line == "connections" {
-                    say(&format!("connections {}", running.connections()));
-                }
+    serve_stdin(
+        "dps",
+        |changes| running.press(changes),
+        || running.dps(),
+        |line| {
+            if line == "connections" {
+                say(&format!("connections {}", running.connections()));
             }
-            _ = tokio::signal::ctrl_c() => return,
-        }
-    }
+        },
+    )
+    .await;
 }
 
 async fn run_miio(opts: &HashMap<String, String>) {
@@ -159,15 +142,7 @@ async fn run_miio(opts: &HashMap<String, String>) {
             })
         })
         .unwrap_or_else(|| usage());
-    let props = opts
-        .get("props")
-        .map(|d| {
-            serde_json::from_str(d).unwrap_or_else(|e| {
-                eprintln!("device-emulator: --props is not a JSON object: {e}");
-                std::process::exit(2)
-            })
-        })
-        .unwrap_or_default();
+    let props = json_option(opts, "props").unwrap_or_default();
     let device = MiioDevice {
         device_id: parse(opts, "did").unwrap_or(0x0512_3456),
         token,
@@ -183,37 +158,18 @@ async fn run_miio(opts: &HashMap<String, String>) {
         std::process::exit(1)
     });
     say(&format!("listening {}", running.addr));
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
-    loop {
-        tokio::select! {
-            line = lines.next_line() => {
-                let Ok(Some(line)) = line else { return };
-                let line = line.trim();
-                if let Some(json) = line.strip_prefix("press ") {
-                    match serde_json::from_str(json) {
-                        Ok(changes) => running.press(changes),
-                        Err(e) => eprintln!("device-emulator: press needs a JSON object: {e}"),
-                    }
-                } else if line == "props" {
-                    say(&format!("props {}", serde_json::Value::Object(running.props())));
-                }
-            }
-            _ = tokio::signal::ctrl_c() => return,
-        }
-    }
+    serve_stdin(
+        "props",
+        |changes| running.press(changes),
+        || running.props(),
+        |_| {},
+    )
+    .await;
 }
 
 async fn run_ewelink(opts: &HashMap<String, String>) {
     use device_drivers::emulator::ewelink::{self, EwelinkDevice};
-    let state = opts
-        .get("state")
-        .map(|d| {
-            serde_json::from_str(d).unwrap_or_else(|e| {
-                eprintln!("device-emulator: --state is not a JSON object: {e}");
-                std::process::exit(2)
-            })
-        })
-        .unwrap_or_else(|| serde_json::json!({"switch": "off", "startup": "off", "pulse": "off", "pulseWidth": 500, "rssi": -60}).as_object().cloned().unwrap_or_default());
+    let state = json_option(opts, "state").unwrap_or_else(|| serde_json::json!({"switch": "off", "startup": "off", "pulse": "off", "pulseWidth": 500, "rssi": -60}).as_object().cloned().unwrap_or_default());
     let announce = opts.get("mdns").map(|iface| {
         let ip = parse(opts, "mdns-ip").unwrap_or_else(|| usage());
         (vec![iface.clone()], ip)
@@ -231,24 +187,13 @@ async fn run_ewelink(opts: &HashMap<String, String>) {
         std::process::exit(1)
     });
     say(&format!("listening {}", running.addr));
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
-    loop {
-        tokio::select! {
-            line = lines.next_line() => {
-                let Ok(Some(line)) = line else { return };
-                let line = line.trim();
-                if let Some(json) = line.strip_prefix("press ") {
-                    match serde_json::from_str(json) {
-                        Ok(changes) => running.press(changes),
-                        Err(e) => eprintln!("device-emulator: press needs a JSON object: {e}"),
-                    }
-                } else if line == "state" {
-                    say(&format!("state {}", serde_json::Value::Object(running.state())));
-                }
-            }
-            _ = tokio::signal::ctrl_c() => return,
-        }
-    }
+    serve_stdin(
+        "state",
+        |changes| running.press(changes),
+        || running.state(),
+        |_| {},
+    )
+    .await;
 }
 
 async fn run_scan(args: &[String]) {
@@ -307,6 +252,49 @@ async fn run_scan(args: &[String]) {
         say(&format!("found {f}"));
     }
     say("done");
+}
+
+/// A `--name` option holding a JSON object.
+fn json_option(
+    opts: &HashMap<String, String>,
+    name: &str,
+) -> Option<serde_json::Map<String, serde_json::Value>> {
+    opts.get(name).map(|d| {
+        serde_json::from_str(d).unwrap_or_else(|e| {
+            eprintln!("device-emulator: --{name} is not a JSON object: {e}");
+            std::process::exit(2)
+        })
+    })
+}
+
+/// Reads commands on stdin until it ends or a signal: `press {…}` (the device's own
+/// controls), `<word>` (prints `<word> {…}`, the device's data), others to `other`.
+async fn serve_stdin(
+    word: &str,
+    press: impl Fn(serde_json::Map<String, serde_json::Value>),
+    dump: impl Fn() -> serde_json::Map<String, serde_json::Value>,
+    other: impl Fn(&str),
+) {
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    loop {
+        tokio::select! {
+            line = lines.next_line() => {
+                let Ok(Some(line)) = line else { return };
+                let line = line.trim();
+                if let Some(json) = line.strip_prefix("press ") {
+                    match serde_json::from_str(json) {
+                        Ok(changes) => press(changes),
+                        Err(e) => eprintln!("device-emulator: press needs a JSON object: {e}"),
+                    }
+                } else if line == word {
+                    say(&format!("{word} {}", serde_json::Value::Object(dump())));
+                } else {
+                    other(line);
+                }
+            }
+            _ = tokio::signal::ctrl_c() => return,
+        }
+    }
 }
 
 fn say(line: &str) {

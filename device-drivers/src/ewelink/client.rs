@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use tokio::time::Instant;
 
 use super::{data_of, error_of, request, EwelinkError};
-use crate::link::{self, DriverError, LinkHandle, LinkTask};
+use crate::link::{self, LinkHandle, LinkTask};
 use crate::model::{Command, State};
 
 #[derive(Debug, Clone)]
@@ -65,32 +65,12 @@ struct Client {
     last: Option<Instant>,
 }
 
-enum Failure {
-    Offline(String),
-    BadKey,
-    Refused(String),
-}
-
-impl Failure {
-    fn reason(&self) -> String {
-        match self {
-            Failure::Offline(r) | Failure::Refused(r) => r.clone(),
-            Failure::BadKey => "bad key".into(),
-        }
-    }
-    fn into_error(self) -> DriverError {
-        match self {
-            Failure::Offline(r) => DriverError::Offline(r),
-            Failure::BadKey => {
-                DriverError::BadKey("the devicekey does not match the device's".into())
-            }
-            Failure::Refused(r) => DriverError::Refused(r),
-        }
-    }
-}
-
 impl Client {
-    async fn post(&mut self, command: &str, data: Value) -> Result<Map<String, Value>, Failure> {
+    async fn post(
+        &mut self,
+        command: &str,
+        data: Value,
+    ) -> Result<Map<String, Value>, link::Failure> {
         if let Some(last) = self.last {
             tokio::time::sleep_until(last + Duration::from_millis(200)).await;
         }
@@ -116,21 +96,21 @@ impl Client {
             .await;
         self.last = Some(Instant::now());
         let response =
-            sent.map_err(|e| Failure::Offline(format!("no answer: {}", e.without_url())))?;
+            sent.map_err(|e| link::Failure::Offline(format!("no answer: {}", e.without_url())))?;
         if response.status() == reqwest::StatusCode::UNAUTHORIZED {
-            return Err(Failure::BadKey);
+            return Err(bad_key());
         }
         let reply: Value = response
             .json()
             .await
-            .map_err(|_| Failure::Refused("the device's answer is not JSON".into()))?;
+            .map_err(|_| link::Failure::Refused("the device's answer is not JSON".into()))?;
         match error_of(&reply) {
             0 => {}
-            401 => return Err(Failure::BadKey),
+            401 => return Err(bad_key()),
             // A device that cannot read an encrypted request was given another key.
-            400 if self.config.devicekey.is_some() => return Err(Failure::BadKey),
+            400 if self.config.devicekey.is_some() => return Err(bad_key()),
             code => {
-                return Err(Failure::Refused(format!(
+                return Err(link::Failure::Refused(format!(
                     "the device answered error {code}"
                 )))
             }
@@ -139,12 +119,12 @@ impl Client {
             return Ok(Map::new());
         }
         data_of(&reply, self.config.devicekey.as_deref()).map_err(|e| match e {
-            EwelinkError::BadKey => Failure::BadKey,
-            other => Failure::Refused(other.to_string()),
+            EwelinkError::BadKey => bad_key(),
+            other => link::Failure::Refused(other.to_string()),
         })
     }
 
-    async fn read_state(&mut self) -> Result<State, Failure> {
+    async fn read_state(&mut self) -> Result<State, link::Failure> {
         let command = if self.config.devicekey.is_some() {
             "getState"
         } else {
@@ -154,7 +134,26 @@ impl Client {
     }
 }
 
-async fn run(config: EwelinkConfig, mut task: LinkTask) {
+fn bad_key() -> link::Failure {
+    link::Failure::BadKey("the devicekey does not match the device's".into())
+}
+
+impl link::Polled for Client {
+    async fn read(&mut self) -> Result<State, link::Failure> {
+        self.read_state().await
+    }
+
+    async fn apply(&mut self, command: &Command) -> Result<(), link::Failure> {
+        let Command::Power(on) = command else {
+            return Err(link::Failure::Unsupported(format!("{command:?}")));
+        };
+        self.post("switch", json!({"switch": if *on { "on" } else { "off" }}))
+            .await
+            .map(drop)
+    }
+}
+
+async fn run(config: EwelinkConfig, task: LinkTask) {
     let http = match reqwest::Client::builder()
         .timeout(config.timeout)
         .connect_timeout(config.timeout)
@@ -166,50 +165,11 @@ async fn run(config: EwelinkConfig, mut task: LinkTask) {
             return;
         }
     };
-    let mut client = Client {
+    let client = Client {
         http,
         config: config.clone(),
         sequence: 0,
         last: None,
     };
-    let mut poll = tokio::time::interval(config.poll);
-    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = poll.tick() => {
-                if task.abandoned() {
-                    return;
-                }
-                match client.read_state().await {
-                    Ok(state) => task.online(&state),
-                    Err(f) => task.offline(&f.reason()),
-                }
-            }
-            next = task.commands.recv() => {
-                let Some((command, reply)) = next else { return };
-                let Command::Power(on) = command else {
-                    let _ = reply.send(Err(DriverError::Unsupported(format!("{command:?}"))));
-                    continue;
-                };
-                let outcome = async {
-                    client.post("switch", json!({"switch": if on { "on" } else { "off" }})).await?;
-                    client.read_state().await
-                }
-                .await;
-                match outcome {
-                    Ok(state) => {
-                        task.online(&state);
-                        let now = task.state();
-                        let _ = reply.send(if now.confirms(&command) { Ok(now) } else { Err(DriverError::NotConfirmed(config.timeout)) });
-                    }
-                    Err(f) => {
-                        if !matches!(f, Failure::Refused(_)) {
-                            task.offline(&f.reason());
-                        }
-                        let _ = reply.send(Err(f.into_error()));
-                    }
-                }
-            }
-        }
-    }
+    link::run_polled(client, task, config.poll, config.timeout).await;
 }

@@ -11,8 +11,8 @@ use tokio::time::Instant;
 
 use super::packet::{self, Token};
 use super::{MiioError, PropMap};
-use crate::link::{self, DriverError, LinkHandle, LinkTask};
-use crate::model::State;
+use crate::link::{self, LinkHandle, LinkTask};
+use crate::model::{Command, State};
 
 #[derive(Debug, Clone)]
 pub struct MiioConfig {
@@ -42,6 +42,7 @@ pub fn spawn(config: MiioConfig) -> LinkHandle {
     handle
 }
 
+/// How a request went wrong, before it becomes the link's verdict.
 #[derive(Debug)]
 enum Failure {
     Silent,
@@ -50,23 +51,15 @@ enum Failure {
     Io(String),
 }
 
-impl Failure {
-    fn reason(&self) -> String {
-        match self {
-            Failure::Silent => "the device does not answer".into(),
-            Failure::BadToken => "bad key".into(),
-            Failure::Refused(e) => e.clone(),
-            Failure::Io(e) => e.clone(),
-        }
-    }
-
-    fn into_driver_error(self) -> DriverError {
-        match self {
+impl From<Failure> for link::Failure {
+    fn from(f: Failure) -> link::Failure {
+        match f {
+            Failure::Silent => link::Failure::Offline("the device does not answer".into()),
             Failure::BadToken => {
-                DriverError::BadKey("the token does not match the device's".into())
+                link::Failure::BadKey("the token does not match the device's".into())
             }
-            Failure::Refused(e) => DriverError::Refused(e),
-            other => DriverError::Offline(other.reason()),
+            Failure::Refused(e) => link::Failure::Refused(e),
+            Failure::Io(e) => link::Failure::Offline(e),
         }
     }
 }
@@ -187,7 +180,23 @@ impl Session {
     }
 }
 
-async fn run(config: MiioConfig, mut task: LinkTask) {
+impl link::Polled for Session {
+    async fn read(&mut self) -> Result<State, link::Failure> {
+        Ok(self.read_state().await?)
+    }
+
+    async fn apply(&mut self, command: &Command) -> Result<(), link::Failure> {
+        let (method, params) = self
+            .config
+            .map
+            .to_call(command)
+            .map_err(|e| link::Failure::Unsupported(e.to_string()))?;
+        self.call(&method, params).await?;
+        Ok(())
+    }
+}
+
+async fn run(config: MiioConfig, task: LinkTask) {
     let bind: SocketAddr = if config.addr.is_ipv4() {
         ([0, 0, 0, 0], 0).into()
     } else {
@@ -203,54 +212,11 @@ async fn run(config: MiioConfig, mut task: LinkTask) {
     if let Err(e) = socket.connect(config.addr).await {
         task.offline(&format!("cannot reach {}: {e}", config.addr));
     }
-    let mut session = Session {
+    let session = Session {
         socket,
         next_id: rand::random::<u32>() % 5000 + 1,
         config: config.clone(),
         device: None,
     };
-    let mut poll = tokio::time::interval(config.poll);
-    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = poll.tick() => {
-                if task.abandoned() {
-                    return;
-                }
-                match session.read_state().await {
-                    Ok(state) => task.online(&state),
-                    Err(f) => task.offline(&f.reason()),
-                }
-            }
-            next = task.commands.recv() => {
-                let Some((command, reply)) = next else { return };
-                let (method, params) = match config.map.to_call(&command) {
-                    Ok(c) => c,
-                    Err(e) => { let _ = reply.send(Err(e)); continue; }
-                };
-                let outcome = async {
-                    session.call(&method, params).await?;
-                    session.read_state().await
-                }
-                .await;
-                match outcome {
-                    Ok(state) => {
-                        task.online(&state);
-                        let now = task.state();
-                        let _ = reply.send(if now.confirms(&command) {
-                            Ok(now)
-                        } else {
-                            Err(DriverError::NotConfirmed(config.timeout))
-                        });
-                    }
-                    Err(f) => {
-                        if !matches!(f, Failure::Refused(_)) {
-                            task.offline(&f.reason());
-                        }
-                        let _ = reply.send(Err(f.into_driver_error()));
-                    }
-                }
-            }
-        }
-    }
+    link::run_polled(session, task, config.poll, config.timeout).await;
 }

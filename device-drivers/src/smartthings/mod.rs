@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use tokio::time::Instant;
 
 use crate::link::{self, DriverError, LinkHandle, LinkTask};
 use crate::model::{Command, Kind, State};
@@ -212,8 +211,28 @@ impl Api {
             state_of(&status),
         ))
     }
+}
 
-    async fn command(&self, command: &Command, task: &LinkTask) -> Result<State, DriverError> {
+fn failure(e: DriverError) -> link::Failure {
+    match e {
+        DriverError::BadKey(why) => link::Failure::BadKey(why),
+        DriverError::Refused(why) => link::Failure::Refused(why),
+        other => link::Failure::Offline(other.to_string()),
+    }
+}
+
+impl link::Polled for Api {
+    async fn read(&mut self) -> Result<State, link::Failure> {
+        let (online, state) = Api::read(self).await.map_err(failure)?;
+        if !online {
+            return Err(link::Failure::Offline(
+                "SmartThings reports the device offline".into(),
+            ));
+        }
+        Ok(state)
+    }
+
+    async fn apply(&mut self, command: &Command) -> Result<(), link::Failure> {
         call(
             &self.client,
             reqwest::Method::POST,
@@ -221,23 +240,13 @@ impl Api {
             &self.config.token,
             Some(command_body(command)),
         )
-        .await?;
-        let deadline = Instant::now() + self.config.timeout;
-        loop {
-            let (_, state) = self.read().await?;
-            task.online(&state);
-            if task.state().confirms(command) {
-                return Ok(task.state());
-            }
-            if Instant::now() >= deadline {
-                return Err(DriverError::NotConfirmed(self.config.timeout));
-            }
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        }
+        .await
+        .map(drop)
+        .map_err(failure)
     }
 }
 
-async fn run(config: SmartThingsConfig, mut task: LinkTask) {
+async fn run(config: SmartThingsConfig, task: LinkTask) {
     let client = match http(config.timeout) {
         Ok(c) => c,
         Err(e) => {
@@ -249,27 +258,7 @@ async fn run(config: SmartThingsConfig, mut task: LinkTask) {
         client,
         config: config.clone(),
     };
-    let mut poll = tokio::time::interval(config.poll);
-    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = poll.tick() => {
-                if task.abandoned() {
-                    return;
-                }
-                match api.read().await {
-                    Ok((true, state)) => task.online(&state),
-                    Ok((false, _)) => task.offline("SmartThings reports the device offline"),
-                    Err(DriverError::BadKey(_)) => task.offline("bad key"),
-                    Err(e) => task.offline(&e.to_string()),
-                }
-            }
-            next = task.commands.recv() => {
-                let Some((command, reply)) = next else { return };
-                let _ = reply.send(api.command(&command, &task).await);
-            }
-        }
-    }
+    link::run_polled(api, task, config.poll, config.timeout).await;
 }
 
 #[cfg(test)]
