@@ -172,8 +172,12 @@ const DEMO_MIIO: (u32, &str, &str, &str) = (
 /// imported from the start: eWeLink devices are found by mDNS, which the demo keeps off.
 const DEMO_EWELINK: (&str, &str) = ("1000d3m0a1", "5f0e4c3a-demo-4b1d-9c2e-0a1b2c3d4e5f");
 
+/// The demo's SmartThings account, served on loopback in place of the cloud API.
+const DEMO_SMARTTHINGS_TOKEN: &str = "demo-smartthings-token";
+
 /// The demo's emulated devices while the hub runs, and where discovery finds them.
 pub struct DemoDevices {
+    _smartthings: device_drivers::emulator::smartthings::RunningSmartThings,
     _tuya: Vec<device_drivers::emulator::tuya::RunningTuya>,
     _miio: device_drivers::emulator::miio::RunningMiio,
     _ewelink: device_drivers::emulator::ewelink::RunningEwelink,
@@ -235,6 +239,36 @@ pub async fn start_devices(
     )
     .await?;
     addresses.push(("ewelink", sonoff_id.to_string(), sonoff.addr.to_string()));
+    let smartthings = device_drivers::emulator::smartthings::start(
+        loopback,
+        DEMO_SMARTTHINGS_TOKEN,
+        [
+            (
+                "7c1d5a52-0d3e-4e53-9c11-demo00000001",
+                "Garden lights",
+                true,
+            ),
+            ("7c1d5a52-0d3e-4e53-9c11-demo00000002", "Pool pump", false),
+        ]
+        .into_iter()
+        .map(|(id, label, dimmable)| {
+            let device = device_drivers::emulator::smartthings::StDevice {
+                label: label.into(),
+                dimmable,
+                on: false,
+                level: 60,
+            };
+            (id.to_owned(), device)
+        })
+        .collect(),
+    )
+    .await?;
+    // The account's address changes with every start: the grant follows it.
+    let smartthings_grant = vault.seal(
+        &serde_json::json!({ "token": DEMO_SMARTTHINGS_TOKEN, "base_url": smartthings.base_url })
+            .to_string(),
+    );
+    let smartthings_url = smartthings.base_url.clone();
     let sonoff_secret = vault.seal(sonoff_key);
     let sonoff_address = sonoff.addr.to_string();
 
@@ -304,6 +338,12 @@ pub async fn start_devices(
                     },
                 )?;
             }
+            crate::devices::db::put_grant(c, "smartthings", &smartthings_grant, &now)?;
+            c.execute(
+                "UPDATE devices SET settings = json_set(settings, '$.base_url', ?1)
+                 WHERE brand = 'smartthings' AND settings ->> '$.base_url' LIKE 'http://127.0.0.1:%'",
+                [&smartthings_url],
+            )?;
             for (brand, id, address) in &addresses {
                 c.execute(
                     "UPDATE devices SET address = ?3 WHERE brand = ?1 AND native_id = ?2",
@@ -317,6 +357,7 @@ pub async fn start_devices(
         _tuya: running,
         _miio: lamp,
         _ewelink: sonoff,
+        _smartthings: smartthings,
         probes,
     })
 }

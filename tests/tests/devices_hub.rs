@@ -223,6 +223,37 @@ async fn demo_devices_are_discovered_imported_and_driven_by_rest_and_mqtt() {
     assert_eq!(lit["state"]["on"], true, "{lit}");
     assert_eq!(lit["state"]["brightness"], 75, "{lit}");
 
+    // The demo's SmartThings account (served on loopback): imported and dimmed.
+    let found: Vec<Value> = post_json(
+        &owner,
+        &hub.url("/api/v1/admin/devices/discover"),
+        &json!({"brand": "smartthings"}),
+    )
+    .await;
+    let garden = found
+        .iter()
+        .find(|f| f["settings"]["label"] == "Garden lights")
+        .expect("the demo account's lights");
+    let imported: Vec<Value> = post_json(
+        &owner,
+        &hub.url("/api/v1/admin/devices/import"),
+        &json!({"brand": "smartthings", "items": [{"native_id": garden["native_id"], "address": "",
+                "settings": garden["settings"], "kind": "dimmer", "name": "Garden lights"}]}),
+    )
+    .await;
+    let garden_id = imported[0]["id"].as_str().unwrap().to_owned();
+    wait_device(&owner, &hub, garden["native_id"].as_str().unwrap(), |d| {
+        d["online"] == true
+    })
+    .await;
+    let dimmed: Value = post_json(
+        &owner,
+        &hub.url(&format!("/api/v1/devices/{garden_id}/command")),
+        &json!({"on": true, "brightness": 35}),
+    )
+    .await;
+    assert_eq!(dimmed["state"]["brightness"], 35, "{dimmed}");
+
     // Keys are sealed at rest: the database holds no local key in the clear.
     let db = std::fs::read(hub.data.join("hub.db")).unwrap();
     let wal = std::fs::read(hub.data.join("hub.db-wal")).unwrap_or_default();

@@ -4,4 +4,5 @@
 
 pub mod ewelink;
 pub mod miio;
+pub mod smartthings;
 pub mod tuya;
