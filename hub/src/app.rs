@@ -120,6 +120,13 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
         }
         running
     });
+    // The demo's MQTT devices connect once the hub listens for them.
+    let mut demo_devices = demo_devices;
+    if let (Some(demo), Some(running)) = (demo_devices.as_mut(), broker.as_ref()) {
+        crate::demo::start_mqtt_devices(demo, &store, &clock, running.addr, &broker_handle)
+            .await
+            .context("cannot start the demo's MQTT devices")?;
+    }
 
     let tls_material = match config.web.https_listen {
         Some(_) => {

@@ -177,6 +177,7 @@ const DEMO_SMARTTHINGS_TOKEN: &str = "demo-smartthings-token";
 
 /// The demo's emulated devices while the hub runs, and where discovery finds them.
 pub struct DemoDevices {
+    mqtt: Option<device_drivers::emulator::mqtt::RunningMqtt>,
     _smartthings: device_drivers::emulator::smartthings::RunningSmartThings,
     _tuya: Vec<device_drivers::emulator::tuya::RunningTuya>,
     _miio: device_drivers::emulator::miio::RunningMiio,
@@ -358,6 +359,58 @@ pub async fn start_devices(
         _miio: lamp,
         _ewelink: sonoff,
         _smartthings: smartthings,
+        mqtt: None,
         probes,
     })
+}
+
+/// The demo's Tasmota plug, Zigbee2MQTT bulb and Shelly relay: MQTT clients of the
+/// hub's own broker, signing in with a demo credential made afresh at every start (the
+/// store keeps only its hash). They join the registry by announcing themselves.
+pub async fn start_mqtt_devices(
+    demo: &mut DemoDevices,
+    store: &Store,
+    clock: &Clock,
+    addr: std::net::SocketAddr,
+    handle: &crate::broker::BrokerHandle,
+) -> anyhow::Result<()> {
+    use device_drivers::emulator::mqtt::{start, MqttDevice};
+    let now = clock.now_text();
+    let (secret, hashes) = store
+        .write(move |c| {
+            c.execute(
+                "DELETE FROM device_credentials WHERE username = 'demo-devices'",
+                [],
+            )?;
+            let made = crate::broker::credentials::create(
+                c,
+                "demo-devices",
+                "The demo's emulated MQTT devices",
+                &now,
+            )?;
+            let hashes = crate::broker::credentials::all_hashes(c)?;
+            Ok::<_, crate::store::StoreError>((made.map(|(_, secret)| secret), hashes))
+        })
+        .await?;
+    handle.set_credentials(hashes);
+    let secret =
+        secret.ok_or_else(|| anyhow::anyhow!("the demo's MQTT credential was not made"))?;
+    demo.mqtt = Some(start(
+        addr,
+        "demo-devices",
+        &secret,
+        vec![
+            MqttDevice::Tasmota {
+                topic: "tasmota_D3A101".into(),
+                name: "Room 101 fan".into(),
+            },
+            MqttDevice::Zigbee2mqttBulb {
+                name: "terrace_bulb".into(),
+            },
+            MqttDevice::Shelly {
+                prefix: "shellyplus1-d3a0c0ffee01".into(),
+            },
+        ],
+    ));
+    Ok(())
 }

@@ -223,6 +223,22 @@ async fn demo_devices_are_discovered_imported_and_driven_by_rest_and_mqtt() {
     assert_eq!(lit["state"]["on"], true, "{lit}");
     assert_eq!(lit["state"]["brightness"], 75, "{lit}");
 
+    // The demo's MQTT devices (Tasmota, Zigbee2MQTT, Shelly clients of the broker) joined
+    // by themselves and obey.
+    for native in ["tasmota_D3A101", "terrace_bulb", "shellyplus1-d3a0c0ffee01"] {
+        let d = wait_device(&owner, &hub, native, |d| d["online"] == true).await;
+        let on: Value = post_json(
+            &owner,
+            &hub.url(&format!(
+                "/api/v1/devices/{}/command",
+                d["id"].as_str().unwrap()
+            )),
+            &json!({"on": true}),
+        )
+        .await;
+        assert_eq!(on["state"]["on"], true, "{native}: {on}");
+    }
+
     // The demo's SmartThings account (served on loopback): imported and dimmed.
     let found: Vec<Value> = post_json(
         &owner,
@@ -272,6 +288,7 @@ async fn home_assistant_accepts_the_discovery_payload_of_every_kind() {
     let hub = Hub::start_demo().unwrap();
     let owner = hub.signed_in("owner").await.unwrap();
     // One device of each kind (their addresses lead nowhere: discovery does not care).
+    let mut ids = Vec::new();
     for (i, kind) in [
         "switch",
         "light",
@@ -284,14 +301,14 @@ async fn home_assistant_accepts_the_discovery_payload_of_every_kind() {
     .iter()
     .enumerate()
     {
-        let r = owner
-            .post(hub.url("/api/v1/admin/devices"))
-            .json(&json!({"brand": "tuya", "kind": kind, "name": format!("A {kind}"), "native_id": format!("bfkind{i}"),
-                          "address": "127.0.0.1:9", "settings": {"version": "3.3"}, "secret": "0123456789abcdef"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201, "{kind}");
+        let made: Value = post_json(
+            &owner,
+            &hub.url("/api/v1/admin/devices"),
+            &json!({"brand": "tuya", "kind": kind, "name": format!("A {kind}"), "native_id": format!("bfkind{i}"),
+                    "address": "127.0.0.1:9", "settings": {"version": "3.3"}, "secret": "0123456789abcdef"}),
+        )
+        .await;
+        ids.push(made["id"].as_str().unwrap().to_owned());
     }
     let (user, password) = mqtt_login(&owner, &hub).await;
     let port = hub.mqtt.unwrap().port().to_string();
@@ -303,11 +320,20 @@ async fn home_assistant_accepts_the_discovery_payload_of_every_kind() {
         .unwrap(),
         seen: Vec::new(),
     };
-    // 2 demo devices already imported + 7 kinds; a sensor has two entities.
-    let mut configs = Vec::new();
-    for _ in 0..10 {
-        let msg: Value = serde_json::from_str(&mqtt.peer.expect("msg ")).unwrap();
-        configs.push(msg);
+    // Every config there is (the demo's devices too), until each kind's device has its
+    // own; a sensor has two entities.
+    let mut configs: Vec<Value> = Vec::new();
+    let entities_of_ours = |configs: &[Value]| {
+        configs
+            .iter()
+            .filter(|c| {
+                ids.iter()
+                    .any(|id| c["topic"].as_str().unwrap().contains(id.as_str()))
+            })
+            .count()
+    };
+    while entities_of_ours(&configs) < 8 {
+        configs.push(serde_json::from_str(&mqtt.peer.expect("msg ")).unwrap());
     }
     mqtt.seen.clear();
     let mut validator = LinePeer::start(

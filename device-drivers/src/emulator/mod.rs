@@ -4,5 +4,6 @@
 
 pub mod ewelink;
 pub mod miio;
+pub mod mqtt;
 pub mod smartthings;
 pub mod tuya;

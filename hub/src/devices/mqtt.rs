@@ -6,7 +6,7 @@
 use device_drivers::mqtt::Family;
 use device_drivers::{Command, Kind};
 use rumqttd::local::{LinkRx, LinkTx};
-use rumqttd::protocol::{Packet, Publish};
+use rumqttd::protocol::{Filter, Packet, Publish, QoS, RetainForwardRule, Subscribe};
 use rumqttd::Notification;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
@@ -250,11 +250,24 @@ pub fn spawn(devices: Devices, mut tx: LinkTx, mut rx: LinkRx) {
     for family in Family::ALL {
         filters.extend(family.subscriptions().iter().map(|f| f.to_string()));
     }
-    for filter in filters {
-        if let Err(e) = tx.subscribe(filter.clone()) {
-            tracing::warn!(%filter, error = %e, "Cannot subscribe on the hub's broker link.");
-        }
-    }
+    // Retained messages too: a device that announced itself (LWT, bridge/devices) before
+    // these subscriptions reached the router must still be heard.
+    let subscribe = Packet::Subscribe(
+        Subscribe {
+            pkid: 1,
+            filters: filters
+                .into_iter()
+                .map(|path| Filter {
+                    path,
+                    qos: QoS::AtMostOnce,
+                    nolocal: true,
+                    preserve_retain: false,
+                    retain_forward_rule: RetainForwardRule::OnEverySubscribe,
+                })
+                .collect(),
+        },
+        None,
+    );
     // rumqttd's receiving half is awaited on its own task and handed over a channel.
     let (in_tx, mut incoming) = mpsc::channel::<Publish>(256);
     tokio::spawn(async move {
@@ -275,6 +288,9 @@ pub fn spawn(devices: Devices, mut tx: LinkTx, mut rx: LinkRx) {
     });
     let mut outgoing = devices.take_mqtt_outgoing();
     tokio::spawn(async move {
+        if let Err(e) = tx.send(subscribe).await {
+            tracing::warn!(error = %e, "Cannot subscribe on the hub's broker link.");
+        }
         let mut publisher = Publisher { tx };
         publish_all(&devices, &mut publisher).await;
         loop {
