@@ -125,6 +125,14 @@ mod tests {
 
     proptest! {
         #[test]
+        fn encrypted_requests_round_trip(key in "[ -~]{1,40}", value in "[ -~]{0,200}", n in 0u64..1_000_000) {
+            let data = json!({"switch": value, "n": n});
+            let body = request("1000abcdef", n, &data, Some(&key));
+            let back = data_of(&body, Some(&key)).unwrap();
+            prop_assert_eq!(Value::Object(back), data);
+        }
+
+        #[test]
         fn arbitrary_bodies_are_errors_not_panics(s in ".{0,200}", iv in ".{0,30}") {
             let _ = data_of(&json!({"encrypt": true, "iv": iv, "data": s}), Some("k"));
             let _ = data_of(&json!({"data": s}), None);
