@@ -27,6 +27,9 @@ use crate::web::AppError;
 use db::DeviceRow;
 use vault::Vault;
 
+/// More than a small hotel will ever have; the bound a misbehaving broker client meets.
+pub const MAX_DEVICES: usize = 2000;
+
 pub const BRANDS: [&str; 7] = [
     "tuya",
     "ewelink",
@@ -345,6 +348,19 @@ impl Devices {
         if let Err(drivers::LinkSetupError::Invalid(why)) = drivers::check(&row, secret) {
             return Err(AppError::bad("invalid", why));
         }
+        // MQTT devices join by themselves: a broker client must not be able to fill the
+        // registry without end.
+        let count = self
+            .inner
+            .links
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len();
+        if count >= MAX_DEVICES {
+            return Err(AppError::Conflict(format!(
+                "the hub drives at most {MAX_DEVICES} devices"
+            )));
+        }
         let sealed = secret.map(|s| self.inner.vault.seal(s));
         let stored = row.clone();
         let inserted = self
@@ -402,6 +418,7 @@ impl Devices {
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), AppError> {
+        let row = self.get(id).await?.row;
         let key = id.to_owned();
         let found = self
             .inner
@@ -418,11 +435,13 @@ impl Devices {
             .unwrap_or_else(|p| p.into_inner())
             .remove(id);
         drop(running);
-        self.inner
-            .mqtt_routes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, route| !route.is_closed());
+        if let Some(family) = Family::parse(&row.brand) {
+            self.inner
+                .mqtt_routes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&(family, row.native_id));
+        }
         let _ = self.inner.events.send(DeviceEvent::Removed(id.to_owned()));
         tracing::info!(device = %id, "Device deleted.");
         Ok(())
