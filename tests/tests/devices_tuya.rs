@@ -81,6 +81,38 @@ async fn our_client_drives_tuyamock_on_every_version() {
 }
 
 #[tokio::test]
+async fn our_client_reads_device22_devices_their_own_way() {
+    // tuyamock's "device22" refuses the standard query with "data unvalid" (3.3 and 3.4).
+    for version in [Version::V33, Version::V34] {
+        let mut mock = LinePeer::python(
+            "tuya_mock.py",
+            &[
+                version.as_str(),
+                KEY,
+                ID,
+                r#"{"1": true, "2": 300}"#,
+                "dev22",
+            ],
+        )
+        .unwrap();
+        let port: u16 = mock.expect("listening ").parse().unwrap();
+        let link = client(port, version, Duration::from_secs(10));
+        wait_for(&link, "device22 status", Duration::from_secs(10), |s| {
+            s.online && s.state.on == Some(true) && s.state.brightness == Some(29)
+        })
+        .await;
+        assert_eq!(
+            link.command(Command::Power(false)).await.unwrap().on,
+            Some(false),
+            "{version:?}"
+        );
+        mock.say("dps");
+        let dps: serde_json::Value = serde_json::from_str(&mock.expect("dps ")).unwrap();
+        assert_eq!(dps["1"], false, "{version:?}");
+    }
+}
+
+#[tokio::test]
 async fn tinytuya_drives_our_emulator_on_every_version() {
     for version in Version::ALL {
         let (mut device, port) = emulator(version, &[]);

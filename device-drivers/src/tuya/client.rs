@@ -66,13 +66,15 @@ enum Ended {
 async fn run(config: TuyaConfig, mut task: LinkTask) {
     let mut backoff = Backoff::new(Duration::from_secs(5));
     let mut failures = 0u32;
+    // Learnt on the first connection and kept: the device's query dialect.
+    let mut device22 = false;
     loop {
-        let outcome = match connect(&config).await {
+        let outcome = match connect(&config, &mut device22).await {
             Ok((stream, session, state)) => {
                 backoff.reset();
                 failures = 0;
                 task.online(&state);
-                connected(&config, &mut task, stream, session).await
+                connected(&config, &mut task, stream, session, device22).await
             }
             Err(e) => Err(e),
         };
@@ -193,7 +195,23 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-fn query(config: &TuyaConfig, session: &mut ClientSession) -> Vec<u8> {
+/// The status query. "device22" devices refuse the standard one ("data unvalid") and are
+/// asked with `CONTROL_NEW` naming the data points, all null (tinytuya's PROTOCOL.md).
+fn query(config: &TuyaConfig, session: &mut ClientSession, device22: bool) -> Vec<u8> {
+    if device22 {
+        let nulls: Map<String, Value> = config
+            .map
+            .dp_ids()
+            .into_iter()
+            .map(|id| (id, Value::Null))
+            .collect();
+        let body = if config.version.negotiates() {
+            json!({"protocol": 5, "t": now_secs(), "data": {"dps": nulls}})
+        } else {
+            json!({"devId": config.id, "uid": config.id, "t": now_secs().to_string(), "dps": nulls})
+        };
+        return session.encode(cmd::CONTROL_NEW, body.to_string().as_bytes());
+    }
     if config.version.negotiates() {
         session.encode(cmd::DP_QUERY_NEW, b"{}")
     } else {
@@ -232,7 +250,10 @@ fn state_of(config: &TuyaConfig, m: &Message) -> Result<Option<State>, String> {
     }
 }
 
-async fn connect(config: &TuyaConfig) -> Result<(Conn, ClientSession, State), TuyaLinkError> {
+async fn connect(
+    config: &TuyaConfig,
+    device22: &mut bool,
+) -> Result<(Conn, ClientSession, State), TuyaLinkError> {
     let stream = timeout(config.timeout, TcpStream::connect(config.addr))
         .await
         .map_err(|_| TuyaLinkError::Io("connect timed out".into()))?
@@ -245,7 +266,7 @@ async fn connect(config: &TuyaConfig) -> Result<(Conn, ClientSession, State), Tu
     let mut session = ClientSession::new(config.version, config.local_key);
     // A device that takes the connection and then hangs up on our handshake or first
     // query could not read it: a wrong key (or version). Silence may be a busy device.
-    greet(config, &mut conn, &mut session)
+    greet(config, &mut conn, &mut session, device22)
         .await
         .map_err(|e| match e {
             TuyaLinkError::Io(reason) if reason == CLOSED => TuyaLinkError::BadKey,
@@ -262,6 +283,7 @@ async fn greet(
     config: &TuyaConfig,
     conn: &mut Conn,
     session: &mut ClientSession,
+    device22: &mut bool,
 ) -> Result<State, TuyaLinkError> {
     if let Some(start) = session.start(rand::random()) {
         conn.send(&start).await?;
@@ -272,7 +294,7 @@ async fn greet(
             }
         }
     }
-    let q = query(config, session);
+    let q = query(config, session, *device22);
     conn.send(&q).await?;
     let deadline = Instant::now() + config.timeout;
     loop {
@@ -281,10 +303,15 @@ async fn greet(
             match state_of(config, &m) {
                 Ok(Some(state)) => return Ok(state),
                 Ok(None) => continue,
-                // A device that cannot decrypt our query answers garbage or an error.
-                Err(text) if config.version == Version::V33 && text.contains("unvalid") => {
-                    return Ok(State::default())
+                // A device22 refuses the standard query: ask it its own way, once.
+                Err(text)
+                    if text.contains("unvalid") && !*device22 && config.version != Version::V35 =>
+                {
+                    *device22 = true;
+                    let q = query(config, session, true);
+                    conn.send(&q).await?;
                 }
+                // A device that cannot decrypt our query answers garbage or an error.
                 Err(_) => return Err(TuyaLinkError::BadKey),
             }
         }
@@ -303,6 +330,7 @@ async fn connected(
     task: &mut LinkTask,
     mut conn: Conn,
     mut session: ClientSession,
+    device22: bool,
 ) -> Result<Ended, TuyaLinkError> {
     let mut beat = tokio::time::interval(config.heartbeat);
     beat.tick().await;
@@ -372,7 +400,7 @@ async fn connected(
                 // some devices apply a change without echoing it.
                 let p = pending.as_mut().map(|p| { let again = !p.requeried; p.requeried = true; p.deadline = Instant::now() + config.timeout; again });
                 if p == Some(true) {
-                    let q = query(config, &mut session);
+                    let q = query(config, &mut session, device22);
                     if let Err(TuyaLinkError::Io(e)) = conn.send(&q).await {
                         break Ok(Ended::Lost(e));
                     }
