@@ -103,10 +103,7 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
         }
         // The appliance looks for devices on its LAN when the owner asks.
         Mode::Run => {
-            scope.lan = Some((
-                lan_ipv4(&config.mdns.interfaces),
-                std::net::Ipv4Addr::BROADCAST,
-            ));
+            scope.lan = Some(lan_ipv4(&config.mdns.interfaces));
             scope.interfaces = config.mdns.interfaces.clone();
             None
         }
@@ -327,16 +324,25 @@ async fn wait_for_signal() {
     let _ = ctrl_c.await;
 }
 
-/// The hub's own IPv4 address on the LAN (on `interfaces` when given), for discovery
-/// answers; unspecified when there is none.
-fn lan_ipv4(interfaces: &[String]) -> std::net::Ipv4Addr {
+/// The hub's own IPv4 address on the LAN and where to broadcast there: the first
+/// interface of `interfaces` (or any but loopback when none are named) with its subnet
+/// broadcast, so discovery stays on the chosen network; unspecified and 255.255.255.255
+/// when there is none.
+fn lan_ipv4(interfaces: &[String]) -> (std::net::Ipv4Addr, std::net::Ipv4Addr) {
     if_addrs::get_if_addrs()
         .unwrap_or_default()
         .into_iter()
         .filter(|i| !i.is_loopback() && (interfaces.is_empty() || interfaces.contains(&i.name)))
-        .find_map(|i| match i.ip() {
-            std::net::IpAddr::V4(v4) => Some(v4),
-            std::net::IpAddr::V6(_) => None,
+        .find_map(|i| match i.addr {
+            // From the address and mask: a `brd` is not always configured.
+            if_addrs::IfAddr::V4(v4) => Some((
+                v4.ip,
+                std::net::Ipv4Addr::from(u32::from(v4.ip) | !u32::from(v4.netmask)),
+            )),
+            if_addrs::IfAddr::V6(_) => None,
         })
-        .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED)
+        .unwrap_or((
+            std::net::Ipv4Addr::UNSPECIFIED,
+            std::net::Ipv4Addr::BROADCAST,
+        ))
 }

@@ -1,11 +1,12 @@
 //! LAN discovery on a small LAN of two network namespaces joined by a veth pair (the
 //! hub's side 10.99.0.1, the devices' side 10.99.0.2), so no broadcast or multicast
 //! leaves on the machine's real interface: Tuya announcements and 3.5 probes (our
-//! emulator and tuyamock), miIO hellos, eWeLink mDNS; and sonofflan (PyPI) finding and
-//! switching our eWeLink emulator, encrypted and DIY.
+//! emulator and tuyamock), miIO hellos, eWeLink mDNS; the hub itself (in `run` mode)
+//! discovering, importing and switching there; and sonofflan (PyPI) finding and switching
+//! our eWeLink emulator, encrypted and DIY.
 
 use e2e::netns::Namespace;
-use e2e::{device_python, emulator_binary, workspace, LinePeer};
+use e2e::{device_python, emulator_binary, workspace, Hub, HubOptions, LinePeer};
 use serde_json::Value;
 
 fn start_in(ns: &Namespace, program: &std::path::Path, args: &[&str]) -> LinePeer {
@@ -204,4 +205,105 @@ fn sonofflan_finds_and_switches_our_ewelink_emulator() {
         device.say("state");
         assert!(device.expect("state ").contains(r#""switch":"on""#));
     }
+}
+
+#[test]
+fn the_hub_discovers_imports_and_switches_devices_on_its_lan() {
+    let (hub_ns, dev) = Namespace::pair(&format!("hhl{}", std::process::id()));
+    let id = "bflan00000000000tuya01";
+    let key = "0123456789abcdef";
+    let _tuya = start_in(
+        &dev,
+        &emulator_binary(),
+        &[
+            "tuya",
+            "--id",
+            id,
+            "--key",
+            key,
+            "--version",
+            "3.3",
+            "--listen",
+            "10.99.0.2:6668",
+            "--announce",
+            "10.99.0.255:6667",
+            "--announce-ip",
+            "10.99.0.2",
+        ],
+    );
+    let miio = start_in(
+        &dev,
+        &emulator_binary(),
+        &[
+            "miio",
+            "--token",
+            "00112233445566778899aabbccddeeff",
+            "--did",
+            "777",
+            "--listen",
+            "0.0.0.0:54321",
+        ],
+    );
+    miio.expect("listening ");
+    let sonoff = start_in(
+        &dev,
+        &emulator_binary(),
+        &[
+            "ewelink",
+            "--id",
+            "1000lan001",
+            "--listen",
+            "10.99.0.2:8081",
+            "--mdns",
+            "v1",
+            "--mdns-ip",
+            "10.99.0.2",
+        ],
+    );
+    sonoff.expect("listening ");
+
+    // The appliance's way: `run` mode, its LAN interface named; discovery broadcasts on
+    // that interface's subnet.
+    let hub = Hub::start(HubOptions {
+        demo: false,
+        prefix: hub_ns.exec(),
+        env: vec![
+            ("HUB_MDNS__INTERFACES".into(), "[\"v0\"]".into()),
+            ("HUB_WEB__HTTP_LISTEN".into(), "127.0.0.1:0".into()),
+        ],
+        ..HubOptions::default()
+    })
+    .unwrap();
+    let code = hub
+        .setup_code
+        .clone()
+        .expect("a fresh hub prints its set-up code");
+    let py = device_python().display().to_string();
+    let script = workspace()
+        .join("tests/peers/hub_lan_discover.py")
+        .display()
+        .to_string();
+    let base = hub.url("");
+    let driver = start_in(
+        &hub_ns,
+        std::path::Path::new(&py),
+        &[&script, base.trim_end_matches('/'), &code, id, key],
+    );
+    let tuya: Value = serde_json::from_str(&driver.expect("found tuya ")).unwrap();
+    let ours = tuya
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["native_id"] == id)
+        .unwrap_or_else(|| panic!("{tuya}"));
+    assert_eq!(ours["address"], "10.99.0.2");
+    assert_eq!(ours["has_key"], true);
+    let miio: Value = serde_json::from_str(&driver.expect("found miio ")).unwrap();
+    assert_eq!(miio[0]["native_id"], "777", "{miio}");
+    assert_eq!(miio[0]["address"], "10.99.0.2:54321", "{miio}");
+    let ewelink: Value = serde_json::from_str(&driver.expect("found ewelink ")).unwrap();
+    assert_eq!(ewelink[0]["native_id"], "1000lan001", "{ewelink}");
+    assert_eq!(ewelink[0]["settings"]["diy"], true, "{ewelink}");
+    let switched: Value = serde_json::from_str(&driver.expect("switched ")).unwrap();
+    assert_eq!(switched["state"]["on"], true, "{switched}");
 }
