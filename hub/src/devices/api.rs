@@ -223,6 +223,7 @@ async fn discover(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<DiscoverRequest>,
 ) -> Result<ApiJson<Vec<Found>>, AppError> {
+    let _turn = state.devices.scan_turn().await;
     let scope = state.devices.scope().clone();
     let found: Vec<(String, String, serde_json::Value)> = match req.brand.as_str() {
         "tuya" => {

@@ -93,6 +93,8 @@ struct Inner {
     mqtt_out_rx: Mutex<Option<mpsc::Receiver<Outgoing>>>,
     /// Where each MQTT-family device's messages go: (family, its own id) → its link.
     mqtt_routes: Mutex<HashMap<(Family, String), mpsc::Sender<MqttEvent>>>,
+    /// One LAN scan at a time: scans listen on fixed ports.
+    scanning: tokio::sync::Mutex<()>,
 }
 
 #[derive(Clone)]
@@ -181,6 +183,7 @@ impl Devices {
                 mqtt_out,
                 mqtt_out_rx: Mutex::new(Some(mqtt_out_rx)),
                 mqtt_routes: Mutex::new(HashMap::new()),
+                scanning: tokio::sync::Mutex::new(()),
             }),
         };
         let rows = devices
@@ -511,6 +514,11 @@ impl Devices {
 
     pub fn scope(&self) -> &DiscoveryScope {
         &self.inner.scope
+    }
+
+    /// Held for the length of a LAN scan; a second admin's scan waits for the first.
+    pub async fn scan_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.scanning.lock().await
     }
 
     /// The broker side's end of the MQTT-family links' outgoing messages (taken once).
