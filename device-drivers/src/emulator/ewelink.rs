@@ -90,14 +90,7 @@ pub async fn start(device: EwelinkDevice) -> std::io::Result<RunningEwelink> {
     let app = Router::new()
         .route("/zeroconf/{command}", post(handle))
         .with_state(shared.clone());
-    let (stop, mut stopped) = watch::channel(());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.changed().await;
-            })
-            .await;
-    });
+    let stop = super::serve_http(listener, app);
     Ok(RunningEwelink {
         addr,
         shared,
@@ -201,24 +194,16 @@ async fn handle(
         return reply(&shared, seq, 400, None);
     };
     match command.as_str() {
-        "switch" => match data.get("switch").and_then(Value::as_str) {
-            Some(s @ ("on" | "off")) => {
-                changed(
-                    &shared,
-                    Map::from_iter([("switch".to_owned(), Value::from(s))]),
-                );
-                reply(&shared, seq + 1, 0, None)
-            }
-            _ => reply(&shared, seq, 422, None),
-        },
-        "switches" => {
-            let first = data
-                .get("switches")
-                .and_then(Value::as_array)
-                .and_then(|a| a.first())
-                .and_then(|o| o.get("switch"))
-                .and_then(Value::as_str);
-            match first {
+        // One relay: `switch`, or the first outlet of `switches`.
+        "switch" | "switches" => {
+            let wanted = data.get("switch").and_then(Value::as_str).or_else(|| {
+                data.get("switches")?
+                    .as_array()?
+                    .first()?
+                    .get("switch")?
+                    .as_str()
+            });
+            match wanted {
                 Some(s @ ("on" | "off")) => {
                     changed(
                         &shared,

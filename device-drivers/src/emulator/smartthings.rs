@@ -52,14 +52,7 @@ pub async fn start(
         .route("/v1/devices/{id}/health", get(health))
         .route("/v1/devices/{id}/commands", post(commands))
         .with_state(account);
-    let (stop, mut stopped) = watch::channel(());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.changed().await;
-            })
-            .await;
-    });
+    let stop = super::serve_http(listener, app);
     Ok(RunningSmartThings {
         base_url: format!("http://{addr}"),
         _stop: stop,
