@@ -66,7 +66,11 @@ async fn tasmota_zigbee2mqtt_and_shelly_devices_join_and_obey() {
     .unwrap();
     peer.expect("ready");
 
-    let plug = find(&owner, &hub, "tasmota", |d| d["online"] == true).await;
+    // The demo has MQTT devices of its own: look for ours by their ids.
+    let plug = find(&owner, &hub, "tasmota", |d| {
+        d["native_id"] == "tasmota_1A2B3C" && d["online"] == true
+    })
+    .await;
     assert_eq!(plug["native_id"], "tasmota_1A2B3C");
     assert_eq!(plug["kind"], "switch");
     let on = command(
@@ -80,7 +84,7 @@ async fn tasmota_zigbee2mqtt_and_shelly_devices_join_and_obey() {
     assert_eq!(peer.expect("got cmnd/tasmota_1A2B3C/POWER"), "ON");
 
     let bulb = find(&owner, &hub, "zigbee2mqtt", |d| {
-        d["online"] == true && d["state"]["brightness"].is_number()
+        d["native_id"] == "hall_bulb" && d["online"] == true && d["state"]["brightness"].is_number()
     })
     .await;
     assert_eq!(bulb["native_id"], "hall_bulb");
@@ -95,7 +99,10 @@ async fn tasmota_zigbee2mqtt_and_shelly_devices_join_and_obey() {
     assert_eq!(lit["state"]["on"], true);
     assert_eq!(lit["state"]["brightness"], 60);
 
-    let relay = find(&owner, &hub, "shelly", |d| d["online"] == true).await;
+    let relay = find(&owner, &hub, "shelly", |d| {
+        d["native_id"] == "shellyplus1-a8032ab12345" && d["online"] == true
+    })
+    .await;
     assert_eq!(relay["native_id"], "shellyplus1-a8032ab12345");
     let on = command(
         &owner,
@@ -112,7 +119,10 @@ async fn tasmota_zigbee2mqtt_and_shelly_devices_join_and_obey() {
 
     // The bridge going offline takes its devices with it; a command then fails clearly.
     peer.say("bridge offline");
-    let bulb = find(&owner, &hub, "zigbee2mqtt", |d| d["online"] == false).await;
+    let bulb = find(&owner, &hub, "zigbee2mqtt", |d| {
+        d["native_id"] == "hall_bulb" && d["online"] == false
+    })
+    .await;
     let r = owner
         .post(hub.url(&format!(
             "/api/v1/devices/{}/command",
