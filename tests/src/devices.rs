@@ -48,3 +48,33 @@ pub async fn post_json<T: serde::de::DeserializeOwned>(
     assert!(status.is_success(), "POST {url}: {status}: {v}");
     serde_json::from_value(v).expect("the answer's shape")
 }
+
+/// Polls the hub's device list until the device whose `native_id` is `native` satisfies
+/// `ok`; returns it. Panics after 20 s.
+pub async fn wait_device(
+    client: &reqwest::Client,
+    hub: &crate::Hub,
+    native: &str,
+    ok: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let list: Vec<Value> = client
+            .get(hub.url("/api/v1/devices"))
+            .send()
+            .await
+            .expect("the hub answers")
+            .json()
+            .await
+            .expect("a device list");
+        let found = list.into_iter().find(|d| d["native_id"] == native);
+        if let Some(d) = found.as_ref().filter(|d| ok(d)) {
+            return d.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{native} never got there: {found:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -2,47 +2,9 @@
 //! and imported over the REST API, switched by REST and by MQTT, publish their state and
 //! Home Assistant discovery on the embedded broker, and keep their keys sealed at rest.
 
-use std::time::Duration;
-
-use e2e::devices::post_json;
+use e2e::devices::{post_json, wait_device};
 use e2e::{Hub, LinePeer};
 use serde_json::{json, Value};
-
-async fn devices(client: &reqwest::Client, hub: &Hub) -> Vec<Value> {
-    client
-        .get(hub.url("/api/v1/devices"))
-        .send()
-        .await
-        .unwrap()
-        .json::<Vec<Value>>()
-        .await
-        .unwrap()
-}
-
-async fn wait_device(
-    client: &reqwest::Client,
-    hub: &Hub,
-    native: &str,
-    ok: impl Fn(&Value) -> bool,
-) -> Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let found = devices(client, hub)
-            .await
-            .into_iter()
-            .find(|d| d["native_id"] == native);
-        if let Some(d) = &found {
-            if ok(d) {
-                return d.clone();
-            }
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{native} never got there: {found:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// MQTT credentials for a test client.
 async fn mqtt_login(owner: &reqwest::Client, hub: &Hub) -> (String, String) {

@@ -2,51 +2,9 @@
 //! Tasmota plug, a Zigbee2MQTT bridge with a bulb and a Shelly Plus 1 publish makes them
 //! appear in the registry, and commands over the REST API reach them and are confirmed.
 
-use std::time::Duration;
-
-use e2e::devices::post_json;
+use e2e::devices::{post_json, wait_device};
 use e2e::{Hub, LinePeer};
 use serde_json::{json, Value};
-
-async fn find(
-    owner: &reqwest::Client,
-    hub: &Hub,
-    brand: &str,
-    ok: impl Fn(&Value) -> bool,
-) -> Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let list: Vec<Value> = owner
-            .get(hub.url("/api/v1/devices"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if let Some(d) = list.iter().find(|d| d["brand"] == brand && ok(d)) {
-            return d.clone();
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no {brand} device got there: {list:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn command(owner: &reqwest::Client, hub: &Hub, id: &str, body: Value) -> Value {
-    let r = owner
-        .post(hub.url(&format!("/api/v1/devices/{id}/command")))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let v: Value = r.json().await.unwrap();
-    assert!(status.is_success(), "{status}: {v}");
-    v
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tasmota_zigbee2mqtt_and_shelly_devices_join_and_obey() {
@@ -67,48 +25,51 @@ async fn tasmota_zigbee2mqtt_and_shelly_devices_join_and_obey() {
     peer.expect("ready");
 
     // The demo has MQTT devices of its own: look for ours by their ids.
-    let plug = find(&owner, &hub, "tasmota", |d| {
-        d["native_id"] == "tasmota_1A2B3C" && d["online"] == true
-    })
-    .await;
+    let plug = wait_device(&owner, &hub, "tasmota_1A2B3C", |d| d["online"] == true).await;
     assert_eq!(plug["native_id"], "tasmota_1A2B3C");
     assert_eq!(plug["kind"], "switch");
-    let on = command(
+    let on: Value = post_json(
         &owner,
-        &hub,
-        plug["id"].as_str().unwrap(),
-        json!({"on": true}),
+        &hub.url(&format!(
+            "/api/v1/devices/{}/command",
+            plug["id"].as_str().unwrap()
+        )),
+        &json!({"on": true}),
     )
     .await;
     assert_eq!(on["state"]["on"], true);
     assert_eq!(peer.expect("got cmnd/tasmota_1A2B3C/POWER"), "ON");
 
-    let bulb = find(&owner, &hub, "zigbee2mqtt", |d| {
-        d["native_id"] == "hall_bulb" && d["online"] == true && d["state"]["brightness"].is_number()
+    let bulb = wait_device(&owner, &hub, "hall_bulb", |d| {
+        d["online"] == true && d["state"]["brightness"].is_number()
     })
     .await;
     assert_eq!(bulb["native_id"], "hall_bulb");
     assert_eq!(bulb["kind"], "light");
-    let lit = command(
+    let lit: Value = post_json(
         &owner,
-        &hub,
-        bulb["id"].as_str().unwrap(),
-        json!({"on": true, "brightness": 60}),
+        &hub.url(&format!(
+            "/api/v1/devices/{}/command",
+            bulb["id"].as_str().unwrap()
+        )),
+        &json!({"on": true, "brightness": 60}),
     )
     .await;
     assert_eq!(lit["state"]["on"], true);
     assert_eq!(lit["state"]["brightness"], 60);
 
-    let relay = find(&owner, &hub, "shelly", |d| {
-        d["native_id"] == "shellyplus1-a8032ab12345" && d["online"] == true
+    let relay = wait_device(&owner, &hub, "shellyplus1-a8032ab12345", |d| {
+        d["online"] == true
     })
     .await;
     assert_eq!(relay["native_id"], "shellyplus1-a8032ab12345");
-    let on = command(
+    let on: Value = post_json(
         &owner,
-        &hub,
-        relay["id"].as_str().unwrap(),
-        json!({"on": true}),
+        &hub.url(&format!(
+            "/api/v1/devices/{}/command",
+            relay["id"].as_str().unwrap()
+        )),
+        &json!({"on": true}),
     )
     .await;
     assert_eq!(on["state"]["on"], true);
@@ -119,10 +80,7 @@ async fn tasmota_zigbee2mqtt_and_shelly_devices_join_and_obey() {
 
     // The bridge going offline takes its devices with it; a command then fails clearly.
     peer.say("bridge offline");
-    let bulb = find(&owner, &hub, "zigbee2mqtt", |d| {
-        d["native_id"] == "hall_bulb" && d["online"] == false
-    })
-    .await;
+    let bulb = wait_device(&owner, &hub, "hall_bulb", |d| d["online"] == false).await;
     let r = owner
         .post(hub.url(&format!(
             "/api/v1/devices/{}/command",

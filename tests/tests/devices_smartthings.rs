@@ -2,9 +2,7 @@
 //! at a local stand-in that serves documented payloads), imports the account's devices
 //! and switches one; a wrong token is reported as a bad key.
 
-use std::time::Duration;
-
-use e2e::devices::post_json;
+use e2e::devices::{post_json, wait_device};
 use e2e::{Hub, LinePeer};
 use serde_json::{json, Value};
 
@@ -69,26 +67,11 @@ async fn smartthings_devices_are_imported_and_driven_through_the_api() {
     )
     .await;
     let id = imported[0]["id"].as_str().unwrap().to_owned();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let d: Value = owner
-            .get(hub.url("/api/v1/devices"))
-            .send()
-            .await
-            .unwrap()
-            .json::<Vec<Value>>()
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|d| d["id"] == id)
-            .unwrap();
-        if d["online"] == true {
-            assert_eq!(d["state"]["brightness"], 75);
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "never online: {d}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let d = wait_device(&owner, &hub, dimmer["native_id"].as_str().unwrap(), |d| {
+        d["online"] == true
+    })
+    .await;
+    assert_eq!(d["state"]["brightness"], 75);
     let on: Value = post_json(
         &owner,
         &hub.url(&format!("/api/v1/devices/{id}/command")),

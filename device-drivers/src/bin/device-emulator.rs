@@ -110,10 +110,7 @@ async fn run_tuya(opts: &HashMap<String, String>) {
     if let Some(secs) = parse::<u64>(opts, "idle-timeout") {
         device.idle_timeout = Duration::from_secs(secs);
     }
-    let running = tuya::start(device).await.unwrap_or_else(|e| {
-        eprintln!("device-emulator: cannot listen: {e}");
-        std::process::exit(1)
-    });
+    let running = listening(tuya::start(device).await);
     say(&format!("listening {}", running.addr));
     if let Some(probe) = running.probe_addr {
         say(&format!("probe {probe}"));
@@ -151,12 +148,9 @@ async fn run_miio(opts: &HashMap<String, String>) {
             .cloned()
             .unwrap_or_else(|| "chuangmi.plug.m1".into()),
         props,
-        listen: parse(opts, "listen").unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))),
+        listen: parse(opts, "listen").unwrap_or(LOOPBACK),
     };
-    let running = miio::start(device).await.unwrap_or_else(|e| {
-        eprintln!("device-emulator: cannot listen: {e}");
-        std::process::exit(1)
-    });
+    let running = listening(miio::start(device).await);
     say(&format!("listening {}", running.addr));
     serve_stdin(
         "props",
@@ -179,13 +173,10 @@ async fn run_ewelink(opts: &HashMap<String, String>) {
         devicekey: opts.get("key").cloned(),
         device_type: opts.get("type").cloned().unwrap_or_else(|| "plug".into()),
         state,
-        listen: parse(opts, "listen").unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))),
+        listen: parse(opts, "listen").unwrap_or(LOOPBACK),
         announce,
     };
-    let running = ewelink::start(device).await.unwrap_or_else(|e| {
-        eprintln!("device-emulator: cannot listen: {e}");
-        std::process::exit(1)
-    });
+    let running = listening(ewelink::start(device).await);
     say(&format!("listening {}", running.addr));
     serve_stdin(
         "state",
@@ -252,6 +243,18 @@ async fn run_scan(args: &[String]) {
         say(&format!("found {f}"));
     }
     say("done");
+}
+
+/// Where an emulator listens unless told: loopback, a port of the system's choosing.
+const LOOPBACK: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
+
+/// A started emulator, or the reason it could not listen (and exit).
+fn listening<T>(started: std::io::Result<T>) -> T {
+    started.unwrap_or_else(|e| {
+        eprintln!("device-emulator: cannot listen: {e}");
+        std::process::exit(1)
+    })
 }
 
 /// A `--name` option holding a JSON object.

@@ -76,6 +76,21 @@ fn authorised(account: &Account, headers: &HeaderMap) -> Result<(), Reply> {
     }
 }
 
+/// A signed request about a device the account has.
+fn known(account: &Account, headers: &HeaderMap, id: &str) -> Result<(), Reply> {
+    authorised(account, headers)?;
+    if account
+        .devices
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains_key(id)
+    {
+        Ok(())
+    } else {
+        Err(error(StatusCode::NOT_FOUND, "NotFoundError"))
+    }
+}
+
 fn capabilities(d: &StDevice) -> Vec<Value> {
     let mut caps = vec![json!({"id": "switch", "version": 1})];
     if d.dimmable {
@@ -126,16 +141,8 @@ async fn health(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Reply {
-    if let Err(e) = authorised(&account, &headers) {
+    if let Err(e) = known(&account, &headers, &id) {
         return e;
-    }
-    if !account
-        .devices
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .contains_key(&id)
-    {
-        return error(StatusCode::NOT_FOUND, "NotFoundError");
     }
     (
         StatusCode::OK,
@@ -149,16 +156,8 @@ async fn commands(
     Path(id): Path<String>,
     Json(body): Json<Value>,
 ) -> Reply {
-    if let Err(e) = authorised(&account, &headers) {
+    if let Err(e) = known(&account, &headers, &id) {
         return e;
-    }
-    if !account
-        .devices
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .contains_key(&id)
-    {
-        return error(StatusCode::NOT_FOUND, "NotFoundError");
     }
     let list = body["commands"].as_array().cloned().unwrap_or_default();
     for c in &list {

@@ -3,6 +3,8 @@
 //! and Home Assistant MQTT discovery (`homeassistant/<component>/<id>/<object>/config`),
 //! sent again whenever Home Assistant announces itself on `homeassistant/status`.
 
+use std::collections::HashMap;
+
 use device_drivers::mqtt::Family;
 use device_drivers::{Command, Kind};
 use rumqttd::local::{LinkRx, LinkTx};
@@ -169,6 +171,9 @@ const ALL_ENTITIES: [(&str, &str); 7] = [
 
 struct Publisher {
     tx: LinkTx,
+    /// What each device's discovery config was last made from (name, kind, room):
+    /// Home Assistant hears it again only when that changes, not with every state.
+    announced: HashMap<String, (String, String, Option<i64>)>,
 }
 
 impl Publisher {
@@ -179,15 +184,29 @@ impl Publisher {
         }
     }
 
-    async fn device(&mut self, view: &DeviceView, area: Option<&str>) {
+    /// State and availability always; the discovery config when it is new, changed, or
+    /// `rediscover` (Home Assistant came back, or events were missed).
+    async fn device(&mut self, devices: &Devices, view: &DeviceView, rediscover: bool) {
         let id = &view.row.id;
-        for (component, object, config) in discovery(view, area) {
-            self.publish(
-                discovery_topic(component, id, object),
-                config.to_string().into_bytes(),
-                true,
-            )
-            .await;
+        let meta = (
+            view.row.name.clone(),
+            view.row.kind.clone(),
+            view.row.room_id,
+        );
+        if rediscover || self.announced.get(id) != Some(&meta) {
+            let area = match view.row.room_id {
+                Some(room) => area_names(devices).await.remove(&room),
+                None => None,
+            };
+            for (component, object, config) in discovery(view, area.as_deref()) {
+                self.publish(
+                    discovery_topic(component, id, object),
+                    config.to_string().into_bytes(),
+                    true,
+                )
+                .await;
+            }
+            self.announced.insert(id.clone(), meta);
         }
         self.publish(
             availability_topic(id),
@@ -204,6 +223,7 @@ impl Publisher {
     }
 
     async fn removed(&mut self, id: &str) {
+        self.announced.remove(id);
         for (component, object) in ALL_ENTITIES {
             self.publish(discovery_topic(component, id, object), Vec::new(), true)
                 .await;
@@ -213,7 +233,7 @@ impl Publisher {
     }
 }
 
-async fn area_names(devices: &Devices) -> std::collections::HashMap<i64, String> {
+async fn area_names(devices: &Devices) -> HashMap<i64, String> {
     devices
         .inner
         .store
@@ -224,16 +244,10 @@ async fn area_names(devices: &Devices) -> std::collections::HashMap<i64, String>
 }
 
 async fn publish_all(devices: &Devices, publisher: &mut Publisher) {
-    let areas = area_names(devices).await;
     match devices.list().await {
         Ok(views) => {
             for view in views {
-                let area = view
-                    .row
-                    .room_id
-                    .and_then(|r| areas.get(&r))
-                    .map(String::as_str);
-                publisher.device(&view, area).await;
+                publisher.device(devices, &view, true).await;
             }
         }
         Err(e) => tracing::warn!(error = %e, "Cannot list devices for MQTT."),
@@ -291,16 +305,15 @@ pub fn spawn(devices: Devices, mut tx: LinkTx, mut rx: LinkRx) {
         if let Err(e) = tx.send(subscribe).await {
             tracing::warn!(error = %e, "Cannot subscribe on the hub's broker link.");
         }
-        let mut publisher = Publisher { tx };
+        let mut publisher = Publisher {
+            tx,
+            announced: HashMap::new(),
+        };
         publish_all(&devices, &mut publisher).await;
         loop {
             tokio::select! {
                 event = events.recv() => match event {
-                    Ok(DeviceEvent::Changed(view)) => {
-                        let areas = area_names(&devices).await;
-                        let area = view.row.room_id.and_then(|r| areas.get(&r)).map(String::as_str);
-                        publisher.device(&view, area).await;
-                    }
+                    Ok(DeviceEvent::Changed(view)) => publisher.device(&devices, &view, false).await,
                     Ok(DeviceEvent::Removed(id)) => publisher.removed(&id).await,
                     Err(broadcast::error::RecvError::Lagged(_)) => publish_all(&devices, &mut publisher).await,
                     Err(broadcast::error::RecvError::Closed) => return,
