@@ -44,9 +44,76 @@ pub fn lock_data_dir(data_dir: &Path) -> anyhow::Result<File> {
     Ok(file)
 }
 
+/// A started hub: its addresses and handles, and what `stop` takes down.
+pub struct Running {
+    pub http: std::net::SocketAddr,
+    pub https: Option<std::net::SocketAddr>,
+    pub mqtt: Option<std::net::SocketAddr>,
+    pub store: Store,
+    pub scenarios: crate::scenarios::Scenarios,
+    pub setup_code: Option<String>,
+    pub demo_accounts: Option<Vec<crate::demo::DemoAccount>>,
+    config: Arc<Config>,
+    devices: crate::devices::Devices,
+    stop_tx: tokio::sync::watch::Sender<bool>,
+    http_task: tokio::task::JoinHandle<()>,
+    https_task: Option<tokio::task::JoinHandle<()>>,
+    https_handle: axum_server::Handle,
+    advertiser: Option<mdns::Advertiser>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    weather: crate::weather::Weather,
+    broker: Option<broker::Running>,
+    demo_devices: Option<crate::demo::DemoDevices>,
+    _lock: File,
+}
+
 pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
-    let _lock = lock_data_dir(&config.data_dir)?;
-    let clock = Clock::system();
+    let running = start(config, mode, Clock::system()).await?;
+    announce(
+        &running.http,
+        running.https,
+        running.mqtt,
+        running.setup_code.as_deref(),
+        running.demo_accounts.clone(),
+        &running.config,
+    );
+    systemd::ready();
+    systemd::spawn_watchdog(running.store.clone());
+    wait_for_signal().await;
+    tracing::info!("Shutting down.");
+    systemd::stopping();
+    running.stop().await;
+    Ok(())
+}
+
+impl Running {
+    /// Stops serving, then the engine, device links and the rest, in reverse order.
+    pub async fn stop(self) {
+        let _ = self.stop_tx.send(true);
+        self.https_handle
+            .graceful_shutdown(Some(Duration::from_secs(5)));
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.http_task).await;
+        if let Some(task) = self.https_task {
+            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        }
+        if let Some(a) = self.advertiser {
+            a.stop();
+        }
+        self.scenarios.stop().await;
+        for t in self.tasks {
+            t.abort();
+        }
+        self.weather.stop();
+        self.devices.shutdown();
+        drop(self.broker);
+        drop(self.demo_devices);
+    }
+}
+
+/// Starts everything on `clock` (tests pass a manual one) and returns once the hub
+/// answers on its addresses.
+pub async fn start(config: Config, mode: Mode, clock: Clock) -> anyhow::Result<Running> {
+    let lock = lock_data_dir(&config.data_dir)?;
     let store_path = config.store_path();
     let store =
         tokio::task::spawn_blocking(move || Store::open(&store_path, StoreOptions::default()))
@@ -150,6 +217,26 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
         chat.clone(),
         Duration::from_secs(config.chat.timer_period_secs),
     );
+    let bookings = crate::bookings::Bookings::new(store.clone(), clock.clone())
+        .context("cannot start the bookings")?;
+    let ical = bookings.spawn_refresher(Duration::from_secs(
+        u64::from(config.bookings.ical_refresh_minutes) * 60,
+    ));
+    let weather = crate::weather::Weather::start(store.clone(), clock.clone(), &config.weather)
+        .await
+        .context("cannot start the weather")?;
+    let scenarios = crate::scenarios::Scenarios::start(
+        crate::scenarios::run::Ctx {
+            store: store.clone(),
+            clock: clock.clone(),
+            devices: devices.clone(),
+            weather: weather.clone(),
+            chat: chat.clone(),
+        },
+        bookings.clone(),
+    )
+    .await
+    .context("cannot start the scenario engine")?;
     let config = Arc::new(config);
     let state = AppState {
         store: store.clone(),
@@ -170,7 +257,10 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
             .build()
             .context("cannot make the HTTP client")?,
         guest_sockets: Arc::default(),
-        devices,
+        devices: devices.clone(),
+        bookings,
+        weather: weather.clone(),
+        scenarios: scenarios.clone(),
     };
     let (router, _) = web::router(state);
 
@@ -215,33 +305,27 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
         None
     };
 
-    announce(
-        &http_addr,
-        https.as_ref().map(|h| h.0),
-        broker.as_ref().map(|b| b.addr),
-        setup_code.as_deref(),
+    Ok(Running {
+        http: http_addr,
+        https: https.as_ref().map(|h| h.0),
+        mqtt: broker.as_ref().map(|b| b.addr),
+        store,
+        scenarios,
+        setup_code,
         demo_accounts,
-        &config,
-    );
-    systemd::ready();
-    systemd::spawn_watchdog(store.clone());
-
-    wait_for_signal().await;
-    tracing::info!("Shutting down.");
-    systemd::stopping();
-    let _ = stop_tx.send(true);
-    https_handle.graceful_shutdown(Some(Duration::from_secs(5)));
-    let _ = tokio::time::timeout(Duration::from_secs(10), http_task).await;
-    if let Some((_, task)) = https {
-        let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
-    }
-    if let Some(a) = advertiser {
-        a.stop();
-    }
-    timers.abort();
-    drop(broker);
-    drop(demo_devices);
-    Ok(())
+        config,
+        devices,
+        stop_tx,
+        http_task,
+        https_task: https.map(|h| h.1),
+        https_handle,
+        advertiser,
+        tasks: vec![timers, ical],
+        weather,
+        broker,
+        demo_devices,
+        _lock: lock,
+    })
 }
 
 /// What a person starting the hub needs to see, on stdout; for scripts, a `hub: listening`

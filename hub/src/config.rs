@@ -35,6 +35,41 @@ pub struct Config {
     pub smtp: SmtpConfig,
     pub log: LogConfig,
     pub chat: ChatConfig,
+    pub weather: WeatherConfig,
+    pub bookings: BookingsConfig,
+}
+
+/// Where the forecast comes from (Open-Meteo's API, no key) and how often.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WeatherConfig {
+    /// Open-Meteo, or a self-hosted copy or a paid plan's host.
+    pub base_url: String,
+    pub refresh_minutes: u32,
+}
+
+impl Default for WeatherConfig {
+    fn default() -> Self {
+        WeatherConfig {
+            base_url: "https://api.open-meteo.com".into(),
+            refresh_minutes: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BookingsConfig {
+    /// Minutes between imports of the units' iCal feeds.
+    pub ical_refresh_minutes: u32,
+}
+
+impl Default for BookingsConfig {
+    fn default() -> Self {
+        BookingsConfig {
+            ical_refresh_minutes: 30,
+        }
+    }
 }
 
 /// Limits on what guests (strangers) may do; the chat's behaviour is set in the admin app.
@@ -159,6 +194,8 @@ impl Default for Config {
             smtp: SmtpConfig::default(),
             log: LogConfig::default(),
             chat: ChatConfig::default(),
+            weather: WeatherConfig::default(),
+            bookings: BookingsConfig::default(),
         }
     }
 }
@@ -284,6 +321,21 @@ impl Config {
         }
         if !(1..=600).contains(&self.web.request_timeout_secs) {
             return invalid("web.request_timeout_secs", "must be between 1 and 600");
+        }
+        if !(self.weather.base_url.starts_with("http://")
+            || self.weather.base_url.starts_with("https://"))
+            || url::Url::parse(&self.weather.base_url).is_err()
+        {
+            return invalid("weather.base_url", "an http(s) URL");
+        }
+        if !(5..=24 * 60).contains(&self.weather.refresh_minutes) {
+            return invalid("weather.refresh_minutes", "must be between 5 and 1440");
+        }
+        if !(5..=24 * 60).contains(&self.bookings.ical_refresh_minutes) {
+            return invalid(
+                "bookings.ical_refresh_minutes",
+                "must be between 5 and 1440",
+            );
         }
         if !(1..=365).contains(&self.web.session_days) {
             return invalid("web.session_days", "must be between 1 and 365");

@@ -8,6 +8,7 @@ use crate::team::db::{self, NewUser};
 use crate::team::property::{self, PropertySettings, Weekday, WorkingDay};
 use crate::team::{secret, Role, TeamError};
 
+#[derive(Clone)]
 pub struct DemoAccount {
     pub role: Role,
     pub email: &'static str,

@@ -11,6 +11,8 @@ pub mod demo;
 pub mod devices;
 pub mod notify;
 pub mod platform;
+pub mod scenarios;
 pub mod store;
 pub mod team;
+pub mod weather;
 pub mod web;

@@ -1,4 +1,475 @@
-//! Rooms and units of the property. Reservations, iCal import and occupancy join here with
-//! their own issue; for now it holds the rooms that everything else is tagged with.
+//! BOOK-1: rooms and other units, reservations and the occupancy they make. Sources are
+//! staff (the admin app), channel managers' iCal feeds (`ical.rs`, refreshed on a period)
+//! and a PMS webhook (`webhook.rs`). Every change is one store transaction; what it meant
+//! (booked, cancelled, checked in or out, dates moved) goes out as a [`BookingChange`]
+//! after the commit, for the scenario engine. Occupancy rules live in `reservations.rs`.
 
+pub mod api;
+pub mod ical;
+pub mod reservations;
 pub mod rooms;
+pub mod webhook;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::OptionalExtension;
+use tokio::sync::broadcast;
+
+use crate::clock::Clock;
+use crate::scenarios::model::BookingEvent;
+use crate::store::{Store, StoreError};
+use reservations::{Reservation, Status, Stay, Times};
+
+/// A reservation changed; `event` says what it meant, `None` for dates or details only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookingChange {
+    pub reservation_id: i64,
+    pub unit_id: i64,
+    pub event: Option<BookingEvent>,
+}
+
+impl BookingChange {
+    pub fn new(reservation_id: i64, unit_id: i64, event: Option<BookingEvent>) -> Self {
+        BookingChange {
+            reservation_id,
+            unit_id,
+            event,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BookingError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Webhook(#[from] webhook::WebhookError),
+    #[error("the feed could not be imported: {0}")]
+    Feed(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for BookingError {
+    fn from(e: rusqlite::Error) -> Self {
+        BookingError::Store(StoreError::from(e))
+    }
+}
+
+/// What a status change means to scenarios.
+fn event_of(before: Option<Status>, after: Status) -> Option<BookingEvent> {
+    if before == Some(after) {
+        return None;
+    }
+    match after {
+        Status::Booked => Some(BookingEvent::Booked),
+        Status::CheckedIn => Some(BookingEvent::CheckedIn),
+        Status::CheckedOut => Some(BookingEvent::CheckedOut),
+        Status::Cancelled => Some(BookingEvent::Cancelled),
+    }
+}
+
+struct Inner {
+    store: Store,
+    clock: Clock,
+    events: broadcast::Sender<BookingChange>,
+    http: reqwest::Client,
+}
+
+#[derive(Clone)]
+pub struct Bookings {
+    inner: Arc<Inner>,
+}
+
+impl Bookings {
+    pub fn new(store: Store, clock: Clock) -> Result<Bookings, BookingError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .connect_timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .build()
+            .map_err(|e| BookingError::Feed(e.to_string()))?;
+        let (events, _) = broadcast::channel(1024);
+        Ok(Bookings {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                events,
+                http,
+            }),
+        })
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<BookingChange> {
+        self.inner.events.subscribe()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    fn publish(&self, changes: Vec<BookingChange>) {
+        for c in changes {
+            let _ = self.inner.events.send(c);
+        }
+    }
+
+    async fn load(&self, id: i64) -> Result<Reservation, BookingError> {
+        self.inner
+            .store
+            .read(move |c| Ok::<_, BookingError>(reservations::get(c, id)?))
+            .await?
+            .ok_or(BookingError::NotFound)
+    }
+
+    /// A reservation entered by staff.
+    pub async fn add(
+        &self,
+        unit_id: i64,
+        stay: Stay,
+        status: Status,
+    ) -> Result<Reservation, BookingError> {
+        if stay.check_in.is_none() || stay.check_out.is_none() {
+            return Err(BookingError::Invalid(
+                "give check-in and check-out dates".into(),
+            ));
+        }
+        dates_ok(&stay)?;
+        let now = self.inner.clock.now_text();
+        let id = self
+            .inner
+            .store
+            .write(move |c| {
+                unit_exists(c, unit_id)?;
+                Ok::<_, BookingError>(reservations::insert(
+                    c, unit_id, "manual", None, &stay, status, &now,
+                )?)
+            })
+            .await?;
+        self.publish(vec![BookingChange::new(
+            id,
+            unit_id,
+            event_of(None, status),
+        )]);
+        self.load(id).await
+    }
+
+    /// Staff change a reservation: any of unit, details, dates, status.
+    pub async fn edit(
+        &self,
+        id: i64,
+        unit_id: Option<i64>,
+        stay: Stay,
+        status: Option<Status>,
+    ) -> Result<Reservation, BookingError> {
+        let now = self.inner.clock.now_text();
+        let change =
+            self.inner
+                .store
+                .write(move |c| {
+                    let current = reservations::get(c, id)?.ok_or(BookingError::NotFound)?;
+                    let unit = unit_id.unwrap_or(current.unit_id);
+                    unit_exists(c, unit)?;
+                    let merged = merged_dates(&current, &stay)?;
+                    dates_ok(&merged)?;
+                    let status = status.unwrap_or(current.status);
+                    let times = Times::load(c)?;
+                    let changed =
+                        reservations::update(c, &current, unit, &merged, status, &times, &now)?;
+                    Ok::<_, BookingError>(changed.then(|| {
+                        BookingChange::new(id, unit, event_of(Some(current.status), status))
+                    }))
+                })
+                .await?;
+        self.publish(change.into_iter().collect());
+        self.load(id).await
+    }
+
+    /// A PMS update, after its signature is checked against the stored secret.
+    pub async fn pms(
+        &self,
+        body: &[u8],
+        signature: Option<&str>,
+    ) -> Result<Reservation, BookingError> {
+        let secret = self
+            .inner
+            .store
+            .read(|c| {
+                Ok::<_, BookingError>(c.query_row(
+                    "SELECT webhook_secret FROM booking_settings WHERE id = 1",
+                    [],
+                    |r| r.get::<_, Option<String>>(0),
+                )?)
+            })
+            .await?
+            .ok_or(webhook::WebhookError::NoSecret)?;
+        webhook::verify(&secret, body, signature)?;
+        let (update, status, stay) = webhook::read(body)?;
+        let now = self.inner.clock.now_text();
+        let (id, change) = self
+            .inner
+            .store
+            .write(move |c| {
+                let unit = match update.unit.as_deref() {
+                    Some(name) => Some(
+                        c.query_row(
+                            "SELECT id FROM rooms WHERE name = ?1 COLLATE NOCASE",
+                            [name.trim()],
+                            |r| r.get::<_, i64>(0),
+                        )
+                        .optional()?
+                        .ok_or_else(|| {
+                            BookingError::Invalid(format!(
+                                "unit \"{}\" is not a room of this hub",
+                                name.chars().take(60).collect::<String>()
+                            ))
+                        })?,
+                    ),
+                    None => None,
+                };
+                let times = Times::load(c)?;
+                match reservations::by_external(c, "pms", None, &update.reservation_id)? {
+                    Some(current) => {
+                        let unit = unit.unwrap_or(current.unit_id);
+                        let merged = merged_dates(&current, &stay)?;
+                        let changed =
+                            reservations::update(c, &current, unit, &merged, status, &times, &now)?;
+                        let change = changed.then(|| {
+                            BookingChange::new(
+                                current.id,
+                                unit,
+                                event_of(Some(current.status), status),
+                            )
+                        });
+                        Ok::<_, BookingError>((current.id, change))
+                    }
+                    None => {
+                        let unit = unit.ok_or_else(|| {
+                            BookingError::Invalid("a new reservation needs its unit".into())
+                        })?;
+                        if stay.check_in.is_none() || stay.check_out.is_none() {
+                            return Err(BookingError::Invalid(
+                                "a new reservation needs check_in and check_out".into(),
+                            ));
+                        }
+                        let id = reservations::insert(
+                            c,
+                            unit,
+                            "pms",
+                            Some(&update.reservation_id),
+                            &stay,
+                            status,
+                            &now,
+                        )?;
+                        Ok((
+                            id,
+                            Some(BookingChange::new(id, unit, event_of(None, status))),
+                        ))
+                    }
+                }
+            })
+            .await?;
+        self.publish(change.into_iter().collect());
+        self.load(id).await
+    }
+
+    /// Sets (or, with an empty URL, removes) a unit's feed; a set feed is imported at once.
+    pub async fn set_feed(
+        &self,
+        unit_id: i64,
+        url: String,
+    ) -> Result<Option<ical::ImportReport>, BookingError> {
+        let url = url.trim().to_owned();
+        if !url.is_empty() {
+            let parsed = url::Url::parse(&url)
+                .map_err(|_| BookingError::Invalid("the feed is not a URL".into()))?;
+            if !matches!(parsed.scheme(), "http" | "https") || url.len() > 1000 {
+                return Err(BookingError::Invalid(
+                    "the feed must be an http(s) URL of at most 1000 characters".into(),
+                ));
+            }
+        }
+        let stored = url.clone();
+        self.inner
+            .store
+            .write(move |c| {
+                unit_exists(c, unit_id)?;
+                c.execute(
+                    "UPDATE rooms SET ical_url = ?2, ical_error = '' WHERE id = ?1",
+                    rusqlite::params![unit_id, stored],
+                )?;
+                Ok::<_, BookingError>(())
+            })
+            .await?;
+        if url.is_empty() {
+            return Ok(None);
+        }
+        self.import(unit_id).await.map(Some)
+    }
+
+    /// Fetches a unit's feed and follows it. A failure is recorded beside the feed and
+    /// leaves its reservations as they were.
+    pub async fn import(&self, unit_id: i64) -> Result<ical::ImportReport, BookingError> {
+        let url: String = self
+            .inner
+            .store
+            .read(move |c| {
+                Ok::<_, BookingError>(
+                    c.query_row("SELECT ical_url FROM rooms WHERE id = ?1", [unit_id], |r| {
+                        r.get(0)
+                    })
+                    .optional()?,
+                )
+            })
+            .await?
+            .ok_or(BookingError::NotFound)?;
+        if url.is_empty() {
+            return Err(BookingError::Invalid("this unit has no iCal feed".into()));
+        }
+        let parsed = match self.fetch(&url).await {
+            Ok(text) => ical::parse(&text).map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        let now = self.inner.clock.now();
+        let result = self
+            .inner
+            .store
+            .write(move |c| {
+                let (stays, skipped) = match parsed {
+                    Ok(p) => p,
+                    Err(message) => {
+                        c.execute(
+                            "UPDATE rooms SET ical_error = ?2 WHERE id = ?1",
+                            rusqlite::params![unit_id, message],
+                        )?;
+                        return Ok(Err(message));
+                    }
+                };
+                let mut changes = Vec::new();
+                let report = ical::follow(c, unit_id, &stays, skipped, now, &mut changes)?;
+                Ok::<_, BookingError>(Ok((report, changes)))
+            })
+            .await?;
+        match result {
+            Ok((report, changes)) => {
+                tracing::info!(unit = unit_id, ?report, "iCal feed imported.");
+                self.publish(changes);
+                Ok(report)
+            }
+            Err(message) => {
+                tracing::warn!(unit = unit_id, error = %message, "iCal feed not imported.");
+                Err(BookingError::Feed(message))
+            }
+        }
+    }
+
+    async fn fetch(&self, url: &str) -> Result<String, String> {
+        let mut response = self
+            .inner
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| format!("cannot fetch the feed: {}", without_url(&e)))?;
+        if !response.status().is_success() {
+            return Err(format!(
+                "the feed answered HTTP {}",
+                response.status().as_u16()
+            ));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| format!("the feed broke off: {}", without_url(&e)))?
+        {
+            body.extend_from_slice(&chunk);
+            if body.len() > ical::MAX_FEED_BYTES {
+                return Err(format!(
+                    "the feed is larger than {} MiB",
+                    ical::MAX_FEED_BYTES >> 20
+                ));
+            }
+        }
+        String::from_utf8(body).map_err(|_| "the feed is not UTF-8 text".into())
+    }
+
+    /// Imports every unit's feed now and then every `period` (real time).
+    pub fn spawn_refresher(&self, period: Duration) -> tokio::task::JoinHandle<()> {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(period);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let units = me
+                    .inner
+                    .store
+                    .read(|c| {
+                        let mut s = c.prepare("SELECT id FROM rooms WHERE ical_url != ''")?;
+                        let ids = s.query_map([], |r| r.get::<_, i64>(0))?;
+                        Ok::<_, BookingError>(ids.collect::<Result<Vec<_>, _>>()?)
+                    })
+                    .await
+                    .unwrap_or_default();
+                for unit in units {
+                    // Failures are recorded beside the feed and logged by `import`.
+                    let _ = me.import(unit).await;
+                }
+            }
+        })
+    }
+}
+
+/// Feed URLs carry private tokens; errors name the failure, not the address.
+fn without_url(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    if let Some(url) = e.url() {
+        text = text.replace(url.as_str(), "(the feed)");
+    }
+    text
+}
+
+fn unit_exists(c: &rusqlite::Connection, unit: i64) -> Result<(), BookingError> {
+    let found: Option<i64> = c
+        .query_row("SELECT id FROM rooms WHERE id = ?1", [unit], |r| r.get(0))
+        .optional()?;
+    found
+        .map(|_| ())
+        .ok_or_else(|| BookingError::Invalid(format!("unit {unit} does not exist")))
+}
+
+fn merged_dates(current: &Reservation, stay: &Stay) -> Result<Stay, BookingError> {
+    let date = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    Ok(Stay {
+        check_in: stay.check_in.or_else(|| date(&current.check_in)),
+        check_out: stay.check_out.or_else(|| date(&current.check_out)),
+        ..stay.clone()
+    })
+}
+
+fn dates_ok(stay: &Stay) -> Result<(), BookingError> {
+    if let (Some(i), Some(o)) = (stay.check_in, stay.check_out) {
+        if o <= i || (o - i).num_days() > 366 {
+            return Err(BookingError::Invalid(
+                "check-out must be after check-in, within a year".into(),
+            ));
+        }
+    }
+    for (field, text, max) in [
+        ("guest name", &stay.guest_name, 120),
+        ("e-mail", &stay.email, 200),
+        ("phone", &stay.phone, 40),
+        ("notes", &stay.notes, 2000),
+    ] {
+        if text.chars().count() > max || text.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(BookingError::Invalid(format!(
+                "{field}: at most {max} printable characters"
+            )));
+        }
+    }
+    Ok(())
+}

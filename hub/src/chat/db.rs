@@ -418,3 +418,44 @@ pub fn is_blocked(conn: &Connection, ip: &str) -> Result<bool, ChatError> {
         .optional()?
         .is_some())
 }
+
+/// The latest dialogue of the guest with this e-mail (any case) or phone (digits
+/// compared), preferring one still open; for scenarios writing to a booked guest.
+pub fn guest_dialogue(
+    conn: &Connection,
+    email: &str,
+    phone: &str,
+) -> rusqlite::Result<Option<i64>> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    if email.trim().is_empty() && digits.len() < 6 {
+        return Ok(None);
+    }
+    let mut stmt = conn.prepare(
+        "SELECT d.id, d.state, v.email, v.phone FROM dialogues d JOIN visitors v ON v.id = d.visitor_id
+         WHERE d.kind = 'guest' AND (v.email != '' OR v.phone != '') ORDER BY d.id DESC LIMIT 5000",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut ended = None;
+    for row in rows {
+        let (id, state, e, p) = row?;
+        let p: String = p.chars().filter(char::is_ascii_digit).collect();
+        let same = (!email.trim().is_empty() && e.trim().eq_ignore_ascii_case(email.trim()))
+            || (digits.len() >= 6
+                && !p.is_empty()
+                && (p.ends_with(&digits) || digits.ends_with(&p)));
+        if same {
+            if state != "ended" {
+                return Ok(Some(id));
+            }
+            ended = ended.or(Some(id));
+        }
+    }
+    Ok(ended)
+}

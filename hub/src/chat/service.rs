@@ -849,6 +849,38 @@ impl Chat {
     }
 }
 
+impl Chat {
+    /// A scenario tells the team: a notice on the team socket, and e-mail when set up.
+    pub async fn notify_staff(&self, kind: &'static str, text: &str) {
+        self.bus.team_send(TeamEvent::Notice {
+            kind,
+            text: text.to_owned(),
+        });
+        if let Some(mailer) = self.mailer.clone() {
+            super::notify_team(&self.store, &mailer, "Hotel Hub scenario", text).await;
+        }
+    }
+
+    /// A scenario writes to a guest: a message from the assistant in their dialogue.
+    pub async fn scenario_message(&self, dialogue_id: i64, text: &str) -> Result<(), ChatError> {
+        let body = clean_body(text)?;
+        let now = self.clock.now_text();
+        let changes = self
+            .store
+            .write(move |c| -> Result<_, ChatError> {
+                let mut changes = Changes::default();
+                changes
+                    .messages
+                    .push(bot_message(c, dialogue_id, &body, &now)?);
+                finish(c, dialogue_id, &mut changes)?;
+                Ok(changes)
+            })
+            .await?;
+        self.publish(changes);
+        Ok(())
+    }
+}
+
 /// Automatic distribution on a new dialogue (CHAT-11).
 fn route(
     conn: &Connection,

@@ -76,7 +76,7 @@ pub fn spawn(chat: Arc<Chat>, period: Duration) -> tokio::task::JoinHandle<()> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
 
     use chrono::{DateTime, Duration, Utc};
 
@@ -90,7 +90,7 @@ mod tests {
 
     struct World {
         chat: Arc<Chat>,
-        now: Arc<Mutex<DateTime<Utc>>>,
+        now: crate::clock::ManualClock,
     }
 
     async fn open(path: &std::path::Path, start: DateTime<Utc>) -> World {
@@ -108,9 +108,7 @@ mod tests {
 
     impl World {
         fn advance(&self, by: Duration) -> DateTime<Utc> {
-            let mut now = self.now.lock().unwrap();
-            *now += by;
-            *now
+            self.now.advance(by)
         }
 
         async fn state(&self, id: i64) -> DialogueState {

@@ -197,6 +197,18 @@ impl Devices {
         Ok(devices)
     }
 
+    /// Drops every link (their clients end); for a hub that stops.
+    pub fn shutdown(&self) {
+        let links =
+            std::mem::take(&mut *self.inner.links.lock().unwrap_or_else(|p| p.into_inner()));
+        drop(links);
+        self.inner
+            .mqtt_routes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<DeviceEvent> {
         self.inner.events.subscribe()
     }

@@ -21,6 +21,10 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         "0003_devices.sql",
         include_str!("../../migrations/0003_devices.sql"),
     ),
+    (
+        "0004_scenarios.sql",
+        include_str!("../../migrations/0004_scenarios.sql"),
+    ),
 ];
 
 pub(super) fn apply(conn: &Connection, path: &Path) -> Result<(), StoreError> {

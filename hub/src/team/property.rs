@@ -257,9 +257,13 @@ async fn put_property(
         .store
         .write(move |c| {
             save(c, &settings, &now)?;
+            // Reservation instants are local times in the property's zone.
+            crate::bookings::reservations::replace_instants(c)?;
             load(c)
         })
         .await?;
+    state.weather.property_changed();
+    state.scenarios.property_changed();
     Ok(ApiJson(saved))
 }
 

@@ -53,6 +53,9 @@ pub struct AppState {
     /// Open guest sockets per client address.
     pub guest_sockets: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
     pub devices: crate::devices::Devices,
+    pub bookings: crate::bookings::Bookings,
+    pub weather: crate::weather::Weather,
+    pub scenarios: crate::scenarios::Scenarios,
 }
 
 /// Failure counters for everything a stranger can try repeatedly.
@@ -62,6 +65,8 @@ pub struct Limits {
     pub setup_by_address: ratelimit::FailureLimiter,
     pub guest_messages: ratelimit::FailureLimiter,
     pub guest_connects: ratelimit::FailureLimiter,
+    /// Bad signatures on the PMS webhook, per address.
+    pub webhook_failures: ratelimit::FailureLimiter,
 }
 
 impl Limits {
@@ -74,6 +79,7 @@ impl Limits {
             setup_by_address: ratelimit::FailureLimiter::new(window, 5),
             guest_messages: ratelimit::FailureLimiter::new(minute, chat.guest_messages_per_minute),
             guest_connects: ratelimit::FailureLimiter::new(minute, chat.guest_connects_per_minute),
+            webhook_failures: ratelimit::FailureLimiter::new(window, 20),
         }
     }
 }
@@ -113,6 +119,8 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(crate::broker::credentials::admin_routes())
         .merge(crate::chat::api::admin_routes())
         .merge(crate::devices::api::admin_routes())
+        .merge(crate::bookings::api::admin_routes())
+        .merge(crate::scenarios::api::admin_routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_admin,
@@ -125,6 +133,8 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(crate::chat::guest_api::routes())
         .merge(crate::chat::reports::routes())
         .merge(crate::devices::api::routes())
+        .merge(crate::bookings::api::routes())
+        .merge(crate::weather::api::routes())
         .merge(
             crate::chat::api::upload_routes()
                 .merge(crate::chat::guest_api::upload_routes())

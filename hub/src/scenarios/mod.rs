@@ -1,0 +1,91 @@
+//! SCN-1…5: scenarios (triggers → conditions → actions) stored in the database and run by
+//! one engine task. `model.rs` is what a scenario is, `schedule.rs` the time arithmetic
+//! (DST policy), `engine.rs` the triggers and modes, `run.rs` one run with its trace,
+//! `db.rs` the rows, `api.rs` the admin REST API. This handle is what the rest of the
+//! hub holds.
+
+pub mod api;
+pub mod db;
+pub mod engine;
+pub mod model;
+pub mod run;
+pub mod schedule;
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::bookings::Bookings;
+use crate::store::StoreError;
+use engine::{Cmd, Engine, Progress};
+
+#[derive(Clone)]
+pub struct Scenarios {
+    cmds: mpsc::Sender<Cmd>,
+    progress: watch::Receiver<Progress>,
+    task: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Scenarios {
+    pub async fn start(ctx: run::Ctx, bookings: Bookings) -> Result<Scenarios, StoreError> {
+        let ctx = Arc::new(ctx);
+        let (tx, progress) = watch::channel(Progress {
+            seen: ctx.clock.now(),
+            busy: 0,
+        });
+        let engine = Engine::new(ctx, bookings, tx).await?;
+        let (cmds, rx) = mpsc::channel(64);
+        let task = tokio::spawn(engine.run(rx));
+        Ok(Scenarios {
+            cmds,
+            progress,
+            task: Arc::new(std::sync::Mutex::new(Some(task))),
+        })
+    }
+
+    /// Stops the engine and the runs under way (runs waiting on a delay stay stored).
+    pub async fn stop(&self) {
+        let _ = self.cmds.send(Cmd::Stop).await;
+        let task = self.task.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(t) = task {
+            let _ = t.await;
+        }
+    }
+
+    /// Scenarios were added, changed or removed.
+    pub fn reload(&self) {
+        let _ = self.cmds.try_send(Cmd::Reload);
+    }
+
+    /// The property's zone or location changed: every schedule afresh.
+    pub fn property_changed(&self) {
+        let _ = self.cmds.try_send(Cmd::PropertyChanged);
+    }
+
+    /// Check-in/out times changed: occupancy afresh.
+    pub fn bookings_changed(&self) {
+        let _ = self.cmds.try_send(Cmd::BookingsChanged);
+    }
+
+    /// Runs a scenario now; the run's id, or `None` when its mode dropped it.
+    pub async fn run_now(&self, id: i64, check_conditions: bool, who: &str) -> Option<i64> {
+        let (reply, rx) = oneshot::channel();
+        self.cmds
+            .send(Cmd::RunNow {
+                id,
+                check_conditions,
+                reason: format!("run by hand by {who}"),
+                reply,
+            })
+            .await
+            .ok()?;
+        rx.await.ok().flatten()
+    }
+
+    /// Waits until the engine has handled the clock up to `at` and no run is under way
+    /// (a run waiting on a delay is not under way). For tests and benchmarks.
+    pub async fn settled(&self, at: chrono::DateTime<chrono::Utc>) {
+        let mut rx = self.progress.clone();
+        let _ = rx.wait_for(|p| p.seen >= at && p.busy == 0).await;
+    }
+}

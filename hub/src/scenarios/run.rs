@@ -1,0 +1,615 @@
+//! One run of a scenario: conditions checked and actions carried out, every step written
+//! into the trace with what it said or did and how long it took. A delay ends the task
+//! with a stored deadline; the engine resumes the run from its path when it is due.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::db::{self, Step};
+use super::model::{Action, Compare, Condition, GuestTarget, OccupancyScope, Target};
+use crate::bookings::reservations;
+use crate::chat::Chat;
+use crate::clock::{stamp, Clock};
+use crate::devices::Devices;
+use crate::store::{Store, StoreError};
+use crate::weather::Weather;
+
+/// What a run needs from the rest of the hub.
+pub struct Ctx {
+    pub store: Store,
+    pub clock: Clock,
+    pub devices: Devices,
+    pub weather: Weather,
+    pub chat: Arc<Chat>,
+}
+
+/// What fired a run; actions may refer to its unit or reservation.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Context {
+    #[serde(default)]
+    pub trigger: Option<usize>,
+    #[serde(default)]
+    pub unit_id: Option<i64>,
+    #[serde(default)]
+    pub reservation_id: Option<i64>,
+    #[serde(default)]
+    pub device_id: Option<String>,
+}
+
+pub enum Outcome {
+    Finished {
+        status: &'static str,
+    },
+    /// Waiting on a delay: the stored deadline.
+    Waiting(db::Pending),
+}
+
+pub struct Job {
+    pub scenario_id: i64,
+    pub run_id: i64,
+    pub definition: Arc<super::model::Definition>,
+    pub context: Context,
+    /// Where to go on after a delay; `None` for a fresh run.
+    pub resume: Option<Vec<usize>>,
+    pub check_conditions: bool,
+    /// Conditions said no.
+    pub skipped: bool,
+    pub trace: Vec<Step>,
+    /// The run's row being written while it acts; awaited before the run writes again.
+    pub recorded: Option<tokio::task::JoinHandle<Result<(), StoreError>>>,
+}
+
+/// Occupancy at one instant, read once per run.
+struct Facts {
+    occupied: Option<(BTreeSet<i64>, Vec<i64>)>,
+}
+
+enum Flow {
+    Go,
+    Pause(DateTime<Utc>, Vec<usize>),
+}
+
+fn path_text(path: &[usize], root: &str) -> String {
+    let mut s = root.to_owned();
+    let mut branch = false;
+    for p in path {
+        if branch {
+            s.push_str(if *p == 0 { ".then" } else { ".else" });
+        } else {
+            s.push_str(&format!("[{p}]"));
+        }
+        branch = !branch;
+    }
+    s
+}
+
+impl Ctx {
+    fn step(
+        &self,
+        kind: &str,
+        path: String,
+        what: String,
+        result: String,
+        ok: bool,
+        since: Instant,
+    ) -> Step {
+        Step {
+            at: self.clock.now_text(),
+            kind: kind.into(),
+            path,
+            what,
+            result,
+            ok,
+            ms: since.elapsed().as_millis().min(u128::from(u64::MAX)) as u64,
+        }
+    }
+
+    async fn zone(&self) -> chrono_tz::Tz {
+        self.store
+            .read(|c| Ok::<_, StoreError>(crate::team::property::load(c).ok()))
+            .await
+            .ok()
+            .flatten()
+            .and_then(|p| p.time_zone.parse().ok())
+            .unwrap_or(chrono_tz::UTC)
+    }
+
+    async fn occupancy(&self, facts: &mut Facts) -> (BTreeSet<i64>, Vec<i64>) {
+        if let Some(o) = &facts.occupied {
+            return o.clone();
+        }
+        let now = self.clock.now();
+        let o = self
+            .store
+            .read(move |c| {
+                Ok::<_, StoreError>((
+                    reservations::occupied(c, now)?,
+                    reservations::lettable_units(c)?,
+                ))
+            })
+            .await
+            .unwrap_or_default();
+        facts.occupied = Some(o.clone());
+        o
+    }
+
+    fn eval<'a>(
+        &'a self,
+        c: &'a Condition,
+        facts: &'a mut Facts,
+    ) -> Pin<Box<dyn Future<Output = (bool, String)> + Send + 'a>> {
+        Box::pin(async move {
+            match c {
+                Condition::Occupancy { of } => {
+                    let (occupied, units) = self.occupancy(facts).await;
+                    let n = units.iter().filter(|u| occupied.contains(u)).count();
+                    let ok = match of {
+                        OccupancyScope::Any => n > 0,
+                        OccupancyScope::All => !units.is_empty() && n == units.len(),
+                        OccupancyScope::None => n == 0,
+                    };
+                    let word = match of {
+                        OccupancyScope::Any => "any unit occupied",
+                        OccupancyScope::All => "all units occupied",
+                        OccupancyScope::None => "no unit occupied",
+                    };
+                    (ok, format!("{word}: {n} of {} occupied", units.len()))
+                }
+                Condition::UnitOccupied { unit_id, occupied } => {
+                    let (set, _) = self.occupancy(facts).await;
+                    let is = set.contains(unit_id);
+                    (
+                        is == *occupied,
+                        format!(
+                            "unit {unit_id} {}: it is {}",
+                            if *occupied { "occupied" } else { "vacant" },
+                            if is { "occupied" } else { "vacant" }
+                        ),
+                    )
+                }
+                Condition::TimeWindow {
+                    after,
+                    before,
+                    weekdays,
+                } => {
+                    let tz = self.zone().await;
+                    let local = self.clock.now().with_timezone(&tz);
+                    let t = local.time();
+                    let hm = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").unwrap_or_default();
+                    let (a, b) = (hm(after), hm(before));
+                    let inside = if a < b {
+                        a <= t && t < b
+                    } else {
+                        t >= a || t < b
+                    };
+                    let day_ok = weekdays.is_empty()
+                        || weekdays
+                            .iter()
+                            .any(|w| *w as u32 == local.weekday().num_days_from_monday());
+                    (
+                        inside && day_ok,
+                        format!(
+                            "{after}–{before}: it is {} {}",
+                            local.format("%a"),
+                            local.format("%H:%M")
+                        ),
+                    )
+                }
+                Condition::Weather {
+                    metric,
+                    op,
+                    threshold,
+                } => {
+                    let name = super::model::metric_name(*metric);
+                    match self.weather.reading(*metric, self.clock.now()) {
+                        Some(v) => {
+                            let ok = match op {
+                                Compare::Above => v > *threshold,
+                                Compare::Below => v < *threshold,
+                                Compare::Eq => (v - threshold).abs() < 1e-9,
+                            };
+                            (
+                                ok,
+                                format!(
+                                    "{name} {} {threshold}: it is {v}",
+                                    if *op == Compare::Below {
+                                        "below"
+                                    } else {
+                                        "above"
+                                    }
+                                ),
+                            )
+                        }
+                        None => (false, format!("{name}: unknown (no recent forecast)")),
+                    }
+                }
+                Condition::Device { device_id, test } => match self.devices.get(device_id).await {
+                    Ok(d) => match test.check(d.online, &d.row.state) {
+                        Some(ok) => (
+                            ok,
+                            format!("{} ({device_id}) {}: {}", d.row.name, test.describe(), ok),
+                        ),
+                        None => (
+                            false,
+                            format!(
+                                "{} ({device_id}): {} not reported",
+                                d.row.name,
+                                test.field.key()
+                            ),
+                        ),
+                    },
+                    Err(_) => (false, format!("device {device_id} no longer exists")),
+                },
+                Condition::And { conditions } | Condition::Or { conditions } => {
+                    let all = matches!(c, Condition::And { .. });
+                    let mut parts = Vec::new();
+                    let mut result = all;
+                    for sub in conditions {
+                        let (ok, why) = self.eval(sub, facts).await;
+                        parts.push(format!("{}{why}", if ok { "✓ " } else { "✗ " }));
+                        result = if all { result && ok } else { result || ok };
+                    }
+                    (
+                        result,
+                        format!(
+                            "{} ({})",
+                            if all { "all of" } else { "any of" },
+                            parts.join("; ")
+                        ),
+                    )
+                }
+                Condition::Not { condition } => {
+                    let (ok, why) = self.eval(condition, facts).await;
+                    (!ok, format!("not ({why})"))
+                }
+            }
+        })
+    }
+
+    /// Checks a list (all must hold), tracing each.
+    async fn check(
+        &self,
+        list: &[Condition],
+        root: &str,
+        trace: &mut Vec<Step>,
+        facts: &mut Facts,
+    ) -> bool {
+        let mut all = true;
+        for (i, c) in list.iter().enumerate() {
+            let since = Instant::now();
+            let (ok, why) = self.eval(c, facts).await;
+            trace.push(self.step(
+                "condition",
+                format!("{root}[{i}]"),
+                why,
+                if ok { "true".into() } else { "false".into() },
+                ok,
+                since,
+            ));
+            all &= ok;
+            if !ok {
+                break;
+            }
+        }
+        all
+    }
+
+    async fn targets(&self, target: &Target, context: &Context) -> Result<Vec<String>, String> {
+        let target = target.clone();
+        let unit = context.unit_id;
+        self.store
+            .read(move |c| {
+                Ok::<_, StoreError>(match &target {
+                    Target::Device { device_id } => Ok(vec![device_id.clone()]),
+                    Target::Unit { unit_id } => Ok(db::unit_devices(c, *unit_id)?),
+                    Target::TriggerUnit => match unit {
+                        Some(u) => Ok(db::unit_devices(c, u)?),
+                        None => Err("nothing fired this run from a unit".to_owned()),
+                    },
+                    Target::Group { name } => Ok(db::group_members(c, name)?),
+                })
+            })
+            .await
+            .map_err(|e| e.to_string())?
+    }
+
+    async fn device_action(
+        &self,
+        target: &Target,
+        set: &serde_json::Value,
+        context: &Context,
+    ) -> (bool, String) {
+        let commands = match device_drivers::Command::parse_set(set.to_string().as_bytes()) {
+            Ok(c) => c,
+            Err(e) => return (false, format!("bad command: {e}")),
+        };
+        let ids = match self.targets(target, context).await {
+            Ok(ids) if ids.is_empty() => return (false, "no devices in the target".into()),
+            Ok(ids) => ids,
+            Err(e) => return (false, e),
+        };
+        let results = futures_util::future::join_all(ids.iter().map(|id| {
+            let commands = commands.clone();
+            async move {
+                let view = match self.devices.get(id).await {
+                    Ok(v) => v,
+                    Err(_) => return (false, format!("{id}: gone")),
+                };
+                let kind = device_drivers::Kind::parse(&view.row.kind)
+                    .unwrap_or(device_drivers::Kind::Switch);
+                if !commands
+                    .iter()
+                    .all(|c| kind.capabilities().contains(&c.capability()))
+                {
+                    return (
+                        true,
+                        format!("{}: skipped (a {} cannot)", view.row.name, kind.as_str()),
+                    );
+                }
+                match self.devices.command(id, &commands).await {
+                    Ok(_) => (true, format!("{}: done", view.row.name)),
+                    Err(e) => (false, format!("{}: {e}", view.row.name)),
+                }
+            }
+        }))
+        .await;
+        let ok = results.iter().all(|r| r.0);
+        (
+            ok,
+            results
+                .into_iter()
+                .map(|r| r.1)
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    }
+
+    async fn message_guest(
+        &self,
+        to: &GuestTarget,
+        text: &str,
+        context: &Context,
+    ) -> (bool, String) {
+        let now = self.clock.now();
+        let (to, reservation) = (to.clone(), context.reservation_id);
+        let found = self
+            .store
+            .read(move |c| {
+                let r = match to {
+                    GuestTarget::TriggerReservation => match reservation {
+                        Some(id) => reservations::get(c, id)?,
+                        None => None,
+                    },
+                    GuestTarget::Unit { unit_id } => reservations::occupying(c, unit_id, now)?,
+                };
+                let Some(r) = r else {
+                    return Ok::<_, StoreError>(Err("no reservation to write to".to_owned()));
+                };
+                Ok(
+                    crate::chat::db::guest_dialogue(c, &r.email, &r.phone)?.ok_or(format!(
+                        "{} has no chat with the hotel yet (matched by e-mail or phone)",
+                        if r.guest_name.is_empty() {
+                            "the guest"
+                        } else {
+                            &r.guest_name
+                        }
+                    )),
+                )
+            })
+            .await;
+        match found {
+            Ok(Ok(dialogue)) => match self.chat.scenario_message(dialogue, text).await {
+                Ok(()) => (true, format!("written into dialogue {dialogue}")),
+                Err(e) => (false, e.to_string()),
+            },
+            Ok(Err(why)) => (false, why),
+            Err(e) => (false, e.to_string()),
+        }
+    }
+
+    fn actions<'a>(
+        &'a self,
+        list: &'a [Action],
+        prefix: Vec<usize>,
+        resume: &'a [usize],
+        job: &'a mut Job,
+        facts: &'a mut Facts,
+    ) -> Pin<Box<dyn Future<Output = Flow> + Send + 'a>> {
+        Box::pin(async move {
+            let (start, inner) = match resume.split_first() {
+                Some((i, rest)) => (*i, rest),
+                None => (0, &[][..]),
+            };
+            for (idx, action) in list.iter().enumerate().skip(start) {
+                let mut path = prefix.clone();
+                path.push(idx);
+                let since = Instant::now();
+                let here = path_text(&path, "actions");
+                match action {
+                    Action::If {
+                        then, otherwise, ..
+                    } if idx == start && !inner.is_empty() => {
+                        let (branch, rest) = (inner[0], &inner[1..]);
+                        let mut p = path.clone();
+                        p.push(branch);
+                        let list = if branch == 0 { then } else { otherwise };
+                        if let Flow::Pause(due, at) = self.actions(list, p, rest, job, facts).await
+                        {
+                            return Flow::Pause(due, at);
+                        }
+                    }
+                    Action::If {
+                        conditions,
+                        then,
+                        otherwise,
+                    } => {
+                        let mut trace = Vec::new();
+                        let ok = self
+                            .check(conditions, &format!("{here}.if"), &mut trace, facts)
+                            .await;
+                        job.trace.append(&mut trace);
+                        let mut p = path.clone();
+                        p.push(if ok { 0 } else { 1 });
+                        let list = if ok { then } else { otherwise };
+                        job.trace.push(self.step(
+                            "action",
+                            here,
+                            "if".into(),
+                            if ok { "then".into() } else { "else".into() },
+                            true,
+                            since,
+                        ));
+                        if let Flow::Pause(due, at) = self.actions(list, p, &[], job, facts).await {
+                            return Flow::Pause(due, at);
+                        }
+                    }
+                    Action::Delay { seconds } => {
+                        let due = self.clock.now() + Duration::seconds((*seconds).into());
+                        job.trace.push(self.step(
+                            "action",
+                            here,
+                            format!("wait {seconds} s"),
+                            format!("until {}", stamp(due)),
+                            true,
+                            since,
+                        ));
+                        let mut next = prefix.clone();
+                        next.push(idx + 1);
+                        return Flow::Pause(due, next);
+                    }
+                    Action::Device { target, set } => {
+                        let (ok, result) = self.device_action(target, set, &job.context).await;
+                        job.trace.push(self.step(
+                            "action",
+                            here,
+                            format!("{} → {set}", describe_target(target)),
+                            result,
+                            ok,
+                            since,
+                        ));
+                    }
+                    Action::Notify { text } => {
+                        self.chat.notify_staff("scenario", text).await;
+                        job.trace.push(self.step(
+                            "action",
+                            here,
+                            "notify staff".into(),
+                            text.clone(),
+                            true,
+                            since,
+                        ));
+                    }
+                    Action::MessageGuest { to, text } => {
+                        let (ok, result) = self.message_guest(to, text, &job.context).await;
+                        job.trace.push(self.step(
+                            "action",
+                            here,
+                            "message the guest".into(),
+                            result,
+                            ok,
+                            since,
+                        ));
+                    }
+                }
+            }
+            Flow::Go
+        })
+    }
+}
+
+pub fn describe_target(t: &Target) -> String {
+    match t {
+        Target::Device { device_id } => format!("device {device_id}"),
+        Target::Unit { unit_id } => format!("devices of unit {unit_id}"),
+        Target::TriggerUnit => "devices of the unit that fired".into(),
+        Target::Group { name } => format!("group \"{name}\""),
+    }
+}
+
+/// Carries out a run (or its rest after a delay) and records how it went.
+pub async fn execute(ctx: Arc<Ctx>, mut job: Job) -> Outcome {
+    let recorded = job.recorded.take();
+    let outcome = steps(&ctx, &mut job).await;
+    if let Some(r) = recorded {
+        if !matches!(r.await, Ok(Ok(()))) {
+            tracing::error!(run = job.run_id, "A run could not be recorded.");
+        }
+    }
+    match outcome {
+        Flow::Go => {
+            let status = match job.trace.iter().any(|s| s.kind == "action" && !s.ok) {
+                _ if job.skipped => "skipped",
+                true => "failed",
+                false => "done",
+            };
+            finish(&ctx, &job, status).await
+        }
+        Flow::Pause(due, path) => pause(&ctx, &job, due, path).await,
+    }
+}
+
+async fn steps(ctx: &Ctx, job: &mut Job) -> Flow {
+    let mut facts = Facts { occupied: None };
+    let definition = job.definition.clone();
+    if job.resume.is_none() && job.check_conditions && !definition.conditions.is_empty() {
+        let mut trace = Vec::new();
+        let ok = ctx
+            .check(&definition.conditions, "conditions", &mut trace, &mut facts)
+            .await;
+        job.trace.append(&mut trace);
+        if !ok {
+            job.skipped = true;
+            return Flow::Go;
+        }
+    }
+    let resume = job.resume.clone().unwrap_or_default();
+    ctx.actions(&definition.actions, Vec::new(), &resume, job, &mut facts)
+        .await
+}
+
+async fn pause(ctx: &Ctx, job: &Job, due: DateTime<Utc>, path: Vec<usize>) -> Outcome {
+    let pending = db::Pending {
+        id: 0,
+        scenario_id: job.scenario_id,
+        kind: "resume".into(),
+        due_at: stamp(due),
+        run_id: Some(job.run_id),
+        path,
+        trigger_index: None,
+        context: serde_json::to_string(&job.context).unwrap_or_default(),
+    };
+    let pending_copy = pending.clone();
+    let (run, trace) = (job.run_id, job.trace.clone());
+    let stored = ctx
+        .store
+        .write(move |c| {
+            db::set_run(c, run, "waiting", &trace, None)?;
+            Ok::<_, StoreError>(db::insert_pending(c, &pending)?)
+        })
+        .await;
+    match stored {
+        Ok(id) => Outcome::Waiting(db::Pending { id, ..pending_copy }),
+        Err(e) => {
+            tracing::error!(run, error = %e, "A delay could not be stored; the run stops here.");
+            finish(ctx, job, "failed").await
+        }
+    }
+}
+
+async fn finish(ctx: &Ctx, job: &Job, status: &'static str) -> Outcome {
+    let (run, trace, now) = (job.run_id, job.trace.clone(), ctx.clock.now_text());
+    if let Err(e) = ctx
+        .store
+        .write(move |c| Ok::<_, StoreError>(db::set_run(c, run, status, &trace, Some(&now))?))
+        .await
+    {
+        tracing::error!(run, error = %e, "A run's trace could not be stored.");
+    }
+    Outcome::Finished { status }
+}

@@ -1,0 +1,256 @@
+//! Weather and sun for the property. The forecast comes from Open-Meteo (`openmeteo.rs`,
+//! base URL from the config), is fetched on a period by the hub's clock, kept in the
+//! store, and served with its age (stale rather than nothing when offline). Sunrise and
+//! sunset are computed offline from the property's location (`sun` in `api.rs`).
+//! Scenarios read it through [`Weather::reading`] and follow [`Weather::subscribe`].
+
+pub mod api;
+pub mod openmeteo;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use tokio::sync::{broadcast, Notify};
+
+use crate::clock::Clock;
+use crate::scenarios::model::WeatherMetric;
+use crate::store::{Store, StoreError};
+pub use openmeteo::Forecast;
+
+/// A forecast older than this no longer says what the sky is doing now.
+pub const FRESH_HOURS: i64 = 3;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub fetched_at: DateTime<Utc>,
+    pub forecast: Forecast,
+}
+
+impl Snapshot {
+    /// The metric at `at`: the current observation while fresh, else the forecast hour
+    /// (for a day after the fetch); `None` when unknown.
+    pub fn reading(&self, metric: WeatherMetric, at: DateTime<Utc>) -> Option<f64> {
+        let pick = |c: &openmeteo::Conditions| match metric {
+            WeatherMetric::CloudCover => c.cloud_cover,
+            WeatherMetric::Temperature => c.temperature,
+        };
+        let age = at - self.fetched_at;
+        if age < Duration::hours(FRESH_HOURS) {
+            if let Some(v) = self.forecast.current.as_ref().and_then(pick) {
+                return Some(v);
+            }
+        }
+        if age < Duration::hours(24) {
+            return self.forecast.hour_of(at).and_then(pick);
+        }
+        None
+    }
+}
+
+struct Inner {
+    store: Store,
+    clock: Clock,
+    http: reqwest::Client,
+    base_url: String,
+    refresh: Duration,
+    latest: Mutex<Option<Snapshot>>,
+    last_error: Mutex<Option<String>>,
+    updates: broadcast::Sender<Snapshot>,
+    /// The property's place or zone changed: fetch again now.
+    moved: Notify,
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+#[derive(Clone)]
+pub struct Weather {
+    inner: Arc<Inner>,
+}
+
+impl Weather {
+    pub async fn start(
+        store: Store,
+        clock: Clock,
+        config: &crate::config::WeatherConfig,
+    ) -> Result<Weather, StoreError> {
+        let cached = store
+            .read(|c| {
+                use rusqlite::OptionalExtension;
+                Ok::<_, StoreError>(
+                    c.query_row(
+                        "SELECT fetched_at, forecast FROM weather_cache WHERE id = 1",
+                        [],
+                        |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+                    )
+                    .optional()?,
+                )
+            })
+            .await?
+            .and_then(|(at, f)| {
+                Some(Snapshot {
+                    fetched_at: crate::clock::parse(&at)?,
+                    forecast: serde_json::from_str(&f).ok()?,
+                })
+            });
+        let http = reqwest::Client::builder()
+            .timeout(StdDuration::from_secs(20))
+            .connect_timeout(StdDuration::from_secs(10))
+            .build()
+            .unwrap_or_default();
+        let (updates, _) = broadcast::channel(64);
+        let weather = Weather {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                http,
+                base_url: config.base_url.clone(),
+                refresh: Duration::minutes(config.refresh_minutes.into()),
+                latest: Mutex::new(cached),
+                last_error: Mutex::new(None),
+                updates,
+                moved: Notify::new(),
+                task: Mutex::new(None),
+            }),
+        };
+        let task = tokio::spawn(weather.clone().refresher());
+        *weather.inner.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+        Ok(weather)
+    }
+
+    pub fn latest(&self) -> Option<Snapshot> {
+        self.inner
+            .latest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn last_error(&self) -> Option<String> {
+        self.inner
+            .last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn reading(&self, metric: WeatherMetric, at: DateTime<Utc>) -> Option<f64> {
+        self.latest()?.reading(metric, at)
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Snapshot> {
+        self.inner.updates.subscribe()
+    }
+
+    /// Ends the periodic fetching.
+    pub fn stop(&self) {
+        if let Some(t) = self
+            .inner
+            .task
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            t.abort();
+        }
+    }
+
+    /// The property's location or zone changed.
+    pub fn property_changed(&self) {
+        self.inner.moved.notify_one();
+    }
+
+    async fn refresher(self) {
+        let mut next = self.latest().map_or(self.inner.clock.now(), |s| {
+            s.fetched_at + self.inner.refresh
+        });
+        loop {
+            let now = self.inner.clock.now();
+            if now >= next {
+                next = match self.refresh().await {
+                    Ok(true) => now + self.inner.refresh,
+                    // No location yet: wait for the owner to set one.
+                    Ok(false) => now + Duration::days(365),
+                    // Offline: try again sooner, serving the old forecast meanwhile.
+                    Err(e) => {
+                        tracing::warn!(error = %e, "No weather forecast.");
+                        *self
+                            .inner
+                            .last_error
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner()) = Some(e);
+                        now + self.inner.refresh.min(Duration::minutes(5))
+                    }
+                };
+            }
+            tokio::select! {
+                _ = self.inner.clock.sleep_until(next, StdDuration::from_secs(300)) => {}
+                _ = self.inner.moved.notified() => next = self.inner.clock.now(),
+            }
+        }
+    }
+
+    /// Fetches the forecast once; `Ok(false)` when the property has no location.
+    pub async fn refresh(&self) -> Result<bool, String> {
+        let property = self
+            .inner
+            .store
+            .read(|c| Ok::<_, StoreError>(crate::team::property::load(c)))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        let (Some(lat), Some(lon)) = (property.latitude, property.longitude) else {
+            return Ok(false);
+        };
+        let url = openmeteo::url(&self.inner.base_url, lat, lon, &property.time_zone);
+        let mut response = self
+            .inner
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| format!("cannot reach the forecast service: {e}"))?;
+        let status = response.status();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+            body.extend_from_slice(&chunk);
+            if body.len() > openmeteo::MAX_ANSWER_BYTES {
+                return Err("the forecast answer is too large".into());
+            }
+        }
+        let forecast = openmeteo::parse(&body).map_err(|e| e.to_string())?;
+        if !status.is_success() {
+            return Err(format!(
+                "the forecast service answered HTTP {}",
+                status.as_u16()
+            ));
+        }
+        let snapshot = Snapshot {
+            fetched_at: self.inner.clock.now(),
+            forecast,
+        };
+        let (at, text) = (
+            crate::clock::stamp(snapshot.fetched_at),
+            serde_json::to_string(&snapshot.forecast).map_err(|e| e.to_string())?,
+        );
+        self.inner
+            .store
+            .write(move |c| {
+                c.execute(
+                    "INSERT INTO weather_cache (id, fetched_at, forecast) VALUES (1, ?1, ?2)
+                     ON CONFLICT (id) DO UPDATE SET fetched_at = ?1, forecast = ?2",
+                    [&at, &text],
+                )?;
+                Ok::<_, StoreError>(())
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        *self.inner.latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(snapshot.clone());
+        *self
+            .inner
+            .last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
+        let _ = self.inner.updates.send(snapshot);
+        Ok(true)
+    }
+}
