@@ -68,7 +68,9 @@ pub struct Running {
 }
 
 pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
-    let running = start(config, mode, Clock::system()).await?;
+    // Boxed: the start-up future is large, too large for the main thread's stack in
+    // debug builds.
+    let running = Box::pin(start(config, mode, Clock::system())).await?;
     announce(
         &running.http,
         running.https,
@@ -222,10 +224,26 @@ pub async fn start(config: Config, mode: Mode, clock: Clock) -> anyhow::Result<R
     let ical = bookings.spawn_refresher(Duration::from_secs(
         u64::from(config.bookings.ical_refresh_minutes) * 60,
     ));
-    let weather = crate::weather::Weather::start(store.clone(), clock.clone(), &config.weather)
+    let mut weather_config = config.weather.clone();
+    let mut tasks = vec![timers, ical];
+    if mode == Mode::Demo {
+        crate::demo::seed_scenarios(&store, &clock)
+            .await
+            .context("cannot make the demo's scenarios")?;
+        crate::demo::group_outside_lights(devices.clone(), store.clone());
+        // The demo's forecast comes from loopback unless an address was configured.
+        if weather_config.base_url == crate::config::WeatherConfig::default().base_url {
+            let (url, task) = crate::demo::start_forecast()
+                .await
+                .context("cannot start the demo's forecast")?;
+            weather_config.base_url = url;
+            tasks.push(task);
+        }
+    }
+    let weather = crate::weather::Weather::start(store.clone(), clock.clone(), &weather_config)
         .await
         .context("cannot start the weather")?;
-    let scenarios = crate::scenarios::Scenarios::start(
+    let scenarios = Box::pin(crate::scenarios::Scenarios::start(
         crate::scenarios::run::Ctx {
             store: store.clone(),
             clock: clock.clone(),
@@ -234,7 +252,7 @@ pub async fn start(config: Config, mode: Mode, clock: Clock) -> anyhow::Result<R
             chat: chat.clone(),
         },
         bookings.clone(),
-    )
+    ))
     .await
     .context("cannot start the scenario engine")?;
     let config = Arc::new(config);
@@ -320,7 +338,7 @@ pub async fn start(config: Config, mode: Mode, clock: Clock) -> anyhow::Result<R
         https_task: https.map(|h| h.1),
         https_handle,
         advertiser,
-        tasks: vec![timers, ical],
+        tasks,
         weather,
         broker,
         demo_devices,

@@ -415,3 +415,145 @@ pub async fn start_mqtt_devices(
     ));
     Ok(())
 }
+
+/// The demo's forecast: an Open-Meteo-shaped answer on loopback (the demo never calls
+/// the internet), with clouds that come and go through the day.
+pub async fn start_forecast() -> anyhow::Result<(String, tokio::task::JoinHandle<()>)> {
+    use axum::extract::Query;
+    async fn forecast(
+        Query(q): Query<std::collections::HashMap<String, String>>,
+    ) -> axum::Json<serde_json::Value> {
+        let now = chrono::Utc::now().timestamp();
+        let hour0 = now - now.rem_euclid(3600);
+        let cloud = |t: i64| ((t / 3600) % 24 * 37 % 100) as f64;
+        let temp = |t: i64| 14.0 + ((t / 3600) % 24) as f64 * 0.4;
+        let hours: Vec<i64> = (0..72).map(|h| hour0 + h * 3600).collect();
+        let days: Vec<i64> = (0..3).map(|d| hour0 - hour0.rem_euclid(86_400) + d * 86_400).collect();
+        axum::Json(serde_json::json!({
+            "latitude": q.get("latitude").and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0),
+            "longitude": q.get("longitude").and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0),
+            "utc_offset_seconds": 0,
+            "timezone": q.get("timezone").cloned().unwrap_or_default(),
+            "current": {"time": now - now.rem_euclid(900), "interval": 900,
+                "temperature_2m": temp(now), "cloud_cover": cloud(now), "weather_code": 2},
+            "hourly": {"time": hours, "temperature_2m": hours.iter().map(|t| temp(*t)).collect::<Vec<_>>(),
+                "cloud_cover": hours.iter().map(|t| cloud(*t)).collect::<Vec<_>>(),
+                "weather_code": hours.iter().map(|_| 2).collect::<Vec<_>>()},
+            "daily": {"time": days, "weather_code": [2, 3, 1],
+                "temperature_2m_max": [22.0, 21.0, 23.0], "temperature_2m_min": [13.0, 12.5, 14.0]}
+        }))
+    }
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let app = axum::Router::new().route("/v1/forecast", axum::routing::get(forecast));
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((url, task))
+}
+
+/// The owner's three example scenarios (issue seed), for a new demo; the water heating
+/// follows room 102, which has a guest staying from today.
+pub async fn seed_scenarios(store: &Store, clock: &Clock) -> anyhow::Result<()> {
+    let now = clock.now();
+    let today = now.date_naive();
+    let now_text = clock.now_text();
+    store
+        .write(move |c| {
+            let exists: i64 = c.query_row("SELECT COUNT(*) FROM scenarios", [], |r| r.get(0))?;
+            if exists > 0 {
+                return Ok::<_, crate::store::StoreError>(());
+            }
+            let room = |name: &str| -> rusqlite::Result<i64> {
+                c.query_row("SELECT id FROM rooms WHERE name = ?1", [name], |r| r.get(0))
+            };
+            let r102 = room("102")?;
+            crate::bookings::reservations::insert(
+                c,
+                r102,
+                "manual",
+                None,
+                &crate::bookings::reservations::Stay {
+                    guest_name: "Maria Papadopoulou".into(),
+                    email: "maria@example.com".into(),
+                    check_in: Some(today - chrono::Duration::days(1)),
+                    check_out: Some(today + chrono::Duration::days(3)),
+                    ..Default::default()
+                },
+                crate::bookings::reservations::Status::CheckedIn,
+                &now_text,
+            )?;
+            let seeds = [
+                (
+                    "Outside lights 10 min before sunset",
+                    serde_json::json!({
+                        "triggers": [{"type": "sun", "event": "sunset", "offset_minutes": -10}],
+                        "conditions": [{"type": "occupancy", "of": "any"}],
+                        "actions": [{"type": "device", "target": {"kind": "group", "name": "Outside lights"}, "set": {"on": true}}]
+                    }),
+                ),
+                (
+                    "Lights off at 01:00",
+                    serde_json::json!({
+                        "triggers": [{"type": "time", "at": "01:00"}],
+                        "actions": [{"type": "device", "target": {"kind": "group", "name": "Outside lights"}, "set": {"on": false}}]
+                    }),
+                ),
+                (
+                    "Room 102 water: on while booked and cloudy",
+                    serde_json::json!({
+                        "mode": "queued",
+                        "triggers": [
+                            {"type": "occupancy", "unit_id": r102},
+                            {"type": "weather", "metric": "cloud_cover", "direction": "crosses", "threshold": 70}
+                        ],
+                        "actions": [{"type": "if",
+                            "conditions": [{"type": "unit_occupied", "unit_id": r102},
+                                           {"type": "weather", "metric": "cloud_cover", "op": "above", "threshold": 70}],
+                            "then": [{"type": "device", "target": {"kind": "device", "device_id": "ddemo102heat"}, "set": {"on": true}}],
+                            "else": [{"type": "device", "target": {"kind": "device", "device_id": "ddemo102heat"}, "set": {"on": false}}]}]
+                    }),
+                ),
+            ];
+            for (name, definition) in seeds {
+                if let Ok(d) = serde_json::from_value::<crate::scenarios::model::Definition>(definition) {
+                    crate::scenarios::db::insert(c, name, true, &d, &now_text)?;
+                }
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}
+
+/// Puts the demo's Zigbee2MQTT terrace bulb in the "Outside lights" group once it has
+/// joined (it announces itself on the broker shortly after start).
+pub fn group_outside_lights(devices: crate::devices::Devices, store: Store) {
+    tokio::spawn(async move {
+        for _ in 0..60 {
+            let found = devices
+                .list()
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .find(|d| d.row.native_id == "terrace_bulb");
+            if let Some(d) = found {
+                let _ = store
+                    .write(move |c| {
+                        let n: i64 = c.query_row(
+                            "SELECT COUNT(*) FROM device_groups WHERE name = 'Outside lights'",
+                            [],
+                            |r| r.get(0),
+                        )?;
+                        if n == 0 {
+                            crate::scenarios::db::set_group(c, "Outside lights", &[d.row.id])?;
+                        }
+                        Ok::<_, crate::store::StoreError>(())
+                    })
+                    .await;
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    });
+}

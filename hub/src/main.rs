@@ -73,12 +73,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{text}");
             Ok(())
         }
-        Command::Run => runtime()?.block_on(hub::app::run(config, hub::app::Mode::Run)),
+        Command::Run => runtime()?.block_on(Box::pin(hub::app::run(config, hub::app::Mode::Run))),
         Command::Demo => {
             if std::env::var_os("HUB_MDNS__INTERFACES").is_none() {
                 config.mdns.interfaces = vec!["lo".into()];
             }
-            runtime()?.block_on(hub::app::run(config, hub::app::Mode::Demo))
+            runtime()?.block_on(Box::pin(hub::app::run(config, hub::app::Mode::Demo)))
         }
         Command::SetupCode => {
             let store =

@@ -230,6 +230,7 @@ impl DeviceTest {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[schema(no_recursion)]
 pub enum Condition {
     /// Over the property's rooms, villas and cars (areas are not let).
     Occupancy {
@@ -284,6 +285,7 @@ pub enum OccupancyScope {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[schema(no_recursion)]
 pub enum Action {
     /// The uniform `set` body of the REST API and MQTT (`{"on":true}`, `{"brightness":40}`…)
     /// sent to every device of the target.
