@@ -89,6 +89,10 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
 }
 
 impl Running {
+    pub fn weather(&self) -> &crate::weather::Weather {
+        &self.weather
+    }
+
     /// Stops serving, then the engine, device links and the rest, in reverse order.
     pub async fn stop(self) {
         let _ = self.stop_tx.send(true);

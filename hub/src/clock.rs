@@ -82,11 +82,16 @@ impl Clock {
     }
 
     /// Sleeps until `deadline` by this clock: real time for the system clock, or until a
-    /// manual clock is moved past it. Wakes early (returns) when a manual clock moves at
-    /// all, and after `cap` of real time at most, so a stepped wall clock is noticed.
-    pub async fn sleep_until(&self, deadline: DateTime<Utc>, cap: std::time::Duration) {
-        let mut moves = self.moves();
-        moves.mark_unchanged();
+    /// manual clock is moved. `moves` is the caller's own receiver from [`Clock::moves`],
+    /// marked seen (`borrow_and_update`) before it last read the time, so a move in
+    /// between is not missed. Returns after `cap` of real time at most, so a stepped wall
+    /// clock is noticed.
+    pub async fn sleep_until(
+        &self,
+        moves: &mut watch::Receiver<u64>,
+        deadline: DateTime<Utc>,
+        cap: std::time::Duration,
+    ) {
         let wait = (deadline - self.now())
             .to_std()
             .unwrap_or_default()

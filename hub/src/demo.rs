@@ -428,7 +428,9 @@ pub async fn start_forecast() -> anyhow::Result<(String, tokio::task::JoinHandle
         let cloud = |t: i64| ((t / 3600) % 24 * 37 % 100) as f64;
         let temp = |t: i64| 14.0 + ((t / 3600) % 24) as f64 * 0.4;
         let hours: Vec<i64> = (0..72).map(|h| hour0 + h * 3600).collect();
-        let days: Vec<i64> = (0..3).map(|d| hour0 - hour0.rem_euclid(86_400) + d * 86_400).collect();
+        let days: Vec<i64> = (0..3)
+            .map(|d| hour0 - hour0.rem_euclid(86_400) + d * 86_400)
+            .collect();
         axum::Json(serde_json::json!({
             "latitude": q.get("latitude").and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0),
             "longitude": q.get("longitude").and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0),

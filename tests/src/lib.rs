@@ -86,8 +86,11 @@ pub fn ha_python() -> PathBuf {
 
 pub mod chat;
 pub mod devices;
+pub mod inproc;
 pub mod netns;
 mod peer;
+pub mod standins;
+pub mod world;
 
 pub use peer::{LinePeer, Peer};
 

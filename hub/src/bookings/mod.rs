@@ -76,6 +76,7 @@ struct Inner {
     store: Store,
     clock: Clock,
     events: broadcast::Sender<BookingChange>,
+    published: std::sync::atomic::AtomicU64,
     http: reqwest::Client,
 }
 
@@ -98,6 +99,7 @@ impl Bookings {
                 store,
                 clock,
                 events,
+                published: std::sync::atomic::AtomicU64::new(0),
                 http,
             }),
         })
@@ -113,8 +115,19 @@ impl Bookings {
 
     fn publish(&self, changes: Vec<BookingChange>) {
         for c in changes {
-            let _ = self.inner.events.send(c);
+            if self.inner.events.send(c).is_ok() {
+                self.inner
+                    .published
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
         }
+    }
+
+    /// Changes sent to subscribers so far.
+    pub fn published(&self) -> u64 {
+        self.inner
+            .published
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     async fn load(&self, id: i64) -> Result<Reservation, BookingError> {

@@ -51,6 +51,10 @@ pub enum Cmd {
 pub struct Progress {
     pub seen: DateTime<Utc>,
     pub busy: usize,
+    /// The last forecast handled (its fetch time).
+    pub forecast: Option<DateTime<Utc>>,
+    /// Booking changes handled.
+    pub bookings: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -119,6 +123,8 @@ pub struct Engine {
     weather: HashMap<WeatherMetric, f64>,
     active: HashMap<i64, Active>,
     next_run: i64,
+    forecast_seen: Option<DateTime<Utc>>,
+    bookings_seen: u64,
     done_tx: mpsc::UnboundedSender<Done>,
     done_rx: mpsc::UnboundedReceiver<Done>,
     progress: watch::Sender<Progress>,
@@ -178,6 +184,7 @@ impl Engine {
                     .collect()
             })
             .unwrap_or_default();
+        let engine_forecast = ctx.weather.latest().map(|s| s.fetched_at);
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let mut engine = Engine {
             ctx,
@@ -193,6 +200,8 @@ impl Engine {
             weather,
             active: HashMap::new(),
             next_run,
+            forecast_seen: engine_forecast,
+            bookings_seen: 0,
             done_tx,
             done_rx,
             progress,
@@ -236,7 +245,9 @@ impl Engine {
         let mut device_rx = self.ctx.devices.subscribe();
         let mut booking_rx = self.bookings.subscribe();
         let mut weather_rx = self.ctx.weather.subscribe();
+        let mut moves = self.ctx.clock.moves();
         loop {
+            moves.borrow_and_update();
             self.process_due().await;
             let now = self.ctx.clock.now();
             let busy = self
@@ -244,13 +255,18 @@ impl Engine {
                 .values()
                 .map(|a| a.running.len() + a.queue.len())
                 .sum();
-            self.progress.send_replace(Progress { seen: now, busy });
+            self.progress.send_replace(Progress {
+                seen: now,
+                busy,
+                forecast: self.forecast_seen,
+                bookings: self.bookings_seen,
+            });
             let next = self
                 .heap
                 .peek()
                 .map_or(now + Duration::days(1), |Reverse((t, _))| *t);
             tokio::select! {
-                _ = self.ctx.clock.sleep_until(next, StdDuration::from_secs(300)) => {}
+                _ = self.ctx.clock.sleep_until(&mut moves, next, StdDuration::from_secs(300)) => {}
                 cmd = cmds.recv() => match cmd {
                     Some(Cmd::Stop) | None => {
                         for a in self.active.values() {
@@ -268,11 +284,20 @@ impl Engine {
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
                 b = booking_rx.recv() => match b {
-                    Ok(b) => self.booking(b).await,
-                    Err(broadcast::error::RecvError::Lagged(_)) => self.occupancy("").await,
+                    Ok(b) => {
+                        self.bookings_seen += 1;
+                        self.booking(b).await
+                    }
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        self.bookings_seen += n;
+                        self.occupancy("").await
+                    }
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
-                w = weather_rx.recv() => if let Ok(w) = w { self.forecast(&w).await },
+                w = weather_rx.recv() => if let Ok(w) = w {
+                    self.forecast_seen = Some(w.fetched_at);
+                    self.forecast(&w).await
+                },
                 Some(done) = self.done_rx.recv() => self.finished(done).await,
             }
         }

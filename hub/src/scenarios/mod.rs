@@ -22,6 +22,8 @@ use engine::{Cmd, Engine, Progress};
 #[derive(Clone)]
 pub struct Scenarios {
     cmds: mpsc::Sender<Cmd>,
+    bookings: Bookings,
+    weather: crate::weather::Weather,
     progress: watch::Receiver<Progress>,
     task: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
@@ -29,15 +31,20 @@ pub struct Scenarios {
 impl Scenarios {
     pub async fn start(ctx: run::Ctx, bookings: Bookings) -> Result<Scenarios, StoreError> {
         let ctx = Arc::new(ctx);
+        let weather = ctx.weather.clone();
         let (tx, progress) = watch::channel(Progress {
             seen: ctx.clock.now(),
             busy: 0,
+            forecast: None,
+            bookings: 0,
         });
-        let engine = Engine::new(ctx, bookings, tx).await?;
+        let engine = Engine::new(ctx, bookings.clone(), tx).await?;
         let (cmds, rx) = mpsc::channel(64);
         let task = tokio::spawn(engine.run(rx));
         Ok(Scenarios {
             cmds,
+            bookings,
+            weather,
             progress,
             task: Arc::new(std::sync::Mutex::new(Some(task))),
         })
@@ -82,10 +89,22 @@ impl Scenarios {
         rx.await.ok().flatten()
     }
 
-    /// Waits until the engine has handled the clock up to `at` and no run is under way
-    /// (a run waiting on a delay is not under way). For tests and benchmarks.
+    /// Where the engine is (for diagnostics).
+    pub fn progress(&self) -> Progress {
+        *self.progress.borrow()
+    }
+
+    /// Waits until the engine has handled the clock up to `at`, every booking change and
+    /// forecast so far, and no run is under way (a run waiting on a delay is not under
+    /// way). For tests and benchmarks.
     pub async fn settled(&self, at: chrono::DateTime<chrono::Utc>) {
         let mut rx = self.progress.clone();
-        let _ = rx.wait_for(|p| p.seen >= at && p.busy == 0).await;
+        let bookings = self.bookings.published();
+        let forecast = self.weather.latest().map(|s| s.fetched_at);
+        let _ = rx
+            .wait_for(|p| {
+                p.seen >= at && p.busy == 0 && p.bookings >= bookings && p.forecast >= forecast
+            })
+            .await;
     }
 }

@@ -163,7 +163,9 @@ impl Weather {
         let mut next = self.latest().map_or(self.inner.clock.now(), |s| {
             s.fetched_at + self.inner.refresh
         });
+        let mut moves = self.inner.clock.moves();
         loop {
+            moves.borrow_and_update();
             let now = self.inner.clock.now();
             if now >= next {
                 next = match self.refresh().await {
@@ -183,7 +185,7 @@ impl Weather {
                 };
             }
             tokio::select! {
-                _ = self.inner.clock.sleep_until(next, StdDuration::from_secs(300)) => {}
+                _ = self.inner.clock.sleep_until(&mut moves, next, StdDuration::from_secs(300)) => {}
                 _ = self.inner.moved.notified() => next = self.inner.clock.now(),
             }
         }
