@@ -147,16 +147,19 @@ async fn forecast(
     )
 }
 
+/// Feed name → the HTTP status and body it answers with.
+type FeedMap = Arc<Mutex<HashMap<String, (u16, String)>>>;
+
 /// iCal feeds by name, each a status and a body the test sets.
 #[derive(Clone, Default)]
 pub struct Feeds {
     pub url: String,
-    feeds: Arc<Mutex<HashMap<String, (u16, String)>>>,
+    feeds: FeedMap,
 }
 
 impl Feeds {
     pub async fn start() -> anyhow::Result<(Feeds, tokio::task::JoinHandle<()>)> {
-        let feeds: Arc<Mutex<HashMap<String, (u16, String)>>> = Arc::default();
+        let feeds: FeedMap = Arc::default();
         let app = axum::Router::new()
             .route("/ical/{name}", axum::routing::get(feed))
             .with_state(feeds.clone());
@@ -176,10 +179,7 @@ impl Feeds {
     }
 }
 
-async fn feed(
-    State(feeds): State<Arc<Mutex<HashMap<String, (u16, String)>>>>,
-    Path(name): Path<String>,
-) -> impl IntoResponse {
+async fn feed(State(feeds): State<FeedMap>, Path(name): Path<String>) -> impl IntoResponse {
     let found = feeds
         .lock()
         .unwrap_or_else(|p| p.into_inner())
