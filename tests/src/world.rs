@@ -142,6 +142,16 @@ impl World {
         id
     }
 
+    /// Switches a device off through the REST API, as staff would.
+    pub async fn call_device_off(&self, id: &str) {
+        self.call(
+            "POST",
+            &format!("/devices/{id}/command"),
+            &json!({"on": false}),
+        )
+        .await;
+    }
+
     /// The power data point as the emulated device itself holds it.
     pub fn is_on(&self, id: &str) -> bool {
         self.devices[id].dps().get("1") == Some(&json!(true))

@@ -197,6 +197,28 @@ impl Devices {
         Ok(devices)
     }
 
+    /// Waits (at most `limit`) until every link has connected or failed once, so what
+    /// runs right after a start finds devices that are there online.
+    pub async fn links_settled(&self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while tokio::time::Instant::now() < deadline {
+            let pending = self
+                .inner
+                .links
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .values()
+                .any(|r| {
+                    let s = r.handle.snapshot();
+                    !s.online && s.reason.is_none()
+                });
+            if !pending {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Drops every link (their clients end); for a hub that stops.
     pub fn shutdown(&self) {
         let links =

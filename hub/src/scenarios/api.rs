@@ -30,21 +30,25 @@ struct Listed {
     /// Trigger, condition and action counts, and the last run.
     summary: Vec<String>,
     last_run: Option<Run>,
+    /// When a time or sun trigger fires next (enabled scenarios).
+    next_at: Option<String>,
 }
 
 /// Every scenario with its last run.
 #[utoipa::path(get, path = "/scenarios", tag = "scenarios", security(("session" = ["admin"])),
     responses((status = 200, body = Vec<Listed>), (status = 403, body = crate::web::ErrorBody)))]
 async fn list_scenarios(State(state): State<AppState>) -> Result<ApiJson<Vec<Listed>>, AppError> {
+    let upcoming = state.scenarios.upcoming().await;
     Ok(ApiJson(
         state
             .store
-            .read(|c| {
+            .read(move |c| {
                 let mut out = Vec::new();
                 for s in db::all(c)? {
                     let last_run = db::runs(c, s.id, 1)?.pop();
                     let summary = s.definition.triggers.iter().map(|t| t.describe()).collect();
                     out.push(Listed {
+                        next_at: upcoming.get(&s.id).map(|t| crate::clock::stamp(*t)),
                         scenario: s,
                         summary,
                         last_run,

@@ -140,34 +140,37 @@ pub struct Run {
     pub trace: Vec<Step>,
 }
 
-pub fn insert_run(
-    c: &Connection,
-    scenario: i64,
-    reason: &str,
-    status: &str,
-    context: &str,
-    trace: &[Step],
-    now: &str,
-) -> rusqlite::Result<i64> {
-    let finished = (status == "skipped").then_some(now);
+/// Records a run under the id the engine gave it (the engine numbers runs itself, so
+/// it can act before the row is on disk).
+pub fn insert_run(c: &Connection, run: &NewRun, now: &str) -> rusqlite::Result<()> {
+    let finished = (run.status == "skipped").then_some(now);
     c.execute(
-        "INSERT INTO scenario_runs (scenario_id, reason, started_at, finished_at, status, trace, context)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO scenario_runs (id, scenario_id, reason, started_at, finished_at, status, trace, context)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
-            scenario,
-            reason,
+            run.id,
+            run.scenario_id,
+            run.reason,
             now,
             finished,
-            status,
-            serde_json::to_string(trace).unwrap_or_default(),
-            context
+            run.status,
+            serde_json::to_string(&run.trace).unwrap_or_default(),
+            run.context
         ],
     )?;
-    let id = c.last_insert_rowid();
     if finished.is_some() {
-        prune(c, scenario)?;
+        prune(c, run.scenario_id)?;
     }
-    Ok(id)
+    Ok(())
+}
+
+pub struct NewRun {
+    pub id: i64,
+    pub scenario_id: i64,
+    pub reason: String,
+    pub status: &'static str,
+    pub context: String,
+    pub trace: Vec<Step>,
 }
 
 pub fn set_run(

@@ -35,6 +35,8 @@ pub const GRACE: i64 = 60;
 
 pub enum Cmd {
     Stop,
+    /// The next scheduled instant of each scenario with time or sun triggers.
+    Upcoming(oneshot::Sender<HashMap<i64, DateTime<Utc>>>),
     Reload,
     PropertyChanged,
     BookingsChanged,
@@ -111,7 +113,6 @@ struct Place {
 
 pub struct Engine {
     ctx: Arc<Ctx>,
-    bookings: Bookings,
     place: Place,
     scenarios: HashMap<i64, Loaded>,
     gen: u64,
@@ -128,6 +129,14 @@ pub struct Engine {
     done_tx: mpsc::UnboundedSender<Done>,
     done_rx: mpsc::UnboundedReceiver<Done>,
     progress: watch::Sender<Progress>,
+    /// Subscribed before anything is read, so no change falls in between.
+    inputs: Option<Inputs>,
+}
+
+struct Inputs {
+    devices: broadcast::Receiver<DeviceEvent>,
+    bookings: broadcast::Receiver<BookingChange>,
+    weather: broadcast::Receiver<crate::weather::Snapshot>,
 }
 
 async fn place(ctx: &Ctx) -> Place {
@@ -152,6 +161,11 @@ impl Engine {
         bookings: Bookings,
         progress: watch::Sender<Progress>,
     ) -> Result<Engine, StoreError> {
+        let inputs = Inputs {
+            devices: ctx.devices.subscribe(),
+            bookings: bookings.subscribe(),
+            weather: ctx.weather.subscribe(),
+        };
         let now = ctx.clock.now();
         let place = place(&ctx).await;
         let now_text = stamp(now);
@@ -188,7 +202,6 @@ impl Engine {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let mut engine = Engine {
             ctx,
-            bookings,
             place,
             scenarios: HashMap::new(),
             gen: 0,
@@ -205,6 +218,7 @@ impl Engine {
             done_tx,
             done_rx,
             progress,
+            inputs: Some(inputs),
         };
         engine.reload().await?;
         for p in pending {
@@ -242,10 +256,21 @@ impl Engine {
     }
 
     pub async fn run(mut self, mut cmds: mpsc::Receiver<Cmd>) {
-        let mut device_rx = self.ctx.devices.subscribe();
-        let mut booking_rx = self.bookings.subscribe();
-        let mut weather_rx = self.ctx.weather.subscribe();
+        let Some(Inputs {
+            devices: mut device_rx,
+            bookings: mut booking_rx,
+            weather: mut weather_rx,
+        }) = self.inputs.take()
+        else {
+            return;
+        };
         let mut moves = self.ctx.clock.moves();
+        // What is overdue at start (delays, catch-up) acts on devices: let their links
+        // come up first.
+        self.ctx
+            .devices
+            .links_settled(StdDuration::from_secs(10))
+            .await;
         loop {
             moves.borrow_and_update();
             self.process_due().await;
@@ -306,6 +331,18 @@ impl Engine {
     async fn command(&mut self, cmd: Cmd) {
         match cmd {
             Cmd::Stop => {}
+            Cmd::Upcoming(reply) => {
+                let mut next: HashMap<i64, DateTime<Utc>> = HashMap::new();
+                for Reverse((at, due)) in &self.heap {
+                    if let Due::Trigger { scenario, gen, .. } = due {
+                        if self.scenarios.get(scenario).is_some_and(|l| l.gen == *gen) {
+                            let e = next.entry(*scenario).or_insert(*at);
+                            *e = (*e).min(*at);
+                        }
+                    }
+                }
+                let _ = reply.send(next);
+            }
             Cmd::Reload => {
                 if let Err(e) = self.reload().await {
                     tracing::error!(error = %e, "Scenarios could not be reloaded.");
@@ -693,13 +730,22 @@ impl Engine {
     fn record_skip(&mut self, scenario: i64, reason: String, cursor: Option<(usize, String)>) {
         let store = self.ctx.store.clone();
         let now = self.ctx.clock.now_text();
+        let run = db::NewRun {
+            id: self.next_run,
+            scenario_id: scenario,
+            reason,
+            status: "skipped",
+            context: "{}".into(),
+            trace: Vec::new(),
+        };
+        self.next_run += 1;
         tokio::spawn(async move {
             let _ = store
                 .write(move |c| {
                     if let Some((i, at)) = &cursor {
                         db::set_cursor(c, scenario, *i, at)?;
                     }
-                    db::insert_run(c, scenario, &reason, "skipped", "{}", &[], &now)?;
+                    db::insert_run(c, &run, &now)?;
                     Ok::<_, StoreError>(())
                 })
                 .await;
@@ -802,20 +848,20 @@ impl Engine {
         tracing::info!(scenario = %name, run, reason = %fire.reason, "Scenario fired.");
         let context_text = serde_json::to_string(&fire.context).unwrap_or_default();
         let now = ctx.clock.now_text();
-        let (reason, cursor, trace) = (
-            fire.reason.clone(),
-            fire.cursor.clone(),
-            vec![first.clone()],
-        );
+        let cursor = fire.cursor.clone();
+        let row = db::NewRun {
+            id: run,
+            scenario_id: scenario,
+            reason: fire.reason.clone(),
+            status: "running",
+            context: context_text,
+            trace: vec![first.clone()],
+        };
         let record = move |c: &rusqlite::Connection| {
             if let Some((i, at)) = &cursor {
                 db::set_cursor(c, scenario, *i, at)?;
             }
-            c.execute(
-                "INSERT INTO scenario_runs (id, scenario_id, reason, started_at, status, trace, context)
-                 VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6)",
-                rusqlite::params![run, scenario, reason, now, serde_json::to_string(&trace).unwrap_or_default(), context_text],
-            )?;
+            db::insert_run(c, &row, &now)?;
             Ok::<_, StoreError>(())
         };
         // A scheduled run is on disk (with its cursor) before it acts, so a crash cannot

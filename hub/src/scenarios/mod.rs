@@ -89,6 +89,15 @@ impl Scenarios {
         rx.await.ok().flatten()
     }
 
+    /// When each scenario with time or sun triggers runs next.
+    pub async fn upcoming(&self) -> std::collections::HashMap<i64, chrono::DateTime<chrono::Utc>> {
+        let (reply, rx) = oneshot::channel();
+        if self.cmds.send(Cmd::Upcoming(reply)).await.is_err() {
+            return Default::default();
+        }
+        rx.await.unwrap_or_default()
+    }
+
     /// Where the engine is (for diagnostics).
     pub fn progress(&self) -> Progress {
         *self.progress.borrow()
