@@ -142,6 +142,10 @@ impl World {
         id
     }
 
+    pub async fn hub_stop(mut self) {
+        self.hub.stop().await;
+    }
+
     /// Switches a device off through the REST API, as staff would.
     pub async fn call_device_off(&self, id: &str) {
         self.call(

@@ -25,7 +25,9 @@ impl From<BookingError> for AppError {
         match e {
             BookingError::Invalid(m) => AppError::bad("invalid", m),
             BookingError::NotFound => AppError::NotFound,
-            BookingError::Webhook(WebhookError::Signature) => AppError::Unauthorized,
+            BookingError::Webhook(WebhookError::Signature) => {
+                AppError::BadSignature(WebhookError::Signature.to_string())
+            }
             BookingError::Webhook(WebhookError::NoSecret) => {
                 AppError::Conflict(WebhookError::NoSecret.to_string())
             }
@@ -152,7 +154,8 @@ async fn occupancy(
 /// secret from the admin app.
 #[utoipa::path(post, path = "/bookings/webhook", tag = "bookings", request_body = PmsUpdate,
     responses((status = 200, body = Reservation), (status = 400, body = crate::web::ErrorBody),
-        (status = 401, body = crate::web::ErrorBody), (status = 413, body = crate::web::ErrorBody),
+        (status = 403, body = crate::web::ErrorBody), (status = 409, body = crate::web::ErrorBody),
+        (status = 413, body = crate::web::ErrorBody),
         (status = 429, body = crate::web::ErrorBody)))]
 async fn pms_webhook(
     State(state): State<AppState>,

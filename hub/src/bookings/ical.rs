@@ -72,14 +72,12 @@ pub fn parse(text: &str) -> Result<(Vec<FeedStay>, usize), FeedError> {
         return Err(FeedError::NotCalendar);
     }
     let calendar: Calendar = text.parse().map_err(|e: String| {
-        FeedError::Syntax(
-            e.lines()
-                .next()
-                .unwrap_or_default()
-                .chars()
-                .take(200)
-                .collect(),
-        )
+        // The parser's message is nom's; the line number is what helps.
+        let line = e
+            .split_once("at line ")
+            .and_then(|(_, rest)| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .filter(|n| !n.is_empty());
+        FeedError::Syntax(line.map_or("malformed".into(), |n| format!("line {n}")))
     })?;
     let events: Vec<_> = calendar.events().collect();
     if events.len() > MAX_EVENTS {
@@ -291,7 +289,11 @@ mod tests {
         let bad_date = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:x\nDTSTART;VALUE=DATE:2026-99\nEND:VEVENT\nEND:VCALENDAR\n";
         assert!(parse(bad_date).is_err());
         let truncated = &AIRBNB[..AIRBNB.len() / 2];
-        assert!(parse(truncated).is_err());
+        assert_eq!(parse(truncated), Err(FeedError::NotCalendar));
+        let unclosed = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART;VALUE=DATE:20261101\r\nEND:VCALENDAR\r\n";
+        assert_eq!(parse(unclosed), Err(FeedError::Syntax("line 5".into())));
+        let stray = "BEGIN:VCALENDAR\r\nthis is not a property\r\nEND:VCALENDAR\r\n";
+        assert!(parse(stray).is_err());
     }
 
     proptest::proptest! {

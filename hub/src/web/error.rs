@@ -21,6 +21,9 @@ pub enum AppError {
     WrongCredentials,
     #[error("your role does not allow this")]
     Forbidden,
+    /// A signed request (a webhook) whose signature does not verify.
+    #[error("{0}")]
+    BadSignature(String),
     #[error("not found")]
     NotFound,
     #[error("{0}")]
@@ -54,6 +57,7 @@ impl AppError {
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             AppError::WrongCredentials => (StatusCode::UNAUTHORIZED, "wrong_credentials"),
             AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::BadSignature(_) => (StatusCode::FORBIDDEN, "bad_signature"),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::Gone(_) => (StatusCode::GONE, "gone"),
