@@ -7,6 +7,8 @@ import { devicesView } from '/admin/devices.js';
 import { brokerView } from '/admin/broker.js';
 import { accountView } from '/admin/account.js';
 import { chatView } from '/admin/chat.js';
+import { bookingsView } from '/admin/bookings.js';
+import { scenariosView } from '/admin/scenarios.js';
 
 const SECTIONS = [
   { id: 'account', title: 'My account', view: accountView, admin: false },
@@ -14,7 +16,9 @@ const SECTIONS = [
   { id: 'property', title: 'Property', view: propertyView, admin: true },
   { id: 'rooms', title: 'Rooms', view: roomsView, admin: true },
   { id: 'chat', title: 'Chat', view: chatView, admin: true },
+  { id: 'bookings', title: 'Bookings', view: bookingsView, admin: false },
   { id: 'devices', title: 'Devices', view: devicesView, admin: false },
+  { id: 'scenarios', title: 'Scenarios', view: scenariosView, admin: true },
   { id: 'mqtt', title: 'MQTT sign-in', view: brokerView, admin: true },
 ];
 

@@ -3,6 +3,7 @@
 //! agent cannot open team settings (`tests/browser/admin-flow.mjs`). The chat: the widget on
 //! another origin and the Team Messenger, guest and agent (`tests/browser/chat-flow.mjs`).
 //! Devices: discover, import, switch and live cards (`tests/browser/devices-flow.mjs`).
+//! Scenarios: one made with the form, run by hand, its trace (`tests/browser/scenarios-flow.mjs`).
 
 use std::process::Command;
 
@@ -130,6 +131,34 @@ async fn the_owner_discovers_imports_and_switches_a_device_in_chromium() {
         "devices-flow.mjs",
         vec![hub.url(""), email, password],
         "devices flow ok",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_makes_a_scenario_with_the_form_runs_it_and_reads_its_trace() {
+    let hub = Hub::start_demo().unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    // The demo's terrace bulb joins over MQTT and is put in "Outside lights".
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let groups = get_json(&owner, &hub.url("/api/v1/admin/device-groups"))
+            .await
+            .unwrap();
+        if groups.to_string().contains("Outside lights") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no Outside lights group"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let (email, password) = hub.password_of("owner");
+    run_script(
+        "scenarios-flow.mjs",
+        vec![hub.url(""), email, password],
+        "scenarios flow ok",
     )
     .await;
 }

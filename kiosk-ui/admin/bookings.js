@@ -1,0 +1,111 @@
+// Bookings (BOOK-1): who is in now, the reservations ahead, entry by hand, the channel
+// managers' iCal feeds and the PMS webhook. Everyone sees; admins change.
+import { api, el, submitting } from '/common/api.js';
+
+const STATUS = { booked: 'Booked', checked_in: 'Checked in', checked_out: 'Checked out', cancelled: 'Cancelled' };
+
+function field(id, label, input) {
+  input.id = id;
+  return el('div', {}, el('label', { for: id }, label), input);
+}
+
+function when(iso) {
+  return iso ? new Date(iso).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' }) : '';
+}
+
+export async function bookingsView(me) {
+  const admin = me.role === 'owner' || me.role === 'admin';
+  const root = el('div', { id: 'bookings' });
+  const render = async () => {
+    const [occupancy, reservations] = await Promise.all([api('GET', '/occupancy'), api('GET', '/reservations')]);
+    const units = Object.fromEntries(occupancy.units.map((u) => [u.id, u.name]));
+    const now = el('div', { class: 'card', id: 'occupancy' },
+      el('h2', {}, `In now: ${occupancy.occupied} of ${occupancy.units.filter((u) => u.kind !== 'area').length}`),
+      el('table', {}, el('tbody', {}, occupancy.units.filter((u) => u.kind !== 'area').map((u) => el('tr', { 'data-unit': u.name },
+        el('td', {}, u.name),
+        el('td', {}, el('span', { class: `badge ${u.occupied ? 'online' : 'offline'}` }, u.occupied ? 'Occupied' : 'Vacant')),
+        el('td', {}, u.reservation ? `${u.reservation.guest_name || 'Guest'} until ${u.reservation.check_out}` : ''))))));
+    const act = (r, status, label) => el('button', {
+      class: 'secondary', type: 'button',
+      onclick: async () => { await api('PATCH', `/admin/reservations/${r.id}`, { status }); render(); },
+    }, label);
+    const list = el('div', { class: 'card', id: 'reservations' }, el('h2', {}, 'Reservations'),
+      reservations.length === 0 ? el('p', { class: 'muted' }, 'No stays in the next 60 days.')
+        : el('table', {}, el('thead', {}, el('tr', {}, ['Unit', 'Guest', 'Arrives', 'Leaves', 'Status', 'From', ''].map((h) => el('th', {}, h)))),
+          el('tbody', {}, reservations.map((r) => el('tr', { 'data-id': r.id },
+            el('td', {}, units[r.unit_id] || r.unit_id),
+            el('td', {}, r.guest_name || '—', r.email ? el('div', { class: 'muted' }, r.email) : null),
+            el('td', { title: when(r.check_in_at) }, r.check_in),
+            el('td', { title: when(r.check_out_at) }, r.check_out),
+            el('td', {}, STATUS[r.status] || r.status),
+            el('td', {}, r.source),
+            el('td', {}, admin && r.status === 'booked' ? [act(r, 'checked_in', 'Check in'), ' ', act(r, 'cancelled', 'Cancel')] : null,
+              admin && r.status === 'checked_in' ? act(r, 'checked_out', 'Check out') : null))))));
+    const parts = [now, list];
+    if (admin) parts.push(addForm(occupancy.units, render), await feedsCard(render), await webhookCard());
+    root.replaceChildren(...parts);
+  };
+  await render();
+  return root;
+}
+
+function addForm(units, done) {
+  const unit = el('select', { required: true }, units.filter((u) => u.kind !== 'area').map((u) => el('option', { value: u.id }, u.name)));
+  const guest = el('input', { maxlength: 120 });
+  const email = el('input', { type: 'email', maxlength: 200 });
+  const phone = el('input', { maxlength: 40 });
+  const from = el('input', { type: 'date', required: true });
+  const to = el('input', { type: 'date', required: true });
+  const form = el('form', { class: 'card', id: 'reservation-form' }, el('h2', {}, 'Add a reservation'),
+    el('div', { class: 'row' }, field('r-unit', 'Unit', unit), field('r-guest', 'Guest', guest), field('r-email', 'E-mail', email), field('r-phone', 'Phone', phone)),
+    el('div', { class: 'row' }, field('r-in', 'Check-in', from), field('r-out', 'Check-out', to), el('button', { type: 'submit' }, 'Add')),
+    el('div', { class: 'error', role: 'alert' }));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const body = { unit_id: Number(unit.value), guest_name: guest.value, email: email.value, phone: phone.value, check_in: from.value, check_out: to.value };
+    if (await submitting(form, () => api('POST', '/admin/reservations', body))) done();
+  });
+  return form;
+}
+
+async function feedsCard(done) {
+  const feeds = await api('GET', '/admin/ical-feeds');
+  return el('div', { class: 'card', id: 'ical-feeds' }, el('h2', {}, 'Channel calendars (iCal)'),
+    el('p', { class: 'muted' }, 'Paste each unit\'s export link from Airbnb, Booking.com, Vrbo or your channel manager. The hub reads it now and then every half hour; stays that disappear from it are cancelled.'),
+    el('table', {}, el('tbody', {}, feeds.map((f) => {
+      const url = el('input', { type: 'url', value: f.url, placeholder: 'https://…/calendar.ics', 'aria-label': `iCal link of ${f.name}` });
+      const status = el('span', { class: f.error ? 'error' : 'muted' },
+        f.error ? `Last import failed: ${f.error}` : f.synced_at ? `Imported ${when(f.synced_at)}` : '');
+      const form = el('form', {}, url, ' ', el('button', { type: 'submit' }, 'Save and import'), el('div', { class: 'error', role: 'alert' }));
+      form.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        const report = await submitting(form, () => api('PUT', `/admin/rooms/${f.unit_id}/ical`, { url: url.value }));
+        if (report !== undefined) done();
+      });
+      return el('tr', { 'data-unit': f.name }, el('td', {}, f.name), el('td', {}, form, status));
+    }))));
+}
+
+async function webhookCard() {
+  const s = await api('GET', '/admin/booking-settings');
+  const checkIn = el('input', { type: 'time', value: s.check_in_time, required: true });
+  const checkOut = el('input', { type: 'time', value: s.check_out_time, required: true });
+  const secret = el('code', { id: 'webhook-secret' }, s.webhook_secret || 'none yet');
+  const form = el('form', { class: 'card', id: 'booking-settings' }, el('h2', {}, 'Check-in, check-out and your PMS'),
+    el('div', { class: 'row' }, field('b-in', 'Check-in from', checkIn), field('b-out', 'Check-out by', checkOut)),
+    el('p', {}, 'PMS webhook: POST JSON to ', el('code', {}, `${location.origin}/api/v1/bookings/webhook`),
+      ' signed with ', el('code', {}, 'X-Hub-Signature-256: sha256=HMAC-SHA256(secret, body)'), '. Secret: ', secret, ' ',
+      el('button', { type: 'button', class: 'secondary', onclick: async () => {
+        if (!confirm('Make a new secret? The PMS must be given it; the old one stops working.')) return;
+        secret.textContent = (await api('POST', '/admin/booking-settings/webhook-secret')).webhook_secret;
+      } }, 'Make a new secret')),
+    el('div', { class: 'error', role: 'alert' }), el('p', { class: 'notice' }),
+    el('button', { type: 'submit' }, 'Save times'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (await submitting(form, () => api('PUT', '/admin/booking-settings', { check_in_time: checkIn.value, check_out_time: checkOut.value }))) {
+      form.querySelector('.notice').textContent = 'Saved.';
+    }
+  });
+  return form;
+}

@@ -1,0 +1,49 @@
+// Scenarios in Chromium: the owner builds "lights 10 minutes before sunset, if any room
+// is occupied" with the form (no JSON), runs it by hand and reads its trace; the
+// Bookings tab shows who is in.
+// Usage: node scenarios-flow.mjs HUB_URL OWNER_EMAIL OWNER_PASSWORD SCREENSHOT_DIR
+import { launch, signIn } from './launch.mjs';
+import { mkdirSync } from 'node:fs';
+
+const [hub, email, password, shots] = process.argv.slice(2);
+const dir = shots || '.';
+mkdirSync(dir, { recursive: true });
+const browser = await launch();
+const name = 'Lights before sunset (made in the form)';
+
+try {
+  const page = await (await browser.newContext()).newPage();
+  page.setDefaultTimeout(15000);
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await signIn(page, hub, '/admin/#bookings', email, password);
+  await page.waitForSelector('#occupancy tr[data-unit="102"] .badge.online');
+  await page.waitForSelector('#reservations td:has-text("Maria Papadopoulou")');
+
+  await page.click('#tabs a[data-tab=scenarios]');
+  await page.waitForSelector('#sky:has-text("Sunrise")');
+  await page.click('#new-scenario');
+  await page.fill('#s-name', name);
+  await page.selectOption('#triggers select.add-trigger', 'sun');
+  await page.selectOption('#triggers li.trigger select[data-field=Event]', 'sunset');
+  await page.fill('#triggers li.trigger input[type=number]', '-10');
+  await page.selectOption('#conditions select.add-condition', 'occupancy');
+  await page.selectOption('#conditions li.condition select[data-field=Units]', 'any');
+  await page.selectOption('#actions select.add-action', 'device');
+  await page.selectOption('#actions li.action select[data-field=Target]', 'group');
+  await page.selectOption('#actions li.action select[data-field=Group]', 'Outside lights');
+  await page.selectOption('#actions li.action select[data-field=Command]', 'on');
+  await page.screenshot({ path: `${dir}/scenario-form.png`, fullPage: true });
+  await page.click('#scenario-form button[type=submit]');
+
+  const row = `tr[data-scenario="${name}"]`;
+  await page.waitForSelector(`${row}:has-text("10 min before sunset")`);
+  await page.click(`${row} button.run-now`);
+  // The trace: why it ran, what the condition said, what the action did.
+  await page.waitForSelector('.history details.run[open] summary:has-text("done")');
+  await page.waitForSelector('.history details.run[open] .trace td:has-text("any unit occupied")');
+  await page.waitForSelector('.history details.run[open] .trace td:has-text("terrace_bulb: done")');
+  await page.screenshot({ path: `${dir}/scenario-trace.png`, fullPage: true });
+  console.log('scenarios flow ok');
+} finally {
+  await browser.close();
+}
