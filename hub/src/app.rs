@@ -93,6 +93,10 @@ impl Running {
         &self.weather
     }
 
+    pub fn devices(&self) -> &crate::devices::Devices {
+        &self.devices
+    }
+
     /// Stops serving, then the engine, device links and the rest, in reverse order.
     pub async fn stop(self) {
         let _ = self.stop_tx.send(true);

@@ -17,6 +17,9 @@ pub struct InProc {
     dir: PathBuf,
     weather_url: String,
     password: String,
+    /// Whether the embedded broker runs. rumqttd cannot be stopped inside a process, so
+    /// each boot puts it on a fresh port ([`InProc::broker_addr`]); devices reconnect there.
+    broker: bool,
 }
 
 pub const OWNER: &str = "owner@seed.test";
@@ -37,6 +40,7 @@ impl InProc {
             dir: dir.to_owned(),
             weather_url: weather_url.to_owned(),
             password: "a long test password 1".into(),
+            broker: false,
         };
         hub.boot().await?;
         let code = hub
@@ -60,7 +64,8 @@ impl InProc {
         };
         config.web.http_listen = "127.0.0.1:0".parse()?;
         config.web.https_listen = None;
-        config.broker.enabled = false;
+        config.broker.enabled = self.broker;
+        config.broker.listen = "127.0.0.1:0".parse()?;
         config.mdns.enabled = false;
         config.weather.base_url = self.weather_url.clone();
         config.weather.refresh_minutes = 15;
@@ -91,6 +96,13 @@ impl InProc {
         Ok(client)
     }
 
+    /// Device events the registry has sent so far.
+    pub fn device_events(&self) -> u64 {
+        self.running
+            .as_ref()
+            .map_or(0, |r| r.devices().events_sent())
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         self.time.get()
     }
@@ -100,6 +112,17 @@ impl InProc {
         if let Some(r) = self.running.take() {
             r.stop().await;
         }
+    }
+
+    /// Restarts with the embedded broker on; returns where it listens.
+    pub async fn with_broker(&mut self) -> anyhow::Result<std::net::SocketAddr> {
+        self.broker = true;
+        self.restart().await?;
+        self.broker_addr().context("the broker runs")
+    }
+
+    pub fn broker_addr(&self) -> Option<std::net::SocketAddr> {
+        self.running.as_ref().and_then(|r| r.mqtt)
     }
 
     pub async fn restart(&mut self) -> anyhow::Result<()> {

@@ -73,6 +73,8 @@ pub struct DiscoveryScope {
 struct Running {
     handle: LinkHandle,
     watcher: tokio::task::JoinHandle<()>,
+    /// An MQTT-family device: it comes to the broker when it will, the hub cannot dial it.
+    waits_for_device: bool,
 }
 
 impl Drop for Running {
@@ -87,6 +89,8 @@ struct Inner {
     vault: Vault,
     links: Mutex<HashMap<String, Running>>,
     events: broadcast::Sender<DeviceEvent>,
+    /// Events sent so far (to know when a follower has seen them all).
+    sent: std::sync::atomic::AtomicU64,
     scope: DiscoveryScope,
     /// Messages MQTT-family links want published; the broker side takes the receiver.
     mqtt_out: mpsc::Sender<Outgoing>,
@@ -179,6 +183,7 @@ impl Devices {
                 vault,
                 links: Mutex::new(HashMap::new()),
                 events,
+                sent: std::sync::atomic::AtomicU64::new(0),
                 scope,
                 mqtt_out,
                 mqtt_out_rx: Mutex::new(Some(mqtt_out_rx)),
@@ -197,8 +202,8 @@ impl Devices {
         Ok(devices)
     }
 
-    /// Waits (at most `limit`) until every link has connected or failed once, so what
-    /// runs right after a start finds devices that are there online.
+    /// Waits (at most `limit`) until every link the hub dials has connected or failed
+    /// once, so what runs right after a start finds devices that are there online.
     pub async fn links_settled(&self, limit: Duration) {
         let deadline = tokio::time::Instant::now() + limit;
         while tokio::time::Instant::now() < deadline {
@@ -208,6 +213,7 @@ impl Devices {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .values()
+                .filter(|r| !r.waits_for_device)
                 .any(|r| {
                     let s = r.handle.snapshot();
                     !s.online && s.reason.is_none()
@@ -217,6 +223,19 @@ impl Devices {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    fn send(&self, event: DeviceEvent) {
+        if self.inner.events.send(event).is_ok() {
+            self.inner
+                .sent
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// Events sent to subscribers so far.
+    pub fn events_sent(&self) -> u64 {
+        self.inner.sent.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Drops every link (their clients end); for a hub that stops.
@@ -291,7 +310,14 @@ impl Devices {
             .links
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(id, Running { handle, watcher });
+            .insert(
+                id,
+                Running {
+                    handle,
+                    watcher,
+                    waits_for_device: Family::parse(&row.brand).is_some(),
+                },
+            );
         drop(old);
     }
 
@@ -340,7 +366,7 @@ impl Devices {
     }
 
     fn announce(&self, view: DeviceView) {
-        let _ = self.inner.events.send(DeviceEvent::Changed(Box::new(view)));
+        self.send(DeviceEvent::Changed(Box::new(view)));
     }
 
     pub async fn add(&self, req: NewDeviceRequest) -> Result<DeviceView, AppError> {
@@ -479,7 +505,7 @@ impl Devices {
                 .unwrap_or_else(|p| p.into_inner())
                 .remove(&(family, row.native_id));
         }
-        let _ = self.inner.events.send(DeviceEvent::Removed(id.to_owned()));
+        self.send(DeviceEvent::Removed(id.to_owned()));
         tracing::info!(device = %id, "Device deleted.");
         Ok(())
     }

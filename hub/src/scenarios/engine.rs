@@ -57,6 +57,8 @@ pub struct Progress {
     pub forecast: Option<DateTime<Utc>>,
     /// Booking changes handled.
     pub bookings: u64,
+    /// Device events handled.
+    pub devices: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -126,6 +128,7 @@ pub struct Engine {
     next_run: i64,
     forecast_seen: Option<DateTime<Utc>>,
     bookings_seen: u64,
+    devices_seen: u64,
     done_tx: mpsc::UnboundedSender<Done>,
     done_rx: mpsc::UnboundedReceiver<Done>,
     progress: watch::Sender<Progress>,
@@ -166,6 +169,8 @@ impl Engine {
             bookings: bookings.subscribe(),
             weather: ctx.weather.subscribe(),
         };
+        // What was sent before subscribing counts as seen (it is in the state read below).
+        let (devices_seen, bookings_seen) = (ctx.devices.events_sent(), bookings.published());
         let now = ctx.clock.now();
         let place = place(&ctx).await;
         let now_text = stamp(now);
@@ -214,7 +219,8 @@ impl Engine {
             active: HashMap::new(),
             next_run,
             forecast_seen: engine_forecast,
-            bookings_seen: 0,
+            bookings_seen,
+            devices_seen,
             done_tx,
             done_rx,
             progress,
@@ -285,6 +291,7 @@ impl Engine {
                 busy,
                 forecast: self.forecast_seen,
                 bookings: self.bookings_seen,
+                devices: self.devices_seen,
             });
             let next = self
                 .heap
@@ -304,8 +311,14 @@ impl Engine {
                     Some(cmd) => self.command(cmd).await,
                 },
                 e = device_rx.recv() => match e {
-                    Ok(e) => self.device(e).await,
-                    Err(broadcast::error::RecvError::Lagged(_)) => self.resync_devices().await,
+                    Ok(e) => {
+                        self.devices_seen += 1;
+                        self.device(e).await
+                    }
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        self.devices_seen += n;
+                        self.resync_devices().await
+                    }
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
                 b = booking_rx.recv() => match b {

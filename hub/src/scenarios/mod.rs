@@ -24,6 +24,7 @@ pub struct Scenarios {
     cmds: mpsc::Sender<Cmd>,
     bookings: Bookings,
     weather: crate::weather::Weather,
+    devices: crate::devices::Devices,
     progress: watch::Receiver<Progress>,
     task: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
@@ -32,11 +33,13 @@ impl Scenarios {
     pub async fn start(ctx: run::Ctx, bookings: Bookings) -> Result<Scenarios, StoreError> {
         let ctx = Arc::new(ctx);
         let weather = ctx.weather.clone();
+        let devices = ctx.devices.clone();
         let (tx, progress) = watch::channel(Progress {
             seen: ctx.clock.now(),
             busy: 0,
             forecast: None,
             bookings: 0,
+            devices: 0,
         });
         let engine = Engine::new(ctx, bookings.clone(), tx).await?;
         let (cmds, rx) = mpsc::channel(64);
@@ -45,6 +48,7 @@ impl Scenarios {
             cmds,
             bookings,
             weather,
+            devices,
             progress,
             task: Arc::new(std::sync::Mutex::new(Some(task))),
         })
@@ -103,16 +107,21 @@ impl Scenarios {
         *self.progress.borrow()
     }
 
-    /// Waits until the engine has handled the clock up to `at`, every booking change and
-    /// forecast so far, and no run is under way (a run waiting on a delay is not under
+    /// Waits until the engine has handled the clock up to `at`, every booking change,
+    /// device event and forecast so far, and no run is under way (a run waiting on a delay is not under
     /// way). For tests and benchmarks.
     pub async fn settled(&self, at: chrono::DateTime<chrono::Utc>) {
         let mut rx = self.progress.clone();
         let bookings = self.bookings.published();
         let forecast = self.weather.latest().map(|s| s.fetched_at);
+        let devices = self.devices.events_sent();
         let _ = rx
             .wait_for(|p| {
-                p.seen >= at && p.busy == 0 && p.bookings >= bookings && p.forecast >= forecast
+                p.seen >= at
+                    && p.busy == 0
+                    && p.bookings >= bookings
+                    && p.devices >= devices
+                    && p.forecast >= forecast
             })
             .await;
     }
