@@ -130,25 +130,18 @@ impl InProc {
         self.boot().await
     }
 
-    /// Waits until the engine has handled the clock's time with no run under way, and
-    /// the forecast is not overdue (a fetch that is due has happened).
+    /// Waits until every forecast fetch due by the clock's time has been made, and the
+    /// engine has handled that time (and all it was told) with no run under way.
     pub async fn settle(&self) {
         let Some(r) = self.running.as_ref() else {
             return;
         };
         let now = self.now();
         let waited = tokio::time::timeout(Duration::from_secs(20), async {
-            loop {
-                let due = r
-                    .weather()
-                    .latest()
-                    .is_none_or(|s| s.fetched_at + chrono::Duration::minutes(15) <= now);
-                if !due || r.weather().last_error().is_some() {
-                    r.scenarios.settled(now).await;
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(2)).await;
+            while !r.weather().caught_up(now) {
+                tokio::time::sleep(Duration::from_millis(1)).await;
             }
+            r.scenarios.settled(now).await;
         })
         .await;
         assert!(

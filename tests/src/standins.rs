@@ -20,6 +20,7 @@ pub struct Sky {
 
 #[derive(Clone)]
 struct MeteoState {
+    down: Arc<std::sync::atomic::AtomicBool>,
     sky: Arc<Mutex<Sky>>,
     requests: Arc<Mutex<u64>>,
     clock: ManualClock,
@@ -27,6 +28,7 @@ struct MeteoState {
 
 pub struct OpenMeteo {
     pub url: String,
+    down: Arc<std::sync::atomic::AtomicBool>,
     sky: Arc<Mutex<Sky>>,
     requests: Arc<Mutex<u64>>,
     _task: tokio::task::JoinHandle<()>,
@@ -40,7 +42,9 @@ impl OpenMeteo {
             temperature: 18.0,
         }));
         let requests = Arc::new(Mutex::new(0));
+        let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let state = MeteoState {
+            down: down.clone(),
             sky: sky.clone(),
             requests: requests.clone(),
             clock,
@@ -51,6 +55,7 @@ impl OpenMeteo {
         let (url, task) = serve(app).await?;
         Ok(OpenMeteo {
             url,
+            down,
             sky,
             requests,
             _task: task,
@@ -59,6 +64,11 @@ impl OpenMeteo {
 
     pub fn set(&self, sky: Sky) {
         *self.sky.lock().unwrap_or_else(|p| p.into_inner()) = sky;
+    }
+
+    /// From now on answers 503, as a service that is down (or unreachable) would.
+    pub fn go_down(&self, down: bool) {
+        self.down.store(down, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn requests(&self) -> u64 {
@@ -82,6 +92,12 @@ async fn forecast(
     Query(q): Query<HashMap<String, String>>,
 ) -> impl IntoResponse {
     *s.requests.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+    if s.down.load(std::sync::atomic::Ordering::SeqCst) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"error": true, "reason": "Service temporarily unavailable"})),
+        );
+    }
     let lat = q.get("latitude").and_then(|v| v.parse::<f64>().ok());
     let lon = q.get("longitude").and_then(|v| v.parse::<f64>().ok());
     let (Some(lat), Some(lon)) = (lat, lon) else {

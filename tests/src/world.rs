@@ -36,6 +36,13 @@ pub fn athens(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
         .unwrap_or_else(|| panic!("{y}-{mo}-{d} {h}:{mi} is not a time in Athens"))
 }
 
+/// A stored instant as an Athens wall time, "DD HH:MM TZ".
+pub fn athens_time(t: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|t| t.with_timezone(&ATHENS).format("%d %H:%M %Z").to_string())
+        .unwrap_or_default()
+}
+
 impl World {
     pub async fn new(start: DateTime<Utc>) -> World {
         let dir = tempfile::tempdir().expect("a temporary directory");
@@ -159,6 +166,30 @@ impl World {
     /// The power data point as the emulated device itself holds it.
     pub fn is_on(&self, id: &str) -> bool {
         self.devices[id].dps().get("1") == Some(&json!(true))
+    }
+
+    /// Points a room at its feed on the feed server (named after the room) and imports it.
+    pub async fn follow_feed(&self, room: &str) -> Value {
+        let id = self.rooms[room];
+        self.call(
+            "PUT",
+            &format!("/admin/rooms/{id}/ical"),
+            &json!({"url": self.feeds.link(room)}),
+        )
+        .await
+    }
+
+    /// When a scenario's `n`th run (from the first; negative from the last) started, as an
+    /// Athens wall time "DD HH:MM TZ".
+    pub async fn started(&self, scenario: i64, n: isize) -> String {
+        let runs = self.runs(scenario).await;
+        let i = if n < 0 { runs.len() as isize + n } else { n };
+        let at = usize::try_from(i)
+            .ok()
+            .and_then(|i| runs.get(i))
+            .and_then(|r| r["started_at"].as_str())
+            .unwrap_or_else(|| panic!("no run {n} of scenario {scenario}: {runs:?}"));
+        athens_time(at)
     }
 
     pub async fn scenario(&self, name: &str, definition: Value) -> i64 {

@@ -27,20 +27,14 @@ async fn stays(w: &World, unit: i64) -> Vec<(String, String, String, String)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ical_feeds_import_follow_and_survive_bad_files() {
     let w = World::new(athens(2026, 10, 20, 9, 0)).await;
-    let (r101, r102) = (w.rooms["101"], w.rooms["102"]);
+    let r101 = w.rooms["101"];
     // Booking.com's older shape, with a block, on LF line ends.
     w.feeds.set(
         "102",
         200,
         "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//Booking.com//EN\nBEGIN:VEVENT\nUID:bk-1@booking.com\nDTSTART;VALUE=DATE:20261101\nDTEND;VALUE=DATE:20261104\nSUMMARY:CLOSED - Not available\nEND:VEVENT\nBEGIN:VEVENT\nUID:bk-2@booking.com\nDTSTART;VALUE=DATE:20261105\nDTEND;VALUE=DATE:20261107\nSUMMARY:CLOSED - Maria Papadopoulou\nEND:VEVENT\nEND:VCALENDAR\n",
     );
-    let report = w
-        .call(
-            "PUT",
-            &format!("/admin/rooms/{r102}/ical"),
-            &json!({"url": w.feeds.link("102")}),
-        )
-        .await;
+    let report = w.follow_feed("102").await;
     assert_eq!(
         report,
         json!({"stays": 1, "added": 1, "moved": 0, "cancelled": 0, "skipped": 1})
@@ -57,12 +51,7 @@ async fn ical_feeds_import_follow_and_survive_bad_files() {
         ("a2@airbnb.com", "20261101", "20261103"),
     ]);
     w.feeds.set("101", 200, &feed);
-    w.call(
-        "PUT",
-        &format!("/admin/rooms/{r101}/ical"),
-        &json!({"url": w.feeds.link("101")}),
-    )
-    .await;
+    w.follow_feed("101").await;
     let before = stays(&w, r101).await;
     assert_eq!(
         before,

@@ -4,14 +4,10 @@
 //! answers like Open-Meteo, and the commands checked on the emulated devices themselves.
 
 use e2e::standins::{airbnb, Sky};
-use e2e::world::{athens, World, ATHENS};
+use e2e::world::{athens, World};
 use serde_json::json;
 
-fn local(t: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(t)
-        .map(|t| t.with_timezone(&ATHENS).format("%d %H:%M %Z").to_string())
-        .unwrap_or_default()
-}
+use e2e::world::athens_time as local;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seed_scenarios_run_through_a_week_with_a_clock_change() {
@@ -72,13 +68,7 @@ async fn the_seed_scenarios_run_through_a_week_with_a_clock_change() {
         200,
         &airbnb(&[("a1@airbnb.com", "20261023", "20261026")]),
     );
-    let report = w
-        .call(
-            "PUT",
-            &format!("/admin/rooms/{r101}/ical"),
-            &json!({"url": w.feeds.link("101")}),
-        )
-        .await;
+    let report = w.follow_feed("101").await;
     assert_eq!(
         (report["added"].as_u64(), report["skipped"].as_u64()),
         (Some(1), Some(1)),
@@ -114,15 +104,8 @@ async fn the_seed_scenarios_run_through_a_week_with_a_clock_change() {
         w.is_on(&lamp_a) && w.is_on(&lamp_b),
         "the outside lights are on before sunset"
     );
-    let fired = w.runs(sunset).await[1]["started_at"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    assert!(
-        local(&fired).starts_with("23 18:2"),
-        "fired at {}",
-        local(&fired)
-    );
+    let fired = w.started(sunset, 1).await;
+    assert!(fired.starts_with("23 18:2"), "fired at {fired}");
 
     // Saturday 24th, 01:00: lights off.
     w.hub.walk_to(athens(2026, 10, 24, 0, 59)).await;
@@ -240,15 +223,8 @@ async fn the_seed_scenarios_run_through_a_week_with_a_clock_change() {
     // Sunset on the 25th is an hour earlier by the clock (EET).
     w.hub.walk_to(athens(2026, 10, 25, 17, 40)).await;
     assert!(w.is_on(&lamp_a), "lights on before the (earlier) sunset");
-    let fired = w.runs(sunset).await.last().expect("a run")["started_at"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    assert!(
-        local(&fired).starts_with("25 17:2"),
-        "fired at {}",
-        local(&fired)
-    );
+    let fired = w.started(sunset, -1).await;
+    assert!(fired.starts_with("25 17:2"), "fired at {fired}");
 
     // Monday 26th: the PMS checks 102 out at 10:30, still cloudy: the heater stops.
     w.hub.walk_to(athens(2026, 10, 26, 10, 30)).await;

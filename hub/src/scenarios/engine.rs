@@ -101,6 +101,20 @@ struct Fire {
     cursor: Option<(usize, String)>,
 }
 
+impl Fire {
+    /// A fire from an event (device, booking, occupancy, forecast): conditions checked,
+    /// no cursor to commit.
+    fn event(scenario: i64, reason: String, context: Context) -> Fire {
+        Fire {
+            scenario,
+            reason,
+            context,
+            check_conditions: true,
+            cursor: None,
+        }
+    }
+}
+
 struct Done {
     scenario: i64,
     run: i64,
@@ -726,14 +740,7 @@ impl Engine {
                     == Some(true);
                 if holds {
                     let reason = loaded.def.triggers[p.trigger_index.unwrap_or(0)].describe();
-                    self.fire(Fire {
-                        scenario: p.scenario_id,
-                        reason,
-                        context,
-                        check_conditions: true,
-                        cursor: None,
-                    })
-                    .await;
+                    self.fire(Fire::event(p.scenario_id, reason, context)).await;
                 }
             }
             _ => {}
@@ -974,17 +981,15 @@ impl Engine {
             }
         }
         for (scenario, index, reason) in fires {
-            self.fire(Fire {
+            self.fire(Fire::event(
                 scenario,
                 reason,
-                context: Context {
+                Context {
                     trigger: Some(index),
                     device_id: Some(id.clone()),
                     ..Context::default()
                 },
-                check_conditions: true,
-                cursor: None,
-            })
+            ))
             .await;
         }
         let now = self.ctx.clock.now();
@@ -1054,22 +1059,17 @@ impl Engine {
                 }
             }
             for (scenario, index, reason) in fires {
-                self.fire(Fire {
-                    scenario,
-                    reason: format!(
-                        "{reason}: reservation {} in unit {}",
-                        b.reservation_id, b.unit_id
-                    ),
-                    context: Context {
-                        trigger: Some(index),
-                        unit_id: Some(b.unit_id),
-                        reservation_id: Some(b.reservation_id),
-                        device_id: None,
-                    },
-                    check_conditions: true,
-                    cursor: None,
-                })
-                .await;
+                let context = Context {
+                    trigger: Some(index),
+                    unit_id: Some(b.unit_id),
+                    reservation_id: Some(b.reservation_id),
+                    device_id: None,
+                };
+                let reason = format!(
+                    "{reason}: reservation {} in unit {}",
+                    b.reservation_id, b.unit_id
+                );
+                self.fire(Fire::event(scenario, reason, context)).await;
             }
         }
         self.occupancy("").await;
@@ -1134,22 +1134,17 @@ impl Engine {
                     None => None,
                 };
                 let what = unit.map_or("the property".to_owned(), |u| format!("unit {u}"));
-                self.fire(Fire {
-                    scenario,
-                    reason: format!(
-                        "{what} became {}{note}",
-                        if occ { "occupied" } else { "vacant" }
-                    ),
-                    context: Context {
-                        trigger: Some(index),
-                        unit_id: unit,
-                        reservation_id: reservation,
-                        device_id: None,
-                    },
-                    check_conditions: true,
-                    cursor: None,
-                })
-                .await;
+                let reason = format!(
+                    "{what} became {}{note}",
+                    if occ { "occupied" } else { "vacant" }
+                );
+                let context = Context {
+                    trigger: Some(index),
+                    unit_id: unit,
+                    reservation_id: reservation,
+                    device_id: None,
+                };
+                self.fire(Fire::event(scenario, reason, context)).await;
             }
         }
         self.schedule_occupancy().await;
@@ -1220,16 +1215,14 @@ impl Engine {
             }
         }
         for (scenario, index, reason) in fires {
-            self.fire(Fire {
+            self.fire(Fire::event(
                 scenario,
                 reason,
-                context: Context {
+                Context {
                     trigger: Some(index),
                     ..Context::default()
                 },
-                check_conditions: true,
-                cursor: None,
-            })
+            ))
             .await;
         }
     }

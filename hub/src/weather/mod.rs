@@ -60,6 +60,8 @@ struct Inner {
     /// The property's place or zone changed: fetch again now.
     moved: Notify,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// When the refresher fetches next; past it, a fetch is due or under way.
+    next_fetch: Mutex<Option<DateTime<Utc>>>,
 }
 
 #[derive(Clone)]
@@ -110,6 +112,7 @@ impl Weather {
                 updates,
                 moved: Notify::new(),
                 task: Mutex::new(None),
+                next_fetch: Mutex::new(None),
             }),
         };
         let task = tokio::spawn(weather.clone().refresher());
@@ -139,6 +142,15 @@ impl Weather {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Snapshot> {
         self.inner.updates.subscribe()
+    }
+
+    /// Whether every fetch due by `now` has been made (for tests that move the clock).
+    pub fn caught_up(&self, now: DateTime<Utc>) -> bool {
+        self.inner
+            .next_fetch
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some_and(|next| next > now)
     }
 
     /// Ends the periodic fetching.
@@ -184,6 +196,11 @@ impl Weather {
                     }
                 };
             }
+            *self
+                .inner
+                .next_fetch
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = Some(next);
             tokio::select! {
                 _ = self.inner.clock.sleep_until(&mut moves, next, StdDuration::from_secs(300)) => {}
                 _ = self.inner.moved.notified() => next = self.inner.clock.now(),
@@ -219,13 +236,22 @@ impl Weather {
                 return Err("the forecast answer is too large".into());
             }
         }
-        let forecast = openmeteo::parse(&body).map_err(|e| e.to_string())?;
-        if !status.is_success() {
-            return Err(format!(
-                "the forecast service answered HTTP {}",
-                status.as_u16()
-            ));
-        }
+        let forecast = match openmeteo::parse(&body) {
+            Ok(f) if status.is_success() => f,
+            Err(e) if status.is_success() => return Err(e.to_string()),
+            Ok(_) => {
+                return Err(format!(
+                    "the forecast service answered HTTP {}",
+                    status.as_u16()
+                ))
+            }
+            Err(e) => {
+                return Err(format!(
+                    "the forecast service answered HTTP {} ({e})",
+                    status.as_u16()
+                ))
+            }
+        };
         let snapshot = Snapshot {
             fetched_at: self.inner.clock.now(),
             forecast,
