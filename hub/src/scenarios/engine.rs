@@ -295,11 +295,7 @@ impl Engine {
             moves.borrow_and_update();
             self.process_due().await;
             let now = self.ctx.clock.now();
-            let busy = self
-                .active
-                .values()
-                .map(|a| a.running.len() + a.queue.len())
-                .sum();
+            let busy = self.active.values().map(|a| a.running.len()).sum();
             self.progress.send_replace(Progress {
                 seen: now,
                 busy,
@@ -619,7 +615,7 @@ impl Engine {
                 late.num_minutes(),
                 def.catch_up_minutes
             ));
-            self.record_skip(scenario, reason, cursor);
+            self.record_skip(scenario, reason, cursor).await;
             return;
         }
         self.fire(Fire {
@@ -747,7 +743,12 @@ impl Engine {
         }
     }
 
-    fn record_skip(&mut self, scenario: i64, reason: String, cursor: Option<(usize, String)>) {
+    async fn record_skip(
+        &mut self,
+        scenario: i64,
+        reason: String,
+        cursor: Option<(usize, String)>,
+    ) {
         let store = self.ctx.store.clone();
         let now = self.ctx.clock.now_text();
         let run = db::NewRun {
@@ -759,17 +760,18 @@ impl Engine {
             trace: Vec::new(),
         };
         self.next_run += 1;
-        tokio::spawn(async move {
-            let _ = store
-                .write(move |c| {
-                    if let Some((i, at)) = &cursor {
-                        db::set_cursor(c, scenario, *i, at)?;
-                    }
-                    db::insert_run(c, &run, &now)?;
-                    Ok::<_, StoreError>(())
-                })
-                .await;
-        });
+        let stored = store
+            .write(move |c| {
+                if let Some((i, at)) = &cursor {
+                    db::set_cursor(c, scenario, *i, at)?;
+                }
+                db::insert_run(c, &run, &now)?;
+                Ok::<_, StoreError>(())
+            })
+            .await;
+        if let Err(e) = stored {
+            tracing::error!(scenario, error = %e, "A skipped run could not be recorded.");
+        }
     }
 
     /// A trigger fired: the mode decides whether it runs now, waits or is dropped.
@@ -782,7 +784,7 @@ impl Engine {
         match def.mode {
             RunMode::Single if n > 0 => {
                 let reason = format!("{}; dropped: a run is under way (single mode)", fire.reason);
-                self.record_skip(fire.scenario, reason, fire.cursor);
+                self.record_skip(fire.scenario, reason, fire.cursor).await;
                 None
             }
             RunMode::Restart if n > 0 => {
@@ -797,7 +799,7 @@ impl Engine {
                         "{}; dropped: {max} runs already wait (queued mode)",
                         fire.reason
                     );
-                    self.record_skip(fire.scenario, reason, fire.cursor);
+                    self.record_skip(fire.scenario, reason, fire.cursor).await;
                 }
                 None
             }
@@ -806,7 +808,7 @@ impl Engine {
                     "{}; dropped: {max} runs under way (parallel mode)",
                     fire.reason
                 );
-                self.record_skip(fire.scenario, reason, fire.cursor);
+                self.record_skip(fire.scenario, reason, fire.cursor).await;
                 None
             }
             _ => self.start(fire).await,
