@@ -44,9 +44,15 @@ async fn list_scenarios(State(state): State<AppState>) -> Result<ApiJson<Vec<Lis
             .store
             .read(move |c| {
                 let mut out = Vec::new();
+                let names = super::model::Names::load(c)?;
                 for s in db::all(c)? {
                     let last_run = db::runs(c, s.id, 1)?.pop();
-                    let summary = s.definition.triggers.iter().map(|t| t.describe()).collect();
+                    let summary = s
+                        .definition
+                        .triggers
+                        .iter()
+                        .map(|t| t.describe_with(&names))
+                        .collect();
                     out.push(Listed {
                         next_at: upcoming.get(&s.id).map(|t| crate::clock::stamp(*t)),
                         scenario: s,

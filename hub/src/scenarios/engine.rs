@@ -130,6 +130,8 @@ struct Place {
 pub struct Engine {
     ctx: Arc<Ctx>,
     place: Place,
+    /// Unit and device names for the reasons runs give.
+    names: super::model::Names,
     scenarios: HashMap<i64, Loaded>,
     gen: u64,
     heap: BinaryHeap<Reverse<(DateTime<Utc>, Due)>>,
@@ -222,6 +224,7 @@ impl Engine {
         let mut engine = Engine {
             ctx,
             place,
+            names: super::model::Names::default(),
             scenarios: HashMap::new(),
             gen: 0,
             heap: BinaryHeap::new(),
@@ -429,11 +432,12 @@ impl Engine {
     /// Loads every enabled scenario afresh and schedules its time and sun triggers from
     /// their cursors (a trigger without one starts from now).
     async fn reload(&mut self) -> Result<(), StoreError> {
-        let all = self
+        let (all, names) = self
             .ctx
             .store
-            .read(|c| Ok::<_, StoreError>(db::all(c)?))
+            .read(|c| Ok::<_, StoreError>((db::all(c)?, super::model::Names::load(c)?)))
             .await?;
+        self.names = names;
         let now = self.ctx.clock.now();
         self.gen += 1;
         let gen = self.gen;
@@ -598,7 +602,7 @@ impl Engine {
             .with_timezone(&self.place.zone)
             .format("%a %d %b %H:%M %Z");
         let late = now - last;
-        let mut reason = format!("{} (due {local})", trigger.describe());
+        let mut reason = format!("{} (due {local})", trigger.describe_with(&self.names));
         if passed > 1 {
             reason.push_str(&format!("; {} earlier times passed unrun", passed - 1));
         }
@@ -735,7 +739,8 @@ impl Engine {
                     .and_then(|(on, s)| test.check(*on, s))
                     == Some(true);
                 if holds {
-                    let reason = loaded.def.triggers[p.trigger_index.unwrap_or(0)].describe();
+                    let reason = loaded.def.triggers[p.trigger_index.unwrap_or(0)]
+                        .describe_with(&self.names);
                     self.fire(Fire::event(p.scenario_id, reason, context)).await;
                 }
             }
@@ -973,7 +978,7 @@ impl Engine {
                 // A change from "unknown" (never reported) is not a change.
                 if is == Some(true) && was == Some(false) {
                     if *for_minutes == 0 {
-                        fires.push((*sid, index, t.describe()));
+                        fires.push((*sid, index, t.describe_with(&self.names)));
                     } else {
                         holds.push((*sid, index, *for_minutes));
                     }
@@ -1055,7 +1060,7 @@ impl Engine {
                 for (index, t) in l.def.triggers.iter().enumerate() {
                     if let Trigger::Booking { event: e, unit_id } = t {
                         if *e == event && unit_id.is_none_or(|u| u == b.unit_id) {
-                            fires.push((*sid, index, t.describe()));
+                            fires.push((*sid, index, t.describe_with(&self.names)));
                         }
                     }
                 }
@@ -1068,8 +1073,9 @@ impl Engine {
                     device_id: None,
                 };
                 let reason = format!(
-                    "{reason}: reservation {} in unit {}",
-                    b.reservation_id, b.unit_id
+                    "{reason}: reservation {} in {}",
+                    b.reservation_id,
+                    self.names.unit(b.unit_id)
                 );
                 self.fire(Fire::event(scenario, reason, context)).await;
             }
@@ -1135,7 +1141,7 @@ impl Engine {
                         .map(|r| r.id),
                     None => None,
                 };
-                let what = unit.map_or("the property".to_owned(), |u| format!("unit {u}"));
+                let what = unit.map_or("the property".to_owned(), |u| self.names.unit(u));
                 let reason = format!(
                     "{what} became {}{note}",
                     if occ { "occupied" } else { "vacant" }
@@ -1211,7 +1217,11 @@ impl Engine {
                         Crossing::Crosses => up || down,
                     };
                     if hit {
-                        fires.push((*sid, index, format!("{}: {old} → {new}", t.describe())));
+                        fires.push((
+                            *sid,
+                            index,
+                            format!("{}: {old} → {new}", t.describe_with(&self.names)),
+                        ));
                     }
                 }
             }

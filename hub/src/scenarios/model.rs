@@ -410,8 +410,13 @@ impl Trigger {
         }
     }
 
-    /// In words, for traces and lists.
+    /// In words, for traces and lists (units and devices by id).
     pub fn describe(&self) -> String {
+        self.describe_with(&Names::default())
+    }
+
+    /// In words, with units and devices by name.
+    pub fn describe_with(&self, names: &Names) -> String {
         match self {
             Trigger::Time { at } => format!("every day at {at}"),
             Trigger::Cron { expression } => format!("cron \"{expression}\""),
@@ -436,11 +441,11 @@ impl Trigger {
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_owned))
                     .unwrap_or_default(),
-                unit_id.map_or("any unit".into(), |u| format!("unit {u}"))
+                unit_id.map_or("any unit".into(), |u| names.unit(u))
             ),
             Trigger::Occupancy { unit_id, to } => format!(
                 "{} becomes {}",
-                unit_id.map_or("the property".into(), |u| format!("unit {u}")),
+                unit_id.map_or("the property".into(), |u| names.unit(u)),
                 match to {
                     OccupancyChange::Occupied => "occupied",
                     OccupancyChange::Vacant => "vacant",
@@ -457,7 +462,7 @@ impl Trigger {
                 } else {
                     String::new()
                 };
-                format!("device {device_id}: {}{hold}", test.describe())
+                format!("{}: {}{hold}", names.device(device_id), test.describe())
             }
             Trigger::Weather {
                 metric,
@@ -474,6 +479,42 @@ impl Trigger {
             ),
             Trigger::Manual => "by hand".into(),
         }
+    }
+}
+
+/// Unit and device names, for saying what a scenario does in words.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub units: std::collections::HashMap<i64, String>,
+    pub devices: std::collections::HashMap<String, String>,
+}
+
+impl Names {
+    pub fn load(c: &rusqlite::Connection) -> rusqlite::Result<Names> {
+        let mut names = Names::default();
+        let mut s = c.prepare("SELECT id, name FROM rooms")?;
+        for row in s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
+            let (id, name) = row?;
+            names.units.insert(id, name);
+        }
+        let mut s = c.prepare("SELECT id, name FROM devices")?;
+        for row in s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
+            let (id, name) = row?;
+            names.devices.insert(id, name);
+        }
+        Ok(names)
+    }
+
+    pub fn unit(&self, id: i64) -> String {
+        self.units
+            .get(&id)
+            .map_or(format!("unit {id}"), |n| format!("\"{n}\""))
+    }
+
+    pub fn device(&self, id: &str) -> String {
+        self.devices
+            .get(id)
+            .map_or(format!("device {id}"), |n| format!("\"{n}\""))
     }
 }
 
