@@ -665,12 +665,14 @@ async fn watch_link(devices: Devices, id: String, link: LinkHandle) {
         }
         let snapshot = watch.borrow_and_update().clone();
         let state = serde_json::to_value(&snapshot.state).unwrap_or_default();
-        if snapshot.online {
-            devices.save_state(&id, state).await;
-        }
+        // Announced first (the view carries the link's state): scenarios and MQTT react
+        // without waiting for the stored copy's commit, which only seeds cards at start.
         match devices.get(&id).await {
             Ok(view) => devices.announce(view),
             Err(_) => return,
+        }
+        if snapshot.online {
+            devices.save_state(&id, state).await;
         }
     }
 }
