@@ -192,6 +192,40 @@ impl World {
         athens_time(at)
     }
 
+    /// Runs a scenario by hand (its conditions checked) and lets the hub settle; the run's
+    /// id, or none when its mode dropped it.
+    pub async fn run_now(&self, scenario: i64) -> Option<i64> {
+        let r = self
+            .call(
+                "POST",
+                &format!("/admin/scenarios/{scenario}/run"),
+                &json!({}),
+            )
+            .await;
+        self.hub.settle().await;
+        r["run_id"].as_i64()
+    }
+
+    /// Books a guest into a room by hand for the given dates, checks them in, and lets the
+    /// hub settle.
+    pub async fn check_in(&self, room: &str, guest: &str, email: &str, dates: (&str, &str)) {
+        let r = self
+            .call(
+                "POST",
+                "/admin/reservations",
+                &json!({"unit_id": self.rooms[room], "guest_name": guest, "email": email,
+                    "check_in": dates.0, "check_out": dates.1}),
+            )
+            .await;
+        self.call(
+            "PATCH",
+            &format!("/admin/reservations/{}", r["id"]),
+            &json!({"status": "checked_in"}),
+        )
+        .await;
+        self.hub.settle().await;
+    }
+
     pub async fn scenario(&self, name: &str, definition: Value) -> i64 {
         self.call(
             "POST",

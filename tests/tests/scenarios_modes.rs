@@ -15,14 +15,6 @@ fn pulse(lamp: &str, mode: &str) -> Value {
         {"type": "device", "target": {"kind": "device", "device_id": lamp}, "set": {"on": false}}]})
 }
 
-async fn run(w: &World, id: i64) -> Option<i64> {
-    let r = w
-        .call("POST", &format!("/admin/scenarios/{id}/run"), &json!({}))
-        .await;
-    w.hub.settle().await;
-    r["run_id"].as_i64()
-}
-
 async fn statuses(w: &World, id: i64) -> Vec<String> {
     w.runs(id)
         .await
@@ -41,8 +33,8 @@ async fn run_modes_decide_what_a_second_trigger_does() {
     let parallel = w.scenario("parallel", pulse(&lamp, "parallel")).await;
 
     // Single: a second trigger while the first waits is dropped, and says so.
-    assert!(run(&w, single).await.is_some());
-    assert!(run(&w, single).await.is_none());
+    assert!(w.run_now(single).await.is_some());
+    assert!(w.run_now(single).await.is_none());
     assert_eq!(statuses(&w, single).await, ["waiting", "skipped"]);
     assert!(w.runs(single).await[1]["reason"]
         .as_str()
@@ -50,19 +42,19 @@ async fn run_modes_decide_what_a_second_trigger_does() {
         .contains("single mode"));
 
     // Restart: the first is stopped, the second waits.
-    run(&w, restart).await;
-    run(&w, restart).await;
+    w.run_now(restart).await;
+    w.run_now(restart).await;
     assert_eq!(statuses(&w, restart).await, ["stopped", "waiting"]);
 
     // Queued: the second waits its turn and starts when the first ends.
-    run(&w, queued).await;
-    assert!(run(&w, queued).await.is_none());
+    w.run_now(queued).await;
+    assert!(w.run_now(queued).await.is_none());
     assert_eq!(statuses(&w, queued).await, ["waiting"]);
 
     // Parallel with max 2: a third is dropped.
-    run(&w, parallel).await;
-    run(&w, parallel).await;
-    assert!(run(&w, parallel).await.is_none());
+    w.run_now(parallel).await;
+    w.run_now(parallel).await;
+    assert!(w.run_now(parallel).await.is_none());
     assert_eq!(
         statuses(&w, parallel).await,
         ["waiting", "waiting", "skipped"]
@@ -146,21 +138,13 @@ async fn a_check_in_writes_to_the_guest_and_tells_the_team() {
                 {"type": "message_guest", "to": {"kind": "trigger_reservation"}, "text": "Welcome! Your room is ready; Wi-Fi: Seaview / sunset42"},
                 {"type": "notify", "text": "A guest checked in"}]}))
         .await;
-    let r = w
-        .call(
-            "POST",
-            "/admin/reservations",
-            &json!({"unit_id": w.rooms["101"], "guest_name": "Ana Silva",
-            "email": "ana.silva@example.com", "check_in": "2026-10-20", "check_out": "2026-10-22"}),
-        )
-        .await;
-    w.call(
-        "PATCH",
-        &format!("/admin/reservations/{}", r["id"]),
-        &json!({"status": "checked_in"}),
+    w.check_in(
+        "101",
+        "Ana Silva",
+        "ana.silva@example.com",
+        ("2026-10-20", "2026-10-22"),
     )
     .await;
-    w.hub.settle().await;
     let got = recv_until(
         &mut ws,
         Duration::from_secs(10),
@@ -180,21 +164,13 @@ async fn a_check_in_writes_to_the_guest_and_tells_the_team() {
     );
 
     // A guest without a chat: the step says so, the run records a failure.
-    let r = w
-        .call(
-            "POST",
-            "/admin/reservations",
-            &json!({"unit_id": w.rooms["102"], "guest_name": "Jan Novak",
-            "email": "jan@example.com", "check_in": "2026-10-20", "check_out": "2026-10-21"}),
-        )
-        .await;
-    w.call(
-        "PATCH",
-        &format!("/admin/reservations/{}", r["id"]),
-        &json!({"status": "checked_in"}),
+    w.check_in(
+        "102",
+        "Jan Novak",
+        "jan@example.com",
+        ("2026-10-20", "2026-10-21"),
     )
     .await;
-    w.hub.settle().await;
     let runs = w.runs(welcome).await;
     assert_eq!(runs[1]["status"], "failed", "{runs:?}");
     assert!(

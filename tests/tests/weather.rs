@@ -56,13 +56,7 @@ async fn an_offline_forecast_is_served_stale_with_its_age() {
         "the old forecast is kept"
     );
     // …and the forecast hour stands in for "now": still cloudy by the forecast.
-    w.call(
-        "POST",
-        &format!("/admin/scenarios/{cloudy}/run"),
-        &json!({}),
-    )
-    .await;
-    w.hub.settle().await;
+    w.run_now(cloudy).await;
     let run = &w.runs(cloudy).await[0];
     assert!(run["trace"].to_string().contains("it is 88"), "{run}");
     assert!(w.is_on(&lamp));
@@ -70,13 +64,7 @@ async fn an_offline_forecast_is_served_stale_with_its_age() {
     // A day later nothing is trusted: the condition is false, and says why.
     w.hub.walk_to(athens(2026, 10, 21, 13, 30)).await;
     w.call_device_off(&lamp).await;
-    w.call(
-        "POST",
-        &format!("/admin/scenarios/{cloudy}/run"),
-        &json!({}),
-    )
-    .await;
-    w.hub.settle().await;
+    w.run_now(cloudy).await;
     let run = &w.runs(cloudy).await[1];
     assert_eq!(run["status"], "skipped", "{run}");
     assert!(
