@@ -164,10 +164,26 @@ impl Ctx {
                 Condition::UnitOccupied { unit_id, occupied } => {
                     let (set, _) = self.occupancy(facts).await;
                     let is = set.contains(unit_id);
+                    let unit = *unit_id;
+                    let name = self
+                        .store
+                        .read(move |c| {
+                            use rusqlite::OptionalExtension;
+                            Ok::<_, StoreError>(
+                                c.query_row("SELECT name FROM rooms WHERE id = ?1", [unit], |r| {
+                                    r.get::<_, String>(0)
+                                })
+                                .optional()?,
+                            )
+                        })
+                        .await
+                        .ok()
+                        .flatten()
+                        .map_or(format!("unit {unit}"), |n| format!("\"{n}\""));
                     (
                         is == *occupied,
                         format!(
-                            "unit {unit_id} {}: it is {}",
+                            "{name} {}: it is {}",
                             if *occupied { "occupied" } else { "vacant" },
                             if is { "occupied" } else { "vacant" }
                         ),
