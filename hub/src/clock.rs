@@ -12,6 +12,8 @@ pub struct Clock {
     now: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
     /// Bumped by a manual clock each time it is moved; the system clock never sends.
     moved: watch::Receiver<u64>,
+    /// The system clock's sender, held so `changed()` pends instead of failing.
+    _never: Option<Arc<watch::Sender<u64>>>,
 }
 
 /// The handle that moves a manual clock.
@@ -41,11 +43,10 @@ impl ManualClock {
 impl Clock {
     pub fn system() -> Clock {
         let (tx, moved) = watch::channel(0);
-        // Kept alive so `changed()` pends forever instead of failing.
-        std::mem::forget(tx);
         Clock {
             now: Arc::new(Utc::now),
             moved,
+            _never: Some(Arc::new(tx)),
         }
     }
 
@@ -57,6 +58,7 @@ impl Clock {
         let clock = Clock {
             now: Arc::new(move || *reader.lock().unwrap_or_else(|p| p.into_inner())),
             moved,
+            _never: None,
         };
         (
             clock,

@@ -179,6 +179,26 @@ impl World {
         .await
     }
 
+    /// Imports a room's feed again now.
+    pub async fn refresh_feed(&self, room: &str) -> Value {
+        let id = self.rooms[room];
+        self.call(
+            "POST",
+            &format!("/admin/rooms/{id}/ical/refresh"),
+            &json!({}),
+        )
+        .await
+    }
+
+    /// Makes the PMS webhook's secret (as an admin does) and returns it.
+    pub async fn webhook_secret(&self) -> String {
+        self.call("POST", "/admin/booking-settings/webhook-secret", &json!({}))
+            .await["webhook_secret"]
+            .as_str()
+            .expect("a secret")
+            .to_owned()
+    }
+
     /// When a scenario's `n`th run (from the first; negative from the last) started, as an
     /// Athens wall time "DD HH:MM TZ".
     pub async fn started(&self, scenario: i64, n: isize) -> String {

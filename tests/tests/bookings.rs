@@ -96,7 +96,7 @@ async fn ical_feeds_import_follow_and_survive_bad_files() {
         200,
         &airbnb(&[("a1@airbnb.com", "20261024", "20261027")]),
     );
-    let report = w.call("POST", &refresh, &json!({})).await;
+    let report = w.refresh_feed("101").await;
     assert_eq!(
         (report["moved"].as_u64(), report["cancelled"].as_u64()),
         (Some(1), Some(1)),
@@ -147,12 +147,7 @@ async fn the_pms_webhook_refuses_what_it_cannot_trust_or_read() {
     // No secret made yet: the webhook is not set up.
     let (code, body) = w.pms("anything", &good).await;
     assert_eq!(code, 409, "{body}");
-    let secret = w
-        .call("POST", "/admin/booking-settings/webhook-secret", &json!({}))
-        .await["webhook_secret"]
-        .as_str()
-        .expect("a secret")
-        .to_owned();
+    let secret = w.webhook_secret().await;
     // Wrong key, a body changed after signing, no signature at all.
     let (code, body) = w.pms("not the secret", &good).await;
     assert_eq!(

@@ -17,7 +17,7 @@ async fn the_seed_scenarios_run_through_a_week_with_a_clock_change() {
     let heater = w
         .tuya("Room 102 water heater", "water_heater", Some("102"))
         .await;
-    let (r101, r102) = (w.rooms["101"], w.rooms["102"]);
+    let r102 = w.rooms["102"];
     w.call(
         "PUT",
         "/admin/device-groups/Outside%20lights",
@@ -74,12 +74,7 @@ async fn the_seed_scenarios_run_through_a_week_with_a_clock_change() {
         (Some(1), Some(1)),
         "{report}"
     );
-    let secret = w
-        .call("POST", "/admin/booking-settings/webhook-secret", &json!({}))
-        .await["webhook_secret"]
-        .as_str()
-        .expect("a secret")
-        .to_owned();
+    let secret = w.webhook_secret().await;
 
     // Thursday 22nd: nobody is staying, so sunset leaves the lights off.
     w.hub.walk_to(athens(2026, 10, 22, 20, 0)).await;
@@ -194,13 +189,7 @@ async fn the_seed_scenarios_run_through_a_week_with_a_clock_change() {
             ("b2@airbnb.com", "20261029", "20261031"),
         ]),
     );
-    let report = w
-        .call(
-            "POST",
-            &format!("/admin/rooms/{r101}/ical/refresh"),
-            &json!({}),
-        )
-        .await;
+    let report = w.refresh_feed("101").await;
     assert_eq!(
         (report["moved"].as_u64(), report["added"].as_u64()),
         (Some(1), Some(1)),
@@ -211,13 +200,7 @@ async fn the_seed_scenarios_run_through_a_week_with_a_clock_change() {
         200,
         &airbnb(&[("a1@airbnb.com", "20261023", "20261027")]),
     );
-    let report = w
-        .call(
-            "POST",
-            &format!("/admin/rooms/{r101}/ical/refresh"),
-            &json!({}),
-        )
-        .await;
+    let report = w.refresh_feed("101").await;
     assert_eq!(report["cancelled"].as_u64(), Some(1), "{report}");
 
     // Sunset on the 25th is an hour earlier by the clock (EET).

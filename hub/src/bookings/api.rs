@@ -128,9 +128,10 @@ async fn occupancy(
     let units = state
         .store
         .read(move |c| {
+            let mut occupants = reservations::occupants(c, now)?;
             let mut out = Vec::new();
             for room in super::rooms::list(c)? {
-                let r = reservations::occupying(c, room.id, now)?;
+                let r = occupants.remove(&room.id);
                 out.push(UnitNow {
                     id: room.id,
                     name: room.name,

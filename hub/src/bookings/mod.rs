@@ -186,7 +186,7 @@ impl Bookings {
                     let current = reservations::get(c, id)?.ok_or(BookingError::NotFound)?;
                     let unit = unit_id.unwrap_or(current.unit_id);
                     unit_exists(c, unit)?;
-                    let merged = merged_dates(&current, &stay)?;
+                    let merged = merged_dates(&current, &stay);
                     dates_ok(&merged)?;
                     let status = status.unwrap_or(current.status);
                     let times = Times::load(c)?;
@@ -247,7 +247,7 @@ impl Bookings {
                 match reservations::by_external(c, "pms", None, &update.reservation_id)? {
                     Some(current) => {
                         let unit = unit.unwrap_or(current.unit_id);
-                        let merged = merged_dates(&current, &stay)?;
+                        let merged = merged_dates(&current, &stay);
                         let changed =
                             reservations::update(c, &current, unit, &merged, status, &times, &now)?;
                         let change = changed.then(|| {
@@ -455,13 +455,14 @@ fn unit_exists(c: &rusqlite::Connection, unit: i64) -> Result<(), BookingError> 
         .ok_or_else(|| BookingError::Invalid(format!("unit {unit} does not exist")))
 }
 
-fn merged_dates(current: &Reservation, stay: &Stay) -> Result<Stay, BookingError> {
+/// The dates a change gives, the stored ones where it gives none.
+fn merged_dates(current: &Reservation, stay: &Stay) -> Stay {
     let date = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
-    Ok(Stay {
+    Stay {
         check_in: stay.check_in.or_else(|| date(&current.check_in)),
         check_out: stay.check_out.or_else(|| date(&current.check_out)),
         ..stay.clone()
-    })
+    }
 }
 
 fn dates_ok(stay: &Stay) -> Result<(), BookingError> {

@@ -215,16 +215,29 @@ fn live(conn: &Connection, at: DateTime<Utc>) -> rusqlite::Result<Vec<Reservatio
     rows.collect()
 }
 
+/// Who is in each occupied unit at `at` (the latest arrival where stays overlap).
+pub fn occupants(
+    conn: &Connection,
+    at: DateTime<Utc>,
+) -> rusqlite::Result<std::collections::BTreeMap<i64, Reservation>> {
+    let mut out: std::collections::BTreeMap<i64, Reservation> = Default::default();
+    for r in live(conn, at)?.into_iter().filter(|r| r.occupies(at)) {
+        match out.get(&r.unit_id) {
+            Some(there) if there.check_in_at >= r.check_in_at => {}
+            _ => {
+                out.insert(r.unit_id, r);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The units occupied at `at`.
 pub fn occupied(
     conn: &Connection,
     at: DateTime<Utc>,
 ) -> rusqlite::Result<std::collections::BTreeSet<i64>> {
-    Ok(live(conn, at)?
-        .into_iter()
-        .filter(|r| r.occupies(at))
-        .map(|r| r.unit_id)
-        .collect())
+    Ok(occupants(conn, at)?.into_keys().collect())
 }
 
 /// The reservation occupying `unit` at `at`, if any (the latest to arrive).
@@ -233,10 +246,7 @@ pub fn occupying(
     unit: i64,
     at: DateTime<Utc>,
 ) -> rusqlite::Result<Option<Reservation>> {
-    Ok(live(conn, at)?
-        .into_iter()
-        .filter(|r| r.unit_id == unit && r.occupies(at))
-        .max_by(|a, b| a.check_in_at.cmp(&b.check_in_at)))
+    Ok(occupants(conn, at)?.remove(&unit))
 }
 
 /// The next instant after `after` at which any unit's occupancy may change.

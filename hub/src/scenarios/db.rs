@@ -21,10 +21,21 @@ pub struct Scenario {
 }
 
 pub fn all(c: &Connection) -> rusqlite::Result<Vec<Scenario>> {
+    read(c, None)
+}
+
+pub fn get(c: &Connection, id: i64) -> rusqlite::Result<Option<Scenario>> {
+    Ok(read(c, Some(id))?.pop())
+}
+
+/// Every scenario, or the one with `id`; a definition that cannot be read is left out
+/// (and logged) rather than failing the list.
+fn read(c: &Connection, id: Option<i64>) -> rusqlite::Result<Vec<Scenario>> {
     let mut s = c.prepare(
-        "SELECT id, name, enabled, definition, created_at, updated_at FROM scenarios ORDER BY name COLLATE NOCASE",
+        "SELECT id, name, enabled, definition, created_at, updated_at FROM scenarios
+         WHERE ?1 IS NULL OR id = ?1 ORDER BY name COLLATE NOCASE",
     )?;
-    let rows = s.query_map([], |r| {
+    let rows = s.query_map([id], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
@@ -52,10 +63,6 @@ pub fn all(c: &Connection) -> rusqlite::Result<Vec<Scenario>> {
         }
     }
     Ok(out)
-}
-
-pub fn get(c: &Connection, id: i64) -> rusqlite::Result<Option<Scenario>> {
-    Ok(all(c)?.into_iter().find(|s| s.id == id))
 }
 
 /// `None` when the name is taken.
