@@ -3,7 +3,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = hub::bookings::webhook::read(data);
+    let _ = hub::bookings::read_pms_update(data);
     let header = String::from_utf8_lossy(data);
-    let _ = hub::bookings::webhook::verify("secret", data, Some(&header));
+    let _ = hub::bookings::verify_pms_signature("secret", data, Some(&header));
 });

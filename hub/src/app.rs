@@ -9,14 +9,19 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::broker::{self, BrokerHandle};
+use crate::bookings::Bookings;
+use crate::broker::{self, BrokerHandle, Credentials};
+use crate::chat::{Chat, ChatParts};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::notify::Mailer;
 use crate::platform::{mdns, systemd};
+use crate::scenarios::Scenarios;
 use crate::store::{Store, StoreOptions};
-use crate::team::{db, property};
-use crate::web::{self, tls, AppState, Limits, Metrics};
+use crate::team::{Property, Team};
+use crate::weather::Weather;
+use crate::web::{self, tls};
+use crate::wiring::Services;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -129,29 +134,54 @@ pub async fn start(config: Config, mode: Mode, clock: Clock) -> anyhow::Result<R
         tokio::task::spawn_blocking(move || Store::open(&store_path, StoreOptions::default()))
             .await?
             .context("cannot open the store")?;
+    let mailer = Mailer::from_config(&config.smtp).context("the SMTP settings do not work")?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .context("cannot make the HTTP client")?;
 
-    let now = clock.now_text();
-    store
-        .write(move |c| property::ensure(c, &now))
+    let property = Property::start(store.clone(), clock.clone())
         .await
         .context("first-start housekeeping failed")?;
+    let team = Team::new(
+        store.clone(),
+        clock.clone(),
+        mailer.clone(),
+        property.clone(),
+        config.web.session_days,
+        config.web.host_name.clone(),
+    );
+    let bookings = Bookings::start(store.clone(), clock.clone(), property.clone())
+        .await
+        .context("cannot start the bookings")?;
+    let chat = Chat::start(ChatParts {
+        store: store.clone(),
+        clock: clock.clone(),
+        mailer: mailer.clone(),
+        geoip: crate::chat::geoip::GeoIp::open(config.chat.geoip_database.as_deref()),
+        team: team.clone(),
+        config: config.chat.clone(),
+        data_dir: config.data_dir.clone(),
+        http,
+    })
+    .await
+    .context("cannot start the chat")?;
     let demo_accounts = match mode {
-        Mode::Demo => crate::demo::seed(&store, &clock)
+        Mode::Demo => crate::demo::seed(&team, &bookings, &chat)
             .await
             .context("cannot create the demo property")?,
         Mode::Run => None,
     };
-    let now = clock.now_text();
-    let setup_code = store
-        .write(move |c| db::ensure_setup_code(c, &now))
+    let setup_code = team
+        .setup_code()
         .await
         .context("cannot make the set-up code")?;
 
     let broker_handle = BrokerHandle::default();
-    let hashes = store
-        .read(|c| broker::credentials::all_hashes(c).map_err(crate::store::StoreError::from))
-        .await?;
-    broker_handle.set_credentials(hashes);
+    let credentials = Credentials::new(store.clone(), clock.clone(), broker_handle.clone());
+    credentials.load().await?;
     let broker = if config.broker.enabled {
         Some(broker::start(&config.broker, broker_handle.clone()).await?)
     } else {
@@ -190,14 +220,14 @@ pub async fn start(config: Config, mode: Mode, clock: Clock) -> anyhow::Result<R
         .context("cannot start the device registry")?;
     let broker = broker.map(|mut running| {
         if let Some((tx, rx)) = running.link.take() {
-            crate::devices::mqtt::spawn(devices.clone(), tx, rx);
+            crate::devices::mqtt::spawn(devices.clone(), bookings.clone(), tx, rx);
         }
         running
     });
     // The demo's MQTT devices connect once the hub listens for them.
     let mut demo_devices = demo_devices;
     if let (Some(demo), Some(running)) = (demo_devices.as_mut(), broker.as_ref()) {
-        crate::demo::start_mqtt_devices(demo, &store, &clock, running.addr, &broker_handle)
+        crate::demo::start_mqtt_devices(demo, running.addr, &credentials)
             .await
             .context("cannot start the demo's MQTT devices")?;
     }
@@ -216,79 +246,69 @@ pub async fn start(config: Config, mode: Mode, clock: Clock) -> anyhow::Result<R
         }
         None => None,
     };
-    let mailer = Mailer::from_config(&config.smtp).context("the SMTP settings do not work")?;
-    let property_name = store.read(property::load).await?.name;
+    let property_name = property.current().name;
 
-    let geoip = crate::chat::geoip::GeoIp::open(config.chat.geoip_database.as_deref());
-    let chat = crate::chat::Chat::start(store.clone(), clock.clone(), mailer.clone(), geoip)
-        .await
-        .context("cannot start the chat")?;
     let timers = crate::chat::timers::spawn(
         chat.clone(),
         Duration::from_secs(config.chat.timer_period_secs),
     );
-    let bookings = crate::bookings::Bookings::new(store.clone(), clock.clone())
-        .context("cannot start the bookings")?;
     let ical = bookings.spawn_refresher(Duration::from_secs(
         u64::from(config.bookings.ical_refresh_minutes) * 60,
     ));
     let mut weather_config = config.weather.clone();
     let mut tasks = vec![timers, ical];
-    if mode == Mode::Demo {
-        crate::demo::seed_scenarios(&store, &clock)
+    // The demo's forecast comes from loopback unless an address was configured.
+    if mode == Mode::Demo
+        && weather_config.base_url == crate::config::WeatherConfig::default().base_url
+    {
+        let (url, task) = crate::demo::start_forecast()
             .await
-            .context("cannot make the demo's scenarios")?;
-        crate::demo::group_outside_lights(devices.clone(), store.clone());
-        // The demo's forecast comes from loopback unless an address was configured.
-        if weather_config.base_url == crate::config::WeatherConfig::default().base_url {
-            let (url, task) = crate::demo::start_forecast()
-                .await
-                .context("cannot start the demo's forecast")?;
-            weather_config.base_url = url;
-            tasks.push(task);
-        }
+            .context("cannot start the demo's forecast")?;
+        weather_config.base_url = url;
+        tasks.push(task);
     }
-    let weather = crate::weather::Weather::start(store.clone(), clock.clone(), &weather_config)
-        .await
-        .context("cannot start the weather")?;
-    let scenarios = Box::pin(crate::scenarios::Scenarios::start(
-        crate::scenarios::run::Ctx {
-            store: store.clone(),
-            clock: clock.clone(),
-            devices: devices.clone(),
-            weather: weather.clone(),
-            chat: chat.clone(),
-        },
-        bookings.clone(),
-    ))
+    let weather = Weather::start(
+        store.clone(),
+        clock.clone(),
+        property.clone(),
+        &weather_config,
+    )
+    .await
+    .context("cannot start the weather")?;
+    let scenarios = Box::pin(Scenarios::start(crate::scenarios::run::Ctx {
+        store: store.clone(),
+        clock: clock.clone(),
+        devices: devices.clone(),
+        weather: weather.clone(),
+        chat: chat.clone(),
+        bookings: bookings.clone(),
+        property: property.clone(),
+    }))
     .await
     .context("cannot start the scenario engine")?;
+    if mode == Mode::Demo {
+        crate::demo::seed_scenarios(&scenarios, &bookings, &clock)
+            .await
+            .context("cannot make the demo's scenarios")?;
+        crate::demo::group_outside_lights(devices.clone(), scenarios.clone());
+    }
     let config = Arc::new(config);
-    let state = AppState {
+    let services = Services {
         store: store.clone(),
         config: config.clone(),
-        clock,
-        mailer,
+        team,
+        credentials,
         broker: broker_handle,
-        metrics: Arc::new(Metrics::default()),
-        limits: Arc::new(Limits::new(&config.chat)),
-        ca_pem: tls_material
-            .as_ref()
-            .and_then(|t| t.ca_pem.as_deref().map(Arc::from)),
         chat,
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .connect_timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .context("cannot make the HTTP client")?,
-        guest_sockets: Arc::default(),
         devices: devices.clone(),
         bookings,
         weather: weather.clone(),
         scenarios: scenarios.clone(),
+        ca_pem: tls_material
+            .as_ref()
+            .and_then(|t| t.ca_pem.as_deref().map(Arc::from)),
     };
-    let (router, _) = web::router(state);
+    let (router, _) = crate::wiring::router(&services);
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let http_stop = {

@@ -2,11 +2,13 @@
 //! a few chat shortcuts, an owner and an agent with one-time passwords printed once. Run again, it leaves the
 //! existing data alone.
 
+use crate::bookings::{Bookings, RoomKind, Status, Stay};
+use crate::chat::Chat;
 use crate::clock::Clock;
+use crate::scenarios::Scenarios;
+use crate::secret;
 use crate::store::Store;
-use crate::team::db::{self, NewUser};
-use crate::team::property::{self, PropertySettings, Weekday, WorkingDay};
-use crate::team::{secret, Role, TeamError};
+use crate::team::{PropertySettings, Role, SeedMember, Team, Weekday, WorkingDay};
 
 #[derive(Clone)]
 pub struct DemoAccount {
@@ -38,85 +40,89 @@ const SHORTCUTS: &[(&str, &str)] = &[
 ];
 
 /// Creates the demo property unless an owner exists; returns the new accounts.
-pub async fn seed(store: &Store, clock: &Clock) -> Result<Option<Vec<DemoAccount>>, TeamError> {
-    if store.read(db::owner_exists).await? {
+pub async fn seed(
+    team: &Team,
+    bookings: &Bookings,
+    chat: &Chat,
+) -> anyhow::Result<Option<Vec<DemoAccount>>> {
+    if team.owner_exists().await? {
         return Ok(None);
     }
     let owner_pw = secret::new_password();
     let agent_pw = secret::new_password();
-    let owner_hash = secret::hash_off_runtime(owner_pw.clone()).await?;
-    let agent_hash = secret::hash_off_runtime(agent_pw.clone()).await?;
-    let now = clock.now_text();
-    store
-        .write(move |c| {
-            let settings = PropertySettings {
-                name: "Seaview Guest House".into(),
-                logo_url: String::new(),
-                time_zone: "Europe/Lisbon".into(),
-                latitude: Some(38.7139),
-                longitude: Some(-9.1334),
-                working_hours: [
-                    Weekday::Mon,
-                    Weekday::Tue,
-                    Weekday::Wed,
-                    Weekday::Thu,
-                    Weekday::Fri,
-                    Weekday::Sat,
-                    Weekday::Sun,
-                ]
-                .into_iter()
-                .map(|day| WorkingDay {
-                    day,
-                    open: "08:00".into(),
-                    close: "22:00".into(),
-                })
-                .collect(),
-                out_of_hours_text:
-                    "Reception is closed now. Leave a message and we answer from 8:00.".into(),
-                unanswered_alert_minutes: 5,
-                languages: vec!["en".into(), "pt".into()],
-            };
-            property::save(c, &settings, &now)?;
-            for room in ROOMS {
-                let kind = if room.contains("Villa") {
-                    crate::bookings::rooms::RoomKind::Villa
-                } else {
-                    crate::bookings::rooms::RoomKind::Room
-                };
-                crate::bookings::rooms::create(c, room, kind, &now)?;
-            }
-            db::create_user(
-                c,
-                &NewUser {
-                    email: "owner@demo.hotel",
-                    name: "Olivia Owner",
-                    nickname: "Olivia",
-                    role: Role::Owner,
-                    password_hash: &owner_hash,
-                },
-                &now,
-            )?;
-            db::create_user(
-                c,
-                &NewUser {
-                    email: "agent@demo.hotel",
-                    name: "Andre Agent",
-                    nickname: "Andre",
-                    role: Role::Agent,
-                    password_hash: &agent_hash,
-                },
-                &now,
-            )?;
-            for (code, body) in SHORTCUTS {
-                c.execute(
-                    "INSERT INTO shortcuts (code, body, created_at) VALUES (?1, ?2, ?3)",
-                    rusqlite::params![code, body, now],
-                )?;
-            }
-            c.execute("DELETE FROM setup_code", [])?;
-            Ok::<_, TeamError>(())
+    team.property()
+        .save(PropertySettings {
+            name: "Seaview Guest House".into(),
+            logo_url: String::new(),
+            time_zone: "Europe/Lisbon".into(),
+            latitude: Some(38.7139),
+            longitude: Some(-9.1334),
+            working_hours: [
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+                Weekday::Sat,
+                Weekday::Sun,
+            ]
+            .into_iter()
+            .map(|day| WorkingDay {
+                day,
+                open: "08:00".into(),
+                close: "22:00".into(),
+            })
+            .collect(),
+            out_of_hours_text: "Reception is closed now. Leave a message and we answer from 8:00."
+                .into(),
+            unanswered_alert_minutes: 5,
+            languages: vec!["en".into(), "pt".into()],
         })
         .await?;
+    let existing: Vec<String> = bookings
+        .rooms()
+        .await?
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    for room in ROOMS.iter().filter(|r| !existing.iter().any(|e| e == *r)) {
+        let kind = if room.contains("Villa") {
+            RoomKind::Villa
+        } else {
+            RoomKind::Room
+        };
+        bookings.add_room(room, kind).await?;
+    }
+    let codes: Vec<String> = chat
+        .shortcuts()
+        .await?
+        .into_iter()
+        .map(|s| s.code)
+        .collect();
+    for (code, body) in SHORTCUTS
+        .iter()
+        .filter(|(c, _)| !codes.iter().any(|e| e == c))
+    {
+        chat.create_shortcut(code, body).await?;
+    }
+    // Last: while no owner exists, a start after a crash seeds again.
+    team.seed_members(vec![
+        SeedMember {
+            email: "owner@demo.hotel",
+            name: "Olivia Owner",
+            nickname: "Olivia",
+            role: Role::Owner,
+            password: owner_pw.clone(),
+        },
+        SeedMember {
+            email: "agent@demo.hotel",
+            name: "Andre Agent",
+            nickname: "Andre",
+            role: Role::Agent,
+            password: agent_pw.clone(),
+        },
+    ])
+    .await?;
     Ok(Some(vec![
         DemoAccount {
             role: Role::Owner,
@@ -370,32 +376,13 @@ pub async fn start_devices(
 /// store keeps only its hash). They join the registry by announcing themselves.
 pub async fn start_mqtt_devices(
     demo: &mut DemoDevices,
-    store: &Store,
-    clock: &Clock,
     addr: std::net::SocketAddr,
-    handle: &crate::broker::BrokerHandle,
+    credentials: &crate::broker::Credentials,
 ) -> anyhow::Result<()> {
     use device_drivers::emulator::mqtt::{start, MqttDevice};
-    let now = clock.now_text();
-    let (secret, hashes) = store
-        .write(move |c| {
-            c.execute(
-                "DELETE FROM device_credentials WHERE username = 'demo-devices'",
-                [],
-            )?;
-            let made = crate::broker::credentials::create(
-                c,
-                "demo-devices",
-                "The demo's emulated MQTT devices",
-                &now,
-            )?;
-            let hashes = crate::broker::credentials::all_hashes(c)?;
-            Ok::<_, crate::store::StoreError>((made.map(|(_, secret)| secret), hashes))
-        })
+    let secret = credentials
+        .renew("demo-devices", "The demo's emulated MQTT devices")
         .await?;
-    handle.set_credentials(hashes);
-    let secret =
-        secret.ok_or_else(|| anyhow::anyhow!("the demo's MQTT credential was not made"))?;
     demo.mqtt = Some(start(
         addr,
         "demo-devices",
@@ -454,85 +441,83 @@ pub async fn start_forecast() -> anyhow::Result<(String, tokio::task::JoinHandle
     Ok((url, task))
 }
 
-/// The owner's three example scenarios (issue seed), for a new demo; the water heating
-/// follows room 102, which has a guest staying from today.
-pub async fn seed_scenarios(store: &Store, clock: &Clock) -> anyhow::Result<()> {
-    let now = clock.now();
-    let today = now.date_naive();
-    let now_text = clock.now_text();
-    store
-        .write(move |c| {
-            let exists: i64 = c.query_row("SELECT COUNT(*) FROM scenarios", [], |r| r.get(0))?;
-            if exists > 0 {
-                return Ok::<_, crate::store::StoreError>(());
-            }
-            let room = |name: &str| -> rusqlite::Result<i64> {
-                c.query_row("SELECT id FROM rooms WHERE name = ?1", [name], |r| r.get(0))
-            };
-            let r102 = room("102")?;
-            crate::bookings::reservations::insert(
-                c,
-                r102,
-                "manual",
-                None,
-                &crate::bookings::reservations::Stay {
-                    guest_name: "Maria Papadopoulou".into(),
-                    email: "maria@example.com".into(),
-                    check_in: Some(today - chrono::Duration::days(1)),
-                    check_out: Some(today + chrono::Duration::days(3)),
-                    ..Default::default()
-                },
-                crate::bookings::reservations::Status::CheckedIn,
-                &now_text,
-            )?;
-            let seeds = [
-                (
-                    "Outside lights 10 min before sunset",
-                    serde_json::json!({
-                        "triggers": [{"type": "sun", "event": "sunset", "offset_minutes": -10}],
-                        "conditions": [{"type": "occupancy", "of": "any"}],
-                        "actions": [{"type": "device", "target": {"kind": "group", "name": "Outside lights"}, "set": {"on": true}}]
-                    }),
-                ),
-                (
-                    "Lights off at 01:00",
-                    serde_json::json!({
-                        "triggers": [{"type": "time", "at": "01:00"}],
-                        "actions": [{"type": "device", "target": {"kind": "group", "name": "Outside lights"}, "set": {"on": false}}]
-                    }),
-                ),
-                (
-                    "Room 102 water: on while booked and cloudy",
-                    serde_json::json!({
-                        "mode": "queued",
-                        "triggers": [
-                            {"type": "occupancy", "unit_id": r102},
-                            {"type": "weather", "metric": "cloud_cover", "direction": "crosses", "threshold": 70}
-                        ],
-                        "actions": [{"type": "if",
-                            "conditions": [{"type": "unit_occupied", "unit_id": r102},
-                                           {"type": "weather", "metric": "cloud_cover", "op": "above", "threshold": 70}],
-                            "then": [{"type": "device", "target": {"kind": "device", "device_id": "ddemo102heat"}, "set": {"on": true}}],
-                            "else": [{"type": "device", "target": {"kind": "device", "device_id": "ddemo102heat"}, "set": {"on": false}}]}]
-                    }),
-                ),
-            ];
-            for (name, definition) in seeds {
-                if let Ok(d) = serde_json::from_value::<crate::scenarios::model::Definition>(definition) {
-                    crate::scenarios::db::insert(c, name, true, &d, &now_text)?;
-                }
-            }
-            Ok(())
-        })
+/// The owner's three example scenarios (issue seed) and a guest in room 102 from
+/// yesterday, for a demo without scenarios yet.
+pub async fn seed_scenarios(
+    scenarios: &Scenarios,
+    bookings: &Bookings,
+    clock: &Clock,
+) -> anyhow::Result<()> {
+    if !scenarios.list().await?.is_empty() {
+        return Ok(());
+    }
+    let today = clock.now().date_naive();
+    let r102 = bookings
+        .rooms()
+        .await?
+        .into_iter()
+        .find(|r| r.name == "102")
+        .ok_or_else(|| anyhow::anyhow!("the demo has no room 102"))?
+        .id;
+    bookings
+        .add(
+            r102,
+            Stay {
+                guest_name: "Maria Papadopoulou".into(),
+                email: "maria@example.com".into(),
+                check_in: Some(today - chrono::Duration::days(1)),
+                check_out: Some(today + chrono::Duration::days(3)),
+                ..Default::default()
+            },
+            Status::CheckedIn,
+        )
         .await?;
+    let seeds = [
+        (
+            "Outside lights 10 min before sunset",
+            serde_json::json!({
+                "triggers": [{"type": "sun", "event": "sunset", "offset_minutes": -10}],
+                "conditions": [{"type": "occupancy", "of": "any"}],
+                "actions": [{"type": "device", "target": {"kind": "group", "name": "Outside lights"}, "set": {"on": true}}]
+            }),
+        ),
+        (
+            "Lights off at 01:00",
+            serde_json::json!({
+                "triggers": [{"type": "time", "at": "01:00"}],
+                "actions": [{"type": "device", "target": {"kind": "group", "name": "Outside lights"}, "set": {"on": false}}]
+            }),
+        ),
+        (
+            "Room 102 water: on while booked and cloudy",
+            serde_json::json!({
+                "mode": "queued",
+                "triggers": [
+                    {"type": "occupancy", "unit_id": r102},
+                    {"type": "weather", "metric": "cloud_cover", "direction": "crosses", "threshold": 70}
+                ],
+                "actions": [{"type": "if",
+                    "conditions": [{"type": "unit_occupied", "unit_id": r102},
+                                   {"type": "weather", "metric": "cloud_cover", "op": "above", "threshold": 70}],
+                    "then": [{"type": "device", "target": {"kind": "device", "device_id": "ddemo102heat"}, "set": {"on": true}}],
+                    "else": [{"type": "device", "target": {"kind": "device", "device_id": "ddemo102heat"}, "set": {"on": false}}]}]
+            }),
+        ),
+    ];
+    for (name, definition) in seeds {
+        let definition = serde_json::from_value(definition)?;
+        scenarios.create(name, true, definition).await?;
+    }
     Ok(())
 }
 
 /// Puts the demo's Zigbee2MQTT terrace bulb in the "Outside lights" group once it has
 /// joined (it announces itself on the broker shortly after start).
-pub fn group_outside_lights(devices: crate::devices::Devices, store: Store) {
+pub fn group_outside_lights(devices: crate::devices::Devices, scenarios: Scenarios) {
     tokio::spawn(async move {
-        for _ in 0..60 {
+        let mut events = devices.subscribe();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
             let found = devices
                 .list()
                 .await
@@ -540,22 +525,22 @@ pub fn group_outside_lights(devices: crate::devices::Devices, store: Store) {
                 .into_iter()
                 .find(|d| d.row.native_id == "terrace_bulb");
             if let Some(d) = found {
-                let _ = store
-                    .write(move |c| {
-                        let n: i64 = c.query_row(
-                            "SELECT COUNT(*) FROM device_groups WHERE name = 'Outside lights'",
-                            [],
-                            |r| r.get(0),
-                        )?;
-                        if n == 0 {
-                            crate::scenarios::db::set_group(c, "Outside lights", &[d.row.id])?;
-                        }
-                        Ok::<_, crate::store::StoreError>(())
-                    })
-                    .await;
+                let grouped = scenarios
+                    .groups()
+                    .await
+                    .map(|g| g.iter().any(|g| g.name == "Outside lights"));
+                if let Ok(false) = grouped {
+                    if let Err(e) = scenarios.set_group("Outside lights", vec![d.row.id]).await {
+                        tracing::warn!(error = %e, "The demo's outside lights were not grouped.");
+                    }
+                }
                 return;
             }
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            // Joining is a device event: wait for the next one rather than poll.
+            match tokio::time::timeout_at(deadline, events.recv()).await {
+                Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+                Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) | Err(_) => return,
+            }
         }
     });
 }

@@ -1,5 +1,5 @@
-//! Hotel Hub, the appliance daemon. `main.rs` is the command line; [`app::run`] wires the
-//! capabilities together. See ARCHITECTURE.md for the map.
+//! Hotel Hub, the appliance daemon. `main.rs` is the command line; [`app::run`] starts the
+//! capabilities and [`wiring`] binds their routes. See ARCHITECTURE.md for the map.
 
 pub mod app;
 pub mod bookings;
@@ -11,8 +11,11 @@ pub mod demo;
 pub mod devices;
 pub mod notify;
 pub mod platform;
+pub mod ratelimit;
 pub mod scenarios;
+pub mod secret;
 pub mod store;
 pub mod team;
 pub mod weather;
 pub mod web;
+pub mod wiring;

@@ -83,9 +83,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::SetupCode => {
             let store =
                 hub::store::Store::open(&config.store_path(), hub::store::StoreOptions::default())?;
-            let now = hub::clock::Clock::system().now_text();
-            let code = runtime()?
-                .block_on(store.write(move |c| hub::team::db::ensure_setup_code(c, &now)))?;
+            let clock = hub::clock::Clock::system();
+            let code = runtime()?.block_on(hub::team::setup_code(&store, &clock))?;
             match code {
                 Some(code) => println!("{code}"),
                 None => println!("The owner account exists: set-up is done. Sign in at /admin/."),

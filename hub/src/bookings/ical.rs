@@ -11,11 +11,11 @@ use utoipa::ToSchema;
 
 use super::reservations::{self, Status, Stay, Times};
 use super::BookingChange;
-use crate::scenarios::model::BookingEvent;
+use super::BookingEvent;
 
 /// A feed larger than this is refused (a busy unit's feed is a few KiB).
-pub const MAX_FEED_BYTES: usize = 2 * 1024 * 1024;
-pub const MAX_EVENTS: usize = 5000;
+pub(super) const MAX_FEED_BYTES: usize = 2 * 1024 * 1024;
+pub(super) const MAX_EVENTS: usize = 5000;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum FeedError {
@@ -139,15 +139,15 @@ pub fn parse(text: &str) -> Result<(Vec<FeedStay>, usize), FeedError> {
 }
 
 /// Makes the unit's iCal reservations what the feed says, in the caller's transaction.
-pub fn follow(
+pub(super) fn follow(
     conn: &Connection,
     unit_id: i64,
     feed: &[FeedStay],
     skipped: usize,
+    times: &Times,
     now: DateTime<Utc>,
     changes: &mut Vec<BookingChange>,
 ) -> rusqlite::Result<ImportReport> {
-    let times = Times::load(conn)?;
     let now_text = crate::clock::stamp(now);
     let mut report = ImportReport {
         skipped,
@@ -169,10 +169,13 @@ pub fn follow(
                 let id = reservations::insert(
                     conn,
                     unit_id,
-                    "ical",
-                    Some(&f.uid),
+                    reservations::Origin {
+                        source: "ical",
+                        external_id: Some(&f.uid),
+                    },
                     &f.stay,
                     want,
+                    times,
                     &now_text,
                 )?;
                 if want == Status::Booked {
@@ -192,7 +195,7 @@ pub fn follow(
                 let moved = r.check_in
                     != f.stay.check_in.map(|d| d.to_string()).unwrap_or_default()
                     || r.check_out != f.stay.check_out.map(|d| d.to_string()).unwrap_or_default();
-                if reservations::update(conn, &r, unit_id, &f.stay, status, &times, &now_text)? {
+                if reservations::update(conn, &r, unit_id, &f.stay, status, times, &now_text)? {
                     report.moved += usize::from(moved);
                     let event = match (r.status, status) {
                         (a, Status::Cancelled) if a != Status::Cancelled => {

@@ -5,21 +5,44 @@
 //! after the commit, for the scenario engine. Occupancy rules live in `reservations.rs`.
 
 pub mod api;
-pub mod ical;
-pub mod reservations;
-pub mod rooms;
-pub mod webhook;
+mod desk;
+mod ical;
+mod reservations;
+mod rooms;
+pub mod rooms_api;
+mod webhook;
+
+pub use desk::{BookingSettings, Feed, Occupancy, UnitNow};
+pub use ical::{parse as parse_feed, FeedStay, ImportReport};
+pub use reservations::{Reservation, Status, Stay};
+pub use rooms::{Room, RoomKind};
+pub use webhook::{
+    read as read_pms_update, verify as verify_pms_signature, PmsUpdate, WebhookError,
+};
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::OptionalExtension;
-use tokio::sync::broadcast;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, watch};
+use utoipa::ToSchema;
 
 use crate::clock::Clock;
-use crate::scenarios::model::BookingEvent;
+use crate::ratelimit::FailureLimiter;
 use crate::store::{Store, StoreError};
-use reservations::{Reservation, Status, Stay, Times};
+use crate::team::Property;
+use reservations::{Origin, Times};
+
+/// What a reservation's change meant, for scenarios' booking triggers.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingEvent {
+    Booked,
+    Cancelled,
+    CheckedIn,
+    CheckedOut,
+}
 
 /// A reservation changed; `event` says what it meant, `None` for dates or details only.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +72,15 @@ pub enum BookingError {
     Webhook(#[from] webhook::WebhookError),
     #[error("the feed could not be imported: {0}")]
     Feed(String),
+    #[error("{0}")]
+    Conflict(&'static str),
+    /// A unit's own field (reported as `invalid_field`, like the team's forms).
+    #[error("{0}")]
+    InvalidField(&'static str),
+    #[error("too many failures; try again in {retry_after_secs} s")]
+    TooManyFailures { retry_after_secs: u64 },
+    #[error("the body is larger than this hub accepts")]
+    TooLarge,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -75,9 +107,16 @@ fn event_of(before: Option<Status>, after: Status) -> Option<BookingEvent> {
 struct Inner {
     store: Store,
     clock: Clock,
+    /// The zone that turns dates into instants.
+    property: Property,
     events: broadcast::Sender<BookingChange>,
     published: std::sync::atomic::AtomicU64,
+    /// Bumped after every stay's instants were computed afresh (new check-in/out times or
+    /// zone): occupancy deadlines move.
+    retimed: watch::Sender<u64>,
     http: reqwest::Client,
+    /// Bad signatures on the PMS webhook, per address.
+    webhook_failures: FailureLimiter,
 }
 
 #[derive(Clone)]
@@ -86,7 +125,13 @@ pub struct Bookings {
 }
 
 impl Bookings {
-    pub fn new(store: Store, clock: Clock) -> Result<Bookings, BookingError> {
+    /// The bookings of the property whose zone `property` gives. Stays are re-timed at once
+    /// (a zone saved just before a crash is caught up) and whenever the property changes.
+    pub async fn start(
+        store: Store,
+        clock: Clock,
+        property: Property,
+    ) -> Result<Bookings, BookingError> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
             .connect_timeout(Duration::from_secs(10))
@@ -94,23 +139,60 @@ impl Bookings {
             .build()
             .map_err(|e| BookingError::Feed(e.to_string()))?;
         let (events, _) = broadcast::channel(1024);
-        Ok(Bookings {
+        let mut changes = property.subscribe();
+        let bookings = Bookings {
             inner: Arc::new(Inner {
                 store,
                 clock,
+                property,
                 events,
                 published: std::sync::atomic::AtomicU64::new(0),
+                retimed: watch::channel(0).0,
                 http,
+                webhook_failures: FailureLimiter::new(Duration::from_secs(15 * 60), 20),
             }),
-        })
+        };
+        bookings.retime().await?;
+        let me = bookings.clone();
+        tokio::spawn(async move {
+            // Lagging behind several changes still means "re-time once".
+            while !matches!(
+                changes.recv().await,
+                Err(broadcast::error::RecvError::Closed)
+            ) {
+                if let Err(e) = me.retime().await {
+                    tracing::error!(error = %e, "Stays could not follow the property's zone.");
+                }
+            }
+        });
+        Ok(bookings)
+    }
+
+    /// Every stay's instants afresh from its dates, in the property's zone.
+    async fn retime(&self) -> Result<(), BookingError> {
+        let zone = self.inner.property.zone();
+        self.inner
+            .store
+            .write(move |c| {
+                reservations::replace_instants(c, &Times::load(c, zone)?)?;
+                Ok::<_, BookingError>(())
+            })
+            .await?;
+        self.retimed();
+        Ok(())
+    }
+
+    fn retimed(&self) {
+        self.inner.retimed.send_modify(|n| *n += 1);
+    }
+
+    /// Follows re-timings of every stay (see [`Inner::retimed`]).
+    pub fn follow_retimes(&self) -> watch::Receiver<u64> {
+        self.inner.retimed.subscribe()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<BookingChange> {
         self.inner.events.subscribe()
-    }
-
-    pub fn store(&self) -> &Store {
-        &self.inner.store
     }
 
     fn publish(&self, changes: Vec<BookingChange>) {
@@ -152,13 +234,24 @@ impl Bookings {
         }
         dates_ok(&stay)?;
         let now = self.inner.clock.now_text();
+        let zone = self.inner.property.zone();
         let id = self
             .inner
             .store
             .write(move |c| {
                 unit_exists(c, unit_id)?;
+                let times = Times::load(c, zone)?;
                 Ok::<_, BookingError>(reservations::insert(
-                    c, unit_id, "manual", None, &stay, status, &now,
+                    c,
+                    unit_id,
+                    Origin {
+                        source: "manual",
+                        external_id: None,
+                    },
+                    &stay,
+                    status,
+                    &times,
+                    &now,
                 )?)
             })
             .await?;
@@ -179,6 +272,7 @@ impl Bookings {
         status: Option<Status>,
     ) -> Result<Reservation, BookingError> {
         let now = self.inner.clock.now_text();
+        let zone = self.inner.property.zone();
         let change =
             self.inner
                 .store
@@ -189,7 +283,7 @@ impl Bookings {
                     let merged = merged_dates(&current, &stay);
                     dates_ok(&merged)?;
                     let status = status.unwrap_or(current.status);
-                    let times = Times::load(c)?;
+                    let times = Times::load(c, zone)?;
                     let changed =
                         reservations::update(c, &current, unit, &merged, status, &times, &now)?;
                     Ok::<_, BookingError>(changed.then(|| {
@@ -201,12 +295,38 @@ impl Bookings {
         self.load(id).await
     }
 
-    /// A PMS update, after its signature is checked against the stored secret.
-    pub async fn pms(
+    /// A PMS update from `from`: refused with [`BookingError::TooManyFailures`] after 20
+    /// bad signatures from that address in 15 minutes, and bodies over
+    /// [`webhook::MAX_BODY`] bytes with [`BookingError::TooLarge`].
+    pub async fn pms_from(
         &self,
+        from: std::net::IpAddr,
         body: &[u8],
         signature: Option<&str>,
     ) -> Result<Reservation, BookingError> {
+        let limiter = &self.inner.webhook_failures;
+        let key = from.to_string();
+        let now = std::time::Instant::now();
+        limiter
+            .check(&key, now)
+            .map_err(|retry_after_secs| BookingError::TooManyFailures { retry_after_secs })?;
+        if body.len() > webhook::MAX_BODY {
+            return Err(BookingError::TooLarge);
+        }
+        match self.pms(body, signature).await {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                if matches!(e, BookingError::Webhook(_)) {
+                    limiter.record_failure(&key, now);
+                    tracing::warn!(peer = %from, error = %e, "PMS webhook refused.");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// A PMS update, after its signature is checked against the stored secret.
+    async fn pms(&self, body: &[u8], signature: Option<&str>) -> Result<Reservation, BookingError> {
         let secret = self
             .inner
             .store
@@ -222,6 +342,7 @@ impl Bookings {
         webhook::verify(&secret, body, signature)?;
         let (update, status, stay) = webhook::read(body)?;
         let now = self.inner.clock.now_text();
+        let zone = self.inner.property.zone();
         let (id, change) = self
             .inner
             .store
@@ -243,7 +364,7 @@ impl Bookings {
                     ),
                     None => None,
                 };
-                let times = Times::load(c)?;
+                let times = Times::load(c, zone)?;
                 match reservations::by_external(c, "pms", None, &update.reservation_id)? {
                     Some(current) => {
                         let unit = unit.unwrap_or(current.unit_id);
@@ -271,10 +392,13 @@ impl Bookings {
                         let id = reservations::insert(
                             c,
                             unit,
-                            "pms",
-                            Some(&update.reservation_id),
+                            Origin {
+                                source: "pms",
+                                external_id: Some(&update.reservation_id),
+                            },
                             &stay,
                             status,
+                            &times,
                             &now,
                         )?;
                         Ok((
@@ -347,6 +471,7 @@ impl Bookings {
             Err(e) => Err(e),
         };
         let now = self.inner.clock.now();
+        let zone = self.inner.property.zone();
         let result = self
             .inner
             .store
@@ -362,7 +487,8 @@ impl Bookings {
                     }
                 };
                 let mut changes = Vec::new();
-                let report = ical::follow(c, unit_id, &stays, skipped, now, &mut changes)?;
+                let times = Times::load(c, zone)?;
+                let report = ical::follow(c, unit_id, &stays, skipped, &times, now, &mut changes)?;
                 Ok::<_, BookingError>(Ok((report, changes)))
             })
             .await?;

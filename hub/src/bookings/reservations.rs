@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use crate::clock::{parse, resolve_local, stamp};
 
 /// How long past check-out a checked-in guest still counts as there.
-pub const OVERSTAY: i64 = 24;
+pub(super) const OVERSTAY: i64 = 24;
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -98,18 +98,15 @@ impl Reservation {
 
 /// The property's check-in and check-out times and zone: what turns dates into instants.
 #[derive(Debug, Clone, Copy)]
-pub struct Times {
+pub(super) struct Times {
     pub zone: Tz,
     pub check_in: NaiveTime,
     pub check_out: NaiveTime,
 }
 
 impl Times {
-    pub fn load(conn: &Connection) -> rusqlite::Result<Times> {
-        let zone: String =
-            conn.query_row("SELECT time_zone FROM property WHERE id = 1", [], |r| {
-                r.get(0)
-            })?;
+    /// The check-in/out times stored with the bookings, in `zone` (the property's).
+    pub(super) fn load(conn: &Connection, zone: Tz) -> rusqlite::Result<Times> {
         let (i, o): (String, String) = conn.query_row(
             "SELECT check_in_time, check_out_time FROM booking_settings WHERE id = 1",
             [],
@@ -117,13 +114,13 @@ impl Times {
         )?;
         let time = |s: &str, default| NaiveTime::parse_from_str(s, "%H:%M").unwrap_or(default);
         Ok(Times {
-            zone: zone.parse().unwrap_or(chrono_tz::UTC),
+            zone,
             check_in: time(&i, NaiveTime::from_hms_opt(15, 0, 0).unwrap_or_default()),
             check_out: time(&o, NaiveTime::from_hms_opt(11, 0, 0).unwrap_or_default()),
         })
     }
 
-    pub fn instants(&self, check_in: NaiveDate, check_out: NaiveDate) -> (String, String) {
+    pub(super) fn instants(&self, check_in: NaiveDate, check_out: NaiveDate) -> (String, String) {
         (
             stamp(resolve_local(self.zone, check_in.and_time(self.check_in))),
             stamp(resolve_local(self.zone, check_out.and_time(self.check_out))),
@@ -165,7 +162,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Reservation> {
     })
 }
 
-pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Reservation>> {
+pub(super) fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Reservation>> {
     conn.query_row(
         &format!("SELECT {COLUMNS} FROM reservations WHERE id = ?1"),
         [id],
@@ -174,7 +171,7 @@ pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Reservation>> 
     .optional()
 }
 
-pub fn by_external(
+pub(super) fn by_external(
     conn: &Connection,
     source: &str,
     unit_id: Option<i64>,
@@ -192,7 +189,7 @@ pub fn by_external(
 }
 
 /// Stays that end after `from` and start before `to`, by check-in.
-pub fn between(
+pub(super) fn between(
     conn: &Connection,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -216,7 +213,7 @@ fn live(conn: &Connection, at: DateTime<Utc>) -> rusqlite::Result<Vec<Reservatio
 }
 
 /// Who is in each occupied unit at `at` (the latest arrival where stays overlap).
-pub fn occupants(
+pub(super) fn occupants(
     conn: &Connection,
     at: DateTime<Utc>,
 ) -> rusqlite::Result<std::collections::BTreeMap<i64, Reservation>> {
@@ -233,7 +230,7 @@ pub fn occupants(
 }
 
 /// The units occupied at `at`.
-pub fn occupied(
+pub(super) fn occupied(
     conn: &Connection,
     at: DateTime<Utc>,
 ) -> rusqlite::Result<std::collections::BTreeSet<i64>> {
@@ -241,7 +238,7 @@ pub fn occupied(
 }
 
 /// The reservation occupying `unit` at `at`, if any (the latest to arrive).
-pub fn occupying(
+pub(super) fn occupying(
     conn: &Connection,
     unit: i64,
     at: DateTime<Utc>,
@@ -250,7 +247,7 @@ pub fn occupying(
 }
 
 /// The next instant after `after` at which any unit's occupancy may change.
-pub fn next_boundary(
+pub(super) fn next_boundary(
     conn: &Connection,
     after: DateTime<Utc>,
 ) -> rusqlite::Result<Option<DateTime<Utc>>> {
@@ -261,33 +258,39 @@ pub fn next_boundary(
 }
 
 /// Units that can be let: rooms, villas and cars (areas are not).
-pub fn lettable_units(conn: &Connection) -> rusqlite::Result<Vec<i64>> {
+pub(super) fn lettable_units(conn: &Connection) -> rusqlite::Result<Vec<i64>> {
     let mut stmt = conn.prepare("SELECT id FROM rooms WHERE kind != 'area' ORDER BY id")?;
     let rows = stmt.query_map([], |r| r.get(0))?;
     rows.collect()
 }
 
-pub fn insert(
+/// Where a reservation came from: `manual`, `ical` or `pms`, with that source's own id.
+pub(super) struct Origin<'a> {
+    pub source: &'a str,
+    pub external_id: Option<&'a str>,
+}
+
+pub(super) fn insert(
     conn: &Connection,
     unit_id: i64,
-    source: &str,
-    external_id: Option<&str>,
+    origin: Origin<'_>,
     stay: &Stay,
     status: Status,
+    times: &Times,
     now: &str,
 ) -> rusqlite::Result<i64> {
     let (Some(i), Some(o)) = (stay.check_in, stay.check_out) else {
         return Err(rusqlite::Error::InvalidQuery);
     };
-    let (i_at, o_at) = Times::load(conn)?.instants(i, o);
+    let (i_at, o_at) = times.instants(i, o);
     conn.execute(
         "INSERT INTO reservations (unit_id, source, external_id, guest_name, email, phone, notes,
             check_in, check_out, check_in_at, check_out_at, status, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
         params![
             unit_id,
-            source,
-            external_id,
+            origin.source,
+            origin.external_id,
             stay.guest_name,
             stay.email,
             stay.phone,
@@ -305,7 +308,7 @@ pub fn insert(
 
 /// Writes the fields `stay` has (dates, contacts) over the stored ones; `true` when
 /// anything changed.
-pub fn update(
+pub(super) fn update(
     conn: &Connection,
     current: &Reservation,
     unit_id: i64,
@@ -371,8 +374,7 @@ pub fn update(
 }
 
 /// After the property's zone or check-in/out times change: every instant afresh.
-pub fn replace_instants(conn: &Connection) -> rusqlite::Result<()> {
-    let times = Times::load(conn)?;
+pub(super) fn replace_instants(conn: &Connection, times: &Times) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare("SELECT id, check_in, check_out FROM reservations")?;
     let rows: Vec<(i64, String, String)> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?

@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 
 use super::reservations::{Status, Stay};
 
-pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";
-pub const MAX_BODY: usize = 64 * 1024;
+pub(super) const SIGNATURE_HEADER: &str = "x-hub-signature-256";
+pub(super) const MAX_BODY: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum WebhookError {

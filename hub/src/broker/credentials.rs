@@ -1,17 +1,134 @@
 //! Device credentials for the embedded broker: made in the admin app (the secret is shown
 //! once), kept as hashes, loaded into the broker's sign-in check whenever they change.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use rusqlite::{params, Connection};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
-use super::{secret_hash, valid_username};
-use crate::team::secret::new_password;
-use crate::web::{ApiJson, AppError, AppState};
+use super::{secret_hash, valid_username, BrokerHandle};
+use crate::clock::Clock;
+use crate::secret::new_password;
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error("this username exists")]
+    Taken,
+    #[error("no such credential")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for CredentialError {
+    fn from(e: rusqlite::Error) -> Self {
+        CredentialError::Store(StoreError::from(e))
+    }
+}
+
+/// The front door: every change reloads the broker's sign-in check at once. Cheap to clone.
+#[derive(Clone)]
+pub struct Credentials {
+    store: Store,
+    clock: Clock,
+    broker: BrokerHandle,
+}
+
+impl Credentials {
+    pub fn new(store: Store, clock: Clock, broker: BrokerHandle) -> Credentials {
+        Credentials {
+            store,
+            clock,
+            broker,
+        }
+    }
+
+    /// Loads the stored hashes into the broker's check (at start).
+    pub async fn load(&self) -> Result<(), CredentialError> {
+        let hashes = self
+            .store
+            .read(|c| Ok::<_, CredentialError>(all_hashes(c)?))
+            .await?;
+        self.broker.set_credentials(hashes);
+        Ok(())
+    }
+
+    pub async fn list(&self) -> Result<Vec<DeviceCredential>, CredentialError> {
+        self.store
+            .read(|c| Ok::<_, CredentialError>(list(c)?))
+            .await
+    }
+
+    /// A new credential and its password, shown this once.
+    pub async fn create(
+        &self,
+        username: &str,
+        label: &str,
+    ) -> Result<(DeviceCredential, String), CredentialError> {
+        let username = username.trim().to_owned();
+        if !valid_username(&username) {
+            return Err(CredentialError::Invalid(
+                "username: 3 to 32 letters, digits, '-' or '_' (not \"hub\")",
+            ));
+        }
+        let label = label.trim().to_owned();
+        if label.chars().count() > 80 || label.chars().any(char::is_control) {
+            return Err(CredentialError::Invalid("label: at most 80 characters"));
+        }
+        let now = self.clock.now_text();
+        let (created, hashes) = self
+            .store
+            .write(move |c| {
+                let created = create(c, &username, &label, &now)?;
+                Ok::<_, CredentialError>((created, all_hashes(c)?))
+            })
+            .await?;
+        let created = created.ok_or(CredentialError::Taken)?;
+        self.broker.set_credentials(hashes);
+        Ok(created)
+    }
+
+    /// Makes `username` afresh with a new password (returned), replacing any credential of
+    /// that name: the demo's MQTT devices sign in with one made at each start.
+    pub async fn renew(
+        &self,
+        username: &'static str,
+        label: &'static str,
+    ) -> Result<String, CredentialError> {
+        let now = self.clock.now_text();
+        let (created, hashes) = self
+            .store
+            .write(move |c| {
+                c.execute(
+                    "DELETE FROM device_credentials WHERE username = ?1",
+                    [username],
+                )?;
+                let created = create(c, username, label, &now)?;
+                Ok::<_, CredentialError>((created, all_hashes(c)?))
+            })
+            .await?;
+        self.broker.set_credentials(hashes);
+        Ok(created.ok_or(CredentialError::Taken)?.1)
+    }
+
+    /// Deletes a credential; the device can no longer sign in.
+    pub async fn delete(&self, id: i64) -> Result<(), CredentialError> {
+        let (deleted, hashes) = self
+            .store
+            .write(move |c| {
+                let n = c.execute("DELETE FROM device_credentials WHERE id = ?1", [id])?;
+                Ok::<_, CredentialError>((n, all_hashes(c)?))
+            })
+            .await?;
+        self.broker.set_credentials(hashes);
+        if deleted == 0 {
+            return Err(CredentialError::NotFound);
+        }
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DeviceCredential {
@@ -21,7 +138,7 @@ pub struct DeviceCredential {
     pub created_at: String,
 }
 
-pub fn list(conn: &Connection) -> rusqlite::Result<Vec<DeviceCredential>> {
+fn list(conn: &Connection) -> rusqlite::Result<Vec<DeviceCredential>> {
     let mut stmt = conn.prepare(
         "SELECT id, username, label, created_at FROM device_credentials ORDER BY username",
     )?;
@@ -37,14 +154,14 @@ pub fn list(conn: &Connection) -> rusqlite::Result<Vec<DeviceCredential>> {
 }
 
 /// username → secret hash, for the broker's sign-in check.
-pub fn all_hashes(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
+fn all_hashes(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
     let mut stmt = conn.prepare("SELECT username, secret_hash FROM device_credentials")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
 }
 
 /// Creates a credential and returns it with its secret; `None` if the name is taken.
-pub fn create(
+fn create(
     conn: &Connection,
     username: &str,
     label: &str,
@@ -64,105 +181,4 @@ pub fn create(
         };
         (credential, secret)
     }))
-}
-
-pub fn admin_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_credentials, create_credential))
-        .routes(routes!(delete_credential))
-}
-
-/// Every device credential (without secrets).
-#[utoipa::path(get, path = "/device-credentials", tag = "devices", security(("session" = ["admin"])),
-    responses((status = 200, body = Vec<DeviceCredential>), (status = 403, body = crate::web::ErrorBody)))]
-async fn list_credentials(
-    State(state): State<AppState>,
-) -> Result<ApiJson<Vec<DeviceCredential>>, AppError> {
-    Ok(ApiJson(
-        state
-            .store
-            .read(|c| list(c).map_err(AppError::from))
-            .await?,
-    ))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct NewCredential {
-    /// 3 to 32 letters, digits, '-' or '_'.
-    username: String,
-    #[serde(default)]
-    label: String,
-}
-
-#[derive(Serialize, ToSchema)]
-struct CreatedCredential {
-    credential: DeviceCredential,
-    /// Shown this once; the hub keeps only a hash.
-    password: String,
-}
-
-/// Creates a device credential; the password is in the answer and nowhere else.
-#[utoipa::path(post, path = "/device-credentials", tag = "devices", security(("session" = ["admin"])),
-    request_body = NewCredential,
-    responses((status = 201, body = CreatedCredential), (status = 400, body = crate::web::ErrorBody),
-        (status = 403, body = crate::web::ErrorBody), (status = 409, body = crate::web::ErrorBody)))]
-async fn create_credential(
-    State(state): State<AppState>,
-    ApiJson(req): ApiJson<NewCredential>,
-) -> Result<(StatusCode, ApiJson<CreatedCredential>), AppError> {
-    let username = req.username.trim().to_owned();
-    if !valid_username(&username) {
-        return Err(AppError::bad(
-            "invalid_field",
-            "username: 3 to 32 letters, digits, '-' or '_' (not \"hub\")",
-        ));
-    }
-    let label = req.label.trim().to_owned();
-    if label.chars().count() > 80 || label.chars().any(char::is_control) {
-        return Err(AppError::bad(
-            "invalid_field",
-            "label: at most 80 characters",
-        ));
-    }
-    let now = state.clock.now_text();
-    let (created, hashes) = state
-        .store
-        .write(move |c| {
-            let created = create(c, &username, &label, &now)?;
-            Ok::<_, AppError>((created, all_hashes(c)?))
-        })
-        .await?;
-    let (credential, password) =
-        created.ok_or_else(|| AppError::Conflict("this username exists".into()))?;
-    state.broker.set_credentials(hashes);
-    Ok((
-        StatusCode::CREATED,
-        ApiJson(CreatedCredential {
-            credential,
-            password,
-        }),
-    ))
-}
-
-/// Deletes a credential; the device can no longer sign in.
-#[utoipa::path(delete, path = "/device-credentials/{id}", tag = "devices", security(("session" = ["admin"])),
-    params(("id" = i64, Path)),
-    responses((status = 204), (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody)))]
-async fn delete_credential(
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-) -> Result<StatusCode, AppError> {
-    let (deleted, hashes) = state
-        .store
-        .write(move |c| {
-            let n = c.execute("DELETE FROM device_credentials WHERE id = ?1", [id])?;
-            Ok::<_, AppError>((n, all_hashes(c)?))
-        })
-        .await?;
-    state.broker.set_credentials(hashes);
-    if deleted == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(StatusCode::NO_CONTENT)
 }

@@ -3,7 +3,10 @@
 //! store; and the hub's own in-process client (a local link, no socket). It does not speak
 //! any device protocol: drivers publish and subscribe through it.
 
-pub mod credentials;
+mod credentials;
+pub mod credentials_api;
+
+pub use credentials::{CredentialError, Credentials, DeviceCredential};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

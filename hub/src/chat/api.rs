@@ -3,27 +3,80 @@
 //! the visitor card, blocked addresses, shortcuts and direct dialogues. Live traffic goes
 //! over `/ws/team`; every action here also reaches the sockets through the bus.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
-use rusqlite::{params, Connection};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::bus::{Audience, OnlineVisitor};
-use super::db::{self, DialogueRow};
-use super::service::dialogue_for;
+use super::attachments::{self, Stored};
+use super::bus::OnlineVisitor;
+use super::inbox::{Block, DialogueDetail, DialogueList, Shortcut, TeamMate, View};
 use super::settings::ChatSettings;
-use super::visitors::{self, CardEdit, Visitor};
-use super::{attachments, ChatError, Message};
-use crate::team::Role;
-use crate::web::auth::{ChatAdmin, Staff};
-use crate::web::{ApiJson, AppError, AppState, ErrorBody};
+use super::visitors::{CardEdit, Visitor};
+use super::{Chat, ChatError, Message};
+use crate::team::{ChatAdmin, Staff};
+use crate::web::{ApiJson, AppError, ErrorBody};
 
-pub fn routes() -> OpenApiRouter<AppState> {
+impl From<ChatError> for AppError {
+    fn from(e: ChatError) -> AppError {
+        use attachments::FileRefused;
+        match e {
+            ChatError::Store(e) => e.into(),
+            ChatError::NoSuchDialogue | ChatError::NotFound => AppError::NotFound,
+            ChatError::Invalid(m) => AppError::bad("invalid_field", m),
+            ChatError::NotAllowed(_) => AppError::Forbidden,
+            ChatError::Conflict(why) => AppError::Conflict(why.to_owned()),
+            ChatError::Refused(why) => AppError::Conflict(why),
+            ChatError::ConsentRequired => AppError::bad("consent_required", e.to_string()),
+            ChatError::File(FileRefused::TooLarge) => AppError::PayloadTooLarge,
+            ChatError::File(FileRefused::Empty) => AppError::bad("invalid_file", e.to_string()),
+            ChatError::File(FileRefused::Type) => {
+                AppError::bad("unsupported_file_type", e.to_string())
+            }
+            ChatError::Disk(why) | ChatError::Team(why) | ChatError::Mail(why) => {
+                AppError::Internal(why)
+            }
+        }
+    }
+}
+
+/// A stored file as a download the browser will not run: images inline, the rest as a file.
+pub(super) fn file_response(a: &Stored, bytes: Vec<u8>) -> Response {
+    let disposition = if a.content_type.starts_with("image/") {
+        "inline"
+    } else {
+        "attachment"
+    };
+    let name: String = a
+        .file_name
+        .chars()
+        .filter(|c| c.is_ascii_graphic() || *c == ' ')
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, a.content_type.clone()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("{disposition}; filename=\"{name}\""),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "sandbox; default-src 'none'".to_owned(),
+            ),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+pub fn routes() -> OpenApiRouter<Arc<Chat>> {
     OpenApiRouter::new()
         .routes(routes!(list_dialogues))
         .routes(routes!(get_dialogue))
@@ -47,28 +100,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The route that takes a raw file (it gets the larger upload body limit).
-pub fn upload_routes() -> OpenApiRouter<AppState> {
+pub fn upload_routes() -> OpenApiRouter<Arc<Chat>> {
     OpenApiRouter::new().routes(routes!(post_attachment))
 }
 
-pub fn admin_routes() -> OpenApiRouter<AppState> {
+pub fn admin_routes() -> OpenApiRouter<Arc<Chat>> {
     OpenApiRouter::new().routes(routes!(get_settings, put_settings))
 }
 
-/// Whether the member may see colleagues' dialogues.
-pub fn sees_others(role: Role, settings: &ChatSettings) -> bool {
-    role != Role::Agent || settings.agents_see_others
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum View {
-    Mine,
-    Others,
-    Unassigned,
-    Missed,
-    History,
-    Direct,
+/// Pages outside `/api/v1`.
+pub fn page_routes() -> OpenApiRouter<Arc<Chat>> {
+    OpenApiRouter::new().routes(routes!(widget_try_page))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -80,165 +122,19 @@ pub struct ListQuery {
     to: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DialogueSummary {
-    #[serde(flatten)]
-    pub dialogue: DialogueRow,
-    pub visitor_name: Option<String>,
-    pub assignee_name: Option<String>,
-    pub title: String,
-    pub last_body: Option<String>,
-    pub unread: i64,
-    pub marked_unread: bool,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DialogueList {
-    pub dialogues: Vec<DialogueSummary>,
-    pub totals: Totals,
-}
-
-#[derive(Debug, Default, Serialize, ToSchema)]
-pub struct Totals {
-    pub count: i64,
-    pub missed: i64,
-    pub rated: i64,
-    pub average_rating: Option<f64>,
-}
-
-fn day_bounds(
-    from: Option<&str>,
-    to: Option<&str>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(String, String), AppError> {
-    let parse = |s: &str| {
-        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| AppError::bad("invalid_field", "dates are YYYY-MM-DD"))
-    };
-    let to = match to {
-        Some(t) => parse(t)?,
-        None => now.date_naive(),
-    };
-    let from = match from {
-        Some(f) => parse(f)?,
-        None => to - chrono::Duration::days(7),
-    };
-    let start = format!("{from}T00:00:00.000Z");
-    let end = format!("{}T00:00:00.000Z", to + chrono::Duration::days(1));
-    Ok((start, end))
-}
-
-fn list(
-    c: &Connection,
-    me: i64,
-    view: View,
-    others: bool,
-    range: &(String, String),
-) -> Result<DialogueList, ChatError> {
-    let condition = match view {
-        View::Mine => "d.kind = 'guest' AND d.state != 'ended' AND (d.assignee_id = p.me OR dm.active = 1)",
-        View::Others => "d.kind = 'guest' AND d.state = 'assigned' AND d.assignee_id != p.me AND COALESCE(dm.active, 0) = 0 AND p.others",
-        View::Unassigned => "d.kind = 'guest' AND d.state IN ('new', 'unassigned')",
-        View::Missed => "d.kind = 'guest' AND d.state = 'ended' AND d.missed = 1 AND d.ended_at >= p.start AND d.ended_at < p.stop",
-        View::History => "d.kind = 'guest' AND d.state = 'ended' AND d.ended_at >= p.start AND d.ended_at < p.stop \
-             AND (p.others OR d.assignee_id = p.me OR dm.user_id IS NOT NULL OR d.assignee_id IS NULL)",
-        View::Direct => "d.kind = 'direct' AND dm.active = 1",
-    };
-    let sql = format!(
-        "WITH p (me, others, start, stop) AS (SELECT ?1, ?2, ?3, ?4) \
-         SELECT d.id, d.kind, d.visitor_id, d.state, d.assignee_id, d.channel, d.last_seq, \
-         d.created_at, d.last_activity_at, d.waiting_since, d.first_response_at, d.ended_at, \
-         d.missed, d.rating, d.guest_read_seq, \
-         CASE WHEN v.name = '' THEN v.nickname ELSE v.name END, u.name, \
-         (SELECT m.body FROM messages m WHERE m.dialogue_id = d.id AND m.private = 0 \
-            AND m.author_kind != 'system' ORDER BY m.seq DESC LIMIT 1), \
-         COALESCE(dm.read_seq, 0), COALESCE(dm.marked_unread, 0), \
-         (SELECT group_concat(CASE WHEN x.nickname = '' THEN x.name ELSE x.nickname END, ', ') \
-            FROM dialogue_members o JOIN users x ON x.id = o.user_id \
-            WHERE o.dialogue_id = d.id AND o.user_id != p.me) \
-         FROM p, dialogues d LEFT JOIN visitors v ON v.id = d.visitor_id \
-         LEFT JOIN users u ON u.id = d.assignee_id \
-         LEFT JOIN dialogue_members dm ON dm.dialogue_id = d.id AND dm.user_id = p.me \
-         WHERE {condition} ORDER BY d.last_activity_at DESC LIMIT 500"
-    );
-    let mut stmt = c.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![me, others, range.0, range.1], |r| {
-        let dialogue = db::dialogue_from_row(r)?;
-        let visitor_name: Option<String> = r.get(15)?;
-        let others_names: Option<String> = r.get(20)?;
-        let read_seq: i64 = r.get(18)?;
-        Ok(DialogueSummary {
-            title: visitor_name
-                .clone()
-                .or(others_names)
-                .unwrap_or_else(|| "Direct".into()),
-            unread: (dialogue.last_seq - read_seq).max(0),
-            dialogue,
-            visitor_name,
-            assignee_name: r.get(16)?,
-            last_body: r.get(17)?,
-            marked_unread: r.get(19)?,
-        })
-    })?;
-    let dialogues: Vec<DialogueSummary> = rows.collect::<Result<_, _>>()?;
-    let rated: Vec<i64> = dialogues.iter().filter_map(|d| d.dialogue.rating).collect();
-    let totals = Totals {
-        count: dialogues.len() as i64,
-        missed: dialogues.iter().filter(|d| d.dialogue.missed).count() as i64,
-        rated: rated.len() as i64,
-        average_rating: (!rated.is_empty())
-            .then(|| rated.iter().sum::<i64>() as f64 / rated.len() as f64),
-    };
-    Ok(DialogueList { dialogues, totals })
-}
-
 /// A view of the Team Messenger: mine, others' (where allowed), unassigned, missed,
 /// history (a date range, the last week by default, with totals) or direct messages.
 #[utoipa::path(get, path = "/chat/dialogues", tag = "chat", security(("session" = [])), params(ListQuery),
     responses((status = 200, body = DialogueList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn list_dialogues(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     staff: Staff,
     Query(q): Query<ListQuery>,
 ) -> Result<ApiJson<DialogueList>, AppError> {
-    let others = sees_others(staff.member.role, &state.chat.settings());
-    if q.view == View::Others && !others {
-        return Err(AppError::Forbidden);
-    }
-    let range = day_bounds(q.from.as_deref(), q.to.as_deref(), state.clock.now())?;
-    let me = staff.member.id;
-    let view = q.view;
-    Ok(ApiJson(
-        state
-            .store
-            .read(move |c| list(c, me, view, others, &range))
-            .await?,
-    ))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DialogueDetail {
-    pub dialogue: DialogueRow,
-    pub visitor: Option<Visitor>,
-    pub online: bool,
-    /// Staff in the dialogue, by id and name.
-    #[schema(value_type = Vec<Object>)]
-    pub members: Vec<serde_json::Value>,
-    pub messages: Vec<Message>,
-}
-
-/// Loads a dialogue the member may see, with its audience.
-async fn visible_dialogue(
-    state: &AppState,
-    staff: &Staff,
-    id: i64,
-) -> Result<(DialogueRow, Audience), AppError> {
-    let (role, me) = (staff.member.role, staff.member.id);
-    let see_others = state.chat.settings().agents_see_others;
-    Ok(state
-        .store
-        .read(move |c| dialogue_for(c, role, me, id, see_others))
-        .await?)
+    let list = chat
+        .dialogues(&staff.member, q.view, q.from.as_deref(), q.to.as_deref())
+        .await?;
+    Ok(ApiJson(list))
 }
 
 /// One dialogue: its state, the visitor card, the staff in it and its last 200 messages
@@ -246,42 +142,12 @@ async fn visible_dialogue(
 #[utoipa::path(get, path = "/chat/dialogues/{id}", tag = "chat", security(("session" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = DialogueDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_dialogue(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     staff: Staff,
     Path(id): Path<i64>,
 ) -> Result<ApiJson<DialogueDetail>, AppError> {
-    let (dialogue, audience) = visible_dialogue(&state, &staff, id).await?;
-    let visitor_id = dialogue.visitor_id;
-    let (visitor, messages, members) = state
-        .store
-        .read(move |c| {
-            let visitor = match visitor_id {
-                Some(v) => Some(visitors::by_id(c, v)?),
-                None => None,
-            };
-            let messages = db::messages_before(c, id, i64::MAX, true, PAGE)?;
-            let mut members = Vec::new();
-            for uid in &audience.members {
-                if let Ok(m) = crate::team::db::member(c, *uid) {
-                    members.push(
-                        serde_json::json!({"id": m.id, "name": super::service::display_name(&m)}),
-                    );
-                }
-            }
-            Ok::<_, ChatError>((visitor, messages, members))
-        })
-        .await?;
-    Ok(ApiJson(DialogueDetail {
-        online: visitor_id.is_some_and(|v| state.chat.bus.is_online(v)),
-        dialogue,
-        visitor,
-        members,
-        messages,
-    }))
+    Ok(ApiJson(chat.dialogue_detail(&staff.member, id).await?))
 }
-
-/// Messages per page in the Team Messenger.
-const PAGE: i64 = 200;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct OlderQuery {
@@ -294,18 +160,13 @@ pub struct OlderQuery {
     params(("id" = i64, Path), OlderQuery),
     responses((status = 200, body = Vec<Message>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn older_messages(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     staff: Staff,
     Path(id): Path<i64>,
     Query(q): Query<OlderQuery>,
 ) -> Result<ApiJson<Vec<Message>>, AppError> {
-    visible_dialogue(&state, &staff, id).await?;
-    let before = q.before_seq;
     Ok(ApiJson(
-        state
-            .store
-            .read(move |c| db::messages_before(c, id, before, true, PAGE))
-            .await?,
+        chat.older_messages(&staff.member, id, q.before_seq).await?,
     ))
 }
 
@@ -331,14 +192,13 @@ pub struct Ack {
     responses((status = 201, body = Ack), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn post_message(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     staff: Staff,
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<NewMessageBody>,
 ) -> Result<(StatusCode, ApiJson<Ack>), AppError> {
     let client_id = super::clean_client_id(req.client_id.as_deref())?;
-    let p = state
-        .chat
+    let p = chat
         .staff_post(&staff.member, id, client_id, &req.body, req.private, None)
         .await?;
     Ok((
@@ -385,7 +245,7 @@ fn percent_decode(s: &str) -> String {
     responses((status = 201, body = Ack), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
 async fn post_attachment(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     staff: Staff,
     Path(id): Path<i64>,
     headers: HeaderMap,
@@ -394,18 +254,14 @@ async fn post_attachment(
     let client_id =
         super::clean_client_id(headers.get("x-client-id").and_then(|v| v.to_str().ok()))?;
     let name = upload_name(&headers);
-    let p = attachments::post_with_file(
-        &state.config.data_dir,
-        state.config.chat.max_attachment_bytes,
-        &body,
-        &name,
-        |body, file| async move {
-            let chat = &state.chat;
-            chat.staff_post(&staff.member, id, client_id, &body, false, Some(file))
+    let poster = chat.clone();
+    let p = chat
+        .post_file(&body, &name, |body, file| async move {
+            poster
+                .staff_post(&staff.member, id, client_id, &body, false, Some(file))
                 .await
-        },
-    )
-    .await?;
+        })
+        .await?;
     Ok((
         StatusCode::CREATED,
         ApiJson(Ack {
@@ -419,16 +275,13 @@ async fn post_attachment(
 #[utoipa::path(get, path = "/chat/attachments/{id}", tag = "chat", security(("session" = [])), params(("id" = i64, Path)),
     responses((status = 200, description = "The file"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_attachment(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     staff: Staff,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let a = state
-        .store
-        .read(move |c| attachments::lookup(c, id))
-        .await?;
-    visible_dialogue(&state, &staff, a.dialogue_id).await?;
-    attachments::serve(&state.config.data_dir, &a).await
+    let a = chat.attachment_for_staff(&staff.member, id).await?;
+    let bytes = chat.attachment_bytes(&a).await?;
+    Ok(file_response(&a, bytes))
 }
 
 macro_rules! action {
@@ -436,8 +289,8 @@ macro_rules! action {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "chat", security(("session" = [])), params(("id" = i64, Path)),
             responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-        async fn $name(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
-            state.chat.$call(&staff.member, id).await?;
+        async fn $name(State(chat): State<Arc<Chat>>, staff: Staff, Path(id): Path<i64>) -> Result<StatusCode, AppError> {
+            chat.$call(&staff.member, id).await?;
             Ok(StatusCode::NO_CONTENT)
         }
     };
@@ -480,12 +333,12 @@ pub struct Colleague {
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn assign(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     staff: Staff,
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<Colleague>,
 ) -> Result<StatusCode, AppError> {
-    state.chat.assign(&staff.member, id, req.user_id).await?;
+    chat.assign(&staff.member, id, req.user_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -495,12 +348,12 @@ async fn assign(
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn invite(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     staff: Staff,
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<Colleague>,
 ) -> Result<StatusCode, AppError> {
-    state.chat.invite(&staff.member, id, req.user_id).await?;
+    chat.invite(&staff.member, id, req.user_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -509,90 +362,43 @@ async fn invite(
     params(("id" = i64, Path)), request_body = CardEdit,
     responses((status = 200, body = Visitor), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn edit_visitor(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     _staff: Staff,
     Path(id): Path<i64>,
     ApiJson(edit): ApiJson<CardEdit>,
 ) -> Result<ApiJson<Visitor>, AppError> {
-    Ok(ApiJson(
-        state
-            .store
-            .write(move |c| visitors::edit_card(c, id, &edit))
-            .await?,
-    ))
+    Ok(ApiJson(chat.edit_visitor(id, edit).await?))
 }
 
 /// People with the widget (or the Online Reception) open right now, and their pages.
 #[utoipa::path(get, path = "/chat/visitors/online", tag = "chat", security(("session" = [])),
     responses((status = 200, body = Vec<OnlineVisitor>), (status = 401, body = ErrorBody)))]
 async fn online_visitors(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     _staff: Staff,
 ) -> ApiJson<Vec<OnlineVisitor>> {
-    ApiJson(state.chat.bus.online_visitors())
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Block {
-    pub ip: String,
-    #[serde(default)]
-    pub reason: String,
-    #[serde(default)]
-    pub created_at: String,
+    ApiJson(chat.bus.online_visitors())
 }
 
 /// Blocked client addresses.
 #[utoipa::path(get, path = "/chat/blocks", tag = "chat", security(("session" = [])),
     responses((status = 200, body = Vec<Block>), (status = 401, body = ErrorBody)))]
 async fn list_blocks(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     _staff: Staff,
 ) -> Result<ApiJson<Vec<Block>>, AppError> {
-    Ok(ApiJson(
-        state
-            .store
-            .read(|c| {
-                let mut stmt = c.prepare(
-                    "SELECT ip, reason, created_at FROM blocked_addresses ORDER BY created_at DESC",
-                )?;
-                let rows = stmt.query_map([], |r| {
-                    Ok(Block {
-                        ip: r.get(0)?,
-                        reason: r.get(1)?,
-                        created_at: r.get(2)?,
-                    })
-                })?;
-                Ok::<_, ChatError>(rows.collect::<Result<_, _>>()?)
-            })
-            .await?,
-    ))
+    Ok(ApiJson(chat.blocks().await?))
 }
 
 /// Block a visitor's address: their widget is refused politely from then on.
 #[utoipa::path(post, path = "/chat/blocks", tag = "chat", security(("session" = [])), request_body = Block,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn block_address(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     staff: Staff,
     ApiJson(req): ApiJson<Block>,
 ) -> Result<StatusCode, AppError> {
-    let ip: std::net::IpAddr = req
-        .ip
-        .trim()
-        .parse()
-        .map_err(|_| AppError::bad("invalid_field", "ip: not an address"))?;
-    let reason: String = req
-        .reason
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
-    let (by, now) = (staff.member.id, state.clock.now_text());
-    state.store.write(move |c| {
-        c.execute("INSERT OR REPLACE INTO blocked_addresses (ip, reason, blocked_by, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![ip.to_string(), reason, by, now])?;
-        Ok::<_, ChatError>(())
-    }).await?;
+    chat.block(&staff.member, &req.ip, &req.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -600,54 +406,22 @@ async fn block_address(
 #[utoipa::path(delete, path = "/chat/blocks/{ip}", tag = "chat", security(("session" = [])), params(("ip" = String, Path)),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn unblock_address(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     _staff: Staff,
     Path(ip): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let n = state
-        .store
-        .write(move |c| {
-            Ok::<_, ChatError>(c.execute("DELETE FROM blocked_addresses WHERE ip = ?1", [ip])?)
-        })
-        .await?;
-    if n == 0 {
-        return Err(AppError::NotFound);
-    }
+    chat.unblock(ip).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Shortcut {
-    #[serde(default)]
-    pub id: i64,
-    /// Typed after `/`, e.g. "wifi".
-    pub code: String,
-    pub body: String,
 }
 
 /// Canned answers, inserted in the Team Messenger by typing `/code`.
 #[utoipa::path(get, path = "/chat/shortcuts", tag = "chat", security(("session" = [])),
     responses((status = 200, body = Vec<Shortcut>), (status = 401, body = ErrorBody)))]
 async fn list_shortcuts(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     _staff: Staff,
 ) -> Result<ApiJson<Vec<Shortcut>>, AppError> {
-    Ok(ApiJson(
-        state
-            .store
-            .read(|c| {
-                let mut stmt = c.prepare("SELECT id, code, body FROM shortcuts ORDER BY code")?;
-                let rows = stmt.query_map([], |r| {
-                    Ok(Shortcut {
-                        id: r.get(0)?,
-                        code: r.get(1)?,
-                        body: r.get(2)?,
-                    })
-                })?;
-                Ok::<_, ChatError>(rows.collect::<Result<_, _>>()?)
-            })
-            .await?,
-    ))
+    Ok(ApiJson(chat.shortcuts().await?))
 }
 
 /// Add a shortcut (chat administrators and admins).
@@ -655,60 +429,23 @@ async fn list_shortcuts(
     responses((status = 201, body = Shortcut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_shortcut(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     _admin: ChatAdmin,
     ApiJson(req): ApiJson<Shortcut>,
 ) -> Result<(StatusCode, ApiJson<Shortcut>), AppError> {
-    let code = req.code.trim().trim_start_matches('/').to_lowercase();
-    if code.is_empty()
-        || code.len() > 30
-        || !code
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
-    {
-        return Err(AppError::bad(
-            "invalid_field",
-            "code: 1 to 30 letters, digits, - or _",
-        ));
-    }
-    let body = super::clean_body(&req.body)?;
-    let now = state.clock.now_text();
-    let (c2, b2) = (code.clone(), body.clone());
-    let id = state
-        .store
-        .write(move |c| {
-            match c.execute(
-                "INSERT INTO shortcuts (code, body, created_at) VALUES (?1, ?2, ?3)",
-                params![c2, b2, now],
-            ) {
-                Ok(_) => Ok(c.last_insert_rowid()),
-                Err(rusqlite::Error::SqliteFailure(e, _))
-                    if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
-                    Err(ChatError::Conflict("a shortcut with this code exists"))
-                }
-                Err(e) => Err(e.into()),
-            }
-        })
-        .await?;
-    Ok((StatusCode::CREATED, ApiJson(Shortcut { id, code, body })))
+    let shortcut = chat.create_shortcut(&req.code, &req.body).await?;
+    Ok((StatusCode::CREATED, ApiJson(shortcut)))
 }
 
 /// Remove a shortcut (chat administrators and admins).
 #[utoipa::path(delete, path = "/chat/shortcuts/{id}", tag = "chat", security(("session" = ["chat_admin"])), params(("id" = i64, Path)),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn delete_shortcut(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     _admin: ChatAdmin,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
-    let n = state
-        .store
-        .write(move |c| Ok::<_, ChatError>(c.execute("DELETE FROM shortcuts WHERE id = ?1", [id])?))
-        .await?;
-    if n == 0 {
-        return Err(AppError::NotFound);
-    }
+    chat.delete_shortcut(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -721,11 +458,11 @@ pub struct DirectDialogue {
 #[utoipa::path(post, path = "/chat/direct", tag = "chat", security(("session" = [])), request_body = Colleague,
     responses((status = 200, body = DirectDialogue), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn open_direct(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     staff: Staff,
     ApiJson(req): ApiJson<Colleague>,
 ) -> Result<ApiJson<DirectDialogue>, AppError> {
-    let dialogue_id = state.chat.direct(&staff.member, req.user_id).await?;
+    let dialogue_id = chat.direct(&staff.member, req.user_id).await?;
     Ok(ApiJson(DirectDialogue { dialogue_id }))
 }
 
@@ -740,7 +477,7 @@ pub struct Snippet {
 #[utoipa::path(get, path = "/chat/widget", tag = "chat", security(("session" = [])),
     responses((status = 200, body = Snippet), (status = 401, body = ErrorBody)))]
 async fn widget_snippet(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     _staff: Staff,
     headers: HeaderMap,
 ) -> ApiJson<Snippet> {
@@ -748,7 +485,7 @@ async fn widget_snippet(
         .get("host")
         .and_then(|h| h.to_str().ok())
         .unwrap_or("hub.local");
-    let key = state.chat.widget_key();
+    let key = chat.widget_key();
     ApiJson(Snippet {
         script: format!("<script src=\"//{host}/widget.js\" data-key=\"{key}\" async></script>"),
         widget_key: key,
@@ -759,28 +496,19 @@ async fn widget_snippet(
 /// automation, rating, CRM webhook).
 #[utoipa::path(get, path = "/chat/settings", tag = "chat", security(("session" = ["admin"])),
     responses((status = 200, body = ChatSettings), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn get_settings(State(state): State<AppState>) -> ApiJson<ChatSettings> {
-    ApiJson((*state.chat.settings()).clone())
+async fn get_settings(State(chat): State<Arc<Chat>>) -> ApiJson<ChatSettings> {
+    ApiJson((*chat.settings()).clone())
 }
 
 /// Replace the chat settings; open widgets pick up the design at their next connect.
 #[utoipa::path(put, path = "/chat/settings", tag = "chat", security(("session" = ["admin"])), request_body = ChatSettings,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn put_settings(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     ApiJson(new): ApiJson<ChatSettings>,
 ) -> Result<StatusCode, AppError> {
-    state.chat.save_settings(new).await?;
+    chat.save_settings(new).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TeamMate {
-    pub id: i64,
-    pub name: String,
-    pub nickname: String,
-    pub role: Role,
-    pub status: crate::team::Availability,
 }
 
 /// The team as the Team Messenger needs it (to assign, invite and message): names,
@@ -788,20 +516,26 @@ pub struct TeamMate {
 #[utoipa::path(get, path = "/chat/colleagues", tag = "chat", security(("session" = [])),
     responses((status = 200, body = Vec<TeamMate>), (status = 401, body = ErrorBody)))]
 async fn colleagues(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     _staff: Staff,
 ) -> Result<ApiJson<Vec<TeamMate>>, AppError> {
-    let members = state.store.read(crate::team::db::members).await?;
-    Ok(ApiJson(
-        members
-            .into_iter()
-            .map(|m| TeamMate {
-                id: m.id,
-                name: m.name,
-                nickname: m.nickname,
-                role: m.role,
-                status: m.status,
-            })
-            .collect(),
+    Ok(ApiJson(chat.colleagues().await?))
+}
+
+/// A page with the chat widget on it, to try the guest side (the key is public: it is in
+/// every website's script tag anyway).
+#[utoipa::path(get, path = "/widget/try", tag = "pages", responses((status = 200, description = "A page with the widget")))]
+async fn widget_try_page(State(chat): State<Arc<Chat>>) -> axum::response::Html<String> {
+    let key = chat.widget_key();
+    axum::response::Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Try the chat</title><link rel=\"stylesheet\" href=\"/common/base.css\"></head>\
+         <body><main class=\"narrow\"><div class=\"card\"><h1>Your website</h1>\
+         <p>This page stands in for the hotel's own website. The chat button in the corner is the \
+         widget, exactly as guests see it; answer in the <a href=\"/messenger/\">Team Messenger</a>.</p>\
+         <p>Try the API: <button onclick=\"HotelHubChat.openChat()\">openChat()</button> \
+         <button onclick=\"HotelHubChat.openChannelsPanel()\">openChannelsPanel()</button></p>\
+         </div></main><script src=\"/widget.js\" data-key=\"{key}\" async></script></body></html>"
     ))
 }

@@ -4,12 +4,20 @@
 
 use std::path::{Path, PathBuf};
 
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::ChatError;
-use crate::web::AppError;
+
+/// Why an upload was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FileRefused {
+    #[error("the file is empty")]
+    Empty,
+    #[error("the file is larger than this hub accepts")]
+    TooLarge,
+    #[error("allowed are PNG, JPEG, GIF and WebP images, PDF and plain text")]
+    Type,
+}
 
 /// A file written to disk, not yet part of a dialogue.
 #[derive(Debug, Clone)]
@@ -20,7 +28,7 @@ pub struct NewAttachment {
     pub size: i64,
 }
 
-pub struct StoredAttachment {
+pub struct Stored {
     pub dialogue_id: i64,
     pub stored_name: String,
     pub file_name: String,
@@ -28,7 +36,7 @@ pub struct StoredAttachment {
 }
 
 /// The allowed types, recognised by their first bytes.
-pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+pub(super) fn sniff(bytes: &[u8]) -> Option<&'static str> {
     const SIGNATURES: &[(&[u8], &str)] = &[
         (b"\x89PNG\r\n\x1a\n", "image/png"),
         (b"\xff\xd8\xff", "image/jpeg"),
@@ -64,38 +72,33 @@ fn clean_file_name(name: &str) -> String {
     }
 }
 
-pub fn dir(data_dir: &Path) -> PathBuf {
+pub(super) fn dir(data_dir: &Path) -> PathBuf {
     data_dir.join("attachments")
 }
 
 /// Checks and writes the file; the caller links it to a message in its transaction.
-pub async fn save(
+pub(super) async fn save(
     data_dir: &Path,
     bytes: &[u8],
     file_name: &str,
     max: usize,
-) -> Result<NewAttachment, AppError> {
+) -> Result<NewAttachment, ChatError> {
     if bytes.is_empty() {
-        return Err(AppError::bad("invalid_file", "the file is empty"));
+        return Err(ChatError::File(FileRefused::Empty));
     }
     if bytes.len() > max {
-        return Err(AppError::PayloadTooLarge);
+        return Err(ChatError::File(FileRefused::TooLarge));
     }
-    let content_type = sniff(bytes).ok_or_else(|| {
-        AppError::bad(
-            "unsupported_file_type",
-            "allowed are PNG, JPEG, GIF and WebP images, PDF and plain text",
-        )
-    })?;
+    let content_type = sniff(bytes).ok_or(ChatError::File(FileRefused::Type))?;
     let dir = dir(data_dir);
     tokio::fs::create_dir_all(&dir)
         .await
-        .map_err(|e| AppError::Internal(format!("cannot create {}: {e}", dir.display())))?;
-    let stored_name = crate::team::secret::new_token();
+        .map_err(|e| ChatError::Disk(format!("cannot create {}: {e}", dir.display())))?;
+    let stored_name = crate::secret::new_token();
     let path = dir.join(&stored_name);
     tokio::fs::write(&path, bytes)
         .await
-        .map_err(|e| AppError::Internal(format!("cannot write {}: {e}", path.display())))?;
+        .map_err(|e| ChatError::Disk(format!("cannot write {}: {e}", path.display())))?;
     Ok(NewAttachment {
         stored_name,
         file_name: clean_file_name(file_name),
@@ -112,13 +115,13 @@ async fn discard(data_dir: &Path, a: &NewAttachment) {
 /// A message carrying a file: checks and saves the upload, lets `post` store the message
 /// (the file's name is its body), and removes the file again if the message was refused
 /// or was a resend of one already stored.
-pub async fn post_with_file<F, Fut>(
+pub(super) async fn post_with_file<F, Fut>(
     data_dir: &Path,
     max: usize,
     bytes: &[u8],
     file_name: &str,
     post: F,
-) -> Result<super::service::Posted, AppError>
+) -> Result<super::service::Posted, ChatError>
 where
     F: FnOnce(String, NewAttachment) -> Fut,
     Fut: std::future::Future<Output = Result<super::service::Posted, ChatError>>,
@@ -133,12 +136,12 @@ where
         }
         Err(e) => {
             discard(data_dir, &saved).await;
-            Err(e.into())
+            Err(e)
         }
     }
 }
 
-pub fn insert(
+pub(super) fn insert(
     conn: &Connection,
     dialogue_id: i64,
     a: &NewAttachment,
@@ -152,12 +155,12 @@ pub fn insert(
     Ok(conn.last_insert_rowid())
 }
 
-pub fn lookup(conn: &Connection, id: i64) -> Result<StoredAttachment, ChatError> {
+pub(super) fn lookup(conn: &Connection, id: i64) -> Result<Stored, ChatError> {
     conn.query_row(
         "SELECT dialogue_id, stored_name, file_name, content_type FROM attachments WHERE id = ?1",
         [id],
         |r| {
-            Ok(StoredAttachment {
+            Ok(Stored {
                 dialogue_id: r.get(0)?,
                 stored_name: r.get(1)?,
                 file_name: r.get(2)?,
@@ -169,38 +172,11 @@ pub fn lookup(conn: &Connection, id: i64) -> Result<StoredAttachment, ChatError>
     .ok_or(ChatError::NoSuchDialogue)
 }
 
-/// The file, as a download the browser will not run: images inline, the rest as a file.
-pub async fn serve(data_dir: &Path, a: &StoredAttachment) -> Result<Response, AppError> {
-    let path = dir(data_dir).join(&a.stored_name);
-    let bytes = tokio::fs::read(&path)
+/// The stored file's bytes; [`ChatError::NoSuchDialogue`] when it is gone from disk.
+pub(super) async fn read(data_dir: &Path, a: &Stored) -> Result<Vec<u8>, ChatError> {
+    tokio::fs::read(dir(data_dir).join(&a.stored_name))
         .await
-        .map_err(|_| AppError::NotFound)?;
-    let disposition = if a.content_type.starts_with("image/") {
-        "inline"
-    } else {
-        "attachment"
-    };
-    let name: String = a
-        .file_name
-        .chars()
-        .filter(|c| c.is_ascii_graphic() || *c == ' ')
-        .collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, a.content_type.clone()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("{disposition}; filename=\"{name}\""),
-            ),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "sandbox; default-src 'none'".to_owned(),
-            ),
-            (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response())
+        .map_err(|_| ChatError::NoSuchDialogue)
 }
 
 #[cfg(test)]

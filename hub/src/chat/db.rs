@@ -52,7 +52,7 @@ fn messages_where(
 }
 
 /// The dialogue's messages after `after_seq`, in sequence; private notes only for staff.
-pub fn messages_after(
+pub(super) fn messages_after(
     conn: &Connection,
     dialogue_id: i64,
     after_seq: i64,
@@ -68,7 +68,7 @@ pub fn messages_after(
 
 /// The last `limit` messages of a dialogue before sequence `before` (all of it with
 /// `i64::MAX`), oldest first: what a client shows on open, and "load older".
-pub fn messages_before(
+pub(super) fn messages_before(
     conn: &Connection,
     dialogue_id: i64,
     before: i64,
@@ -84,7 +84,7 @@ pub fn messages_before(
     Ok(v)
 }
 
-pub fn message_by_client_id(
+pub(super) fn message_by_client_id(
     conn: &Connection,
     author_kind: AuthorKind,
     author_id: i64,
@@ -98,7 +98,7 @@ pub fn message_by_client_id(
     .pop())
 }
 
-pub struct NewMessage<'a> {
+pub(super) struct NewMessage<'a> {
     pub dialogue_id: i64,
     pub author_kind: AuthorKind,
     pub author_id: i64,
@@ -111,7 +111,7 @@ pub struct NewMessage<'a> {
 
 /// Stores a message under the dialogue's next sequence number. A client id seen before
 /// from the same author returns the stored message and `true` (a resend, not stored twice).
-pub fn insert_message(
+pub(super) fn insert_message(
     conn: &Connection,
     m: &NewMessage<'_>,
     now: &str,
@@ -196,7 +196,7 @@ pub(super) fn dialogue_from_row(r: &Row<'_>) -> rusqlite::Result<DialogueRow> {
     })
 }
 
-pub fn dialogue(conn: &Connection, id: i64) -> Result<DialogueRow, ChatError> {
+pub(super) fn dialogue(conn: &Connection, id: i64) -> Result<DialogueRow, ChatError> {
     conn.query_row(
         &format!("SELECT {DIALOGUE_COLUMNS} FROM dialogues d WHERE d.id = ?1"),
         [id],
@@ -207,7 +207,7 @@ pub fn dialogue(conn: &Connection, id: i64) -> Result<DialogueRow, ChatError> {
 }
 
 /// The visitor's most recent dialogue, open or ended.
-pub fn latest_dialogue_of(
+pub(super) fn latest_dialogue_of(
     conn: &Connection,
     visitor_id: i64,
 ) -> Result<Option<DialogueRow>, ChatError> {
@@ -223,7 +223,7 @@ pub fn latest_dialogue_of(
         .optional()?)
 }
 
-pub fn create_dialogue(
+pub(super) fn create_dialogue(
     conn: &Connection,
     kind: &str,
     visitor_id: Option<i64>,
@@ -238,7 +238,7 @@ pub fn create_dialogue(
     Ok(conn.last_insert_rowid())
 }
 
-pub fn set_state(
+pub(super) fn set_state(
     conn: &Connection,
     id: i64,
     state: DialogueState,
@@ -251,7 +251,12 @@ pub fn set_state(
     Ok(())
 }
 
-pub fn end_dialogue(conn: &Connection, id: i64, by: &str, now: &str) -> Result<(), ChatError> {
+pub(super) fn end_dialogue(
+    conn: &Connection,
+    id: i64,
+    by: &str,
+    now: &str,
+) -> Result<(), ChatError> {
     conn.execute(
         "UPDATE dialogues SET state = 'ended', ended_at = ?2, ended_by = ?3, waiting_since = NULL, \
          missed = (first_response_at IS NULL AND kind = 'guest') WHERE id = ?1",
@@ -265,7 +270,7 @@ pub fn end_dialogue(conn: &Connection, id: i64, by: &str, now: &str) -> Result<(
 }
 
 /// A guest wrote: the dialogue now waits for staff (unless it already did).
-pub fn mark_waiting(conn: &Connection, id: i64, now: &str) -> Result<(), ChatError> {
+pub(super) fn mark_waiting(conn: &Connection, id: i64, now: &str) -> Result<(), ChatError> {
     conn.execute(
         "UPDATE dialogues SET waiting_since = COALESCE(waiting_since, ?2) WHERE id = ?1",
         params![id, now],
@@ -274,7 +279,7 @@ pub fn mark_waiting(conn: &Connection, id: i64, now: &str) -> Result<(), ChatErr
 }
 
 /// Staff answered the guest.
-pub fn mark_answered(conn: &Connection, id: i64, now: &str) -> Result<(), ChatError> {
+pub(super) fn mark_answered(conn: &Connection, id: i64, now: &str) -> Result<(), ChatError> {
     conn.execute(
         "UPDATE dialogues SET waiting_since = NULL, alerted = 0, \
          first_response_at = COALESCE(first_response_at, ?2) WHERE id = ?1",
@@ -283,7 +288,7 @@ pub fn mark_answered(conn: &Connection, id: i64, now: &str) -> Result<(), ChatEr
     Ok(())
 }
 
-pub fn add_member(
+pub(super) fn add_member(
     conn: &Connection,
     dialogue_id: i64,
     user_id: i64,
@@ -297,7 +302,11 @@ pub fn add_member(
     Ok(())
 }
 
-pub fn remove_member(conn: &Connection, dialogue_id: i64, user_id: i64) -> Result<(), ChatError> {
+pub(super) fn remove_member(
+    conn: &Connection,
+    dialogue_id: i64,
+    user_id: i64,
+) -> Result<(), ChatError> {
     conn.execute(
         "UPDATE dialogue_members SET active = 0 WHERE dialogue_id = ?1 AND user_id = ?2",
         params![dialogue_id, user_id],
@@ -305,19 +314,8 @@ pub fn remove_member(conn: &Connection, dialogue_id: i64, user_id: i64) -> Resul
     Ok(())
 }
 
-pub fn is_member(conn: &Connection, dialogue_id: i64, user_id: i64) -> Result<bool, ChatError> {
-    Ok(conn
-        .query_row(
-            "SELECT 1 FROM dialogue_members WHERE dialogue_id = ?1 AND user_id = ?2 AND active = 1",
-            params![dialogue_id, user_id],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some())
-}
-
 /// Everyone from staff currently in the dialogue.
-pub fn member_ids(conn: &Connection, dialogue_id: i64) -> Result<Vec<i64>, ChatError> {
+pub(super) fn member_ids(conn: &Connection, dialogue_id: i64) -> Result<Vec<i64>, ChatError> {
     let mut stmt = conn.prepare_cached(
         "SELECT user_id FROM dialogue_members WHERE dialogue_id = ?1 AND active = 1",
     )?;
@@ -325,7 +323,7 @@ pub fn member_ids(conn: &Connection, dialogue_id: i64) -> Result<Vec<i64>, ChatE
     Ok(ids.collect::<Result<_, _>>()?)
 }
 
-pub fn set_read(
+pub(super) fn set_read(
     conn: &Connection,
     dialogue_id: i64,
     user_id: i64,
@@ -339,7 +337,11 @@ pub fn set_read(
     Ok(())
 }
 
-pub fn set_guest_read(conn: &Connection, dialogue_id: i64, seq: i64) -> Result<(), ChatError> {
+pub(super) fn set_guest_read(
+    conn: &Connection,
+    dialogue_id: i64,
+    seq: i64,
+) -> Result<(), ChatError> {
     conn.execute(
         "UPDATE dialogues SET guest_read_seq = MAX(guest_read_seq, MIN(?2, last_seq)) WHERE id = ?1",
         params![dialogue_id, seq],
@@ -347,7 +349,11 @@ pub fn set_guest_read(conn: &Connection, dialogue_id: i64, seq: i64) -> Result<(
     Ok(())
 }
 
-pub fn mark_unread(conn: &Connection, dialogue_id: i64, user_id: i64) -> Result<(), ChatError> {
+pub(super) fn mark_unread(
+    conn: &Connection,
+    dialogue_id: i64,
+    user_id: i64,
+) -> Result<(), ChatError> {
     let changed = conn.execute(
         "UPDATE dialogue_members SET marked_unread = 1 WHERE dialogue_id = ?1 AND user_id = ?2",
         params![dialogue_id, user_id],
@@ -360,7 +366,7 @@ pub fn mark_unread(conn: &Connection, dialogue_id: i64, user_id: i64) -> Result<
 
 /// Round robin with a cap: among online staff under the cap, the one who was given a
 /// dialogue longest ago (never first), lowest id on a tie.
-pub fn next_agent(conn: &Connection, cap: u32) -> Result<Option<i64>, ChatError> {
+pub(super) fn next_agent(conn: &Connection, cap: u32) -> Result<Option<i64>, ChatError> {
     Ok(conn
         .query_row(
             "SELECT u.id FROM users u \
@@ -379,7 +385,7 @@ pub fn next_agent(conn: &Connection, cap: u32) -> Result<Option<i64>, ChatError>
 }
 
 /// The highest message id: the Team Messenger's resume baseline.
-pub fn max_message_id(conn: &Connection) -> Result<i64, ChatError> {
+pub(super) fn max_message_id(conn: &Connection) -> Result<i64, ChatError> {
     Ok(
         conn.query_row("SELECT COALESCE(max(id), 0) FROM messages", [], |r| {
             r.get(0)
@@ -388,7 +394,10 @@ pub fn max_message_id(conn: &Connection) -> Result<i64, ChatError> {
 }
 
 /// Dialogues with messages after `baseline`, with the sequence each had at `baseline`.
-pub fn dialogues_since(conn: &Connection, baseline: i64) -> Result<Vec<(i64, i64)>, ChatError> {
+pub(super) fn dialogues_since(
+    conn: &Connection,
+    baseline: i64,
+) -> Result<Vec<(i64, i64)>, ChatError> {
     let mut stmt = conn.prepare_cached(
         "SELECT m.dialogue_id, \
            (SELECT COALESCE(max(o.seq), 0) FROM messages o \
@@ -400,7 +409,7 @@ pub fn dialogues_since(conn: &Connection, baseline: i64) -> Result<Vec<(i64, i64
 }
 
 /// The sequence a dialogue had reached at message id `baseline`.
-pub fn seq_at(conn: &Connection, dialogue_id: i64, baseline: i64) -> Result<i64, ChatError> {
+pub(super) fn seq_at(conn: &Connection, dialogue_id: i64, baseline: i64) -> Result<i64, ChatError> {
     Ok(conn.query_row(
         "SELECT COALESCE(max(seq), 0) FROM messages WHERE dialogue_id = ?1 AND id <= ?2",
         params![dialogue_id, baseline],
@@ -408,7 +417,7 @@ pub fn seq_at(conn: &Connection, dialogue_id: i64, baseline: i64) -> Result<i64,
     )?)
 }
 
-pub fn is_blocked(conn: &Connection, ip: &str) -> Result<bool, ChatError> {
+pub(super) fn is_blocked(conn: &Connection, ip: &str) -> Result<bool, ChatError> {
     Ok(conn
         .query_row(
             "SELECT 1 FROM blocked_addresses WHERE ip = ?1",
@@ -421,7 +430,7 @@ pub fn is_blocked(conn: &Connection, ip: &str) -> Result<bool, ChatError> {
 
 /// The latest dialogue of the guest with this e-mail (any case) or phone (digits
 /// compared), preferring one still open; for scenarios writing to a booked guest.
-pub fn guest_dialogue(
+pub(super) fn guest_dialogue(
     conn: &Connection,
     email: &str,
     phone: &str,

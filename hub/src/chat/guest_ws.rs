@@ -18,7 +18,6 @@ use serde_json::json;
 use super::bus::{GuestEvent, OnlineVisitor};
 use super::visitors::PageInfo;
 use super::{db, hours, Chat, ChatError, Message};
-use crate::web::AppState;
 
 /// Largest frame the socket library accepts; past it the socket closes (1009).
 pub const MAX_FRAME: usize = 64 * 1024;
@@ -86,7 +85,7 @@ enum Incoming {
 }
 
 pub async fn upgrade(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -95,7 +94,7 @@ pub async fn upgrade(
         .read_buffer_size(2 * 1024)
         .write_buffer_size(0)
         .max_write_buffer_size(256 * 1024)
-        .on_upgrade(move |socket| run(state, socket, peer.ip()))
+        .on_upgrade(move |socket| run(chat, socket, peer.ip()))
 }
 
 /// Frames one guest socket may send per window (`[chat] guest_frames_per_10s`; messages
@@ -120,44 +119,6 @@ impl FrameBudget {
         self.used += 1;
         self.used <= self.limit
     }
-}
-
-/// Counts open guest sockets per address; the slot frees itself on drop.
-pub struct AddressSlot {
-    state: AppState,
-    ip: IpAddr,
-}
-
-impl Drop for AddressSlot {
-    fn drop(&mut self) {
-        let mut open = self
-            .state
-            .guest_sockets
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = open.get_mut(&self.ip) {
-            *n -= 1;
-            if *n == 0 {
-                open.remove(&self.ip);
-            }
-        }
-    }
-}
-
-fn take_slot(state: &AppState, ip: IpAddr) -> Option<AddressSlot> {
-    let mut open = state
-        .guest_sockets
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    let n = open.entry(ip).or_insert(0);
-    if *n >= state.config.chat.guest_sockets_per_address {
-        return None;
-    }
-    *n += 1;
-    Some(AddressSlot {
-        state: state.clone(),
-        ip,
-    })
 }
 
 /// Sends one JSON text frame; false when the socket is gone.
@@ -242,14 +203,8 @@ impl Cursor {
     }
 }
 
-async fn run(state: AppState, mut socket: WebSocket, ip: IpAddr) {
-    let chat = state.chat.clone();
-    if state
-        .limits
-        .guest_connects
-        .hit(&ip.to_string(), Instant::now())
-        .is_err()
-    {
+async fn run(chat: Arc<Chat>, mut socket: WebSocket, ip: IpAddr) {
+    if chat.count_guest_connect(ip).is_err() {
         return refuse(
             socket,
             "rate_limited",
@@ -257,7 +212,7 @@ async fn run(state: AppState, mut socket: WebSocket, ip: IpAddr) {
         )
         .await;
     }
-    let Some(_slot) = take_slot(&state, ip) else {
+    let Some(_slot) = chat.take_socket_slot(ip) else {
         return refuse(
             socket,
             "too_many_sockets",
@@ -327,7 +282,7 @@ async fn run(state: AppState, mut socket: WebSocket, ip: IpAddr) {
         },
     );
     let settings = chat.settings();
-    let property = state.store.read(crate::team::property::load).await.ok();
+    let property = Some(chat.property());
     let open = property
         .as_ref()
         .is_none_or(|p| hours::is_open(p, chat.clock.now()));
@@ -364,7 +319,7 @@ async fn run(state: AppState, mut socket: WebSocket, ip: IpAddr) {
     let mut frames = FrameBudget {
         window_start: None,
         used: 0,
-        limit: state.config.chat.guest_frames_per_10s,
+        limit: chat.guest_frames_per_10s(),
     };
     let mut idle = tokio::time::interval(Duration::from_secs(30));
     loop {
@@ -392,7 +347,7 @@ async fn run(state: AppState, mut socket: WebSocket, ip: IpAddr) {
                 }
                 // Boxed: the handler's future is large and lives only while a frame is handled, so
                 // an idle socket does not carry its size.
-                let reply = Box::pin(handle(&state, &chat, &visitor, &channel, &ip, &mut cursor, &mut socket, &subscription, &text)).await;
+                let reply = Box::pin(handle(&chat, &visitor, &channel, &ip, &mut cursor, &mut socket, &subscription, &text)).await;
                 match reply {
                     Ok(Some(v)) => if !send_json(&mut socket, v).await { return; },
                     Ok(None) => {}
@@ -440,7 +395,6 @@ async fn run(state: AppState, mut socket: WebSocket, ip: IpAddr) {
 
 #[allow(clippy::too_many_arguments)]
 async fn handle(
-    state: &AppState,
     chat: &Arc<Chat>,
     visitor: &super::visitors::Visitor,
     channel: &str,
@@ -471,54 +425,21 @@ async fn handle(
                 phone: (!phone.is_empty()).then_some(phone),
                 ..Default::default()
             };
-            let v = visitor.id;
-            match state
-                .store
-                .write(move |c| super::visitors::edit_card(c, v, &edit))
-                .await
-            {
+            match chat.edit_visitor(visitor.id, edit).await {
                 Ok(_) => Some(json!({"type":"user_saved"})),
                 Err(e) => Some(error(e, None)),
             }
         }
-        Incoming::Identify { answer } => {
-            let settings = chat.settings();
-            match super::identify::verify(&settings.identification, &answer) {
-                Ok((id, name)) => {
-                    let details = super::identify::fetch_details(
-                        &state.http,
-                        &settings.identification,
-                        &id,
-                    )
-                    .await
-                    .unwrap_or_else(|why| {
-                        tracing::warn!(error = %why, "Customer details could not be fetched.");
-                        json!({})
-                    });
-                    let v = visitor.id;
-                    let (id2, name2) = (id.clone(), name.clone());
-                    match state
-                        .store
-                        .write(move |c| super::visitors::set_customer(c, v, &id2, &name2, &details))
-                        .await
-                    {
-                        Ok(()) => Some(json!({"type":"identified","name":name})),
-                        Err(e) => Some(error(e, None)),
-                    }
-                }
-                Err(e) => Some(error(e, None)),
-            }
-        }
+        Incoming::Identify { answer } => match chat.identify_guest(visitor.id, &answer).await {
+            Ok(name) => Some(json!({"type":"identified","name":name})),
+            Err(e) => Some(error(e, None)),
+        },
         Incoming::Send {
             client_id,
             body,
             consent,
         } => {
-            if let Err(secs) = state
-                .limits
-                .guest_messages
-                .hit(&ip.to_string(), Instant::now())
-            {
+            if let Err(secs) = chat.count_guest_message(*ip) {
                 return Ok(Some(
                     json!({"type":"error","code":"rate_limited","client_id":client_id,
                     "message":format!("too many messages; try again in {secs} s")}),
@@ -561,11 +482,9 @@ async fn handle(
         }
         Incoming::Page { url, title } => {
             chat.bus.visitor_page(subscription, &url, &title);
-            let (v, now) = (visitor.id, chat.clock.now_text());
-            let _ = state
-                .store
-                .write(move |c| super::visitors::record_page(c, v, &url, &title, &now))
-                .await;
+            if let Err(e) = chat.record_page(visitor.id, url, title).await {
+                tracing::debug!(error = %e, "The visitor's page was not recorded.");
+            }
             None
         }
         Incoming::Rate {

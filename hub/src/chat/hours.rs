@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
-use crate::team::property::{PropertySettings, Weekday};
+use crate::team::{PropertySettings, Weekday};
 
 fn weekday(d: chrono::Weekday) -> Weekday {
     match d {
@@ -26,7 +26,7 @@ fn minutes(s: &str) -> Option<u32> {
 }
 
 /// No hours at all means always open: a property that never set them is not "closed".
-pub fn is_open(property: &PropertySettings, at: DateTime<Utc>) -> bool {
+pub(super) fn is_open(property: &PropertySettings, at: DateTime<Utc>) -> bool {
     if property.working_hours.is_empty() {
         return true;
     }
@@ -50,7 +50,7 @@ pub fn is_open(property: &PropertySettings, at: DateTime<Utc>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::team::property::WorkingDay;
+    use crate::team::WorkingDay;
 
     fn property(hours: &[(Weekday, &str, &str)]) -> PropertySettings {
         PropertySettings {

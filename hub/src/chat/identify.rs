@@ -26,7 +26,7 @@ pub struct Answer {
     pub signature: String,
 }
 
-pub fn signature(secret: &str, id: &str) -> String {
+pub(super) fn signature(secret: &str, id: &str) -> String {
     match <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()) {
         Ok(mut mac) => {
             mac.update(id.as_bytes());
@@ -37,7 +37,10 @@ pub fn signature(secret: &str, id: &str) -> String {
 }
 
 /// The verified id and name, or why not.
-pub fn verify(config: &Identification, answer: &Answer) -> Result<(String, String), ChatError> {
+pub(super) fn verify(
+    config: &Identification,
+    answer: &Answer,
+) -> Result<(String, String), ChatError> {
     if !answer.ok {
         return Err(ChatError::Invalid(
             "the site says nobody is signed in".into(),
@@ -76,7 +79,7 @@ pub fn verify(config: &Identification, answer: &Answer) -> Result<(String, Strin
 }
 
 /// The customer's details from the owner's backend (`details_url?id=…`), as JSON.
-pub async fn fetch_details(
+pub(super) async fn fetch_details(
     http: &reqwest::Client,
     config: &Identification,
     id: &str,

@@ -8,28 +8,30 @@
 //! It does not own staff accounts (`team`) or e-mail transport (`notify`).
 
 pub mod api;
-pub mod attachments;
-pub mod bus;
-pub mod db;
+mod attachments;
+mod bus;
+mod db;
 pub mod geoip;
 pub mod guest_api;
 pub mod guest_ws;
-pub mod hours;
-pub mod identify;
-pub mod reports;
-pub mod service;
-pub mod settings;
+mod guests;
+mod hours;
+mod identify;
+mod inbox;
+mod reports;
+pub mod reports_api;
+mod service;
+mod settings;
 pub mod team_ws;
 pub mod timers;
-pub mod visitors;
+mod visitors;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::store::StoreError;
-use crate::web::AppError;
 
-pub use service::Chat;
+pub use service::{Chat, ChatParts};
 
 /// Longest message body, in characters.
 pub const MAX_BODY_CHARS: usize = 4000;
@@ -50,24 +52,26 @@ pub enum ChatError {
     Conflict(&'static str),
     #[error("please accept the privacy policy to start a chat")]
     ConsentRequired,
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    File(#[from] attachments::FileRefused),
+    /// Attachments could not be written (disk full, permissions).
+    #[error("{0}")]
+    Disk(String),
+    /// The team could not be read.
+    #[error("{0}")]
+    Team(String),
+    /// Another party refused or did not answer (the CRM).
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Mail(String),
 }
 
 impl From<rusqlite::Error> for ChatError {
     fn from(e: rusqlite::Error) -> ChatError {
         ChatError::Store(StoreError::Sqlite(e))
-    }
-}
-
-impl From<ChatError> for AppError {
-    fn from(e: ChatError) -> AppError {
-        match e {
-            ChatError::Store(e) => e.into(),
-            ChatError::NoSuchDialogue => AppError::NotFound,
-            ChatError::Invalid(m) => AppError::bad("invalid_field", m),
-            ChatError::NotAllowed(_) => AppError::Forbidden,
-            ChatError::Conflict(why) => AppError::Conflict(why.to_owned()),
-            ChatError::ConsentRequired => AppError::bad("consent_required", e.to_string()),
-        }
     }
 }
 
@@ -81,6 +85,10 @@ impl ChatError {
             ChatError::NotAllowed(_) => "forbidden",
             ChatError::Conflict(_) => "conflict",
             ChatError::ConsentRequired => "consent_required",
+            ChatError::NotFound => "not_found",
+            ChatError::File(_) => "invalid_file",
+            ChatError::Refused(_) => "conflict",
+            ChatError::Disk(_) | ChatError::Team(_) | ChatError::Mail(_) => "internal",
         }
     }
 }
@@ -205,12 +213,12 @@ pub fn clean_client_id(id: Option<&str>) -> Result<Option<String>, ChatError> {
 /// E-mails every member of staff who keeps offline notifications on; failures are logged,
 /// the chat goes on (the message is already stored and shown in the Team Messenger).
 pub async fn notify_team(
-    store: &crate::store::Store,
+    team: &crate::team::Team,
     mailer: &crate::notify::Mailer,
     subject: &str,
     text: &str,
 ) {
-    let members = match store.read(crate::team::db::members).await {
+    let members = match team.members().await {
         Ok(m) => m,
         Err(e) => {
             tracing::warn!(error = %e, "Cannot list the team to notify.");

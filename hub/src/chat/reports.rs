@@ -2,36 +2,16 @@
 //! per agent (CHAT-16), the Leads list (CHAT-9), a transcript by e-mail and the signed
 //! "send to CRM" webhook (CHAT-7).
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use rusqlite::params;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::Sha256;
-use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
+use utoipa::ToSchema;
 
 use super::service::dialogue_for;
-use super::{db, visitors, ChatError};
-use crate::web::auth::Staff;
-use crate::web::{ApiJson, AppError, AppState, ErrorBody};
-
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(search))
-        .routes(routes!(statistics))
-        .routes(routes!(leads))
-        .routes(routes!(transcript))
-        .routes(routes!(send_to_crm))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct SearchQuery {
-    /// Words to find; the last one may be a prefix.
-    q: String,
-}
+use super::{db, visitors, Chat, ChatError};
+use crate::team::Member;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Hit {
@@ -45,7 +25,7 @@ pub struct Hit {
 
 /// An FTS5 query from what a person typed: every word quoted (no operators leak in), the
 /// last one as a prefix.
-pub fn fts_query(q: &str) -> Option<String> {
+pub(super) fn fts_query(q: &str) -> Option<String> {
     let words: Vec<String> = q
         .split_whitespace()
         .take(8)
@@ -59,59 +39,6 @@ pub fn fts_query(q: &str) -> Option<String> {
     out.push_str(&last);
     out.push('*');
     Some(out)
-}
-
-/// Search every message the member may see (private notes included).
-#[utoipa::path(get, path = "/chat/search", tag = "chat", security(("session" = [])), params(SearchQuery),
-    responses((status = 200, body = Vec<Hit>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-async fn search(
-    State(state): State<AppState>,
-    staff: Staff,
-    Query(q): Query<SearchQuery>,
-) -> Result<ApiJson<Vec<Hit>>, AppError> {
-    if q.q.chars().count() > 200 {
-        return Err(AppError::bad("invalid_field", "q: at most 200 characters"));
-    }
-    let Some(query) = fts_query(&q.q) else {
-        return Ok(ApiJson(Vec::new()));
-    };
-    let see_others = state.chat.settings().agents_see_others;
-    let member = staff.member;
-    let hits = state
-        .store
-        .read(move |c| -> Result<Vec<Hit>, ChatError> {
-            let mut stmt = c.prepare_cached(
-                "SELECT m.id, m.dialogue_id, m.seq, snippet(messages_fts, 0, '[', ']', '…', 12), m.created_at \
-                 FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid \
-                 WHERE messages_fts MATCH ?1 ORDER BY m.id DESC LIMIT 200",
-            )?;
-            let rows = stmt.query_map([query], |r| {
-                Ok(Hit { message_id: r.get(0)?, dialogue_id: r.get(1)?, seq: r.get(2)?, snippet: r.get(3)?, at: r.get(4)? })
-            })?;
-            let mut out = Vec::new();
-            for hit in rows {
-                let hit = hit?;
-                match dialogue_for(c, member.role, member.id, hit.dialogue_id, see_others) {
-                    Ok(_) => out.push(hit),
-                    Err(ChatError::NoSuchDialogue) => {}
-                    Err(e) => return Err(e),
-                }
-                if out.len() == 50 {
-                    break;
-                }
-            }
-            Ok(out)
-        })
-        .await?;
-    Ok(ApiJson(hits))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct RangeQuery {
-    /// First day (YYYY-MM-DD, the property's time zone); 30 days ago by default.
-    from: Option<String>,
-    /// Last day, inclusive; today by default.
-    to: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, ToSchema)]
@@ -180,117 +107,6 @@ impl Acc {
     }
 }
 
-/// Dialogues per day, first-response time, missed rate and rating, overall and per agent.
-#[utoipa::path(get, path = "/chat/statistics", tag = "chat", security(("session" = [])), params(RangeQuery),
-    responses((status = 200, body = Statistics), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-async fn statistics(
-    State(state): State<AppState>,
-    _staff: Staff,
-    Query(q): Query<RangeQuery>,
-) -> Result<ApiJson<Statistics>, AppError> {
-    let property = state.store.read(crate::team::property::load).await?;
-    let tz: chrono_tz::Tz = property.time_zone.parse().unwrap_or(chrono_tz::UTC);
-    let today = state.clock.now().with_timezone(&tz).date_naive();
-    let parse = |s: &str| {
-        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| AppError::bad("invalid_field", "dates are YYYY-MM-DD"))
-    };
-    let to = match q.to.as_deref() {
-        Some(t) => parse(t)?,
-        None => today,
-    };
-    let from = match q.from.as_deref() {
-        Some(f) => parse(f)?,
-        None => to - chrono::Duration::days(30),
-    };
-    // Wide UTC bounds; each dialogue is then placed on its local day.
-    let lo = crate::clock::stamp(
-        from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - chrono::Duration::days(1),
-    );
-    let hi = crate::clock::stamp(
-        to.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() + chrono::Duration::days(2),
-    );
-    type Row = (
-        String,
-        bool,
-        Option<i64>,
-        Option<String>,
-        Option<i64>,
-        Option<String>,
-    );
-    let rows: Vec<Row> = state
-        .store
-        .read(move |c| -> Result<Vec<Row>, ChatError> {
-            let mut stmt = c.prepare(
-                "SELECT d.created_at, d.missed, d.rating, d.first_response_at, d.assignee_id, \
-                 CASE WHEN u.nickname = '' THEN u.name ELSE u.nickname END \
-                 FROM dialogues d LEFT JOIN users u ON u.id = d.assignee_id \
-                 WHERE d.kind = 'guest' AND d.created_at >= ?1 AND d.created_at < ?2",
-            )?;
-            let rows = stmt.query_map(params![lo, hi], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
-        .await?;
-    let parse_t = |s: &str| {
-        DateTime::parse_from_rfc3339(s)
-            .ok()
-            .map(|t| t.with_timezone(&Utc))
-    };
-    let mut totals = Acc::default();
-    let mut days: std::collections::BTreeMap<chrono::NaiveDate, Acc> = Default::default();
-    let mut agents: std::collections::BTreeMap<(i64, String), Acc> = Default::default();
-    for (created, missed, rating, first, assignee, name) in rows {
-        let Some(created) = parse_t(&created) else {
-            continue;
-        };
-        let day = created.with_timezone(&tz).date_naive();
-        if day < from || day > to {
-            continue;
-        }
-        let response = first
-            .as_deref()
-            .and_then(parse_t)
-            .map(|f| (f - created).num_milliseconds() as f64 / 1000.0);
-        totals.add(missed, rating, response);
-        days.entry(day).or_default().add(missed, rating, response);
-        if let Some(id) = assignee {
-            agents
-                .entry((id, name.unwrap_or_default()))
-                .or_default()
-                .add(missed, rating, response);
-        }
-    }
-    Ok(ApiJson(Statistics {
-        from: from.to_string(),
-        to: to.to_string(),
-        totals: totals.figures(),
-        days: days
-            .iter()
-            .map(|(d, a)| DayFigures {
-                day: d.to_string(),
-                figures: a.figures(),
-            })
-            .collect(),
-        agents: agents
-            .iter()
-            .map(|((id, name), a)| AgentFigures {
-                user_id: *id,
-                name: name.clone(),
-                figures: a.figures(),
-            })
-            .collect(),
-    }))
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Lead {
     pub id: i64,
@@ -303,129 +119,8 @@ pub struct Lead {
     pub created_at: String,
 }
 
-/// Contact forms left out of hours, newest first.
-#[utoipa::path(get, path = "/chat/leads", tag = "chat", security(("session" = [])),
-    responses((status = 200, body = Vec<Lead>), (status = 401, body = ErrorBody)))]
-async fn leads(
-    State(state): State<AppState>,
-    _staff: Staff,
-) -> Result<ApiJson<Vec<Lead>>, AppError> {
-    Ok(ApiJson(
-        state
-            .store
-            .read(|c| -> Result<Vec<Lead>, ChatError> {
-                let mut stmt = c.prepare(
-                    "SELECT id, visitor_id, name, email, phone, message, page_url, created_at FROM leads \
-                     ORDER BY id DESC LIMIT 500",
-                )?;
-                let rows = stmt.query_map([], |r| {
-                    Ok(Lead { id: r.get(0)?, visitor_id: r.get(1)?, name: r.get(2)?, email: r.get(3)?, phone: r.get(4)?, message: r.get(5)?, page_url: r.get(6)?, created_at: r.get(7)? })
-                })?;
-                Ok(rows.collect::<Result<_, _>>()?)
-            })
-            .await?,
-    ))
-}
-
-/// The dialogue as plain text (no private notes), for e-mail and export.
-async fn transcript_text(
-    state: &AppState,
-    staff: &Staff,
-    id: i64,
-) -> Result<
-    (
-        String,
-        super::db::DialogueRow,
-        Option<visitors::Visitor>,
-        Vec<super::Message>,
-    ),
-    AppError,
-> {
-    let see_others = state.chat.settings().agents_see_others;
-    let member = staff.member.clone();
-    let (d, visitor, messages) = state
-        .store
-        .read(move |c| -> Result<_, ChatError> {
-            let (d, _) = dialogue_for(c, member.role, member.id, id, see_others)?;
-            if d.kind != "guest" {
-                return Err(ChatError::NoSuchDialogue);
-            }
-            let visitor = match d.visitor_id {
-                Some(v) => Some(visitors::by_id(c, v)?),
-                None => None,
-            };
-            Ok((d, visitor, db::messages_after(c, id, 0, false, 10_000)?))
-        })
-        .await?;
-    let mut text = String::new();
-    for m in &messages {
-        let who = match m.author_kind {
-            super::AuthorKind::Guest => visitor
-                .as_ref()
-                .map(|v| v.display_name.clone())
-                .unwrap_or_default(),
-            super::AuthorKind::System => "—".into(),
-            _ => m.author_name.clone(),
-        };
-        text.push_str(&format!(
-            "[{}] {}: {}\n",
-            &m.at[..16.min(m.at.len())].replace('T', " "),
-            who,
-            m.body
-        ));
-    }
-    Ok((text, d, visitor, messages))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TranscriptRequest {
-    /// Where to send it; the guest's address by default.
-    pub email: Option<String>,
-}
-
-/// E-mail the dialogue's transcript (to the guest, or to the given address).
-#[utoipa::path(post, path = "/chat/dialogues/{id}/transcript", tag = "chat", security(("session" = [])),
-    params(("id" = i64, Path)), request_body = TranscriptRequest,
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn transcript(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<i64>,
-    ApiJson(req): ApiJson<TranscriptRequest>,
-) -> Result<StatusCode, AppError> {
-    let (text, _, visitor, _) = transcript_text(&state, &staff, id).await?;
-    let to = match req
-        .email
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    {
-        Some(e) => crate::team::clean_email(e)?,
-        None => visitor
-            .map(|v| v.email)
-            .filter(|e| !e.is_empty())
-            .ok_or_else(|| {
-                AppError::Conflict("the guest left no e-mail address; give one".into())
-            })?,
-    };
-    let mailer = state.mailer.clone().ok_or_else(|| {
-        AppError::Conflict("e-mail is not set up on this hub (smtp in the config)".into())
-    })?;
-    let property = state.store.read(crate::team::property::load).await?.name;
-    mailer
-        .send(
-            &to,
-            &format!("Your conversation with {property}"),
-            &format!("Here is your conversation with {property}.\n\n{text}"),
-        )
-        .await
-        .map_err(|e| AppError::Internal(format!("the transcript e-mail failed: {e}")))?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
 /// `sha256=<hex>` of HMAC-SHA256(secret, "<timestamp>.<body>").
-pub fn crm_signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
+pub(super) fn crm_signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     // HMAC accepts keys of any length; the error branch cannot happen.
     let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()) {
         Ok(m) => m,
@@ -437,50 +132,291 @@ pub fn crm_signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// POST the dialogue, its visitor and messages to the configured CRM webhook, signed with
-/// `X-Hub-Signature` over `X-Hub-Timestamp` and the body.
-#[utoipa::path(post, path = "/chat/dialogues/{id}/crm", tag = "chat", security(("session" = [])), params(("id" = i64, Path)),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 500, body = ErrorBody)))]
-async fn send_to_crm(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<i64>,
-) -> Result<StatusCode, AppError> {
-    let settings = state.chat.settings();
-    if settings.crm_webhook_url.is_empty() {
-        return Err(AppError::Conflict(
-            "no CRM webhook is set in the chat settings".into(),
-        ));
-    }
-    let (text, dialogue, visitor, messages) = transcript_text(&state, &staff, id).await?;
-    let body = serde_json::to_vec(&serde_json::json!({
-        "event": "dialogue.sent_to_crm",
-        "dialogue": dialogue,
-        "visitor": visitor,
-        "messages": messages,
-        "transcript": text,
-        "sent_by": {"id": staff.member.id, "name": staff.member.name},
-    }))
-    .map_err(|e| AppError::Internal(e.to_string()))?;
-    let timestamp = state.clock.now().timestamp();
-    let signature = crm_signature(&settings.crm_webhook_secret, timestamp, &body);
-    let response = state
-        .http
-        .post(&settings.crm_webhook_url)
-        .header("content-type", "application/json")
-        .header("x-hub-timestamp", timestamp.to_string())
-        .header("x-hub-signature", signature)
-        .body(body)
-        .send()
+impl Chat {
+    /// Search every message the member may see (private notes included); at most 50 hits.
+    pub async fn search(&self, member: &Member, q: &str) -> Result<Vec<Hit>, ChatError> {
+        if q.chars().count() > 200 {
+            return Err(ChatError::Invalid("q: at most 200 characters".into()));
+        }
+        let Some(query) = fts_query(q) else {
+            return Ok(Vec::new());
+        };
+        let see_others = self.settings().agents_see_others;
+        let member = member.clone();
+        self
+        .store
+        .read(move |c| -> Result<Vec<Hit>, ChatError> {
+            let mut stmt = c.prepare_cached(
+                "SELECT m.id, m.dialogue_id, m.seq, snippet(messages_fts, 0, '[', ']', '…', 12), m.created_at \
+                 FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid \
+                 WHERE messages_fts MATCH ?1 ORDER BY m.id DESC LIMIT 200",
+            )?;
+            let rows = stmt.query_map([query], |r| {
+                Ok(Hit { message_id: r.get(0)?, dialogue_id: r.get(1)?, seq: r.get(2)?, snippet: r.get(3)?, at: r.get(4)? })
+            })?;
+            let mut out = Vec::new();
+            for hit in rows {
+                let hit = hit?;
+                match dialogue_for(c, member.role, member.id, hit.dialogue_id, see_others) {
+                    Ok(_) => out.push(hit),
+                    Err(ChatError::NoSuchDialogue) => {}
+                    Err(e) => return Err(e),
+                }
+                if out.len() == 50 {
+                    break;
+                }
+            }
+            Ok(out)
+        })
         .await
-        .map_err(|e| AppError::Conflict(format!("the CRM did not answer: {e}")))?;
-    if !response.status().is_success() {
-        return Err(AppError::Conflict(format!(
-            "the CRM answered {}",
-            response.status()
-        )));
     }
-    Ok(StatusCode::NO_CONTENT)
+
+    /// Dialogues per day, first-response time, missed rate and rating, overall and per agent,
+    /// for local days `from`..=`to` (YYYY-MM-DD; the last 30 days by default).
+    pub async fn statistics(
+        &self,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<Statistics, ChatError> {
+        let tz = self.team.property().zone();
+        let today = self.clock.now().with_timezone(&tz).date_naive();
+        let parse = |s: &str| {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| ChatError::Invalid("dates are YYYY-MM-DD".into()))
+        };
+        let to = match to {
+            Some(t) => parse(t)?,
+            None => today,
+        };
+        let from = match from {
+            Some(f) => parse(f)?,
+            None => to - chrono::Duration::days(30),
+        };
+        // Wide UTC bounds; each dialogue is then placed on its local day.
+        let lo = crate::clock::stamp(
+            from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - chrono::Duration::days(1),
+        );
+        let hi = crate::clock::stamp(
+            to.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() + chrono::Duration::days(2),
+        );
+        type Row = (
+            String,
+            bool,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = self
+            .store
+            .read(move |c| -> Result<Vec<Row>, ChatError> {
+                let mut stmt = c.prepare(
+                    "SELECT d.created_at, d.missed, d.rating, d.first_response_at, d.assignee_id, \
+                 CASE WHEN u.nickname = '' THEN u.name ELSE u.nickname END \
+                 FROM dialogues d LEFT JOIN users u ON u.id = d.assignee_id \
+                 WHERE d.kind = 'guest' AND d.created_at >= ?1 AND d.created_at < ?2",
+                )?;
+                let rows = stmt.query_map(params![lo, hi], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                })?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .await?;
+        let parse_t = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+        };
+        let mut totals = Acc::default();
+        let mut days: std::collections::BTreeMap<chrono::NaiveDate, Acc> = Default::default();
+        let mut agents: std::collections::BTreeMap<(i64, String), Acc> = Default::default();
+        for (created, missed, rating, first, assignee, name) in rows {
+            let Some(created) = parse_t(&created) else {
+                continue;
+            };
+            let day = created.with_timezone(&tz).date_naive();
+            if day < from || day > to {
+                continue;
+            }
+            let response = first
+                .as_deref()
+                .and_then(parse_t)
+                .map(|f| (f - created).num_milliseconds() as f64 / 1000.0);
+            totals.add(missed, rating, response);
+            days.entry(day).or_default().add(missed, rating, response);
+            if let Some(id) = assignee {
+                agents
+                    .entry((id, name.unwrap_or_default()))
+                    .or_default()
+                    .add(missed, rating, response);
+            }
+        }
+        Ok(Statistics {
+            from: from.to_string(),
+            to: to.to_string(),
+            totals: totals.figures(),
+            days: days
+                .iter()
+                .map(|(d, a)| DayFigures {
+                    day: d.to_string(),
+                    figures: a.figures(),
+                })
+                .collect(),
+            agents: agents
+                .iter()
+                .map(|((id, name), a)| AgentFigures {
+                    user_id: *id,
+                    name: name.clone(),
+                    figures: a.figures(),
+                })
+                .collect(),
+        })
+    }
+
+    /// Contact forms left out of hours, newest first (at most 500).
+    pub async fn leads(&self) -> Result<Vec<Lead>, ChatError> {
+        self
+            .store
+            .read(|c| -> Result<Vec<Lead>, ChatError> {
+                let mut stmt = c.prepare(
+                    "SELECT id, visitor_id, name, email, phone, message, page_url, created_at FROM leads \
+                     ORDER BY id DESC LIMIT 500",
+                )?;
+                let rows = stmt.query_map([], |r| {
+                    Ok(Lead { id: r.get(0)?, visitor_id: r.get(1)?, name: r.get(2)?, email: r.get(3)?, phone: r.get(4)?, message: r.get(5)?, page_url: r.get(6)?, created_at: r.get(7)? })
+                })?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .await
+    }
+
+    /// The dialogue as plain text (no private notes), for e-mail and export.
+    async fn transcript_text(
+        &self,
+        member: &Member,
+        id: i64,
+    ) -> Result<
+        (
+            String,
+            super::db::DialogueRow,
+            Option<visitors::Visitor>,
+            Vec<super::Message>,
+        ),
+        ChatError,
+    > {
+        let see_others = self.settings().agents_see_others;
+        let member = member.clone();
+        let (d, visitor, messages) = self
+            .store
+            .read(move |c| -> Result<_, ChatError> {
+                let (d, _) = dialogue_for(c, member.role, member.id, id, see_others)?;
+                if d.kind != "guest" {
+                    return Err(ChatError::NoSuchDialogue);
+                }
+                let visitor = match d.visitor_id {
+                    Some(v) => Some(visitors::by_id(c, v)?),
+                    None => None,
+                };
+                Ok((d, visitor, db::messages_after(c, id, 0, false, 10_000)?))
+            })
+            .await?;
+        let mut text = String::new();
+        for m in &messages {
+            let who = match m.author_kind {
+                super::AuthorKind::Guest => visitor
+                    .as_ref()
+                    .map(|v| v.display_name.clone())
+                    .unwrap_or_default(),
+                super::AuthorKind::System => "—".into(),
+                _ => m.author_name.clone(),
+            };
+            text.push_str(&format!(
+                "[{}] {}: {}\n",
+                &m.at[..16.min(m.at.len())].replace('T', " "),
+                who,
+                m.body
+            ));
+        }
+        Ok((text, d, visitor, messages))
+    }
+
+    /// E-mails the dialogue's transcript to `email`, or to the guest's address.
+    pub async fn send_transcript(
+        &self,
+        member: &Member,
+        id: i64,
+        email: Option<&str>,
+    ) -> Result<(), ChatError> {
+        let (text, _, visitor, _) = self.transcript_text(member, id).await?;
+        let to =
+            match email.map(str::trim).filter(|e| !e.is_empty()) {
+                Some(e) => {
+                    crate::team::clean_email(e).map_err(|e| ChatError::Invalid(e.to_string()))?
+                }
+                None => visitor.map(|v| v.email).filter(|e| !e.is_empty()).ok_or(
+                    ChatError::Conflict("the guest left no e-mail address; give one"),
+                )?,
+            };
+        let mailer = self.mailer().ok_or(ChatError::Conflict(
+            "e-mail is not set up on this hub (smtp in the config)",
+        ))?;
+        let property = self.team.property().current().name;
+        mailer
+            .send(
+                &to,
+                &format!("Your conversation with {property}"),
+                &format!("Here is your conversation with {property}.\n\n{text}"),
+            )
+            .await
+            .map_err(|e| ChatError::Mail(format!("the transcript e-mail failed: {e}")))
+    }
+
+    /// POSTs the dialogue, its visitor and messages to the configured CRM webhook, signed with
+    /// `X-Hub-Signature` over `X-Hub-Timestamp` and the body.
+    pub async fn send_to_crm(&self, member: &Member, id: i64) -> Result<(), ChatError> {
+        let settings = self.settings();
+        if settings.crm_webhook_url.is_empty() {
+            return Err(ChatError::Conflict(
+                "no CRM webhook is set in the chat settings",
+            ));
+        }
+        let (text, dialogue, visitor, messages) = self.transcript_text(member, id).await?;
+        let body = serde_json::to_vec(&serde_json::json!({
+            "event": "dialogue.sent_to_crm",
+            "dialogue": dialogue,
+            "visitor": visitor,
+            "messages": messages,
+            "transcript": text,
+            "sent_by": {"id": member.id, "name": member.name},
+        }))
+        .map_err(|e| ChatError::Invalid(e.to_string()))?;
+        let timestamp = self.clock.now().timestamp();
+        let signature = crm_signature(&settings.crm_webhook_secret, timestamp, &body);
+        let response = self
+            .http
+            .post(&settings.crm_webhook_url)
+            .header("content-type", "application/json")
+            .header("x-hub-timestamp", timestamp.to_string())
+            .header("x-hub-signature", signature)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| ChatError::Refused(format!("the CRM did not answer: {e}")))?;
+        if !response.status().is_success() {
+            return Err(ChatError::Refused(format!(
+                "the CRM answered {}",
+                response.status()
+            )));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -13,9 +13,11 @@ use super::settings::{self, ChatSettings, Distribution};
 use super::visitors::{self, PageInfo, Visitor};
 use super::{clean_body, AuthorKind, ChatError, DialogueState, Message};
 use crate::clock::Clock;
+use crate::config::ChatConfig;
+use crate::ratelimit::FailureLimiter;
+use crate::secret;
 use crate::store::Store;
-use crate::team::db::Member;
-use crate::team::{secret, Role};
+use crate::team::{Member, Role, Team};
 
 pub struct Chat {
     pub store: Store,
@@ -24,6 +26,33 @@ pub struct Chat {
     settings: RwLock<(Arc<ChatSettings>, String)>,
     mailer: Option<crate::notify::Mailer>,
     geoip: super::geoip::GeoIp,
+    pub(super) team: Team,
+    pub(super) config: ChatConfig,
+    /// Where attachments live (`<data>/attachments/`).
+    pub(super) data_dir: std::path::PathBuf,
+    /// Outgoing HTTP (CRM webhook, customer identification): bounded time, no redirects.
+    pub(super) http: reqwest::Client,
+    pub(super) limits: GuestLimits,
+}
+
+/// What a stranger with the widget may do how often.
+pub(super) struct GuestLimits {
+    pub messages: FailureLimiter,
+    pub connects: FailureLimiter,
+    /// Open guest sockets per client address.
+    pub sockets: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+}
+
+/// What the chat is started with.
+pub struct ChatParts {
+    pub store: Store,
+    pub clock: Clock,
+    pub mailer: Option<crate::notify::Mailer>,
+    pub geoip: super::geoip::GeoIp,
+    pub team: Team,
+    pub config: ChatConfig,
+    pub data_dir: std::path::PathBuf,
+    pub http: reqwest::Client,
 }
 
 /// What one transaction changed, to publish after its commit.
@@ -49,7 +78,7 @@ pub struct GuestHello {
     pub dialogue: Option<DialogueRow>,
 }
 
-pub fn display_name(m: &Member) -> String {
+pub(super) fn display_name(m: &Member) -> String {
     if m.nickname.is_empty() {
         m.name.clone()
     } else {
@@ -58,7 +87,12 @@ pub fn display_name(m: &Member) -> String {
 }
 
 /// Whether a member of staff may see a dialogue with this audience.
-pub fn visible(role: Role, user_id: i64, audience: &Audience, agents_see_others: bool) -> bool {
+pub(super) fn visible(
+    role: Role,
+    user_id: i64,
+    audience: &Audience,
+    agents_see_others: bool,
+) -> bool {
     if audience.members.contains(&user_id) {
         return true;
     }
@@ -149,7 +183,7 @@ fn bot_message(
 
 /// A member of staff named in a request (assign, invite, direct message).
 fn colleague(conn: &Connection, id: i64) -> Result<Member, ChatError> {
-    crate::team::db::member(conn, id).map_err(|_| ChatError::Invalid("no such colleague".into()))
+    crate::team::read_member(conn, id).map_err(|_| ChatError::Invalid("no such colleague".into()))
 }
 
 fn finish(conn: &Connection, dialogue_id: i64, changes: &mut Changes) -> Result<(), ChatError> {
@@ -160,15 +194,21 @@ fn finish(conn: &Connection, dialogue_id: i64, changes: &mut Changes) -> Result<
 }
 
 impl Chat {
-    pub async fn start(
-        store: Store,
-        clock: Clock,
-        mailer: Option<crate::notify::Mailer>,
-        geoip: super::geoip::GeoIp,
-    ) -> Result<Arc<Chat>, ChatError> {
+    pub async fn start(parts: ChatParts) -> Result<Arc<Chat>, ChatError> {
+        let ChatParts {
+            store,
+            clock,
+            mailer,
+            geoip,
+            team,
+            config,
+            data_dir,
+            http,
+        } = parts;
         let now = clock.now_text();
         store.write(move |c| settings::ensure(c, &now)).await?;
         let loaded = store.read(settings::load).await?;
+        let minute = std::time::Duration::from_secs(60);
         Ok(Arc::new(Chat {
             store,
             clock,
@@ -176,7 +216,48 @@ impl Chat {
             settings: RwLock::new((Arc::new(loaded.0), loaded.1)),
             mailer,
             geoip,
+            team,
+            limits: GuestLimits {
+                messages: FailureLimiter::new(minute, config.guest_messages_per_minute),
+                connects: FailureLimiter::new(minute, config.guest_connects_per_minute),
+                sockets: Default::default(),
+            },
+            config,
+            data_dir,
+            http,
         }))
+    }
+
+    /// A chat on `store` with the default settings, no mail and a property row, for tests.
+    #[cfg(test)]
+    pub(crate) async fn for_test(store: Store, clock: Clock) -> Arc<Chat> {
+        let property = crate::team::Property::start(store.clone(), clock.clone())
+            .await
+            .expect("the property row");
+        let team = Team::new(
+            store.clone(),
+            clock.clone(),
+            None,
+            property,
+            30,
+            "hub".into(),
+        );
+        Chat::start(ChatParts {
+            store,
+            clock,
+            mailer: None,
+            geoip: super::geoip::GeoIp::none(),
+            team,
+            config: ChatConfig::default(),
+            data_dir: std::env::temp_dir(),
+            http: reqwest::Client::new(),
+        })
+        .await
+        .expect("the chat starts")
+    }
+
+    pub fn mailer(&self) -> Option<&crate::notify::Mailer> {
+        self.mailer.as_ref()
     }
 
     pub fn settings(&self) -> Arc<ChatSettings> {
@@ -388,6 +469,7 @@ impl Chat {
         let member = member.clone();
         let see_others = self.settings().agents_see_others;
         let now = self.clock.now_text();
+        let property_name = self.team.property().current().name;
         let (posted, changes, email) = self
             .store
             .write(move |c| -> Result<_, ChatError> {
@@ -437,10 +519,7 @@ impl Chat {
                     if let Some(v) = d.visitor_id {
                         let visitor = visitors::by_id(c, v)?;
                         if !visitor.email.is_empty() {
-                            let property = crate::team::property::load(c)
-                                .map(|p| p.name)
-                                .unwrap_or_default();
-                            email = Some((v, visitor.email, property));
+                            email = Some((v, visitor.email, property_name.clone()));
                         }
                     }
                 }
@@ -800,12 +879,10 @@ impl Chat {
     pub async fn sweep(&self) -> Result<super::timers::Swept, ChatError> {
         let settings = self.settings();
         let now = self.clock.now();
+        let alert_minutes = self.team.property().current().unanswered_alert_minutes;
         let (swept, all_changes) = self
             .store
             .write(move |c| -> Result<_, ChatError> {
-                let alert_minutes = crate::team::property::load(c)
-                    .map(|p| p.unanswered_alert_minutes)
-                    .unwrap_or(5);
                 let plan = super::timers::due(c, &settings, alert_minutes, now)?;
                 let now_text = crate::clock::stamp(now);
                 let mut all = Vec::new();
@@ -838,9 +915,9 @@ impl Chat {
                 text: text.clone(),
             });
             if let Some(mailer) = self.mailer.clone() {
-                let store = self.store.clone();
+                let team = self.team.clone();
                 tokio::spawn(async move {
-                    super::notify_team(&store, &mailer, "A guest is waiting for an answer", &text)
+                    super::notify_team(&team, &mailer, "A guest is waiting for an answer", &text)
                         .await;
                 });
             }
@@ -857,7 +934,7 @@ impl Chat {
             text: text.to_owned(),
         });
         if let Some(mailer) = self.mailer.clone() {
-            super::notify_team(&self.store, &mailer, "Hotel Hub scenario", text).await;
+            super::notify_team(&self.team, &mailer, "Hotel Hub scenario", text).await;
         }
     }
 
@@ -897,7 +974,7 @@ fn route(
         Some(user_id) => {
             db::set_state(conn, dialogue_id, DialogueState::Assigned, Some(user_id))?;
             db::add_member(conn, dialogue_id, user_id, now)?;
-            let member = crate::team::db::member(conn, user_id)
+            let member = crate::team::read_member(conn, user_id)
                 .map_err(|e| ChatError::Invalid(e.to_string()))?;
             let text = format!("{} joined the chat", display_name(&member));
             changes
@@ -1002,52 +1079,20 @@ mod tests {
     use crate::chat::settings::{ChatSettings, KeywordAnswer};
     use crate::chat::visitors::PageInfo;
     use crate::store::StoreOptions;
-    use crate::team::db::{self as team_db, NewUser};
-    use crate::team::{property, Availability};
+    use crate::team::Availability;
 
     async fn chat(dir: &std::path::Path) -> Arc<Chat> {
         let store = Store::open(&dir.join("hub.db"), StoreOptions::default()).unwrap();
-        let clock = Clock::system();
-        let now = clock.now_text();
-        store
-            .write(move |c| property::ensure(c, &now))
-            .await
-            .unwrap();
-        Chat::start(store, clock, None, crate::chat::geoip::GeoIp::none())
-            .await
-            .unwrap()
+        Chat::for_test(store, Clock::system()).await
     }
 
     async fn staff(chat: &Chat, email: &'static str, online: bool) -> Member {
-        let now = chat.clock.now_text();
-        let id = chat
-            .store
-            .write(move |c| {
-                let id = team_db::create_user(
-                    c,
-                    &NewUser {
-                        email,
-                        name: email,
-                        nickname: "",
-                        role: Role::Agent,
-                        password_hash: "x",
-                    },
-                    &now,
-                )?;
-                let status = if online {
-                    Availability::Online
-                } else {
-                    Availability::Offline
-                };
-                team_db::set_availability(c, id, status, true)?;
-                Ok::<_, crate::team::TeamError>(id)
-            })
-            .await
-            .unwrap();
-        chat.store
-            .read(move |c| team_db::member(c, id))
-            .await
-            .unwrap()
+        let status = if online {
+            Availability::Online
+        } else {
+            Availability::Offline
+        };
+        crate::team::test_member(&chat.store, email, email, status).await
     }
 
     async fn new_guest_writes(chat: &Chat, body: &str) -> Posted {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::ChatError;
-use crate::team::secret;
+use crate::secret;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -324,7 +324,7 @@ impl ChatSettings {
 }
 
 /// The settings and the widget key; made with defaults on first use.
-pub fn load(conn: &Connection) -> Result<(ChatSettings, String), ChatError> {
+pub(super) fn load(conn: &Connection) -> Result<(ChatSettings, String), ChatError> {
     let row: Option<(String, String)> = conn
         .query_row(
             "SELECT settings, widget_key FROM chat_settings WHERE id = 1",
@@ -343,7 +343,7 @@ pub fn load(conn: &Connection) -> Result<(ChatSettings, String), ChatError> {
 }
 
 /// Creates the row on first start; the widget key is random and public.
-pub fn ensure(conn: &Connection, now: &str) -> Result<(), ChatError> {
+pub(super) fn ensure(conn: &Connection, now: &str) -> Result<(), ChatError> {
     let key = secret::new_token();
     let json = serde_json::to_string(&ChatSettings::default())
         .map_err(|e| ChatError::Invalid(e.to_string()))?;
@@ -355,7 +355,7 @@ pub fn ensure(conn: &Connection, now: &str) -> Result<(), ChatError> {
     Ok(())
 }
 
-pub fn save(conn: &Connection, s: &ChatSettings, now: &str) -> Result<(), ChatError> {
+pub(super) fn save(conn: &Connection, s: &ChatSettings, now: &str) -> Result<(), ChatError> {
     s.validate()?;
     let json = serde_json::to_string(s).map_err(|e| ChatError::Invalid(e.to_string()))?;
     conn.execute(

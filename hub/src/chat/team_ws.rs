@@ -19,9 +19,7 @@ use super::bus::{Audience, TeamEvent};
 use super::guest_ws::send_json;
 use super::service::{audience_of, visible};
 use super::{db, Chat, ChatError};
-use crate::team::db::Member;
-use crate::web::auth::Staff;
-use crate::web::AppState;
+use crate::team::{Member, Staff};
 
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 const BATCH: i64 = 500;
@@ -55,7 +53,7 @@ enum Incoming {
 }
 
 pub async fn upgrade(
-    State(state): State<AppState>,
+    State(chat): State<Arc<Chat>>,
     staff: Staff,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -64,7 +62,7 @@ pub async fn upgrade(
         .read_buffer_size(8 * 1024)
         .write_buffer_size(0)
         .max_write_buffer_size(4 * 1024 * 1024)
-        .on_upgrade(move |socket| run(state, socket, staff))
+        .on_upgrade(move |socket| run(chat, socket, staff))
 }
 
 struct Session {
@@ -149,8 +147,7 @@ impl Session {
     }
 }
 
-async fn run(state: AppState, mut socket: WebSocket, staff: Staff) {
-    let chat = state.chat.clone();
+async fn run(chat: Arc<Chat>, mut socket: WebSocket, staff: Staff) {
     // Subscribe first: nothing committed after the backlog query can slip between.
     let mut events = chat.bus.subscribe_team();
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
@@ -212,10 +209,8 @@ async fn run(state: AppState, mut socket: WebSocket, staff: Staff) {
             }
             _ = session_check.tick() => {
                 // A removed member or an ended session loses the socket too.
-                let hash = staff.token_hash.clone();
-                let now = chat.clock.now_text();
-                let alive = state.store.read(move |c| crate::team::db::session_member(c, &hash, &now)).await;
-                if !matches!(alive, Ok(Some(_))) { return; }
+                let alive = chat.team.session_live(staff.token_hash.clone()).await;
+                if !matches!(alive, Ok(true)) { return; }
             }
         }
     }

@@ -85,8 +85,6 @@ mod tests {
     use crate::chat::DialogueState;
     use crate::clock::Clock;
     use crate::store::{Store, StoreOptions};
-    use crate::team::db::{self as team_db, NewUser};
-    use crate::team::{property, Role};
 
     struct World {
         chat: Arc<Chat>,
@@ -95,13 +93,9 @@ mod tests {
 
     async fn open(path: &std::path::Path, start: DateTime<Utc>) -> World {
         let store = Store::open(path, StoreOptions::default()).unwrap();
-        let t = crate::clock::stamp(start);
-        store.write(move |c| property::ensure(c, &t)).await.unwrap();
         let (clock, now) = Clock::manual(start);
         World {
-            chat: Chat::start(store, clock, None, crate::chat::geoip::GeoIp::none())
-                .await
-                .unwrap(),
+            chat: Chat::for_test(store, clock).await,
             now,
         }
     }
@@ -135,31 +129,14 @@ mod tests {
         (posted.message.dialogue_id, hello.new_token)
     }
 
-    async fn agent(w: &World) -> team_db::Member {
-        let now = w.chat.clock.now_text();
-        let id = w
-            .chat
-            .store
-            .write(move |c| {
-                team_db::create_user(
-                    c,
-                    &NewUser {
-                        email: "ana@example.org",
-                        name: "Ana",
-                        nickname: "",
-                        role: Role::Agent,
-                        password_hash: "x",
-                    },
-                    &now,
-                )
-            })
-            .await
-            .unwrap();
-        w.chat
-            .store
-            .read(move |c| team_db::member(c, id))
-            .await
-            .unwrap()
+    async fn agent(w: &World) -> crate::team::Member {
+        crate::team::test_member(
+            &w.chat.store,
+            "ana@example.org",
+            "Ana",
+            crate::team::Availability::Offline,
+        )
+        .await
     }
 
     fn start() -> DateTime<Utc> {

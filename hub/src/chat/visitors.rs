@@ -74,7 +74,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Visitor> {
     })
 }
 
-pub fn by_id(conn: &Connection, id: i64) -> Result<Visitor, ChatError> {
+pub(super) fn by_id(conn: &Connection, id: i64) -> Result<Visitor, ChatError> {
     conn.query_row(
         &format!("SELECT {COLUMNS} FROM visitors WHERE id = ?1"),
         [id],
@@ -84,7 +84,7 @@ pub fn by_id(conn: &Connection, id: i64) -> Result<Visitor, ChatError> {
     .ok_or(ChatError::NoSuchDialogue)
 }
 
-pub fn by_token_hash(conn: &Connection, hash: &str) -> Result<Option<Visitor>, ChatError> {
+pub(super) fn by_token_hash(conn: &Connection, hash: &str) -> Result<Option<Visitor>, ChatError> {
     Ok(conn
         .query_row(
             &format!("SELECT {COLUMNS} FROM visitors WHERE token_hash = ?1"),
@@ -94,7 +94,7 @@ pub fn by_token_hash(conn: &Connection, hash: &str) -> Result<Option<Visitor>, C
         .optional()?)
 }
 
-pub fn create(conn: &Connection, token_hash: &str, now: &str) -> Result<Visitor, ChatError> {
+pub(super) fn create(conn: &Connection, token_hash: &str, now: &str) -> Result<Visitor, ChatError> {
     conn.execute(
         "INSERT INTO visitors (token_hash, nickname, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)",
         params![token_hash, random_nickname(), now],
@@ -122,7 +122,7 @@ fn short(s: &str, max: usize) -> String {
 }
 
 /// The `utm_*` parameters of a page address.
-pub fn utm_of(page_url: &str) -> serde_json::Value {
+pub(super) fn utm_of(page_url: &str) -> serde_json::Value {
     let mut utm = serde_json::Map::new();
     if let Ok(u) = url::Url::parse(page_url) {
         for (k, v) in u.query_pairs() {
@@ -135,7 +135,7 @@ pub fn utm_of(page_url: &str) -> serde_json::Value {
 }
 
 /// A connect: remembers the page, the address and (once per visit) counts the visit.
-pub fn record_visit(
+pub(super) fn record_visit(
     conn: &Connection,
     id: i64,
     page: &PageInfo,
@@ -170,7 +170,7 @@ pub fn record_visit(
     Ok(())
 }
 
-pub fn record_page(
+pub(super) fn record_page(
     conn: &Connection,
     id: i64,
     url: &str,
@@ -195,7 +195,7 @@ pub struct CardEdit {
     pub tags: Option<Vec<String>>,
 }
 
-pub fn edit_card(conn: &Connection, id: i64, edit: &CardEdit) -> Result<Visitor, ChatError> {
+pub(super) fn edit_card(conn: &Connection, id: i64, edit: &CardEdit) -> Result<Visitor, ChatError> {
     let current = by_id(conn, id)?;
     let name = match &edit.name {
         Some(n) => crate::team::clean_name("name", n, false)
@@ -253,7 +253,7 @@ pub fn edit_card(conn: &Connection, id: i64, edit: &CardEdit) -> Result<Visitor,
     by_id(conn, id)
 }
 
-pub fn set_customer(
+pub(super) fn set_customer(
     conn: &Connection,
     id: i64,
     customer_id: &str,
@@ -277,7 +277,7 @@ const ANIMALS: &[&str] = &[
     "Seal", "Tiger", "Whale", "Zebra", "Owl", "Hedgehog", "Penguin", "Rabbit", "Gecko", "Bison",
 ];
 
-pub fn random_nickname() -> String {
+pub(super) fn random_nickname() -> String {
     use rand::seq::SliceRandom;
     let mut rng = rand::thread_rng();
     format!(

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod db;
+mod discovery;
 pub mod drivers;
 pub mod mqtt;
 pub mod vault;
@@ -23,7 +24,6 @@ use utoipa::ToSchema;
 
 use crate::clock::Clock;
 use crate::store::Store;
-use crate::web::AppError;
 use db::DeviceRow;
 use vault::Vault;
 
@@ -122,7 +122,43 @@ fn capabilities(kind: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn device_error(e: DriverError) -> AppError {
+/// What the registry refuses or could not do. HTTP answers are chosen by the API.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    /// A field, setting or grant that is not right; the text says which.
+    #[error("{0}")]
+    Invalid(String),
+    /// A brand without discovery here, or a command the kind cannot do.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The brand's grant has no key for the device.
+    #[error("{0}")]
+    NoKey(String),
+    #[error("not found")]
+    NotFound,
+    #[error("that device is already on the list")]
+    AlreadyListed,
+    #[error("the hub drives at most {MAX_DEVICES} devices")]
+    Full,
+    /// The device did not do what was asked: offline, bad key, not confirmed; `code` names
+    /// which (`device_offline`, `bad_key`, `not_confirmed`, `unsupported`, `refused`, or the
+    /// cloud's name).
+    #[error("{message}")]
+    Driver { code: &'static str, message: String },
+    /// Discovery or the vault failed.
+    #[error("{0}")]
+    Internal(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl From<rusqlite::Error> for DeviceError {
+    fn from(e: rusqlite::Error) -> Self {
+        DeviceError::Store(crate::store::StoreError::from(e))
+    }
+}
+
+fn device_error(e: DriverError) -> DeviceError {
     let code = match e {
         DriverError::Offline(_) | DriverError::Closed => "device_offline",
         DriverError::BadKey(_) => "bad_key",
@@ -130,7 +166,7 @@ fn device_error(e: DriverError) -> AppError {
         DriverError::Unsupported(_) => "unsupported",
         DriverError::Refused(_) => "refused",
     };
-    AppError::Device {
+    DeviceError::Driver {
         code,
         message: e.to_string(),
     }
@@ -156,12 +192,11 @@ pub struct NewDeviceRequest {
     pub secret: Option<String>,
 }
 
-fn valid_text(field: &'static str, text: &str, max: usize) -> Result<(), AppError> {
+fn valid_text(field: &'static str, text: &str, max: usize) -> Result<(), DeviceError> {
     if text.trim().is_empty() || text.chars().count() > max || text.chars().any(char::is_control) {
-        return Err(AppError::bad(
-            "invalid",
-            format!("{field} must be 1–{max} printable characters"),
-        ));
+        return Err(DeviceError::Invalid(format!(
+            "{field} must be 1–{max} printable characters"
+        )));
     }
     Ok(())
 }
@@ -345,23 +380,23 @@ impl Devices {
         }
     }
 
-    pub async fn list(&self) -> Result<Vec<DeviceView>, AppError> {
+    pub async fn list(&self) -> Result<Vec<DeviceView>, DeviceError> {
         let rows = self
             .inner
             .store
-            .read(|c| Ok::<_, AppError>(db::list(c)?))
+            .read(|c| Ok::<_, DeviceError>(db::list(c)?))
             .await?;
         Ok(rows.into_iter().map(|r| self.view(r)).collect())
     }
 
-    pub async fn get(&self, id: &str) -> Result<DeviceView, AppError> {
+    pub async fn get(&self, id: &str) -> Result<DeviceView, DeviceError> {
         let id = id.to_owned();
         let row = self
             .inner
             .store
-            .read(move |c| Ok::<_, AppError>(db::get(c, &id)?))
+            .read(move |c| Ok::<_, DeviceError>(db::get(c, &id)?))
             .await?
-            .ok_or(AppError::NotFound)?;
+            .ok_or(DeviceError::NotFound)?;
         Ok(self.view(row))
     }
 
@@ -369,17 +404,17 @@ impl Devices {
         self.send(DeviceEvent::Changed(Box::new(view)));
     }
 
-    pub async fn add(&self, req: NewDeviceRequest) -> Result<DeviceView, AppError> {
+    pub async fn add(&self, req: NewDeviceRequest) -> Result<DeviceView, DeviceError> {
         if !BRANDS.contains(&req.brand.as_str()) {
-            return Err(AppError::bad("invalid", "unknown brand"));
+            return Err(DeviceError::Invalid("unknown brand".into()));
         }
         if Kind::parse(&req.kind).is_none() {
-            return Err(AppError::bad("invalid", "unknown kind"));
+            return Err(DeviceError::Invalid("unknown kind".into()));
         }
         valid_text("name", &req.name, 80)?;
         valid_text("device id", &req.native_id, 128)?;
         if req.address.len() > 128 {
-            return Err(AppError::bad("invalid", "the address is too long"));
+            return Err(DeviceError::Invalid("the address is too long".into()));
         }
         let settings = if req.settings.is_null() {
             serde_json::json!({})
@@ -387,11 +422,11 @@ impl Devices {
             req.settings.clone()
         };
         if settings.to_string().len() > 8 * 1024 {
-            return Err(AppError::bad("invalid", "the settings are too large"));
+            return Err(DeviceError::Invalid("the settings are too large".into()));
         }
         let secret = req.secret.as_deref().filter(|s| !s.is_empty());
         if secret.is_some_and(|s| s.len() > 4096) {
-            return Err(AppError::bad("invalid", "the key is too long"));
+            return Err(DeviceError::Invalid("the key is too long".into()));
         }
         let id = format!("d{}", &hex::encode(rand::random::<[u8; 5]>()));
         let row = DeviceRow {
@@ -409,7 +444,7 @@ impl Devices {
         };
         // Check the settings by building the link's config before storing anything.
         if let Err(drivers::LinkSetupError::Invalid(why)) = drivers::check(&row, secret) {
-            return Err(AppError::bad("invalid", why));
+            return Err(DeviceError::Invalid(why));
         }
         // MQTT devices join by themselves: a broker client must not be able to fill the
         // registry without end.
@@ -420,9 +455,7 @@ impl Devices {
             .unwrap_or_else(|p| p.into_inner())
             .len();
         if count >= MAX_DEVICES {
-            return Err(AppError::Conflict(format!(
-                "the hub drives at most {MAX_DEVICES} devices"
-            )));
+            return Err(DeviceError::Full);
         }
         let sealed = secret.map(|s| self.inner.vault.seal(s));
         let stored = row.clone();
@@ -430,7 +463,7 @@ impl Devices {
             .inner
             .store
             .write(move |c| {
-                Ok::<_, AppError>(db::insert(
+                Ok::<_, DeviceError>(db::insert(
                     c,
                     &db::NewDevice {
                         id: &stored.id,
@@ -448,9 +481,7 @@ impl Devices {
             })
             .await?;
         if !inserted {
-            return Err(AppError::Conflict(
-                "that device is already on the list".into(),
-            ));
+            return Err(DeviceError::AlreadyListed);
         }
         tracing::info!(device = %id, brand = %row.brand, "Device added.");
         self.start_link(&row).await;
@@ -464,32 +495,32 @@ impl Devices {
         id: &str,
         name: &str,
         room_id: Option<i64>,
-    ) -> Result<DeviceView, AppError> {
+    ) -> Result<DeviceView, DeviceError> {
         valid_text("name", name, 80)?;
         let (key, name) = (id.to_owned(), name.trim().to_owned());
         let found = self
             .inner
             .store
-            .write(move |c| Ok::<_, AppError>(db::rename(c, &key, &name, room_id)?))
+            .write(move |c| Ok::<_, DeviceError>(db::rename(c, &key, &name, room_id)?))
             .await?;
         if !found {
-            return Err(AppError::NotFound);
+            return Err(DeviceError::NotFound);
         }
         let view = self.get(id).await?;
         self.announce(view.clone());
         Ok(view)
     }
 
-    pub async fn delete(&self, id: &str) -> Result<(), AppError> {
+    pub async fn delete(&self, id: &str) -> Result<(), DeviceError> {
         let row = self.get(id).await?.row;
         let key = id.to_owned();
         let found = self
             .inner
             .store
-            .write(move |c| Ok::<_, AppError>(db::delete(c, &key)?))
+            .write(move |c| Ok::<_, DeviceError>(db::delete(c, &key)?))
             .await?;
         if !found {
-            return Err(AppError::NotFound);
+            return Err(DeviceError::NotFound);
         }
         let running = self
             .inner
@@ -511,18 +542,18 @@ impl Devices {
     }
 
     /// Carries out `commands` in order; returns the device as it is afterwards.
-    pub async fn command(&self, id: &str, commands: &[Command]) -> Result<DeviceView, AppError> {
+    pub async fn command(&self, id: &str, commands: &[Command]) -> Result<DeviceView, DeviceError> {
         let view = self.get(id).await?;
         let kind = Kind::parse(&view.row.kind).unwrap_or(Kind::Switch);
         for command in commands {
             if !kind.capabilities().contains(&command.capability()) {
-                return Err(AppError::bad(
-                    "unsupported",
-                    format!("a {} cannot do {command:?}", kind.as_str()),
-                ));
+                return Err(DeviceError::Unsupported(format!(
+                    "a {} cannot do {command:?}",
+                    kind.as_str()
+                )));
             }
         }
-        let link = self.link(id).ok_or_else(|| AppError::Device {
+        let link = self.link(id).ok_or_else(|| DeviceError::Driver {
             code: "device_offline",
             message: "the device has no working link (check its key and address)".into(),
         })?;
@@ -533,12 +564,12 @@ impl Devices {
     }
 
     /// Opens a brand's grant (the keys or token the owner gave).
-    pub async fn grant(&self, brand: &str) -> Result<Option<serde_json::Value>, AppError> {
+    pub async fn grant(&self, brand: &str) -> Result<Option<serde_json::Value>, DeviceError> {
         let b = brand.to_owned();
         let sealed = self
             .inner
             .store
-            .read(move |c| Ok::<_, AppError>(db::grant(c, &b)?))
+            .read(move |c| Ok::<_, DeviceError>(db::grant(c, &b)?))
             .await?;
         let Some(sealed) = sealed else {
             return Ok(None);
@@ -547,28 +578,32 @@ impl Devices {
             .inner
             .vault
             .open_secret(&sealed)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+            .map_err(|e| DeviceError::Internal(e.to_string()))?;
         Ok(serde_json::from_str(&text).ok())
     }
 
-    pub async fn put_grant(&self, brand: &str, grant: &serde_json::Value) -> Result<(), AppError> {
+    pub async fn put_grant(
+        &self,
+        brand: &str,
+        grant: &serde_json::Value,
+    ) -> Result<(), DeviceError> {
         if !BRANDS.contains(&brand) {
-            return Err(AppError::bad("invalid", "unknown brand"));
+            return Err(DeviceError::Invalid("unknown brand".into()));
         }
         let sealed = self.inner.vault.seal(&grant.to_string());
         let (b, now) = (brand.to_owned(), self.inner.clock.now_text());
         self.inner
             .store
-            .write(move |c| Ok::<_, AppError>(db::put_grant(c, &b, &sealed, &now)?))
+            .write(move |c| Ok::<_, DeviceError>(db::put_grant(c, &b, &sealed, &now)?))
             .await?;
         tracing::info!(brand, "Access granted for a brand.");
         Ok(())
     }
 
-    pub async fn granted_brands(&self) -> Result<Vec<String>, AppError> {
+    pub async fn granted_brands(&self) -> Result<Vec<String>, DeviceError> {
         self.inner
             .store
-            .read(|c| Ok::<_, AppError>(db::granted_brands(c)?))
+            .read(|c| Ok::<_, DeviceError>(db::granted_brands(c)?))
             .await
     }
 
@@ -617,7 +652,7 @@ impl Devices {
                     secret: None,
                 };
                 match self.add(request).await {
-                    Ok(_) | Err(AppError::Conflict(_)) => {}
+                    Ok(_) | Err(DeviceError::AlreadyListed) => {}
                     Err(e) => tracing::warn!(device, error = %e, "An MQTT device could not join."),
                 }
             }
@@ -648,7 +683,7 @@ impl Devices {
         let result = self
             .inner
             .store
-            .write(move |c| Ok::<_, AppError>(db::save_state(c, &id, &state)?))
+            .write(move |c| Ok::<_, DeviceError>(db::save_state(c, &id, &state)?))
             .await;
         if let Err(e) = result {
             tracing::warn!(error = %e, "Cannot store a device's state.");

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 
 use super::{DeviceEvent, DeviceView, Devices};
+use crate::bookings::Bookings;
 
 pub const DISCOVERY_PREFIX: &str = "homeassistant";
 
@@ -171,6 +172,8 @@ const ALL_ENTITIES: [(&str, &str); 7] = [
 
 struct Publisher {
     tx: LinkTx,
+    /// The units' names, for Home Assistant's suggested area.
+    bookings: Bookings,
     /// What each device's discovery config was last made from (name, kind, room):
     /// Home Assistant hears it again only when that changes, not with every state.
     announced: HashMap<String, (String, String, Option<i64>)>,
@@ -186,7 +189,7 @@ impl Publisher {
 
     /// State and availability always; the discovery config when it is new, changed, or
     /// `rediscover` (Home Assistant came back, or events were missed).
-    async fn device(&mut self, devices: &Devices, view: &DeviceView, rediscover: bool) {
+    async fn device(&mut self, _devices: &Devices, view: &DeviceView, rediscover: bool) {
         let id = &view.row.id;
         let meta = (
             view.row.name.clone(),
@@ -195,7 +198,7 @@ impl Publisher {
         );
         if rediscover || self.announced.get(id) != Some(&meta) {
             let area = match view.row.room_id {
-                Some(room) => area_names(devices).await.remove(&room),
+                Some(room) => area_names(&self.bookings).await.remove(&room),
                 None => None,
             };
             for (component, object, config) in discovery(view, area.as_deref()) {
@@ -233,11 +236,9 @@ impl Publisher {
     }
 }
 
-async fn area_names(devices: &Devices) -> HashMap<i64, String> {
-    devices
-        .inner
-        .store
-        .read(|c| Ok::<_, crate::store::StoreError>(crate::bookings::rooms::list(c)?))
+async fn area_names(bookings: &Bookings) -> HashMap<i64, String> {
+    bookings
+        .rooms()
         .await
         .map(|rooms| rooms.into_iter().map(|r| (r.id, r.name)).collect())
         .unwrap_or_default()
@@ -255,7 +256,7 @@ async fn publish_all(devices: &Devices, publisher: &mut Publisher) {
 }
 
 /// Runs the device side of the hub's broker link until the process ends.
-pub fn spawn(devices: Devices, mut tx: LinkTx, mut rx: LinkRx) {
+pub fn spawn(devices: Devices, bookings: Bookings, mut tx: LinkTx, mut rx: LinkRx) {
     let mut events = devices.subscribe();
     let mut filters = vec![
         "hub/devices/+/set".to_owned(),
@@ -307,6 +308,7 @@ pub fn spawn(devices: Devices, mut tx: LinkTx, mut rx: LinkRx) {
         }
         let mut publisher = Publisher {
             tx,
+            bookings,
             announced: HashMap::new(),
         };
         publish_all(&devices, &mut publisher).await;

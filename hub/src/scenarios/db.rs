@@ -87,6 +87,21 @@ pub fn insert(
 }
 
 /// Replaces name, switch and definition; the triggers start afresh from `now`.
+/// Whether another scenario than `id` has this name.
+pub fn name_taken(c: &Connection, name: &str, id: i64) -> rusqlite::Result<bool> {
+    let taken: Option<i64> = rusqlite::OptionalExtension::optional(c.query_row(
+        "SELECT id FROM scenarios WHERE name = ?1 AND id != ?2",
+        rusqlite::params![name, id],
+        |r| r.get(0),
+    ))?;
+    Ok(taken.is_some())
+}
+
+/// Removes a scenario with its history; the rows removed (0 or 1).
+pub fn delete(c: &Connection, id: i64) -> rusqlite::Result<usize> {
+    c.execute("DELETE FROM scenarios WHERE id = ?1", [id])
+}
+
 pub fn update(
     c: &Connection,
     id: i64,

@@ -25,21 +25,20 @@ use super::db::{self, Step};
 use super::model::{Crossing, Definition, OccupancyChange, RunMode, Trigger, WeatherMetric};
 use super::run::{self, Context, Ctx, Job, Outcome};
 use super::schedule;
-use crate::bookings::{reservations, BookingChange, Bookings};
+use crate::bookings::BookingChange;
 use crate::clock::stamp;
 use crate::devices::DeviceEvent;
 use crate::store::StoreError;
+use crate::team::PropertyChanged;
 
 /// A scheduled time this close to now counts as on time.
-pub const GRACE: i64 = 60;
+pub(super) const GRACE: i64 = 60;
 
-pub enum Cmd {
+pub(super) enum Cmd {
     Stop,
     /// The next scheduled instant of each scenario with time or sun triggers.
     Upcoming(oneshot::Sender<HashMap<i64, DateTime<Utc>>>),
     Reload,
-    PropertyChanged,
-    BookingsChanged,
     RunNow {
         id: i64,
         check_conditions: bool,
@@ -127,7 +126,7 @@ struct Place {
     location: Option<(f64, f64)>,
 }
 
-pub struct Engine {
+pub(super) struct Engine {
     ctx: Arc<Ctx>,
     place: Place,
     /// Unit and device names for the reasons runs give.
@@ -155,40 +154,35 @@ pub struct Engine {
 struct Inputs {
     devices: broadcast::Receiver<DeviceEvent>,
     bookings: broadcast::Receiver<BookingChange>,
+    retimes: watch::Receiver<u64>,
     weather: broadcast::Receiver<crate::weather::Snapshot>,
+    property: broadcast::Receiver<PropertyChanged>,
 }
 
-async fn place(ctx: &Ctx) -> Place {
-    let p = ctx
-        .store
-        .read(|c| Ok::<_, StoreError>(crate::team::property::load(c).ok()))
-        .await
-        .ok()
-        .flatten();
+fn place(ctx: &Ctx) -> Place {
+    let p = ctx.property.current();
     Place {
-        zone: p
-            .as_ref()
-            .and_then(|p| p.time_zone.parse().ok())
-            .unwrap_or(chrono_tz::UTC),
-        location: p.and_then(|p| p.latitude.zip(p.longitude)),
+        zone: ctx.property.zone(),
+        location: p.latitude.zip(p.longitude),
     }
 }
 
 impl Engine {
-    pub async fn new(
+    pub(super) async fn new(
         ctx: Arc<Ctx>,
-        bookings: Bookings,
         progress: watch::Sender<Progress>,
-    ) -> Result<Engine, StoreError> {
+    ) -> Result<Engine, super::ScenarioError> {
         let inputs = Inputs {
             devices: ctx.devices.subscribe(),
-            bookings: bookings.subscribe(),
+            bookings: ctx.bookings.subscribe(),
+            retimes: ctx.bookings.follow_retimes(),
             weather: ctx.weather.subscribe(),
+            property: ctx.property.subscribe(),
         };
         // What was sent before subscribing counts as seen (it is in the state read below).
-        let (devices_seen, bookings_seen) = (ctx.devices.events_sent(), bookings.published());
+        let (devices_seen, bookings_seen) = (ctx.devices.events_sent(), ctx.bookings.published());
         let now = ctx.clock.now();
-        let place = place(&ctx).await;
+        let place = place(&ctx);
         let now_text = stamp(now);
         let (next_run, pending) = ctx
             .store
@@ -261,11 +255,7 @@ impl Engine {
             }
             None => {
                 let now = engine.ctx.clock.now();
-                engine.occupied = engine
-                    .ctx
-                    .store
-                    .read(move |c| Ok::<_, StoreError>(reservations::occupied(c, now)?))
-                    .await?;
+                engine.occupied = engine.ctx.bookings.occupied(now).await?;
                 engine.remember_occupancy();
                 engine.schedule_occupancy().await;
             }
@@ -273,16 +263,13 @@ impl Engine {
         Ok(engine)
     }
 
-    /// The number of time triggers scheduled (for the benchmark).
-    pub fn scheduled(&self) -> usize {
-        self.heap.len()
-    }
-
-    pub async fn run(mut self, mut cmds: mpsc::Receiver<Cmd>) {
+    pub(super) async fn run(mut self, mut cmds: mpsc::Receiver<Cmd>) {
         let Some(Inputs {
             devices: mut device_rx,
             bookings: mut booking_rx,
+            mut retimes,
             weather: mut weather_rx,
+            property: mut property_rx,
         }) = self.inputs.take()
         else {
             return;
@@ -345,6 +332,15 @@ impl Engine {
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
+                // Lagging behind several changes still means "read the place again".
+                p = property_rx.recv() => match p {
+                    Err(broadcast::error::RecvError::Closed) => return,
+                    _ => self.property_changed().await,
+                },
+                r = retimes.changed() => match r {
+                    Ok(()) => self.occupancy("").await,
+                    Err(_) => return,
+                },
                 w = weather_rx.recv() => if let Ok(w) = w {
                     self.forecast_seen = Some(w.fetched_at);
                     self.forecast(&w).await
@@ -352,6 +348,15 @@ impl Engine {
                 Some(done) = self.done_rx.recv() => self.finished(done).await,
             }
         }
+    }
+
+    /// The property's zone or location changed: every schedule afresh.
+    async fn property_changed(&mut self) {
+        self.place = place(&self.ctx);
+        if let Err(e) = self.reload().await {
+            tracing::error!(error = %e, "Scenarios could not be reloaded.");
+        }
+        self.occupancy("").await;
     }
 
     async fn command(&mut self, cmd: Cmd) {
@@ -374,14 +379,6 @@ impl Engine {
                     tracing::error!(error = %e, "Scenarios could not be reloaded.");
                 }
             }
-            Cmd::PropertyChanged => {
-                self.place = place(&self.ctx).await;
-                if let Err(e) = self.reload().await {
-                    tracing::error!(error = %e, "Scenarios could not be reloaded.");
-                }
-                self.occupancy("").await;
-            }
-            Cmd::BookingsChanged => self.occupancy("").await,
             Cmd::RunNow {
                 id,
                 check_conditions,
@@ -1087,12 +1084,7 @@ impl Engine {
     /// next check-in or check-out instant.
     async fn occupancy(&mut self, note: &str) {
         let now = self.ctx.clock.now();
-        let Ok(current) = self
-            .ctx
-            .store
-            .read(move |c| Ok::<_, StoreError>(reservations::occupied(c, now)?))
-            .await
-        else {
+        let Ok(current) = self.ctx.bookings.occupied(now).await else {
             return;
         };
         let before = std::mem::replace(&mut self.occupied, current.clone());
@@ -1133,8 +1125,8 @@ impl Engine {
                 let reservation = match unit.filter(|_| occ) {
                     Some(u) => self
                         .ctx
-                        .store
-                        .read(move |c| Ok::<_, StoreError>(reservations::occupying(c, u, now)?))
+                        .bookings
+                        .occupying(u, now)
                         .await
                         .ok()
                         .flatten()
@@ -1160,13 +1152,7 @@ impl Engine {
 
     async fn schedule_occupancy(&mut self) {
         let now = self.ctx.clock.now();
-        let next = self
-            .ctx
-            .store
-            .read(move |c| Ok::<_, StoreError>(reservations::next_boundary(c, now)?))
-            .await
-            .ok()
-            .flatten();
+        let next = self.ctx.bookings.next_boundary(now).await.ok().flatten();
         if next != self.occupancy_at {
             self.occupancy_at = next;
             if let Some(at) = next {

@@ -5,11 +5,14 @@
 //! hub holds.
 
 pub mod api;
+mod catalog;
 pub mod db;
-pub mod engine;
+mod engine;
 pub mod model;
 pub mod run;
-pub mod schedule;
+mod schedule;
+
+pub use catalog::Listed;
 
 use std::sync::Arc;
 
@@ -19,8 +22,31 @@ use crate::bookings::Bookings;
 use crate::store::StoreError;
 use engine::{Cmd, Engine, Progress};
 
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Bookings(#[from] crate::bookings::BookingError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Conflict(&'static str),
+    #[error("not found")]
+    NotFound,
+}
+
+impl From<rusqlite::Error> for ScenarioError {
+    fn from(e: rusqlite::Error) -> Self {
+        ScenarioError::Store(StoreError::from(e))
+    }
+}
+
 #[derive(Clone)]
 pub struct Scenarios {
+    store: crate::store::Store,
+    clock: crate::clock::Clock,
     cmds: mpsc::Sender<Cmd>,
     bookings: Bookings,
     weather: crate::weather::Weather,
@@ -30,8 +56,10 @@ pub struct Scenarios {
 }
 
 impl Scenarios {
-    pub async fn start(ctx: run::Ctx, bookings: Bookings) -> Result<Scenarios, StoreError> {
+    pub async fn start(ctx: run::Ctx) -> Result<Scenarios, ScenarioError> {
         let ctx = Arc::new(ctx);
+        let bookings = ctx.bookings.clone();
+        let (store, clock) = (ctx.store.clone(), ctx.clock.clone());
         let weather = ctx.weather.clone();
         let devices = ctx.devices.clone();
         let (tx, progress) = watch::channel(Progress {
@@ -41,10 +69,12 @@ impl Scenarios {
             bookings: 0,
             devices: 0,
         });
-        let engine = Engine::new(ctx, bookings.clone(), tx).await?;
+        let engine = Engine::new(ctx, tx).await?;
         let (cmds, rx) = mpsc::channel(64);
         let task = tokio::spawn(engine.run(rx));
         Ok(Scenarios {
+            store,
+            clock,
             cmds,
             bookings,
             weather,
@@ -66,16 +96,6 @@ impl Scenarios {
     /// Scenarios were added, changed or removed.
     pub fn reload(&self) {
         let _ = self.cmds.try_send(Cmd::Reload);
-    }
-
-    /// The property's zone or location changed: every schedule afresh.
-    pub fn property_changed(&self) {
-        let _ = self.cmds.try_send(Cmd::PropertyChanged);
-    }
-
-    /// Check-in/out times changed: occupancy afresh.
-    pub fn bookings_changed(&self) {
-        let _ = self.cmds.try_send(Cmd::BookingsChanged);
     }
 
     /// Runs a scenario now; the run's id, or `None` when its mode dropped it.

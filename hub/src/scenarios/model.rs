@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::schedule;
+pub use crate::bookings::BookingEvent;
+pub use crate::weather::{SunEvent, WeatherMetric};
 
 pub const MAX_TRIGGERS: usize = 20;
 pub const MAX_STEPS: usize = 100;
@@ -98,22 +100,6 @@ pub enum Trigger {
     Manual,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum SunEvent {
-    Sunrise,
-    Sunset,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum BookingEvent {
-    Booked,
-    Cancelled,
-    CheckedIn,
-    CheckedOut,
-}
-
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum OccupancyChange {
@@ -121,15 +107,6 @@ pub enum OccupancyChange {
     Vacant,
     #[default]
     Either,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum WeatherMetric {
-    /// %, 0–100.
-    CloudCover,
-    /// °C at 2 m.
-    Temperature,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
@@ -247,7 +224,7 @@ pub enum Condition {
         after: String,
         before: String,
         #[serde(default)]
-        weekdays: Vec<crate::team::property::Weekday>,
+        weekdays: Vec<crate::team::Weekday>,
     },
     /// False while the weather is unknown or older than three hours.
     Weather {
@@ -470,7 +447,7 @@ impl Trigger {
                 threshold,
             } => format!(
                 "{} {} {threshold}",
-                metric_name(*metric),
+                metric.name(),
                 match direction {
                     Crossing::RisesAbove => "rises above",
                     Crossing::FallsBelow => "falls below",
@@ -515,13 +492,6 @@ impl Names {
         self.devices
             .get(id)
             .map_or(format!("device {id}"), |n| format!("\"{n}\""))
-    }
-}
-
-pub fn metric_name(m: WeatherMetric) -> &'static str {
-    match m {
-        WeatherMetric::CloudCover => "cloud cover (%)",
-        WeatherMetric::Temperature => "temperature (°C)",
     }
 }
 

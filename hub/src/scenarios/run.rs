@@ -13,20 +13,23 @@ use serde::{Deserialize, Serialize};
 
 use super::db::{self, Step};
 use super::model::{Action, Compare, Condition, GuestTarget, OccupancyScope, Target};
-use crate::bookings::reservations;
+use crate::bookings::Bookings;
 use crate::chat::Chat;
 use crate::clock::{stamp, Clock};
 use crate::devices::Devices;
 use crate::store::{Store, StoreError};
+use crate::team::Property;
 use crate::weather::Weather;
 
-/// What a run needs from the rest of the hub.
+/// What a run needs from the rest of the hub: each capability's front door.
 pub struct Ctx {
     pub store: Store,
     pub clock: Clock,
     pub devices: Devices,
     pub weather: Weather,
     pub chat: Arc<Chat>,
+    pub bookings: Bookings,
+    pub property: Property,
 }
 
 /// What fired a run; actions may refer to its unit or reservation.
@@ -110,14 +113,8 @@ impl Ctx {
         }
     }
 
-    async fn zone(&self) -> chrono_tz::Tz {
-        self.store
-            .read(|c| Ok::<_, StoreError>(crate::team::property::load(c).ok()))
-            .await
-            .ok()
-            .flatten()
-            .and_then(|p| p.time_zone.parse().ok())
-            .unwrap_or(chrono_tz::UTC)
+    fn zone(&self) -> chrono_tz::Tz {
+        self.property.zone()
     }
 
     async fn occupancy(&self, facts: &mut Facts) -> (BTreeSet<i64>, Vec<i64>) {
@@ -126,13 +123,8 @@ impl Ctx {
         }
         let now = self.clock.now();
         let o = self
-            .store
-            .read(move |c| {
-                Ok::<_, StoreError>((
-                    reservations::occupied(c, now)?,
-                    reservations::lettable_units(c)?,
-                ))
-            })
+            .bookings
+            .occupied_of_lettable(now)
             .await
             .unwrap_or_default();
         facts.occupied = Some(o.clone());
@@ -194,7 +186,7 @@ impl Ctx {
                     before,
                     weekdays,
                 } => {
-                    let tz = self.zone().await;
+                    let tz = self.zone();
                     let local = self.clock.now().with_timezone(&tz);
                     let t = local.time();
                     let hm = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").unwrap_or_default();
@@ -222,7 +214,7 @@ impl Ctx {
                     op,
                     threshold,
                 } => {
-                    let name = super::model::metric_name(*metric);
+                    let name = metric.name();
                     match self.weather.reading(*metric, self.clock.now()) {
                         Some(v) => {
                             let ok = match op {
@@ -393,38 +385,37 @@ impl Ctx {
         context: &Context,
     ) -> (bool, String) {
         let now = self.clock.now();
-        let (to, reservation) = (to.clone(), context.reservation_id);
-        let found = self
-            .store
-            .read(move |c| {
-                let r = match to {
-                    GuestTarget::TriggerReservation => match reservation {
-                        Some(id) => reservations::get(c, id)?,
-                        None => None,
-                    },
-                    GuestTarget::Unit { unit_id } => reservations::occupying(c, unit_id, now)?,
-                };
-                let Some(r) = r else {
-                    return Ok::<_, StoreError>(Err("no reservation to write to".to_owned()));
-                };
-                Ok(
-                    crate::chat::db::guest_dialogue(c, &r.email, &r.phone)?.ok_or(format!(
+        let found = match to {
+            GuestTarget::TriggerReservation => match context.reservation_id {
+                Some(id) => self.bookings.reservation(id).await,
+                None => Ok(None),
+            },
+            GuestTarget::Unit { unit_id } => self.bookings.occupying(*unit_id, now).await,
+        };
+        let r = match found {
+            Ok(Some(r)) => r,
+            Ok(None) => return (false, "no reservation to write to".to_owned()),
+            Err(e) => return (false, e.to_string()),
+        };
+        let dialogue = match self.chat.guest_dialogue(&r.email, &r.phone).await {
+            Ok(Some(d)) => d,
+            Ok(None) => {
+                return (
+                    false,
+                    format!(
                         "{} has no chat with the hotel yet (matched by e-mail or phone)",
                         if r.guest_name.is_empty() {
                             "the guest"
                         } else {
                             &r.guest_name
                         }
-                    )),
+                    ),
                 )
-            })
-            .await;
-        match found {
-            Ok(Ok(dialogue)) => match self.chat.scenario_message(dialogue, text).await {
-                Ok(()) => (true, format!("written into dialogue {dialogue}")),
-                Err(e) => (false, e.to_string()),
-            },
-            Ok(Err(why)) => (false, why),
+            }
+            Err(e) => return (false, e.to_string()),
+        };
+        match self.chat.scenario_message(dialogue, text).await {
+            Ok(()) => (true, format!("written into dialogue {dialogue}")),
             Err(e) => (false, e.to_string()),
         }
     }

@@ -15,11 +15,12 @@ use std::str::FromStr;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::model::{Invalid, SunEvent};
+use super::model::Invalid;
 use crate::clock::resolve_local;
+use crate::weather::{sun_event, SunEvent};
 
 /// "HH:MM" (24 h) → a schedule that fires then every day.
-pub fn daily(at: &str) -> Result<cron::Schedule, Invalid> {
+pub(super) fn daily(at: &str) -> Result<cron::Schedule, Invalid> {
     let t = chrono::NaiveTime::parse_from_str(at, "%H:%M")
         .map_err(|_| Invalid(format!("\"{at}\" is not a time like 07:30")))?;
     let expr = format!(
@@ -33,7 +34,7 @@ pub fn daily(at: &str) -> Result<cron::Schedule, Invalid> {
 /// A cron expression: the usual five fields (seconds are added), or the `cron` crate's
 /// six or seven with seconds first, or a shorthand such as `@daily`. In five-field form
 /// weekdays must be names: the crate numbers them 1 = Sunday, crontab 0 = Sunday.
-pub fn cron(expression: &str) -> Result<cron::Schedule, Invalid> {
+pub(super) fn cron(expression: &str) -> Result<cron::Schedule, Invalid> {
     let e = expression.trim();
     if e.is_empty() || e.len() > 200 {
         return Err(Invalid("cron: 1 to 200 characters".into()));
@@ -55,7 +56,11 @@ pub fn cron(expression: &str) -> Result<cron::Schedule, Invalid> {
 }
 
 /// The first time of `schedule` strictly after `after`.
-pub fn next_cron(schedule: &cron::Schedule, tz: Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub(super) fn next_cron(
+    schedule: &cron::Schedule,
+    tz: Tz,
+    after: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
     // Walk the schedule in wall-clock time (as if local time were UTC), then place each
     // wall time; a placed time at or before `after` (the repeated hour) is passed over.
     let local = Utc.from_utc_datetime(&after.with_timezone(&tz).naive_local());
@@ -66,24 +71,9 @@ pub fn next_cron(schedule: &cron::Schedule, tz: Tz, after: DateTime<Utc>) -> Opt
         .find(|t| *t > after)
 }
 
-/// The sun's event on a local date, if it happens (not in polar day or night).
-pub fn sun_event(
-    lat: f64,
-    lon: f64,
-    date: chrono::NaiveDate,
-    event: SunEvent,
-) -> Option<DateTime<Utc>> {
-    let coordinates = sunrise::Coordinates::new(lat, lon)?;
-    let day = sunrise::SolarDay::new(coordinates, date);
-    day.event_time(match event {
-        SunEvent::Sunrise => sunrise::SolarEvent::Sunrise,
-        SunEvent::Sunset => sunrise::SolarEvent::Sunset,
-    })
-}
-
 /// The first sun event (plus offset) strictly after `after`, looking up to a year and a
 /// half ahead (polar night can last months).
-pub fn next_sun(
+pub(super) fn next_sun(
     lat: f64,
     lon: f64,
     tz: Tz,

@@ -1,10 +1,12 @@
 //! The team's HTTP routes: first-run set-up, sign in and out, the signed-in member's own
-//! profile and availability, invites, and member management for admins.
+//! profile and availability, invites, member management and the property's settings for
+//! admins, and the root page's redirect. Each handler is one call of [`Team`].
 
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::Redirect;
 use axum::Extension;
 use axum_extra::extract::cookie::CookieJar;
 use serde::{Deserialize, Serialize};
@@ -12,12 +14,32 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::db::{self, Invite, Member, NewUser};
-use super::{clean_email, clean_name, secret, Availability, Role, TeamError};
-use crate::web::auth::{expired_session_cookie, session_cookie, ServedOverTls, Staff};
-use crate::web::{ApiJson, AppError, AppState};
+use super::staff_api::{expired_session_cookie, session_cookie, Staff};
+use super::{Availability, Invite, Member, PropertySettings, Role, Session, Team, TeamError};
+use crate::web::{ApiJson, AppError, ServedOverTls};
 
-pub fn routes() -> OpenApiRouter<AppState> {
+impl From<TeamError> for AppError {
+    fn from(e: TeamError) -> AppError {
+        match e {
+            TeamError::Store(e) => e.into(),
+            TeamError::Hashing(why) => AppError::Internal(why),
+            TeamError::EmailTaken | TeamError::AlreadySetUp => AppError::Conflict(e.to_string()),
+            TeamError::WrongSetupCode => AppError::bad("wrong_setup_code", e.to_string()),
+            TeamError::InviteGone => AppError::Gone(e.to_string()),
+            TeamError::NoSuchMember => AppError::NotFound,
+            TeamError::NotAllowed(why) => AppError::Conflict(why.to_owned()),
+            TeamError::Invalid { field, message } => {
+                AppError::bad("invalid_field", format!("{field}: {message}"))
+            }
+            TeamError::WrongCredentials => AppError::WrongCredentials,
+            TeamError::TooManyAttempts { retry_after_secs } => {
+                AppError::TooManyRequests { retry_after_secs }
+            }
+        }
+    }
+}
+
+pub fn routes() -> OpenApiRouter<Team> {
     OpenApiRouter::new()
         .routes(routes!(setup_status, setup))
         .routes(routes!(login))
@@ -26,14 +48,39 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(set_status))
         .routes(routes!(invite_details))
         .routes(routes!(accept_invite))
+        .routes(routes!(get_property))
 }
 
-pub fn admin_routes() -> OpenApiRouter<AppState> {
+pub fn admin_routes() -> OpenApiRouter<Team> {
     OpenApiRouter::new()
         .routes(routes!(list_members))
         .routes(routes!(update_member, remove_member))
         .routes(routes!(list_invites, create_invite))
         .routes(routes!(revoke_invite))
+        .routes(routes!(put_property))
+}
+
+/// Pages outside `/api/v1`.
+pub fn page_routes() -> OpenApiRouter<Team> {
+    OpenApiRouter::new().routes(routes!(root))
+}
+
+/// First run goes to set-up; afterwards to the admin app.
+#[utoipa::path(get, path = "/", tag = "pages", responses((status = 303, description = "Redirect")))]
+async fn root(State(team): State<Team>) -> Result<Redirect, AppError> {
+    let set_up = team.owner_exists().await?;
+    Ok(Redirect::to(if set_up { "/admin/" } else { "/setup" }))
+}
+
+/// Sets the session cookie for a new session.
+fn signed_in(
+    team: &Team,
+    jar: CookieJar,
+    tls: bool,
+    session: Session,
+) -> (CookieJar, ApiJson<Member>) {
+    let jar = jar.add(session_cookie(session.token, tls, team.session_days()));
+    (jar, ApiJson(session.member))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -43,8 +90,8 @@ struct SetupStatus {
 }
 
 #[utoipa::path(get, path = "/setup", tag = "team", responses((status = 200, body = SetupStatus)))]
-async fn setup_status(State(state): State<AppState>) -> Result<ApiJson<SetupStatus>, AppError> {
-    let set_up = state.store.read(db::owner_exists).await?;
+async fn setup_status(State(team): State<Team>) -> Result<ApiJson<SetupStatus>, AppError> {
+    let set_up = team.owner_exists().await?;
     Ok(ApiJson(SetupStatus { needed: !set_up }))
 }
 
@@ -63,56 +110,18 @@ struct SetupRequest {
     (status = 201, body = Member), (status = 400, body = crate::web::ErrorBody),
     (status = 409, body = crate::web::ErrorBody), (status = 429, body = crate::web::ErrorBody)))]
 async fn setup(
-    State(state): State<AppState>,
+    State(team): State<Team>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Extension(ServedOverTls(tls)): Extension<ServedOverTls>,
     jar: CookieJar,
     ApiJson(req): ApiJson<SetupRequest>,
 ) -> Result<(StatusCode, CookieJar, ApiJson<Member>), AppError> {
-    let key = peer.ip().to_string();
-    let limiter = &state.limits.setup_by_address;
-    limiter
-        .check(&key, std::time::Instant::now())
-        .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
-    let name = clean_name("name", &req.name, true)?;
-    let email = clean_email(&req.email)?;
-    secret::check_password_rules(&req.password).map_err(|m| TeamError::Invalid {
-        field: "password",
-        message: m,
-    })?;
-    let hash = secret::hash_off_runtime(req.password).await?;
-    let (token, token_hash) = new_session_token();
-    let (now, expires) = session_window(&state);
-    let code = req.code;
-    let result = state
-        .store
-        .write(move |c| {
-            let user = NewUser {
-                email: &email,
-                name: &name,
-                nickname: "",
-                role: Role::Owner,
-                password_hash: &hash,
-            };
-            let id = db::create_owner(c, &code, &user, &now)?;
-            db::create_session(c, id, &token_hash, &now, &expires)?;
-            db::member(c, id)
-        })
-        .await;
-    match result {
-        Ok(member) => {
-            limiter.forget(&key);
-            tracing::info!(member = member.id, "The owner account was created.");
-            let jar = jar.add(session_cookie(token, tls, state.config.web.session_days));
-            Ok((StatusCode::CREATED, jar, ApiJson(member)))
-        }
-        Err(e) => {
-            if matches!(e, TeamError::WrongSetupCode) {
-                limiter.record_failure(&key, std::time::Instant::now());
-            }
-            Err(e.into())
-        }
-    }
+    let from = peer.ip().to_string();
+    let session = team
+        .set_up(&from, req.code, &req.name, &req.email, req.password)
+        .await?;
+    let (jar, member) = signed_in(&team, jar, tls, session);
+    Ok((StatusCode::CREATED, jar, member))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -127,77 +136,27 @@ struct LoginRequest {
     (status = 200, body = Member), (status = 401, body = crate::web::ErrorBody),
     (status = 429, body = crate::web::ErrorBody)))]
 async fn login(
-    State(state): State<AppState>,
+    State(team): State<Team>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Extension(ServedOverTls(tls)): Extension<ServedOverTls>,
     jar: CookieJar,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<(CookieJar, ApiJson<Member>), AppError> {
-    let now_instant = std::time::Instant::now();
-    let address_key = peer.ip().to_string();
-    let email = req.email.trim().to_lowercase();
-    let limits = &state.limits;
-    for (limiter, key) in [
-        (&limits.login_by_address, &address_key),
-        (&limits.login_by_email, &email),
-    ] {
-        limiter
-            .check(key, now_instant)
-            .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
-    }
-    if req.password.len() > secret::MAX_PASSWORD_LEN || email.len() > 254 {
-        return Err(AppError::WrongCredentials);
-    }
-    let lookup = email.clone();
-    let found = state
-        .store
-        .read(move |c| db::login_hash(c, &lookup))
-        .await?;
-    let password = req.password;
-    let verified = tokio::task::spawn_blocking(move || match &found {
-        Some((id, hash)) => secret::verify_password(&password, hash).then_some(*id),
-        None => {
-            secret::verify_password(&password, secret::decoy_hash());
-            None
-        }
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?;
-    let Some(user_id) = verified else {
-        limits
-            .login_by_address
-            .record_failure(&address_key, now_instant);
-        limits.login_by_email.record_failure(&email, now_instant);
-        return Err(AppError::WrongCredentials);
-    };
-    limits.login_by_email.forget(&email);
-    let (token, token_hash) = new_session_token();
-    let (now, expires) = session_window(&state);
-    let member = state
-        .store
-        .write(move |c| {
-            db::create_session(c, user_id, &token_hash, &now, &expires)?;
-            db::member(c, user_id)
-        })
-        .await?;
-    let jar = jar.add(session_cookie(token, tls, state.config.web.session_days));
-    Ok((jar, ApiJson(member)))
+    let from = peer.ip().to_string();
+    let session = team.log_in(&from, &req.email, req.password).await?;
+    Ok(signed_in(&team, jar, tls, session))
 }
 
 /// Ends this session.
 #[utoipa::path(post, path = "/auth/logout", tag = "team", security(("session" = [])),
     responses((status = 204), (status = 401, body = crate::web::ErrorBody)))]
 async fn logout(
-    State(state): State<AppState>,
+    State(team): State<Team>,
     staff: Staff,
     Extension(ServedOverTls(tls)): Extension<ServedOverTls>,
     jar: CookieJar,
 ) -> Result<(StatusCode, CookieJar), AppError> {
-    let hash = staff.token_hash;
-    state
-        .store
-        .write(move |c| db::delete_session(c, &hash))
-        .await?;
+    team.log_out(staff.token_hash).await?;
     Ok((StatusCode::NO_CONTENT, jar.add(expired_session_cookie(tls))))
 }
 
@@ -219,19 +178,12 @@ struct ProfileUpdate {
 #[utoipa::path(put, path = "/me", tag = "team", security(("session" = [])), request_body = ProfileUpdate,
     responses((status = 200, body = Member), (status = 401, body = crate::web::ErrorBody)))]
 async fn update_me(
-    State(state): State<AppState>,
+    State(team): State<Team>,
     staff: Staff,
     ApiJson(req): ApiJson<ProfileUpdate>,
 ) -> Result<ApiJson<Member>, AppError> {
-    let name = clean_name("name", &req.name, true)?;
-    let nickname = clean_name("nickname", &req.nickname, false)?;
-    let id = staff.member.id;
-    let member = state
-        .store
-        .write(move |c| {
-            db::update_profile(c, id, &name, &nickname)?;
-            db::member(c, id)
-        })
+    let member = team
+        .update_profile(staff.member.id, &req.name, &req.nickname)
         .await?;
     Ok(ApiJson(member))
 }
@@ -248,17 +200,12 @@ struct StatusUpdate {
 #[utoipa::path(put, path = "/me/status", tag = "team", security(("session" = [])), request_body = StatusUpdate,
     responses((status = 200, body = Member), (status = 401, body = crate::web::ErrorBody)))]
 async fn set_status(
-    State(state): State<AppState>,
+    State(team): State<Team>,
     staff: Staff,
     ApiJson(req): ApiJson<StatusUpdate>,
 ) -> Result<ApiJson<Member>, AppError> {
-    let id = staff.member.id;
-    let member = state
-        .store
-        .write(move |c| {
-            db::set_availability(c, id, req.status, req.offline_notifications)?;
-            db::member(c, id)
-        })
+    let member = team
+        .set_availability(staff.member.id, req.status, req.offline_notifications)
         .await?;
     Ok(ApiJson(member))
 }
@@ -275,24 +222,15 @@ struct InviteDetails {
     params(("token" = String, Path, description = "The token from the invite link")),
     responses((status = 200, body = InviteDetails), (status = 410, body = crate::web::ErrorBody)))]
 async fn invite_details(
-    State(state): State<AppState>,
+    State(team): State<Team>,
     Path(token): Path<String>,
 ) -> Result<ApiJson<InviteDetails>, AppError> {
-    let hash = secret::token_hash(&token);
-    let now = state.clock.now_text();
-    let details = state
-        .store
-        .read(move |c| {
-            let invite = db::open_invite(c, &hash, &now)?;
-            let property = super::property::load(c)?;
-            Ok::<_, TeamError>(InviteDetails {
-                email: invite.email,
-                role: invite.role,
-                property_name: property.name,
-            })
-        })
-        .await?;
-    Ok(ApiJson(details))
+    let invite = team.invite_for(&token).await?;
+    Ok(ApiJson(InviteDetails {
+        email: invite.email,
+        role: invite.role,
+        property_name: invite.property_name,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -309,54 +247,25 @@ struct AcceptInvite {
     responses((status = 201, body = Member), (status = 400, body = crate::web::ErrorBody),
         (status = 410, body = crate::web::ErrorBody)))]
 async fn accept_invite(
-    State(state): State<AppState>,
+    State(team): State<Team>,
     Path(token): Path<String>,
     Extension(ServedOverTls(tls)): Extension<ServedOverTls>,
     jar: CookieJar,
     ApiJson(req): ApiJson<AcceptInvite>,
 ) -> Result<(StatusCode, CookieJar, ApiJson<Member>), AppError> {
-    let name = clean_name("name", &req.name, true)?;
-    let nickname = clean_name("nickname", &req.nickname, false)?;
-    secret::check_password_rules(&req.password).map_err(|m| TeamError::Invalid {
-        field: "password",
-        message: m,
-    })?;
-    let hash = secret::hash_off_runtime(req.password).await?;
-    let invite_hash = secret::token_hash(&token);
-    let (session, session_hash) = new_session_token();
-    let (now, expires) = session_window(&state);
-    let member = state
-        .store
-        .write(move |c| {
-            let invite = db::open_invite(c, &invite_hash, &now)?;
-            let user = NewUser {
-                email: &invite.email,
-                name: &name,
-                nickname: &nickname,
-                role: invite.role,
-                password_hash: &hash,
-            };
-            let id = db::create_user(c, &user, &now)?;
-            db::mark_invite_used(c, invite.id, &now)?;
-            db::create_session(c, id, &session_hash, &now, &expires)?;
-            db::member(c, id)
-        })
+    let session = team
+        .accept_invite(&token, &req.name, &req.nickname, req.password)
         .await?;
-    tracing::info!(
-        member = member.id,
-        role = member.role.as_str(),
-        "An invited member joined."
-    );
-    let jar = jar.add(session_cookie(session, tls, state.config.web.session_days));
-    Ok((StatusCode::CREATED, jar, ApiJson(member)))
+    let (jar, member) = signed_in(&team, jar, tls, session);
+    Ok((StatusCode::CREATED, jar, member))
 }
 
 /// Everyone on the team.
 #[utoipa::path(get, path = "/members", tag = "team", security(("session" = ["admin"])),
     responses((status = 200, body = Vec<Member>), (status = 401, body = crate::web::ErrorBody),
         (status = 403, body = crate::web::ErrorBody)))]
-async fn list_members(State(state): State<AppState>) -> Result<ApiJson<Vec<Member>>, AppError> {
-    Ok(ApiJson(state.store.read(db::members).await?))
+async fn list_members(State(team): State<Team>) -> Result<ApiJson<Vec<Member>>, AppError> {
+    Ok(ApiJson(team.members().await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -374,54 +283,15 @@ struct MemberUpdate {
     responses((status = 200, body = Member), (status = 403, body = crate::web::ErrorBody),
         (status = 404, body = crate::web::ErrorBody), (status = 409, body = crate::web::ErrorBody)))]
 async fn update_member(
-    State(state): State<AppState>,
+    State(team): State<Team>,
     staff: Staff,
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<MemberUpdate>,
 ) -> Result<ApiJson<Member>, AppError> {
-    let name = req.name.map(|n| clean_name("name", &n, true)).transpose()?;
-    let nickname = req
-        .nickname
-        .map(|n| clean_name("nickname", &n, false))
-        .transpose()?;
-    let actor = staff.member;
-    let member = state
-        .store
-        .write(move |c| {
-            let target = db::member(c, id)?;
-            if let Some(role) = req.role.filter(|r| *r != target.role) {
-                check_role_change(&actor, &target, role)?;
-                db::set_role(c, id, role)?;
-            }
-            if name.is_some() || nickname.is_some() {
-                db::update_profile(
-                    c,
-                    id,
-                    name.as_deref().unwrap_or(&target.name),
-                    nickname.as_deref().unwrap_or(&target.nickname),
-                )?;
-            }
-            db::member(c, id)
-        })
+    let member = team
+        .update_member(staff.member, id, req.name, req.nickname, req.role)
         .await?;
     Ok(ApiJson(member))
-}
-
-fn check_role_change(actor: &Member, target: &Member, role: Role) -> Result<(), TeamError> {
-    if target.role == Role::Owner || role == Role::Owner {
-        return Err(TeamError::NotAllowed(
-            "the owner is the owner: that role does not move",
-        ));
-    }
-    if target.id == actor.id {
-        return Err(TeamError::NotAllowed("you cannot change your own role"));
-    }
-    if (role == Role::Admin || target.role == Role::Admin) && actor.role != Role::Owner {
-        return Err(TeamError::NotAllowed(
-            "only the owner grants or takes the admin role",
-        ));
-    }
-    Ok(())
 }
 
 /// Removes a member; their sessions end at once.
@@ -430,42 +300,19 @@ fn check_role_change(actor: &Member, target: &Member, role: Role) -> Result<(), 
     responses((status = 204), (status = 403, body = crate::web::ErrorBody),
         (status = 404, body = crate::web::ErrorBody), (status = 409, body = crate::web::ErrorBody)))]
 async fn remove_member(
-    State(state): State<AppState>,
+    State(team): State<Team>,
     staff: Staff,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
-    let actor = staff.member;
-    state
-        .store
-        .write(move |c| {
-            let target = db::member(c, id)?;
-            if target.role == Role::Owner {
-                return Err(TeamError::NotAllowed("the owner cannot be removed"));
-            }
-            if target.id == actor.id {
-                return Err(TeamError::NotAllowed("you cannot remove yourself"));
-            }
-            if target.role == Role::Admin && actor.role != Role::Owner {
-                return Err(TeamError::NotAllowed("only the owner removes an admin"));
-            }
-            db::delete_member(c, id)
-        })
-        .await?;
-    tracing::info!(member = id, by = actor.id, "A member was removed.");
+    team.remove_member(staff.member, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Invites that were not used yet and have not expired.
 #[utoipa::path(get, path = "/invites", tag = "team", security(("session" = ["admin"])),
     responses((status = 200, body = Vec<Invite>), (status = 403, body = crate::web::ErrorBody)))]
-async fn list_invites(State(state): State<AppState>) -> Result<ApiJson<Vec<Invite>>, AppError> {
-    let now = state.clock.now_text();
-    Ok(ApiJson(
-        state
-            .store
-            .read(move |c| db::pending_invites(c, &now))
-            .await?,
-    ))
+async fn list_invites(State(team): State<Team>) -> Result<ApiJson<Vec<Invite>>, AppError> {
+    Ok(ApiJson(team.pending_invites().await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -485,73 +332,28 @@ struct InviteCreated {
     emailed: bool,
 }
 
-/// How long an invite link stays valid.
-const INVITE_DAYS: i64 = 7;
-
 /// Invites a member by e-mail: a single-use link that expires after a week.
 #[utoipa::path(post, path = "/invites", tag = "team", security(("session" = ["admin"])),
     request_body = InviteRequest,
     responses((status = 201, body = InviteCreated), (status = 400, body = crate::web::ErrorBody),
         (status = 403, body = crate::web::ErrorBody), (status = 409, body = crate::web::ErrorBody)))]
 async fn create_invite(
-    State(state): State<AppState>,
+    State(team): State<Team>,
     staff: Staff,
     headers: HeaderMap,
     Extension(ServedOverTls(tls)): Extension<ServedOverTls>,
     ApiJson(req): ApiJson<InviteRequest>,
 ) -> Result<(StatusCode, ApiJson<InviteCreated>), AppError> {
-    let email = clean_email(&req.email)?;
-    if req.role == Role::Owner {
-        return Err(TeamError::NotAllowed("there is one owner").into());
-    }
-    if req.role == Role::Admin && staff.member.role != Role::Owner {
-        return Err(TeamError::NotAllowed("only the owner invites admins").into());
-    }
-    let token = secret::new_token();
-    let hash = secret::token_hash(&token);
-    let now = state.clock.now();
-    let (created, expires) = (
-        crate::clock::stamp(now),
-        crate::clock::stamp(now + chrono::Duration::days(INVITE_DAYS)),
-    );
-    let inviter = staff.member.id;
-    let role = req.role;
-    let (invite, property_name) = state
-        .store
-        .write(move |c| {
-            let id = db::create_invite(c, &hash, &email, role, inviter, &created, &expires)?;
-            let invite = Invite {
-                id,
-                email,
-                role,
-                created_at: created,
-                expires_at: expires,
-            };
-            Ok::<_, TeamError>((invite, super::property::load(c)?.name))
-        })
+    let origin = origin(&headers, tls, team.host_name());
+    let sent = team
+        .invite(&staff.member, &req.email, req.role, &origin)
         .await?;
-    let link = format!(
-        "{}/invite/{token}",
-        origin(&headers, tls, &state.config.web.host_name)
-    );
-    let mut emailed = false;
-    if let Some(mailer) = &state.mailer {
-        match mailer
-            .send_invite(&invite.email, &link, &property_name, &staff.member.name)
-            .await
-        {
-            Ok(()) => emailed = true,
-            Err(e) => {
-                tracing::warn!(error = %e, "The invite e-mail could not be sent; the admin gets the link.")
-            }
-        }
-    }
     Ok((
         StatusCode::CREATED,
         ApiJson(InviteCreated {
-            invite,
-            link,
-            emailed,
+            invite: sent.invite,
+            link: sent.link,
+            emailed: sent.emailed,
         }),
     ))
 }
@@ -560,11 +362,30 @@ async fn create_invite(
 #[utoipa::path(delete, path = "/invites/{id}", tag = "team", security(("session" = ["admin"])),
     params(("id" = i64, Path)), responses((status = 204), (status = 403, body = crate::web::ErrorBody)))]
 async fn revoke_invite(
-    State(state): State<AppState>,
+    State(team): State<Team>,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
-    state.store.write(move |c| db::revoke_invite(c, id)).await?;
+    team.revoke_invite(id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The property's settings.
+#[utoipa::path(get, path = "/property", tag = "property", security(("session" = [])),
+    responses((status = 200, body = PropertySettings), (status = 401, body = crate::web::ErrorBody)))]
+async fn get_property(State(team): State<Team>, _staff: Staff) -> ApiJson<PropertySettings> {
+    ApiJson(team.property().current())
+}
+
+/// Replaces the property's settings.
+#[utoipa::path(put, path = "/property", tag = "property", security(("session" = ["admin"])),
+    request_body = PropertySettings,
+    responses((status = 200, body = PropertySettings), (status = 400, body = crate::web::ErrorBody),
+        (status = 403, body = crate::web::ErrorBody)))]
+async fn put_property(
+    State(team): State<Team>,
+    ApiJson(settings): ApiJson<PropertySettings>,
+) -> Result<ApiJson<PropertySettings>, AppError> {
+    Ok(ApiJson(team.property().save(settings).await?))
 }
 
 /// The origin the admin reached the hub by: the invitee is on the same network.
@@ -581,19 +402,4 @@ fn origin(headers: &HeaderMap, tls: bool, host_name: &str) -> String {
         .map(str::to_owned)
         .unwrap_or_else(|| format!("{host_name}.local"));
     format!("{}://{host}", if tls { "https" } else { "http" })
-}
-
-fn new_session_token() -> (String, String) {
-    let token = secret::new_token();
-    let hash = secret::token_hash(&token);
-    (token, hash)
-}
-
-fn session_window(state: &AppState) -> (String, String) {
-    let now = state.clock.now();
-    let days = i64::from(state.config.web.session_days);
-    (
-        crate::clock::stamp(now),
-        crate::clock::stamp(now + chrono::Duration::days(days)),
-    )
 }

@@ -39,7 +39,7 @@ fn member_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Member> {
     })
 }
 
-pub fn owner_exists(conn: &Connection) -> Result<bool, TeamError> {
+pub(super) fn owner_exists(conn: &Connection) -> Result<bool, TeamError> {
     Ok(conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM users WHERE role = 'owner')",
         [],
@@ -48,7 +48,7 @@ pub fn owner_exists(conn: &Connection) -> Result<bool, TeamError> {
 }
 
 /// The set-up code, made on first call while there is no owner; `None` once set up.
-pub fn ensure_setup_code(conn: &Connection, now: &str) -> Result<Option<String>, TeamError> {
+pub(super) fn ensure_setup_code(conn: &Connection, now: &str) -> Result<Option<String>, TeamError> {
     if owner_exists(conn)? {
         return Ok(None);
     }
@@ -58,7 +58,7 @@ pub fn ensure_setup_code(conn: &Connection, now: &str) -> Result<Option<String>,
     if let Some(code) = existing {
         return Ok(Some(code));
     }
-    let code = super::secret::new_setup_code();
+    let code = crate::secret::new_setup_code();
     conn.execute(
         "INSERT INTO setup_code (id, code, created_at) VALUES (1, ?1, ?2)",
         params![code, now],
@@ -66,7 +66,7 @@ pub fn ensure_setup_code(conn: &Connection, now: &str) -> Result<Option<String>,
     Ok(Some(code))
 }
 
-pub struct NewUser<'a> {
+pub(super) struct NewUser<'a> {
     pub email: &'a str,
     pub name: &'a str,
     pub nickname: &'a str,
@@ -74,7 +74,11 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
 }
 
-pub fn create_user(conn: &Connection, user: &NewUser<'_>, now: &str) -> Result<i64, TeamError> {
+pub(super) fn create_user(
+    conn: &Connection,
+    user: &NewUser<'_>,
+    now: &str,
+) -> Result<i64, TeamError> {
     let taken: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM users WHERE email = ?1)",
         [user.email],
@@ -99,7 +103,7 @@ pub fn create_user(conn: &Connection, user: &NewUser<'_>, now: &str) -> Result<i
 }
 
 /// Creates the owner if the set-up code matches; the code is spent in the same transaction.
-pub fn create_owner(
+pub(super) fn create_owner(
     conn: &Connection,
     code: &str,
     user: &NewUser<'_>,
@@ -112,17 +116,25 @@ pub fn create_owner(
         .query_row("SELECT code FROM setup_code WHERE id = 1", [], |r| r.get(0))
         .optional()?;
     let matches = stored.is_some_and(|s| {
-        super::secret::normalize_setup_code(&s) == super::secret::normalize_setup_code(code)
+        crate::secret::normalize_setup_code(&s) == crate::secret::normalize_setup_code(code)
     });
     if !matches {
         return Err(TeamError::WrongSetupCode);
     }
     let id = create_user(conn, user, now)?;
-    conn.execute("DELETE FROM setup_code", [])?;
+    spend_setup_code(conn)?;
     Ok(id)
 }
 
-pub fn login_hash(conn: &Connection, email: &str) -> Result<Option<(i64, String)>, TeamError> {
+pub(super) fn spend_setup_code(conn: &Connection) -> Result<(), TeamError> {
+    conn.execute("DELETE FROM setup_code", [])?;
+    Ok(())
+}
+
+pub(super) fn login_hash(
+    conn: &Connection,
+    email: &str,
+) -> Result<Option<(i64, String)>, TeamError> {
     Ok(conn
         .query_row(
             "SELECT id, password_hash FROM users WHERE email = ?1",
@@ -132,7 +144,7 @@ pub fn login_hash(conn: &Connection, email: &str) -> Result<Option<(i64, String)
         .optional()?)
 }
 
-pub fn create_session(
+pub(super) fn create_session(
     conn: &Connection,
     user_id: i64,
     token_hash: &str,
@@ -148,7 +160,7 @@ pub fn create_session(
     Ok(())
 }
 
-pub fn session_member(
+pub(super) fn session_member(
     conn: &Connection,
     token_hash: &str,
     now: &str,
@@ -162,12 +174,12 @@ pub fn session_member(
         .optional()?)
 }
 
-pub fn delete_session(conn: &Connection, token_hash: &str) -> Result<(), TeamError> {
+pub(super) fn delete_session(conn: &Connection, token_hash: &str) -> Result<(), TeamError> {
     conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
     Ok(())
 }
 
-pub fn members(conn: &Connection) -> Result<Vec<Member>, TeamError> {
+pub(super) fn members(conn: &Connection) -> Result<Vec<Member>, TeamError> {
     let sql = format!(
         "SELECT {MEMBER_COLUMNS} FROM users ORDER BY role = 'owner' DESC, name COLLATE NOCASE"
     );
@@ -176,14 +188,14 @@ pub fn members(conn: &Connection) -> Result<Vec<Member>, TeamError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn member(conn: &Connection, id: i64) -> Result<Member, TeamError> {
+pub(super) fn member(conn: &Connection, id: i64) -> Result<Member, TeamError> {
     let sql = format!("SELECT {MEMBER_COLUMNS} FROM users WHERE id = ?1");
     conn.query_row(&sql, [id], member_from_row)
         .optional()?
         .ok_or(TeamError::NoSuchMember)
 }
 
-pub fn update_profile(
+pub(super) fn update_profile(
     conn: &Connection,
     id: i64,
     name: &str,
@@ -199,7 +211,7 @@ pub fn update_profile(
     Ok(())
 }
 
-pub fn set_role(conn: &Connection, id: i64, role: Role) -> Result<(), TeamError> {
+pub(super) fn set_role(conn: &Connection, id: i64, role: Role) -> Result<(), TeamError> {
     conn.execute(
         "UPDATE users SET role = ?2 WHERE id = ?1",
         params![id, role.as_str()],
@@ -209,12 +221,12 @@ pub fn set_role(conn: &Connection, id: i64, role: Role) -> Result<(), TeamError>
 
 /// Removes the member; their sessions go with them (ON DELETE CASCADE), so they are signed
 /// out on their next request.
-pub fn delete_member(conn: &Connection, id: i64) -> Result<(), TeamError> {
+pub(super) fn delete_member(conn: &Connection, id: i64) -> Result<(), TeamError> {
     conn.execute("DELETE FROM users WHERE id = ?1", [id])?;
     Ok(())
 }
 
-pub fn set_availability(
+pub(super) fn set_availability(
     conn: &Connection,
     id: i64,
     status: Availability,
@@ -236,7 +248,7 @@ pub struct Invite {
     pub expires_at: String,
 }
 
-pub fn create_invite(
+pub(super) fn create_invite(
     conn: &Connection,
     token_hash: &str,
     email: &str,
@@ -284,7 +296,7 @@ fn invite_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Invite> {
     })
 }
 
-pub fn pending_invites(conn: &Connection, now: &str) -> Result<Vec<Invite>, TeamError> {
+pub(super) fn pending_invites(conn: &Connection, now: &str) -> Result<Vec<Invite>, TeamError> {
     let mut stmt = conn.prepare(
         "SELECT id, email, role, created_at, expires_at FROM invites
          WHERE used_at IS NULL AND expires_at > ?1 ORDER BY created_at DESC",
@@ -293,7 +305,11 @@ pub fn pending_invites(conn: &Connection, now: &str) -> Result<Vec<Invite>, Team
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn open_invite(conn: &Connection, token_hash: &str, now: &str) -> Result<Invite, TeamError> {
+pub(super) fn open_invite(
+    conn: &Connection,
+    token_hash: &str,
+    now: &str,
+) -> Result<Invite, TeamError> {
     conn.query_row(
         "SELECT id, email, role, created_at, expires_at FROM invites
          WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
@@ -304,7 +320,7 @@ pub fn open_invite(conn: &Connection, token_hash: &str, now: &str) -> Result<Inv
     .ok_or(TeamError::InviteGone)
 }
 
-pub fn mark_invite_used(conn: &Connection, id: i64, now: &str) -> Result<(), TeamError> {
+pub(super) fn mark_invite_used(conn: &Connection, id: i64, now: &str) -> Result<(), TeamError> {
     conn.execute(
         "UPDATE invites SET used_at = ?2 WHERE id = ?1",
         params![id, now],
@@ -312,7 +328,7 @@ pub fn mark_invite_used(conn: &Connection, id: i64, now: &str) -> Result<(), Tea
     Ok(())
 }
 
-pub fn revoke_invite(conn: &Connection, id: i64) -> Result<(), TeamError> {
+pub(super) fn revoke_invite(conn: &Connection, id: i64) -> Result<(), TeamError> {
     conn.execute(
         "DELETE FROM invites WHERE id = ?1 AND used_at IS NULL",
         [id],

@@ -3,15 +3,20 @@
 //! It does not decide what a role may do in other capabilities; those ask [`Role`].
 
 pub mod api;
-pub mod db;
-pub mod property;
-pub mod secret;
+mod db;
+mod property;
+mod service;
+pub mod staff_api;
+
+pub use db::{Invite, Member};
+pub use property::{Property, PropertyChanged, PropertySettings, Weekday, WorkingDay};
+pub use service::{InviteFor, InviteSent, SeedMember, Session, Team};
+pub use staff_api::{ChatAdmin, Staff};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::store::StoreError;
-use crate::web::AppError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -97,28 +102,21 @@ pub enum TeamError {
     },
     #[error("password hashing failed: {0}")]
     Hashing(String),
+    #[error("wrong e-mail or password")]
+    WrongCredentials,
+    #[error("too many attempts; try again in {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: u64 },
+}
+
+impl From<crate::secret::HashingFailed> for TeamError {
+    fn from(e: crate::secret::HashingFailed) -> TeamError {
+        TeamError::Hashing(e.0)
+    }
 }
 
 impl From<rusqlite::Error> for TeamError {
     fn from(e: rusqlite::Error) -> TeamError {
         TeamError::Store(StoreError::Sqlite(e))
-    }
-}
-
-impl From<TeamError> for AppError {
-    fn from(e: TeamError) -> AppError {
-        match e {
-            TeamError::Store(e) => e.into(),
-            TeamError::Hashing(why) => AppError::Internal(why),
-            TeamError::EmailTaken | TeamError::AlreadySetUp => AppError::Conflict(e.to_string()),
-            TeamError::WrongSetupCode => AppError::bad("wrong_setup_code", e.to_string()),
-            TeamError::InviteGone => AppError::Gone(e.to_string()),
-            TeamError::NoSuchMember => AppError::NotFound,
-            TeamError::NotAllowed(why) => AppError::Conflict(why.to_owned()),
-            TeamError::Invalid { field, message } => {
-                AppError::bad("invalid_field", format!("{field}: {message}"))
-            }
-        }
     }
 }
 
@@ -159,4 +157,46 @@ pub fn clean_email(value: &str) -> Result<String, TeamError> {
             message: "is not an e-mail address".into(),
         })
     }
+}
+
+/// A member, read inside another capability's transaction (the chat names whom it routes a
+/// dialogue to in the same commit). [`TeamError::NoSuchMember`] when there is none.
+pub fn read_member(conn: &rusqlite::Connection, id: i64) -> Result<Member, TeamError> {
+    db::member(conn, id)
+}
+
+/// The set-up code of the store's hub while it has no owner (made on first call), for
+/// `hub setup-code`: no running hub needed.
+pub async fn setup_code(
+    store: &crate::store::Store,
+    clock: &crate::clock::Clock,
+) -> Result<Option<String>, TeamError> {
+    let now = clock.now_text();
+    store.write(move |c| db::ensure_setup_code(c, &now)).await
+}
+
+/// Staff for other capabilities' unit tests: a member made directly in the store.
+#[cfg(test)]
+pub(crate) async fn test_member(
+    store: &crate::store::Store,
+    email: &'static str,
+    name: &'static str,
+    status: Availability,
+) -> Member {
+    let now = crate::clock::Clock::system().now_text();
+    store
+        .write(move |c| {
+            let user = db::NewUser {
+                email,
+                name,
+                nickname: "",
+                role: Role::Agent,
+                password_hash: "x",
+            };
+            let id = db::create_user(c, &user, &now)?;
+            db::set_availability(c, id, status, true)?;
+            db::member(c, id)
+        })
+        .await
+        .expect("a test member")
 }

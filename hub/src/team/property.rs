@@ -2,17 +2,17 @@
 //! out-of-hours text, the unanswered-message alert delay and languages. Every staff member
 //! reads them; owners and admins change them.
 
-use axum::extract::State;
+use std::sync::{Arc, RwLock};
+
 use chrono::NaiveTime;
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
 use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use super::TeamError;
-use crate::web::auth::Staff;
-use crate::web::{ApiJson, AppError, AppState};
+use crate::clock::Clock;
+use crate::store::Store;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -148,7 +148,7 @@ fn is_language_tag(tag: &str) -> bool {
 }
 
 /// The row exists from the first start on (see [`ensure`]).
-pub fn load(conn: &Connection) -> Result<PropertySettings, TeamError> {
+fn load(conn: &Connection) -> Result<PropertySettings, TeamError> {
     let row = conn.query_row(
         "SELECT name, logo_url, time_zone, latitude, longitude, working_hours, out_of_hours_text,
                 unanswered_alert_minutes, languages FROM property WHERE id = 1",
@@ -189,7 +189,7 @@ pub fn load(conn: &Connection) -> Result<PropertySettings, TeamError> {
     })
 }
 
-pub fn save(conn: &Connection, s: &PropertySettings, now: &str) -> Result<(), TeamError> {
+fn save(conn: &Connection, s: &PropertySettings, now: &str) -> Result<(), TeamError> {
     let hours = serde_json::to_string(&s.working_hours).unwrap_or_else(|_| "[]".into());
     let languages = serde_json::to_string(&s.languages).unwrap_or_else(|_| "[\"en\"]".into());
     conn.execute(
@@ -216,7 +216,7 @@ pub fn save(conn: &Connection, s: &PropertySettings, now: &str) -> Result<(), Te
 }
 
 /// Makes the settings row on first start, named as the owner will likely rename it.
-pub fn ensure(conn: &Connection, now: &str) -> Result<(), TeamError> {
+fn ensure(conn: &Connection, now: &str) -> Result<(), TeamError> {
     conn.execute(
         "INSERT OR IGNORE INTO property (id, name, updated_at) VALUES (1, 'My hotel', ?1)",
         [now],
@@ -224,47 +224,89 @@ pub fn ensure(conn: &Connection, now: &str) -> Result<(), TeamError> {
     Ok(())
 }
 
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_property))
+/// The property's settings changed; sent after the commit with what was saved.
+#[derive(Debug, Clone)]
+pub struct PropertyChanged {
+    pub settings: PropertySettings,
 }
 
-pub fn admin_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(put_property))
+/// The front door to the settings: the current ones in memory (read without the store),
+/// saves, and [`PropertyChanged`] for whoever follows them (bookings re-time their stays,
+/// the forecast moves, schedules follow the zone). Cheap to clone.
+#[derive(Clone)]
+pub struct Property {
+    inner: Arc<Inner>,
 }
 
-/// The property's settings.
-#[utoipa::path(get, path = "/property", tag = "property", security(("session" = [])),
-    responses((status = 200, body = PropertySettings), (status = 401, body = crate::web::ErrorBody)))]
-async fn get_property(
-    State(state): State<AppState>,
-    _staff: Staff,
-) -> Result<ApiJson<PropertySettings>, AppError> {
-    Ok(ApiJson(state.store.read(load).await?))
+struct Inner {
+    store: Store,
+    clock: Clock,
+    current: RwLock<PropertySettings>,
+    events: broadcast::Sender<PropertyChanged>,
 }
 
-/// Replaces the property's settings.
-#[utoipa::path(put, path = "/property", tag = "property", security(("session" = ["admin"])),
-    request_body = PropertySettings,
-    responses((status = 200, body = PropertySettings), (status = 400, body = crate::web::ErrorBody),
-        (status = 403, body = crate::web::ErrorBody)))]
-async fn put_property(
-    State(state): State<AppState>,
-    ApiJson(settings): ApiJson<PropertySettings>,
-) -> Result<ApiJson<PropertySettings>, AppError> {
-    settings.validate()?;
-    let now = state.clock.now_text();
-    let saved = state
-        .store
-        .write(move |c| {
-            save(c, &settings, &now)?;
-            // Reservation instants are local times in the property's zone.
-            crate::bookings::reservations::replace_instants(c)?;
-            load(c)
+impl Property {
+    /// Makes the settings row on first start and reads it.
+    pub async fn start(store: Store, clock: Clock) -> Result<Property, TeamError> {
+        let now = clock.now_text();
+        let current = store
+            .write(move |c| {
+                ensure(c, &now)?;
+                load(c)
+            })
+            .await?;
+        let (events, _) = broadcast::channel(16);
+        Ok(Property {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                current: RwLock::new(current),
+                events,
+            }),
         })
-        .await?;
-    state.weather.property_changed();
-    state.scenarios.property_changed();
-    Ok(ApiJson(saved))
+    }
+
+    /// The settings as last saved.
+    pub fn current(&self) -> PropertySettings {
+        self.inner
+            .current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The property's IANA zone; UTC if the stored name is not one (validation keeps it one).
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.current().time_zone.parse().unwrap_or(chrono_tz::UTC)
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<PropertyChanged> {
+        self.inner.events.subscribe()
+    }
+
+    /// Checks and stores new settings, then tells the followers.
+    pub async fn save(&self, settings: PropertySettings) -> Result<PropertySettings, TeamError> {
+        settings.validate()?;
+        let now = self.inner.clock.now_text();
+        let saved = self
+            .inner
+            .store
+            .write(move |c| {
+                save(c, &settings, &now)?;
+                load(c)
+            })
+            .await?;
+        *self
+            .inner
+            .current
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = saved.clone();
+        // Nobody following yet (start-up) is not a failure.
+        let _ = self.inner.events.send(PropertyChanged {
+            settings: saved.clone(),
+        });
+        Ok(saved)
+    }
 }
 
 #[cfg(test)]

@@ -6,17 +6,61 @@
 
 pub mod api;
 pub mod openmeteo;
+mod sun;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use tokio::sync::{broadcast, Notify};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+use utoipa::ToSchema;
 
 use crate::clock::Clock;
-use crate::scenarios::model::WeatherMetric;
 use crate::store::{Store, StoreError};
+use crate::team::Property;
 pub use openmeteo::Forecast;
+pub use sun::{sun_event, SunEvent};
+
+/// What weather triggers and conditions can test.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum WeatherMetric {
+    /// %, 0–100.
+    CloudCover,
+    /// °C at 2 m.
+    Temperature,
+}
+
+impl WeatherMetric {
+    /// How a trace names it, with its unit.
+    pub fn name(self) -> &'static str {
+        match self {
+            WeatherMetric::CloudCover => "cloud cover (%)",
+            WeatherMetric::Temperature => "temperature (°C)",
+        }
+    }
+}
+
+/// The sun on one local day at the property.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SunDay {
+    pub date: String,
+    pub time_zone: String,
+    /// Local time with offset; null in polar day or night.
+    pub sunrise: Option<String>,
+    pub sunset: Option<String>,
+    /// "day" or "night" when the sun does not rise or set that day.
+    pub polar: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SunError {
+    #[error("set the property's latitude and longitude first")]
+    NoLocation,
+    #[error("date: like 2026-10-24")]
+    BadDate,
+}
 
 /// A forecast older than this no longer says what the sky is doing now.
 pub const FRESH_HOURS: i64 = 3;
@@ -57,8 +101,8 @@ struct Inner {
     latest: Mutex<Option<Snapshot>>,
     last_error: Mutex<Option<String>>,
     updates: broadcast::Sender<Snapshot>,
-    /// The property's place or zone changed: fetch again now.
-    moved: Notify,
+    /// Where the property is; a change of place or zone fetches again at once.
+    property: Property,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// When the refresher fetches next; past it, a fetch is due or under way.
     next_fetch: Mutex<Option<DateTime<Utc>>>,
@@ -73,6 +117,7 @@ impl Weather {
     pub async fn start(
         store: Store,
         clock: Clock,
+        property: Property,
         config: &crate::config::WeatherConfig,
     ) -> Result<Weather, StoreError> {
         let cached = store
@@ -110,7 +155,7 @@ impl Weather {
                 latest: Mutex::new(cached),
                 last_error: Mutex::new(None),
                 updates,
-                moved: Notify::new(),
+                property,
                 task: Mutex::new(None),
                 next_fetch: Mutex::new(None),
             }),
@@ -118,6 +163,41 @@ impl Weather {
         let task = tokio::spawn(weather.clone().refresher());
         *weather.inner.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
         Ok(weather)
+    }
+
+    /// The hub's clock, for the age of what is served.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+
+    /// Sunrise and sunset at the property on a local `date` (today by default), in its
+    /// zone (`date` is YYYY-MM-DD); [`SunError::NoLocation`] before a location is set.
+    pub fn sun_day(&self, date: Option<&str>) -> Result<SunDay, SunError> {
+        let p = self.inner.property.current();
+        let (Some(lat), Some(lon)) = (p.latitude, p.longitude) else {
+            return Err(SunError::NoLocation);
+        };
+        let tz = self.inner.property.zone();
+        let date = match date {
+            Some(d) => {
+                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| SunError::BadDate)?
+            }
+            None => self.now().with_timezone(&tz).date_naive(),
+        };
+        let local = |e| {
+            sun_event(lat, lon, date, e)
+                .map(|t| chrono::TimeZone::from_utc_datetime(&tz, &t.naive_utc()).to_rfc3339())
+        };
+        let (sunrise, sunset) = (local(SunEvent::Sunrise), local(SunEvent::Sunset));
+        let polar =
+            (sunrise.is_none() && sunset.is_none()).then(|| sun::polar_kind(lat, date).to_owned());
+        Ok(SunDay {
+            date: date.to_string(),
+            time_zone: p.time_zone,
+            sunrise,
+            sunset,
+            polar,
+        })
     }
 
     pub fn latest(&self) -> Option<Snapshot> {
@@ -166,16 +246,12 @@ impl Weather {
         }
     }
 
-    /// The property's location or zone changed.
-    pub fn property_changed(&self) {
-        self.inner.moved.notify_one();
-    }
-
     async fn refresher(self) {
         let mut next = self.latest().map_or(self.inner.clock.now(), |s| {
             s.fetched_at + self.inner.refresh
         });
         let mut moves = self.inner.clock.moves();
+        let mut changes = self.inner.property.subscribe();
         loop {
             moves.borrow_and_update();
             let now = self.inner.clock.now();
@@ -203,20 +279,15 @@ impl Weather {
                 .unwrap_or_else(|p| p.into_inner()) = Some(next);
             tokio::select! {
                 _ = self.inner.clock.sleep_until(&mut moves, next, StdDuration::from_secs(300)) => {}
-                _ = self.inner.moved.notified() => next = self.inner.clock.now(),
+                // Lagging behind several changes still means "fetch now".
+                _ = changes.recv() => next = self.inner.clock.now(),
             }
         }
     }
 
     /// Fetches the forecast once; `Ok(false)` when the property has no location.
     pub async fn refresh(&self) -> Result<bool, String> {
-        let property = self
-            .inner
-            .store
-            .read(|c| Ok::<_, StoreError>(crate::team::property::load(c)))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
+        let property = self.inner.property.current();
         let (Some(lat), Some(lon)) = (property.latitude, property.longitude) else {
             return Ok(false);
         };

@@ -1,8 +1,10 @@
 //! `/metrics` in the Prometheus text format: uptime, the store writer's queue and commit
-//! latency, HTTP requests and open connections, broker clients, guest chat sockets.
+//! latency, HTTP requests and open connections, and the gauges the wiring registers for
+//! capabilities (broker clients, guest chat sockets).
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{Request, State};
@@ -12,28 +14,39 @@ use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::AppState;
+use crate::store::Store;
+
+/// A value read when `/metrics` is scraped.
+pub struct Gauge {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub read: Box<dyn Fn() -> f64 + Send + Sync>,
+}
 
 pub struct Metrics {
     started: Instant,
     requests: AtomicU64,
     server_errors: AtomicU64,
     in_flight: AtomicU64,
+    store: Store,
+    gauges: Vec<Gauge>,
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
+impl Metrics {
+    /// Counts requests and reports the store's writer and `gauges`.
+    pub fn new(store: Store, gauges: Vec<Gauge>) -> Metrics {
         Metrics {
             started: Instant::now(),
             requests: AtomicU64::new(0),
             server_errors: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
+            store,
+            gauges,
         }
     }
 }
 
-pub(super) async fn count(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let m = &state.metrics;
+pub(super) async fn count(State(m): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     m.requests.fetch_add(1, Ordering::Relaxed);
     m.in_flight.fetch_add(1, Ordering::Relaxed);
     let response = next.run(request).await;
@@ -44,15 +57,14 @@ pub(super) async fn count(State(state): State<AppState>, request: Request, next:
     response
 }
 
-pub(super) fn routes() -> OpenApiRouter<AppState> {
+pub(super) fn routes() -> OpenApiRouter<Arc<Metrics>> {
     OpenApiRouter::new().routes(routes!(metrics))
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
-async fn metrics(State(state): State<AppState>) -> Response {
-    let m = &state.metrics;
-    let store = state.store.writer_stats();
+async fn metrics(State(m): State<Arc<Metrics>>) -> Response {
+    let store = m.store.writer_stats();
     let mut out = String::with_capacity(2048);
     let mut put = |name: &str, kind: &str, help: &str, value: f64| {
         let _ = writeln!(
@@ -114,17 +126,8 @@ async fn metrics(State(state): State<AppState>) -> Response {
         "Duration of the latest group commit.",
         store.last_commit_micros as f64 / 1e6,
     );
-    put(
-        "hub_broker_clients",
-        "gauge",
-        "MQTT clients connected to the embedded broker.",
-        state.broker.connected_clients() as f64,
-    );
-    put(
-        "hub_chat_guest_sockets",
-        "gauge",
-        "Open guest chat sockets (widgets, reception pages, kiosks).",
-        state.chat.bus.guest_sockets() as f64,
-    );
+    for g in &m.gauges {
+        put(g.name, "gauge", g.help, (g.read)());
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }

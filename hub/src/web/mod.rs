@@ -1,14 +1,12 @@
-//! The web face of the hub: router assembly from every capability's routes, the OpenAPI
-//! document generated from the same registrations, the cross-cutting layers (body limit,
-//! timeout, panic catcher, security headers) and the HTTP and HTTPS listeners. Handlers live
-//! with their capability; this module owns no business rules.
+//! The web mechanism every capability's routes share: errors and the JSON extractor, the
+//! cross-cutting layers (body limits and the oversize refusal, timeout → 408, panic → 500,
+//! security headers, request metrics), the embedded pages, the local CA, and the HTTP and
+//! HTTPS listeners. It knows no capability: the route table is `wiring.rs`.
 
-pub mod auth;
 mod error;
 mod metrics;
 mod oversize;
 mod pages;
-pub mod ratelimit;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -26,63 +24,15 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiJson, AppError, ErrorBody};
-pub use metrics::Metrics;
+pub use metrics::{Gauge, Metrics};
+pub use pages::Pages;
 
-use crate::broker::BrokerHandle;
-use crate::clock::Clock;
-use crate::config::Config;
-use crate::notify::Mailer;
-use crate::store::Store;
+/// The session cookie's name, declared as the `session` security scheme.
+pub const SESSION_COOKIE: &str = "hub_session";
 
-/// What every handler can reach; cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub config: Arc<Config>,
-    pub clock: Clock,
-    pub mailer: Option<Mailer>,
-    pub broker: BrokerHandle,
-    pub metrics: Arc<Metrics>,
-    pub limits: Arc<Limits>,
-    /// The local CA's certificate in PEM, offered to staff devices; none with a certificate
-    /// of one's own.
-    pub ca_pem: Option<Arc<str>>,
-    pub chat: Arc<crate::chat::Chat>,
-    /// Outgoing HTTP (webhooks, customer identification): bounded time and size.
-    pub http: reqwest::Client,
-    /// Open guest sockets per client address.
-    pub guest_sockets: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
-    pub devices: crate::devices::Devices,
-    pub bookings: crate::bookings::Bookings,
-    pub weather: crate::weather::Weather,
-    pub scenarios: crate::scenarios::Scenarios,
-}
-
-/// Failure counters for everything a stranger can try repeatedly.
-pub struct Limits {
-    pub login_by_address: ratelimit::FailureLimiter,
-    pub login_by_email: ratelimit::FailureLimiter,
-    pub setup_by_address: ratelimit::FailureLimiter,
-    pub guest_messages: ratelimit::FailureLimiter,
-    pub guest_connects: ratelimit::FailureLimiter,
-    /// Bad signatures on the PMS webhook, per address.
-    pub webhook_failures: ratelimit::FailureLimiter,
-}
-
-impl Limits {
-    pub fn new(chat: &crate::config::ChatConfig) -> Limits {
-        let window = Duration::from_secs(15 * 60);
-        let minute = Duration::from_secs(60);
-        Limits {
-            login_by_address: ratelimit::FailureLimiter::new(window, 20),
-            login_by_email: ratelimit::FailureLimiter::new(window, 5),
-            setup_by_address: ratelimit::FailureLimiter::new(window, 5),
-            guest_messages: ratelimit::FailureLimiter::new(minute, chat.guest_messages_per_minute),
-            guest_connects: ratelimit::FailureLimiter::new(minute, chat.guest_connects_per_minute),
-            webhook_failures: ratelimit::FailureLimiter::new(window, 20),
-        }
-    }
-}
+/// Set on every request by the listener that accepted it.
+#[derive(Debug, Clone, Copy)]
+pub struct ServedOverTls(pub bool);
 
 #[derive(OpenApi)]
 #[openapi(
@@ -99,7 +49,7 @@ impl utoipa::Modify for SessionScheme {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "session",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(auth::SESSION_COOKIE))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(SESSION_COOKIE))),
         );
         components.add_security_scheme(
             "guest",
@@ -108,79 +58,60 @@ impl utoipa::Modify for SessionScheme {
     }
 }
 
-/// Every route of the hub, with the OpenAPI document that describes the same set. Routes
-/// join only through `routes!` registrations, so the document is the complete list the
-/// access test walks.
-pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
-    let admin = OpenApiRouter::new()
-        .merge(crate::team::api::admin_routes())
-        .merge(crate::team::property::admin_routes())
-        .merge(crate::bookings::rooms::admin_routes())
-        .merge(crate::broker::credentials::admin_routes())
-        .merge(crate::chat::api::admin_routes())
-        .merge(crate::devices::api::admin_routes())
-        .merge(crate::bookings::api::admin_routes())
-        .merge(crate::scenarios::api::admin_routes())
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_admin,
-        ));
-    let api = OpenApiRouter::new()
-        .merge(crate::team::api::routes())
-        .merge(crate::team::property::routes())
-        .merge(crate::bookings::rooms::routes())
-        .merge(crate::chat::api::routes())
-        .merge(crate::chat::guest_api::routes())
-        .merge(crate::chat::reports::routes())
-        .merge(crate::devices::api::routes())
-        .merge(crate::bookings::api::routes())
-        .merge(crate::weather::api::routes())
-        .merge(
-            crate::chat::api::upload_routes()
-                .merge(crate::chat::guest_api::upload_routes())
-                .layer(DefaultBodyLimit::max(
-                    state.config.chat.max_attachment_bytes,
-                )),
-        )
-        .nest("/admin", admin);
+/// Limits the layers enforce.
+#[derive(Debug, Clone, Copy)]
+pub struct WebLimits {
+    /// Seconds a request may take before 408.
+    pub request_timeout_secs: u64,
+    /// Bytes of a request body, and of one on the upload routes.
+    pub max_body_bytes: usize,
+    pub max_upload_bytes: usize,
+}
+
+/// The API's document and router from `api` (nested under `/api/v1`) and `pages`, with the
+/// embedded pages, `/metrics` and the OpenAPI document itself. Routes join only through
+/// `routes!` registrations, so the document is the complete list the access test walks.
+pub fn assemble(
+    api: OpenApiRouter,
+    pages: OpenApiRouter,
+    shared: Pages,
+    metrics: Arc<Metrics>,
+) -> (Router, utoipa::openapi::OpenApi) {
     let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
-        .merge(pages::routes())
-        .merge(metrics::routes())
+        .merge(pages)
+        .merge(pages::routes().with_state(shared))
+        .merge(metrics::routes().with_state(metrics))
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").into();
     let spec = Arc::new(openapi.clone());
-    let timeout = Duration::from_secs(state.config.web.request_timeout_secs);
-    let max_body = state.config.web.max_body_bytes;
     // The document cannot describe itself before it exists: the one route added by hand.
-    let router = router
-        .route(
-            "/api/v1/openapi.json",
-            axum::routing::get(move || {
-                let spec = spec.clone();
-                async move { axum::Json((*spec).clone()) }
-            }),
-        )
-        .route(
-            "/ws/guest",
-            axum::routing::get(crate::chat::guest_ws::upgrade),
-        )
-        .route(
-            "/ws/team",
-            axum::routing::get(crate::chat::team_ws::upgrade),
-        )
+    let router = router.route(
+        "/api/v1/openapi.json",
+        axum::routing::get(move || {
+            let spec = spec.clone();
+            async move { axum::Json((*spec).clone()) }
+        }),
+    );
+    (router, openapi)
+}
+
+/// The cross-cutting layers, outermost last: metrics, security headers and frame policy,
+/// panic catcher, timeout, oversize refusal, body limit; unknown paths go to the pages.
+pub fn layered(router: Router, limits: WebLimits, metrics: Arc<Metrics>) -> Router {
+    router
         .fallback(pages::fallback)
-        .layer(DefaultBodyLimit::max(max_body))
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(
             oversize::BodyLimits {
-                default: max_body,
-                uploads: state.config.chat.max_attachment_bytes,
+                default: limits.max_body_bytes,
+                uploads: limits.max_upload_bytes,
             },
             oversize::refuse_oversize,
         ))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
-            timeout,
+            Duration::from_secs(limits.request_timeout_secs),
         ))
         .layer(CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(AppError::Internal(
@@ -198,11 +129,9 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
             HeaderValue::from_static("no-referrer"),
         ))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            metrics,
             metrics::count,
         ))
-        .with_state(state);
-    (router, openapi)
 }
 
 /// Only the chat widget's frame may be embedded, by any site (it is meant for the hotel's
@@ -243,7 +172,7 @@ pub async fn serve_http(
         }
     });
     let app = router
-        .layer(axum::Extension(auth::ServedOverTls(false)))
+        .layer(axum::Extension(ServedOverTls(false)))
         .into_make_service_with_connect_info::<SocketAddr>();
     let handle = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app)
@@ -269,7 +198,7 @@ pub async fn serve_https(
     std_listener.set_nonblocking(true)?;
     let bound = std_listener.local_addr()?;
     let app = router
-        .layer(axum::Extension(auth::ServedOverTls(true)))
+        .layer(axum::Extension(ServedOverTls(true)))
         .into_make_service_with_connect_info::<SocketAddr>();
     let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
         .acceptor(axum_server::accept::NoDelayAcceptor::new());

@@ -1,23 +1,32 @@
 //! The browser apps' pages and files from `kiosk-ui/` (embedded in release builds, read from
 //! disk in debug builds), the local CA certificate, and `/healthz`.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::{header, StatusCode, Uri};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use rust_embed::RustEmbed;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AppError, AppState};
-use crate::team::db;
+use super::AppError;
+use crate::store::Store;
+
+/// What the pages read: the store (for `/healthz`) and the local CA to offer.
+#[derive(Clone)]
+pub struct Pages {
+    pub store: Store,
+    /// The local CA's certificate in PEM; none with a certificate of one's own.
+    pub ca_pem: Option<Arc<str>>,
+}
 
 #[derive(RustEmbed)]
 #[folder = "$CARGO_MANIFEST_DIR/../kiosk-ui/"]
 struct Ui;
 
-pub(super) fn routes() -> OpenApiRouter<AppState> {
+pub(super) fn routes() -> OpenApiRouter<Pages> {
     OpenApiRouter::new()
-        .routes(routes!(root))
         .routes(routes!(setup_page))
         .routes(routes!(invite_page))
         .routes(routes!(admin_page))
@@ -25,25 +34,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(healthz))
         .routes(routes!(widget_script))
         .routes(routes!(messenger_page))
-        .routes(routes!(widget_try_page))
-}
-
-/// A page with the chat widget on it, to try the guest side (the key is public: it is in
-/// every website's script tag anyway).
-#[utoipa::path(get, path = "/widget/try", tag = "pages", responses((status = 200, description = "A page with the widget")))]
-async fn widget_try_page(State(state): State<AppState>) -> Html<String> {
-    let key = state.chat.widget_key();
-    Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Try the chat</title><link rel=\"stylesheet\" href=\"/common/base.css\"></head>\
-         <body><main class=\"narrow\"><div class=\"card\"><h1>Your website</h1>\
-         <p>This page stands in for the hotel's own website. The chat button in the corner is the \
-         widget, exactly as guests see it; answer in the <a href=\"/messenger/\">Team Messenger</a>.</p>\
-         <p>Try the API: <button onclick=\"HotelHubChat.openChat()\">openChat()</button> \
-         <button onclick=\"HotelHubChat.openChannelsPanel()\">openChannelsPanel()</button></p>\
-         </div></main><script src=\"/widget.js\" data-key=\"{key}\" async></script></body></html>"
-    ))
 }
 
 #[utoipa::path(get, path = "/messenger/", tag = "pages", responses((status = 200, description = "The Team Messenger (PWA)")))]
@@ -60,13 +50,6 @@ async fn widget_script() -> Response {
         header::HeaderValue::from_static("*"),
     );
     response
-}
-
-/// First run goes to set-up; afterwards to the admin app.
-#[utoipa::path(get, path = "/", tag = "pages", responses((status = 303, description = "Redirect")))]
-async fn root(State(state): State<AppState>) -> Result<Redirect, AppError> {
-    let set_up = state.store.read(db::owner_exists).await?;
-    Ok(Redirect::to(if set_up { "/admin/" } else { "/setup" }))
 }
 
 #[utoipa::path(get, path = "/setup", tag = "pages", responses((status = 200, description = "The set-up page")))]
@@ -90,7 +73,7 @@ async fn admin_page() -> Response {
 #[utoipa::path(get, path = "/ca.crt", tag = "pages", responses(
     (status = 200, description = "PEM certificate", content_type = "application/x-x509-ca-cert"),
     (status = 404, description = "The hub uses a certificate of its own", body = super::ErrorBody)))]
-async fn ca_certificate(State(state): State<AppState>) -> Result<Response, AppError> {
+async fn ca_certificate(State(state): State<Pages>) -> Result<Response, AppError> {
     let pem = state.ca_pem.clone().ok_or(AppError::NotFound)?;
     Ok((
         [
@@ -108,7 +91,7 @@ async fn ca_certificate(State(state): State<AppState>) -> Result<Response, AppEr
 /// Alive and the store answers.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses(
     (status = 200, description = "Healthy"), (status = 503, description = "The store does not answer")))]
-async fn healthz(State(state): State<AppState>) -> Response {
+async fn healthz(State(state): State<Pages>) -> Response {
     match state
         .store
         .read(|c| {

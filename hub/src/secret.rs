@@ -22,11 +22,16 @@ pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Er
 }
 
 /// [`hash_password`] on a blocking thread, so the async workers keep serving.
-pub async fn hash_off_runtime(password: String) -> Result<String, super::TeamError> {
+/// The hashing thread failed or argon2 refused the input.
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashingFailed(pub String);
+
+pub async fn hash_off_runtime(password: String) -> Result<String, HashingFailed> {
     tokio::task::spawn_blocking(move || hash_password(&password))
         .await
-        .map_err(|e| super::TeamError::Hashing(e.to_string()))?
-        .map_err(|e| super::TeamError::Hashing(e.to_string()))
+        .map_err(|e| HashingFailed(e.to_string()))?
+        .map_err(|e| HashingFailed(e.to_string()))
 }
 
 pub fn verify_password(password: &str, stored: &str) -> bool {

@@ -1,0 +1,274 @@
+//! Finding and importing devices: a LAN scan per brand (or, in the demo, unicast probes of
+//! the emulators on loopback), the SmartThings account's list, the owner's grants that
+//! hold the keys, and importing what was found with its key. Methods of [`Devices`].
+
+use std::net::SocketAddr;
+
+use device_drivers::tuya::discovery::{self as tuya_discovery, ScanConfig};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{DeviceError, DeviceView, Devices, NewDeviceRequest};
+
+/// A device found on the LAN.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Found {
+    pub brand: String,
+    pub native_id: String,
+    pub address: String,
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Value,
+    /// Already on the hub's list.
+    pub imported: bool,
+    /// The brand's grant holds its key, so it can be imported.
+    pub has_key: bool,
+}
+
+/// A found device the owner chose to import.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportItem {
+    pub native_id: String,
+    pub address: String,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Value,
+    pub kind: String,
+    pub name: String,
+    #[serde(default)]
+    pub room_id: Option<i64>,
+}
+
+/// Most devices one import takes.
+pub(super) const MAX_IMPORT: usize = 200;
+
+impl Devices {
+    /// Scans for `brand`'s devices for a few seconds (one scan at a time: scans listen on
+    /// fixed ports), each marked imported or not and whether its key was granted.
+    pub async fn discover(&self, brand: &str) -> Result<Vec<Found>, DeviceError> {
+        let found = {
+            let _turn = self.scan_turn().await;
+            self.scan(brand).await?
+        };
+        let keys = self.grant(brand).await?.unwrap_or_default();
+        let known: Vec<String> = self
+            .list()
+            .await?
+            .into_iter()
+            .filter(|d| d.row.brand == brand)
+            .map(|d| d.row.native_id)
+            .collect();
+        Ok(found
+            .into_iter()
+            .map(|(native_id, address, settings)| Found {
+                imported: known.contains(&native_id),
+                has_key: keys["keys"].get(&native_id).is_some()
+                    || settings["diy"] == true
+                    || keys["token"].is_string(),
+                brand: brand.to_owned(),
+                native_id,
+                address,
+                settings,
+            })
+            .collect())
+    }
+
+    /// `(native id, address, settings)` of what answers for `brand`.
+    async fn scan(
+        &self,
+        brand: &str,
+    ) -> Result<Vec<(String, String, serde_json::Value)>, DeviceError> {
+        let scope = self.scope().clone();
+        Ok(match brand {
+            "tuya" => {
+                let mut config = match scope.lan {
+                    Some((app_ip, broadcast)) => ScanConfig::lan(
+                        Some(app_ip).filter(|ip| !ip.is_unspecified()),
+                        broadcast,
+                    ),
+                    None => ScanConfig {
+                        bind: std::net::Ipv4Addr::LOCALHOST.into(),
+                        ports: Vec::new(),
+                        probe: None,
+                        unicast: Vec::new(),
+                    },
+                };
+                config.unicast = scope.unicast.get("tuya").cloned().unwrap_or_default();
+                tuya_discovery::scan(&config, scope.duration)
+                    .await
+                    .into_iter()
+                    .map(|a| {
+                        let version = a.version.map(|v| v.as_str()).unwrap_or("3.3");
+                        let address = match a.port {
+                            Some(_) => a.addr().to_string(),
+                            None => a.ip.to_string(),
+                        };
+                        (a.id, address, serde_json::json!({"version": version}))
+                    })
+                    .collect()
+            }
+            "miio" => {
+                let mut targets = scope.unicast.get("miio").cloned().unwrap_or_default();
+                if let Some((_, broadcast)) = scope.lan {
+                    targets.push(SocketAddr::new(
+                        broadcast.into(),
+                        device_drivers::miio::PORT,
+                    ));
+                }
+                let bind = match scope.lan {
+                    Some(_) => SocketAddr::from(([0, 0, 0, 0], 0)),
+                    None => SocketAddr::from(([127, 0, 0, 1], 0)),
+                };
+                device_drivers::miio::discovery::scan(bind, &targets, scope.duration)
+                    .await
+                    .map_err(|e| DeviceError::Internal(format!("miIO discovery: {e}")))?
+                    .into_iter()
+                    .map(|f| {
+                        (
+                            f.device_id.to_string(),
+                            f.addr.to_string(),
+                            serde_json::json!({}),
+                        )
+                    })
+                    .collect()
+            }
+            "smartthings" => {
+                let grant = self.grant("smartthings").await?.unwrap_or_default();
+                let token = grant["token"].as_str().ok_or_else(|| {
+                    DeviceError::NoKey("grant access first: SmartThings needs a token".into())
+                })?;
+                let base_url = grant["base_url"]
+                    .as_str()
+                    .unwrap_or(device_drivers::smartthings::BASE_URL)
+                    .to_owned();
+                device_drivers::smartthings::list(&base_url, token)
+                    .await
+                    .map_err(|e| DeviceError::Driver {
+                        code: "smartthings",
+                        message: e.to_string(),
+                    })?
+                    .into_iter()
+                    .map(|d| {
+                        let settings = serde_json::json!({
+                            "base_url": base_url, "label": d.label,
+                            "kind": d.kind.map(|k| k.as_str()),
+                        });
+                        (d.device_id, String::new(), settings)
+                    })
+                    .collect()
+            }
+            "ewelink" if scope.lan.is_some() => {
+                device_drivers::ewelink::discovery::scan(&scope.interfaces, scope.duration)
+                    .await
+                    .map_err(|e| DeviceError::Internal(format!("eWeLink discovery: {e}")))?
+                    .into_iter()
+                    .map(|f| {
+                        let settings =
+                            serde_json::json!({"type": f.device_type, "diy": !f.encrypted});
+                        (f.device_id, f.addr.to_string(), settings)
+                    })
+                    .collect()
+            }
+            "ewelink" => return Err(DeviceError::Unsupported(
+                "eWeLink devices are found by mDNS on the LAN, which the demo keeps off: add them by hand".into(),
+            )),
+            _ => {
+                return Err(DeviceError::Unsupported(
+                    "this brand has no LAN discovery".into(),
+                ))
+            }
+        })
+    }
+
+    /// Grants access for a brand: for SmartThings `{"token": "…"}` with an optional http(s)
+    /// `base_url`; for the others `{"keys": {"<device id>": "<key>"}}`, at most 1000 keys.
+    pub async fn grant_access(
+        &self,
+        brand: &str,
+        grant: &serde_json::Value,
+    ) -> Result<(), DeviceError> {
+        if brand == "smartthings" {
+            let token = grant["token"]
+                .as_str()
+                .filter(|t| !t.is_empty() && t.len() <= 4096);
+            let base_ok = match grant.get("base_url") {
+                None | Some(serde_json::Value::Null) => true,
+                Some(u) => u
+                    .as_str()
+                    .is_some_and(|u| super::drivers::check_base_url(u).is_ok()),
+            };
+            if token.is_none() || !base_ok || grant.as_object().is_some_and(|o| o.len() > 2) {
+                return Err(DeviceError::Invalid(
+                    "a SmartThings grant is {\"token\": \"…\"} with an optional http(s) \"base_url\"".into(),
+                ));
+            }
+            return self.put_grant(brand, grant).await;
+        }
+        let keys = grant.get("keys").and_then(|k| k.as_object());
+        match keys {
+            Some(keys)
+                if keys.len() <= 1000
+                    && keys
+                        .values()
+                        .all(|v| v.as_str().is_some_and(|s| !s.is_empty() && s.len() <= 256)) => {}
+            _ => {
+                return Err(DeviceError::Invalid(
+                    "a grant is {\"keys\": {\"<device id>\": \"<key>\"}} with at most 1000 keys"
+                        .into(),
+                ))
+            }
+        }
+        self.put_grant(brand, grant).await
+    }
+
+    /// Imports found devices (at most [`MAX_IMPORT`]), each with its key from the brand's
+    /// grant; a cloud token only ever goes to the API its grant names.
+    pub async fn import(
+        &self,
+        brand: &str,
+        items: Vec<ImportItem>,
+    ) -> Result<Vec<DeviceView>, DeviceError> {
+        if items.len() > MAX_IMPORT {
+            return Err(DeviceError::Invalid(format!(
+                "import at most {MAX_IMPORT} devices at once"
+            )));
+        }
+        let grant = self.grant(brand).await?.unwrap_or_default();
+        let mut added = Vec::new();
+        for mut item in items {
+            if brand == "smartthings" {
+                item.settings["base_url"] = grant["base_url"]
+                    .as_str()
+                    .unwrap_or(device_drivers::smartthings::BASE_URL)
+                    .into();
+            }
+            let diy = item.settings["diy"] == true;
+            let secret = grant["keys"]
+                .get(&item.native_id)
+                .or_else(|| grant.get("token"))
+                .and_then(|k| k.as_str())
+                .map(str::to_owned)
+                .or_else(|| diy.then(String::new))
+                .ok_or_else(|| {
+                    DeviceError::NoKey(format!(
+                        "grant access first: there is no key for {}",
+                        item.native_id
+                    ))
+                })?;
+            added.push(
+                self.add(NewDeviceRequest {
+                    brand: brand.to_owned(),
+                    kind: item.kind,
+                    name: item.name,
+                    room_id: item.room_id,
+                    native_id: item.native_id,
+                    address: item.address,
+                    settings: item.settings,
+                    secret: Some(secret),
+                })
+                .await?,
+            );
+        }
+        Ok(added)
+    }
+}

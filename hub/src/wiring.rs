@@ -1,0 +1,123 @@
+//! The route table: each capability's routes bound to its own service, the admin gate over
+//! `/api/v1/admin/`, the session lookup, the larger body limit on the upload routes, the
+//! chat sockets, and the gauges `/metrics` reads. With `app.rs`, which starts the
+//! services, the only module that knows every capability; no capability knows it.
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::bookings::Bookings;
+use crate::broker::{BrokerHandle, Credentials};
+use crate::chat::Chat;
+use crate::config::Config;
+use crate::devices::Devices;
+use crate::scenarios::Scenarios;
+use crate::store::Store;
+use crate::team::Team;
+use crate::weather::Weather;
+use crate::web::{self, Gauge, Metrics, Pages, WebLimits};
+
+/// Every front door the routes reach; cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub team: Team,
+    pub credentials: Credentials,
+    pub broker: BrokerHandle,
+    pub chat: Arc<Chat>,
+    pub devices: Devices,
+    pub bookings: Bookings,
+    pub weather: Weather,
+    pub scenarios: Scenarios,
+    /// The local CA's certificate in PEM, offered to staff devices; none with a
+    /// certificate of one's own.
+    pub ca_pem: Option<Arc<str>>,
+}
+
+/// Every route of the hub with the OpenAPI document that describes the same set (the
+/// access test walks it).
+pub fn router(s: &Services) -> (Router, utoipa::openapi::OpenApi) {
+    let admin = OpenApiRouter::new()
+        .merge(crate::team::api::admin_routes().with_state(s.team.clone()))
+        .merge(crate::bookings::rooms_api::admin_routes().with_state(s.bookings.clone()))
+        .merge(crate::broker::credentials_api::admin_routes().with_state(s.credentials.clone()))
+        .merge(crate::chat::api::admin_routes().with_state(s.chat.clone()))
+        .merge(crate::devices::api::admin_routes().with_state(s.devices.clone()))
+        .merge(crate::bookings::api::admin_routes().with_state(s.bookings.clone()))
+        .merge(crate::scenarios::api::admin_routes().with_state(s.scenarios.clone()))
+        .route_layer(axum::middleware::from_fn(
+            crate::team::staff_api::require_admin,
+        ));
+    let uploads = crate::chat::api::upload_routes()
+        .merge(crate::chat::guest_api::upload_routes())
+        .with_state(s.chat.clone())
+        .layer(DefaultBodyLimit::max(s.config.chat.max_attachment_bytes));
+    let api = OpenApiRouter::new()
+        .merge(crate::team::api::routes().with_state(s.team.clone()))
+        .merge(crate::bookings::rooms_api::routes().with_state(s.bookings.clone()))
+        .merge(crate::chat::api::routes().with_state(s.chat.clone()))
+        .merge(crate::chat::guest_api::routes().with_state(s.chat.clone()))
+        .merge(crate::chat::reports_api::routes().with_state(s.chat.clone()))
+        .merge(crate::devices::api::routes().with_state(s.devices.clone()))
+        .merge(crate::bookings::api::routes().with_state(s.bookings.clone()))
+        .merge(crate::weather::api::routes().with_state(s.weather.clone()))
+        .merge(uploads)
+        .nest("/admin", admin);
+    let pages = OpenApiRouter::new()
+        .merge(crate::team::api::page_routes().with_state(s.team.clone()))
+        .merge(crate::chat::api::page_routes().with_state(s.chat.clone()));
+    let metrics = Arc::new(Metrics::new(s.store.clone(), gauges(s)));
+    let (router, openapi) = web::assemble(
+        api,
+        pages,
+        Pages {
+            store: s.store.clone(),
+            ca_pem: s.ca_pem.clone(),
+        },
+        metrics.clone(),
+    );
+    // The sockets speak their own protocols after the upgrade: not in the document.
+    let sockets = Router::new()
+        .route(
+            "/ws/guest",
+            axum::routing::get(crate::chat::guest_ws::upgrade),
+        )
+        .route(
+            "/ws/team",
+            axum::routing::get(crate::chat::team_ws::upgrade),
+        )
+        .with_state(s.chat.clone());
+    let router = router
+        .merge(sockets)
+        .layer(axum::middleware::from_fn_with_state(
+            s.team.clone(),
+            crate::team::staff_api::identify,
+        ));
+    let limits = WebLimits {
+        request_timeout_secs: s.config.web.request_timeout_secs,
+        max_body_bytes: s.config.web.max_body_bytes,
+        max_upload_bytes: s.config.chat.max_attachment_bytes,
+    };
+    (web::layered(router, limits, metrics), openapi)
+}
+
+fn gauges(s: &Services) -> Vec<Gauge> {
+    let broker = s.broker.clone();
+    let chat = s.chat.clone();
+    vec![
+        Gauge {
+            name: "hub_broker_clients",
+            help: "MQTT clients connected to the embedded broker.",
+            read: Box::new(move || broker.connected_clients() as f64),
+        },
+        Gauge {
+            name: "hub_chat_guest_sockets",
+            help: "Open guest chat sockets (widgets, reception pages, kiosks).",
+            read: Box::new(move || chat.guest_sockets() as f64),
+        },
+    ]
+}
