@@ -1,6 +1,7 @@
 // The admin app: sign in, then the sections the member's role opens. The hub enforces every
 // rule; hiding a tab is only courtesy.
-import { api, el, submitting } from '/common/api.js';
+import { api, el } from '/common/api.js';
+import { staffSignIn } from '/common/signin.js';
 import { teamView } from '/admin/team.js';
 import { propertyView, roomsView } from '/admin/property.js';
 import { devicesView } from '/admin/devices.js';
@@ -23,20 +24,12 @@ const SECTIONS = [
 ];
 
 let me = null;
+const signIn = staffSignIn('Sign in to Hotel Hub', start);
 
 async function start() {
-  try {
-    me = await api('GET', '/me');
-  } catch (e) {
-    if (e.status === 401) return showSignIn();
-    throw e;
-  }
-  document.getElementById('signin').hidden = true;
-  document.getElementById('app').hidden = false;
+  me = await signIn.member();
+  if (!me) return;
   document.getElementById('whoami').textContent = `${me.name} · ${me.role.replace('_', ' ')}`;
-  api('GET', '/property').then((p) => {
-    document.getElementById('property-name').textContent = p.name;
-  }).catch(() => {});
   renderTabs();
   route();
 }
@@ -78,20 +71,8 @@ async function route() {
 
 function showSignIn() {
   me = null;
-  document.getElementById('app').hidden = true;
-  document.getElementById('signin').hidden = false;
+  signIn.show();
 }
-
-document.getElementById('signin-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const form = event.currentTarget;
-  const data = Object.fromEntries(new FormData(form));
-  const member = await submitting(form, () => api('POST', '/auth/login', data));
-  if (member) {
-    form.reset();
-    start();
-  }
-});
 
 document.getElementById('signout').addEventListener('click', async () => {
   await api('POST', '/auth/logout').catch(() => {});

@@ -1,17 +1,9 @@
 // Bookings (BOOK-1): who is in now, the reservations ahead, entry by hand, the channel
 // managers' iCal feeds and the PMS webhook. Everyone sees; admins change.
 import { api, el, submitting } from '/common/api.js';
+import { field, when } from '/common/forms.js';
 
 const STATUS = { booked: 'Booked', checked_in: 'Checked in', checked_out: 'Checked out', cancelled: 'Cancelled' };
-
-function field(id, label, input) {
-  input.id = id;
-  return el('div', {}, el('label', { for: id }, label), input);
-}
-
-function when(iso) {
-  return iso ? new Date(iso).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' }) : '';
-}
 
 export async function bookingsView(me) {
   const admin = me.role === 'owner' || me.role === 'admin';

@@ -2,11 +2,7 @@
 // live preview, the script tag to paste with short guides, distribution and timers,
 // consent, the bot, identification and the CRM webhook.
 import { api, el, submitting } from '/common/api.js';
-
-function field(id, label, input) {
-  input.id = id;
-  return el('div', {}, el('label', { for: id }, label), input);
-}
+import { field, input } from '/common/forms.js';
 
 const lines = (text) => text.split('\n').map((l) => l.trim()).filter(Boolean);
 
@@ -28,7 +24,6 @@ function parsePages(text) {
 export async function chatView() {
   const [s, snippet] = await Promise.all([api('GET', '/admin/chat/settings'), api('GET', '/chat/widget')]);
   const w = s.widget;
-  const input = (value, attrs = {}) => el('input', { value: value ?? '', ...attrs });
   const select = (value, options) => {
     const sel = el('select', {}, ...options.map(([v, label]) => el('option', { value: v }, label)));
     sel.value = value;

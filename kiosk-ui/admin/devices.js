@@ -1,7 +1,8 @@
 // Smart devices (DEV-2, DEV-3): live cards with manual control for every member of staff;
 // for admins, per brand: grant access, discover on the LAN, import, add by hand, and
 // edit or delete a card. Cards change only when the hub says so (server-sent events).
-import { api, el, submitting } from '/common/api.js';
+import { api, busy, el, submitting } from '/common/api.js';
+import { deleteButton } from '/common/forms.js';
 
 const BRANDS = {
   tuya: { title: 'Tuya / SmartLife / Gosund', key: 'Local key (16 characters)', id: 'Device id (gwId)', discover: true },
@@ -78,17 +79,7 @@ function deviceCard(d, { admin, rooms, roomName }) {
   const caps = new Set(d.capabilities);
   const s = d.state || {};
   const error = el('p', { class: 'error', role: 'alert' });
-  const send = async (body, button) => {
-    error.textContent = '';
-    if (button) button.disabled = true;
-    try {
-      await api('POST', `/devices/${d.id}/command`, body);
-    } catch (e) {
-      error.textContent = e.message;
-    } finally {
-      if (button) button.disabled = false;
-    }
-  };
+  const send = (body, button) => busy(button, error, () => api('POST', `/devices/${d.id}/command`, body));
   const controls = el('div', { class: 'controls' });
   if (caps.has('on_off')) {
     const b = el('button', { class: 'power', type: 'button' }, s.on ? 'Turn off' : 'Turn on');
@@ -142,11 +133,8 @@ function editForm(d, rooms) {
   });
   const edit = el('button', { type: 'button', class: 'secondary' }, 'Edit');
   edit.addEventListener('click', () => { form.hidden = !form.hidden; });
-  const remove = el('button', { type: 'button', class: 'danger' }, 'Delete');
-  remove.addEventListener('click', async () => {
-    if (!confirm(`Delete ${d.name}? It disappears from the hub and from Home Assistant.`)) return;
-    await api('DELETE', `/admin/devices/${d.id}`).catch((e) => alert(e.message));
-  });
+  // No refresh after it: the card goes when the hub's event stream says the device went.
+  const remove = deleteButton('Delete', `Delete ${d.name}? It disappears from the hub and from Home Assistant.`, `/admin/devices/${d.id}`);
   return el('div', { class: 'admin-tools' }, el('div', { class: 'row' }, edit, remove), form);
 }
 
@@ -210,23 +198,15 @@ function discoverPanel(brand, rooms, label) {
   const button = el('button', { type: 'button', class: 'discover' }, label || 'Discover on the LAN');
   const error = el('p', { class: 'error', role: 'alert' });
   button.addEventListener('click', async () => {
-    error.textContent = '';
-    button.disabled = true;
     progress.hidden = false;
     progress.value = 0;
     const started = Date.now();
     const timer = setInterval(() => { progress.value = Math.min(95, (Date.now() - started) / 40); }, 100);
-    try {
-      const found = await api('POST', '/admin/devices/discover', { brand });
-      results.replaceChildren(foundTable(brand, found, rooms));
-    } catch (e) {
-      error.textContent = e.message;
-    } finally {
-      clearInterval(timer);
-      progress.value = 100;
-      progress.hidden = true;
-      button.disabled = false;
-    }
+    const found = await busy(button, error, () => api('POST', '/admin/devices/discover', { brand }));
+    clearInterval(timer);
+    progress.value = 100;
+    progress.hidden = true;
+    if (found) results.replaceChildren(foundTable(brand, found, rooms));
   });
   return el('div', { class: 'discover-panel' }, el('div', { class: 'row' }, button, progress), error, results);
 }
@@ -252,19 +232,11 @@ function foundTable(brand, found, rooms) {
       kind: r.kind.value, name: r.name.value, room_id: r.room.value ? Number(r.room.value) : null,
     }));
     if (items.length === 0) { error.textContent = 'Tick the devices to import.'; return; }
-    error.textContent = '';
-    importButton.disabled = true;
-    try {
-      await api('POST', '/admin/devices/import', { brand, items });
-      for (const r of rows.filter((x) => x.pick.checked)) {
-        r.pick.checked = false;
-        r.pick.disabled = true;
-        r.tr.lastChild.textContent = 'added';
-      }
-    } catch (e) {
-      error.textContent = e.message;
-    } finally {
-      importButton.disabled = false;
+    if (await busy(importButton, error, () => api('POST', '/admin/devices/import', { brand, items })) === undefined) return;
+    for (const r of rows.filter((x) => x.pick.checked)) {
+      r.pick.checked = false;
+      r.pick.disabled = true;
+      r.tr.lastChild.textContent = 'added';
     }
   });
   return el('div', {}, el('table', {}, el('tbody', {}, rows.map((r) => r.tr))), error, importButton);

@@ -1,17 +1,11 @@
 // Property settings (TEAM-1) and the rooms list.
 import { api, el, submitting } from '/common/api.js';
+import { DAYS, deleteButton, field, input } from '/common/forms.js';
 
-const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const DAY_NAMES = { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' };
-
-function field(id, label, input) {
-  input.id = id;
-  return el('div', {}, el('label', { for: id }, label), input);
-}
 
 export async function propertyView() {
   const p = await api('GET', '/property');
-  const input = (value, attrs = {}) => el('input', { value: value ?? '', ...attrs });
   const name = input(p.name, { required: true, maxlength: 100 });
   const logo = input(p.logo_url, { type: 'url', placeholder: 'https://…' });
   const tz = input(p.time_zone, { list: 'zones', required: true });
@@ -67,11 +61,10 @@ export async function roomsView() {
   const root = el('div');
   const render = async () => {
     const rooms = await api('GET', '/rooms');
-    const name = el('input', { id: 'room-name', required: true, maxlength: 60 });
-    const kind = el('select', { id: 'room-kind' }, ...['room', 'villa', 'car', 'area'].map((k) => el('option', { value: k }, k)));
+    const name = el('input', { required: true, maxlength: 60 });
+    const kind = el('select', {}, ...['room', 'villa', 'car', 'area'].map((k) => el('option', { value: k }, k)));
     const form = el('form', { class: 'card' }, el('h2', {}, 'Add a room, villa, car or area'),
-      el('div', { class: 'row' }, el('div', {}, el('label', { for: 'room-name' }, 'Name'), name),
-        el('div', {}, el('label', { for: 'room-kind' }, 'Kind'), kind), el('button', { type: 'submit' }, 'Add')),
+      el('div', { class: 'row' }, field('room-name', 'Name', name), field('room-kind', 'Kind', kind), el('button', { type: 'submit' }, 'Add')),
       el('div', { class: 'error', role: 'alert' }));
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
@@ -79,11 +72,7 @@ export async function roomsView() {
     });
     const list = el('div', { class: 'card' }, el('h2', {}, `Rooms (${rooms.length})`),
       el('table', {}, el('tbody', {}, rooms.map((r) => el('tr', {}, el('td', {}, r.name), el('td', { class: 'muted' }, r.kind),
-        el('td', {}, el('button', { class: 'danger', onclick: async () => {
-          if (!confirm(`Delete ${r.name}?`)) return;
-          await api('DELETE', `/admin/rooms/${r.id}`).catch((e) => alert(e.message));
-          render();
-        } }, 'Delete')))))));
+        el('td', {}, deleteButton('Delete', `Delete ${r.name}?`, `/admin/rooms/${r.id}`, render)))))));
     root.replaceChildren(form, list);
   };
   await render();

@@ -2,6 +2,7 @@
 // next and last runs, run by hand, the history with each run's trace; device groups;
 // the weather and sun the scenarios see.
 import { api, el, submitting } from '/common/api.js';
+import { DAYS, field, when } from '/common/forms.js';
 
 const TRIGGERS = {
   time: ['Every day at', () => ({ type: 'time', at: '18:00' })],
@@ -32,7 +33,6 @@ const ACTIONS = {
 };
 const FIELDS = ['on', 'brightness', 'target_temperature', 'current_temperature', 'humidity', 'locked', 'power_w', 'online'];
 const FLAGS = ['on', 'locked', 'online'];
-const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
 let ctx = { devices: [], units: [], groups: [] };
 
@@ -165,13 +165,13 @@ function editor(scenario, done) {
   const d = s.definition;
   const form = el('form', { class: 'card', id: 'scenario-form' });
   rerender = () => {
-    const name = el('input', { id: 's-name', value: s.name, required: true, maxlength: 80 });
+    const name = el('input', { value: s.name, required: true, maxlength: 80 });
     name.addEventListener('input', () => { s.name = name.value; });
     const enabled = el('input', { type: 'checkbox', id: 's-enabled', checked: s.enabled });
     enabled.addEventListener('change', () => { s.enabled = enabled.checked; });
     form.replaceChildren(
       el('h2', {}, scenario ? `Edit "${scenario.name}"` : 'New scenario'),
-      el('div', { class: 'row' }, el('div', {}, el('label', { for: 's-name' }, 'Name'), name),
+      el('div', { class: 'row' }, field('s-name', 'Name', name),
         el('label', { class: 'inline' }, enabled, ' Enabled')),
       el('h3', {}, 'When (any of these)'), el('div', { id: 'triggers' }, listEditor(d.triggers, TRIGGERS, triggerFields, 'trigger')),
       el('h3', {}, 'Only if (all of these)'), el('div', { id: 'conditions' }, listEditor(d.conditions, CONDITIONS, conditionFields, 'condition')),
@@ -195,14 +195,10 @@ function editor(scenario, done) {
   return form;
 }
 
-function when(iso) {
-  return iso ? new Date(iso).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' }) : '—';
-}
-
 function history(runs) {
   return el('div', { class: 'history' }, runs.length === 0 ? el('p', { class: 'muted' }, 'No runs yet.')
     : runs.map((r) => el('details', { class: `run ${r.status}`, 'data-run': r.id, open: r === runs[0] },
-      el('summary', {}, `${when(r.started_at)} · ${r.status} · ${r.reason}`),
+      el('summary', {}, `${when(r.started_at) || '—'} · ${r.status} · ${r.reason}`),
       el('table', { class: 'trace' }, el('tbody', {}, r.trace.map((s) => el('tr', { class: s.ok ? 'ok' : 'bad' },
         el('td', {}, s.kind), el('td', { class: 'muted' }, s.path), el('td', {}, s.what), el('td', {}, s.result), el('td', { class: 'muted' }, `${s.ms} ms`))))))));
 }
@@ -220,7 +216,7 @@ async function skyCard() {
 }
 
 function groupsCard(done) {
-  const name = el('input', { id: 'g-name', required: true, maxlength: 60, list: 'group-names', placeholder: 'Outside lights' });
+  const name = el('input', { required: true, maxlength: 60, list: 'group-names', placeholder: 'Outside lights' });
   const boxes = ctx.devices.map((d) => ({ d, box: el('input', { type: 'checkbox', value: d.id, 'aria-label': d.name }) }));
   const pick = () => {
     const g = ctx.groups.find((x) => x.name === name.value);
@@ -230,7 +226,7 @@ function groupsCard(done) {
   const form = el('form', { class: 'card', id: 'groups' }, el('h2', {}, 'Device groups'),
     el('p', { class: 'muted' }, ctx.groups.map((g) => `${g.name} (${g.device_ids.length})`).join(' · ') || 'No groups yet.'),
     el('datalist', { id: 'group-names' }, ctx.groups.map((g) => el('option', { value: g.name }))),
-    el('div', {}, el('label', { for: 'g-name' }, 'Group'), name),
+    field('g-name', 'Group', name),
     el('div', { class: 'row' }, boxes.map(({ d, box }) => el('label', { class: 'inline' }, box, ` ${d.name}`))),
     el('div', { class: 'error', role: 'alert' }), el('button', { type: 'submit' }, 'Save group'));
   form.addEventListener('submit', async (event) => {

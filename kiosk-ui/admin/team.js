@@ -1,5 +1,6 @@
 // Team: members with their roles and status, inviting by e-mail, pending invites (TEAM-2).
 import { api, el, submitting } from '/common/api.js';
+import { deleteButton, field } from '/common/forms.js';
 
 const ROLE_NAMES = { owner: 'Owner', admin: 'Admin', chat_admin: 'Chat administrator', agent: 'Agent' };
 
@@ -19,11 +20,8 @@ function inviteCard(me, refresh) {
   const form = el('form', { class: 'card', id: 'invite-form' },
     el('h2', {}, 'Invite a member'),
     el('div', { class: 'row' },
-      el('div', {}, el('label', { for: 'invite-email' }, 'E-mail'),
-        el('input', { id: 'invite-email', name: 'email', type: 'email', required: true })),
-      el('div', {}, el('label', { for: 'invite-role' }, 'Role'),
-        el('select', { id: 'invite-role', name: 'role' },
-          ...roles.map((r) => el('option', { value: r }, ROLE_NAMES[r]))))),
+      field('invite-email', 'E-mail', el('input', { name: 'email', type: 'email', required: true })),
+      field('invite-role', 'Role', el('select', { name: 'role' }, ...roles.map((r) => el('option', { value: r }, ROLE_NAMES[r]))))),
     el('div', { class: 'error', role: 'alert' }),
     el('button', { type: 'submit' }, 'Send invite'),
     result);
@@ -50,11 +48,7 @@ function membersCard(me, members, refresh) {
       ? roleSelect(me, m, refresh)
       : ROLE_NAMES[m.role];
     const remove = editable
-      ? el('button', { class: 'danger', onclick: async () => {
-          if (!confirm(`Remove ${m.name}? They are signed out at once.`)) return;
-          await api('DELETE', `/admin/members/${m.id}`).catch((e) => alert(e.message));
-          refresh();
-        } }, 'Remove')
+      ? deleteButton('Remove', `Remove ${m.name}? They are signed out at once.`, `/admin/members/${m.id}`, refresh)
       : '';
     return el('tr', { 'data-member': m.email },
       el('td', {}, m.name, m.nickname ? el('span', { class: 'muted' }, ` (${m.nickname})`) : ''),

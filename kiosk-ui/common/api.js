@@ -46,9 +46,13 @@ export function el(tag, attrs = {}, ...children) {
 }
 
 // Shows a form's failure in its .error element; clears it on success.
-export async function submitting(form, action) {
-  const error = form.querySelector('.error');
-  const button = form.querySelector('button[type=submit]');
+export function submitting(form, action) {
+  return busy(form.querySelector('button[type=submit]'), form.querySelector('.error'), action);
+}
+
+// The same for a control outside a form: `button` is off while `action` runs, so a second
+// press cannot send twice; the result, or undefined after a failure shown in `error`.
+export async function busy(button, error, action) {
   if (error) error.textContent = '';
   if (button) button.disabled = true;
   try {

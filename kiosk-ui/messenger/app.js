@@ -1,7 +1,8 @@
 // The Team Messenger (CHAT-6): sign in, the views (mine, others', unassigned, missed,
 // history, leads, team, online visitors, statistics), search, and the open conversation.
 // Live updates come over the team socket; lists are re-read from the hub when they change.
-import { api, el, submitting } from '/common/api.js';
+import { api, el } from '/common/api.js';
+import { staffSignIn } from '/common/signin.js';
 import { TeamSocket } from '/messenger/socket.js';
 import { DialogueView } from '/messenger/dialogue.js';
 
@@ -18,18 +19,15 @@ const ctx = {
   },
 };
 
+// Nothing else on the page can say why the app did not start.
+function boot() { start().catch((e) => ctx.notify(e.message)); }
+const signIn = staffSignIn('Team Messenger', boot);
+
 async function start() {
-  try {
-    ctx.me = await api('GET', '/me');
-  } catch (e) {
-    if (e.status === 401) { showSignIn(); return; }
-    throw e;
-  }
-  $('#signin').hidden = true;
-  $('#app').hidden = false;
+  ctx.me = await signIn.member();
+  if (!ctx.me) return;
   $('#whoami').textContent = ctx.me.name;
   $('#availability').value = ctx.me.status;
-  api('GET', '/property').then((p) => { $('#property-name').textContent = p.name; }).catch(() => {});
   [ctx.team, ctx.shortcuts] = await Promise.all([api('GET', '/chat/colleagues'), api('GET', '/chat/shortcuts')]);
   ctx.socket = new TeamSocket(onFrame, (s) => {
     const c = $('#connection');
@@ -42,19 +40,6 @@ async function start() {
   }
   window.addEventListener('hashchange', route);
   route();
-}
-
-function showSignIn() {
-  $('#signin').hidden = false;
-  $('#app').hidden = true;
-  const form = $('#signin-form');
-  form.onsubmit = (e) => {
-    e.preventDefault();
-    submitting(form, async () => {
-      await api('POST', '/auth/login', { email: form.email.value, password: form.password.value });
-      start();
-    });
-  };
 }
 
 $('#availability').addEventListener('change', async (e) => {
@@ -211,4 +196,4 @@ function onFrame(f) {
   }
 }
 
-start().catch((e) => ctx.notify(e.message));
+boot();

@@ -1,6 +1,7 @@
 // One open conversation: messages (private notes marked), the composer with `/` shortcuts,
 // attachments and private notes, the agent actions and the visitor card.
 import { api, el } from '/common/api.js';
+import { MessageList, messageItem, sendFile } from '/common/messages.js';
 
 function time(at) {
   return at ? new Date(at).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }) : '';
@@ -12,12 +13,10 @@ function attachmentNode(a) {
   return el('a', { href: url, download: a.file_name }, `📄 ${a.file_name}`);
 }
 
-export function messageNode(m) {
-  const cls = m.private ? 'private' : m.author_kind;
-  const who = m.author_kind === 'system' ? null
-    : el('span', { class: 'who' }, `${m.private ? '🔒 ' : ''}${m.author_name || 'Guest'} · ${time(m.at)}`);
-  return el('li', { class: `m ${cls}`, 'data-id': m.id, 'data-seq': m.seq },
-    who, m.attachment ? attachmentNode(m.attachment) : m.body);
+function messageNode(m) {
+  return messageItem(m, `m ${m.private ? 'private' : m.author_kind}`,
+    m.author_kind === 'system' ? null : `${m.private ? '🔒 ' : ''}${m.author_name || 'Guest'} · ${time(m.at)}`,
+    attachmentNode);
 }
 
 export class DialogueView {
@@ -25,7 +24,6 @@ export class DialogueView {
     this.ctx = ctx;
     this.detail = detail;
     this.id = detail.dialogue.id;
-    this.shown = new Set();
     this.note = false;
     this.render();
   }
@@ -36,6 +34,7 @@ export class DialogueView {
     const member = members.some((m) => m.id === me.id);
     const open = dialogue.state !== 'ended';
     this.list = el('ol', { class: 'msgs' });
+    this.messages = new MessageList(this.list, messageNode);
     this.typing = el('p', { class: 'typing-line' });
     const actions = [];
     const act = (label, path, extra = {}) => el('button', { class: 'secondary', ...extra, onclick: () => this.action(path) }, label);
@@ -79,8 +78,7 @@ export class DialogueView {
     const button = el('button', { class: 'secondary older', onclick: async () => {
       try {
         const page = await api('GET', `/chat/dialogues/${this.id}/messages?before_seq=${this.oldest}`);
-        const nodes = page.filter((m) => !this.shown.has(m.id)).map((m) => { this.shown.add(m.id); return messageNode(m); });
-        this.list.prepend(...nodes);
+        this.messages.prepend(page);
         this.oldest = page.length ? page[0].seq : 1;
         this.olderButton();
       } catch (e) { this.ctx.notify(e.message); }
@@ -137,11 +135,7 @@ export class DialogueView {
   }
 
   add(m) {
-    if (this.shown.has(m.id)) return;
-    this.shown.add(m.id);
-    this.list.append(messageNode(m));
-    this.list.scrollTop = this.list.scrollHeight;
-    this.lastSeq = Math.max(this.lastSeq || 0, m.seq);
+    if (this.messages.add(m)) this.lastSeq = Math.max(this.lastSeq || 0, m.seq);
   }
 
   markRead() {
@@ -188,11 +182,8 @@ export class DialogueView {
     const file = e.target.files[0];
     e.target.value = '';
     if (!file) return;
-    const r = await fetch(`/api/v1/chat/dialogues/${this.id}/attachments`, {
-      method: 'POST', body: file, credentials: 'same-origin',
-      headers: { 'x-file-name': encodeURIComponent(file.name), 'x-client-id': `f-${crypto.randomUUID()}`, 'content-type': 'application/octet-stream' },
-    });
-    if (!r.ok) this.ctx.notify((await r.json().catch(() => null))?.error?.message || 'The file could not be sent');
+    const refused = await sendFile(`/api/v1/chat/dialogues/${this.id}/attachments`, file);
+    if (refused !== null) this.ctx.notify(refused || 'The file could not be sent');
   }
 
   onInput() {

@@ -2,7 +2,8 @@
 // opening. Conversations always come live from the hub (never from this cache).
 const CACHE = 'messenger-shell-v1';
 const SHELL = ['/messenger/', '/messenger/app.js', '/messenger/dialogue.js', '/messenger/socket.js',
-  '/messenger/messenger.css', '/common/api.js', '/common/base.css', '/messenger/icon.svg'];
+  '/messenger/messenger.css', '/common/api.js', '/common/messages.js', '/common/signin.js', '/common/socket.js',
+  '/common/base.css', '/messenger/icon.svg'];
 
 self.addEventListener('install', (e) => {
   e.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));

@@ -2,6 +2,9 @@
 // client id, the panel, the out-of-hours form, consent, rating and the channels panel.
 // Commands come from the loader on the host page (postMessage); events go back to it.
 
+import { el } from '/common/api.js';
+import { MessageList, messageItem, sendFile } from '/common/messages.js';
+import { HubSocket } from '/common/socket.js';
 import { applyTexts, textsFor } from '/widget/texts.js';
 
 const params = new URLSearchParams(location.hash.slice(1));
@@ -24,13 +27,11 @@ const state = {
   hidden: false,
   welcomeShown: false,
   consentGiven: false,
-  pending: new Map(store.get('pending') || []),
-  shown: new Set(),
   unread: 0,
-  ws: null,
-  backoff: 500,
   identifyUrl: '',
 };
+let socket = null;
+const messages = new MessageList($('.messages'), bubble);
 
 function toHost(message) {
   if (window.parent !== window) window.parent.postMessage({ hotelhub: 'event', ...message }, '*');
@@ -66,11 +67,8 @@ function applySettings(s) {
   phone.hidden = !w.phone;
   if (w.phone) { phone.href = 'tel:' + w.phone.replace(/[^0-9+]/g, ''); phone.querySelector('span').textContent = w.phone; }
   const links = $('.channels .links');
-  links.replaceChildren(...(w.messenger_links || []).map((l) => {
-    const a = document.createElement('a');
-    a.className = 'channel'; a.href = l.url; a.target = '_blank'; a.rel = 'noopener'; a.textContent = l.label;
-    return a;
-  }));
+  links.replaceChildren(...(w.messenger_links || []).map((l) =>
+    el('a', { class: 'channel', href: l.url, target: '_blank', rel: 'noopener' }, l.label)));
   $('.consent-text').textContent = s.consent?.text || '';
   const link = $('.consent-link');
   link.hidden = !s.consent?.link;
@@ -104,49 +102,32 @@ function guestFetch(url, options = {}) {
   return fetch(url, { ...options, headers: { ...(options.headers || {}), 'x-guest-token': state.token || '' } });
 }
 
-function renderAttachment(li, a) {
+// The guest's files come with the guest token, which a plain link cannot carry.
+function guestAttachment(a) {
   if (a.content_type.startsWith('image/')) {
-    const img = document.createElement('img');
-    img.alt = a.file_name;
-    li.append(img);
+    const img = el('img', { alt: a.file_name });
     guestFetch('/api/v1/guest/attachments/' + a.id)
       .then((r) => (r.ok ? r.blob() : null))
       .then((b) => { if (b) img.src = URL.createObjectURL(b); });
-  } else {
-    const link = document.createElement('a');
-    link.href = '#';
-    link.textContent = '📄 ' + a.file_name;
-    link.addEventListener('click', async (e) => {
-      e.preventDefault();
-      const r = await guestFetch('/api/v1/guest/attachments/' + a.id);
-      if (!r.ok) return;
-      const url = URL.createObjectURL(await r.blob());
-      const tmp = Object.assign(document.createElement('a'), { href: url, download: a.file_name });
-      tmp.click();
-    });
-    li.append(link);
+    return img;
   }
+  return el('a', { href: '#', onclick: async (e) => {
+    e.preventDefault();
+    const r = await guestFetch('/api/v1/guest/attachments/' + a.id);
+    if (!r.ok) return;
+    const url = URL.createObjectURL(await r.blob());
+    el('a', { href: url, download: a.file_name }).click();
+  } }, '📄 ' + a.file_name);
 }
 
 function bubble(m) {
-  const li = document.createElement('li');
   const kind = m.author_kind;
-  li.className = 'msg ' + (kind === 'guest' ? 'mine' : kind === 'system' ? 'system' : 'theirs');
-  li.dataset.seq = m.seq;
-  if (kind === 'staff' || kind === 'bot') {
-    const who = document.createElement('span');
-    who.className = 'who';
-    who.textContent = m.author_name;
-    li.append(who);
-  }
-  if (m.attachment) renderAttachment(li, m.attachment);
-  else li.append(document.createTextNode(m.body));
-  return li;
+  return messageItem(m, 'msg ' + (kind === 'guest' ? 'mine' : kind === 'system' ? 'system' : 'theirs'),
+    kind === 'staff' || kind === 'bot' ? m.author_name ?? '' : null, guestAttachment);
 }
 
 function showMessage(m) {
-  if (state.shown.has(m.id)) return;
-  state.shown.add(m.id);
+  if (!messages.add(m)) return;
   if (m.dialogue_id !== state.dialogueId) {
     state.dialogueId = m.dialogue_id;
     state.lastSeq = 0;
@@ -154,11 +135,6 @@ function showMessage(m) {
   }
   state.lastSeq = Math.max(state.lastSeq, m.seq);
   store.set('seq', state.lastSeq);
-  const list = $('.messages');
-  const pending = m.client_id && list.querySelector(`[data-client-id="${CSS.escape(m.client_id)}"]`);
-  if (pending) pending.replaceWith(bubble(m));
-  else list.append(bubble(m));
-  list.scrollTop = list.scrollHeight;
   if (m.author_kind !== 'guest' && m.author_kind !== 'system') {
     if (!state.openPanel) { state.unread += 1; badge(); }
     emit('message', { body: m.body, author: m.author_name, kind: m.author_kind });
@@ -168,9 +144,7 @@ function showMessage(m) {
 }
 
 function markRead() {
-  if (state.openPanel && state.ws?.readyState === 1 && state.dialogueId) {
-    state.ws.send(JSON.stringify({ type: 'read', seq: state.lastSeq }));
-  }
+  if (state.openPanel && state.dialogueId) socket?.send({ type: 'read', seq: state.lastSeq });
 }
 
 function dialogueOpen() { return state.dialogue && state.dialogue.state !== 'ended'; }
@@ -192,54 +166,30 @@ function needsConsent() {
   return c?.enabled && !(c.excluded_channels || []).includes('web') && !dialogueOpen() && !state.consentGiven;
 }
 
-function persistPending() { store.set('pending', [...state.pending.entries()]); }
-
-function sendFrame(frame) {
-  if (state.ws?.readyState === 1) state.ws.send(JSON.stringify(frame));
-}
-
 function sendMessage(body) {
   const clientId = 'w-' + crypto.randomUUID();
-  state.pending.set(clientId, body);
-  persistPending();
   const li = bubble({ author_kind: 'guest', body, seq: 0 });
   li.classList.add('pending');
   li.dataset.clientId = clientId;
   $('.messages').append(li);
   $('.messages').scrollTop = $('.messages').scrollHeight;
-  sendFrame({ type: 'send', client_id: clientId, body, consent: state.consentGiven });
-}
-
-function resendPending() {
-  for (const [clientId, body] of state.pending) {
-    sendFrame({ type: 'send', client_id: clientId, body, consent: state.consentGiven });
-  }
+  socket?.send({ type: 'send', client_id: clientId, body, consent: state.consentGiven });
 }
 
 function connect() {
-  if (preview) return;
-  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const ws = new WebSocket(`${proto}//${location.host}/ws/guest`);
-  state.ws = ws;
-  ws.addEventListener('open', () => {
-    ws.send(JSON.stringify({
+  socket = new HubSocket('/ws/guest', {
+    hello: () => ({
       type: 'hello', key: params.get('key'), token: state.token, dialogue_id: state.dialogueId,
       last_seq: state.lastSeq, channel: 'web',
       page: { url: params.get('url') || '', title: params.get('title') || '', referrer: params.get('referrer') || '',
         language: params.get('lang') || '', tags: (params.get('tags') || '').split(',').filter(Boolean) },
-    }));
-  });
-  ws.addEventListener('message', (e) => {
-    let f;
-    try { f = JSON.parse(e.data); } catch { return; }
-    handle(f);
-  });
-  ws.addEventListener('close', () => {
-    state.ws = null;
-    if (state.refused) return;
-    status(words.reconnecting);
-    setTimeout(connect, state.backoff);
-    state.backoff = Math.min(state.backoff * 2, 15000);
+    }),
+    onFrame: handle,
+    onState: (s) => status(s === 'online' ? '' : words.reconnecting),
+    // Kept as [client id, body] pairs, the shape earlier versions stored, so what waited
+    // across an upgrade is still sent.
+    pending: (store.get('pending') || []).map(([id, body]) => ({ type: 'send', client_id: id, body, consent: false })),
+    onPending: (frames) => store.set('pending', frames.map((f) => [f.client_id, f.body])),
   });
 }
 
@@ -247,12 +197,10 @@ let firstWelcome = true;
 function handle(f) {
   switch (f.type) {
     case 'welcome': {
-      state.backoff = 500;
-      status('');
       if (f.token) { state.token = f.token; store.set('token', f.token); }
       if (f.dialogue && f.dialogue.id !== state.dialogueId) {
         state.dialogueId = f.dialogue.id; state.lastSeq = 0; store.set('dialogue', f.dialogue.id);
-        $('.messages').replaceChildren(); state.shown.clear();
+        messages.clear();
       }
       state.dialogue = f.dialogue;
       state.open = f.open;
@@ -270,13 +218,10 @@ function handle(f) {
         window.parent.postMessage({ hotelhub: 'ready', identifyUrl: state.identifyUrl }, '*');
       }
       refreshPanels();
-      resendPending();
       break;
     }
     case 'message': showMessage(f.message); break;
     case 'ack': {
-      state.pending.delete(f.client_id);
-      persistPending();
       if (f.dialogue_id && (!state.dialogue || state.dialogue.id !== f.dialogue_id)) {
         state.dialogue = { id: f.dialogue_id, state: 'unassigned' };
       }
@@ -305,16 +250,14 @@ function handle(f) {
       break;
     case 'error': {
       if (f.code === 'consent_required') {
-        state.pending.delete(f.client_id); persistPending();
         document.querySelector(`[data-client-id="${CSS.escape(f.client_id || '')}"]`)?.remove();
         $('.consent').hidden = false;
       } else if (['blocked', 'unknown_key', 'too_many_sockets'].includes(f.code)) {
-        state.refused = true;
+        socket.stop();
         status(f.message);
       } else if (f.client_id) {
-        state.pending.delete(f.client_id); persistPending();
-        const el = document.querySelector(`[data-client-id="${CSS.escape(f.client_id)}"]`);
-        if (el) { el.classList.add('failed'); el.title = f.message; }
+        const node = document.querySelector(`[data-client-id="${CSS.escape(f.client_id)}"]`);
+        if (node) { node.classList.add('failed'); node.title = f.message; }
         status(f.message);
       }
       break;
@@ -359,9 +302,9 @@ let typingTimer = null;
 let typingSent = 0;
 $('.composer textarea').addEventListener('input', () => {
   if (!state.dialogueId) return;
-  if (Date.now() - typingSent > 3000) { sendFrame({ type: 'typing', on: true }); typingSent = Date.now(); }
+  if (Date.now() - typingSent > 3000) { socket?.send({ type: 'typing', on: true }); typingSent = Date.now(); }
   clearTimeout(typingTimer);
-  typingTimer = setTimeout(() => { sendFrame({ type: 'typing', on: false }); typingSent = 0; }, 4000);
+  typingTimer = setTimeout(() => { socket?.send({ type: 'typing', on: false }); typingSent = 0; }, 4000);
 });
 $('.composer textarea').addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); $('.composer').requestSubmit(); }
@@ -381,20 +324,16 @@ $('.attach input').addEventListener('change', async (e) => {
   if (!file) return;
   if (needsConsent()) { $('.consent').hidden = false; return; }
   status(`${words.sending} ${file.name}…`);
-  const r = await guestFetch('/api/v1/guest/attachments', {
-    method: 'POST', body: file,
-    headers: { 'x-file-name': encodeURIComponent(file.name), 'x-client-id': 'f-' + crypto.randomUUID(),
-      'x-consent': state.consentGiven ? '1' : '0', 'content-type': 'application/octet-stream' },
-  });
-  if (r.ok) status('');
-  else status((await r.json().catch(() => null))?.error?.message || words.fileFailed);
+  const refused = await sendFile('/api/v1/guest/attachments', file,
+    { 'x-guest-token': state.token || '', 'x-consent': state.consentGiven ? '1' : '0' });
+  status(refused === null ? '' : refused || words.fileFailed);
 });
 $('.stars').addEventListener('click', (e) => {
   const b = e.target.closest('button[data-rating]');
   if (!b || !state.dialogue) return;
   const rating = Number(b.dataset.rating);
   document.querySelectorAll('.stars button').forEach((s) => s.classList.toggle('on', Number(s.dataset.rating) <= rating));
-  sendFrame({ type: 'rate', dialogue_id: state.dialogue.id, rating, comment: $('.rating-comment').value });
+  socket?.send({ type: 'rate', dialogue_id: state.dialogue.id, rating, comment: $('.rating-comment').value });
 });
 $('.lead-form').addEventListener('submit', async (e) => {
   e.preventDefault();
@@ -417,8 +356,8 @@ window.addEventListener('message', (e) => {
     case 'hide': state.hidden = true; layout(); break;
     case 'show': state.hidden = false; layout(); break;
     case 'channels': state.hidden = false; setOpen(true); $('.channels').hidden = false; break;
-    case 'user': sendFrame({ type: 'set_user', name: d.user?.name || '', email: d.user?.email || '', phone: d.user?.phone || '' }); break;
-    case 'identify': sendFrame({ type: 'identify', answer: d.answer || { ok: false } }); break;
+    case 'user': socket?.send({ type: 'set_user', name: d.user?.name || '', email: d.user?.email || '', phone: d.user?.phone || '' }); break;
+    case 'identify': socket?.send({ type: 'identify', answer: d.answer || { ok: false } }); break;
     case 'preview': applySettings(d.settings); state.openPanel = true; layout(); break;
     default: break;
   }
