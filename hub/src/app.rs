@@ -275,7 +275,7 @@ pub async fn start(config: Config, mode: Mode, clock: Clock) -> anyhow::Result<R
     )
     .await
     .context("cannot start the weather")?;
-    let scenarios = Box::pin(Scenarios::start(crate::scenarios::run::Ctx {
+    let scenarios = Box::pin(Scenarios::start(crate::scenarios::run::Deps {
         store: store.clone(),
         clock: clock.clone(),
         devices: devices.clone(),

@@ -136,18 +136,83 @@ pub fn set_cursor(c: &Connection, scenario: i64, trigger: usize, at: &str) -> ru
     Ok(())
 }
 
+/// What a trace step records.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    Trigger,
+    Condition,
+    Action,
+    Note,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 pub struct Step {
     /// When it happened, UTC.
     pub at: String,
-    /// trigger, condition, action or note.
-    pub kind: String,
+    pub kind: StepKind,
     /// Where in the scenario: "actions[2].then[0]".
     pub path: String,
     pub what: String,
     pub result: String,
     pub ok: bool,
     pub ms: u64,
+}
+
+/// Where a run is: running, waiting (a delay), done, failed (an action failed), skipped
+/// (conditions or mode), stopped (restart mode, or cut off by a stop).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    Waiting,
+    Done,
+    Failed,
+    Skipped,
+    Stopped,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Waiting => "waiting",
+            RunStatus::Done => "done",
+            RunStatus::Failed => "failed",
+            RunStatus::Skipped => "skipped",
+            RunStatus::Stopped => "stopped",
+        }
+    }
+
+    /// The column's CHECK keeps it to these; anything else reads as stopped.
+    fn parse(s: &str) -> RunStatus {
+        match s {
+            "running" => RunStatus::Running,
+            "waiting" => RunStatus::Waiting,
+            "done" => RunStatus::Done,
+            "failed" => RunStatus::Failed,
+            "skipped" => RunStatus::Skipped,
+            _ => RunStatus::Stopped,
+        }
+    }
+}
+
+/// What a stored deadline is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PendingKind {
+    /// A run waits on a delay; it resumes at `path`.
+    Resume,
+    /// A device trigger's condition must hold for N minutes first.
+    Hold,
+}
+
+impl PendingKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            PendingKind::Resume => "resume",
+            PendingKind::Hold => "hold",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -157,15 +222,14 @@ pub struct Run {
     pub reason: String,
     pub started_at: String,
     pub finished_at: Option<String>,
-    /// running, waiting (a delay), done, failed, skipped (conditions or mode), stopped.
-    pub status: String,
+    pub status: RunStatus,
     pub trace: Vec<Step>,
 }
 
 /// Records a run under the id the engine gave it (the engine numbers runs itself, so
 /// it can act before the row is on disk).
 pub fn insert_run(c: &Connection, run: &NewRun, now: &str) -> rusqlite::Result<()> {
-    let finished = (run.status == "skipped").then_some(now);
+    let finished = (run.status == RunStatus::Skipped).then_some(now);
     c.execute(
         "INSERT INTO scenario_runs (id, scenario_id, reason, started_at, finished_at, status, trace, context)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -175,7 +239,7 @@ pub fn insert_run(c: &Connection, run: &NewRun, now: &str) -> rusqlite::Result<(
             run.reason,
             now,
             finished,
-            run.status,
+            run.status.as_str(),
             serde_json::to_string(&run.trace).unwrap_or_default(),
             run.context
         ],
@@ -190,7 +254,7 @@ pub struct NewRun {
     pub id: i64,
     pub scenario_id: i64,
     pub reason: String,
-    pub status: &'static str,
+    pub status: RunStatus,
     pub context: String,
     pub trace: Vec<Step>,
 }
@@ -198,7 +262,7 @@ pub struct NewRun {
 pub fn set_run(
     c: &Connection,
     run: i64,
-    status: &str,
+    status: RunStatus,
     trace: &[Step],
     finished_at: Option<&str>,
 ) -> rusqlite::Result<()> {
@@ -206,7 +270,7 @@ pub fn set_run(
         "UPDATE scenario_runs SET status = ?2, trace = ?3, finished_at = ?4 WHERE id = ?1",
         params![
             run,
-            status,
+            status.as_str(),
             serde_json::to_string(trace).unwrap_or_default(),
             finished_at
         ],
@@ -257,7 +321,7 @@ pub fn runs(c: &Connection, scenario: i64, limit: i64) -> rusqlite::Result<Vec<R
             reason: r.get(2)?,
             started_at: r.get(3)?,
             finished_at: r.get(4)?,
-            status: r.get(5)?,
+            status: RunStatus::parse(&r.get::<_, String>(5)?),
             trace: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
         })
     })?;
@@ -276,7 +340,7 @@ pub fn close_interrupted(c: &Connection, now: &str) -> rusqlite::Result<usize> {
 pub struct Pending {
     pub id: i64,
     pub scenario_id: i64,
-    pub kind: String,
+    pub kind: PendingKind,
     pub due_at: String,
     pub run_id: Option<i64>,
     pub path: Vec<usize>,
@@ -289,10 +353,15 @@ pub fn pending(c: &Connection) -> rusqlite::Result<Vec<Pending>> {
         "SELECT id, scenario_id, kind, due_at, run_id, path, trigger_index, context FROM scenario_pending",
     )?;
     let rows = s.query_map([], |r| {
+        // The column's CHECK keeps kinds to these two.
+        let kind = match r.get::<_, String>(2)?.as_str() {
+            "resume" => PendingKind::Resume,
+            _ => PendingKind::Hold,
+        };
         Ok(Pending {
             id: r.get(0)?,
             scenario_id: r.get(1)?,
-            kind: r.get(2)?,
+            kind,
             due_at: r.get(3)?,
             run_id: r.get(4)?,
             path: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or_default(),
@@ -309,7 +378,7 @@ pub fn insert_pending(c: &Connection, p: &Pending) -> rusqlite::Result<i64> {
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             p.scenario_id,
-            p.kind,
+            p.kind.as_str(),
             p.due_at,
             p.run_id,
             serde_json::to_string(&p.path).unwrap_or_default(),

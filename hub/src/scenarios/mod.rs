@@ -56,7 +56,7 @@ pub struct Scenarios {
 }
 
 impl Scenarios {
-    pub async fn start(ctx: run::Ctx) -> Result<Scenarios, ScenarioError> {
+    pub async fn start(ctx: run::Deps) -> Result<Scenarios, ScenarioError> {
         let ctx = Arc::new(ctx);
         let bookings = ctx.bookings.clone();
         let (store, clock) = (ctx.store.clone(), ctx.clock.clone());

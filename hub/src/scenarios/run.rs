@@ -11,7 +11,7 @@ use std::time::Instant;
 use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::db::{self, Step};
+use super::db::{self, PendingKind, RunStatus, Step, StepKind};
 use super::model::{Action, Compare, Condition, GuestTarget, OccupancyScope, Target};
 use crate::bookings::Bookings;
 use crate::chat::Chat;
@@ -22,7 +22,7 @@ use crate::team::Property;
 use crate::weather::Weather;
 
 /// What a run needs from the rest of the hub: each capability's front door.
-pub struct Ctx {
+pub struct Deps {
     pub store: Store,
     pub clock: Clock,
     pub devices: Devices,
@@ -47,7 +47,7 @@ pub struct Context {
 
 pub enum Outcome {
     Finished {
-        status: &'static str,
+        status: RunStatus,
     },
     /// Waiting on a delay: the stored deadline.
     Waiting(db::Pending),
@@ -92,10 +92,10 @@ fn path_text(path: &[usize], root: &str) -> String {
     s
 }
 
-impl Ctx {
+impl Deps {
     fn step(
         &self,
-        kind: &str,
+        kind: StepKind,
         path: String,
         what: String,
         result: String,
@@ -104,7 +104,7 @@ impl Ctx {
     ) -> Step {
         Step {
             at: self.clock.now_text(),
-            kind: kind.into(),
+            kind,
             path,
             what,
             result,
@@ -293,7 +293,7 @@ impl Ctx {
             let since = Instant::now();
             let (ok, why) = self.eval(c, facts).await;
             trace.push(self.step(
-                "condition",
+                StepKind::Condition,
                 format!("{root}[{i}]"),
                 why,
                 if ok { "true".into() } else { "false".into() },
@@ -465,7 +465,7 @@ impl Ctx {
                         p.push(if ok { 0 } else { 1 });
                         let list = if ok { then } else { otherwise };
                         job.trace.push(self.step(
-                            "action",
+                            StepKind::Action,
                             here,
                             "if".into(),
                             if ok { "then".into() } else { "else".into() },
@@ -479,7 +479,7 @@ impl Ctx {
                     Action::Delay { seconds } => {
                         let due = self.clock.now() + Duration::seconds((*seconds).into());
                         job.trace.push(self.step(
-                            "action",
+                            StepKind::Action,
                             here,
                             format!("wait {seconds} s"),
                             format!("until {}", stamp(due)),
@@ -493,7 +493,7 @@ impl Ctx {
                     Action::Device { target, set } => {
                         let (ok, result) = self.device_action(target, set, &job.context).await;
                         job.trace.push(self.step(
-                            "action",
+                            StepKind::Action,
                             here,
                             format!("{} → {set}", describe_target(target)),
                             result,
@@ -504,7 +504,7 @@ impl Ctx {
                     Action::Notify { text } => {
                         self.chat.notify_staff("scenario", text).await;
                         job.trace.push(self.step(
-                            "action",
+                            StepKind::Action,
                             here,
                             "notify staff".into(),
                             text.clone(),
@@ -515,7 +515,7 @@ impl Ctx {
                     Action::MessageGuest { to, text } => {
                         let (ok, result) = self.message_guest(to, text, &job.context).await;
                         job.trace.push(self.step(
-                            "action",
+                            StepKind::Action,
                             here,
                             "message the guest".into(),
                             result,
@@ -540,7 +540,7 @@ pub fn describe_target(t: &Target) -> String {
 }
 
 /// Carries out a run (or its rest after a delay) and records how it went.
-pub async fn execute(ctx: Arc<Ctx>, mut job: Job) -> Outcome {
+pub async fn execute(ctx: Arc<Deps>, mut job: Job) -> Outcome {
     let recorded = job.recorded.take();
     let outcome = steps(&ctx, &mut job).await;
     if let Some(r) = recorded {
@@ -550,10 +550,14 @@ pub async fn execute(ctx: Arc<Ctx>, mut job: Job) -> Outcome {
     }
     match outcome {
         Flow::Go => {
-            let status = match job.trace.iter().any(|s| s.kind == "action" && !s.ok) {
-                _ if job.skipped => "skipped",
-                true => "failed",
-                false => "done",
+            let status = match job
+                .trace
+                .iter()
+                .any(|s| s.kind == StepKind::Action && !s.ok)
+            {
+                _ if job.skipped => RunStatus::Skipped,
+                true => RunStatus::Failed,
+                false => RunStatus::Done,
             };
             finish(&ctx, &job, status).await
         }
@@ -561,7 +565,7 @@ pub async fn execute(ctx: Arc<Ctx>, mut job: Job) -> Outcome {
     }
 }
 
-async fn steps(ctx: &Ctx, job: &mut Job) -> Flow {
+async fn steps(ctx: &Deps, job: &mut Job) -> Flow {
     let mut facts = Facts { occupied: None };
     let definition = job.definition.clone();
     if job.resume.is_none() && job.check_conditions && !definition.conditions.is_empty() {
@@ -580,11 +584,11 @@ async fn steps(ctx: &Ctx, job: &mut Job) -> Flow {
         .await
 }
 
-async fn pause(ctx: &Ctx, job: &Job, due: DateTime<Utc>, path: Vec<usize>) -> Outcome {
+async fn pause(ctx: &Deps, job: &Job, due: DateTime<Utc>, path: Vec<usize>) -> Outcome {
     let pending = db::Pending {
         id: 0,
         scenario_id: job.scenario_id,
-        kind: "resume".into(),
+        kind: PendingKind::Resume,
         due_at: stamp(due),
         run_id: Some(job.run_id),
         path,
@@ -596,7 +600,7 @@ async fn pause(ctx: &Ctx, job: &Job, due: DateTime<Utc>, path: Vec<usize>) -> Ou
     let stored = ctx
         .store
         .write(move |c| {
-            db::set_run(c, run, "waiting", &trace, None)?;
+            db::set_run(c, run, RunStatus::Waiting, &trace, None)?;
             Ok::<_, StoreError>(db::insert_pending(c, &pending)?)
         })
         .await;
@@ -604,12 +608,12 @@ async fn pause(ctx: &Ctx, job: &Job, due: DateTime<Utc>, path: Vec<usize>) -> Ou
         Ok(id) => Outcome::Waiting(db::Pending { id, ..pending_copy }),
         Err(e) => {
             tracing::error!(run, error = %e, "A delay could not be stored; the run stops here.");
-            finish(ctx, job, "failed").await
+            finish(ctx, job, RunStatus::Failed).await
         }
     }
 }
 
-async fn finish(ctx: &Ctx, job: &Job, status: &'static str) -> Outcome {
+async fn finish(ctx: &Deps, job: &Job, status: RunStatus) -> Outcome {
     let (run, trace, now) = (job.run_id, job.trace.clone(), ctx.clock.now_text());
     if let Err(e) = ctx
         .store
