@@ -9,19 +9,24 @@
 
 pub mod api;
 mod attachments;
+mod automation;
 mod bus;
 mod db;
 pub mod geoip;
 pub mod guest_api;
+mod guest_dialogue;
 pub mod guest_ws;
 mod guests;
 mod hours;
 mod identify;
 mod inbox;
+#[cfg(test)]
+mod lifecycle_tests;
 mod reports;
 pub mod reports_api;
 mod service;
 mod settings;
+mod staff_dialogue;
 pub mod team_ws;
 pub mod timers;
 mod visitors;
