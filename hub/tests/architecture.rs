@@ -5,7 +5,8 @@
 //!   `notify`, `platform`) know no capability;
 //! - one capability reaches another only through its front door: `crate::<cap>::<Item>`,
 //!   where the item is not one of its modules;
-//! - capabilities depend on each other without a cycle.
+//! - capabilities depend on each other without a cycle;
+//! - no source file is over 600 lines.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -30,6 +31,7 @@ const MECHANISM: &[&str] = &[
     "notify",
     "platform",
 ];
+const MAX_LINES: usize = 600;
 
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
@@ -297,4 +299,22 @@ fn capabilities_depend_on_each_other_without_a_cycle() {
             panic!("capabilities in a cycle: {}", cycle.join(" → "));
         }
     }
+}
+
+#[test]
+fn every_source_file_reads_in_one_sitting() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let n = std::fs::read_to_string(f).ok()?.lines().count();
+            (n > MAX_LINES).then(|| format!("{} has {n} lines", f.display()))
+        })
+        .collect();
+    assert!(
+        long.is_empty(),
+        "over {MAX_LINES} lines:\n{}",
+        long.join("\n")
+    );
 }

@@ -8,6 +8,8 @@ pub mod api;
 pub mod db;
 mod discovery;
 pub mod drivers;
+mod error;
+mod links;
 pub mod mqtt;
 pub mod vault;
 
@@ -17,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use device_drivers::mqtt::{Event as MqttEvent, Family, Outgoing};
-use device_drivers::{Command, DriverError, Kind, LinkHandle};
+use device_drivers::{Command, Kind};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
 use utoipa::ToSchema;
@@ -25,6 +27,9 @@ use utoipa::ToSchema;
 use crate::clock::Clock;
 use crate::store::Store;
 use db::DeviceRow;
+use error::device_error;
+pub use error::DeviceError;
+use links::Running;
 use vault::Vault;
 
 /// More than a small hotel will ever have; the bound a misbehaving broker client meets.
@@ -70,19 +75,6 @@ pub struct DiscoveryScope {
     pub duration: Duration,
 }
 
-struct Running {
-    handle: LinkHandle,
-    watcher: tokio::task::JoinHandle<()>,
-    /// An MQTT-family device: it comes to the broker when it will, the hub cannot dial it.
-    waits_for_device: bool,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.watcher.abort();
-    }
-}
-
 struct Inner {
     store: Store,
     clock: Clock,
@@ -120,56 +112,6 @@ fn capabilities(kind: &str) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// What the registry refuses or could not do. HTTP answers are chosen by the API.
-#[derive(Debug, thiserror::Error)]
-pub enum DeviceError {
-    /// A field, setting or grant that is not right; the text says which.
-    #[error("{0}")]
-    Invalid(String),
-    /// A brand without discovery here, or a command the kind cannot do.
-    #[error("{0}")]
-    Unsupported(String),
-    /// The brand's grant has no key for the device.
-    #[error("{0}")]
-    NoKey(String),
-    #[error("not found")]
-    NotFound,
-    #[error("that device is already on the list")]
-    AlreadyListed,
-    #[error("the hub drives at most {MAX_DEVICES} devices")]
-    Full,
-    /// The device did not do what was asked: offline, bad key, not confirmed; `code` names
-    /// which (`device_offline`, `bad_key`, `not_confirmed`, `unsupported`, `refused`, or the
-    /// cloud's name).
-    #[error("{message}")]
-    Driver { code: &'static str, message: String },
-    /// Discovery or the vault failed.
-    #[error("{0}")]
-    Internal(String),
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
-}
-
-impl From<rusqlite::Error> for DeviceError {
-    fn from(e: rusqlite::Error) -> Self {
-        DeviceError::Store(crate::store::StoreError::from(e))
-    }
-}
-
-fn device_error(e: DriverError) -> DeviceError {
-    let code = match e {
-        DriverError::Offline(_) | DriverError::Closed => "device_offline",
-        DriverError::BadKey(_) => "bad_key",
-        DriverError::NotConfirmed(_) => "not_confirmed",
-        DriverError::Unsupported(_) => "unsupported",
-        DriverError::Refused(_) => "refused",
-    };
-    DeviceError::Driver {
-        code,
-        message: e.to_string(),
-    }
 }
 
 /// What the owner asks to add.
@@ -237,29 +179,6 @@ impl Devices {
         Ok(devices)
     }
 
-    /// Waits (at most `limit`) until every link the hub dials has connected or failed
-    /// once, so what runs right after a start finds devices that are there online.
-    pub async fn links_settled(&self, limit: Duration) {
-        let deadline = tokio::time::Instant::now() + limit;
-        while tokio::time::Instant::now() < deadline {
-            let pending = self
-                .inner
-                .links
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .values()
-                .filter(|r| !r.waits_for_device)
-                .any(|r| {
-                    let s = r.handle.snapshot();
-                    !s.online && s.reason.is_none()
-                });
-            if !pending {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
     fn send(&self, event: DeviceEvent) {
         if self.inner.events.send(event).is_ok() {
             self.inner
@@ -287,82 +206,6 @@ impl Devices {
 
     pub fn subscribe(&self) -> broadcast::Receiver<DeviceEvent> {
         self.inner.events.subscribe()
-    }
-
-    async fn start_link(&self, row: &DeviceRow) {
-        let id = row.id.clone();
-        let sealed = match self
-            .inner
-            .store
-            .read({
-                let id = id.clone();
-                move |c| Ok::<_, crate::store::StoreError>(db::secret(c, &id)?)
-            })
-            .await
-        {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(device = %id, error = %e, "Cannot read the device's secret.");
-                return;
-            }
-        };
-        let secret = match sealed.map(|s| self.inner.vault.open_secret(&s)).transpose() {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(device = %id, error = %e, "Cannot open the device's secret.");
-                return;
-            }
-        };
-        let handle = match drivers::start(row, secret.as_deref()) {
-            Ok(h) => h,
-            Err(drivers::LinkSetupError::NotLan) if Family::parse(&row.brand).is_some() => {
-                let Some(family) = Family::parse(&row.brand) else {
-                    return;
-                };
-                let (handle, route) = device_drivers::mqtt::spawn(
-                    family,
-                    row.native_id.clone(),
-                    drivers::kind_of(row),
-                    self.inner.mqtt_out.clone(),
-                    Duration::from_secs(5),
-                );
-                self.inner
-                    .mqtt_routes
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert((family, row.native_id.clone()), route);
-                handle
-            }
-            Err(drivers::LinkSetupError::NotLan) => return,
-            Err(e) => {
-                tracing::warn!(device = %id, error = %e, "The device cannot be linked.");
-                return;
-            }
-        };
-        let watcher = tokio::spawn(watch_link(self.clone(), id.clone(), handle.clone()));
-        let old = self
-            .inner
-            .links
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(
-                id,
-                Running {
-                    handle,
-                    watcher,
-                    waits_for_device: Family::parse(&row.brand).is_some(),
-                },
-            );
-        drop(old);
-    }
-
-    fn link(&self, id: &str) -> Option<LinkHandle> {
-        self.inner
-            .links
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(id)
-            .map(|r| r.handle.clone())
     }
 
     fn view(&self, mut row: DeviceRow) -> DeviceView {
@@ -614,100 +457,5 @@ impl Devices {
     /// Held for the length of a LAN scan; a second admin's scan waits for the first.
     pub async fn scan_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.inner.scanning.lock().await
-    }
-
-    /// The broker side's end of the MQTT-family links' outgoing messages (taken once).
-    pub fn take_mqtt_outgoing(&self) -> Option<mpsc::Receiver<Outgoing>> {
-        self.inner
-            .mqtt_out_rx
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-    }
-
-    /// Routes one decoded MQTT-family event: devices that announce themselves join the
-    /// registry (they signed in to the broker with credentials an admin made).
-    pub async fn mqtt_event(&self, family: Family, event: MqttEvent) {
-        let route = |device: &str| {
-            self.inner
-                .mqtt_routes
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(&(family, device.to_owned()))
-                .cloned()
-        };
-        match &event {
-            MqttEvent::Announce { device, kind, name } => {
-                if route(device).is_some() {
-                    return;
-                }
-                let request = NewDeviceRequest {
-                    brand: family.brand().to_owned(),
-                    kind: kind.as_str().to_owned(),
-                    name: name.clone().unwrap_or_else(|| device.clone()),
-                    room_id: None,
-                    native_id: device.clone(),
-                    address: String::new(),
-                    settings: serde_json::json!({}),
-                    secret: None,
-                };
-                match self.add(request).await {
-                    Ok(_) | Err(DeviceError::AlreadyListed) => {}
-                    Err(e) => tracing::warn!(device, error = %e, "An MQTT device could not join."),
-                }
-            }
-            MqttEvent::State { device, .. } | MqttEvent::Availability { device, .. } => {
-                if let Some(r) = route(device) {
-                    let _ = r.send(event.clone()).await;
-                }
-            }
-            MqttEvent::Bridge { .. } => {
-                let routes: Vec<_> = self
-                    .inner
-                    .mqtt_routes
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .iter()
-                    .filter(|((f, _), _)| *f == family)
-                    .map(|(_, r)| r.clone())
-                    .collect();
-                for r in routes {
-                    let _ = r.send(event.clone()).await;
-                }
-            }
-        }
-    }
-
-    async fn save_state(&self, id: &str, state: serde_json::Value) {
-        let id = id.to_owned();
-        let result = self
-            .inner
-            .store
-            .write(move |c| Ok::<_, DeviceError>(db::save_state(c, &id, &state)?))
-            .await;
-        if let Err(e) = result {
-            tracing::warn!(error = %e, "Cannot store a device's state.");
-        }
-    }
-}
-
-/// Follows one link: every availability or state change is stored and announced.
-async fn watch_link(devices: Devices, id: String, link: LinkHandle) {
-    let mut watch = link.watch();
-    loop {
-        if watch.changed().await.is_err() {
-            return;
-        }
-        let snapshot = watch.borrow_and_update().clone();
-        let state = serde_json::to_value(&snapshot.state).unwrap_or_default();
-        // Announced first (the view carries the link's state): scenarios and MQTT react
-        // without waiting for the stored copy's commit, which only seeds cards at start.
-        match devices.get(&id).await {
-            Ok(view) => devices.announce(view),
-            Err(_) => return,
-        }
-        if snapshot.online {
-            devices.save_state(&id, state).await;
-        }
     }
 }

@@ -37,10 +37,11 @@ impl Scenarios {
     /// Every scenario with its last run and next scheduled time.
     pub async fn list(&self) -> Result<Vec<Listed>, ScenarioError> {
         let upcoming = self.upcoming().await;
-        self.store
+        let names = self.deps.names().await;
+        self.deps
+            .store
             .read(move |c| {
                 let mut out = Vec::new();
-                let names = super::model::Names::load(c)?;
                 for s in db::all(c)? {
                     let last_run = db::runs(c, s.id, 1)?.pop();
                     let summary = s
@@ -62,7 +63,8 @@ impl Scenarios {
     }
 
     pub async fn get(&self, id: i64) -> Result<Scenario, ScenarioError> {
-        self.store
+        self.deps
+            .store
             .read(move |c| Ok::<_, ScenarioError>(db::get(c, id)?))
             .await?
             .ok_or(ScenarioError::NotFound)
@@ -76,8 +78,9 @@ impl Scenarios {
         definition: Definition,
     ) -> Result<Scenario, ScenarioError> {
         let name = checked(name, &definition)?;
-        let now = self.clock.now_text();
+        let now = self.deps.clock.now_text();
         let s = self
+            .deps
             .store
             .write(move |c| {
                 let id = db::insert(c, &name, enabled, &definition, &now)?
@@ -98,8 +101,9 @@ impl Scenarios {
         definition: Definition,
     ) -> Result<Scenario, ScenarioError> {
         let name = checked(name, &definition)?;
-        let now = self.clock.now_text();
+        let now = self.deps.clock.now_text();
         let s = self
+            .deps
             .store
             .write(move |c| {
                 if db::name_taken(c, &name, id)? {
@@ -118,6 +122,7 @@ impl Scenarios {
     /// Removes a scenario with its history.
     pub async fn delete(&self, id: i64) -> Result<(), ScenarioError> {
         let n = self
+            .deps
             .store
             .write(move |c| Ok::<_, ScenarioError>(db::delete(c, id)?))
             .await?;
@@ -142,13 +147,15 @@ impl Scenarios {
 
     /// The last runs (newest first), each with its step-by-step trace.
     pub async fn runs(&self, id: i64) -> Result<Vec<Run>, ScenarioError> {
-        self.store
+        self.deps
+            .store
             .read(move |c| Ok::<_, ScenarioError>(db::runs(c, id, db::KEPT_RUNS)?))
             .await
     }
 
     pub async fn groups(&self) -> Result<Vec<Group>, ScenarioError> {
-        self.store
+        self.deps
+            .store
             .read(|c| Ok::<_, ScenarioError>(db::groups(c)?))
             .await
     }
@@ -168,7 +175,8 @@ impl Scenarios {
                 "a group name of 1 to 60 characters".into(),
             ));
         }
-        self.store
+        self.deps
+            .store
             .write(move |c| {
                 db::set_group(c, &name, &device_ids)?;
                 Ok::<_, ScenarioError>(db::groups(c)?)

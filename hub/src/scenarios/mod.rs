@@ -6,11 +6,14 @@
 
 pub mod api;
 mod catalog;
+mod checks;
+mod conditions;
 pub mod db;
 mod engine;
 pub mod model;
 pub mod run;
 mod schedule;
+mod words;
 
 pub use catalog::Listed;
 
@@ -18,7 +21,6 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::bookings::Bookings;
 use crate::store::StoreError;
 use engine::{Cmd, Engine, Progress};
 
@@ -45,12 +47,8 @@ impl From<rusqlite::Error> for ScenarioError {
 
 #[derive(Clone)]
 pub struct Scenarios {
-    store: crate::store::Store,
-    clock: crate::clock::Clock,
+    deps: Arc<run::Deps>,
     cmds: mpsc::Sender<Cmd>,
-    bookings: Bookings,
-    weather: crate::weather::Weather,
-    devices: crate::devices::Devices,
     progress: watch::Receiver<Progress>,
     task: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
@@ -58,10 +56,7 @@ pub struct Scenarios {
 impl Scenarios {
     pub async fn start(ctx: run::Deps) -> Result<Scenarios, ScenarioError> {
         let ctx = Arc::new(ctx);
-        let bookings = ctx.bookings.clone();
-        let (store, clock) = (ctx.store.clone(), ctx.clock.clone());
-        let weather = ctx.weather.clone();
-        let devices = ctx.devices.clone();
+        let deps = ctx.clone();
         let (tx, progress) = watch::channel(Progress {
             seen: ctx.clock.now(),
             busy: 0,
@@ -73,12 +68,8 @@ impl Scenarios {
         let (cmds, rx) = mpsc::channel(64);
         let task = tokio::spawn(engine.run(rx));
         Ok(Scenarios {
-            store,
-            clock,
+            deps,
             cmds,
-            bookings,
-            weather,
-            devices,
             progress,
             task: Arc::new(std::sync::Mutex::new(Some(task))),
         })
@@ -132,9 +123,9 @@ impl Scenarios {
     /// way). For tests and benchmarks.
     pub async fn settled(&self, at: chrono::DateTime<chrono::Utc>) {
         let mut rx = self.progress.clone();
-        let bookings = self.bookings.published();
-        let forecast = self.weather.latest().map(|s| s.fetched_at);
-        let devices = self.devices.events_sent();
+        let bookings = self.deps.bookings.published();
+        let forecast = self.deps.weather.latest().map(|s| s.fetched_at);
+        let devices = self.deps.devices.events_sent();
         let _ = rx
             .wait_for(|p| {
                 p.seen >= at

@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::schedule;
+use super::checks;
+pub use super::words::Names;
 pub use crate::bookings::BookingEvent;
 pub use crate::weather::{SunEvent, WeatherMetric};
 
@@ -321,7 +322,7 @@ pub enum GuestTarget {
 #[error("{0}")]
 pub struct Invalid(pub String);
 
-fn invalid<T>(message: impl Into<String>) -> Result<T, Invalid> {
+pub(super) fn invalid<T>(message: impl Into<String>) -> Result<T, Invalid> {
     Err(Invalid(message.into()))
 }
 
@@ -343,11 +344,11 @@ impl Definition {
             t.validate()?;
         }
         let mut steps = 0;
-        conditions_ok(&self.conditions, 0, &mut steps)?;
+        checks::conditions_ok(&self.conditions, 0, &mut steps)?;
         if self.actions.is_empty() {
             return invalid("add at least one action");
         }
-        actions_ok(&self.actions, 0, &mut steps)
+        checks::actions_ok(&self.actions, 0, &mut steps)
     }
 
     /// Whether it has triggers the scheduler keeps (time, cron, sun).
@@ -359,254 +360,6 @@ impl Definition {
             )
         })
     }
-}
-
-impl Trigger {
-    fn validate(&self) -> Result<(), Invalid> {
-        match self {
-            Trigger::Time { at } => schedule::daily(at).map(|_| ()),
-            Trigger::Cron { expression } => schedule::cron(expression).map(|_| ()),
-            Trigger::Sun { offset_minutes, .. } if offset_minutes.abs() > 12 * 60 => {
-                invalid("sun offset: within ±720 minutes")
-            }
-            Trigger::Device {
-                device_id,
-                test,
-                for_minutes,
-            } => {
-                device_ok(device_id, test)?;
-                if *for_minutes > 7 * 24 * 60 {
-                    return invalid("for: at most a week");
-                }
-                Ok(())
-            }
-            Trigger::Weather { threshold, .. } if !threshold.is_finite() => {
-                invalid("weather threshold: a number")
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// In words, for traces and lists (units and devices by id).
-    pub fn describe(&self) -> String {
-        self.describe_with(&Names::default())
-    }
-
-    /// In words, with units and devices by name.
-    pub fn describe_with(&self, names: &Names) -> String {
-        match self {
-            Trigger::Time { at } => format!("every day at {at}"),
-            Trigger::Cron { expression } => format!("cron \"{expression}\""),
-            Trigger::Sun {
-                event,
-                offset_minutes,
-            } => {
-                let e = if *event == SunEvent::Sunrise {
-                    "sunrise"
-                } else {
-                    "sunset"
-                };
-                match offset_minutes {
-                    0 => format!("at {e}"),
-                    m if *m < 0 => format!("{} min before {e}", -m),
-                    m => format!("{m} min after {e}"),
-                }
-            }
-            Trigger::Booking { event, unit_id } => format!(
-                "booking {} ({})",
-                serde_json::to_value(event)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-                unit_id.map_or("any unit".into(), |u| names.unit(u))
-            ),
-            Trigger::Occupancy { unit_id, to } => format!(
-                "{} becomes {}",
-                unit_id.map_or("the property".into(), |u| names.unit(u)),
-                match to {
-                    OccupancyChange::Occupied => "occupied",
-                    OccupancyChange::Vacant => "vacant",
-                    OccupancyChange::Either => "occupied or vacant",
-                }
-            ),
-            Trigger::Device {
-                device_id,
-                test,
-                for_minutes,
-            } => {
-                let hold = if *for_minutes > 0 {
-                    format!(" for {for_minutes} min")
-                } else {
-                    String::new()
-                };
-                format!("{}: {}{hold}", names.device(device_id), test.describe())
-            }
-            Trigger::Weather {
-                metric,
-                direction,
-                threshold,
-            } => format!(
-                "{} {} {threshold}",
-                metric.name(),
-                match direction {
-                    Crossing::RisesAbove => "rises above",
-                    Crossing::FallsBelow => "falls below",
-                    Crossing::Crosses => "crosses",
-                }
-            ),
-            Trigger::Manual => "by hand".into(),
-        }
-    }
-}
-
-/// Unit and device names, for saying what a scenario does in words.
-#[derive(Debug, Clone, Default)]
-pub struct Names {
-    pub units: std::collections::HashMap<i64, String>,
-    pub devices: std::collections::HashMap<String, String>,
-}
-
-impl Names {
-    pub fn load(c: &rusqlite::Connection) -> rusqlite::Result<Names> {
-        let mut names = Names::default();
-        let mut s = c.prepare("SELECT id, name FROM rooms")?;
-        for row in s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
-            let (id, name) = row?;
-            names.units.insert(id, name);
-        }
-        let mut s = c.prepare("SELECT id, name FROM devices")?;
-        for row in s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
-            let (id, name) = row?;
-            names.devices.insert(id, name);
-        }
-        Ok(names)
-    }
-
-    pub fn unit(&self, id: i64) -> String {
-        self.units
-            .get(&id)
-            .map_or(format!("unit {id}"), |n| format!("\"{n}\""))
-    }
-
-    pub fn device(&self, id: &str) -> String {
-        self.devices
-            .get(id)
-            .map_or(format!("device {id}"), |n| format!("\"{n}\""))
-    }
-}
-
-fn device_ok(device_id: &str, test: &DeviceTest) -> Result<(), Invalid> {
-    if device_id.is_empty() || device_id.len() > 64 {
-        return invalid("choose a device");
-    }
-    let ok = if test.field.is_flag() {
-        test.value.is_boolean() && test.op == Compare::Eq
-    } else {
-        test.value.as_f64().is_some_and(f64::is_finite)
-    };
-    if !ok {
-        return invalid(format!(
-            "{}: {}",
-            test.field.key(),
-            if test.field.is_flag() {
-                "is true or false"
-            } else {
-                "compare with a number"
-            }
-        ));
-    }
-    Ok(())
-}
-
-fn conditions_ok(list: &[Condition], depth: usize, steps: &mut usize) -> Result<(), Invalid> {
-    if depth > MAX_DEPTH {
-        return invalid(format!("conditions nest at most {MAX_DEPTH} deep"));
-    }
-    for c in list {
-        *steps += 1;
-        if *steps > MAX_STEPS {
-            return invalid(format!("at most {MAX_STEPS} conditions and actions"));
-        }
-        match c {
-            Condition::TimeWindow { after, before, .. } => {
-                schedule::daily(after)?;
-                schedule::daily(before)?;
-                if after == before {
-                    return invalid("time window: from and to differ");
-                }
-            }
-            Condition::Device { device_id, test } => device_ok(device_id, test)?,
-            Condition::Weather { threshold, op, .. } => {
-                if !threshold.is_finite() || *op == Compare::Eq {
-                    return invalid("weather: above or below a number");
-                }
-            }
-            Condition::And { conditions } | Condition::Or { conditions } => {
-                if conditions.is_empty() {
-                    return invalid("an and/or group needs conditions");
-                }
-                conditions_ok(conditions, depth + 1, steps)?
-            }
-            Condition::Not { condition } => {
-                conditions_ok(std::slice::from_ref(condition), depth + 1, steps)?
-            }
-            Condition::Occupancy { .. } | Condition::UnitOccupied { .. } => {}
-        }
-    }
-    Ok(())
-}
-
-fn text_ok(text: &str) -> Result<(), Invalid> {
-    if text.trim().is_empty() || text.chars().count() > MAX_TEXT {
-        return invalid(format!("texts: 1 to {MAX_TEXT} characters"));
-    }
-    Ok(())
-}
-
-fn actions_ok(list: &[Action], depth: usize, steps: &mut usize) -> Result<(), Invalid> {
-    if depth > MAX_DEPTH {
-        return invalid(format!("actions nest at most {MAX_DEPTH} deep"));
-    }
-    for a in list {
-        *steps += 1;
-        if *steps > MAX_STEPS {
-            return invalid(format!("at most {MAX_STEPS} conditions and actions"));
-        }
-        match a {
-            Action::Device { target, set } => {
-                device_drivers::Command::parse_set(set.to_string().as_bytes())
-                    .map_err(|e| Invalid(format!("device command: {e}")))?;
-                match target {
-                    Target::Device { device_id } if device_id.is_empty() => {
-                        return invalid("choose a device")
-                    }
-                    Target::Group { name } if name.trim().is_empty() => {
-                        return invalid("choose a group")
-                    }
-                    _ => {}
-                }
-            }
-            Action::Delay { seconds } => {
-                if *seconds == 0 || *seconds > 7 * 24 * 3600 {
-                    return invalid("delay: 1 second to a week");
-                }
-            }
-            Action::Notify { text } | Action::MessageGuest { text, .. } => text_ok(text)?,
-            Action::If {
-                conditions,
-                then,
-                otherwise,
-            } => {
-                if conditions.is_empty() {
-                    return invalid("an if needs conditions");
-                }
-                conditions_ok(conditions, depth + 1, steps)?;
-                actions_ok(then, depth + 1, steps)?;
-                actions_ok(otherwise, depth + 1, steps)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -2,17 +2,17 @@
 //! into the trace with what it said or did and how long it took. A delay ends the task
 //! with a stored deadline; the engine resumes the run from its path when it is due.
 
-use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::conditions::Facts;
 use super::db::{self, PendingKind, RunStatus, Step, StepKind};
-use super::model::{Action, Compare, Condition, GuestTarget, OccupancyScope, Target};
+use super::model::{Action, GuestTarget, Target};
 use crate::bookings::Bookings;
 use crate::chat::Chat;
 use crate::clock::{stamp, Clock};
@@ -68,11 +68,6 @@ pub struct Job {
     pub recorded: Option<tokio::task::JoinHandle<Result<(), StoreError>>>,
 }
 
-/// Occupancy at one instant, read once per run.
-struct Facts {
-    occupied: Option<(BTreeSet<i64>, Vec<i64>)>,
-}
-
 enum Flow {
     Go,
     Pause(DateTime<Utc>, Vec<usize>),
@@ -93,7 +88,24 @@ fn path_text(path: &[usize], root: &str) -> String {
 }
 
 impl Deps {
-    fn step(
+    /// Units and devices by name, from their front doors; ids stand in for what cannot be
+    /// read.
+    pub(super) async fn names(&self) -> super::model::Names {
+        let units = self.bookings.rooms().await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "Unit names are not at hand; runs name units by id.");
+            Vec::new()
+        });
+        let devices = self.devices.list().await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "Device names are not at hand; runs name devices by id.");
+            Vec::new()
+        });
+        super::model::Names::new(
+            units.into_iter().map(|r| (r.id, r.name)),
+            devices.into_iter().map(|d| (d.row.id, d.row.name)),
+        )
+    }
+
+    pub(super) fn step(
         &self,
         kind: StepKind,
         path: String,
@@ -113,199 +125,8 @@ impl Deps {
         }
     }
 
-    fn zone(&self) -> chrono_tz::Tz {
+    pub(super) fn zone(&self) -> chrono_tz::Tz {
         self.property.zone()
-    }
-
-    async fn occupancy(&self, facts: &mut Facts) -> (BTreeSet<i64>, Vec<i64>) {
-        if let Some(o) = &facts.occupied {
-            return o.clone();
-        }
-        let now = self.clock.now();
-        let o = self
-            .bookings
-            .occupied_of_lettable(now)
-            .await
-            .unwrap_or_default();
-        facts.occupied = Some(o.clone());
-        o
-    }
-
-    fn eval<'a>(
-        &'a self,
-        c: &'a Condition,
-        facts: &'a mut Facts,
-    ) -> Pin<Box<dyn Future<Output = (bool, String)> + Send + 'a>> {
-        Box::pin(async move {
-            match c {
-                Condition::Occupancy { of } => {
-                    let (occupied, units) = self.occupancy(facts).await;
-                    let n = units.iter().filter(|u| occupied.contains(u)).count();
-                    let ok = match of {
-                        OccupancyScope::Any => n > 0,
-                        OccupancyScope::All => !units.is_empty() && n == units.len(),
-                        OccupancyScope::None => n == 0,
-                    };
-                    let word = match of {
-                        OccupancyScope::Any => "any unit occupied",
-                        OccupancyScope::All => "all units occupied",
-                        OccupancyScope::None => "no unit occupied",
-                    };
-                    (ok, format!("{word}: {n} of {} occupied", units.len()))
-                }
-                Condition::UnitOccupied { unit_id, occupied } => {
-                    let (set, _) = self.occupancy(facts).await;
-                    let is = set.contains(unit_id);
-                    let unit = *unit_id;
-                    let name = self
-                        .store
-                        .read(move |c| {
-                            use rusqlite::OptionalExtension;
-                            Ok::<_, StoreError>(
-                                c.query_row("SELECT name FROM rooms WHERE id = ?1", [unit], |r| {
-                                    r.get::<_, String>(0)
-                                })
-                                .optional()?,
-                            )
-                        })
-                        .await
-                        .ok()
-                        .flatten()
-                        .map_or(format!("unit {unit}"), |n| format!("\"{n}\""));
-                    (
-                        is == *occupied,
-                        format!(
-                            "{name} {}: it is {}",
-                            if *occupied { "occupied" } else { "vacant" },
-                            if is { "occupied" } else { "vacant" }
-                        ),
-                    )
-                }
-                Condition::TimeWindow {
-                    after,
-                    before,
-                    weekdays,
-                } => {
-                    let tz = self.zone();
-                    let local = self.clock.now().with_timezone(&tz);
-                    let t = local.time();
-                    let hm = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").unwrap_or_default();
-                    let (a, b) = (hm(after), hm(before));
-                    let inside = if a < b {
-                        a <= t && t < b
-                    } else {
-                        t >= a || t < b
-                    };
-                    let day_ok = weekdays.is_empty()
-                        || weekdays
-                            .iter()
-                            .any(|w| *w as u32 == local.weekday().num_days_from_monday());
-                    (
-                        inside && day_ok,
-                        format!(
-                            "{after}–{before}: it is {} {}",
-                            local.format("%a"),
-                            local.format("%H:%M")
-                        ),
-                    )
-                }
-                Condition::Weather {
-                    metric,
-                    op,
-                    threshold,
-                } => {
-                    let name = metric.name();
-                    match self.weather.reading(*metric, self.clock.now()) {
-                        Some(v) => {
-                            let ok = match op {
-                                Compare::Above => v > *threshold,
-                                Compare::Below => v < *threshold,
-                                Compare::Eq => (v - threshold).abs() < 1e-9,
-                            };
-                            (
-                                ok,
-                                format!(
-                                    "{name} {} {threshold}: it is {v}",
-                                    if *op == Compare::Below {
-                                        "below"
-                                    } else {
-                                        "above"
-                                    }
-                                ),
-                            )
-                        }
-                        None => (false, format!("{name}: unknown (no recent forecast)")),
-                    }
-                }
-                Condition::Device { device_id, test } => match self.devices.get(device_id).await {
-                    Ok(d) => match test.check(d.online, &d.row.state) {
-                        Some(ok) => (
-                            ok,
-                            format!("{} ({device_id}) {}: {}", d.row.name, test.describe(), ok),
-                        ),
-                        None => (
-                            false,
-                            format!(
-                                "{} ({device_id}): {} not reported",
-                                d.row.name,
-                                test.field.key()
-                            ),
-                        ),
-                    },
-                    Err(_) => (false, format!("device {device_id} no longer exists")),
-                },
-                Condition::And { conditions } | Condition::Or { conditions } => {
-                    let all = matches!(c, Condition::And { .. });
-                    let mut parts = Vec::new();
-                    let mut result = all;
-                    for sub in conditions {
-                        let (ok, why) = self.eval(sub, facts).await;
-                        parts.push(format!("{}{why}", if ok { "✓ " } else { "✗ " }));
-                        result = if all { result && ok } else { result || ok };
-                    }
-                    (
-                        result,
-                        format!(
-                            "{} ({})",
-                            if all { "all of" } else { "any of" },
-                            parts.join("; ")
-                        ),
-                    )
-                }
-                Condition::Not { condition } => {
-                    let (ok, why) = self.eval(condition, facts).await;
-                    (!ok, format!("not ({why})"))
-                }
-            }
-        })
-    }
-
-    /// Checks a list (all must hold), tracing each.
-    async fn check(
-        &self,
-        list: &[Condition],
-        root: &str,
-        trace: &mut Vec<Step>,
-        facts: &mut Facts,
-    ) -> bool {
-        let mut all = true;
-        for (i, c) in list.iter().enumerate() {
-            let since = Instant::now();
-            let (ok, why) = self.eval(c, facts).await;
-            trace.push(self.step(
-                StepKind::Condition,
-                format!("{root}[{i}]"),
-                why,
-                if ok { "true".into() } else { "false".into() },
-                ok,
-                since,
-            ));
-            all &= ok;
-            if !ok {
-                break;
-            }
-        }
-        all
     }
 
     async fn targets(&self, target: &Target, context: &Context) -> Result<Vec<String>, String> {
@@ -566,7 +387,7 @@ pub async fn execute(ctx: Arc<Deps>, mut job: Job) -> Outcome {
 }
 
 async fn steps(ctx: &Deps, job: &mut Job) -> Flow {
-    let mut facts = Facts { occupied: None };
+    let mut facts = Facts::default();
     let definition = job.definition.clone();
     if job.resume.is_none() && job.check_conditions && !definition.conditions.is_empty() {
         let mut trace = Vec::new();

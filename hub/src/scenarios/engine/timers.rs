@@ -40,12 +40,12 @@ impl Engine {
     /// Loads every enabled scenario afresh and schedules its time and sun triggers from
     /// their cursors (a trigger without one starts from now).
     pub(super) async fn reload(&mut self) -> Result<(), StoreError> {
-        let (all, names) = self
+        let all = self
             .ctx
             .store
-            .read(|c| Ok::<_, StoreError>((db::all(c)?, super::super::model::Names::load(c)?)))
+            .read(|c| Ok::<_, StoreError>(db::all(c)?))
             .await?;
-        self.names = names;
+        self.names = self.ctx.names().await;
         let now = self.ctx.clock.now();
         self.gen += 1;
         let gen = self.gen;

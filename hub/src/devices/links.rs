@@ -1,0 +1,222 @@
+//! One driver link per device: started from its stored row, followed (every change
+//! stored and announced), waited for at start, and MQTT-family devices' messages routed to
+//! their links. Methods of [`Devices`].
+
+use std::time::Duration;
+
+use device_drivers::mqtt::{Event as MqttEvent, Family, Outgoing};
+use device_drivers::LinkHandle;
+use tokio::sync::mpsc;
+
+use super::db::{self, DeviceRow};
+use super::{drivers, DeviceError, Devices, NewDeviceRequest};
+
+/// A device's live link and the task that follows it.
+pub(super) struct Running {
+    handle: LinkHandle,
+    watcher: tokio::task::JoinHandle<()>,
+    /// An MQTT-family device: it comes to the broker when it will, the hub cannot dial it.
+    waits_for_device: bool,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.watcher.abort();
+    }
+}
+
+impl Devices {
+    /// Waits (at most `limit`) until every link the hub dials has connected or failed
+    /// once, so what runs right after a start finds devices that are there online.
+    pub async fn links_settled(&self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while tokio::time::Instant::now() < deadline {
+            let pending = self
+                .inner
+                .links
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .values()
+                .filter(|r| !r.waits_for_device)
+                .any(|r| {
+                    let s = r.handle.snapshot();
+                    !s.online && s.reason.is_none()
+                });
+            if !pending {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub(super) async fn start_link(&self, row: &DeviceRow) {
+        let id = row.id.clone();
+        let sealed = match self
+            .inner
+            .store
+            .read({
+                let id = id.clone();
+                move |c| Ok::<_, crate::store::StoreError>(db::secret(c, &id)?)
+            })
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(device = %id, error = %e, "Cannot read the device's secret.");
+                return;
+            }
+        };
+        let secret = match sealed.map(|s| self.inner.vault.open_secret(&s)).transpose() {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(device = %id, error = %e, "Cannot open the device's secret.");
+                return;
+            }
+        };
+        let handle = match drivers::start(row, secret.as_deref()) {
+            Ok(h) => h,
+            Err(drivers::LinkSetupError::NotLan) if Family::parse(&row.brand).is_some() => {
+                let Some(family) = Family::parse(&row.brand) else {
+                    return;
+                };
+                let (handle, route) = device_drivers::mqtt::spawn(
+                    family,
+                    row.native_id.clone(),
+                    drivers::kind_of(row),
+                    self.inner.mqtt_out.clone(),
+                    Duration::from_secs(5),
+                );
+                self.inner
+                    .mqtt_routes
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert((family, row.native_id.clone()), route);
+                handle
+            }
+            Err(drivers::LinkSetupError::NotLan) => return,
+            Err(e) => {
+                tracing::warn!(device = %id, error = %e, "The device cannot be linked.");
+                return;
+            }
+        };
+        let watcher = tokio::spawn(watch_link(self.clone(), id.clone(), handle.clone()));
+        let old = self
+            .inner
+            .links
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                id,
+                Running {
+                    handle,
+                    watcher,
+                    waits_for_device: Family::parse(&row.brand).is_some(),
+                },
+            );
+        drop(old);
+    }
+
+    pub(super) fn link(&self, id: &str) -> Option<LinkHandle> {
+        self.inner
+            .links
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .map(|r| r.handle.clone())
+    }
+
+    /// The broker side's end of the MQTT-family links' outgoing messages (taken once).
+    pub fn take_mqtt_outgoing(&self) -> Option<mpsc::Receiver<Outgoing>> {
+        self.inner
+            .mqtt_out_rx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+
+    /// Routes one decoded MQTT-family event: devices that announce themselves join the
+    /// registry (they signed in to the broker with credentials an admin made).
+    pub async fn mqtt_event(&self, family: Family, event: MqttEvent) {
+        let route = |device: &str| {
+            self.inner
+                .mqtt_routes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&(family, device.to_owned()))
+                .cloned()
+        };
+        match &event {
+            MqttEvent::Announce { device, kind, name } => {
+                if route(device).is_some() {
+                    return;
+                }
+                let request = NewDeviceRequest {
+                    brand: family.brand().to_owned(),
+                    kind: kind.as_str().to_owned(),
+                    name: name.clone().unwrap_or_else(|| device.clone()),
+                    room_id: None,
+                    native_id: device.clone(),
+                    address: String::new(),
+                    settings: serde_json::json!({}),
+                    secret: None,
+                };
+                match self.add(request).await {
+                    Ok(_) | Err(DeviceError::AlreadyListed) => {}
+                    Err(e) => tracing::warn!(device, error = %e, "An MQTT device could not join."),
+                }
+            }
+            MqttEvent::State { device, .. } | MqttEvent::Availability { device, .. } => {
+                if let Some(r) = route(device) {
+                    let _ = r.send(event.clone()).await;
+                }
+            }
+            MqttEvent::Bridge { .. } => {
+                let routes: Vec<_> = self
+                    .inner
+                    .mqtt_routes
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .iter()
+                    .filter(|((f, _), _)| *f == family)
+                    .map(|(_, r)| r.clone())
+                    .collect();
+                for r in routes {
+                    let _ = r.send(event.clone()).await;
+                }
+            }
+        }
+    }
+
+    pub(super) async fn save_state(&self, id: &str, state: serde_json::Value) {
+        let id = id.to_owned();
+        let result = self
+            .inner
+            .store
+            .write(move |c| Ok::<_, DeviceError>(db::save_state(c, &id, &state)?))
+            .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "Cannot store a device's state.");
+        }
+    }
+}
+
+/// Follows one link: every availability or state change is stored and announced.
+async fn watch_link(devices: Devices, id: String, link: LinkHandle) {
+    let mut watch = link.watch();
+    loop {
+        if watch.changed().await.is_err() {
+            return;
+        }
+        let snapshot = watch.borrow_and_update().clone();
+        let state = serde_json::to_value(&snapshot.state).unwrap_or_default();
+        // Announced first (the view carries the link's state): scenarios and MQTT react
+        // without waiting for the stored copy's commit, which only seeds cards at start.
+        match devices.get(&id).await {
+            Ok(view) => devices.announce(view),
+            Err(_) => return,
+        }
+        if snapshot.online {
+            devices.save_state(&id, state).await;
+        }
+    }
+}
