@@ -116,6 +116,8 @@ try {
   // Join, then reply with a shortcut: "/wif" + Enter inserts it, Enter sends it.
   await agent.click('.conv-head button.join');
   await agent.waitForSelector('.msgs .m.system:has-text("joined")');
+  // Joining redraws the conversation: type into the composer of the redrawn one.
+  await agent.waitForSelector('.composer textarea[placeholder^="Reply"]');
   await agent.fill('.composer textarea', '/wif');
   await agent.waitForSelector('.shortcuts li[data-code="wifi"]');
   await agent.press('.composer textarea', 'Enter');
