@@ -314,8 +314,9 @@ pub async fn start_devices(
                     c,
                     &crate::devices::db::NewDevice {
                         id: "ddemo102heat",
-                        brand: "tuya",
-                        kind: first_kind,
+                        brand: crate::devices::Brand::Tuya,
+                        kind: device_drivers::Kind::parse(first_kind)
+                            .unwrap_or(device_drivers::Kind::Thermostat),
                         name: first_name,
                         room_id: room,
                         native_id: first_id,
@@ -334,8 +335,8 @@ pub async fn start_devices(
                     c,
                     &crate::devices::db::NewDevice {
                         id: "ddemo201rail",
-                        brand: "ewelink",
-                        kind: "switch",
+                        brand: crate::devices::Brand::Ewelink,
+                        kind: device_drivers::Kind::Switch,
                         name: "Room 201 towel rail",
                         room_id: room,
                         native_id: sonoff_id,

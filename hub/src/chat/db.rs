@@ -6,6 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::DialogueKind;
 use super::{AttachmentRef, AuthorKind, ChatError, DialogueState, Message};
 
 const MESSAGE_COLUMNS: &str = "m.id, m.dialogue_id, m.seq, m.author_kind, m.author_id, \
@@ -155,7 +156,7 @@ pub(super) fn insert_message(
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DialogueRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: DialogueKind,
     pub visitor_id: Option<i64>,
     pub state: DialogueState,
     pub assignee_id: Option<i64>,
@@ -179,7 +180,7 @@ const DIALOGUE_COLUMNS: &str = "d.id, d.kind, d.visitor_id, d.state, d.assignee_
 pub(super) fn dialogue_from_row(r: &Row<'_>) -> rusqlite::Result<DialogueRow> {
     Ok(DialogueRow {
         id: r.get(0)?,
-        kind: r.get(1)?,
+        kind: DialogueKind::parse(&r.get::<_, String>(1)?),
         visitor_id: r.get(2)?,
         state: DialogueState::parse(&r.get::<_, String>(3)?),
         assignee_id: r.get(4)?,
@@ -225,7 +226,7 @@ pub(super) fn latest_dialogue_of(
 
 pub(super) fn create_dialogue(
     conn: &Connection,
-    kind: &str,
+    kind: DialogueKind,
     visitor_id: Option<i64>,
     channel: &str,
     now: &str,
@@ -233,7 +234,7 @@ pub(super) fn create_dialogue(
     conn.execute(
         "INSERT INTO dialogues (kind, visitor_id, state, channel, created_at, last_activity_at) \
          VALUES (?1, ?2, 'new', ?3, ?4, ?4)",
-        params![kind, visitor_id, channel, now],
+        params![kind.as_str(), visitor_id, channel, now],
     )?;
     Ok(conn.last_insert_rowid())
 }

@@ -14,6 +14,7 @@ use super::service::{
 };
 use super::settings::{ChatSettings, Distribution};
 use super::visitors::{self, PageInfo, Visitor};
+use super::DialogueKind;
 use super::{attachments, clean_body, AuthorKind, Chat, ChatError, DialogueState};
 use crate::secret;
 
@@ -104,7 +105,13 @@ impl Chat {
                         return Err(ChatError::ConsentRequired);
                     }
                     None => (
-                        db::create_dialogue(c, "guest", Some(visitor_id), &channel, &now)?,
+                        db::create_dialogue(
+                            c,
+                            DialogueKind::Guest,
+                            Some(visitor_id),
+                            &channel,
+                            &now,
+                        )?,
                         true,
                     ),
                 };

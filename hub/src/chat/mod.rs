@@ -127,6 +127,31 @@ impl DialogueState {
     }
 }
 
+/// A guest's dialogue with staff, or a direct one between colleagues (CHAT-21).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DialogueKind {
+    Guest,
+    Direct,
+}
+
+impl DialogueKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DialogueKind::Guest => "guest",
+            DialogueKind::Direct => "direct",
+        }
+    }
+
+    /// The column's CHECK keeps it to these two.
+    pub fn parse(s: &str) -> DialogueKind {
+        match s {
+            "direct" => DialogueKind::Direct,
+            _ => DialogueKind::Guest,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthorKind {

@@ -10,6 +10,7 @@ use sha2::Sha256;
 use utoipa::ToSchema;
 
 use super::service::dialogue_for;
+use super::DialogueKind;
 use super::{db, visitors, Chat, ChatError};
 use crate::team::Member;
 
@@ -317,7 +318,7 @@ impl Chat {
             .store
             .read(move |c| -> Result<_, ChatError> {
                 let (d, _) = dialogue_for(c, member.role, member.id, id, see_others)?;
-                if d.kind != "guest" {
+                if d.kind != DialogueKind::Guest {
                     return Err(ChatError::NoSuchDialogue);
                 }
                 let visitor = match d.visitor_id {

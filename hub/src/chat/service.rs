@@ -10,6 +10,7 @@ use super::bus::{Audience, ChatBus, GuestEvent, TeamEvent};
 use super::db::{self, DialogueRow, NewMessage};
 use super::settings::{self, ChatSettings};
 use super::visitors::Visitor;
+use super::DialogueKind;
 use super::{AuthorKind, ChatError, Message};
 use crate::clock::Clock;
 use crate::config::ChatConfig;
@@ -109,7 +110,7 @@ pub(super) fn visible(
 
 pub(super) fn audience_of(conn: &Connection, d: &DialogueRow) -> Result<Audience, ChatError> {
     Ok(Audience {
-        kind_direct: d.kind == "direct",
+        kind_direct: d.kind == DialogueKind::Direct,
         assignee_id: d.assignee_id,
         members: db::member_ids(conn, d.id)?,
     })

@@ -13,6 +13,7 @@ use super::service::{
     colleague, dialogue_for, display_name, finish, system_message, Changes, Posted,
 };
 use super::visitors;
+use super::DialogueKind;
 use super::{clean_body, AuthorKind, Chat, ChatError, DialogueState};
 use crate::team::{Member, Role};
 
@@ -52,7 +53,7 @@ impl Chat {
                 }
                 let (d, audience) =
                     dialogue_for(c, member.role, member.id, dialogue_id, see_others)?;
-                if d.state == DialogueState::Ended && d.kind == "guest" {
+                if d.state == DialogueState::Ended && d.kind == DialogueKind::Guest {
                     return Err(ChatError::Conflict("the dialogue has ended"));
                 }
                 if !private && !audience.members.contains(&member.id) {
@@ -77,7 +78,7 @@ impl Chat {
                     &now,
                 )?;
                 let mut email = None;
-                if !private && d.kind == "guest" {
+                if !private && d.kind == DialogueKind::Guest {
                     db::mark_answered(c, dialogue_id, &now)?;
                     if let Some(v) = d.visitor_id {
                         let visitor = visitors::by_id(c, v)?;
@@ -182,7 +183,7 @@ impl Chat {
         to: i64,
     ) -> Result<(), ChatError> {
         self.change(member, dialogue_id, move |c, m, d, _, now, changes| {
-            if d.state == DialogueState::Ended || d.kind != "guest" {
+            if d.state == DialogueState::Ended || d.kind != DialogueKind::Guest {
                 return Err(ChatError::Conflict(
                     "only open guest dialogues can be assigned",
                 ));
@@ -275,7 +276,7 @@ impl Chat {
                 if !manages && !audience.members.contains(&m.id) {
                     return Err(ChatError::Conflict("join the dialogue before ending it"));
                 }
-                let text = if rating && d.kind == "guest" {
+                let text = if rating && d.kind == DialogueKind::Guest {
                     format!(
                         "{} ended the chat. How did we do? Please rate us.",
                         display_name(m)
@@ -349,7 +350,7 @@ impl Chat {
                 let id = match existing {
                     Some(id) => id,
                     None => {
-                        let id = db::create_dialogue(c, "direct", None, "team", &now)?;
+                        let id = db::create_dialogue(c, DialogueKind::Direct, None, "team", &now)?;
                         db::set_state(c, id, DialogueState::Assigned, None)?;
                         db::add_member(c, id, me, &now)?;
                         db::add_member(c, id, other, &now)?;

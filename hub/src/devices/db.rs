@@ -5,12 +5,16 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::Brand;
+use device_drivers::Kind;
+
 /// One device as stored (without its secret).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DeviceRow {
     pub id: String,
-    pub brand: String,
-    pub kind: String,
+    pub brand: Brand,
+    #[schema(value_type = String)]
+    pub kind: Kind,
     pub name: String,
     pub room_id: Option<i64>,
     pub native_id: String,
@@ -32,10 +36,18 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
         let text: String = r.get(i)?;
         Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
     };
+    // Stored values were checked on the way in; a row edited by hand is not a device.
+    let bad = |i: usize, what: &str| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("unknown device {what}").into(),
+        )
+    };
     Ok(DeviceRow {
         id: r.get(0)?,
-        brand: r.get(1)?,
-        kind: r.get(2)?,
+        brand: Brand::parse(&r.get::<_, String>(1)?).ok_or_else(|| bad(1, "brand"))?,
+        kind: Kind::parse(&r.get::<_, String>(2)?).ok_or_else(|| bad(2, "kind"))?,
         name: r.get(3)?,
         room_id: r.get(4)?,
         native_id: r.get(5)?,
@@ -51,8 +63,17 @@ pub fn list(conn: &Connection) -> rusqlite::Result<Vec<DeviceRow>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {COLUMNS} FROM devices ORDER BY name COLLATE NOCASE, id"
     ))?;
-    let rows = stmt.query_map([], row)?;
-    rows.collect()
+    let mut out = Vec::new();
+    for r in stmt.query_map([], row)? {
+        match r {
+            Ok(d) => out.push(d),
+            Err(e @ rusqlite::Error::FromSqlConversionFailure(..)) => {
+                tracing::warn!(error = %e, "A device row that is not a device is left out.");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
 }
 
 pub fn get(conn: &Connection, id: &str) -> rusqlite::Result<Option<DeviceRow>> {
@@ -74,8 +95,8 @@ pub fn secret(conn: &Connection, id: &str) -> rusqlite::Result<Option<Vec<u8>>> 
 
 pub struct NewDevice<'a> {
     pub id: &'a str,
-    pub brand: &'a str,
-    pub kind: &'a str,
+    pub brand: Brand,
+    pub kind: Kind,
     pub name: &'a str,
     pub room_id: Option<i64>,
     pub native_id: &'a str,
@@ -92,8 +113,8 @@ pub fn insert(conn: &Connection, d: &NewDevice<'_>) -> rusqlite::Result<bool> {
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             d.id,
-            d.brand,
-            d.kind,
+            d.brand.as_str(),
+            d.kind.as_str(),
             d.name,
             d.room_id,
             d.native_id,

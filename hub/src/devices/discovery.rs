@@ -8,12 +8,12 @@ use device_drivers::tuya::discovery::{self as tuya_discovery, ScanConfig};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{DeviceError, DeviceView, Devices, NewDeviceRequest};
+use super::{Brand, DeviceError, DeviceView, Devices, NewDeviceRequest};
 
 /// A device found on the LAN.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Found {
-    pub brand: String,
+    pub brand: Brand,
     pub native_id: String,
     pub address: String,
     #[schema(value_type = Object)]
@@ -46,6 +46,8 @@ impl Devices {
     /// Scans for `brand`'s devices for a few seconds (one scan at a time: scans listen on
     /// fixed ports), each marked imported or not and whether its key was granted.
     pub async fn discover(&self, brand: &str) -> Result<Vec<Found>, DeviceError> {
+        let brand = Brand::parse(brand)
+            .ok_or_else(|| DeviceError::Unsupported("this brand has no LAN discovery".into()))?;
         let found = {
             let _turn = self.scan_turn().await;
             self.scan(brand).await?
@@ -65,7 +67,7 @@ impl Devices {
                 has_key: keys["keys"].get(&native_id).is_some()
                     || settings["diy"] == true
                     || keys["token"].is_string(),
-                brand: brand.to_owned(),
+                brand,
                 native_id,
                 address,
                 settings,
@@ -76,11 +78,11 @@ impl Devices {
     /// `(native id, address, settings)` of what answers for `brand`.
     async fn scan(
         &self,
-        brand: &str,
+        brand: Brand,
     ) -> Result<Vec<(String, String, serde_json::Value)>, DeviceError> {
         let scope = self.scope().clone();
         Ok(match brand {
-            "tuya" => {
+            Brand::Tuya => {
                 let mut config = match scope.lan {
                     Some((app_ip, broadcast)) => ScanConfig::lan(
                         Some(app_ip).filter(|ip| !ip.is_unspecified()),
@@ -93,7 +95,7 @@ impl Devices {
                         unicast: Vec::new(),
                     },
                 };
-                config.unicast = scope.unicast.get("tuya").cloned().unwrap_or_default();
+                config.unicast = scope.unicast.get(Brand::Tuya.as_str()).cloned().unwrap_or_default();
                 tuya_discovery::scan(&config, scope.duration)
                     .await
                     .into_iter()
@@ -107,8 +109,8 @@ impl Devices {
                     })
                     .collect()
             }
-            "miio" => {
-                let mut targets = scope.unicast.get("miio").cloned().unwrap_or_default();
+            Brand::Miio => {
+                let mut targets = scope.unicast.get(Brand::Miio.as_str()).cloned().unwrap_or_default();
                 if let Some((_, broadcast)) = scope.lan {
                     targets.push(SocketAddr::new(
                         broadcast.into(),
@@ -132,8 +134,8 @@ impl Devices {
                     })
                     .collect()
             }
-            "smartthings" => {
-                let grant = self.grant("smartthings").await?.unwrap_or_default();
+            Brand::SmartThings => {
+                let grant = self.grant(Brand::SmartThings).await?.unwrap_or_default();
                 let token = grant["token"].as_str().ok_or_else(|| {
                     DeviceError::NoKey("grant access first: SmartThings needs a token".into())
                 })?;
@@ -157,7 +159,7 @@ impl Devices {
                     })
                     .collect()
             }
-            "ewelink" if scope.lan.is_some() => {
+            Brand::Ewelink if scope.lan.is_some() => {
                 device_drivers::ewelink::discovery::scan(&scope.interfaces, scope.duration)
                     .await
                     .map_err(|e| DeviceError::Internal(format!("eWeLink discovery: {e}")))?
@@ -169,10 +171,10 @@ impl Devices {
                     })
                     .collect()
             }
-            "ewelink" => return Err(DeviceError::Unsupported(
+            Brand::Ewelink => return Err(DeviceError::Unsupported(
                 "eWeLink devices are found by mDNS on the LAN, which the demo keeps off: add them by hand".into(),
             )),
-            _ => {
+            Brand::Tasmota | Brand::Zigbee2mqtt | Brand::Shelly => {
                 return Err(DeviceError::Unsupported(
                     "this brand has no LAN discovery".into(),
                 ))
@@ -187,7 +189,9 @@ impl Devices {
         brand: &str,
         grant: &serde_json::Value,
     ) -> Result<(), DeviceError> {
-        if brand == "smartthings" {
+        let brand =
+            Brand::parse(brand).ok_or_else(|| DeviceError::Invalid("unknown brand".into()))?;
+        if brand == Brand::SmartThings {
             let token = grant["token"]
                 .as_str()
                 .filter(|t| !t.is_empty() && t.len() <= 4096);
@@ -233,10 +237,12 @@ impl Devices {
                 "import at most {MAX_IMPORT} devices at once"
             )));
         }
+        let brand =
+            Brand::parse(brand).ok_or_else(|| DeviceError::Invalid("unknown brand".into()))?;
         let grant = self.grant(brand).await?.unwrap_or_default();
         let mut added = Vec::new();
         for mut item in items {
-            if brand == "smartthings" {
+            if brand == Brand::SmartThings {
                 item.settings["base_url"] = grant["base_url"]
                     .as_str()
                     .unwrap_or(device_drivers::smartthings::BASE_URL)
@@ -257,7 +263,7 @@ impl Devices {
                 })?;
             added.push(
                 self.add(NewDeviceRequest {
-                    brand: brand.to_owned(),
+                    brand: brand.as_str().to_owned(),
                     kind: item.kind,
                     name: item.name,
                     room_id: item.room_id,

@@ -11,6 +11,7 @@ use device_drivers::{Kind, LinkHandle};
 use serde::{Deserialize, Serialize};
 
 use super::db::DeviceRow;
+use super::Brand;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LinkSetupError {
@@ -28,29 +29,25 @@ pub struct TuyaSettings {
     pub map: Option<DpMap>,
 }
 
-pub fn kind_of(row: &DeviceRow) -> Kind {
-    Kind::parse(&row.kind).unwrap_or(Kind::Switch)
-}
-
 /// Starts the link for `row`; `secret` is its opened key or token.
 pub fn start(row: &DeviceRow, secret: Option<&str>) -> Result<LinkHandle, LinkSetupError> {
-    match row.brand.as_str() {
-        "tuya" => Ok(tuya::spawn(tuya_config(row, secret)?)),
-        "miio" => Ok(miio::spawn(miio_config(row, secret)?)),
-        "ewelink" => Ok(ewelink::spawn(ewelink_config(row, secret)?)),
-        "smartthings" => Ok(smartthings::spawn(smartthings_config(row, secret)?)),
-        _ => Err(LinkSetupError::NotLan),
+    match row.brand {
+        Brand::Tuya => Ok(tuya::spawn(tuya_config(row, secret)?)),
+        Brand::Miio => Ok(miio::spawn(miio_config(row, secret)?)),
+        Brand::Ewelink => Ok(ewelink::spawn(ewelink_config(row, secret)?)),
+        Brand::SmartThings => Ok(smartthings::spawn(smartthings_config(row, secret)?)),
+        Brand::Tasmota | Brand::Zigbee2mqtt | Brand::Shelly => Err(LinkSetupError::NotLan),
     }
 }
 
 /// Checks that `row` and `secret` make a working configuration, without connecting.
 pub fn check(row: &DeviceRow, secret: Option<&str>) -> Result<(), LinkSetupError> {
-    match row.brand.as_str() {
-        "tuya" => tuya_config(row, secret).map(drop),
-        "miio" => miio_config(row, secret).map(drop),
-        "ewelink" => ewelink_config(row, secret).map(drop),
-        "smartthings" => smartthings_config(row, secret).map(drop),
-        _ => Ok(()),
+    match row.brand {
+        Brand::Tuya => tuya_config(row, secret).map(drop),
+        Brand::Miio => miio_config(row, secret).map(drop),
+        Brand::Ewelink => ewelink_config(row, secret).map(drop),
+        Brand::SmartThings => smartthings_config(row, secret).map(drop),
+        Brand::Tasmota | Brand::Zigbee2mqtt | Brand::Shelly => Ok(()),
     }
 }
 
@@ -67,15 +64,13 @@ fn miio_config(row: &DeviceRow, secret: Option<&str>) -> Result<MiioConfig, Link
     let token = miio::packet::parse_token(secret.unwrap_or_default())
         .map_err(|e| LinkSetupError::Invalid(e.to_string()))?;
     let addr = lan_address(&row.address, miio::PORT)?;
-    let map = settings
-        .map
-        .unwrap_or_else(|| PropMap::for_kind(kind_of(row)));
+    let map = settings.map.unwrap_or_else(|| PropMap::for_kind(row.kind));
     Ok(MiioConfig::new(addr, token, map))
 }
 
 /// eWeLink: a devicekey for LAN mode, none for DIY mode; one relay (a switch).
 fn ewelink_config(row: &DeviceRow, secret: Option<&str>) -> Result<EwelinkConfig, LinkSetupError> {
-    if kind_of(row) != Kind::Switch {
+    if row.kind != Kind::Switch {
         return Err(LinkSetupError::Invalid(
             "eWeLink devices are driven as switches (one relay)".into(),
         ));
@@ -132,9 +127,7 @@ fn tuya_config(row: &DeviceRow, secret: Option<&str>) -> Result<TuyaConfig, Link
     let key = crypto::parse_local_key(secret.unwrap_or_default())
         .map_err(|e| LinkSetupError::Invalid(e.to_string()))?;
     let addr = lan_address(&row.address, tuya::PORT)?;
-    let map = settings
-        .map
-        .unwrap_or_else(|| DpMap::for_kind(kind_of(row)));
+    let map = settings.map.unwrap_or_else(|| DpMap::for_kind(row.kind));
     Ok(TuyaConfig::new(
         &row.native_id,
         addr,

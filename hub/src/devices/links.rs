@@ -75,14 +75,14 @@ impl Devices {
         };
         let handle = match drivers::start(row, secret.as_deref()) {
             Ok(h) => h,
-            Err(drivers::LinkSetupError::NotLan) if Family::parse(&row.brand).is_some() => {
-                let Some(family) = Family::parse(&row.brand) else {
+            Err(drivers::LinkSetupError::NotLan) if Family::parse(row.brand.as_str()).is_some() => {
+                let Some(family) = Family::parse(row.brand.as_str()) else {
                     return;
                 };
                 let (handle, route) = device_drivers::mqtt::spawn(
                     family,
                     row.native_id.clone(),
-                    drivers::kind_of(row),
+                    row.kind,
                     self.inner.mqtt_out.clone(),
                     Duration::from_secs(5),
                 );
@@ -110,7 +110,7 @@ impl Devices {
                 Running {
                     handle,
                     watcher,
-                    waits_for_device: Family::parse(&row.brand).is_some(),
+                    waits_for_device: Family::parse(row.brand.as_str()).is_some(),
                 },
             );
         drop(old);

@@ -5,6 +5,7 @@
 //! topics and Home Assistant discovery are `mqtt.rs`; the REST API is `api.rs`.
 
 pub mod api;
+mod brand;
 pub mod db;
 mod discovery;
 pub mod drivers;
@@ -26,6 +27,7 @@ use utoipa::ToSchema;
 
 use crate::clock::Clock;
 use crate::store::Store;
+pub use brand::Brand;
 use db::DeviceRow;
 use error::device_error;
 pub use error::DeviceError;
@@ -34,16 +36,6 @@ use vault::Vault;
 
 /// More than a small hotel will ever have; the bound a misbehaving broker client meets.
 pub const MAX_DEVICES: usize = 2000;
-
-pub const BRANDS: [&str; 7] = [
-    "tuya",
-    "ewelink",
-    "miio",
-    "smartthings",
-    "tasmota",
-    "zigbee2mqtt",
-    "shelly",
-];
 
 /// A device as the admin app and MQTT see it: the stored row and its link's status.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -98,20 +90,16 @@ pub struct Devices {
     inner: Arc<Inner>,
 }
 
-fn capabilities(kind: &str) -> Vec<String> {
-    Kind::parse(kind)
-        .map(|k| {
-            k.capabilities()
-                .iter()
-                .map(|c| {
-                    serde_json::to_value(c)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default()
-                })
-                .collect()
+fn capabilities(kind: Kind) -> Vec<String> {
+    kind.capabilities()
+        .iter()
+        .map(|c| {
+            serde_json::to_value(c)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 /// What the owner asks to add.
@@ -210,7 +198,7 @@ impl Devices {
 
     fn view(&self, mut row: DeviceRow) -> DeviceView {
         let snapshot = self.link(&row.id).map(|l| l.snapshot());
-        let capabilities = capabilities(&row.kind);
+        let capabilities = capabilities(row.kind);
         // The link's state is newer than the stored copy, which is written after it.
         if let Some(s) = snapshot.as_ref().filter(|s| !s.state.is_empty()) {
             row.state = serde_json::to_value(&s.state).unwrap_or(row.state);
@@ -248,12 +236,10 @@ impl Devices {
     }
 
     pub async fn add(&self, req: NewDeviceRequest) -> Result<DeviceView, DeviceError> {
-        if !BRANDS.contains(&req.brand.as_str()) {
-            return Err(DeviceError::Invalid("unknown brand".into()));
-        }
-        if Kind::parse(&req.kind).is_none() {
-            return Err(DeviceError::Invalid("unknown kind".into()));
-        }
+        let brand =
+            Brand::parse(&req.brand).ok_or_else(|| DeviceError::Invalid("unknown brand".into()))?;
+        let kind =
+            Kind::parse(&req.kind).ok_or_else(|| DeviceError::Invalid("unknown kind".into()))?;
         valid_text("name", &req.name, 80)?;
         valid_text("device id", &req.native_id, 128)?;
         if req.address.len() > 128 {
@@ -274,8 +260,8 @@ impl Devices {
         let id = format!("d{}", &hex::encode(rand::random::<[u8; 5]>()));
         let row = DeviceRow {
             id: id.clone(),
-            brand: req.brand.clone(),
-            kind: req.kind.clone(),
+            brand,
+            kind,
             name: req.name.trim().to_owned(),
             room_id: req.room_id,
             native_id: req.native_id.trim().to_owned(),
@@ -310,8 +296,8 @@ impl Devices {
                     c,
                     &db::NewDevice {
                         id: &stored.id,
-                        brand: &stored.brand,
-                        kind: &stored.kind,
+                        brand: stored.brand,
+                        kind: stored.kind,
                         name: &stored.name,
                         room_id: stored.room_id,
                         native_id: &stored.native_id,
@@ -372,7 +358,7 @@ impl Devices {
             .unwrap_or_else(|p| p.into_inner())
             .remove(id);
         drop(running);
-        if let Some(family) = Family::parse(&row.brand) {
+        if let Some(family) = Family::parse(row.brand.as_str()) {
             self.inner
                 .mqtt_routes
                 .lock()
@@ -387,7 +373,7 @@ impl Devices {
     /// Carries out `commands` in order; returns the device as it is afterwards.
     pub async fn command(&self, id: &str, commands: &[Command]) -> Result<DeviceView, DeviceError> {
         let view = self.get(id).await?;
-        let kind = Kind::parse(&view.row.kind).unwrap_or(Kind::Switch);
+        let kind = view.row.kind;
         for command in commands {
             if !kind.capabilities().contains(&command.capability()) {
                 return Err(DeviceError::Unsupported(format!(
@@ -407,12 +393,12 @@ impl Devices {
     }
 
     /// Opens a brand's grant (the keys or token the owner gave).
-    pub async fn grant(&self, brand: &str) -> Result<Option<serde_json::Value>, DeviceError> {
-        let b = brand.to_owned();
+    pub async fn grant(&self, brand: Brand) -> Result<Option<serde_json::Value>, DeviceError> {
+        let b = brand.as_str();
         let sealed = self
             .inner
             .store
-            .read(move |c| Ok::<_, DeviceError>(db::grant(c, &b)?))
+            .read(move |c| Ok::<_, DeviceError>(db::grant(c, b)?))
             .await?;
         let Some(sealed) = sealed else {
             return Ok(None);
@@ -427,19 +413,16 @@ impl Devices {
 
     pub async fn put_grant(
         &self,
-        brand: &str,
+        brand: Brand,
         grant: &serde_json::Value,
     ) -> Result<(), DeviceError> {
-        if !BRANDS.contains(&brand) {
-            return Err(DeviceError::Invalid("unknown brand".into()));
-        }
         let sealed = self.inner.vault.seal(&grant.to_string());
-        let (b, now) = (brand.to_owned(), self.inner.clock.now_text());
+        let (b, now) = (brand.as_str(), self.inner.clock.now_text());
         self.inner
             .store
-            .write(move |c| Ok::<_, DeviceError>(db::put_grant(c, &b, &sealed, &now)?))
+            .write(move |c| Ok::<_, DeviceError>(db::put_grant(c, b, &sealed, &now)?))
             .await?;
-        tracing::info!(brand, "Access granted for a brand.");
+        tracing::info!(%brand, "Access granted for a brand.");
         Ok(())
     }
 

@@ -42,7 +42,7 @@ pub fn discovery(
         "identifiers": [format!("hotelhub_{id}")],
         "name": view.row.name,
         "manufacturer": view.row.brand,
-        "model": view.row.kind,
+        "model": view.row.kind.as_str(),
     });
     if let Some(area) = area {
         device["suggested_area"] = json!(area);
@@ -68,7 +68,7 @@ pub fn discovery(
         a
     };
     let on_template = "{{ 'ON' if value_json.on else 'OFF' }}";
-    match Kind::parse(&view.row.kind).unwrap_or(Kind::Switch) {
+    match view.row.kind {
         Kind::Switch => vec![(
             "switch",
             "main",
@@ -176,7 +176,7 @@ struct Publisher {
     bookings: Bookings,
     /// What each device's discovery config was last made from (name, kind, room):
     /// Home Assistant hears it again only when that changes, not with every state.
-    announced: HashMap<String, (String, String, Option<i64>)>,
+    announced: HashMap<String, (String, Kind, Option<i64>)>,
 }
 
 impl Publisher {
@@ -191,11 +191,7 @@ impl Publisher {
     /// `rediscover` (Home Assistant came back, or events were missed).
     async fn device(&mut self, _devices: &Devices, view: &DeviceView, rediscover: bool) {
         let id = &view.row.id;
-        let meta = (
-            view.row.name.clone(),
-            view.row.kind.clone(),
-            view.row.room_id,
-        );
+        let meta = (view.row.name.clone(), view.row.kind, view.row.room_id);
         if rediscover || self.announced.get(id) != Some(&meta) {
             let area = match view.row.room_id {
                 Some(room) => area_names(&self.bookings).await.remove(&room),

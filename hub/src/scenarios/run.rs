@@ -170,8 +170,7 @@ impl Deps {
                     Ok(v) => v,
                     Err(_) => return (false, format!("{id}: gone")),
                 };
-                let kind = device_drivers::Kind::parse(&view.row.kind)
-                    .unwrap_or(device_drivers::Kind::Switch);
+                let kind = view.row.kind;
                 if !commands
                     .iter()
                     .all(|c| kind.capabilities().contains(&c.capability()))
