@@ -4,23 +4,17 @@
 import { api, busy, el, submitting } from '/common/api.js';
 import { deleteButton } from '/common/forms.js';
 
-const BRANDS = {
-  tuya: { title: 'Tuya / SmartLife / Gosund', key: 'Local key (16 characters)', id: 'Device id (gwId)', discover: true },
-  miio: { title: 'Xiaomi (miIO)', key: 'Token (32 hex digits)', id: 'Device id (did)', discover: true },
-  ewelink: { title: 'eWeLink / Sonoff', key: 'Devicekey (empty in DIY mode)', id: 'Device id', discover: true, optionalKey: true },
-  smartthings: { title: 'Samsung SmartThings', token: true, discover: true, importLabel: 'Import from the account' },
-};
-const KINDS = ['switch', 'light', 'dimmer', 'thermostat', 'water_heater', 'lock', 'sensor'];
-const KIND_NAMES = {
-  switch: 'Switch / plug', light: 'Light', dimmer: 'Dimmer', thermostat: 'Thermostat',
-  water_heater: 'Water heater', lock: 'Lock', sensor: 'Sensor',
-};
+// Kinds and brands with their words and forms come from the hub (GET /devices/vocabulary).
+let vocab = { kinds: [], brands: [] };
+const kindName = (k) => (vocab.kinds.find((x) => x.kind === k) || {}).label || k;
+const kindOptions = (selected) => vocab.kinds.map((k) => el('option', { value: k.kind, selected: k.kind === selected }, k.label));
 
 let events = null;
 
 export async function devicesView(me) {
   const admin = me.role === 'owner' || me.role === 'admin';
-  const [devices, rooms] = await Promise.all([api('GET', '/devices'), api('GET', '/rooms')]);
+  const [devices, rooms, words] = await Promise.all([api('GET', '/devices'), api('GET', '/rooms'), api('GET', '/devices/vocabulary')]);
+  vocab = words;
   const cards = el('div', { class: 'device-grid', id: 'device-cards' });
   const byId = new Map();
   const roomName = (id) => (rooms.find((r) => r.id === id) || {}).name;
@@ -52,8 +46,8 @@ export async function devicesView(me) {
   const root = el('div', {}, el('div', { class: 'card' }, el('h2', {}, 'Devices'), empty, cards));
   if (admin) {
     const granted = await api('GET', '/admin/device-grants');
-    for (const [brand, info] of Object.entries(BRANDS)) {
-      root.append(brandCard(brand, info, granted.includes(brand), rooms));
+    for (const info of vocab.brands.filter((b) => b.grant !== 'broker')) {
+      root.append(brandCard(info.brand, info, granted.includes(info.brand), rooms));
     }
     root.append(el('div', { class: 'card muted' }, el('h2', {}, 'Tasmota, Zigbee2MQTT, Shelly and Home Assistant'),
       el('p', {}, 'These talk to the hub\u2019s MQTT broker: make them a sign-in under \u201cMQTT sign-in\u201d. ',
@@ -107,7 +101,7 @@ function deviceCard(d, { admin, rooms, roomName }) {
     : el('span', { class: 'badge offline', title: d.reason || '' }, d.reason ? `offline: ${d.reason}` : 'offline');
   const card = el('div', { class: 'device', 'data-id': d.id, 'data-native': d.native_id },
     el('div', { class: 'device-head' }, el('strong', { class: 'name' }, d.name), status),
-    el('p', { class: 'muted' }, `${KIND_NAMES[d.kind] || d.kind} \u00b7 ${d.brand}${d.room_id ? ` \u00b7 room ${roomName(d.room_id) || ''}` : ''}`),
+    el('p', { class: 'muted' }, `${kindName(d.kind)} \u00b7 ${d.brand}${d.room_id ? ` \u00b7 room ${roomName(d.room_id) || ''}` : ''}`),
     el('p', { class: 'state' }, describe(d)),
     controls, error);
   if (admin) card.append(editForm(d, rooms));
@@ -161,12 +155,12 @@ function tokenGrant(brand, granted) {
 }
 
 function brandCard(brand, info, granted, rooms) {
-  const card = el('div', { class: 'card brand', id: `brand-${brand}` }, el('h2', {}, info.title));
-  if (info.token) {
-    card.append(tokenGrant(brand, granted), discoverPanel(brand, rooms, info.importLabel));
+  const card = el('div', { class: 'card brand', id: `brand-${brand}` }, el('h2', {}, info.label));
+  if (info.grant === 'token') {
+    card.append(tokenGrant(brand, granted), discoverPanel(brand, rooms, info.discover_label));
     return card;
   }
-  const keys = el('textarea', { rows: 3, placeholder: `one per line: <device id> <key>`, 'aria-label': `${info.title} keys` });
+  const keys = el('textarea', { rows: 3, placeholder: `one per line: <device id> <key>`, 'aria-label': `${info.label} keys` });
   const grantForm = el('form', { class: 'grant' },
     el('p', { class: granted ? 'notice' : 'muted' }, granted
       ? 'Access granted. Paste keys again to replace them.'
@@ -187,7 +181,7 @@ function brandCard(brand, info, granted, rooms) {
     }
   });
   card.append(grantForm);
-  if (info.discover) card.append(discoverPanel(brand, rooms));
+  if (info.discovery) card.append(discoverPanel(brand, rooms, info.discover_label));
   card.append(byHandForm(brand, info, rooms));
   return card;
 }
@@ -195,7 +189,7 @@ function brandCard(brand, info, granted, rooms) {
 function discoverPanel(brand, rooms, label) {
   const results = el('div', { class: 'found' });
   const progress = el('progress', { max: 100, value: 0, hidden: true });
-  const button = el('button', { type: 'button', class: 'discover' }, label || 'Discover on the LAN');
+  const button = el('button', { type: 'button', class: 'discover' }, label);
   const error = el('p', { class: 'error', role: 'alert' });
   button.addEventListener('click', async () => {
     progress.hidden = false;
@@ -215,7 +209,7 @@ function foundTable(brand, found, rooms) {
   if (found.length === 0) return el('p', { class: 'muted' }, 'Nothing answered. Are the devices powered and on this network?');
   const rows = found.map((f) => {
     const pick = el('input', { type: 'checkbox', disabled: f.imported || !f.has_key, 'aria-label': `Import ${f.native_id}` });
-    const kind = el('select', {}, ...KINDS.map((k) => el('option', { value: k, selected: f.settings.kind === k }, KIND_NAMES[k])));
+    const kind = el('select', {}, ...kindOptions(f.settings.kind));
     const name = el('input', { value: f.settings.label || f.native_id, maxlength: 80, 'aria-label': 'Name' });
     const room = roomSelect(rooms);
     const note = f.imported ? 'already added' : f.has_key ? '' : 'no key: grant access first';
@@ -245,26 +239,26 @@ function foundTable(brand, found, rooms) {
 function byHandForm(brand, info, rooms) {
   const f = {
     name: el('input', { required: true, maxlength: 80 }),
-    kind: el('select', {}, ...KINDS.map((k) => el('option', { value: k }, KIND_NAMES[k]))),
+    kind: el('select', {}, ...kindOptions()),
     room: roomSelect(rooms),
     native: el('input', { required: true, maxlength: 128 }),
     address: el('input', { required: true, placeholder: '192.168.1.50', maxlength: 128 }),
-    key: el('input', { required: !info.optionalKey, maxlength: 256, autocomplete: 'off' }),
-    version: el('select', {}, ...['3.3', '3.1', '3.4', '3.5'].map((v) => el('option', { value: v }, v))),
+    key: el('input', { required: !info.key_optional, maxlength: 256, autocomplete: 'off' }),
+    version: el('select', {}, ...info.versions.map((v) => el('option', { value: v }, v))),
   };
   const field = (label, input) => el('label', {}, label, input);
   const form = el('form', { class: 'by-hand' },
     el('h3', {}, 'Add by hand'),
     el('div', { class: 'row' }, field('Name', f.name), field('Kind', f.kind), field('Room', f.room)),
-    el('div', { class: 'row' }, field(info.id, f.native), field('IP address', f.address), field(info.key, f.key),
-      brand === 'tuya' ? field('Protocol', f.version) : ''),
+    el('div', { class: 'row' }, field(info.id_label, f.native), field('IP address', f.address), field(info.key_label, f.key),
+      info.versions.length ? field('Protocol', f.version) : ''),
     el('div', { class: 'error', role: 'alert' }), el('button', { type: 'submit' }, 'Add'));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const added = await submitting(form, () => api('POST', '/admin/devices', {
       brand, kind: f.kind.value, name: f.name.value, room_id: f.room.value ? Number(f.room.value) : null,
       native_id: f.native.value, address: f.address.value, secret: f.key.value,
-      settings: brand === 'tuya' ? { version: f.version.value } : {},
+      settings: info.versions.length ? { version: f.version.value } : {},
     }));
     if (added) form.reset();
   });

@@ -31,10 +31,11 @@ const ACTIONS = {
   message_guest: ['Message the guest', () => ({ type: 'message_guest', to: { kind: 'trigger_reservation' }, text: '' })],
   if: ['If … then … else', () => ({ type: 'if', conditions: [], then: [], else: [] })],
 };
-const FIELDS = ['on', 'brightness', 'target_temperature', 'current_temperature', 'humidity', 'locked', 'power_w', 'online'];
-const FLAGS = ['on', 'locked', 'online'];
-
-let ctx = { devices: [], units: [], groups: [] };
+// The choices inside each form (modes, events, metrics, comparisons, device fields) come
+// from the hub (GET /admin/scenarios/vocabulary), as the model reads them.
+let ctx = { devices: [], units: [], groups: [], words: null };
+const options = (list) => list.map((c) => [c.value, c.label]);
+const isFlag = (field) => ctx.words.device_fields.some((f) => f.value === field && f.flag);
 
 function sel(label, options, value, change) {
   const s = el('select', { 'aria-label': label, 'data-field': label },
@@ -53,15 +54,15 @@ const deviceOptions = () => [['', '— choose —'], ...ctx.devices.map((d) => [
 const unitOptions = () => ctx.units.map((u) => [u.id, u.name]);
 
 function deviceTest(t) {
-  const flag = FLAGS.includes(t.field);
+  const flag = isFlag(t.field);
   return [
-    sel('Field', FIELDS.map((f) => [f, f.replace('_', ' ')]), t.field, (v) => {
+    sel('Field', options(ctx.words.device_fields), t.field, (v) => {
       t.field = v;
-      if (FLAGS.includes(v)) { t.op = 'eq'; t.value = true; } else if (typeof t.value !== 'number') t.value = 0;
+      if (isFlag(v)) { t.op = 'eq'; t.value = true; } else if (typeof t.value !== 'number') t.value = 0;
       rerender();
     }),
     flag ? sel('Is', [['true', 'yes'], ['false', 'no']], String(t.value), (v) => { t.value = v === 'true'; })
-      : [sel('Compare', [['eq', '='], ['above', '>'], ['below', '<']], t.op, (v) => { t.op = v; }),
+      : [sel('Compare', options(ctx.words.compares), t.op, (v) => { t.op = v; }),
         input('Value', t.value, (v) => { t.value = v; }, { type: 'number', step: 'any' })],
   ];
 }
@@ -70,16 +71,16 @@ function triggerFields(t) {
   switch (t.type) {
     case 'time': return input('At', t.at, (v) => { t.at = v; }, { type: 'time', required: true });
     case 'cron': return input('Expression', t.expression, (v) => { t.expression = v; }, { required: true, size: 24 });
-    case 'sun': return [sel('Event', [['sunrise', 'Sunrise'], ['sunset', 'Sunset']], t.event, (v) => { t.event = v; }),
+    case 'sun': return [sel('Event', options(ctx.words.sun_events), t.event, (v) => { t.event = v; }),
       input('Offset (min, − before)', t.offset_minutes, (v) => { t.offset_minutes = v; }, { type: 'number', min: -720, max: 720 })];
-    case 'booking': return [sel('Event', [['booked', 'Booked'], ['cancelled', 'Cancelled'], ['checked_in', 'Checked in'], ['checked_out', 'Checked out']], t.event, (v) => { t.event = v; }),
+    case 'booking': return [sel('Event', options(ctx.words.booking_events), t.event, (v) => { t.event = v; }),
       sel('Unit', [['', 'Any unit'], ...unitOptions()], t.unit_id ?? '', (v) => { t.unit_id = v === '' ? null : Number(v); })];
     case 'occupancy': return [sel('Of', [['', 'The property'], ...unitOptions()], t.unit_id ?? '', (v) => { t.unit_id = v === '' ? null : Number(v); }),
-      sel('Becomes', [['either', 'Occupied or vacant'], ['occupied', 'Occupied'], ['vacant', 'Vacant']], t.to, (v) => { t.to = v; })];
+      sel('Becomes', options(ctx.words.occupancy_changes), t.to, (v) => { t.to = v; })];
     case 'device': return [sel('Device', deviceOptions(), t.device_id, (v) => { t.device_id = v; }), ...deviceTest(t),
       input('For (min)', t.for_minutes, (v) => { t.for_minutes = v; }, { type: 'number', min: 0 })];
-    case 'weather': return [sel('Metric', [['cloud_cover', 'Cloud cover %'], ['temperature', 'Temperature °C']], t.metric, (v) => { t.metric = v; }),
-      sel('When it', [['rises_above', 'rises above'], ['falls_below', 'falls below'], ['crosses', 'crosses']], t.direction, (v) => { t.direction = v; }),
+    case 'weather': return [sel('Metric', options(ctx.words.weather_metrics), t.metric, (v) => { t.metric = v; }),
+      sel('When it', options(ctx.words.crossings), t.direction, (v) => { t.direction = v; }),
       input('Threshold', t.threshold, (v) => { t.threshold = v; }, { type: 'number', step: 'any' })];
     default: return el('span', { class: 'muted' }, 'Runs only from the Run button.');
   }
@@ -87,7 +88,7 @@ function triggerFields(t) {
 
 function conditionFields(c) {
   switch (c.type) {
-    case 'occupancy': return sel('Units', [['any', 'At least one occupied'], ['all', 'All occupied'], ['none', 'None occupied']], c.of, (v) => { c.of = v; });
+    case 'occupancy': return sel('Units', options(ctx.words.occupancy_scopes), c.of, (v) => { c.of = v; });
     case 'unit_occupied': return [sel('Unit', unitOptions(), c.unit_id, (v) => { c.unit_id = Number(v); }),
       sel('Is', [['true', 'occupied'], ['false', 'vacant']], String(c.occupied), (v) => { c.occupied = v === 'true'; })];
     case 'time_window': return [input('From', c.after, (v) => { c.after = v; }, { type: 'time' }), input('To', c.before, (v) => { c.before = v; }, { type: 'time' }),
@@ -96,8 +97,8 @@ function conditionFields(c) {
         box.addEventListener('change', () => { c.weekdays = DAYS.filter((x) => (x === d ? box.checked : c.weekdays.includes(x))); });
         return el('label', { class: 'inline' }, box, d);
       }))];
-    case 'weather': return [sel('Metric', [['cloud_cover', 'Cloud cover %'], ['temperature', 'Temperature °C']], c.metric, (v) => { c.metric = v; }),
-      sel('Is', [['above', 'above'], ['below', 'below']], c.op, (v) => { c.op = v; }),
+    case 'weather': return [sel('Metric', options(ctx.words.weather_metrics), c.metric, (v) => { c.metric = v; }),
+      sel('Is', options(ctx.words.weather_compares), c.op, (v) => { c.op = v; }),
       input('Threshold', c.threshold, (v) => { c.threshold = v; }, { type: 'number', step: 'any' })];
     case 'device': return [sel('Device', deviceOptions(), c.device_id, (v) => { c.device_id = v; }), ...deviceTest(c)];
     case 'and': case 'or': return listEditor(c.conditions, CONDITIONS, conditionFields, 'condition');
@@ -178,7 +179,7 @@ function editor(scenario, done) {
       el('h3', {}, 'Do'), el('div', { id: 'actions' }, listEditor(d.actions, ACTIONS, actionFields, 'action')),
       el('h3', {}, 'Runs'),
       el('div', { class: 'row' },
-        sel('Mode', [['single', 'Single: ignore while running'], ['restart', 'Restart'], ['queued', 'Queued'], ['parallel', 'Parallel']], d.mode, (v) => { d.mode = v; }),
+        sel('Mode', options(ctx.words.run_modes), d.mode, (v) => { d.mode = v; }),
         input('Max', d.max, (v) => { d.max = v; }, { type: 'number', min: 1, max: 100 }),
         input('Catch up if missed by at most (min)', d.catch_up_minutes, (v) => { d.catch_up_minutes = v; }, { type: 'number', min: 0, max: 1440 })),
       el('div', { class: 'error', role: 'alert' }),
@@ -240,8 +241,8 @@ function groupsCard(done) {
 export async function scenariosView() {
   const root = el('div', { id: 'scenarios' });
   const render = async () => {
-    const [list, devices, units, groups] = await Promise.all([api('GET', '/admin/scenarios'), api('GET', '/devices'), api('GET', '/rooms'), api('GET', '/admin/device-groups')]);
-    ctx = { devices, units, groups };
+    const [list, devices, units, groups, words] = await Promise.all([api('GET', '/admin/scenarios'), api('GET', '/devices'), api('GET', '/rooms'), api('GET', '/admin/device-groups'), api('GET', '/admin/scenarios/vocabulary')]);
+    ctx = { devices, units, groups, words };
     const detail = el('div', { id: 'scenario-detail' });
     const rows = list.map((s) => {
       const toggle = el('input', { type: 'checkbox', checked: s.enabled, 'aria-label': `Enable ${s.name}` });

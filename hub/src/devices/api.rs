@@ -8,14 +8,15 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use device_drivers::Command;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::discovery::{Found, ImportItem};
-use super::{DeviceError, DeviceEvent, DeviceView, Devices, NewDeviceRequest};
+use super::{kinds, BrandSetup, KindInfo};
+use super::{Brand, DeviceError, DeviceEvent, DeviceView, Devices, NewDeviceRequest};
 use crate::team::Staff;
 use crate::web::{ApiJson, AppError};
 
@@ -37,6 +38,7 @@ impl From<DeviceError> for AppError {
 pub fn routes() -> OpenApiRouter<Devices> {
     OpenApiRouter::new()
         .routes(routes!(list_devices))
+        .routes(routes!(vocabulary))
         .routes(routes!(device_events))
         .routes(routes!(command_device))
 }
@@ -49,6 +51,23 @@ pub fn admin_routes() -> OpenApiRouter<Devices> {
         .routes(routes!(put_grant))
         .routes(routes!(discover))
         .routes(routes!(import))
+}
+
+#[derive(Serialize, ToSchema)]
+struct Vocabulary {
+    kinds: Vec<KindInfo>,
+    brands: Vec<BrandSetup>,
+}
+
+/// The device kinds and brands the hub knows, with their words and forms: what the admin
+/// app's cards and forms offer.
+#[utoipa::path(get, path = "/devices/vocabulary", tag = "devices", security(("session" = [])),
+    responses((status = 200, body = Vocabulary), (status = 401, body = crate::web::ErrorBody)))]
+async fn vocabulary(_staff: Staff) -> ApiJson<Vocabulary> {
+    ApiJson(Vocabulary {
+        kinds: kinds(),
+        brands: Brand::ALL.into_iter().map(Brand::setup).collect(),
+    })
 }
 
 /// Every device with its live status.

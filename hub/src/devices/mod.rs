@@ -27,7 +27,7 @@ use utoipa::ToSchema;
 
 use crate::clock::Clock;
 use crate::store::Store;
-pub use brand::Brand;
+pub use brand::{kinds, Brand, BrandSetup, KindInfo};
 use db::DeviceRow;
 use error::device_error;
 pub use error::DeviceError;

@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use super::db::{Group, Run, Scenario};
 use super::model::Definition;
-use super::{Listed, ScenarioError, Scenarios};
+use super::{Listed, ScenarioError, Scenarios, Vocabulary};
 use crate::team::Staff;
 use crate::web::{ApiJson, AppError};
 
@@ -30,11 +30,20 @@ impl From<ScenarioError> for AppError {
 pub fn admin_routes() -> OpenApiRouter<Scenarios> {
     OpenApiRouter::new()
         .routes(routes!(list_scenarios, create_scenario))
+        .routes(routes!(vocabulary))
         .routes(routes!(get_scenario, put_scenario, delete_scenario))
         .routes(routes!(run_scenario))
         .routes(routes!(list_runs))
         .routes(routes!(list_groups))
         .routes(routes!(put_group))
+}
+
+/// The choices the scenario forms offer (modes, events, metrics, comparisons, device
+/// fields), as the model reads them.
+#[utoipa::path(get, path = "/scenarios/vocabulary", tag = "scenarios", security(("session" = ["admin"])),
+    responses((status = 200, body = Vocabulary), (status = 403, body = crate::web::ErrorBody)))]
+async fn vocabulary() -> ApiJson<Vocabulary> {
+    ApiJson(super::vocabulary())
 }
 
 /// Every scenario with its last run.

@@ -13,9 +13,11 @@ mod engine;
 pub mod model;
 pub mod run;
 mod schedule;
+mod vocabulary;
 mod words;
 
 pub use catalog::Listed;
+pub use vocabulary::{vocabulary, Choice, FieldChoice, Vocabulary};
 
 use std::sync::Arc;
 
