@@ -105,6 +105,9 @@ async fn mqtt_device_states_trigger_scenarios_and_holds_survive_a_restart() {
         w.is_on(&lamp)
     })
     .await;
+    // The run is written while it acts, so the lamp can be on first; once the engine has
+    // settled (no run under way), it is on disk.
+    w.hub.settle().await;
     let reason = w.runs(follow).await[0]["reason"]
         .as_str()
         .unwrap_or_default()
