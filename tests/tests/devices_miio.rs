@@ -12,8 +12,9 @@ use e2e::{emulator_binary, LinePeer};
 
 const TOKEN: &str = "00112233445566778899aabbccddeeff";
 
-// Neither side is on UDP 54321: each takes a free port from the OS and says which (the
-// python-miio peers are pointed at theirs), so nothing else on the machine is in the way.
+// Neither half uses UDP 54321: python-miio's simulator and our emulator each take a free
+// port from the OS and say which, and python-miio's client (which knows only 54321) is
+// pointed at ours; nothing else on the machine can be in the way.
 #[tokio::test]
 async fn python_miio_and_our_miio_drive_each_other() {
     // 1. Our client drives python-miio's simulator (a zhimi fan: power and speed level).
