@@ -3,17 +3,12 @@
 //! few quiet seconds. Prints medians of a bounded number of runs.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+mod common;
 
 fn healthy(port: u16) -> bool {
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
@@ -31,22 +26,11 @@ fn healthy(port: u16) -> bool {
 }
 
 fn start(data: &Path) -> (Child, u16, Duration) {
-    let port = free_port();
     let started = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_hub"))
-        .arg("demo")
-        .env("HUB_DATA_DIR", data)
-        .env("HUB_WEB__HTTP_LISTEN", format!("127.0.0.1:{port}"))
-        .env(
-            "HUB_WEB__HTTPS_LISTEN",
-            format!("127.0.0.1:{}", free_port()),
-        )
-        .env("HUB_BROKER__LISTEN", format!("127.0.0.1:{}", free_port()))
-        .env("HUB_MDNS__ENABLED", "false")
-        .env("HUB_LOG__FILTER", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start the hub");
+    let mut child = common::demo_command(data).spawn().expect("start the hub");
+    // The port is known from the announcement, which follows the start of HTTP serving
+    // by only the HTTPS listener's set-up: that much later, at most, ends the measurement.
+    let (port, _) = common::announced(&mut child);
     let deadline = started + Duration::from_secs(20);
     while !healthy(port) {
         assert!(

@@ -53,10 +53,12 @@ pub async fn send(ws: &mut Socket, v: Value) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The next JSON frame, or an error after `wait`.
+/// The next JSON frame, or an error after `wait` (however many pings came meanwhile).
 pub async fn recv(ws: &mut Socket, wait: Duration) -> anyhow::Result<Value> {
+    let deadline = std::time::Instant::now() + wait;
     loop {
-        let frame = tokio::time::timeout(wait, ws.next())
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let frame = tokio::time::timeout(left, ws.next())
             .await
             .map_err(|_| anyhow!("no frame within {wait:?}"))?
             .context("the socket closed")??;
@@ -68,15 +70,18 @@ pub async fn recv(ws: &mut Socket, wait: Duration) -> anyhow::Result<Value> {
     }
 }
 
-/// Reads frames until one satisfies `pred`, handing every frame to `seen` first.
+/// Reads frames until one satisfies `pred`, handing every frame to `seen` first; an error
+/// if none has within `wait` (however many others came).
 pub async fn recv_until(
     ws: &mut Socket,
     wait: Duration,
     mut seen: impl FnMut(&Value),
     pred: impl Fn(&Value) -> bool,
 ) -> anyhow::Result<Value> {
+    let deadline = std::time::Instant::now() + wait;
     loop {
-        let v = recv(ws, wait).await?;
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let v = recv(ws, left).await?;
         seen(&v);
         if pred(&v) {
             return Ok(v);

@@ -57,24 +57,23 @@ pub async fn wait_device(
     native: &str,
     ok: impl Fn(&Value) -> bool,
 ) -> Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let list: Vec<Value> = client
-            .get(hub.url("/api/v1/devices"))
-            .send()
-            .await
-            .expect("the hub answers")
-            .json()
-            .await
-            .expect("a device list");
-        let found = list.into_iter().find(|d| d["native_id"] == native);
-        if let Some(d) = found.as_ref().filter(|d| ok(d)) {
-            return d.clone();
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{native} never got there: {found:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    crate::eventually(
+        &format!("{native} getting there"),
+        Duration::from_secs(20),
+        async || {
+            let list: Vec<Value> = client
+                .get(hub.url("/api/v1/devices"))
+                .send()
+                .await
+                .expect("the hub answers")
+                .json()
+                .await
+                .expect("a device list");
+            match list.into_iter().find(|d| d["native_id"] == native) {
+                Some(d) if ok(&d) => Ok(d),
+                found => Err(found),
+            }
+        },
+    )
+    .await
 }

@@ -137,13 +137,23 @@ impl InProc {
             return;
         };
         let now = self.now();
-        let waited = tokio::time::timeout(Duration::from_secs(20), async {
-            while !r.weather().caught_up(now) {
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
-            r.scenarios.settled(now).await;
-        })
+        let within = Duration::from_secs(20);
+        let deadline = std::time::Instant::now() + within;
+        let weather = r.weather();
+        crate::eventually(
+            &format!("the forecast fetches due by {now}"),
+            within,
+            async || {
+                if weather.caught_up(now) {
+                    Ok(())
+                } else {
+                    Err((weather.latest().map(|s| s.fetched_at), weather.last_error()))
+                }
+            },
+        )
         .await;
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let waited = tokio::time::timeout(left, r.scenarios.settled(now)).await;
         assert!(
             waited.is_ok(),
             "the hub did not settle at {now}: engine {:?}, forecast of {:?}, forecast error {:?}",

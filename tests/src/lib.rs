@@ -90,9 +90,11 @@ pub mod inproc;
 pub mod netns;
 mod peer;
 pub mod standins;
+pub mod wait;
 pub mod world;
 
 pub use peer::{LinePeer, Peer};
+pub use wait::eventually;
 
 pub struct Hub {
     pub child: Child,

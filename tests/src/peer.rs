@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde_json::Value;
@@ -128,9 +128,14 @@ impl LinePeer {
     /// The rest of the next line that starts with `prefix ` (others are skipped); panics
     /// after 20 s.
     pub fn expect(&self, prefix: &str) -> String {
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        self.expect_by(prefix, Instant::now() + Duration::from_secs(20))
+    }
+
+    /// As [`LinePeer::expect`], but panics at `deadline`: one deadline for a loop reading
+    /// many lines, however many come.
+    pub fn expect_by(&self, prefix: &str, deadline: Instant) -> String {
         loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let left = deadline.saturating_duration_since(Instant::now());
             let line = self
                 .lines
                 .recv_timeout(left)

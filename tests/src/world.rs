@@ -130,22 +130,17 @@ impl World {
             .await;
         let id = added["id"].as_str().expect("a device id").to_owned();
         self.devices.insert(id.clone(), running);
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let list = self.get("/devices").await;
-            let online = list
-                .as_array()
-                .and_then(|l| l.iter().find(|d| d["id"] == id.as_str()))
-                .is_some_and(|d| d["online"] == true);
-            if online {
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{name} did not come online"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        crate::eventually(
+            &format!("{name} coming online"),
+            Duration::from_secs(20),
+            async || {
+                let list = self.get("/devices").await;
+                list.as_array()
+                    .and_then(|l| l.iter().find(|d| d["id"] == id.as_str()))
+                    .is_some_and(|d| d["online"] == true)
+            },
+        )
+        .await;
         id
     }
 

@@ -2,8 +2,9 @@
 //! Debian) sign in with device credentials made through the API; wrong ones are refused.
 
 use std::process::Command;
+use std::time::Duration;
 
-use e2e::{python, run_ok, workspace, Hub};
+use e2e::{eventually, python, run_ok, workspace, Hub};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,7 +43,7 @@ async fn third_party_clients_use_the_embedded_broker_with_device_credentials() {
     assert!(out.contains("paho interop ok"), "{out}");
 
     let login = Some(("tasmota-101", password.as_str()));
-    let sub = mosquitto("mosquitto_sub", &port, login)
+    let mut sub = mosquitto("mosquitto_sub", &port, login)
         .args([
             "-t",
             "test/mosquitto",
@@ -56,19 +57,25 @@ async fn third_party_clients_use_the_embedded_broker_with_device_credentials() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("mosquitto_sub (Debian mosquitto-clients) is installed by tests/run");
-    // mosquitto_sub needs a moment to subscribe: publish a few times, a moment apart.
-    for _ in 0..4 {
-        std::thread::sleep(std::time::Duration::from_millis(250));
-        run_ok(mosquitto("mosquitto_pub", &port, login).args([
-            "-t",
-            "test/mosquitto",
-            "-m",
-            "hello",
-            "-i",
-            "mosq-pub",
-        ]))
-        .unwrap();
-    }
+    // What is published before mosquitto_sub has subscribed is not for it: publish until
+    // it has had its one message and left (or given up after its 15 s).
+    eventually(
+        "mosquitto_sub ending",
+        Duration::from_secs(20),
+        async || {
+            run_ok(mosquitto("mosquitto_pub", &port, login).args([
+                "-t",
+                "test/mosquitto",
+                "-m",
+                "hello",
+                "-i",
+                "mosq-pub",
+            ]))
+            .unwrap();
+            sub.try_wait().unwrap()
+        },
+    )
+    .await;
     let out = sub.wait_with_output().unwrap();
     assert!(out.status.success(), "mosquitto_sub got nothing");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "hello");

@@ -7,7 +7,7 @@
 
 use std::process::Command;
 
-use e2e::{get_json, run_ok, workspace, Hub, HubOptions};
+use e2e::{eventually, get_json, run_ok, workspace, Hub, HubOptions};
 use serde_json::json;
 
 /// Reads the property settings as the owner, lets `edit` change them, and saves them.
@@ -140,20 +140,17 @@ async fn the_owner_makes_a_scenario_with_the_form_runs_it_and_reads_its_trace() 
     let hub = Hub::start_demo().unwrap();
     let owner = hub.signed_in("owner").await.unwrap();
     // The demo's terrace bulb joins over MQTT and is put in "Outside lights".
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let groups = get_json(&owner, &hub.url("/api/v1/admin/device-groups"))
-            .await
-            .unwrap();
-        if groups.to_string().contains("Outside lights") {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no Outside lights group"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    eventually(
+        "an Outside lights group",
+        std::time::Duration::from_secs(20),
+        async || {
+            let groups = get_json(&owner, &hub.url("/api/v1/admin/device-groups"))
+                .await
+                .unwrap();
+            groups.to_string().contains("Outside lights")
+        },
+    )
+    .await;
     let (email, password) = hub.password_of("owner");
     run_script(
         "scenarios-flow.mjs",

@@ -7,13 +7,13 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use e2e::chat::{
     assert_in_order_once, edit_chat_settings, guest_connect, recv, recv_until, send,
     session_cookie, team_connect, widget_key, GuestState, Socket, TeamState,
 };
-use e2e::{Hub, HubOptions};
+use e2e::{eventually, Hub, HubOptions};
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -91,6 +91,8 @@ async fn guest_burst(
             if failures > 3 {
                 return false;
             }
+            // A moment between attempts, as a client would (not a wait for anything):
+            // four failures in a row mean the hub is gone.
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
@@ -133,8 +135,9 @@ async fn guest_catch_up(addr: SocketAddr, key: &str, state: &mut GuestState, las
     let mut ws = guest_connect(addr, key, state, "https://hotel.example/")
         .await
         .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
     while state.last_seq < last_seq {
-        let v = recv(&mut ws, WAIT)
+        let v = recv(&mut ws, deadline.saturating_duration_since(Instant::now()))
             .await
             .unwrap_or_else(|e| panic!("guest stuck at {} of {last_seq}: {e}", state.last_seq));
         state.absorb(&v);
@@ -240,11 +243,12 @@ async fn staff_run(
     }
 }
 
-/// Waits for every task, in order.
+/// Waits for every task, in order; each has two minutes.
 async fn all<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
     let mut out = Vec::new();
     for t in tasks {
-        out.push(t.await.unwrap());
+        let done = tokio::time::timeout(Duration::from_secs(120), t).await;
+        out.push(done.expect("the task finishes").unwrap());
     }
     out
 }
@@ -376,11 +380,11 @@ async fn random_drops_lose_nothing_and_double_nothing() {
         let cookie = session_cookie(&hub, role).await.unwrap();
         let mut ws = team_connect(hub.http, &cookie, team).await.unwrap();
         let want: HashSet<i64> = rows.iter().map(|r| r.2).collect();
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + Duration::from_secs(20);
         while !want
             .iter()
             .all(|id| team.received.iter().any(|r| r.2 == *id))
-            && std::time::Instant::now() < deadline
+            && Instant::now() < deadline
         {
             if let Ok(v) = recv(&mut ws, Duration::from_millis(500)).await {
                 team.absorb(&v);
@@ -434,10 +438,11 @@ async fn kill_9_mid_burst_loses_no_acknowledged_message() {
         }));
     }
     // Mid-burst: after a few hundred acks, with every guest still sending.
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while counter.load(Ordering::SeqCst) < 300 && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+    eventually("300 acks", Duration::from_secs(60), async || {
+        let acks = counter.load(Ordering::SeqCst);
+        (acks >= 300).then_some(()).ok_or(acks)
+    })
+    .await;
     let mut hub = hub;
     hub.kill_hard();
     let runs = all(tasks).await;

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use e2e::chat::{guest_connect, recv, recv_until, send, widget_key, GuestState, Socket};
-use e2e::{client, Hub, HubOptions};
+use e2e::{client, eventually, Hub, HubOptions};
 use futures_util::SinkExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message as Ws;
@@ -264,17 +264,19 @@ async fn blocked_addresses_and_socket_caps_are_refused() {
     open.clear();
     // The slots free up as the hub sees those sockets close.
     let mut known = GuestState::default();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        match guest_connect(hub.http, &key, &mut known, "https://hotel.example/").await {
-            Ok(ws) => break drop(ws),
-            Err(e) if std::time::Instant::now() < deadline => {
+    eventually(
+        "the slots coming back",
+        Duration::from_secs(10),
+        async || {
+            let connected =
+                guest_connect(hub.http, &key, &mut known, "https://hotel.example/").await;
+            if let Err(e) = &connected {
                 assert!(e.to_string().contains("too_many_sockets"), "{e}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            Err(e) => panic!("the slots never came back: {e}"),
-        }
-    }
+            connected.map(drop)
+        },
+    )
+    .await;
     let r = owner
         .post(hub.url("/api/v1/chat/blocks"))
         .json(&json!({"ip": "127.0.0.1", "reason": "spam"}))

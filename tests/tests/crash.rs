@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use e2e::{get_json, Hub};
+use e2e::{eventually, get_json, Hub};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -33,7 +33,17 @@ async fn acknowledged_writes_survive_kill_9() {
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Killed mid-stream: once as many writes are acknowledged as asserted below, with all
+    // sixteen writers still going.
+    eventually(
+        "50 acknowledged writes",
+        Duration::from_secs(60),
+        async || {
+            let n = acked.lock().unwrap().len();
+            (n >= 50).then_some(()).ok_or(n)
+        },
+    )
+    .await;
     let data = hub.data.clone();
     let hub = hub.restart(true).unwrap();
     for w in writers {

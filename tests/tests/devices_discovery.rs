@@ -24,8 +24,9 @@ fn scan(ns: &Namespace, args: &[&str]) -> Vec<Value> {
     all.extend_from_slice(args);
     let peer = start_in(ns, &emulator_binary(), &all);
     let mut found = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let line = peer.expect("");
+        let line = peer.expect_by("", deadline);
         if line == "done" {
             return found;
         }

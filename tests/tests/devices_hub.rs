@@ -2,6 +2,8 @@
 //! and imported over the REST API, switched by REST and by MQTT, publish their state and
 //! Home Assistant discovery on the embedded broker, and keep their keys sealed at rest.
 
+use std::time::{Duration, Instant};
+
 use e2e::devices::{post_json, wait_device};
 use e2e::{Hub, LinePeer};
 use serde_json::{json, Value};
@@ -33,8 +35,10 @@ impl Mqtt {
         if let Some(i) = self.seen.iter().position(|m| m["topic"] == topic && ok(m)) {
             return self.seen.remove(i);
         }
+        let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let msg: Value = serde_json::from_str(&self.peer.expect("msg ")).unwrap();
+            let msg = self.peer.expect_by("msg ", deadline);
+            let msg: Value = serde_json::from_str(&msg).unwrap();
             if msg["topic"] == topic && ok(&msg) {
                 return msg;
             }
@@ -294,8 +298,9 @@ async fn home_assistant_accepts_the_discovery_payload_of_every_kind() {
             })
             .count()
     };
+    let deadline = Instant::now() + Duration::from_secs(20);
     while entities_of_ours(&configs) < 8 {
-        configs.push(serde_json::from_str(&mqtt.peer.expect("msg ")).unwrap());
+        configs.push(serde_json::from_str(&mqtt.peer.expect_by("msg ", deadline)).unwrap());
     }
     mqtt.seen.clear();
     let mut validator = LinePeer::start(
@@ -311,8 +316,10 @@ async fn home_assistant_accepts_the_discovery_payload_of_every_kind() {
     }
     validator.close_stdin();
     let mut components = std::collections::BTreeSet::new();
+    // Home Assistant takes a while to import, then answers each config at once.
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let line = validator.expect("");
+        let line = validator.expect_by("", deadline);
         if line == "done" {
             break;
         }

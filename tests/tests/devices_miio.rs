@@ -12,12 +12,14 @@ use e2e::{emulator_binary, LinePeer};
 
 const TOKEN: &str = "00112233445566778899aabbccddeeff";
 
-// Both halves need UDP 54321 (python-miio always says hello there), so they run in turn.
+// Neither half uses UDP 54321: python-miio's simulator and our emulator each take a free
+// port from the OS and say which, and python-miio's client (which knows only 54321) is
+// pointed at ours; nothing else on the machine can be in the way.
 #[tokio::test]
 async fn python_miio_and_our_miio_drive_each_other() {
     // 1. Our client drives python-miio's simulator (a zhimi fan: power and speed level).
     let simulator = LinePeer::python("miio_simulator.py", &[]).unwrap();
-    simulator.expect("listening ");
+    let port: u16 = simulator.expect("listening ").parse().unwrap();
     let map = PropMap {
         power: Some(Prop {
             name: "power".into(),
@@ -29,7 +31,7 @@ async fn python_miio_and_our_miio_drive_each_other() {
         }),
         ..PropMap::default()
     };
-    let mut config = MiioConfig::new(SocketAddr::from(([127, 0, 0, 1], miio::PORT)), [0; 16], map);
+    let mut config = MiioConfig::new(SocketAddr::from(([127, 0, 0, 1], port)), [0; 16], map);
     config.poll = Duration::from_millis(500);
     let link = miio::spawn(config);
     wait_for(
@@ -54,37 +56,24 @@ async fn python_miio_and_our_miio_drive_each_other() {
     drop(simulator);
 
     // 2. python-miio's client drives our emulator.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let mut device = loop {
-        let started = LinePeer::start(
-            &emulator_binary(),
-            &[
-                "miio",
-                "--token",
-                TOKEN,
-                "--did",
-                "305419896",
-                "--props",
-                r#"{"power":"off","bright":40}"#,
-                "--listen",
-                "127.0.0.1:54321",
-            ],
-        )
-        .unwrap();
-        // The simulator's port may take a moment to be free.
-        let said = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            started.expect("listening ")
-        }));
-        if said.is_ok() {
-            break started;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "port 54321 never came free"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    let client = LinePeer::python("miio_client.py", &["127.0.0.1", TOKEN]).unwrap();
+    let mut device = LinePeer::start(
+        &emulator_binary(),
+        &[
+            "miio",
+            "--token",
+            TOKEN,
+            "--did",
+            "305419896",
+            "--props",
+            r#"{"power":"off","bright":40}"#,
+            "--listen",
+            "127.0.0.1:0",
+        ],
+    )
+    .unwrap();
+    let addr: SocketAddr = device.expect("listening ").parse().unwrap();
+    let port = addr.port().to_string();
+    let client = LinePeer::python("miio_client.py", &["127.0.0.1", &port, TOKEN]).unwrap();
     let result: serde_json::Value = serde_json::from_str(&client.expect("result ")).unwrap();
     assert_eq!(result["before"], serde_json::json!(["off", 40]), "{result}");
     assert_eq!(result["set"], serde_json::json!(["ok"]), "{result}");

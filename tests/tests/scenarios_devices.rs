@@ -7,19 +7,11 @@
 use std::time::Duration;
 
 use device_drivers::emulator::mqtt::{self, MqttDevice};
+use e2e::eventually;
 use e2e::world::{athens, World};
 use serde_json::json;
 
-async fn until(what: &str, ok: impl Fn() -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !ok() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{what} did not happen"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
+const SOON: Duration = Duration::from_secs(10);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mqtt_device_states_trigger_scenarios_and_holds_survive_a_restart() {
@@ -48,18 +40,16 @@ async fn mqtt_device_states_trigger_scenarios_and_holds_survive_a_restart() {
             name: "Terrace button".into(),
         }],
     );
-    let plug = loop {
+    let plug = eventually("the plug joining", Duration::from_secs(20), async || {
         let list = w.get("/devices").await;
         let found = list.as_array().and_then(|l| {
             l.iter()
                 .find(|d| d["native_id"] == "tasmota_D3B001" && d["online"] == true)
                 .cloned()
         });
-        if let Some(d) = found {
-            break d["id"].as_str().unwrap_or_default().to_owned();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+        found.map(|d| d["id"].as_str().unwrap_or_default().to_owned())
+    })
+    .await;
     let on =
         |id: &str, v: bool| json!({"type": "device", "device_id": id, "field": "on", "value": v});
     let set = |id: &str, v: bool| json!({"type": "device", "target": {"kind": "device", "device_id": id}, "set": {"on": v}});
@@ -89,9 +79,12 @@ async fn mqtt_device_states_trigger_scenarios_and_holds_survive_a_restart() {
     o.set_credentials("terrace", password.as_str());
     let (button, mut events) = rumqttc::AsyncClient::new(o, 16);
     tokio::spawn(async move { while events.poll().await.is_ok() {} });
+    // A press counts once the hub has sent the plug's new state on (the client queues it
+    // until it is connected); then the engine has it before time moves on.
     let press = |v: bool| {
-        let button = button.clone();
+        let (button, hub) = (button.clone(), &w.hub);
         async move {
+            let sent = hub.device_events();
             button
                 .publish(
                     "stat/tasmota_D3B001/POWER",
@@ -101,12 +94,20 @@ async fn mqtt_device_states_trigger_scenarios_and_holds_survive_a_restart() {
                 )
                 .await
                 .expect("published");
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            eventually("the hub hearing the button", SOON, async || {
+                hub.device_events() > sent
+            })
+            .await;
         }
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
     press(true).await;
-    until("the lamp following the button", || w.is_on(&lamp)).await;
+    eventually("the lamp following the button", SOON, async || {
+        w.is_on(&lamp)
+    })
+    .await;
+    // The run is written while it acts, so the lamp can be on first; once the engine has
+    // settled (no run under way), it is on disk.
+    w.hub.settle().await;
     let reason = w.runs(follow).await[0]["reason"]
         .as_str()
         .unwrap_or_default()
@@ -123,7 +124,10 @@ async fn mqtt_device_states_trigger_scenarios_and_holds_survive_a_restart() {
     let sent = w.hub.device_events();
     w.devices[&door].press(serde_json::from_value(json!({"1": true})).expect("dps"));
     // The contact's report travels in real time: the hub has it before time moves on.
-    until("the contact's report", || w.hub.device_events() > sent).await;
+    eventually("the contact's report", SOON, async || {
+        w.hub.device_events() > sent
+    })
+    .await;
     w.hub.settle().await;
     w.hub.walk_to(athens(2026, 10, 20, 9, 21)).await;
     w.hub.walk_to(athens(2026, 10, 20, 9, 26)).await;

@@ -3,7 +3,7 @@
 
 use std::os::unix::net::UnixDatagram;
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use e2e::{hub_binary, run_ok, workspace, Hub, HubOptions};
 
@@ -26,9 +26,6 @@ fn the_hub_notifies_ready_and_pings_the_watchdog() {
     let dir = tempfile::tempdir().unwrap();
     let socket_path = dir.path().join("notify.sock");
     let socket = UnixDatagram::bind(&socket_path).unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
     // systemd sets WATCHDOG_PID to the service's pid; `exec` keeps the shell's.
     let prefix = ["sh", "-c", "WATCHDOG_PID=$$ exec \"$0\" \"$@\""]
         .map(String::from)
@@ -44,9 +41,16 @@ fn the_hub_notifies_ready_and_pings_the_watchdog() {
     .unwrap();
     let mut seen = Vec::new();
     let mut buf = [0u8; 512];
+    let deadline = Instant::now() + Duration::from_secs(30);
     while !(seen.iter().any(|m: &String| m.contains("READY=1"))
         && seen.iter().any(|m| m.contains("WATCHDOG=1")))
     {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "no READY=1 and WATCHDOG=1 within 30 s: {seen:?}"
+        );
+        socket.set_read_timeout(Some(left)).unwrap();
         let n = socket
             .recv(&mut buf)
             .expect("the hub went quiet on the notify socket");

@@ -3,18 +3,12 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::collections::HashMap;
-use std::net::TcpListener;
+use std::io::BufRead;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::json;
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 pub struct Hub {
     pub child: Child,
@@ -31,31 +25,27 @@ impl Drop for Hub {
     }
 }
 
-/// The release demo hub on free loopback ports, with the chat's per-stranger limits
-/// lifted (benches are the only clients).
-pub fn start_hub() -> Hub {
-    use std::io::BufRead;
-    let dir = tempfile::tempdir().expect("a temp dir");
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hub"))
-        .arg("demo")
-        .env("HUB_DATA_DIR", dir.path().join("hub-data"))
-        .env("HUB_WEB__HTTP_LISTEN", format!("127.0.0.1:{port}"))
-        .env(
-            "HUB_WEB__HTTPS_LISTEN",
-            format!("127.0.0.1:{}", free_port()),
-        )
-        .env("HUB_BROKER__LISTEN", format!("127.0.0.1:{}", free_port()))
+/// `hub demo` on `data`, every listener on loopback port 0: the OS picks a free port as
+/// the hub binds it, so nothing can take it between the choice and the bind. Where it
+/// listens is in its `hub: listening` line ([`announced`]).
+pub fn demo_command(data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hub"));
+    cmd.arg("demo")
+        .env("HUB_DATA_DIR", data)
+        .env("HUB_WEB__HTTP_LISTEN", "127.0.0.1:0")
+        .env("HUB_WEB__HTTPS_LISTEN", "127.0.0.1:0")
+        .env("HUB_BROKER__LISTEN", "127.0.0.1:0")
         .env("HUB_MDNS__ENABLED", "false")
         .env("HUB_LOG__FILTER", "warn")
-        .env("HUB_CHAT__GUEST_SOCKETS_PER_ADDRESS", "5000")
-        .env("HUB_CHAT__GUEST_MESSAGES_PER_MINUTE", "10000000")
-        .env("HUB_CHAT__GUEST_CONNECTS_PER_MINUTE", "10000000")
-        .env("HUB_CHAT__GUEST_FRAMES_PER_10S", "10000000")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the hub");
+        .stdout(Stdio::piped());
+    cmd
+}
+
+/// Reads a started hub's stdout up to `hub: ready`: its HTTP port (from `hub: listening
+/// http=…`) and the demo credentials by role.
+pub fn announced(child: &mut Child) -> (u16, HashMap<String, (String, String)>) {
     let out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut port = None;
     let mut creds = HashMap::new();
     for line in out.lines().map_while(Result::ok) {
         if let Some(rest) = line.strip_prefix("credentials: ") {
@@ -67,10 +57,32 @@ pub fn start_hub() -> Hub {
                 );
             }
         }
+        if let Some(rest) = line.strip_prefix("hub: listening ") {
+            port = rest
+                .split_whitespace()
+                .find_map(|kv| kv.strip_prefix("http="))
+                .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
+                .map(|a| a.port());
+        }
         if line.starts_with("hub: ready") {
             break;
         }
     }
+    (port.expect("the hub says where it listens"), creds)
+}
+
+/// The release demo hub on free loopback ports, with the chat's per-stranger limits
+/// lifted (benches are the only clients).
+pub fn start_hub() -> Hub {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut child = demo_command(&dir.path().join("hub-data"))
+        .env("HUB_CHAT__GUEST_SOCKETS_PER_ADDRESS", "5000")
+        .env("HUB_CHAT__GUEST_MESSAGES_PER_MINUTE", "10000000")
+        .env("HUB_CHAT__GUEST_CONNECTS_PER_MINUTE", "10000000")
+        .env("HUB_CHAT__GUEST_FRAMES_PER_10S", "10000000")
+        .spawn()
+        .expect("start the hub");
+    let (port, creds) = announced(&mut child);
     Hub {
         child,
         port,
