@@ -165,7 +165,13 @@ async fn latency() {
             "address": lamp.addr.to_string(), "settings": {"version": "3.4"}, "secret": key}))
         .await;
     let lamp_id = added["id"].as_str().expect("an id").to_owned();
+    // Both devices join within seconds; a bench that cannot reach them stops, not hangs.
+    let joined_by = Instant::now() + Duration::from_secs(30);
     let plug_id = loop {
+        assert!(
+            Instant::now() < joined_by,
+            "the bench's plug and lamp did not come online within 30 s"
+        );
         let list: serde_json::Value = hub
             .client
             .get(format!("{}/devices", hub.api))

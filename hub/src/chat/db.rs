@@ -52,34 +52,79 @@ fn messages_where(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The dialogue's messages after `after_seq`, in sequence; private notes only for staff.
+/// The dialogue's messages after `after_seq`, in sequence, private notes included: what
+/// staff read.
 pub(super) fn messages_after(
     conn: &Connection,
     dialogue_id: i64,
     after_seq: i64,
-    include_private: bool,
     limit: i64,
 ) -> Result<Vec<Message>, ChatError> {
     messages_where(
         conn,
-        "m.dialogue_id = ?1 AND m.seq > ?2 AND (?3 OR m.private = 0) ORDER BY m.seq LIMIT ?4",
-        params![dialogue_id, after_seq, include_private, limit],
+        "m.dialogue_id = ?1 AND m.seq > ?2 ORDER BY m.seq LIMIT ?3",
+        params![dialogue_id, after_seq, limit],
     )
 }
 
+/// One place in a dialogue's sequence as the guest side may read it.
+#[derive(Debug, Clone)]
+pub(super) enum Item {
+    Shown(Message),
+    /// A private note: the guest learns only that this sequence number was taken.
+    Taken(i64),
+}
+
+/// The dialogue after `after_seq` as the guest side may read it: messages, and for each
+/// private note only its sequence number (its body and author are never read).
+pub(super) fn guest_messages_after(
+    conn: &Connection,
+    dialogue_id: i64,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<Item>, ChatError> {
+    let mut places = conn.prepare_cached(
+        "SELECT seq, private FROM messages WHERE dialogue_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    )?;
+    let places: Vec<(i64, bool)> = places
+        .query_map(params![dialogue_id, after_seq, limit], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let Some(&(last, _)) = places.last() else {
+        return Ok(Vec::new());
+    };
+    let mut shown = messages_where(
+        conn,
+        "m.dialogue_id = ?1 AND m.seq > ?2 AND m.seq <= ?3 AND m.private = 0 ORDER BY m.seq",
+        params![dialogue_id, after_seq, last],
+    )?
+    .into_iter()
+    .peekable();
+    Ok(places
+        .into_iter()
+        .filter_map(|(seq, private)| {
+            if private {
+                return Some(Item::Taken(seq));
+            }
+            shown.next_if(|m| m.seq == seq).map(Item::Shown)
+        })
+        .collect())
+}
+
 /// The last `limit` messages of a dialogue before sequence `before` (all of it with
-/// `i64::MAX`), oldest first: what a client shows on open, and "load older".
+/// `i64::MAX`), oldest first, private notes included: what staff see on open, and "load
+/// older".
 pub(super) fn messages_before(
     conn: &Connection,
     dialogue_id: i64,
     before: i64,
-    include_private: bool,
     limit: i64,
 ) -> Result<Vec<Message>, ChatError> {
     let mut v = messages_where(
         conn,
-        "m.dialogue_id = ?1 AND m.seq < ?2 AND (?3 OR m.private = 0) ORDER BY m.seq DESC LIMIT ?4",
-        params![dialogue_id, before, include_private, limit],
+        "m.dialogue_id = ?1 AND m.seq < ?2 ORDER BY m.seq DESC LIMIT ?3",
+        params![dialogue_id, before, limit],
     )?;
     v.reverse();
     Ok(v)

@@ -16,8 +16,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::bus::{GuestEvent, OnlineVisitor};
+use super::frames::{self, send, Frame, GuestDialogue, GuestWelcome, Reader};
 use super::visitors::PageInfo;
-use super::{db, hours, Chat, ChatError, Message};
+use super::{hours, Chat, ChatError};
 
 /// Largest frame the socket library accepts; past it the socket closes (1009).
 pub const MAX_FRAME: usize = 64 * 1024;
@@ -26,7 +27,6 @@ pub const MAX_HANDLED: usize = 16 * 1024;
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// A client that sends nothing (not even a ping) for this long is gone.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
-const BATCH: i64 = 500;
 
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -121,37 +121,14 @@ impl FrameBudget {
     }
 }
 
-/// Sends one JSON text frame; false when the socket is gone.
-pub(super) async fn send_json(socket: &mut WebSocket, value: serde_json::Value) -> bool {
-    socket
-        .send(WsMessage::Text(Utf8Bytes::from(value.to_string())))
-        .await
-        .is_ok()
-}
-
-async fn refuse(mut socket: WebSocket, code: &str, message: &str) {
-    let _ = send_json(
-        &mut socket,
-        json!({"type": "error", "code": code, "message": message}),
-    )
-    .await;
+async fn refuse(socket: &mut WebSocket, code: &'static str, message: &str) {
+    let _ = send(socket, &Frame::error(code, message)).await;
     let _ = socket
         .send(WsMessage::Close(Some(CloseFrame {
             code: 4000,
             reason: Utf8Bytes::from(code.to_owned()),
         })))
         .await;
-}
-
-pub fn message_frame(m: &Message) -> serde_json::Value {
-    json!({"type": "message", "message": m})
-}
-
-fn dialogue_frame(d: &db::DialogueRow) -> serde_json::Value {
-    json!({"type": "dialogue", "dialogue": {
-        "id": d.id, "state": d.state, "rating": d.rating, "last_seq": d.last_seq,
-        "read_seq": 0,
-    }})
 }
 
 /// Where this socket is in the visitor's current dialogue.
@@ -167,23 +144,12 @@ impl Cursor {
         let Some(dialogue_id) = self.dialogue_id else {
             return Ok(());
         };
-        loop {
-            let after = self.seq;
-            let batch = chat
-                .store
-                .read(move |c| db::messages_after(c, dialogue_id, after, true, BATCH))
-                .await
-                .map_err(|_| ())?;
-            let n = batch.len() as i64;
-            for m in batch {
-                self.seq = m.seq;
-                if !m.private && !send_json(socket, message_frame(&m)).await {
-                    return Err(());
-                }
+        match frames::fill(chat, socket, Reader::Guest, dialogue_id, self.seq).await {
+            Ok(Some(seq)) => {
+                self.seq = seq;
+                Ok(())
             }
-            if n < BATCH {
-                return Ok(());
-            }
+            Ok(None) | Err(_) => Err(()),
         }
     }
 
@@ -206,7 +172,7 @@ impl Cursor {
 async fn run(chat: Arc<Chat>, mut socket: WebSocket, ip: IpAddr) {
     if chat.count_guest_connect(ip).is_err() {
         return refuse(
-            socket,
+            &mut socket,
             "rate_limited",
             "too many connections; try again in a minute",
         )
@@ -214,12 +180,20 @@ async fn run(chat: Arc<Chat>, mut socket: WebSocket, ip: IpAddr) {
     }
     let Some(_slot) = chat.take_socket_slot(ip) else {
         return refuse(
-            socket,
+            &mut socket,
             "too_many_sockets",
             "too many open chats from this address",
         )
         .await;
     };
+    if let Some(session) = greet(chat, &mut socket, ip).await {
+        session.serve(socket).await;
+    }
+}
+
+/// The hello, the welcome and the backlog: a session, or `None` when the socket was
+/// refused or went away.
+async fn greet(chat: Arc<Chat>, socket: &mut WebSocket, ip: IpAddr) -> Option<Session> {
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
         Ok(Some(Ok(WsMessage::Text(text)))) if text.len() <= MAX_HANDLED => {
             serde_json::from_str::<Incoming>(&text).ok()
@@ -235,15 +209,17 @@ async fn run(chat: Arc<Chat>, mut socket: WebSocket, ip: IpAddr) {
         channel,
     }) = hello
     else {
-        return refuse(socket, "hello_expected", "the first frame must be a hello").await;
+        refuse(socket, "hello_expected", "the first frame must be a hello").await;
+        return None;
     };
     if key != chat.widget_key() {
-        return refuse(
+        refuse(
             socket,
             "unknown_key",
             "this widget key belongs to no property",
         )
         .await;
+        return None;
     }
     let channel = match channel.as_deref() {
         Some(c @ ("web" | "reception" | "kiosk")) => c.to_owned(),
@@ -252,25 +228,27 @@ async fn run(chat: Arc<Chat>, mut socket: WebSocket, ip: IpAddr) {
     let hello = match chat.guest_hello(token, page.clone(), ip.to_string()).await {
         Ok(h) => h,
         Err(ChatError::NotAllowed(_)) => {
-            return refuse(
+            refuse(
                 socket,
                 "blocked",
                 "this chat is not available from your address",
             )
             .await;
+            return None;
         }
         Err(e) => {
             tracing::warn!(error = %e, "A guest hello failed.");
-            return refuse(
+            refuse(
                 socket,
                 "internal",
                 "the chat is unavailable; try again later",
             )
             .await;
+            return None;
         }
     };
     let visitor = hello.visitor;
-    let mut subscription = chat.bus.subscribe_guest(
+    let subscription = chat.bus.subscribe_guest(
         visitor.id,
         OnlineVisitor {
             visitor_id: visitor.id,
@@ -282,23 +260,20 @@ async fn run(chat: Arc<Chat>, mut socket: WebSocket, ip: IpAddr) {
         },
     );
     let settings = chat.settings();
-    let property = Some(chat.property());
-    let open = property
-        .as_ref()
-        .is_none_or(|p| hours::is_open(p, chat.clock.now()));
-    let welcome = json!({
-        "type": "welcome",
-        "token": hello.new_token,
-        "visitor": {"id": visitor.id, "name": visitor.name, "display_name": visitor.display_name,
-                    "email": visitor.email},
-        "dialogue": hello.dialogue.as_ref().map(|d| json!({"id": d.id, "state": d.state, "rating": d.rating, "last_seq": d.last_seq})),
-        "settings": settings.public(),
-        "property": property.as_ref().map(|p| json!({"name": p.name, "logo_url": p.logo_url})),
-        "open": open,
-        "out_of_hours_text": property.as_ref().map(|p| p.out_of_hours_text.clone()).unwrap_or_default(),
+    let property = chat.property();
+    let open = hours::is_open(&property, chat.clock.now());
+    let welcome = Frame::GuestWelcome(GuestWelcome {
+        token: hello.new_token,
+        visitor: json!({"id": visitor.id, "name": visitor.name, "display_name": visitor.display_name,
+                    "email": visitor.email}),
+        dialogue: hello.dialogue.as_ref().map(GuestDialogue::of),
+        settings: settings.public(),
+        property: json!({"name": property.name, "logo_url": property.logo_url}),
+        open,
+        out_of_hours_text: &property.out_of_hours_text,
     });
-    if !send_json(&mut socket, welcome).await {
-        return;
+    if !send(socket, &welcome).await {
+        return None;
     }
     let mut cursor = Cursor {
         dialogue_id: None,
@@ -311,113 +286,153 @@ async fn run(chat: Arc<Chat>, mut socket: WebSocket, ip: IpAddr) {
         } else {
             0
         };
-        if cursor.fill(&chat, &mut socket).await.is_err() {
-            return;
+        if cursor.fill(&chat, socket).await.is_err() {
+            return None;
         }
     }
-    let mut last_heard = Instant::now();
-    let mut frames = FrameBudget {
-        window_start: None,
-        used: 0,
-        limit: chat.guest_frames_per_10s(),
-    };
-    let mut idle = tokio::time::interval(Duration::from_secs(30));
-    loop {
-        tokio::select! {
-            frame = socket.recv() => {
-                let text = match frame {
-                    Some(Ok(WsMessage::Text(text))) => text,
-                    Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => return,
-                    Some(Ok(WsMessage::Binary(_))) => {
-                        if !send_json(&mut socket, json!({"type":"error","code":"text_only","message":"frames are JSON text"})).await { return; }
+    Some(Session {
+        guest: Guest {
+            chat,
+            visitor,
+            channel,
+            ip,
+        },
+        cursor,
+        subscription,
+    })
+}
+
+/// Who is on a guest socket.
+struct Guest {
+    chat: Arc<Chat>,
+    visitor: super::visitors::Visitor,
+    channel: String,
+    ip: IpAddr,
+}
+
+/// A guest's socket after its hello.
+struct Session {
+    guest: Guest,
+    cursor: Cursor,
+    subscription: super::bus::GuestSubscription,
+}
+
+impl Session {
+    /// Frames in and events out until the socket closes or falls idle.
+    async fn serve(self, mut socket: WebSocket) {
+        let Session {
+            guest,
+            mut cursor,
+            mut subscription,
+        } = self;
+        let chat = guest.chat.clone();
+        let mut last_heard = Instant::now();
+        let mut frames = FrameBudget {
+            window_start: None,
+            used: 0,
+            limit: chat.guest_frames_per_10s(),
+        };
+        let mut idle = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            tokio::select! {
+                frame = socket.recv() => {
+                    let text = match frame {
+                        Some(Ok(WsMessage::Text(text))) => text,
+                        Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => return,
+                        Some(Ok(WsMessage::Binary(_))) => {
+                            if !send(&mut socket, &Frame::error("text_only", "frames are JSON text")).await { return; }
+                            continue;
+                        }
+                        Some(Ok(_)) => { last_heard = Instant::now(); continue; }
+                    };
+                    last_heard = Instant::now();
+                    if !frames.allow(last_heard) {
+                        if !send(&mut socket, &Frame::error("rate_limited", "too many frames; slow down")).await { return; }
                         continue;
                     }
-                    Some(Ok(_)) => { last_heard = Instant::now(); continue; }
-                };
-                last_heard = Instant::now();
-                if !frames.allow(last_heard) {
-                    let e = json!({"type":"error","code":"rate_limited","message":"too many frames; slow down"});
-                    if !send_json(&mut socket, e).await { return; }
-                    continue;
+                    if text.len() > MAX_HANDLED {
+                        let e = Frame::error("too_large", format!("a frame has at most {MAX_HANDLED} bytes"));
+                        if !send(&mut socket, &e).await { return; }
+                        continue;
+                    }
+                    // Boxed: the handler's future is large and lives only while a frame is handled, so
+                    // an idle socket does not carry its size.
+                    let reply = Box::pin(handle(&guest, &mut cursor, &mut socket, &subscription, &text)).await;
+                    match reply {
+                        Ok(Some(frame)) => if !send(&mut socket, &frame).await { return; },
+                        Ok(None) => {}
+                        Err(()) => return,
+                    }
                 }
-                if text.len() > MAX_HANDLED {
-                    let e = json!({"type":"error","code":"too_large","message":format!("a frame has at most {MAX_HANDLED} bytes")});
-                    if !send_json(&mut socket, e).await { return; }
-                    continue;
-                }
-                // Boxed: the handler's future is large and lives only while a frame is handled, so
-                // an idle socket does not carry its size.
-                let reply = Box::pin(handle(&chat, &visitor, &channel, &ip, &mut cursor, &mut socket, &subscription, &text)).await;
-                match reply {
-                    Ok(Some(v)) => if !send_json(&mut socket, v).await { return; },
-                    Ok(None) => {}
-                    Err(()) => return,
-                }
-            }
-            event = subscription.rx.recv() => {
-                let Some(event) = event else { return };
-                let ok = match event {
-                    GuestEvent::Message { dialogue_id, seq, message } => {
-                        if cursor.dialogue_id.is_none_or(|d| d < dialogue_id) {
-                            Box::pin(cursor.switch(&chat, &mut socket, dialogue_id)).await.is_ok()
-                        } else if Some(dialogue_id) != cursor.dialogue_id || seq <= cursor.seq {
-                            true
-                        } else if seq == cursor.seq + 1 {
-                            cursor.seq = seq;
-                            match message {
-                                Some(m) => send_json(&mut socket, message_frame(&m)).await,
-                                None => true,
+                event = subscription.rx.recv() => {
+                    let Some(event) = event else { return };
+                    let ok = match event {
+                        GuestEvent::Message { dialogue_id, seq, message } => {
+                            if cursor.dialogue_id.is_none_or(|d| d < dialogue_id) {
+                                Box::pin(cursor.switch(&chat, &mut socket, dialogue_id)).await.is_ok()
+                            } else if Some(dialogue_id) != cursor.dialogue_id || seq <= cursor.seq {
+                                true
+                            } else if seq == cursor.seq + 1 {
+                                cursor.seq = seq;
+                                match message {
+                                    Some(m) => send(&mut socket, &Frame::Message { message: &m }).await,
+                                    None => true,
+                                }
+                            } else {
+                                Box::pin(cursor.fill(&chat, &mut socket)).await.is_ok()
                             }
-                        } else {
-                            Box::pin(cursor.fill(&chat, &mut socket)).await.is_ok()
                         }
-                    }
-                    GuestEvent::Dialogue(d) => {
-                        let moved = cursor.dialogue_id.is_none_or(|c| c < d.id);
-                        let ok = !moved || Box::pin(cursor.switch(&chat, &mut socket, d.id)).await.is_ok();
-                        ok && (Some(d.id) != cursor.dialogue_id || send_json(&mut socket, dialogue_frame(&d)).await)
-                    }
-                    GuestEvent::Typing { who, on } => send_json(&mut socket, json!({"type":"typing","who":who,"on":on})).await,
-                    GuestEvent::Settings(settings) => send_json(&mut socket, json!({"type":"settings","settings":&*settings})).await,
-                    GuestEvent::Read { dialogue_id, seq } => send_json(&mut socket, json!({"type":"read","dialogue_id":dialogue_id,"seq":seq})).await,
-                };
-                if !ok { return; }
-            }
-            _ = subscription.resync.notified() => {
-                if Box::pin(cursor.fill(&chat, &mut socket)).await.is_err() { return; }
-            }
-            _ = idle.tick() => {
-                if last_heard.elapsed() > IDLE_TIMEOUT { return; }
+                        GuestEvent::Dialogue(d) => {
+                            let moved = cursor.dialogue_id.is_none_or(|c| c < d.id);
+                            let ok = !moved || Box::pin(cursor.switch(&chat, &mut socket, d.id)).await.is_ok();
+                            let dialogue = GuestDialogue { read_seq: Some(0), ..GuestDialogue::of(&d) };
+                            ok && (Some(d.id) != cursor.dialogue_id
+                                || send(&mut socket, &Frame::GuestDialogue { dialogue }).await)
+                        }
+                        GuestEvent::Typing { who, on } => send(&mut socket, &Frame::Typing { dialogue_id: None, who: &who, on }).await,
+                        GuestEvent::Settings(settings) => send(&mut socket, &Frame::Settings { settings: &settings }).await,
+                        GuestEvent::Read { dialogue_id, seq } => send(&mut socket, &Frame::Read { dialogue_id, seq }).await,
+                    };
+                    if !ok { return; }
+                }
+                _ = subscription.resync.notified() => {
+                    if Box::pin(cursor.fill(&chat, &mut socket)).await.is_err() { return; }
+                }
+                _ = idle.tick() => {
+                    if last_heard.elapsed() > IDLE_TIMEOUT { return; }
+                }
             }
         }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One frame from the guest; the answer to send, if any (`Err` when the socket is gone).
 async fn handle(
-    chat: &Arc<Chat>,
-    visitor: &super::visitors::Visitor,
-    channel: &str,
-    ip: &IpAddr,
+    guest: &Guest,
     cursor: &mut Cursor,
     socket: &mut WebSocket,
     subscription: &super::bus::GuestSubscription,
     text: &str,
-) -> Result<Option<serde_json::Value>, ()> {
+) -> Result<Option<Frame<'static>>, ()> {
+    let Guest {
+        chat,
+        visitor,
+        channel,
+        ip,
+    } = guest;
     let incoming = match serde_json::from_str::<Incoming>(text) {
         Ok(i) => i,
         Err(e) => {
-            return Ok(Some(
-                json!({"type":"error","code":"bad_frame","message":format!("not a frame this socket knows: {e}")}),
-            ));
+            return Ok(Some(Frame::error(
+                "bad_frame",
+                format!("not a frame this socket knows: {e}"),
+            )));
         }
     };
-    let error = |e: ChatError, client_id: Option<&str>| json!({"type":"error","code":e.code(),"message":e.to_string(),"client_id":client_id});
+    let error = |e: ChatError, client_id: Option<String>| Frame::refused(&e, client_id);
     Ok(match incoming {
-        Incoming::Hello { .. } => {
-            Some(json!({"type":"error","code":"bad_frame","message":"hello only once"}))
-        }
-        Incoming::Ping => Some(json!({"type":"pong"})),
+        Incoming::Hello { .. } => Some(Frame::error("bad_frame", "hello only once")),
+        Incoming::Ping => Some(Frame::Pong),
         Incoming::SetUser { name, email, phone } => {
             let edit = super::visitors::CardEdit {
                 name: (!name.is_empty()).then_some(name),
@@ -426,12 +441,12 @@ async fn handle(
                 ..Default::default()
             };
             match chat.edit_visitor(visitor.id, edit).await {
-                Ok(_) => Some(json!({"type":"user_saved"})),
+                Ok(_) => Some(Frame::UserSaved),
                 Err(e) => Some(error(e, None)),
             }
         }
         Incoming::Identify { answer } => match chat.identify_guest(visitor.id, &answer).await {
-            Ok(name) => Some(json!({"type":"identified","name":name})),
+            Ok(name) => Some(Frame::Identified { name }),
             Err(e) => Some(error(e, None)),
         },
         Incoming::Send {
@@ -440,10 +455,11 @@ async fn handle(
             consent,
         } => {
             if let Err(secs) = chat.count_guest_message(*ip) {
-                return Ok(Some(
-                    json!({"type":"error","code":"rate_limited","client_id":client_id,
-                    "message":format!("too many messages; try again in {secs} s")}),
-                ));
+                return Ok(Some(Frame::Error {
+                    code: "rate_limited",
+                    message: format!("too many messages; try again in {secs} s"),
+                    client_id,
+                }));
             }
             let client_id = match super::clean_client_id(client_id.as_deref()) {
                 Ok(c) => c,
@@ -458,12 +474,15 @@ async fn handle(
                     if cursor.dialogue_id.is_none_or(|d| d < m.dialogue_id) {
                         cursor.switch(chat, socket, m.dialogue_id).await?;
                     }
-                    Some(
-                        json!({"type":"ack","client_id":client_id,"dialogue_id":m.dialogue_id,
-                        "seq":m.seq,"id":m.id,"duplicate":posted.duplicate}),
-                    )
+                    Some(Frame::Ack {
+                        client_id,
+                        dialogue_id: m.dialogue_id,
+                        seq: m.seq,
+                        id: m.id,
+                        duplicate: posted.duplicate,
+                    })
                 }
-                Err(e) => Some(error(e, client_id.as_deref())),
+                Err(e) => Some(error(e, client_id)),
             }
         }
         Incoming::Typing { on } => {
@@ -492,7 +511,10 @@ async fn handle(
             rating,
             comment,
         } => match chat.rate(visitor.id, dialogue_id, rating, &comment).await {
-            Ok(()) => Some(json!({"type":"rated","dialogue_id":dialogue_id,"rating":rating})),
+            Ok(()) => Some(Frame::Rated {
+                dialogue_id,
+                rating,
+            }),
             Err(e) => Some(error(e, None)),
         },
     })

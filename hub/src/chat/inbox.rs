@@ -233,7 +233,7 @@ impl Chat {
                     Some(v) => Some(visitors::by_id(c, v)?),
                     None => None,
                 };
-                let messages = db::messages_before(c, id, i64::MAX, true, PAGE)?;
+                let messages = db::messages_before(c, id, i64::MAX, PAGE)?;
                 let mut members = Vec::new();
                 for uid in &audience.members {
                     if let Ok(m) = crate::team::read_member(c, *uid) {
@@ -261,7 +261,7 @@ impl Chat {
     ) -> Result<Vec<Message>, ChatError> {
         self.visible_dialogue(staff, id).await?;
         self.store
-            .read(move |c| db::messages_before(c, id, before_seq, true, PAGE))
+            .read(move |c| db::messages_before(c, id, before_seq, PAGE))
             .await
     }
 

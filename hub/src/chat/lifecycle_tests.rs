@@ -118,7 +118,7 @@ async fn the_bot_welcomes_answers_keywords_and_hands_off() {
         .unwrap();
     let bot: Vec<String> = chat
         .store
-        .read(move |c| db::messages_after(c, d, 0, true, 100))
+        .read(move |c| db::messages_after(c, d, 0, 100))
         .await
         .unwrap()
         .into_iter()
@@ -157,13 +157,26 @@ async fn private_notes_and_replies_follow_the_rules() {
     assert!(again.duplicate);
     let guest_view = chat
         .store
-        .read(move |c| db::messages_after(c, d, 0, false, 100))
+        .read(move |c| db::guest_messages_after(c, d, 0, 100))
         .await
         .unwrap();
-    assert!(guest_view
-        .iter()
-        .all(|m| !m.private && m.body != "note to self"));
-    assert_eq!(guest_view.iter().filter(|m| m.body == "Hello!").count(), 1);
+    assert!(guest_view.iter().all(|item| match item {
+        db::Item::Shown(m) => !m.private && m.body != "note to self",
+        db::Item::Taken(_) => true,
+    }));
+    assert!(
+        guest_view
+            .iter()
+            .any(|item| matches!(item, db::Item::Taken(_))),
+        "the note's place in the sequence is kept"
+    );
+    let shown = |body: &str| {
+        guest_view
+            .iter()
+            .filter(|item| matches!(item, db::Item::Shown(m) if m.body == body))
+            .count()
+    };
+    assert_eq!(shown("Hello!"), 1);
     let row = dialogue(&chat, d).await;
     assert!(
         row.first_response_at.is_some() && row.waiting_since.is_none(),

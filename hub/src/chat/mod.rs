@@ -12,6 +12,7 @@ mod attachments;
 mod automation;
 mod bus;
 mod db;
+mod frames;
 pub mod geoip;
 pub mod guest_api;
 mod guest_dialogue;

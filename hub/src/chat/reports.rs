@@ -325,7 +325,15 @@ impl Chat {
                     Some(v) => Some(visitors::by_id(c, v)?),
                     None => None,
                 };
-                Ok((d, visitor, db::messages_after(c, id, 0, false, 10_000)?))
+                // The transcript goes to the guest: read as the guest side reads.
+                let shown = db::guest_messages_after(c, id, 0, 10_000)?
+                    .into_iter()
+                    .filter_map(|item| match item {
+                        db::Item::Shown(m) => Some(m),
+                        db::Item::Taken(_) => None,
+                    })
+                    .collect::<Vec<_>>();
+                Ok((d, visitor, shown))
             })
             .await?;
         let mut text = String::new();

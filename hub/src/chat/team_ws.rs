@@ -16,13 +16,12 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::bus::{Audience, TeamEvent};
-use super::guest_ws::send_json;
+use super::frames::{self, send, Frame, Me, Reader};
 use super::service::{audience_of, visible};
 use super::{db, Chat, ChatError};
 use crate::team::{Member, Staff};
 
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
-const BATCH: i64 = 500;
 
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -98,23 +97,14 @@ impl Session {
     }
 
     async fn fill(&mut self, socket: &mut WebSocket, dialogue_id: i64) -> Result<bool, ChatError> {
-        loop {
-            let after = self.cursor(dialogue_id).await?;
-            let batch = self
-                .chat
-                .store
-                .read(move |c| db::messages_after(c, dialogue_id, after, true, BATCH))
-                .await?;
-            let n = batch.len() as i64;
-            for m in batch {
-                self.cursors.insert(dialogue_id, m.seq);
-                if !send_json(socket, json!({"type":"message","message":m})).await {
-                    return Ok(false);
-                }
+        let after = self.cursor(dialogue_id).await?;
+        let chat = self.chat.clone();
+        match frames::fill(&chat, socket, Reader::Staff, dialogue_id, after).await? {
+            Some(seq) => {
+                self.cursors.insert(dialogue_id, seq);
+                Ok(true)
             }
-            if n < BATCH {
-                return Ok(true);
-            }
+            None => Ok(false),
         }
     }
 
@@ -155,7 +145,11 @@ async fn run(chat: Arc<Chat>, mut socket: WebSocket, staff: Staff) {
         _ => None,
     };
     let Some(Incoming::Hello { baseline, cursors }) = hello else {
-        let _ = send_json(&mut socket, json!({"type":"error","code":"hello_expected","message":"the first frame must be a hello"})).await;
+        let _ = send(
+            &mut socket,
+            &Frame::error("hello_expected", "the first frame must be a hello"),
+        )
+        .await;
         return;
     };
     let baseline = match baseline {
@@ -174,9 +168,16 @@ async fn run(chat: Arc<Chat>, mut socket: WebSocket, staff: Staff) {
             .filter_map(|(k, v)| k.parse::<i64>().ok().map(|k| (k, v.max(0))))
             .collect(),
     };
-    let welcome = json!({"type":"welcome","baseline":baseline,"me":{"id":staff.member.id,"name":staff.member.name,"role":staff.member.role},
-        "visitors": chat.bus.online_visitors()});
-    if !send_json(&mut socket, welcome).await
+    let welcome = Frame::TeamWelcome {
+        baseline,
+        me: Me {
+            id: staff.member.id,
+            name: &staff.member.name,
+            role: staff.member.role,
+        },
+        visitors: chat.bus.online_visitors(),
+    };
+    if !send(&mut socket, &welcome).await
         || !matches!(session.fill_all(&mut socket).await, Ok(true))
     {
         return;
@@ -191,12 +192,12 @@ async fn run(chat: Arc<Chat>, mut socket: WebSocket, staff: Staff) {
                     Some(Ok(_)) => continue,
                 };
                 let reply = if text.len() > super::guest_ws::MAX_HANDLED {
-                    Some(json!({"type":"error","code":"too_large","message":"a frame has at most 16 KiB"}))
+                    Some(Frame::error("too_large", "a frame has at most 16 KiB"))
                 } else {
                     handle(&chat, &staff.member, &text).await
                 };
-                if let Some(v) = reply {
-                    if !send_json(&mut socket, v).await { return; }
+                if let Some(frame) = reply {
+                    if !send(&mut socket, &frame).await { return; }
                 }
             }
             event = events.recv() => {
@@ -229,7 +230,7 @@ async fn deliver(session: &mut Session, socket: &mut WebSocket, event: TeamEvent
                 true
             } else if m.seq == cursor + 1 {
                 session.cursors.insert(m.dialogue_id, m.seq);
-                send_json(socket, json!({"type":"message","message":&*m})).await
+                send(socket, &Frame::Message { message: &m }).await
             } else {
                 matches!(session.fill(socket, m.dialogue_id).await, Ok(true))
             }
@@ -237,11 +238,19 @@ async fn deliver(session: &mut Session, socket: &mut WebSocket, event: TeamEvent
         TeamEvent::Dialogue(d, audience) => {
             // Someone who cannot see it learns only that it left their lists.
             let frame = if session.sees(&audience) {
-                json!({"type":"dialogue","dialogue":&*d,"members":audience.members,"visible":true})
+                Frame::TeamDialogue {
+                    dialogue: serde_json::to_value(&*d).unwrap_or_default(),
+                    members: Some(&audience.members),
+                    visible: true,
+                }
             } else {
-                json!({"type":"dialogue","dialogue":{"id": d.id},"visible":false})
+                Frame::TeamDialogue {
+                    dialogue: json!({"id": d.id}),
+                    members: None,
+                    visible: false,
+                }
             };
-            send_json(socket, frame).await
+            send(socket, &frame).await
         }
         TeamEvent::Typing {
             dialogue_id,
@@ -253,11 +262,12 @@ async fn deliver(session: &mut Session, socket: &mut WebSocket, event: TeamEvent
             if !session.sees(&audience) || user_id == Some(session.member.id) {
                 return true;
             }
-            send_json(
-                socket,
-                json!({"type":"typing","dialogue_id":dialogue_id,"who":who,"on":on}),
-            )
-            .await
+            let frame = Frame::Typing {
+                dialogue_id: Some(dialogue_id),
+                who: &who,
+                on,
+            };
+            send(socket, &frame).await
         }
         TeamEvent::GuestRead {
             dialogue_id,
@@ -267,40 +277,32 @@ async fn deliver(session: &mut Session, socket: &mut WebSocket, event: TeamEvent
             if !session.sees(&audience) {
                 return true;
             }
-            send_json(
-                socket,
-                json!({"type":"guest_read","dialogue_id":dialogue_id,"seq":seq}),
-            )
-            .await
+            send(socket, &Frame::GuestRead { dialogue_id, seq }).await
         }
         TeamEvent::Visitors => {
-            send_json(
-                socket,
-                json!({"type":"visitors","visitors":session.chat.bus.online_visitors()}),
-            )
-            .await
+            let visitors = session.chat.bus.online_visitors();
+            send(socket, &Frame::Visitors { visitors }).await
         }
         TeamEvent::Notice { kind, text } => {
-            send_json(socket, json!({"type":"notice","kind":kind,"text":text})).await
+            send(socket, &Frame::Notice { kind, text: &text }).await
         }
     }
 }
 
-async fn handle(chat: &Arc<Chat>, member: &Member, text: &str) -> Option<serde_json::Value> {
+async fn handle(chat: &Arc<Chat>, member: &Member, text: &str) -> Option<Frame<'static>> {
     let incoming = match serde_json::from_str::<Incoming>(text) {
         Ok(i) => i,
         Err(e) => {
-            return Some(
-                json!({"type":"error","code":"bad_frame","message":format!("not a frame this socket knows: {e}")}),
-            )
+            return Some(Frame::error(
+                "bad_frame",
+                format!("not a frame this socket knows: {e}"),
+            ))
         }
     };
-    let error = |e: ChatError, client_id: Option<&str>| json!({"type":"error","code":e.code(),"message":e.to_string(),"client_id":client_id});
+    let error = |e: ChatError, client_id: Option<String>| Frame::refused(&e, client_id);
     match incoming {
-        Incoming::Hello { .. } => {
-            Some(json!({"type":"error","code":"bad_frame","message":"hello only once"}))
-        }
-        Incoming::Ping => Some(json!({"type":"pong"})),
+        Incoming::Hello { .. } => Some(Frame::error("bad_frame", "hello only once")),
+        Incoming::Ping => Some(Frame::Pong),
         Incoming::Send {
             client_id,
             dialogue_id,
@@ -315,11 +317,14 @@ async fn handle(chat: &Arc<Chat>, member: &Member, text: &str) -> Option<serde_j
                 .staff_post(member, dialogue_id, client_id.clone(), &body, private, None)
                 .await
             {
-                Ok(p) => Some(
-                    json!({"type":"ack","client_id":client_id,"dialogue_id":dialogue_id,
-                    "seq":p.message.seq,"id":p.message.id,"duplicate":p.duplicate}),
-                ),
-                Err(e) => Some(error(e, client_id.as_deref())),
+                Ok(p) => Some(Frame::Ack {
+                    client_id,
+                    dialogue_id,
+                    seq: p.message.seq,
+                    id: p.message.id,
+                    duplicate: p.duplicate,
+                }),
+                Err(e) => Some(error(e, client_id)),
             }
         }
         Incoming::Typing { dialogue_id, on } => {
