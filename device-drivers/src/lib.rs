@@ -1,7 +1,9 @@
 //! Everything that speaks to smart devices, and nothing of the hub: the one device model
 //! (`model`), the uniform link handle every client hands out (`link`), one folder per
-//! protocol (codec, client, discovery) and the device emulators (`emulator`).
+//! protocol (codec, client, discovery) and, with the `emulators` feature, the device
+//! emulators (`emulator`).
 
+#[cfg(feature = "emulators")]
 pub mod emulator;
 pub mod ewelink;
 pub mod link;

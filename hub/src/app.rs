@@ -15,6 +15,7 @@ use crate::chat::{Chat, ChatParts};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::notify::Mailer;
+use crate::plan::{Account, Appliance, Plan};
 use crate::platform::{mdns, systemd};
 use crate::scenarios::Scenarios;
 use crate::store::{Store, StoreOptions};
@@ -26,6 +27,7 @@ use crate::wiring::Services;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Run,
+    #[cfg(feature = "demo")]
     Demo,
 }
 
@@ -57,7 +59,8 @@ pub struct Running {
     pub store: Store,
     pub scenarios: crate::scenarios::Scenarios,
     pub setup_code: Option<String>,
-    pub demo_accounts: Option<Vec<crate::demo::DemoAccount>>,
+    /// The accounts the plan made (the demo's), printed once.
+    pub accounts: Option<Vec<Account>>,
     config: Arc<Config>,
     devices: crate::devices::Devices,
     stop_tx: tokio::sync::watch::Sender<bool>,
@@ -68,7 +71,8 @@ pub struct Running {
     tasks: Vec<tokio::task::JoinHandle<()>>,
     weather: crate::weather::Weather,
     broker: Option<broker::Running>,
-    demo_devices: Option<crate::demo::DemoDevices>,
+    /// What the plan keeps running (the demo's emulated devices), dropped last.
+    plan: Box<dyn std::any::Any + Send>,
     _lock: File,
 }
 
@@ -81,7 +85,7 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
         running.https,
         running.mqtt,
         running.setup_code.as_deref(),
-        running.demo_accounts.clone(),
+        running.accounts.clone(),
         &running.config,
     );
     systemd::ready();
@@ -121,13 +125,22 @@ impl Running {
         self.weather.stop();
         self.devices.shutdown();
         drop(self.broker);
-        drop(self.demo_devices);
+        drop(self.plan);
     }
 }
 
 /// Starts everything on `clock` (tests pass a manual one) and returns once the hub
 /// answers on its addresses.
 pub async fn start(config: Config, mode: Mode, clock: Clock) -> anyhow::Result<Running> {
+    match mode {
+        Mode::Run => start_with(config, clock, Appliance).await,
+        #[cfg(feature = "demo")]
+        Mode::Demo => start_with(config, clock, crate::demo::Demo::default()).await,
+    }
+}
+
+/// Starts the hub's services with what `plan` adds at each step.
+async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyhow::Result<Running> {
     let lock = lock_data_dir(&config.data_dir)?;
     let store_path = config.store_path();
     let store =
@@ -168,12 +181,10 @@ pub async fn start(config: Config, mode: Mode, clock: Clock) -> anyhow::Result<R
     })
     .await
     .context("cannot start the chat")?;
-    let demo_accounts = match mode {
-        Mode::Demo => crate::demo::seed(&team, &bookings, &chat)
-            .await
-            .context("cannot create the demo property")?,
-        Mode::Run => None,
-    };
+    let accounts = plan
+        .seed(&team, &bookings, &chat)
+        .await
+        .context("cannot create the property's first content")?;
     let setup_code = team
         .setup_code()
         .await
@@ -193,28 +204,12 @@ pub async fn start(config: Config, mode: Mode, clock: Clock) -> anyhow::Result<R
         duration: Duration::from_secs(3),
         ..Default::default()
     };
-    let demo_devices = match mode {
-        Mode::Demo => {
-            let demo = crate::demo::start_devices(&store, &clock, &vault)
-                .await
-                .context("cannot start the demo's emulated devices")?;
-            for (brand, addr) in &demo.probes {
-                scope
-                    .unicast
-                    .entry((*brand).into())
-                    .or_default()
-                    .push(*addr);
-            }
-            scope.duration = Duration::from_secs(2);
-            Some(demo)
-        }
-        // The appliance looks for devices on its LAN when the owner asks.
-        Mode::Run => {
-            scope.lan = Some(lan_ipv4(&config.mdns.interfaces));
-            scope.interfaces = config.mdns.interfaces.clone();
-            None
-        }
-    };
+    // The appliance looks for devices on its LAN when the owner asks.
+    scope.lan = Some(lan_ipv4(&config.mdns.interfaces));
+    scope.interfaces = config.mdns.interfaces.clone();
+    plan.devices(&store, &clock, &vault, &mut scope)
+        .await
+        .context("cannot start the plan's devices")?;
     let devices = crate::devices::Devices::start(store.clone(), clock.clone(), vault, scope)
         .await
         .context("cannot start the device registry")?;
@@ -224,12 +219,10 @@ pub async fn start(config: Config, mode: Mode, clock: Clock) -> anyhow::Result<R
         }
         running
     });
-    // The demo's MQTT devices connect once the hub listens for them.
-    let mut demo_devices = demo_devices;
-    if let (Some(demo), Some(running)) = (demo_devices.as_mut(), broker.as_ref()) {
-        crate::demo::start_mqtt_devices(demo, running.addr, &credentials)
+    if let Some(running) = broker.as_ref() {
+        plan.broker_up(running.addr, &credentials)
             .await
-            .context("cannot start the demo's MQTT devices")?;
+            .context("cannot start the plan's MQTT devices")?;
     }
 
     let tls_material = match config.web.https_listen {
@@ -257,16 +250,11 @@ pub async fn start(config: Config, mode: Mode, clock: Clock) -> anyhow::Result<R
     ));
     let mut weather_config = config.weather.clone();
     let mut tasks = vec![timers, ical];
-    // The demo's forecast comes from loopback unless an address was configured.
-    if mode == Mode::Demo
-        && weather_config.base_url == crate::config::WeatherConfig::default().base_url
-    {
-        let (url, task) = crate::demo::start_forecast()
+    tasks.extend(
+        plan.weather(&mut weather_config)
             .await
-            .context("cannot start the demo's forecast")?;
-        weather_config.base_url = url;
-        tasks.push(task);
-    }
+            .context("cannot start the plan's forecast")?,
+    );
     let weather = Weather::start(
         store.clone(),
         clock.clone(),
@@ -286,12 +274,9 @@ pub async fn start(config: Config, mode: Mode, clock: Clock) -> anyhow::Result<R
     }))
     .await
     .context("cannot start the scenario engine")?;
-    if mode == Mode::Demo {
-        crate::demo::seed_scenarios(&scenarios, &bookings, &clock)
-            .await
-            .context("cannot make the demo's scenarios")?;
-        crate::demo::group_outside_lights(devices.clone(), scenarios.clone());
-    }
+    plan.started(&scenarios, &bookings, &devices, &clock)
+        .await
+        .context("the plan could not finish")?;
     let config = Arc::new(config);
     let services = Services {
         store: store.clone(),
@@ -358,7 +343,7 @@ pub async fn start(config: Config, mode: Mode, clock: Clock) -> anyhow::Result<R
         store,
         scenarios,
         setup_code,
-        demo_accounts,
+        accounts,
         config,
         devices,
         stop_tx,
@@ -369,7 +354,7 @@ pub async fn start(config: Config, mode: Mode, clock: Clock) -> anyhow::Result<R
         tasks,
         weather,
         broker,
-        demo_devices,
+        plan: Box::new(plan),
         _lock: lock,
     })
 }
@@ -381,7 +366,7 @@ fn announce(
     https: Option<std::net::SocketAddr>,
     mqtt: Option<std::net::SocketAddr>,
     setup_code: Option<&str>,
-    demo: Option<Vec<crate::demo::DemoAccount>>,
+    accounts: Option<Vec<Account>>,
     config: &Config,
 ) {
     let local = |a: &std::net::SocketAddr| {
@@ -416,7 +401,7 @@ fn announce(
             local(http)
         ));
     }
-    if let Some(accounts) = demo {
+    if let Some(accounts) = accounts {
         out.push_str("  Demo property made. One-time credentials (shown only now):\n");
         for a in accounts {
             out.push_str(&format!(

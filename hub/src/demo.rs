@@ -1,20 +1,105 @@
-//! `hub demo`: a property to try everything with — Seaview Guest House in Lisbon, its rooms,
-//! a few chat shortcuts, an owner and an agent with one-time passwords printed once. Run again, it leaves the
-//! existing data alone.
+//! `hub demo`'s plan: a property to try everything with — Seaview Guest House in Lisbon,
+//! its rooms, a few chat shortcuts, an owner and an agent with one-time passwords printed
+//! once, a guest in 102 and three example scenarios, all made through the services; its
+//! emulated devices on loopback and a loopback forecast. Run again, it leaves the existing
+//! data alone.
+
+use anyhow::Context;
 
 use crate::bookings::{Bookings, RoomKind, Status, Stay};
+use crate::broker::Credentials;
 use crate::chat::Chat;
 use crate::clock::Clock;
+use crate::config::WeatherConfig;
+use crate::devices::{Devices, DiscoveryScope};
+use crate::plan::{Account, Plan};
 use crate::scenarios::Scenarios;
 use crate::secret;
 use crate::store::Store;
 use crate::team::{PropertySettings, Role, SeedMember, Team, Weekday, WorkingDay};
 
-#[derive(Clone)]
-pub struct DemoAccount {
-    pub role: Role,
-    pub email: &'static str,
-    pub password: String,
+/// The demo, as a plan for `app::start`; holds its emulated devices while the hub runs.
+#[derive(Default)]
+pub struct Demo {
+    devices: Option<DemoDevices>,
+}
+
+impl Plan for Demo {
+    async fn seed(
+        &mut self,
+        team: &Team,
+        bookings: &Bookings,
+        chat: &Chat,
+    ) -> anyhow::Result<Option<Vec<Account>>> {
+        seed(team, bookings, chat).await
+    }
+
+    async fn devices(
+        &mut self,
+        store: &Store,
+        clock: &Clock,
+        vault: &crate::devices::vault::Vault,
+        scope: &mut DiscoveryScope,
+    ) -> anyhow::Result<()> {
+        let demo = start_devices(store, clock, vault)
+            .await
+            .context("cannot start the demo's emulated devices")?;
+        // Discovery probes the emulators by unicast on loopback, never the LAN.
+        scope.lan = None;
+        scope.interfaces.clear();
+        for (brand, addr) in &demo.probes {
+            scope
+                .unicast
+                .entry((*brand).into())
+                .or_default()
+                .push(*addr);
+        }
+        scope.duration = std::time::Duration::from_secs(2);
+        self.devices = Some(demo);
+        Ok(())
+    }
+
+    async fn broker_up(
+        &mut self,
+        addr: std::net::SocketAddr,
+        credentials: &Credentials,
+    ) -> anyhow::Result<()> {
+        match self.devices.as_mut() {
+            Some(demo) => start_mqtt_devices(demo, addr, credentials)
+                .await
+                .context("cannot start the demo's MQTT devices"),
+            None => Ok(()),
+        }
+    }
+
+    async fn weather(
+        &mut self,
+        config: &mut WeatherConfig,
+    ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+        // The demo's forecast comes from loopback unless an address was configured.
+        if config.base_url != WeatherConfig::default().base_url {
+            return Ok(Vec::new());
+        }
+        let (url, task) = start_forecast()
+            .await
+            .context("cannot start the demo's forecast")?;
+        config.base_url = url;
+        Ok(vec![task])
+    }
+
+    async fn started(
+        &mut self,
+        scenarios: &Scenarios,
+        bookings: &Bookings,
+        devices: &Devices,
+        clock: &Clock,
+    ) -> anyhow::Result<()> {
+        seed_scenarios(scenarios, bookings, clock)
+            .await
+            .context("cannot make the demo's scenarios")?;
+        group_outside_lights(devices.clone(), scenarios.clone());
+        Ok(())
+    }
 }
 
 const ROOMS: &[&str] = &["101", "102", "103", "201", "202", "Garden Villa"];
@@ -40,11 +125,11 @@ const SHORTCUTS: &[(&str, &str)] = &[
 ];
 
 /// Creates the demo property unless an owner exists; returns the new accounts.
-pub async fn seed(
+async fn seed(
     team: &Team,
     bookings: &Bookings,
     chat: &Chat,
-) -> anyhow::Result<Option<Vec<DemoAccount>>> {
+) -> anyhow::Result<Option<Vec<Account>>> {
     if team.owner_exists().await? {
         return Ok(None);
     }
@@ -124,12 +209,12 @@ pub async fn seed(
     ])
     .await?;
     Ok(Some(vec![
-        DemoAccount {
+        Account {
             role: Role::Owner,
             email: "owner@demo.hotel",
             password: owner_pw,
         },
-        DemoAccount {
+        Account {
             role: Role::Agent,
             email: "agent@demo.hotel",
             password: agent_pw,
@@ -183,7 +268,7 @@ const DEMO_EWELINK: (&str, &str) = ("1000d3m0a1", "5f0e4c3a-demo-4b1d-9c2e-0a1b2
 const DEMO_SMARTTHINGS_TOKEN: &str = "demo-smartthings-token";
 
 /// The demo's emulated devices while the hub runs, and where discovery finds them.
-pub struct DemoDevices {
+struct DemoDevices {
     mqtt: Option<device_drivers::emulator::mqtt::RunningMqtt>,
     _smartthings: device_drivers::emulator::smartthings::RunningSmartThings,
     _tuya: Vec<device_drivers::emulator::tuya::RunningTuya>,
@@ -196,7 +281,7 @@ pub struct DemoDevices {
 /// Starts the emulated devices on loopback (new ports each start), grants their keys,
 /// points stored demo devices at the new ports, and imports the thermostat if the demo
 /// is new.
-pub async fn start_devices(
+async fn start_devices(
     store: &Store,
     clock: &Clock,
     vault: &crate::devices::vault::Vault,
@@ -375,7 +460,7 @@ pub async fn start_devices(
 /// The demo's Tasmota plug, Zigbee2MQTT bulb and Shelly relay: MQTT clients of the
 /// hub's own broker, signing in with a demo credential made afresh at every start (the
 /// store keeps only its hash). They join the registry by announcing themselves.
-pub async fn start_mqtt_devices(
+async fn start_mqtt_devices(
     demo: &mut DemoDevices,
     addr: std::net::SocketAddr,
     credentials: &crate::broker::Credentials,
@@ -406,7 +491,7 @@ pub async fn start_mqtt_devices(
 
 /// The demo's forecast: an Open-Meteo-shaped answer on loopback (the demo never calls
 /// the internet), with clouds that come and go through the day.
-pub async fn start_forecast() -> anyhow::Result<(String, tokio::task::JoinHandle<()>)> {
+async fn start_forecast() -> anyhow::Result<(String, tokio::task::JoinHandle<()>)> {
     use axum::extract::Query;
     async fn forecast(
         Query(q): Query<std::collections::HashMap<String, String>>,
@@ -444,7 +529,7 @@ pub async fn start_forecast() -> anyhow::Result<(String, tokio::task::JoinHandle
 
 /// The owner's three example scenarios (issue seed) and a guest in room 102 from
 /// yesterday, for a demo without scenarios yet.
-pub async fn seed_scenarios(
+async fn seed_scenarios(
     scenarios: &Scenarios,
     bookings: &Bookings,
     clock: &Clock,
@@ -507,14 +592,14 @@ pub async fn seed_scenarios(
     ];
     for (name, definition) in seeds {
         let definition = serde_json::from_value(definition)?;
-        scenarios.create(name, true, definition).await?;
+        scenarios.save(None, name, true, definition).await?;
     }
     Ok(())
 }
 
 /// Puts the demo's Zigbee2MQTT terrace bulb in the "Outside lights" group once it has
 /// joined (it announces itself on the broker shortly after start).
-pub fn group_outside_lights(devices: crate::devices::Devices, scenarios: Scenarios) {
+fn group_outside_lights(devices: crate::devices::Devices, scenarios: Scenarios) {
     tokio::spawn(async move {
         let mut events = devices.subscribe();
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);

@@ -7,9 +7,11 @@ pub mod broker;
 pub mod chat;
 pub mod clock;
 pub mod config;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod devices;
 pub mod notify;
+pub mod plan;
 pub mod platform;
 pub mod ratelimit;
 pub mod scenarios;

@@ -27,6 +27,7 @@ enum Command {
     /// Run the hub.
     Run,
     /// Run the hub with a demo property in ./hub-data (mDNS on loopback only).
+    #[cfg(feature = "demo")]
     Demo,
     /// Print the one-time set-up code (until the owner account exists).
     SetupCode,
@@ -64,7 +65,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         print!("{EXAMPLE}");
         return Ok(());
     }
-    let mut config = Config::load(cli.config.as_deref(), std::env::vars())?;
+    let config = Config::load(cli.config.as_deref(), std::env::vars())?;
     init_logging(&config);
     match cli.command {
         Command::Config(ConfigCommand::Check) => {
@@ -74,7 +75,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Run => runtime()?.block_on(Box::pin(hub::app::run(config, hub::app::Mode::Run))),
+        #[cfg(feature = "demo")]
         Command::Demo => {
+            let mut config = config;
             if std::env::var_os("HUB_MDNS__INTERFACES").is_none() {
                 config.mdns.interfaces = vec!["lo".into()];
             }

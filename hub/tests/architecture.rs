@@ -1,5 +1,5 @@
 //! The shape of `hub/src`, read from its `crate::` paths (imports and inline paths alike):
-//! - a capability never reaches the wiring (`app`, `wiring`, `demo`);
+//! - a capability never reaches the wiring (`app`, `wiring`, `plan`, `demo`);
 //! - only a capability's HTTP edge (`api.rs`, `*_api.rs`, `*_ws.rs`) touches `web`;
 //! - the mechanism modules (`web`, `store`, `clock`, `config`, `ratelimit`, `secret`,
 //!   `notify`, `platform`) know no capability;
@@ -20,7 +20,7 @@ const CAPABILITIES: &[&str] = &[
     "devices",
     "broker",
 ];
-const WIRING: &[&str] = &["app", "wiring", "demo"];
+const WIRING: &[&str] = &["app", "wiring", "plan", "demo"];
 const MECHANISM: &[&str] = &[
     "web",
     "store",

@@ -10,12 +10,13 @@ use super::attachments::NewAttachment;
 use super::bus::TeamEvent;
 use super::db::{self, NewMessage};
 use super::service::{
-    audience_of, bot_message, display_name, finish, system_message, Changes, GuestHello, Posted,
+    audience_of, bot_message, display_name, finish, insert_with_file, system_message, Changes,
+    GuestHello, Posted,
 };
 use super::settings::{ChatSettings, Distribution};
 use super::visitors::{self, PageInfo, Visitor};
 use super::DialogueKind;
-use super::{attachments, clean_body, AuthorKind, Chat, ChatError, DialogueState};
+use super::{clean_body, AuthorKind, Chat, ChatError, DialogueState};
 use crate::secret;
 
 impl Chat {
@@ -115,13 +116,9 @@ impl Chat {
                         true,
                     ),
                 };
-                let attachment_id = match &attachment {
-                    Some(a) => Some(attachments::insert(c, dialogue_id, a, &now)?),
-                    None => None,
-                };
-                let (message, _) = db::insert_message(
+                let message = insert_with_file(
                     c,
-                    &NewMessage {
+                    NewMessage {
                         dialogue_id,
                         author_kind: AuthorKind::Guest,
                         author_id: visitor_id,
@@ -129,8 +126,9 @@ impl Chat {
                         body: &body,
                         private: false,
                         client_id: client_id.as_deref(),
-                        attachment_id,
+                        attachment_id: None,
                     },
+                    attachment.as_ref(),
                     &now,
                 )?;
                 db::mark_waiting(c, dialogue_id, &now)?;

@@ -185,6 +185,25 @@ pub(super) fn colleague(conn: &Connection, id: i64) -> Result<Member, ChatError>
     crate::team::read_member(conn, id).map_err(|_| ChatError::Invalid("no such colleague".into()))
 }
 
+/// Stores a message with its file (if any) linked in the same transaction.
+pub(super) fn insert_with_file(
+    conn: &Connection,
+    mut message: NewMessage<'_>,
+    file: Option<&super::attachments::NewAttachment>,
+    now: &str,
+) -> Result<Message, ChatError> {
+    message.attachment_id = match file {
+        Some(a) => Some(super::attachments::insert(
+            conn,
+            message.dialogue_id,
+            a,
+            now,
+        )?),
+        None => None,
+    };
+    Ok(db::insert_message(conn, &message, now)?.0)
+}
+
 pub(super) fn finish(
     conn: &Connection,
     dialogue_id: i64,

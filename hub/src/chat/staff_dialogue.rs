@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 
-use super::attachments::{self, NewAttachment};
+use super::attachments::NewAttachment;
 use super::bus::{Audience, GuestEvent, TeamEvent};
 use super::db::{self, DialogueRow, NewMessage};
 use super::service::{
-    colleague, dialogue_for, display_name, finish, system_message, Changes, Posted,
+    colleague, dialogue_for, display_name, finish, insert_with_file, system_message, Changes,
+    Posted,
 };
 use super::visitors;
 use super::DialogueKind;
@@ -59,13 +60,9 @@ impl Chat {
                 if !private && !audience.members.contains(&member.id) {
                     return Err(ChatError::Conflict("join the dialogue before replying"));
                 }
-                let attachment_id = match &attachment {
-                    Some(a) => Some(attachments::insert(c, dialogue_id, a, &now)?),
-                    None => None,
-                };
-                let (message, _) = db::insert_message(
+                let message = insert_with_file(
                     c,
-                    &NewMessage {
+                    NewMessage {
                         dialogue_id,
                         author_kind: AuthorKind::Staff,
                         author_id: member.id,
@@ -73,8 +70,9 @@ impl Chat {
                         body: &body,
                         private,
                         client_id: client_id.as_deref(),
-                        attachment_id,
+                        attachment_id: None,
                     },
+                    attachment.as_ref(),
                     &now,
                 )?;
                 let mut email = None;

@@ -78,7 +78,7 @@ async fn create_scenario(
     ApiJson(form): ApiJson<ScenarioForm>,
 ) -> Result<(StatusCode, ApiJson<Scenario>), AppError> {
     let s = scenarios
-        .create(&form.name, form.enabled, form.definition)
+        .save(None, &form.name, form.enabled, form.definition)
         .await?;
     Ok((StatusCode::CREATED, ApiJson(s)))
 }
@@ -106,7 +106,7 @@ async fn put_scenario(
     ApiJson(form): ApiJson<ScenarioForm>,
 ) -> Result<ApiJson<Scenario>, AppError> {
     let s = scenarios
-        .update(id, &form.name, form.enabled, form.definition)
+        .save(Some(id), &form.name, form.enabled, form.definition)
         .await?;
     Ok(ApiJson(s))
 }

@@ -70,48 +70,28 @@ impl Scenarios {
             .ok_or(ScenarioError::NotFound)
     }
 
-    /// Adds a scenario; its name is unique.
-    pub async fn create(
+    /// Adds a scenario (`id` none) or replaces one (its time triggers count from now); its
+    /// name is unique.
+    pub async fn save(
         &self,
+        id: Option<i64>,
         name: &str,
         enabled: bool,
         definition: Definition,
     ) -> Result<Scenario, ScenarioError> {
         let name = checked(name, &definition)?;
         let now = self.deps.clock.now_text();
+        let taken = ScenarioError::Conflict("a scenario with this name exists");
         let s = self
             .deps
             .store
             .write(move |c| {
-                let id = db::insert(c, &name, enabled, &definition, &now)?
-                    .ok_or(ScenarioError::Conflict("a scenario with this name exists"))?;
-                db::get(c, id)?.ok_or(ScenarioError::NotFound)
-            })
-            .await?;
-        self.reload();
-        Ok(s)
-    }
-
-    /// Replaces a scenario (its time triggers count from now).
-    pub async fn update(
-        &self,
-        id: i64,
-        name: &str,
-        enabled: bool,
-        definition: Definition,
-    ) -> Result<Scenario, ScenarioError> {
-        let name = checked(name, &definition)?;
-        let now = self.deps.clock.now_text();
-        let s = self
-            .deps
-            .store
-            .write(move |c| {
-                if db::name_taken(c, &name, id)? {
-                    return Err(ScenarioError::Conflict("a scenario with this name exists"));
-                }
-                if !db::update(c, id, &name, enabled, &definition, &now)? {
-                    return Err(ScenarioError::NotFound);
-                }
+                let id = match id {
+                    None => db::insert(c, &name, enabled, &definition, &now)?.ok_or(taken)?,
+                    Some(id) if db::name_taken(c, &name, id)? => return Err(taken),
+                    Some(id) if db::update(c, id, &name, enabled, &definition, &now)? => id,
+                    Some(_) => return Err(ScenarioError::NotFound),
+                };
                 db::get(c, id)?.ok_or(ScenarioError::NotFound)
             })
             .await?;
