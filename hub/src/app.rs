@@ -295,47 +295,16 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     };
     let (router, _) = crate::wiring::router(&services);
 
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let http_stop = {
-        let mut rx = stop_rx.clone();
-        async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        }
-    };
-    let (http_addr, http_task) =
-        web::serve_http(router.clone(), config.web.http_listen, http_stop).await?;
-    let https_handle = axum_server::Handle::new();
-    let https = match (config.web.https_listen, &tls_material) {
-        (Some(addr), Some(material)) => {
-            let rustls = axum_server::tls_rustls::RustlsConfig::from_pem(
-                material.chain_pem.clone().into_bytes(),
-                material.key_pem.clone().into_bytes(),
-            )
-            .await
-            .context("the TLS certificate or key is not usable")?;
-            Some(web::serve_https(router, addr, rustls, https_handle.clone()).await?)
-        }
-        _ => None,
-    };
+    let listening = listen(&config, router, tls_material.as_ref(), &property_name).await?;
 
-    let advertiser = if config.mdns.enabled {
-        match mdns::Advertiser::start(
-            &config.mdns,
-            &config.web.host_name,
-            &property_name,
-            http_addr.port(),
-        ) {
-            Ok(a) => Some(a),
-            Err(e) => {
-                // Discovery is a convenience: the hub still answers on its address.
-                tracing::warn!(error = %e, "mDNS advertising is off.");
-                None
-            }
-        }
-    } else {
-        None
-    };
-
+    let Listening {
+        http_addr,
+        http_task,
+        https,
+        https_handle,
+        stop_tx,
+        advertiser,
+    } = listening;
     Ok(Running {
         http: http_addr,
         https: https.as_ref().map(|h| h.0),
@@ -356,6 +325,74 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         broker,
         plan: Box::new(plan),
         _lock: lock,
+    })
+}
+
+/// The listeners and the mDNS advertisement, serving `router`.
+struct Listening {
+    http_addr: std::net::SocketAddr,
+    http_task: tokio::task::JoinHandle<()>,
+    https: Option<(std::net::SocketAddr, tokio::task::JoinHandle<()>)>,
+    https_handle: axum_server::Handle,
+    stop_tx: tokio::sync::watch::Sender<bool>,
+    advertiser: Option<mdns::Advertiser>,
+}
+
+/// Serves HTTP (and HTTPS with `tls`) and advertises the hub by mDNS.
+async fn listen(
+    config: &Config,
+    router: axum::Router,
+    tls_material: Option<&tls::TlsMaterial>,
+    property_name: &str,
+) -> anyhow::Result<Listening> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let http_stop = {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+    let (http_addr, http_task) =
+        web::serve_http(router.clone(), config.web.http_listen, http_stop).await?;
+    let https_handle = axum_server::Handle::new();
+    let https = match (config.web.https_listen, tls_material) {
+        (Some(addr), Some(material)) => {
+            let rustls = axum_server::tls_rustls::RustlsConfig::from_pem(
+                material.chain_pem.clone().into_bytes(),
+                material.key_pem.clone().into_bytes(),
+            )
+            .await
+            .context("the TLS certificate or key is not usable")?;
+            Some(web::serve_https(router, addr, rustls, https_handle.clone()).await?)
+        }
+        _ => None,
+    };
+
+    let advertiser = if config.mdns.enabled {
+        match mdns::Advertiser::start(
+            &config.mdns,
+            &config.web.host_name,
+            property_name,
+            http_addr.port(),
+        ) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                // Discovery is a convenience: the hub still answers on its address.
+                tracing::warn!(error = %e, "mDNS advertising is off.");
+                None
+            }
+        }
+    } else {
+        None
+    };
+
+    Ok(Listening {
+        http_addr,
+        http_task,
+        https,
+        https_handle,
+        stop_tx,
+        advertiser,
     })
 }
 
