@@ -449,3 +449,36 @@ impl Chat {
         attachments::read(&self.data_dir, a).await
     }
 }
+
+/// What a team socket reads to resume: its baseline and where each dialogue stood then.
+impl Chat {
+    /// The highest message id now: a new team socket's baseline.
+    pub(super) async fn newest_message_id(&self) -> Result<i64, ChatError> {
+        self.store.read(db::max_message_id).await
+    }
+
+    /// The dialogue's last sequence as of message id `baseline`.
+    pub(super) async fn seq_at(&self, dialogue_id: i64, baseline: i64) -> Result<i64, ChatError> {
+        self.store
+            .read(move |c| db::seq_at(c, dialogue_id, baseline))
+            .await
+    }
+
+    /// Dialogues with messages after `baseline`: each with its sequence then and its
+    /// audience.
+    pub(super) async fn touched_since(
+        &self,
+        baseline: i64,
+    ) -> Result<Vec<(i64, i64, Audience)>, ChatError> {
+        self.store
+            .read(move |c| {
+                let mut out = Vec::new();
+                for (id, seq) in db::dialogues_since(c, baseline)? {
+                    let d = db::dialogue(c, id)?;
+                    out.push((id, seq, super::service::audience_of(c, &d)?));
+                }
+                Ok::<_, ChatError>(out)
+            })
+            .await
+    }
+}

@@ -17,8 +17,8 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::bus::{Audience, TeamEvent};
 use super::frames::{self, send, Frame, Me, Reader};
-use super::service::{audience_of, visible};
-use super::{db, Chat, ChatError};
+use super::service::visible;
+use super::{Chat, ChatError};
 use crate::team::{Member, Staff};
 
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -86,12 +86,7 @@ impl Session {
         if let Some(c) = self.cursors.get(&dialogue_id) {
             return Ok(*c);
         }
-        let baseline = self.baseline;
-        let c = self
-            .chat
-            .store
-            .read(move |c| db::seq_at(c, dialogue_id, baseline))
-            .await?;
+        let c = self.chat.seq_at(dialogue_id, self.baseline).await?;
         self.cursors.insert(dialogue_id, c);
         Ok(c)
     }
@@ -110,20 +105,7 @@ impl Session {
 
     /// Everything after the baseline in dialogues this member may see.
     async fn fill_all(&mut self, socket: &mut WebSocket) -> Result<bool, ChatError> {
-        let baseline = self.baseline;
-        let chat = self.chat.clone();
-        let touched = chat
-            .store
-            .read(move |c| {
-                let mut out = Vec::new();
-                for (id, seq) in db::dialogues_since(c, baseline)? {
-                    let d = db::dialogue(c, id)?;
-                    let audience = audience_of(c, &d)?;
-                    out.push((id, seq, audience));
-                }
-                Ok::<_, ChatError>(out)
-            })
-            .await?;
+        let touched = self.chat.touched_since(self.baseline).await?;
         for (id, seq_at_baseline, audience) in touched {
             if !self.sees(&audience) {
                 continue;
@@ -154,7 +136,7 @@ async fn run(chat: Arc<Chat>, mut socket: WebSocket, staff: Staff) {
     };
     let baseline = match baseline {
         Some(b) if b >= 0 => b,
-        _ => match chat.store.read(db::max_message_id).await {
+        _ => match chat.newest_message_id().await {
             Ok(b) => b,
             Err(_) => return,
         },
