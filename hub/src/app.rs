@@ -207,12 +207,15 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     // The appliance looks for devices on its LAN when the owner asks.
     scope.lan = Some(lan_ipv4(&config.mdns.interfaces));
     scope.interfaces = config.mdns.interfaces.clone();
-    plan.devices(&store, &clock, &vault, &mut scope)
+    plan.devices(&mut scope)
         .await
         .context("cannot start the plan's devices")?;
     let devices = crate::devices::Devices::start(store.clone(), clock.clone(), vault, scope)
         .await
         .context("cannot start the device registry")?;
+    plan.devices_up(&devices, &bookings)
+        .await
+        .context("the plan's devices could not join")?;
     let broker = broker.map(|mut running| {
         if let Some((tx, rx)) = running.link.take() {
             crate::devices::mqtt::spawn(devices.clone(), bookings.clone(), tx, rx);

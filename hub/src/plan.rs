@@ -13,7 +13,6 @@ use crate::clock::Clock;
 use crate::config::WeatherConfig;
 use crate::devices::{Devices, DiscoveryScope};
 use crate::scenarios::Scenarios;
-use crate::store::Store;
 use crate::team::{Role, Team};
 
 /// An account a plan made with a password chosen for it, printed once at start.
@@ -40,10 +39,16 @@ pub trait Plan: Send + 'static {
     /// (`scope` comes set for the LAN).
     fn devices(
         &mut self,
-        _store: &Store,
-        _clock: &Clock,
-        _vault: &crate::devices::vault::Vault,
         _scope: &mut DiscoveryScope,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send {
+        async { Ok(()) }
+    }
+
+    /// Once the device registry runs.
+    fn devices_up(
+        &mut self,
+        _devices: &Devices,
+        _bookings: &Bookings,
     ) -> impl Future<Output = anyhow::Result<()>> + Send {
         async { Ok(()) }
     }

@@ -2,8 +2,11 @@
 //! SmartThings account and Tasmota, Zigbee2MQTT and Shelly clients of the hub's broker,
 //! with their keys granted.
 
-use crate::clock::Clock;
-use crate::store::Store;
+use crate::bookings::Bookings;
+use crate::devices::{Brand, Devices, NewDeviceRequest};
+
+/// Room 102's water heater (the thermostat), which a seed scenario switches.
+pub(super) const HEATER: &str = "bfdemo102thermostat01";
 
 /// The demo's emulated Tuya devices, on loopback: `(native id, local key, version, kind,
 /// name, data points)`. The thermostat is imported from the start; the others wait in
@@ -52,30 +55,27 @@ const DEMO_SMARTTHINGS_TOKEN: &str = "demo-smartthings-token";
 
 /// The demo's emulated devices while the hub runs, and where discovery finds them.
 pub(super) struct DemoDevices {
-    mqtt: Option<device_drivers::emulator::mqtt::RunningMqtt>,
+    pub(super) mqtt: Option<device_drivers::emulator::mqtt::RunningMqtt>,
     _smartthings: device_drivers::emulator::smartthings::RunningSmartThings,
     _tuya: Vec<device_drivers::emulator::tuya::RunningTuya>,
     _miio: device_drivers::emulator::miio::RunningMiio,
     _ewelink: device_drivers::emulator::ewelink::RunningEwelink,
     /// Unicast discovery targets per brand.
-    pub probes: Vec<(&'static str, std::net::SocketAddr)>,
+    pub(super) probes: Vec<(&'static str, std::net::SocketAddr)>,
+    /// Where each device listens this time: stored devices are moved there.
+    addresses: Vec<(Brand, String, String)>,
+    smartthings_url: String,
+    tuya_keys: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Starts the emulated devices on loopback (new ports each start), grants their keys,
-/// points stored demo devices at the new ports, and imports the thermostat if the demo
-/// is new.
-pub(super) async fn start_devices(
-    store: &Store,
-    clock: &Clock,
-    vault: &crate::devices::vault::Vault,
-) -> anyhow::Result<DemoDevices> {
+/// Starts the emulated devices on loopback (new ports each start).
+pub(super) async fn start_devices() -> anyhow::Result<DemoDevices> {
     use device_drivers::emulator::{miio, tuya};
     use device_drivers::tuya::{crypto, Version};
     let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let mut running = Vec::new();
     let mut probes = Vec::new();
     let mut tuya_keys = serde_json::Map::new();
-    // (brand, native id, address) to re-point stored devices at.
     let mut addresses = Vec::new();
     for (id, key, version, _, _, dps) in DEMO_TUYA {
         let mut device = tuya::TuyaDevice::new(
@@ -87,7 +87,7 @@ pub(super) async fn start_devices(
         device.probe_listen = Some(loopback);
         let r = tuya::start(device).await?;
         probes.extend(r.probe_addr.map(|a| ("tuya", a)));
-        addresses.push(("tuya", id.to_string(), r.addr.to_string()));
+        addresses.push((Brand::Tuya, id.to_string(), r.addr.to_string()));
         tuya_keys.insert(id.to_string(), serde_json::Value::from(*key));
         running.push(r);
     }
@@ -101,7 +101,7 @@ pub(super) async fn start_devices(
     })
     .await?;
     probes.push(("miio", lamp.addr));
-    addresses.push(("miio", did.to_string(), lamp.addr.to_string()));
+    addresses.push((Brand::Miio, did.to_string(), lamp.addr.to_string()));
     let (sonoff_id, sonoff_key) = DEMO_EWELINK;
     let sonoff = device_drivers::emulator::ewelink::start(
         device_drivers::emulator::ewelink::EwelinkDevice {
@@ -114,7 +114,11 @@ pub(super) async fn start_devices(
         },
     )
     .await?;
-    addresses.push(("ewelink", sonoff_id.to_string(), sonoff.addr.to_string()));
+    addresses.push((
+        Brand::Ewelink,
+        sonoff_id.to_string(),
+        sonoff.addr.to_string(),
+    ));
     let smartthings = device_drivers::emulator::smartthings::start(
         loopback,
         DEMO_SMARTTHINGS_TOKEN,
@@ -139,105 +143,102 @@ pub(super) async fn start_devices(
         .collect(),
     )
     .await?;
-    // The account's address changes with every start: the grant follows it.
-    let smartthings_grant = vault.seal(
-        &serde_json::json!({ "token": DEMO_SMARTTHINGS_TOKEN, "base_url": smartthings.base_url })
-            .to_string(),
-    );
-    let smartthings_url = smartthings.base_url.clone();
-    let sonoff_secret = vault.seal(sonoff_key);
-    let sonoff_address = sonoff.addr.to_string();
-
-    let grants = [
-        (
-            "tuya",
-            vault.seal(&serde_json::json!({ "keys": tuya_keys }).to_string()),
-        ),
-        (
-            "miio",
-            vault.seal(&serde_json::json!({ "keys": { did.to_string(): token } }).to_string()),
-        ),
-        (
-            "ewelink",
-            vault.seal(&serde_json::json!({ "keys": { sonoff_id: sonoff_key } }).to_string()),
-        ),
-    ];
-    let now = clock.now_text();
-    let (first_id, first_key, first_version, first_kind, first_name, _) = DEMO_TUYA[0];
-    let first_secret = vault.seal(first_key);
-    let first_address = addresses[0].2.clone();
-    store
-        .write(move |c| {
-            let new_demo = crate::devices::db::grant(c, "tuya")?.is_none();
-            for (brand, sealed) in &grants {
-                if crate::devices::db::grant(c, brand)?.is_none() {
-                    crate::devices::db::put_grant(c, brand, sealed, &now)?;
-                }
-            }
-            if new_demo {
-                let room: Option<i64> = c
-                    .query_row("SELECT id FROM rooms WHERE name = '102'", [], |r| r.get(0))
-                    .ok();
-                crate::devices::db::insert(
-                    c,
-                    &crate::devices::db::NewDevice {
-                        id: "ddemo102heat",
-                        brand: crate::devices::Brand::Tuya,
-                        kind: device_drivers::Kind::parse(first_kind)
-                            .unwrap_or(device_drivers::Kind::Thermostat),
-                        name: first_name,
-                        room_id: room,
-                        native_id: first_id,
-                        address: &first_address,
-                        settings: &serde_json::json!({ "version": first_version }),
-                        secret: Some(&first_secret),
-                        now: &now,
-                    },
-                )?;
-            }
-            if new_demo {
-                let room: Option<i64> = c
-                    .query_row("SELECT id FROM rooms WHERE name = '201'", [], |r| r.get(0))
-                    .ok();
-                crate::devices::db::insert(
-                    c,
-                    &crate::devices::db::NewDevice {
-                        id: "ddemo201rail",
-                        brand: crate::devices::Brand::Ewelink,
-                        kind: device_drivers::Kind::Switch,
-                        name: "Room 201 towel rail",
-                        room_id: room,
-                        native_id: sonoff_id,
-                        address: &sonoff_address,
-                        settings: &serde_json::json!({}),
-                        secret: Some(&sonoff_secret),
-                        now: &now,
-                    },
-                )?;
-            }
-            crate::devices::db::put_grant(c, "smartthings", &smartthings_grant, &now)?;
-            c.execute(
-                "UPDATE devices SET settings = json_set(settings, '$.base_url', ?1)
-                 WHERE brand = 'smartthings' AND settings ->> '$.base_url' LIKE 'http://127.0.0.1:%'",
-                [&smartthings_url],
-            )?;
-            for (brand, id, address) in &addresses {
-                c.execute(
-                    "UPDATE devices SET address = ?3 WHERE brand = ?1 AND native_id = ?2",
-                    rusqlite::params![brand, id, address],
-                )?;
-            }
-            Ok::<_, crate::store::StoreError>(())
-        })
-        .await?;
     Ok(DemoDevices {
+        smartthings_url: smartthings.base_url.clone(),
         _tuya: running,
         _miio: lamp,
         _ewelink: sonoff,
         _smartthings: smartthings,
         mqtt: None,
         probes,
+        addresses,
+        tuya_keys,
     })
+}
+
+/// Through the registry: grants the emulators' keys (the SmartThings one follows its new
+/// address), imports the thermostat and the Sonoff plug into a new demo, and moves the
+/// stored devices to where the emulators listen this time.
+pub(super) async fn settle_devices(
+    demo: &DemoDevices,
+    devices: &Devices,
+    bookings: &Bookings,
+) -> anyhow::Result<()> {
+    let new_demo = devices.grant(Brand::Tuya).await?.is_none();
+    let (did, token, ..) = DEMO_MIIO;
+    let (sonoff_id, sonoff_key) = DEMO_EWELINK;
+    let grants = [
+        (Brand::Tuya, serde_json::json!({ "keys": demo.tuya_keys })),
+        (
+            Brand::Miio,
+            serde_json::json!({ "keys": { did.to_string(): token } }),
+        ),
+        (
+            Brand::Ewelink,
+            serde_json::json!({ "keys": { sonoff_id: sonoff_key } }),
+        ),
+    ];
+    for (brand, grant) in grants {
+        if devices.grant(brand).await?.is_none() {
+            devices.put_grant(brand, &grant).await?;
+        }
+    }
+    devices
+        .put_grant(
+            Brand::SmartThings,
+            &serde_json::json!({ "token": DEMO_SMARTTHINGS_TOKEN, "base_url": demo.smartthings_url }),
+        )
+        .await?;
+    devices
+        .relocate(
+            Brand::SmartThings,
+            None,
+            None,
+            Some(("http://127.0.0.1:", &demo.smartthings_url)),
+        )
+        .await?;
+    if new_demo {
+        let rooms = bookings.rooms().await?;
+        let room = |name: &str| rooms.iter().find(|r| r.name == name).map(|r| r.id);
+        let (native_id, key, version, kind, name, _) = DEMO_TUYA[0];
+        let address = demo.addresses[0].2.clone();
+        devices
+            .add(NewDeviceRequest {
+                brand: Brand::Tuya.as_str().into(),
+                kind: kind.into(),
+                name: name.into(),
+                room_id: room("102"),
+                native_id: native_id.into(),
+                address,
+                settings: serde_json::json!({ "version": version }),
+                secret: Some(key.into()),
+            })
+            .await?;
+        let address = demo
+            .addresses
+            .iter()
+            .find(|(b, ..)| *b == Brand::Ewelink)
+            .map(|(.., a)| a.clone())
+            .unwrap_or_default();
+        devices
+            .add(NewDeviceRequest {
+                brand: Brand::Ewelink.as_str().into(),
+                kind: "switch".into(),
+                name: "Room 201 towel rail".into(),
+                room_id: room("201"),
+                native_id: sonoff_id.into(),
+                address,
+                settings: serde_json::json!({}),
+                secret: Some(sonoff_key.into()),
+            })
+            .await?;
+    }
+    for (brand, native_id, address) in &demo.addresses {
+        devices
+            .relocate(*brand, Some(native_id), Some(address), None)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The demo's Tasmota plug, Zigbee2MQTT bulb and Shelly relay: MQTT clients of the

@@ -17,9 +17,8 @@ use crate::devices::{Devices, DiscoveryScope};
 use crate::plan::{Account, Plan};
 use crate::scenarios::Scenarios;
 use crate::secret;
-use crate::store::Store;
 use crate::team::{PropertySettings, Role, SeedMember, Team, Weekday, WorkingDay};
-use devices::{start_devices, start_mqtt_devices, DemoDevices};
+use devices::{settle_devices, start_devices, start_mqtt_devices, DemoDevices};
 
 /// The demo, as a plan for `app::start`; holds its emulated devices while the hub runs.
 #[derive(Default)]
@@ -37,14 +36,8 @@ impl Plan for Demo {
         seed(team, bookings, chat).await
     }
 
-    async fn devices(
-        &mut self,
-        store: &Store,
-        clock: &Clock,
-        vault: &crate::devices::vault::Vault,
-        scope: &mut DiscoveryScope,
-    ) -> anyhow::Result<()> {
-        let demo = start_devices(store, clock, vault)
+    async fn devices(&mut self, scope: &mut DiscoveryScope) -> anyhow::Result<()> {
+        let demo = start_devices()
             .await
             .context("cannot start the demo's emulated devices")?;
         // Discovery probes the emulators by unicast on loopback, never the LAN.
@@ -60,6 +53,15 @@ impl Plan for Demo {
         scope.duration = std::time::Duration::from_secs(2);
         self.devices = Some(demo);
         Ok(())
+    }
+
+    async fn devices_up(&mut self, devices: &Devices, bookings: &Bookings) -> anyhow::Result<()> {
+        match self.devices.as_ref() {
+            Some(demo) => settle_devices(demo, devices, bookings)
+                .await
+                .context("the demo's devices could not join"),
+            None => Ok(()),
+        }
     }
 
     async fn broker_up(
@@ -97,7 +99,7 @@ impl Plan for Demo {
         devices: &Devices,
         clock: &Clock,
     ) -> anyhow::Result<()> {
-        seed_scenarios(scenarios, bookings, clock)
+        seed_scenarios(scenarios, bookings, devices, clock)
             .await
             .context("cannot make the demo's scenarios")?;
         group_outside_lights(devices.clone(), scenarios.clone());
@@ -268,11 +270,19 @@ async fn start_forecast() -> anyhow::Result<(String, tokio::task::JoinHandle<()>
 async fn seed_scenarios(
     scenarios: &Scenarios,
     bookings: &Bookings,
+    devices: &Devices,
     clock: &Clock,
 ) -> anyhow::Result<()> {
     if !scenarios.list().await?.is_empty() {
         return Ok(());
     }
+    let heater = devices
+        .list()
+        .await?
+        .into_iter()
+        .find(|d| d.row.native_id == devices::HEATER)
+        .map(|d| d.row.id)
+        .unwrap_or_default();
     let today = clock.now().date_naive();
     let r102 = bookings
         .rooms()
@@ -321,8 +331,8 @@ async fn seed_scenarios(
                 "actions": [{"type": "if",
                     "conditions": [{"type": "unit_occupied", "unit_id": r102},
                                    {"type": "weather", "metric": "cloud_cover", "op": "above", "threshold": 70}],
-                    "then": [{"type": "device", "target": {"kind": "device", "device_id": "ddemo102heat"}, "set": {"on": true}}],
-                    "else": [{"type": "device", "target": {"kind": "device", "device_id": "ddemo102heat"}, "set": {"on": false}}]}]
+                    "then": [{"type": "device", "target": {"kind": "device", "device_id": heater}, "set": {"on": true}}],
+                    "else": [{"type": "device", "target": {"kind": "device", "device_id": heater}, "set": {"on": false}}]}]
             }),
         ),
     ];

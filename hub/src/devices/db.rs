@@ -59,7 +59,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
     })
 }
 
-pub fn list(conn: &Connection) -> rusqlite::Result<Vec<DeviceRow>> {
+pub(super) fn list(conn: &Connection) -> rusqlite::Result<Vec<DeviceRow>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {COLUMNS} FROM devices ORDER BY name COLLATE NOCASE, id"
     ))?;
@@ -76,7 +76,7 @@ pub fn list(conn: &Connection) -> rusqlite::Result<Vec<DeviceRow>> {
     Ok(out)
 }
 
-pub fn get(conn: &Connection, id: &str) -> rusqlite::Result<Option<DeviceRow>> {
+pub(super) fn get(conn: &Connection, id: &str) -> rusqlite::Result<Option<DeviceRow>> {
     conn.query_row(
         &format!("SELECT {COLUMNS} FROM devices WHERE id = ?1"),
         [id],
@@ -85,7 +85,7 @@ pub fn get(conn: &Connection, id: &str) -> rusqlite::Result<Option<DeviceRow>> {
     .optional()
 }
 
-pub fn secret(conn: &Connection, id: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+pub(super) fn secret(conn: &Connection, id: &str) -> rusqlite::Result<Option<Vec<u8>>> {
     conn.query_row("SELECT secret FROM devices WHERE id = ?1", [id], |r| {
         r.get(0)
     })
@@ -93,7 +93,7 @@ pub fn secret(conn: &Connection, id: &str) -> rusqlite::Result<Option<Vec<u8>>> 
     .map(Option::flatten)
 }
 
-pub struct NewDevice<'a> {
+pub(super) struct NewDevice<'a> {
     pub id: &'a str,
     pub brand: Brand,
     pub kind: Kind,
@@ -107,7 +107,7 @@ pub struct NewDevice<'a> {
 }
 
 /// False when a device of that brand and native id is already there.
-pub fn insert(conn: &Connection, d: &NewDevice<'_>) -> rusqlite::Result<bool> {
+pub(super) fn insert(conn: &Connection, d: &NewDevice<'_>) -> rusqlite::Result<bool> {
     let n = conn.execute(
         "INSERT OR IGNORE INTO devices (id, brand, kind, name, room_id, native_id, address, settings, secret, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -127,7 +127,7 @@ pub fn insert(conn: &Connection, d: &NewDevice<'_>) -> rusqlite::Result<bool> {
     Ok(n == 1)
 }
 
-pub fn rename(
+pub(super) fn rename(
     conn: &Connection,
     id: &str,
     name: &str,
@@ -140,11 +140,51 @@ pub fn rename(
     Ok(n == 1)
 }
 
-pub fn delete(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
+/// Moves a brand's devices: the one with `native_id` (or, without one, every device of the
+/// brand whose `base_url` is `old_base`) gets the new address or base URL. Their ids.
+pub(super) fn relocate(
+    conn: &Connection,
+    brand: Brand,
+    native_id: Option<&str>,
+    address: Option<&str>,
+    base_url: Option<(&str, &str)>,
+) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT id FROM devices WHERE brand = ?1 AND (?2 IS NULL OR native_id = ?2)
+           AND (?3 IS NULL OR settings ->> '$.base_url' LIKE ?3 || '%')",
+    )?;
+    let ids: Vec<String> = stmt
+        .query_map(
+            params![brand.as_str(), native_id, base_url.map(|(old, _)| old)],
+            |r| r.get(0),
+        )?
+        .collect::<Result<_, _>>()?;
+    for id in &ids {
+        if let Some(address) = address {
+            conn.execute(
+                "UPDATE devices SET address = ?2 WHERE id = ?1",
+                params![id, address],
+            )?;
+        }
+        if let Some((_, new)) = base_url {
+            conn.execute(
+                "UPDATE devices SET settings = json_set(settings, '$.base_url', ?2) WHERE id = ?1",
+                params![id, new],
+            )?;
+        }
+    }
+    Ok(ids)
+}
+
+pub(super) fn delete(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
     Ok(conn.execute("DELETE FROM devices WHERE id = ?1", [id])? == 1)
 }
 
-pub fn save_state(conn: &Connection, id: &str, state: &serde_json::Value) -> rusqlite::Result<()> {
+pub(super) fn save_state(
+    conn: &Connection,
+    id: &str,
+    state: &serde_json::Value,
+) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE devices SET state = ?2 WHERE id = ?1",
         params![id, state.to_string()],
@@ -152,7 +192,7 @@ pub fn save_state(conn: &Connection, id: &str, state: &serde_json::Value) -> rus
     Ok(())
 }
 
-pub fn grant(conn: &Connection, brand: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+pub(super) fn grant(conn: &Connection, brand: &str) -> rusqlite::Result<Option<Vec<u8>>> {
     conn.query_row(
         "SELECT secret FROM device_grants WHERE brand = ?1",
         [brand],
@@ -161,13 +201,18 @@ pub fn grant(conn: &Connection, brand: &str) -> rusqlite::Result<Option<Vec<u8>>
     .optional()
 }
 
-pub fn granted_brands(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+pub(super) fn granted_brands(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     let mut stmt = conn.prepare("SELECT brand FROM device_grants ORDER BY brand")?;
     let rows = stmt.query_map([], |r| r.get(0))?;
     rows.collect()
 }
 
-pub fn put_grant(conn: &Connection, brand: &str, sealed: &[u8], now: &str) -> rusqlite::Result<()> {
+pub(super) fn put_grant(
+    conn: &Connection,
+    brand: &str,
+    sealed: &[u8],
+    now: &str,
+) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO device_grants (brand, secret, updated_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (brand) DO UPDATE SET secret = excluded.secret, updated_at = excluded.updated_at",

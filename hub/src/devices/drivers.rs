@@ -14,7 +14,7 @@ use super::db::DeviceRow;
 use super::Brand;
 
 #[derive(Debug, thiserror::Error)]
-pub enum LinkSetupError {
+pub(super) enum LinkSetupError {
     #[error("{0}")]
     Invalid(String),
     #[error("this brand's devices are not driven by a LAN link")]
@@ -23,14 +23,14 @@ pub enum LinkSetupError {
 
 /// Tuya settings kept in `devices.settings`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TuyaSettings {
+pub(super) struct TuyaSettings {
     pub version: Version,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub map: Option<DpMap>,
 }
 
 /// Starts the link for `row`; `secret` is its opened key or token.
-pub fn start(row: &DeviceRow, secret: Option<&str>) -> Result<LinkHandle, LinkSetupError> {
+pub(super) fn start(row: &DeviceRow, secret: Option<&str>) -> Result<LinkHandle, LinkSetupError> {
     match row.brand {
         Brand::Tuya => Ok(tuya::spawn(tuya_config(row, secret)?)),
         Brand::Miio => Ok(miio::spawn(miio_config(row, secret)?)),
@@ -41,7 +41,7 @@ pub fn start(row: &DeviceRow, secret: Option<&str>) -> Result<LinkHandle, LinkSe
 }
 
 /// Checks that `row` and `secret` make a working configuration, without connecting.
-pub fn check(row: &DeviceRow, secret: Option<&str>) -> Result<(), LinkSetupError> {
+pub(super) fn check(row: &DeviceRow, secret: Option<&str>) -> Result<(), LinkSetupError> {
     match row.brand {
         Brand::Tuya => tuya_config(row, secret).map(drop),
         Brand::Miio => miio_config(row, secret).map(drop),
@@ -53,7 +53,7 @@ pub fn check(row: &DeviceRow, secret: Option<&str>) -> Result<(), LinkSetupError
 
 /// miIO settings kept in `devices.settings`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct MiioSettings {
+pub(super) struct MiioSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub map: Option<PropMap>,
 }
@@ -104,7 +104,7 @@ fn smartthings_config(
 }
 
 /// An http(s) URL without credentials, query or fragment.
-pub fn check_base_url(text: &str) -> Result<(), LinkSetupError> {
+pub(super) fn check_base_url(text: &str) -> Result<(), LinkSetupError> {
     match url::Url::parse(text) {
         Ok(u)
             if matches!(u.scheme(), "http" | "https")
@@ -138,7 +138,7 @@ fn tuya_config(row: &DeviceRow, secret: Option<&str>) -> Result<TuyaConfig, Link
 }
 
 /// `host:port`, or a bare host with the protocol's default port.
-pub fn lan_address(text: &str, default_port: u16) -> Result<SocketAddr, LinkSetupError> {
+pub(super) fn lan_address(text: &str, default_port: u16) -> Result<SocketAddr, LinkSetupError> {
     if let Ok(addr) = text.parse::<SocketAddr>() {
         return Ok(addr);
     }

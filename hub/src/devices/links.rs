@@ -26,6 +26,45 @@ impl Drop for Running {
 }
 
 impl Devices {
+    /// A device moved (the demo's emulators get new ports each start): the one with
+    /// `native_id` gets `address`, or every device of the brand whose API base starts with
+    /// `old_base` gets `new_base`; each link starts afresh. How many moved.
+    pub async fn relocate(
+        &self,
+        brand: super::Brand,
+        native_id: Option<&str>,
+        address: Option<&str>,
+        base_url: Option<(&str, &str)>,
+    ) -> Result<usize, DeviceError> {
+        let (native_id, address) = (native_id.map(str::to_owned), address.map(str::to_owned));
+        let base_url = base_url.map(|(o, n)| (o.to_owned(), n.to_owned()));
+        let ids = self
+            .inner
+            .store
+            .write(move |c| {
+                Ok::<_, DeviceError>(db::relocate(
+                    c,
+                    brand,
+                    native_id.as_deref(),
+                    address.as_deref(),
+                    base_url.as_ref().map(|(o, n)| (o.as_str(), n.as_str())),
+                )?)
+            })
+            .await?;
+        for id in &ids {
+            let stale = self
+                .inner
+                .links
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(id);
+            drop(stale);
+            let row = self.get(id).await?.row;
+            self.start_link(&row).await;
+        }
+        Ok(ids.len())
+    }
+
     /// Waits (at most `limit`) until every link the hub dials has connected or failed
     /// once, so what runs right after a start finds devices that are there online.
     pub async fn links_settled(&self, limit: Duration) {

@@ -6,9 +6,9 @@
 
 pub mod api;
 mod brand;
-pub mod db;
+mod db;
 mod discovery;
-pub mod drivers;
+mod drivers;
 mod error;
 mod links;
 pub mod mqtt;
@@ -28,7 +28,7 @@ use utoipa::ToSchema;
 use crate::clock::Clock;
 use crate::store::Store;
 pub use brand::{kinds, Brand, BrandSetup, KindInfo};
-use db::DeviceRow;
+pub use db::DeviceRow;
 use error::device_error;
 pub use error::DeviceError;
 use links::Running;
