@@ -211,3 +211,43 @@ async fn sign_in_is_rate_limited_and_cookies_are_strict() {
     );
     assert!(limited.headers().contains_key("retry-after"));
 }
+
+/// Every `$ref` in the OpenAPI document names a schema the document defines: generated
+/// clients and schema-driven tests read it whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_schema_the_document_names_is_defined() {
+    let hub = Hub::start(e2e::HubOptions {
+        demo: false,
+        ..e2e::HubOptions::default()
+    })
+    .unwrap();
+    let doc = get_json(&client(), &hub.url("/api/v1/openapi.json"))
+        .await
+        .unwrap();
+    let defined = doc["components"]["schemas"]
+        .as_object()
+        .expect("the document has schemas");
+    let mut missing = std::collections::BTreeSet::new();
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(o) => {
+                if let Some(Value::String(r)) = o.get("$ref") {
+                    out.push(r.clone());
+                }
+                o.values().for_each(|x| walk(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut refs = Vec::new();
+    walk(&doc, &mut refs);
+    assert!(!refs.is_empty(), "the document refers to schemas");
+    for r in refs {
+        let name = r.trim_start_matches("#/components/schemas/");
+        if !defined.contains_key(name) {
+            missing.insert(r);
+        }
+    }
+    assert!(missing.is_empty(), "undefined: {missing:?}");
+}

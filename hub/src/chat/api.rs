@@ -76,8 +76,13 @@ pub(super) fn file_response(a: &Stored, bytes: Vec<u8>) -> Response {
         .into_response()
 }
 
+/// Schemas the query parameters name (parameters do not register theirs).
+#[derive(utoipa::OpenApi)]
+#[openapi(components(schemas(View)))]
+struct Parameters;
+
 pub fn routes() -> OpenApiRouter<Arc<Chat>> {
-    OpenApiRouter::new()
+    OpenApiRouter::with_openapi(<Parameters as utoipa::OpenApi>::openapi())
         .routes(routes!(list_dialogues))
         .routes(routes!(get_dialogue))
         .routes(routes!(post_message, older_messages))

@@ -27,8 +27,18 @@ impl From<ScenarioError> for AppError {
     }
 }
 
+/// Schemas the definitions name but do not expand (they are recursive): registered here
+/// so every `$ref` in the document resolves.
+#[derive(utoipa::OpenApi)]
+#[openapi(components(schemas(
+    super::model::Target,
+    super::model::GuestTarget,
+    super::model::OccupancyScope
+)))]
+struct Nested;
+
 pub fn admin_routes() -> OpenApiRouter<Scenarios> {
-    OpenApiRouter::new()
+    OpenApiRouter::with_openapi(<Nested as utoipa::OpenApi>::openapi())
         .routes(routes!(list_scenarios, create_scenario))
         .routes(routes!(vocabulary))
         .routes(routes!(get_scenario, put_scenario, delete_scenario))
