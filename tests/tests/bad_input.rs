@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use e2e::{get_json, hub_binary, run_ok, Hub};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_bodies_get_json_errors_and_the_hub_stays_up() {
@@ -226,4 +226,49 @@ async fn a_damaged_store_is_refused_and_a_backup_brings_it_back() {
         .unwrap()
         .iter()
         .any(|r| r["name"] == "Before backup"));
+}
+
+/// What a probe found answering 500: a search with a NUL byte, a device added or moved to
+/// a room that does not exist. Each is the caller's mistake: 4xx, with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_callers_mistakes_are_not_server_errors() {
+    let hub = Hub::start_demo().unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    let r = owner
+        .get(hub.url("/api/v1/chat/search?q=a%00"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "search with a NUL: {}", r.status());
+    let device = json!({"brand": "tuya", "kind": "switch", "name": "Lamp",
+        "native_id": "bfnoroom000000000001", "address": "127.0.0.1:1",
+        "settings": {"version": "3.3"}, "secret": "0123456789abcdef", "room_id": 999_999});
+    let r = owner
+        .post(hub.url("/api/v1/admin/devices"))
+        .json(&device)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    assert_eq!(status, 400, "a device in no room: {body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("room"),
+        "{body}"
+    );
+    let devices: Value = get_json(&owner, &hub.url("/api/v1/devices")).await.unwrap();
+    let id = devices[0]["id"]
+        .as_str()
+        .expect("the demo has devices")
+        .to_owned();
+    let r = owner
+        .patch(hub.url(&format!("/api/v1/admin/devices/{id}")))
+        .json(&json!({"name": "Moved", "room_id": 999_999}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "a device moved to no room");
 }

@@ -27,6 +27,11 @@ pub struct Hit {
 /// An FTS5 query from what a person typed: every word quoted (no operators leak in), the
 /// last one as a prefix.
 pub(super) fn fts_query(q: &str) -> Option<String> {
+    // Control characters (a NUL ends FTS5's string early) are never search words.
+    let q: String = q
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let words: Vec<String> = q
         .split_whitespace()
         .take(8)
@@ -443,6 +448,7 @@ mod tests {
             Some("\"a\"\"\" \"OR\" \"1\"*")
         );
         assert_eq!(fts_query("   "), None);
+        assert_eq!(fts_query("a\0").as_deref(), Some("\"a\"*"));
     }
 
     #[test]

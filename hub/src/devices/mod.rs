@@ -122,6 +122,18 @@ pub struct NewDeviceRequest {
     pub secret: Option<String>,
 }
 
+/// A room id the rooms table does not have fails its foreign key: the caller's mistake.
+fn no_such_room(e: rusqlite::Error) -> DeviceError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+        {
+            DeviceError::Invalid("room_id: no such room".into())
+        }
+        _ => e.into(),
+    }
+}
+
 fn valid_text(field: &'static str, text: &str, max: usize) -> Result<(), DeviceError> {
     if text.trim().is_empty() || text.chars().count() > max || text.chars().any(char::is_control) {
         return Err(DeviceError::Invalid(format!(
@@ -292,7 +304,7 @@ impl Devices {
             .inner
             .store
             .write(move |c| {
-                Ok::<_, DeviceError>(db::insert(
+                db::insert(
                     c,
                     &db::NewDevice {
                         id: &stored.id,
@@ -306,7 +318,8 @@ impl Devices {
                         secret: sealed.as_deref(),
                         now: &stored.created_at,
                     },
-                )?)
+                )
+                .map_err(no_such_room)
             })
             .await?;
         if !inserted {
@@ -330,7 +343,7 @@ impl Devices {
         let found = self
             .inner
             .store
-            .write(move |c| Ok::<_, DeviceError>(db::rename(c, &key, &name, room_id)?))
+            .write(move |c| db::rename(c, &key, &name, room_id).map_err(no_such_room))
             .await?;
         if !found {
             return Err(DeviceError::NotFound);
