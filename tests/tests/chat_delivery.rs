@@ -370,11 +370,15 @@ async fn random_drops_lose_nothing_and_double_nothing() {
     }
 
     let rows = assert_store_exact(&hub, GUESTS, N);
+    // Staff answer every guest message whose sequence is a multiple of three, once: how
+    // many that is depends on how sends interleaved, so the count is read from the store.
     let staff_replies = rows.iter().filter(|r| r.3 == "staff").count();
-    assert!(
-        staff_replies >= GUESTS * N / 3 - GUESTS,
-        "staff answered ({staff_replies})"
-    );
+    let asked = rows
+        .iter()
+        .filter(|r| r.3 == "guest" && r.1 % 3 == 0)
+        .count();
+    assert!(asked > 0, "guests wrote at multiples of three");
+    assert_eq!(staff_replies, asked, "staff answered each once");
     // Staff: every message of every dialogue, once, in order (the baseline predates them).
     for (role, team) in ["owner", "agent"].iter().zip(teams.iter_mut()) {
         let cookie = session_cookie(&hub, role).await.unwrap();
