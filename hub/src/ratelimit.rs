@@ -40,6 +40,10 @@ impl FailureLimiter {
 
     pub fn record_failure(&self, key: &str, now: Instant) {
         let mut entries = self.lock();
+        self.record(&mut entries, key, now);
+    }
+
+    fn record(&self, entries: &mut HashMap<String, (Instant, u32)>, key: &str, now: Instant) {
         if entries.len() >= self.max_keys && !entries.contains_key(key) {
             let window = self.window;
             entries.retain(|_, (start, _)| now.saturating_duration_since(*start) < window);
@@ -54,12 +58,26 @@ impl FailureLimiter {
         entry.1 += 1;
     }
 
-    /// Counts one event and refuses it once `key` is over the limit: a rate limit for
-    /// things that are not failures (guest messages, connects).
+    /// Counts one event and refuses it once `key` is over the limit, under one lock so a
+    /// burst cannot pass the check together: a rate limit for guest messages and connects,
+    /// and the reservation a sign-in takes before its password is hashed.
     pub fn hit(&self, key: &str, now: Instant) -> Result<(), u64> {
-        self.check(key, now)?;
-        self.record_failure(key, now);
+        let mut entries = self.lock();
+        if let Some((start, count)) = entries.get(key) {
+            let elapsed = now.saturating_duration_since(*start);
+            if *count >= self.max_failures && elapsed < self.window {
+                return Err((self.window - elapsed).as_secs().max(1));
+            }
+        }
+        self.record(&mut entries, key, now);
         Ok(())
+    }
+
+    /// Takes back one event `hit` counted (the attempt succeeded, or never happened).
+    pub fn undo(&self, key: &str) {
+        if let Some((_, count)) = self.lock().get_mut(key) {
+            *count = count.saturating_sub(1);
+        }
     }
 
     pub fn forget(&self, key: &str) {
@@ -88,5 +106,22 @@ mod tests {
         assert!(limiter.check("ip", t0 + Duration::from_secs(61)).is_ok());
         limiter.forget("ip");
         assert!(limiter.check("ip", t0).is_ok());
+    }
+
+    #[test]
+    fn hits_count_at_once_and_a_success_takes_its_count_back() {
+        let limiter = FailureLimiter::new(Duration::from_secs(60), 2);
+        let t0 = Instant::now();
+        assert!(limiter.hit("ip", t0).is_ok());
+        assert!(limiter.hit("ip", t0).is_ok());
+        assert!(
+            limiter.hit("ip", t0).is_err(),
+            "the third in the window is refused"
+        );
+        limiter.undo("ip");
+        assert!(
+            limiter.hit("ip", t0).is_ok(),
+            "an attempt taken back frees its place"
+        );
     }
 }

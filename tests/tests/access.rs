@@ -251,3 +251,43 @@ async fn every_schema_the_document_names_is_defined() {
     }
     assert!(missing.is_empty(), "undefined: {missing:?}");
 }
+
+/// 250 sign-ins with a wrong password at once from one address, each for another e-mail:
+/// each attempt is counted before its password is hashed, so at most the address's limit
+/// (20) is hashed and the rest are refused at once; hashes run two at a time, so the hub's
+/// memory stays flat (argon2 takes about 19 MiB a hash).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_bad_sign_ins_is_counted_before_hashing() {
+    const BURST: usize = 250;
+    let hub = Hub::start_demo().unwrap();
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(BURST));
+    let mut tasks = Vec::new();
+    for i in 0..BURST {
+        let (c, url, start) = (client(), hub.url("/api/v1/auth/login"), start.clone());
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            c.post(url)
+                .json(&serde_json::json!({"email": format!("nobody{i}@example.org"), "password": "wrong password"}))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        }));
+    }
+    let mut answers = std::collections::BTreeMap::new();
+    for t in tasks {
+        *answers.entry(t.await.unwrap()).or_insert(0usize) += 1;
+    }
+    let hashed = answers.get(&401).copied().unwrap_or(0);
+    let refused = answers.get(&429).copied().unwrap_or(0);
+    assert!(hashed <= 20, "{answers:?}");
+    assert_eq!(hashed + refused, BURST, "{answers:?}");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", hub.child.id())).unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("the hub's peak memory");
+    println!("burst: {answers:?}; the hub peaked at {peak_kib} KiB");
+    assert!(peak_kib < 250 * 1024, "the hub peaked at {peak_kib} KiB");
+}

@@ -14,6 +14,9 @@ use crate::ratelimit::FailureLimiter;
 use crate::secret;
 use crate::store::Store;
 
+/// Password hashes (sign-in, set-up, invites) running at once; the rest wait their turn.
+const HASHES_AT_ONCE: usize = 2;
+
 /// How long an invite link stays valid.
 const INVITE_DAYS: i64 = 7;
 
@@ -63,6 +66,8 @@ struct Inner {
     setup_by_address: FailureLimiter,
     login_by_address: FailureLimiter,
     login_by_email: FailureLimiter,
+    /// Password hashes under way at once: argon2 takes about 19 MiB each.
+    hashing: tokio::sync::Semaphore,
 }
 
 impl Team {
@@ -86,6 +91,7 @@ impl Team {
                 setup_by_address: FailureLimiter::new(window, 5),
                 login_by_address: FailureLimiter::new(window, 20),
                 login_by_email: FailureLimiter::new(window, 5),
+                hashing: tokio::sync::Semaphore::new(HASHES_AT_ONCE),
             }),
         }
     }
@@ -97,6 +103,11 @@ impl Team {
     /// Days a session cookie lives.
     pub fn session_days(&self) -> u32 {
         self.inner.session_days
+    }
+
+    /// A turn to hash a password (see [`HASHES_AT_ONCE`]); the semaphore is never closed.
+    async fn hashing_turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.inner.hashing.acquire().await.ok()
     }
 
     /// The hub's mDNS name (`<name>.local`), for links when a request names no host.
@@ -158,7 +169,10 @@ impl Team {
         let name = clean_name("name", name, true)?;
         let email = clean_email(email)?;
         check_password(&password)?;
-        let hash = secret::hash_off_runtime(password).await?;
+        let hash = {
+            let _permit = self.hashing_turn().await;
+            secret::hash_off_runtime(password).await?
+        };
         let (token, token_hash) = new_session_token();
         let (now, expires) = self.session_window();
         let result = self
@@ -203,13 +217,16 @@ impl Team {
         let inner = &self.inner;
         let now_instant = Instant::now();
         let email = email.trim().to_lowercase();
-        for (limiter, key) in [
-            (&inner.login_by_address, from),
-            (&inner.login_by_email, email.as_str()),
-        ] {
-            limiter
-                .check(key, now_instant)
-                .map_err(|retry_after_secs| TeamError::TooManyAttempts { retry_after_secs })?;
+        // Each attempt is counted before its password is hashed, so a burst cannot pass the
+        // limit together; a success takes its count back.
+        let too_many = |retry_after_secs| TeamError::TooManyAttempts { retry_after_secs };
+        inner
+            .login_by_address
+            .hit(from, now_instant)
+            .map_err(too_many)?;
+        if let Err(secs) = inner.login_by_email.hit(&email, now_instant) {
+            inner.login_by_address.undo(from);
+            return Err(too_many(secs));
         }
         if password.len() > secret::MAX_PASSWORD_LEN || email.len() > 254 {
             return Err(TeamError::WrongCredentials);
@@ -219,6 +236,7 @@ impl Team {
             .store
             .read(move |c| db::login_hash(c, &lookup))
             .await?;
+        let _permit = self.hashing_turn().await;
         let verified = tokio::task::spawn_blocking(move || match &found {
             Some((id, hash)) => secret::verify_password(&password, hash).then_some(*id),
             None => {
@@ -229,11 +247,10 @@ impl Team {
         .await
         .map_err(|e| TeamError::Hashing(e.to_string()))?;
         let Some(user_id) = verified else {
-            inner.login_by_address.record_failure(from, now_instant);
-            inner.login_by_email.record_failure(&email, now_instant);
             return Err(TeamError::WrongCredentials);
         };
         inner.login_by_email.forget(&email);
+        inner.login_by_address.undo(from);
         let (token, token_hash) = new_session_token();
         let (now, expires) = self.session_window();
         let member = inner
@@ -314,7 +331,10 @@ impl Team {
         let name = clean_name("name", name, true)?;
         let nickname = clean_name("nickname", nickname, false)?;
         check_password(&password)?;
-        let hash = secret::hash_off_runtime(password).await?;
+        let hash = {
+            let _permit = self.hashing_turn().await;
+            secret::hash_off_runtime(password).await?
+        };
         let invite_hash = secret::token_hash(token);
         let (session, session_hash) = new_session_token();
         let (now, expires) = self.session_window();
@@ -353,7 +373,10 @@ impl Team {
     pub async fn seed_members(&self, people: Vec<SeedMember>) -> Result<(), TeamError> {
         let mut hashed = Vec::with_capacity(people.len());
         for p in people {
-            let hash = secret::hash_off_runtime(p.password.clone()).await?;
+            let hash = {
+                let _permit = self.hashing_turn().await;
+                secret::hash_off_runtime(p.password.clone()).await?
+            };
             hashed.push((p, hash));
         }
         let now = self.inner.clock.now_text();
