@@ -103,7 +103,7 @@ pub struct Running {
 /// published (retained) through it.
 pub async fn start(config: &BrokerConfig, handle: BrokerHandle) -> Result<Running, BrokerError> {
     // rumqttd only logs a failed bind from its thread; bind first to fail loudly instead.
-    let probe = std::net::TcpListener::bind(config.listen).map_err(|source| BrokerError::Bind {
+    let probe = probe_port(config.listen).map_err(|source| BrokerError::Bind {
         addr: config.listen,
         source,
     })?;
@@ -184,6 +184,25 @@ pub async fn start(config: &BrokerConfig, handle: BrokerHandle) -> Result<Runnin
         addr,
         link: Some((link_tx, link_rx)),
     })
+}
+
+/// Binds `listen` to see that it is free. rumqttd takes an address, not a socket, so the port
+/// is released before it binds again: for "any port" (0), one is drawn below the kernel's
+/// ephemeral range (32768 and up), where the ports other programs get for "any port" (the
+/// hub's own HTTP listeners, tests running beside it) cannot take it in between.
+fn probe_port(listen: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    if listen.port() != 0 {
+        return std::net::TcpListener::bind(listen);
+    }
+    let mut last = None;
+    for _ in 0..64 {
+        let port = rand::random::<u16>() % 12_000 + 20_000;
+        match std::net::TcpListener::bind(SocketAddr::new(listen.ip(), port)) {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free port")))
 }
 
 /// Waits until rumqttd's listener holds the port: our own bind then fails. Probing by
