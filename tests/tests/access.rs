@@ -291,3 +291,39 @@ async fn a_burst_of_bad_sign_ins_is_counted_before_hashing() {
     println!("burst: {answers:?}; the hub peaked at {peak_kib} KiB");
     assert!(peak_kib < 250 * 1024, "the hub peaked at {peak_kib} KiB");
 }
+
+/// Wrong passwords for an account from one address do not lock its owner out elsewhere:
+/// the right password from another address still signs in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_from_one_address_do_not_lock_the_account_everywhere() {
+    let hub = Hub::start_demo().unwrap();
+    let (email, password) = hub.password_of("owner");
+    let from = |ip: [u8; 4]| {
+        reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from(ip))
+            .build()
+            .unwrap()
+    };
+    let (attacker, owner) = (from([127, 0, 0, 2]), from([127, 0, 0, 1]));
+    let login = |c: &reqwest::Client, pw: &str| {
+        c.post(hub.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({"email": email, "password": pw}))
+            .send()
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            login(&attacker, "wrong password").await.unwrap().status(),
+            401
+        );
+    }
+    assert_eq!(
+        login(&attacker, &password).await.unwrap().status(),
+        429,
+        "the failing address waits"
+    );
+    assert_eq!(
+        login(&owner, &password).await.unwrap().status(),
+        200,
+        "the owner elsewhere signs in"
+    );
+}

@@ -65,7 +65,7 @@ struct Inner {
     host_name: String,
     setup_by_address: FailureLimiter,
     login_by_address: FailureLimiter,
-    login_by_email: FailureLimiter,
+    login_by_account: FailureLimiter,
     /// Password hashes under way at once: argon2 takes about 19 MiB each.
     hashing: tokio::sync::Semaphore,
 }
@@ -90,7 +90,7 @@ impl Team {
                 host_name,
                 setup_by_address: FailureLimiter::new(window, 5),
                 login_by_address: FailureLimiter::new(window, 20),
-                login_by_email: FailureLimiter::new(window, 5),
+                login_by_account: FailureLimiter::new(window, 5),
                 hashing: tokio::sync::Semaphore::new(HASHES_AT_ONCE),
             }),
         }
@@ -206,8 +206,9 @@ impl Team {
         }
     }
 
-    /// Signs in with e-mail and password. Failures count per address (20 in 15 minutes) and
-    /// per e-mail (5); an unknown e-mail costs the same hashing time as a known one.
+    /// Signs in with e-mail and password. Attempts count per address (20 in 15 minutes) and
+    /// per address and account (5), never per account alone, so nobody can lock an account
+    /// out from elsewhere; an unknown e-mail costs the same hashing time as a known one.
     pub async fn log_in(
         &self,
         from: &str,
@@ -224,7 +225,10 @@ impl Team {
             .login_by_address
             .hit(from, now_instant)
             .map_err(too_many)?;
-        if let Err(secs) = inner.login_by_email.hit(&email, now_instant) {
+        // Per address and account: failures from one place never lock the account out of
+        // another.
+        let account = format!("{from} {email}");
+        if let Err(secs) = inner.login_by_account.hit(&account, now_instant) {
             inner.login_by_address.undo(from);
             return Err(too_many(secs));
         }
@@ -249,7 +253,7 @@ impl Team {
         let Some(user_id) = verified else {
             return Err(TeamError::WrongCredentials);
         };
-        inner.login_by_email.forget(&email);
+        inner.login_by_account.forget(&account);
         inner.login_by_address.undo(from);
         let (token, token_hash) = new_session_token();
         let (now, expires) = self.session_window();
