@@ -63,11 +63,7 @@ pub struct Running {
     pub accounts: Option<Vec<Account>>,
     config: Arc<Config>,
     devices: crate::devices::Devices,
-    stop_tx: tokio::sync::watch::Sender<bool>,
-    http_task: tokio::task::JoinHandle<()>,
-    https_task: Option<tokio::task::JoinHandle<()>>,
-    https_handle: axum_server::Handle,
-    advertiser: Option<mdns::Advertiser>,
+    listening: Listening,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     weather: crate::weather::Weather,
     broker: Option<broker::Running>,
@@ -108,14 +104,15 @@ impl Running {
 
     /// Stops serving, then the engine, device links and the rest, in reverse order.
     pub async fn stop(self) {
-        let _ = self.stop_tx.send(true);
-        self.https_handle
+        let l = self.listening;
+        let _ = l.stop_tx.send(true);
+        l.https_handle
             .graceful_shutdown(Some(Duration::from_secs(5)));
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.http_task).await;
-        if let Some(task) = self.https_task {
+        let _ = tokio::time::timeout(Duration::from_secs(10), l.http_task).await;
+        if let Some((_, task)) = l.https {
             let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
         }
-        if let Some(a) = self.advertiser {
+        if let Some(a) = l.advertiser {
             a.stop();
         }
         self.scenarios.stop().await;
@@ -300,17 +297,9 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
 
     let listening = listen(&config, router, tls_material.as_ref(), &property_name).await?;
 
-    let Listening {
-        http_addr,
-        http_task,
-        https,
-        https_handle,
-        stop_tx,
-        advertiser,
-    } = listening;
     Ok(Running {
-        http: http_addr,
-        https: https.as_ref().map(|h| h.0),
+        http: listening.http_addr,
+        https: listening.https.as_ref().map(|h| h.0),
         mqtt: broker.as_ref().map(|b| b.addr),
         store,
         scenarios,
@@ -318,11 +307,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         accounts,
         config,
         devices,
-        stop_tx,
-        http_task,
-        https_task: https.map(|h| h.1),
-        https_handle,
-        advertiser,
+        listening,
         tasks,
         weather,
         broker,

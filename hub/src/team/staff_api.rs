@@ -24,8 +24,13 @@ pub struct Staff {
 struct LookupFailed(String);
 
 /// Looks the session cookie up, when there is one, and leaves the member in the request
-/// for [`Staff`]; requests without a cookie (guests, pages) cost no store read.
+/// for [`Staff`]. Only the API and the sockets take staff: pages and the apps' files, and
+/// requests without a cookie (guests), cost no store read.
 pub async fn identify(State(team): State<Team>, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if !(path.starts_with("/api/") || path.starts_with("/ws/")) {
+        return next.run(request).await;
+    }
     let jar = CookieJar::from_headers(request.headers());
     let token = jar
         .get(SESSION_COOKIE)
