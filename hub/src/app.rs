@@ -85,7 +85,7 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
         &running.config,
     );
     systemd::ready();
-    systemd::spawn_watchdog(running.store.clone());
+    systemd::spawn_watchdog(running.http);
     wait_for_signal().await;
     tracing::info!("Shutting down.");
     systemd::stopping();
@@ -106,8 +106,6 @@ impl Running {
     pub async fn stop(self) {
         let l = self.listening;
         let _ = l.stop_tx.send(true);
-        l.https_handle
-            .graceful_shutdown(Some(Duration::from_secs(5)));
         let _ = tokio::time::timeout(Duration::from_secs(10), l.http_task).await;
         if let Some((_, task)) = l.https {
             let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
@@ -293,9 +291,23 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
             .as_ref()
             .and_then(|t| t.ca_pem.as_deref().map(Arc::from)),
     };
-    let (router, _) = crate::wiring::router(&services);
+    let connections = web::Connections::new(web::ConnectionLimits::within(
+        config.web.max_connections,
+        config.web.max_connections_per_address,
+        crate::platform::files::raise_open_file_limit(),
+        Duration::from_secs(config.web.head_timeout_secs),
+        Duration::from_secs(config.web.idle_timeout_secs),
+    ));
+    let (router, _) = crate::wiring::router(&services, &connections);
 
-    let listening = listen(&config, router, tls_material.as_ref(), &property_name).await?;
+    let listening = listen(
+        &config,
+        router,
+        connections,
+        tls_material.as_ref(),
+        &property_name,
+    )
+    .await?;
 
     Ok(Running {
         http: listening.http_addr,
@@ -321,7 +333,6 @@ struct Listening {
     http_addr: std::net::SocketAddr,
     http_task: tokio::task::JoinHandle<()>,
     https: Option<(std::net::SocketAddr, tokio::task::JoinHandle<()>)>,
-    https_handle: axum_server::Handle,
     stop_tx: tokio::sync::watch::Sender<bool>,
     advertiser: Option<mdns::Advertiser>,
 }
@@ -330,28 +341,25 @@ struct Listening {
 async fn listen(
     config: &Config,
     router: axum::Router,
+    connections: Arc<web::Connections>,
     tls_material: Option<&tls::TlsMaterial>,
     property_name: &str,
 ) -> anyhow::Result<Listening> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let http_stop = {
-        let mut rx = stop_rx.clone();
-        async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        }
-    };
-    let (http_addr, http_task) =
-        web::serve_http(router.clone(), config.web.http_listen, http_stop).await?;
-    let https_handle = axum_server::Handle::new();
+    let (http_addr, http_task) = web::serve(
+        router.clone(),
+        config.web.http_listen,
+        web::Transport::Plain,
+        connections.clone(),
+        stop_rx.clone(),
+    )
+    .await?;
     let https = match (config.web.https_listen, tls_material) {
         (Some(addr), Some(material)) => {
-            let rustls = axum_server::tls_rustls::RustlsConfig::from_pem(
-                material.chain_pem.clone().into_bytes(),
-                material.key_pem.clone().into_bytes(),
-            )
-            .await
-            .context("the TLS certificate or key is not usable")?;
-            Some(web::serve_https(router, addr, rustls, https_handle.clone()).await?)
+            let acceptor = web::tls_acceptor(&material.chain_pem, &material.key_pem)
+                .context("the TLS certificate or key is not usable")?;
+            let tls = web::Transport::Tls(acceptor);
+            Some(web::serve(router, addr, tls, connections, stop_rx).await?)
         }
         _ => None,
     };
@@ -378,7 +386,6 @@ async fn listen(
         http_addr,
         http_task,
         https,
-        https_handle,
         stop_tx,
         advertiser,
     })

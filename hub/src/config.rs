@@ -120,6 +120,15 @@ pub struct WebConfig {
     pub max_body_bytes: usize,
     pub request_timeout_secs: u64,
     pub session_days: u32,
+    /// Connections open at once over both listeners; fewer when the process's file limit
+    /// is lower (256 handles are kept for everything else).
+    pub max_connections: usize,
+    /// Connections from one address on the LAN (an IPv6 /64 counts as one).
+    pub max_connections_per_address: usize,
+    /// Seconds a new connection may take to send its first request head (and TLS handshake).
+    pub head_timeout_secs: u64,
+    /// Seconds a connection with nothing in flight stays open.
+    pub idle_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -211,6 +220,10 @@ impl Default for WebConfig {
             max_body_bytes: 1024 * 1024,
             request_timeout_secs: 30,
             session_days: 30,
+            max_connections: 1024,
+            max_connections_per_address: 64,
+            head_timeout_secs: 10,
+            idle_timeout_secs: 75,
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::scenarios::Scenarios;
 use crate::store::Store;
 use crate::team::Team;
 use crate::weather::Weather;
-use crate::web::{self, Gauge, Metrics, Pages, WebLimits};
+use crate::web::{self, Connections, Gauge, Metrics, Pages, WebLimits};
 
 /// Every front door the routes reach; cheap to clone.
 #[derive(Clone)]
@@ -40,7 +40,7 @@ pub struct Services {
 
 /// Every route of the hub with the OpenAPI document that describes the same set (the
 /// access test walks it).
-pub fn router(s: &Services) -> (Router, utoipa::openapi::OpenApi) {
+pub fn router(s: &Services, connections: &Arc<Connections>) -> (Router, utoipa::openapi::OpenApi) {
     let admin = OpenApiRouter::new()
         .merge(crate::team::api::admin_routes().with_state(s.team.clone()))
         .merge(crate::bookings::rooms_api::admin_routes().with_state(s.bookings.clone()))
@@ -70,7 +70,7 @@ pub fn router(s: &Services) -> (Router, utoipa::openapi::OpenApi) {
     let pages = OpenApiRouter::new()
         .merge(crate::team::api::page_routes().with_state(s.team.clone()))
         .merge(crate::chat::api::page_routes().with_state(s.chat.clone()));
-    let metrics = Arc::new(Metrics::new(s.store.clone(), gauges(s)));
+    let metrics = Arc::new(Metrics::new(s.store.clone(), gauges(s, connections)));
     let (router, openapi) = web::assemble(
         api,
         pages,
@@ -105,10 +105,22 @@ pub fn router(s: &Services) -> (Router, utoipa::openapi::OpenApi) {
     (web::layered(router, limits, metrics), openapi)
 }
 
-fn gauges(s: &Services) -> Vec<Gauge> {
+fn gauges(s: &Services, connections: &Arc<Connections>) -> Vec<Gauge> {
     let broker = s.broker.clone();
     let chat = s.chat.clone();
+    let open = connections.clone();
+    let refused = connections.clone();
     vec![
+        Gauge {
+            name: "hub_http_connections",
+            help: "Connections open on the HTTP and HTTPS listeners (WebSockets included).",
+            read: Box::new(move || open.open() as f64),
+        },
+        Gauge {
+            name: "hub_http_connections_refused",
+            help: "Connections refused since start because the limits were reached.",
+            read: Box::new(move || refused.refused() as f64),
+        },
         Gauge {
             name: "hub_broker_clients",
             help: "MQTT clients connected to the embedded broker.",

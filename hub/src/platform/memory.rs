@@ -4,8 +4,8 @@
 //! sign-ins). A fixed threshold sends large blocks to mmap, and freeing them returns the
 //! memory to the system at once.
 
-/// Large allocations go straight to mmap; called once, first thing in `main`. The one
-/// place the hub uses `unsafe` (a plain C call with no pointers).
+/// Large allocations go straight to mmap; called once, first thing in `main`. A plain C
+/// call with no pointers (the other `unsafe` is the file limit's, in `files.rs`).
 #[allow(unsafe_code)]
 pub fn return_large_blocks() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

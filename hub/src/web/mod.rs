@@ -1,15 +1,16 @@
 //! The web mechanism every capability's routes share: errors and the JSON extractor, the
 //! cross-cutting layers (body limits and the oversize refusal, timeout → 408, panic → 500,
 //! security headers, request metrics), the embedded pages, the local CA, and the HTTP and
-//! HTTPS listeners. It knows no capability: the route table is `wiring.rs`.
+//! HTTPS listeners with their connection limits. It knows no capability: the route table is `wiring.rs`.
 
+mod connections;
 mod error;
+mod listener;
 mod metrics;
 mod oversize;
 mod pages;
 pub mod tls;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,7 +24,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+pub use connections::{ConnectionLimits, Connections};
 pub use error::{ApiJson, AppError, ErrorBody};
+pub use listener::{serve, tls_acceptor, Transport};
 pub use metrics::{Gauge, Metrics};
 pub use pages::Pages;
 
@@ -152,63 +155,4 @@ async fn frame_policy(
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     response
-}
-
-/// Serves plain HTTP until `shutdown` resolves. Returns the bound address (port 0 picks one).
-pub async fn serve_http(
-    router: Router,
-    addr: SocketAddr,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    use anyhow::Context;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen for HTTP on {addr}"))?;
-    let bound = listener.local_addr()?;
-    // Chat frames are small and answered at once: Nagle's delay would add tens of ms.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "Cannot set TCP_NODELAY.");
-        }
-    });
-    let app = router
-        .layer(axum::Extension(ServedOverTls(false)))
-        .into_make_service_with_connect_info::<SocketAddr>();
-    let handle = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!(error = %e, "The HTTP listener stopped.");
-        }
-    });
-    Ok((bound, handle))
-}
-
-/// Serves HTTPS with the given certificate until `handle.graceful_shutdown` is called.
-pub async fn serve_https(
-    router: Router,
-    addr: SocketAddr,
-    tls: axum_server::tls_rustls::RustlsConfig,
-    handle: axum_server::Handle,
-) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    use anyhow::Context;
-    let std_listener = std::net::TcpListener::bind(addr)
-        .with_context(|| format!("cannot listen for HTTPS on {addr}"))?;
-    std_listener.set_nonblocking(true)?;
-    let bound = std_listener.local_addr()?;
-    let app = router
-        .layer(axum::Extension(ServedOverTls(true)))
-        .into_make_service_with_connect_info::<SocketAddr>();
-    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
-        .acceptor(axum_server::accept::NoDelayAcceptor::new());
-    let server = axum_server::Server::from_tcp(std_listener)
-        .acceptor(acceptor)
-        .handle(handle);
-    let task = tokio::spawn(async move {
-        if let Err(e) = server.serve(app).await {
-            tracing::error!(error = %e, "The HTTPS listener stopped.");
-        }
-    });
-    Ok((bound, task))
 }
