@@ -276,6 +276,11 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         .await
         .context("the plan could not finish")?;
     let config = Arc::new(config);
+    let http = web::bind(config.web.http_listen, "HTTP").await?;
+    let https = match (config.web.https_listen, tls_material) {
+        (Some(addr), Some(material)) => Some((web::bind(addr, "HTTPS").await?, material)),
+        _ => None,
+    };
     let services = Services {
         store: store.clone(),
         config: config.clone(),
@@ -287,9 +292,14 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         bookings,
         weather: weather.clone(),
         scenarios: scenarios.clone(),
-        ca_pem: tls_material
+        ca_pem: https
             .as_ref()
-            .and_then(|t| t.ca_pem.as_deref().map(Arc::from)),
+            .and_then(|(_, t)| t.ca_pem.as_deref().map(Arc::from)),
+        https_port: https
+            .as_ref()
+            .map(|(l, _)| l.local_addr())
+            .transpose()?
+            .map(|a| a.port()),
     };
     let connections = web::Connections::new(web::ConnectionLimits::within(
         config.web.max_connections,
@@ -300,14 +310,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     ));
     let (router, _) = crate::wiring::router(&services, &connections);
 
-    let listening = listen(
-        &config,
-        router,
-        connections,
-        tls_material.as_ref(),
-        &property_name,
-    )
-    .await?;
+    let listening = listen(&config, router, connections, http, https, &property_name)?;
 
     Ok(Running {
         http: listening.http_addr,
@@ -337,31 +340,37 @@ struct Listening {
     advertiser: Option<mdns::Advertiser>,
 }
 
-/// Serves HTTP (and HTTPS with `tls`) and advertises the hub by mDNS.
-async fn listen(
+/// Serves HTTP on `http` (and HTTPS on `https` with its certificate) and advertises the hub
+/// by mDNS.
+fn listen(
     config: &Config,
     router: axum::Router,
     connections: Arc<web::Connections>,
-    tls_material: Option<&tls::TlsMaterial>,
+    http: tokio::net::TcpListener,
+    https: Option<(tokio::net::TcpListener, tls::TlsMaterial)>,
     property_name: &str,
 ) -> anyhow::Result<Listening> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let (http_addr, http_task) = web::serve(
+    let http_addr = http.local_addr()?;
+    let http_task = web::serve(
+        http,
         router.clone(),
-        config.web.http_listen,
         web::Transport::Plain,
         connections.clone(),
         stop_rx.clone(),
-    )
-    .await?;
-    let https = match (config.web.https_listen, tls_material) {
-        (Some(addr), Some(material)) => {
+    );
+    let https = match https {
+        Some((listener, material)) => {
+            let addr = listener.local_addr()?;
             let acceptor = web::tls_acceptor(&material.chain_pem, &material.key_pem)
                 .context("the TLS certificate or key is not usable")?;
             let tls = web::Transport::Tls(acceptor);
-            Some(web::serve(router, addr, tls, connections, stop_rx).await?)
+            Some((
+                addr,
+                web::serve(listener, router, tls, connections, stop_rx),
+            ))
         }
-        _ => None,
+        None => None,
     };
 
     let advertiser = if config.mdns.enabled {

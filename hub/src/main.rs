@@ -26,9 +26,15 @@ struct Cli {
 enum Command {
     /// Run the hub.
     Run,
-    /// Run the hub with a demo property in ./hub-data (mDNS on loopback only).
+    /// Run the hub with a demo property in ./hub-data, on loopback only.
     #[cfg(feature = "demo")]
-    Demo,
+    Demo {
+        /// Listen on every interface (the LAN) where the config says 0.0.0.0 or ::, and
+        /// advertise by mDNS there. The demo's accounts have printed passwords: only on a
+        /// network you trust.
+        #[arg(long)]
+        lan: bool,
+    },
     /// Print the one-time set-up code (until the owner account exists).
     SetupCode,
     /// Copy a consistent snapshot of the store to FILE; safe while the hub runs.
@@ -46,6 +52,28 @@ enum ConfigCommand {
     Example,
     /// Check the config (file and HUB_* variables) and print it as the hub sees it.
     Check,
+}
+
+/// Keeps the demo on this machine: listeners on every interface move to loopback (same
+/// port), and mDNS advertises on `lo` unless the config names interfaces.
+#[cfg(feature = "demo")]
+fn on_loopback(config: &mut Config) {
+    let local = |a: &mut std::net::SocketAddr| {
+        if a.ip().is_unspecified() {
+            a.set_ip(match a.ip() {
+                std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+    };
+    local(&mut config.web.http_listen);
+    if let Some(a) = config.web.https_listen.as_mut() {
+        local(a);
+    }
+    local(&mut config.broker.listen);
+    if config.mdns.interfaces.is_empty() {
+        config.mdns.interfaces = vec!["lo".into()];
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -76,10 +104,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Run => runtime()?.block_on(Box::pin(hub::app::run(config, hub::app::Mode::Run))),
         #[cfg(feature = "demo")]
-        Command::Demo => {
+        Command::Demo { lan } => {
             let mut config = config;
-            if std::env::var_os("HUB_MDNS__INTERFACES").is_none() {
-                config.mdns.interfaces = vec!["lo".into()];
+            if !lan {
+                on_loopback(&mut config);
             }
             runtime()?.block_on(Box::pin(hub::app::run(config, hub::app::Mode::Demo)))
         }

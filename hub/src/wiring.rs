@@ -36,6 +36,8 @@ pub struct Services {
     /// The local CA's certificate in PEM, offered to staff devices; none with a
     /// certificate of one's own.
     pub ca_pem: Option<Arc<str>>,
+    /// The HTTPS listener's port, where staff are sent; `None` with HTTPS off.
+    pub https_port: Option<u16>,
 }
 
 /// Every route of the hub with the OpenAPI document that describes the same set (the
@@ -97,12 +99,25 @@ pub fn router(s: &Services, connections: &Arc<Connections>) -> (Router, utoipa::
             s.team.clone(),
             crate::team::staff_api::identify,
         ));
+    // Outside the session lookup: a sign-in over plain HTTP is refused before anything.
+    let router = match s.https_port {
+        Some(https_port) => router.layer(axum::middleware::from_fn_with_state(
+            crate::team::secure_api::HttpsGate {
+                team: s.team.clone(),
+                https_port,
+            },
+            crate::team::secure_api::require_https,
+        )),
+        None => router,
+    };
     let limits = WebLimits {
         request_timeout_secs: s.config.web.request_timeout_secs,
         max_body_bytes: s.config.web.max_body_bytes,
         max_upload_bytes: s.config.chat.max_attachment_bytes,
     };
-    (web::layered(router, limits, metrics), openapi)
+    let chat = s.chat.clone();
+    let widget_sites: web::WidgetSites = Arc::new(move || chat.widget_sites());
+    (web::layered(router, limits, metrics, widget_sites), openapi)
 }
 
 fn gauges(s: &Services, connections: &Arc<Connections>) -> Vec<Gauge> {

@@ -40,6 +40,7 @@ export async function chatView() {
     initial: select(w.initial_state, [['collapsed', 'Collapsed'], ['open', 'Open'], ['hidden', 'Hidden'], ['welcome', 'Welcome message slid out']]),
     phone: input(w.phone, { maxlength: 30 }),
     links: el('textarea', { placeholder: 'Telegram | https://t.me/yourhotel' }, w.messenger_links.map((l) => `${l.label} | ${l.url}`).join('\n')),
+    sites: el('textarea', { placeholder: 'https://www.yourhotel.com' }, (w.sites || []).join('\n')),
     distribution: select(s.distribution, [['auto', 'Automatic (round robin among online staff)'], ['manual', 'Manual']]),
     cap: input(s.max_dialogues_per_agent, { type: 'number', min: 1, max: 100 }),
     seeOthers: el('input', { type: 'checkbox', checked: s.agents_see_others }),
@@ -65,6 +66,7 @@ export async function chatView() {
       color: f.color.value, title: f.title.value, welcome_text: f.welcome.value, icon: f.icon.value,
       position: f.position.value, language: f.language.value, initial_state: f.initial.value, phone: f.phone.value,
       messenger_links: lines(f.links.value).map((l) => { const [label, url] = l.split('|'); return { label: (label || '').trim(), url: (url || '').trim() }; }),
+      sites: lines(f.sites.value).map((l) => l.replace(/\/+$/, '')),
     },
     distribution: f.distribution.value,
     max_dialogues_per_agent: Number(f.cap.value),
@@ -83,7 +85,7 @@ export async function chatView() {
 
   // The live preview: the real widget frame in preview mode, fed the draft on every change.
   const preview = el('iframe', { src: '/widget/frame.html#preview=1', title: 'Widget preview', id: 'widget-preview',
-    style: 'width:400px;height:620px;border:1px dashed #ccc;border-radius:12px;background:#f6f7f8' });
+    class: 'widget-preview' });
   const push = () => {
     const draft = collect();
     preview.contentWindow?.postMessage({ hotelhub: 'preview', settings: { widget: draft.widget, consent: draft.consent,
@@ -98,6 +100,7 @@ export async function chatView() {
     field('c-welcome', 'Welcome text', f.welcome),
     el('div', { class: 'row' }, field('c-initial', 'Initial state', f.initial), field('c-lang', 'Language', f.language), field('c-phone', 'Phone in the channels panel', f.phone)),
     field('c-links', 'Messenger links (label | link, one per line)', f.links),
+    field('c-sites', 'Your websites that show the chat (one address per line; empty: any site may)', f.sites),
     el('h2', {}, 'Distribution and timers'),
     el('div', { class: 'row' }, field('c-dist', 'Distribution', f.distribution), field('c-cap', 'Most open chats per person', f.cap)),
     el('label', {}, f.seeOthers, ' Agents may see colleagues\' chats'),
@@ -130,7 +133,7 @@ export async function chatView() {
     if (saved !== undefined) form.querySelector('#chat-saved').textContent = 'Saved. Open widgets use the new design now.';
   });
 
-  const code = el('pre', { id: 'widget-snippet', style: 'white-space:pre-wrap;word-break:break-all' }, snippet.script);
+  const code = el('pre', { id: 'widget-snippet', class: 'snippet' }, snippet.script);
   const copy = el('button', { class: 'secondary', onclick: () => navigator.clipboard?.writeText(snippet.script) }, 'Copy');
   const guides = el('div', { class: 'card' },
     el('h2', {}, 'Put the chat on your website'),
@@ -139,7 +142,7 @@ export async function chatView() {
     el('h3', {}, 'Shopify'), el('p', {}, 'Online Store → Themes → Edit code → layout/theme.liquid: paste the tag just before </body>, then Save.'),
     el('h3', {}, 'Google Tag Manager'), el('p', {}, 'Tags → New → Custom HTML: paste the tag, trigger "All Pages", then Submit and Publish.'),
     el('p', { class: 'muted' }, 'Options on the tag: data-state="open|collapsed|hidden|welcome", data-tags="room-12,spa". From your page: HotelHubChat.openChat(), closeChat(), hideWidget(), showWidget(), openChannelsPanel(), setUser({name, email, phone}), HotelHubChat.on("message", fn).'));
-  return el('div', { class: 'chat-settings', style: 'display:flex;gap:1rem;flex-wrap:wrap;align-items:flex-start' },
-    el('div', { style: 'flex:1;min-width:320px' }, form, guides),
-    el('div', { style: 'position:sticky;top:1rem' }, el('h2', {}, 'Preview'), preview));
+  return el('div', { class: 'chat-settings' },
+    el('div', { class: 'chat-settings-form' }, form, guides),
+    el('div', { class: 'chat-settings-preview' }, el('h2', {}, 'Preview'), preview));
 }

@@ -29,7 +29,7 @@ export async function propertyView() {
     field('p-logo', 'Logo URL', logo),
     el('div', { class: 'row' }, field('p-tz', 'Time zone', tz), field('p-lat', 'Latitude', lat), field('p-lon', 'Longitude', lon)),
     zones,
-    el('h2', { style: 'margin-top:1rem' }, 'Working hours'),
+    el('h2', { class: 'spaced' }, 'Working hours'),
     el('table', {}, el('tbody', {}, hours.map((h) => h.row))),
     field('p-out', 'Out-of-hours text for guests', outText),
     el('div', { class: 'row' }, field('p-alert', 'Alert the team after (minutes unanswered)', alert),

@@ -62,7 +62,7 @@ export class DialogueView {
     this.textarea.addEventListener('keydown', (e) => this.onKey(e));
     const conv = el('div', { class: 'conv' },
       el('div', { class: 'conv-head' }, el('h2', {}, title), el('span', { class: 'pill state' }, dialogue.state), ...actions),
-      this.list, this.typing, open || dialogue.kind === 'direct' ? this.composer : el('p', { class: 'muted', style: 'padding:8px 12px' }, dialogue.rating ? `Ended · rated ${dialogue.rating}/5` : 'Ended'));
+      this.list, this.typing, open || dialogue.kind === 'direct' ? this.composer : el('p', { class: 'muted ended' }, dialogue.rating ? `Ended · rated ${dialogue.rating}/5` : 'Ended'));
     const pane = this.ctx.pane;
     pane.replaceChildren(conv, this.cardPane());
     for (const m of this.detail.messages) this.add(m);

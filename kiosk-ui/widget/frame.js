@@ -10,6 +10,12 @@ import { applyTexts, textsFor } from '/widget/texts.js';
 const params = new URLSearchParams(location.hash.slice(1));
 let words = textsFor(params.get('lang'));
 const preview = params.get('preview') === '1';
+// The host page's origin, as its loader passed it (the admin app's preview is on the hub's
+// own). Events carry staff replies: they go to that origin only, and commands are taken
+// from it only. Without one, the frame talks to no page at all.
+const hostOrigin = preview ? location.origin : params.get('host') || null;
+const framed = window.parent !== window && hostOrigin !== null;
+function toParent(message) { if (framed) window.parent.postMessage(message, hostOrigin); }
 const $ = (sel) => document.querySelector(sel);
 const store = {
   get(k) { try { return JSON.parse(localStorage.getItem('hotelhub.' + k)); } catch { return null; } },
@@ -33,9 +39,7 @@ const state = {
 let socket = null;
 const messages = new MessageList($('.messages'), bubble);
 
-function toHost(message) {
-  if (window.parent !== window) window.parent.postMessage({ hotelhub: 'event', ...message }, '*');
-}
+function toHost(message) { toParent({ hotelhub: 'event', ...message }); }
 function emit(name, detail) { toHost({ name, detail }); }
 
 function layout() {
@@ -47,9 +51,7 @@ function layout() {
   const size = state.openPanel
     ? { width: 'min(400px, 100vw)', height: 'min(620px, 100vh)' }
     : state.welcomeShown ? { width: '320px', height: '220px' } : { width: '96px', height: '96px' };
-  if (window.parent !== window) {
-    window.parent.postMessage({ hotelhub: 'size', hidden: state.hidden, position, ...size }, '*');
-  }
+  toParent({ hotelhub: 'size', hidden: state.hidden, position, ...size });
 }
 
 function applySettings(s) {
@@ -215,7 +217,7 @@ function handle(f) {
         if (initial === 'open') setOpen(true);
         schedulePageMessages(f.settings.page_messages || []);
         layout();
-        window.parent.postMessage({ hotelhub: 'ready', identifyUrl: state.identifyUrl }, '*');
+        toParent({ hotelhub: 'ready', identifyUrl: state.identifyUrl });
       }
       refreshPanels();
       break;
@@ -348,7 +350,7 @@ $('.lead-form').addEventListener('submit', async (e) => {
 
 // Commands from the host page.
 window.addEventListener('message', (e) => {
-  if (e.source !== window.parent) return;
+  if (!framed || e.source !== window.parent || e.origin !== hostOrigin) return;
   const d = e.data || {};
   switch (d.hotelhub) {
     case 'open': state.hidden = false; setOpen(true); layout(); break;

@@ -20,6 +20,8 @@
     title: document.title,
     referrer: document.referrer,
     lang: navigator.language || '',
+    // The frame posts its events (staff replies among them) to this origin only.
+    host: location.origin,
   });
   var frame = document.createElement('iframe');
   frame.src = origin + '/widget/frame.html#' + params.toString();

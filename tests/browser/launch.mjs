@@ -2,12 +2,37 @@
 // and no traffic of its own (no QUIC, updates, sync or background fetches).
 import { chromium } from 'playwright-core';
 
-export function launch() {
-  return chromium.launch({
+/** The browser, watching every page for what the hub's Content-Security-Policy blocked:
+ * closing it throws if anything was (an inline script or style the policy refuses is a
+ * page that silently does not work). */
+export async function launch() {
+  const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+  const blocked = [];
+  const watch = (page) => page.on('console', (m) => {
+    if (m.text().includes('Content Security Policy')) blocked.push(`${page.url()}: ${m.text()}`);
+  });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...args) => {
+    const context = await newContext(...args);
+    context.on('page', watch);
+    return context;
+  };
+  const newPage = browser.newPage.bind(browser);
+  browser.newPage = async (...args) => {
+    const page = await newPage(...args);
+    watch(page);
+    return page;
+  };
+  const close = browser.close.bind(browser);
+  browser.close = async () => {
+    await close();
+    if (blocked.length) throw new Error(`the page's policy blocked:\n${blocked.join('\n')}`);
+  };
+  return browser;
 }
 
 /** Opens `path` on the hub and signs in on its sign-in form (the admin app and the

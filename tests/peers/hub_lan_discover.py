@@ -3,15 +3,21 @@ the one-time code, grants Tuya keys, asks the hub to discover Tuya, miIO and eWe
 devices on its LAN, imports the Tuya one and switches it on.
 
 Usage: hub_lan_discover.py BASE_URL SETUP_CODE TUYA_ID TUYA_KEY
+BASE_URL is the hub's HTTPS address: the session cookie is Secure, and Python's cookie jar
+returns such a cookie over HTTPS only. The hub's certificate is its own CA's, not checked.
 Prints `found BRAND [...]` per brand and `switched {...}`.
 """
 import http.cookiejar
 import json
+import ssl
 import sys
 import urllib.request
 
 base, code, tuya_id, tuya_key = sys.argv[1:5]
-opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+opener = urllib.request.build_opener(
+    urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+    urllib.request.HTTPSHandler(context=ssl._create_unverified_context()),
+)
 
 
 def call(method, path, body=None):

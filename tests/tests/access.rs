@@ -1,7 +1,7 @@
 //! Every route of the router, walked from the OpenAPI document the router is built with:
 //! strangers get 401 on every staff and guest route, agents 403 on every admin route.
 
-use e2e::{client, get_json, Hub};
+use e2e::{client, get_json, Hub, HubOptions};
 use serde_json::Value;
 
 /// Routes anyone may call. Anything else must declare the session requirement.
@@ -197,7 +197,9 @@ async fn sign_in_is_rate_limited_and_cookies_are_strict() {
     let ok = login(password.clone()).await;
     let cookie = ok.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict")
+            && cookie.contains("Secure"),
         "{cookie}"
     );
     for _ in 0..5 {
@@ -326,4 +328,28 @@ async fn failures_from_one_address_do_not_lock_the_account_everywhere() {
         200,
         "the owner elsewhere signs in"
     );
+}
+
+/// `hub demo` keeps its listeners on loopback even where the config says every interface:
+/// its accounts' passwords are printed, and its admin app, broker and metrics must not be
+/// open to the LAN unless asked (`--lan`).
+#[test]
+fn the_demo_stays_on_loopback() {
+    let hub = Hub::start(HubOptions {
+        env: vec![
+            ("HUB_WEB__HTTP_LISTEN".into(), "0.0.0.0:0".into()),
+            ("HUB_WEB__HTTPS_LISTEN".into(), "0.0.0.0:0".into()),
+            ("HUB_BROKER__LISTEN".into(), "0.0.0.0:0".into()),
+        ],
+        ..HubOptions::default()
+    })
+    .unwrap();
+    for (name, addr) in [
+        ("http", Some(hub.http)),
+        ("https", hub.https),
+        ("mqtt", hub.mqtt),
+    ] {
+        let addr = addr.unwrap_or_else(|| panic!("no {name} address"));
+        assert!(addr.ip().is_loopback(), "{name} listens on {addr}");
+    }
 }

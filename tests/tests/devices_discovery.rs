@@ -284,11 +284,11 @@ fn the_hub_discovers_imports_and_switches_devices_on_its_lan() {
         .join("tests/peers/hub_lan_discover.py")
         .display()
         .to_string();
-    let base = hub.url("");
+    let base = format!("https://{}", hub.https.expect("HTTPS is on"));
     let driver = start_in(
         &hub_ns,
         std::path::Path::new(&py),
-        &[&script, base.trim_end_matches('/'), &code, id, key],
+        &[&script, &base, &code, id, key],
     );
     let tuya: Value = serde_json::from_str(&driver.expect("found tuya ")).unwrap();
     let ours = tuya

@@ -539,8 +539,9 @@ async fn widget_try_page(State(chat): State<Arc<Chat>>) -> axum::response::Html<
          <body><main class=\"narrow\"><div class=\"card\"><h1>Your website</h1>\
          <p>This page stands in for the hotel's own website. The chat button in the corner is the \
          widget, exactly as guests see it; answer in the <a href=\"/messenger/\">Team Messenger</a>.</p>\
-         <p>Try the API: <button onclick=\"HotelHubChat.openChat()\">openChat()</button> \
-         <button onclick=\"HotelHubChat.openChannelsPanel()\">openChannelsPanel()</button></p>\
-         </div></main><script src=\"/widget.js\" data-key=\"{key}\" async></script></body></html>"
+         <p>Try the API: <button data-call=\"openChat\">openChat()</button> \
+         <button data-call=\"openChannelsPanel\">openChannelsPanel()</button></p>\
+         </div></main><script src=\"/widget/try.js\" defer></script>\
+         <script src=\"/widget.js\" data-key=\"{key}\" async></script></body></html>"
     ))
 }

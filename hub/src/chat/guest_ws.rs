@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
-use axum::response::Response;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -19,6 +20,7 @@ use super::bus::{GuestEvent, OnlineVisitor};
 use super::frames::{self, send, Frame, GuestDialogue, GuestWelcome, Reader};
 use super::visitors::PageInfo;
 use super::{hours, Chat, ChatError};
+use crate::web::AppError;
 
 /// Largest frame the socket library accepts; past it the socket closes (1009).
 pub const MAX_FRAME: usize = 64 * 1024;
@@ -87,8 +89,18 @@ enum Incoming {
 pub async fn upgrade(
     State(chat): State<Arc<Chat>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    // The widget frame, reception pages and kiosk are the hub's own pages; the hotel's
+    // sites may be listed too. Any site while the owner lists none.
+    if let Some(origin) = crate::web::foreign_origin(&headers) {
+        let sites = chat.widget_sites();
+        if !sites.is_empty() && !sites.contains(&origin) {
+            tracing::debug!(%origin, "A guest socket from another site was refused.");
+            return AppError::ForeignOrigin.into_response();
+        }
+    }
     ws.max_frame_size(MAX_FRAME)
         .max_message_size(MAX_FRAME)
         .read_buffer_size(2 * 1024)

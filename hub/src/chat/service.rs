@@ -290,6 +290,11 @@ impl Chat {
             .clone()
     }
 
+    /// The hotel's own sites (origins) that may frame the widget; empty: any.
+    pub fn widget_sites(&self) -> Vec<String> {
+        self.settings().widget.sites.clone()
+    }
+
     pub fn widget_key(&self) -> String {
         self.settings
             .read()

@@ -54,6 +54,10 @@ pub struct WidgetDesign {
     pub phone: String,
     /// Messenger deep links offered in the channels panel.
     pub messenger_links: Vec<MessengerLink>,
+    /// The hotel's own websites, as origins (`https://www.hotel.example`): only they may
+    /// frame the widget (CSP `frame-ancestors`) and open guest sockets from their pages.
+    /// Empty lets any site.
+    pub sites: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
@@ -132,6 +136,7 @@ impl Default for WidgetDesign {
             initial_state: "collapsed".into(),
             phone: String::new(),
             messenger_links: Vec::new(),
+            sites: Vec::new(),
         }
     }
 }
@@ -167,6 +172,16 @@ fn check_text(field: &str, value: &str, max: usize) -> Result<(), ChatError> {
         );
     }
     Ok(())
+}
+
+/// Whether `site` is an origin as browsers send it in `Origin` (RFC 6454 §6.1): an http or
+/// https scheme, a host, a port only when not the default, nothing after.
+fn is_origin(site: &str) -> bool {
+    url::Url::parse(site).is_ok_and(|u| {
+        matches!(u.scheme(), "http" | "https")
+            && u.host().is_some()
+            && u.origin().ascii_serialization() == site
+    })
 }
 
 fn check_url(field: &str, value: &str) -> Result<(), ChatError> {
@@ -218,6 +233,17 @@ impl ChatSettings {
                 return invalid(
                     "widget.messenger_links.url",
                     "an https, tg, viber or whatsapp link",
+                );
+            }
+        }
+        if w.sites.len() > 16 {
+            return invalid("widget.sites", "at most 16");
+        }
+        for site in &w.sites {
+            if !is_origin(site) {
+                return invalid(
+                    "widget.sites",
+                    "each an address such as https://www.hotel.example (scheme and host only)",
                 );
             }
         }

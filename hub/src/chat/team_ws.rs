@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::response::Response;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
@@ -20,6 +21,7 @@ use super::frames::{self, send, Frame, Me, Reader};
 use super::service::visible;
 use super::{Chat, ChatError};
 use crate::team::{Member, Staff};
+use crate::web::AppError;
 
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -54,8 +56,14 @@ enum Incoming {
 pub async fn upgrade(
     State(chat): State<Arc<Chat>>,
     staff: Staff,
+    headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    // Only the hub's own pages: a page elsewhere must not ride a member's cookie.
+    if let Some(origin) = crate::web::foreign_origin(&headers) {
+        tracing::warn!(%origin, member = staff.member.id, "A team socket from another site was refused.");
+        return AppError::ForeignOrigin.into_response();
+    }
     ws.max_frame_size(super::guest_ws::MAX_FRAME)
         .max_message_size(super::guest_ws::MAX_FRAME)
         .read_buffer_size(8 * 1024)

@@ -73,13 +73,8 @@ async fn root(State(team): State<Team>) -> Result<Redirect, AppError> {
 }
 
 /// Sets the session cookie for a new session.
-fn signed_in(
-    team: &Team,
-    jar: CookieJar,
-    tls: bool,
-    session: Session,
-) -> (CookieJar, ApiJson<Member>) {
-    let jar = jar.add(session_cookie(session.token, tls, team.session_days()));
+fn signed_in(team: &Team, jar: CookieJar, session: Session) -> (CookieJar, ApiJson<Member>) {
+    let jar = jar.add(session_cookie(session.token, team.session_days()));
     (jar, ApiJson(session.member))
 }
 
@@ -112,7 +107,6 @@ struct SetupRequest {
 async fn setup(
     State(team): State<Team>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Extension(ServedOverTls(tls)): Extension<ServedOverTls>,
     jar: CookieJar,
     ApiJson(req): ApiJson<SetupRequest>,
 ) -> Result<(StatusCode, CookieJar, ApiJson<Member>), AppError> {
@@ -120,7 +114,7 @@ async fn setup(
     let session = team
         .set_up(&from, req.code, &req.name, &req.email, req.password)
         .await?;
-    let (jar, member) = signed_in(&team, jar, tls, session);
+    let (jar, member) = signed_in(&team, jar, session);
     Ok((StatusCode::CREATED, jar, member))
 }
 
@@ -138,13 +132,12 @@ struct LoginRequest {
 async fn login(
     State(team): State<Team>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Extension(ServedOverTls(tls)): Extension<ServedOverTls>,
     jar: CookieJar,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<(CookieJar, ApiJson<Member>), AppError> {
     let from = peer.ip().to_string();
     let session = team.log_in(&from, &req.email, req.password).await?;
-    Ok(signed_in(&team, jar, tls, session))
+    Ok(signed_in(&team, jar, session))
 }
 
 /// Ends this session.
@@ -153,11 +146,10 @@ async fn login(
 async fn logout(
     State(team): State<Team>,
     staff: Staff,
-    Extension(ServedOverTls(tls)): Extension<ServedOverTls>,
     jar: CookieJar,
 ) -> Result<(StatusCode, CookieJar), AppError> {
     team.log_out(staff.token_hash).await?;
-    Ok((StatusCode::NO_CONTENT, jar.add(expired_session_cookie(tls))))
+    Ok((StatusCode::NO_CONTENT, jar.add(expired_session_cookie())))
 }
 
 /// The signed-in member.
@@ -249,14 +241,13 @@ struct AcceptInvite {
 async fn accept_invite(
     State(team): State<Team>,
     Path(token): Path<String>,
-    Extension(ServedOverTls(tls)): Extension<ServedOverTls>,
     jar: CookieJar,
     ApiJson(req): ApiJson<AcceptInvite>,
 ) -> Result<(StatusCode, CookieJar, ApiJson<Member>), AppError> {
     let session = team
         .accept_invite(&token, &req.name, &req.nickname, req.password)
         .await?;
-    let (jar, member) = signed_in(&team, jar, tls, session);
+    let (jar, member) = signed_in(&team, jar, session);
     Ok((StatusCode::CREATED, jar, member))
 }
 

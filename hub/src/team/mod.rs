@@ -5,6 +5,7 @@
 pub mod api;
 mod db;
 mod property;
+pub mod secure_api;
 mod service;
 pub mod staff_api;
 

@@ -78,23 +78,24 @@ pub async fn require_admin(request: Request, next: Next) -> Response {
     }
 }
 
-/// HttpOnly, SameSite=Strict, Secure when the request came over TLS.
-pub fn session_cookie(token: String, tls: bool, days: u32) -> Cookie<'static> {
+/// HttpOnly, SameSite=Strict, and always Secure: a browser sends it over HTTPS only (and to
+/// loopback, which browsers count as secure), never across the guest Wi-Fi in clear.
+pub fn session_cookie(token: String, days: u32) -> Cookie<'static> {
     Cookie::build((SESSION_COOKIE, token))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
-        .secure(tls)
+        .secure(true)
         .max_age(time::Duration::days(i64::from(days)))
         .build()
 }
 
-pub fn expired_session_cookie(tls: bool) -> Cookie<'static> {
+pub fn expired_session_cookie() -> Cookie<'static> {
     Cookie::build((SESSION_COOKIE, ""))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
-        .secure(tls)
+        .secure(true)
         .max_age(time::Duration::ZERO)
         .build()
 }

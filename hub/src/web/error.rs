@@ -21,6 +21,12 @@ pub enum AppError {
     WrongCredentials,
     #[error("your role does not allow this")]
     Forbidden,
+    /// A page of another site asked (its `Origin` is not the hub's).
+    #[error("requests from other sites are not accepted here")]
+    ForeignOrigin,
+    /// Staff sign in and work over HTTPS only; the message gives the secure address.
+    #[error("staff sign in over HTTPS only: {0}")]
+    HttpsRequired(String),
     /// A signed request (a webhook) whose signature does not verify.
     #[error("{0}")]
     BadSignature(String),
@@ -57,6 +63,8 @@ impl AppError {
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             AppError::WrongCredentials => (StatusCode::UNAUTHORIZED, "wrong_credentials"),
             AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::ForeignOrigin => (StatusCode::FORBIDDEN, "foreign_origin"),
+            AppError::HttpsRequired(_) => (StatusCode::FORBIDDEN, "https_required"),
             AppError::BadSignature(_) => (StatusCode::FORBIDDEN, "bad_signature"),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),

@@ -34,22 +34,26 @@ pub enum Transport {
     Tls(tokio_rustls::TlsAcceptor),
 }
 
-/// Serves `router` on `addr` until `stop` turns true, then finishes the requests in flight.
-/// Returns the bound address (port 0 picks one) and the listener's task.
-pub async fn serve(
+/// Binds `addr` for `scheme` ("HTTP", "HTTPS"; port 0 picks one), before the routes are
+/// made: they need to know the HTTPS port.
+pub async fn bind(addr: SocketAddr, scheme: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen for {scheme} on {addr}"))
+}
+
+/// Serves `router` on `listener` until `stop` turns true, then finishes the requests in
+/// flight. Returns the listener's task.
+pub fn serve(
+    listener: TcpListener,
     router: Router,
-    addr: SocketAddr,
     transport: Transport,
     connections: Arc<Connections>,
     stop: watch::Receiver<bool>,
-) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+) -> tokio::task::JoinHandle<()> {
     let tls = matches!(transport, Transport::Tls(_));
     let scheme = if tls { "HTTPS" } else { "HTTP" };
-    let listener = TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen for {scheme} on {addr}"))?;
-    let bound = listener.local_addr()?;
-    let task = tokio::spawn(async move {
+    tokio::spawn(async move {
         let mut open = JoinSet::new();
         let mut watching = stop.clone();
         let mut warned: Option<Instant> = None;
@@ -89,8 +93,7 @@ pub async fn serve(
         }
         drop(listener);
         while open.join_next().await.is_some() {}
-    });
-    Ok((bound, task))
+    })
 }
 
 /// Resolves once the hub is stopping (or its stop signal is gone).

@@ -7,6 +7,7 @@ mod connections;
 mod error;
 mod listener;
 mod metrics;
+mod origin;
 mod oversize;
 mod pages;
 pub mod tls;
@@ -26,8 +27,9 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use connections::{ConnectionLimits, Connections};
 pub use error::{ApiJson, AppError, ErrorBody};
-pub use listener::{serve, tls_acceptor, Transport};
+pub use listener::{bind, serve, tls_acceptor, Transport};
 pub use metrics::{Gauge, Metrics};
+pub use origin::foreign_origin;
 pub use pages::Pages;
 
 /// The session cookie's name, declared as the `session` security scheme.
@@ -72,7 +74,7 @@ pub struct WebLimits {
 }
 
 /// The API's document and router from `api` (nested under `/api/v1`) and `pages`, with the
-/// embedded pages, `/metrics` and the OpenAPI document itself. Routes join only through
+/// embedded pages (unknown paths go to them), `/metrics` and the OpenAPI document itself. Routes join only through
 /// `routes!` registrations, so the document is the complete list the access test walks.
 pub fn assemble(
     api: OpenApiRouter,
@@ -89,7 +91,7 @@ pub fn assemble(
     openapi.info.version = env!("CARGO_PKG_VERSION").into();
     let spec = Arc::new(openapi.clone());
     // The document cannot describe itself before it exists: the one route added by hand.
-    let router = router.route(
+    let router = router.fallback(pages::fallback).route(
         "/api/v1/openapi.json",
         axum::routing::get(move || {
             let spec = spec.clone();
@@ -99,11 +101,34 @@ pub fn assemble(
     (router, openapi)
 }
 
+/// The hotel's own sites that may frame the chat widget, read per response:
+/// `frame-ancestors` sources (CSP3 §6.4.2) such as `https://hotel.example`; empty lets any
+/// site frame it.
+pub type WidgetSites = Arc<dyn Fn() -> Vec<String> + Send + Sync>;
+
+/// The pages' Content-Security-Policy (CSP3) before `frame-ancestors`: scripts and styles
+/// only from the hub's files (no inline script, no inline style attribute), images also from
+/// `https:` (the property's logo may live on its website), connections (the API, the
+/// sockets) only to the hub.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data: blob: https:; media-src 'self' blob:; connect-src 'self'; \
+    worker-src 'self'; manifest-src 'self'; frame-src 'self'; object-src 'none'; \
+    base-uri 'none'; form-action 'self'";
+
+/// HSTS (RFC 6797 §6.1) on HTTPS responses: a year, this host only. Browsers keep it only
+/// from a certificate they trust, so a device that has not trusted the hub's CA is not
+/// locked out by it.
+const HSTS: &str = "max-age=31536000";
+
 /// The cross-cutting layers, outermost last: metrics, security headers and frame policy,
-/// panic catcher, timeout, oversize refusal, body limit; unknown paths go to the pages.
-pub fn layered(router: Router, limits: WebLimits, metrics: Arc<Metrics>) -> Router {
+/// panic catcher, timeout, oversize refusal, body limit.
+pub fn layered(
+    router: Router,
+    limits: WebLimits,
+    metrics: Arc<Metrics>,
+    widget_sites: WidgetSites,
+) -> Router {
     router
-        .fallback(pages::fallback)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(
             oversize::BodyLimits {
@@ -125,7 +150,10 @@ pub fn layered(router: Router, limits: WebLimits, metrics: Arc<Metrics>) -> Rout
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(axum::middleware::from_fn(frame_policy))
+        .layer(axum::middleware::from_fn_with_state(
+            widget_sites,
+            security_headers,
+        ))
         // Invite links carry their token in the path: never leak it to other sites.
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,
@@ -137,21 +165,49 @@ pub fn layered(router: Router, limits: WebLimits, metrics: Arc<Metrics>) -> Rout
         ))
 }
 
-/// Only the chat widget's frame may be embedded, by any site (it is meant for the hotel's
-/// own website); every other page refuses to be framed.
-async fn frame_policy(
+/// The policy on every response that has none of its own (attachments bring a stricter
+/// sandbox): only the chat widget's pages may be framed, by the hotel's own sites; every
+/// other page refuses to be. HSTS over TLS.
+async fn security_headers(
+    axum::extract::State(widget_sites): axum::extract::State<WidgetSites>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let embeddable = request.uri().path().starts_with("/widget/");
+    let tls = request
+        .extensions()
+        .get::<ServedOverTls>()
+        .is_some_and(|t| t.0);
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    if embeddable {
+    if tls {
         headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("frame-ancestors *"),
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
         );
-    } else if !headers.contains_key(header::X_FRAME_OPTIONS) {
+    }
+    if headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        return response;
+    }
+    let ancestors = if embeddable {
+        // Sites are origins checked when saved; anything that could not sit in a header
+        // is left out.
+        let sites: Vec<String> = widget_sites()
+            .into_iter()
+            .filter(|s| s.bytes().all(|b| b.is_ascii_graphic()))
+            .collect();
+        if sites.is_empty() {
+            "*".to_owned()
+        } else {
+            format!("'self' {}", sites.join(" "))
+        }
+    } else {
+        "'none'".to_owned()
+    };
+    if let Ok(v) = HeaderValue::from_str(&format!("{CSP}; frame-ancestors {ancestors}")) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    if !embeddable {
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     response
