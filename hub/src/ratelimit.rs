@@ -1,5 +1,6 @@
-//! A small fixed-window counter of events per key (client address, e-mail): failed sign-in
-//! and set-up code attempts, guest messages and connects. Memory is bounded: past `max_keys` the oldest windows go.
+//! Counters of events per key (client address, address and e-mail): a fixed window for
+//! failed sign-in and set-up code attempts, guest messages and connects, and an exponential
+//! backoff for sign-ins per account. Memory is bounded: past `max_keys` the oldest go.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -89,6 +90,74 @@ impl FailureLimiter {
     }
 }
 
+/// Exponential backoff per key: the first `free` attempts pass at once; after them each
+/// attempt must wait `base` × 2^(attempts past `free`) since the previous one, at most `max`.
+/// A key quiet for `max` starts over. For sign-ins per (address, account): a guesser slows
+/// to a crawl while nobody is ever locked out for good.
+pub struct Backoff {
+    free: u32,
+    base: Duration,
+    max: Duration,
+    max_keys: usize,
+    /// Key → (last attempt, attempts so far).
+    entries: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl Backoff {
+    pub fn new(free: u32, base: Duration, max: Duration) -> Backoff {
+        Backoff {
+            free,
+            base,
+            max,
+            max_keys: 10_000,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The wait after `attempts` attempts.
+    fn delay(&self, attempts: u32) -> Duration {
+        match attempts.checked_sub(self.free) {
+            None => Duration::ZERO,
+            Some(past) => self
+                .base
+                .saturating_mul(1u32.checked_shl(past).unwrap_or(u32::MAX))
+                .min(self.max),
+        }
+    }
+
+    /// Counts an attempt, or `Err(seconds to wait)` while `key` must still wait. Counted
+    /// under one lock, before the work it guards, so a burst cannot pass together.
+    pub fn hit(&self, key: &str, now: Instant) -> Result<(), u64> {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= self.max_keys && !entries.contains_key(key) {
+            let max = self.max;
+            entries.retain(|_, (last, _)| now.saturating_duration_since(*last) < max);
+            if entries.len() >= self.max_keys {
+                entries.clear();
+            }
+        }
+        let entry = entries.entry(key.to_owned()).or_insert((now, 0));
+        let since = now.saturating_duration_since(entry.0);
+        if entry.1 > 0 && since >= self.max {
+            *entry = (now, 0);
+        }
+        let wait = self.delay(entry.1).saturating_sub(since);
+        if entry.1 > 0 && !wait.is_zero() {
+            return Err(wait.as_secs_f64().ceil().max(1.0) as u64);
+        }
+        *entry = (now, entry.1 + 1);
+        Ok(())
+    }
+
+    /// The attempt succeeded: `key` starts over.
+    pub fn forget(&self, key: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +192,26 @@ mod tests {
             limiter.hit("ip", t0).is_ok(),
             "an attempt taken back frees its place"
         );
+    }
+
+    #[test]
+    fn backoff_doubles_past_the_free_attempts_and_never_locks_for_good() {
+        let b = Backoff::new(3, Duration::from_secs(30), Duration::from_secs(600));
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        for _ in 0..3 {
+            assert!(b.hit("k", t0).is_ok());
+        }
+        assert_eq!(b.hit("k", at(1)), Err(29), "30 s after the third");
+        assert!(b.hit("k", at(30)).is_ok());
+        assert_eq!(b.hit("k", at(31)), Err(59), "then 60 s");
+        assert!(b.hit("k", at(90)).is_ok());
+        assert!(b.hit("k", at(209)).is_err(), "then 120 s");
+        assert!(b.hit("k", at(210)).is_ok());
+        // Capped at 10 minutes; a key quiet that long starts over.
+        assert!(b.hit("k", at(210 + 600)).is_ok());
+        assert!(b.hit("other", at(211)).is_ok());
+        b.forget("k");
+        assert!(b.hit("k", at(211)).is_ok());
     }
 }

@@ -272,3 +272,62 @@ async fn the_callers_mistakes_are_not_server_errors() {
         .unwrap();
     assert_eq!(r.status(), 400, "a device moved to no room");
 }
+
+/// What a guest socket's client is told when its frame cannot be taken: text that is not
+/// UTF-8 closes with 1007, a frame over 64 KB with 1009 (each in a closing handshake), and
+/// a message too large to handle (16–64 KB) is refused by its `client_id`, the socket up.
+#[tokio::test]
+async fn guest_sockets_end_with_the_close_code_the_fault_calls_for() {
+    use e2e::chat::{guest_connect, recv, send, widget_key, GuestState};
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let hub = Hub::start_demo().unwrap();
+    let staff = hub.signed_in("owner").await.unwrap();
+    let key = widget_key(&staff, &hub).await.unwrap();
+    let connect = || async {
+        let mut state = GuestState::default();
+        guest_connect(hub.http, &key, &mut state, "https://hotel.example/")
+            .await
+            .unwrap()
+    };
+    let close_code = |mut ws: e2e::chat::Socket| async move {
+        let wait = std::time::Duration::from_secs(5);
+        loop {
+            match tokio::time::timeout(wait, ws.next()).await {
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return frame.map(|f| u16::from(f.code));
+                }
+                Ok(Some(Ok(_))) => continue,
+                other => panic!("no close frame: {other:?}"),
+            }
+        }
+    };
+
+    let mut ws = connect().await;
+    let not_utf8 = Frame::message(vec![b'{', 0xff, 0xfe, b'}'], OpCode::Data(Data::Text), true);
+    ws.send(Message::Frame(not_utf8)).await.unwrap();
+    assert_eq!(close_code(ws).await, Some(1007));
+
+    let mut ws = connect().await;
+    let huge = json!({"type": "send", "client_id": "c-huge", "body": "x".repeat(100_000)});
+    ws.send(Message::text(huge.to_string())).await.unwrap();
+    assert_eq!(close_code(ws).await, Some(1009));
+
+    let mut ws = connect().await;
+    let big = json!({"type": "send", "client_id": "c-big", "body": "y".repeat(20_000)});
+    send(&mut ws, big).await.unwrap();
+    let refused = recv(&mut ws, std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["code"], "too_large", "{refused}");
+    assert_eq!(refused["client_id"], "c-big", "{refused}");
+    send(&mut ws, json!({"type": "ping"})).await.unwrap();
+    let pong = recv(&mut ws, std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(pong["type"], "pong", "the socket stays up: {pong}");
+}

@@ -136,10 +136,19 @@ pub(super) enum Frame<'a> {
 impl<'a> Frame<'a> {
     /// An error the socket answers with.
     pub(super) fn error(code: &'static str, message: impl Into<String>) -> Frame<'a> {
+        Frame::error_for(code, message, None)
+    }
+
+    /// An error about the send `client_id` names.
+    pub(super) fn error_for(
+        code: &'static str,
+        message: impl Into<String>,
+        client_id: Option<String>,
+    ) -> Frame<'a> {
         Frame::Error {
             code,
             message: message.into(),
-            client_id: None,
+            client_id,
         }
     }
 

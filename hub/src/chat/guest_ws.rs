@@ -22,8 +22,13 @@ use super::visitors::PageInfo;
 use super::{hours, Chat, ChatError};
 use crate::web::AppError;
 
-/// Largest frame the socket library accepts; past it the socket closes (1009).
+/// Largest frame a guest may send; past it the socket closes with 1009 (RFC 6455 §7.4.1).
 pub const MAX_FRAME: usize = 64 * 1024;
+/// Largest frame the socket library reads whole, so that one a little over `MAX_FRAME`
+/// still gets its close code and a clean close; past this the library refuses it unread.
+const LIBRARY_MAX_FRAME: usize = 4 * MAX_FRAME;
+/// How long a closing socket waits for the client's close frame.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
 /// Largest frame the hub handles; past it an error frame, and the socket stays up.
 pub const MAX_HANDLED: usize = 16 * 1024;
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -101,8 +106,8 @@ pub async fn upgrade(
             return AppError::ForeignOrigin.into_response();
         }
     }
-    ws.max_frame_size(MAX_FRAME)
-        .max_message_size(MAX_FRAME)
+    ws.max_frame_size(LIBRARY_MAX_FRAME)
+        .max_message_size(LIBRARY_MAX_FRAME)
         .read_buffer_size(2 * 1024)
         .write_buffer_size(0)
         .max_write_buffer_size(256 * 1024)
@@ -130,6 +135,52 @@ impl FrameBudget {
         }
         self.used += 1;
         self.used <= self.limit
+    }
+}
+
+/// Just the `client_id` of a frame too large to handle.
+#[derive(Deserialize)]
+struct Named {
+    client_id: Option<String>,
+}
+
+/// Closes with `code` (RFC 6455 §7.4.1) and waits a little for the client's close frame, so
+/// the connection ends in a closing handshake rather than a reset.
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let sent = socket
+        .send(WsMessage::Close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        })))
+        .await;
+    if sent.is_ok() {
+        let _ = tokio::time::timeout(CLOSE_WAIT, async {
+            while let Some(Ok(m)) = socket.recv().await {
+                if matches!(m, WsMessage::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+}
+
+/// Ends a socket whose frame could not be read, with the close code the fault calls for:
+/// 1007 for text that is not UTF-8, 1009 for a frame past what the library reads, 1002 for a
+/// protocol violation; a connection already gone just ends.
+async fn close_on(socket: &mut WebSocket, e: axum::Error) {
+    let inner = e.into_inner();
+    match inner.downcast_ref::<tungstenite::Error>() {
+        Some(tungstenite::Error::Utf8(_)) => {
+            close(socket, 1007, "frames are UTF-8 text").await;
+        }
+        Some(tungstenite::Error::Capacity(_)) => {
+            close(socket, 1009, "a frame has at most 64 KB").await;
+        }
+        Some(tungstenite::Error::Protocol(_)) => {
+            close(socket, 1002, "not the WebSocket protocol").await;
+        }
+        _ => tracing::debug!(error = %inner, "A guest socket failed."),
     }
 }
 
@@ -349,8 +400,15 @@ impl Session {
             tokio::select! {
                 frame = socket.recv() => {
                     let text = match frame {
+                        Some(Ok(WsMessage::Text(text))) if text.len() > MAX_FRAME => {
+                            return close(&mut socket, 1009, "a frame has at most 64 KB").await;
+                        }
+                        Some(Ok(WsMessage::Binary(b))) if b.len() > MAX_FRAME => {
+                            return close(&mut socket, 1009, "a frame has at most 64 KB").await;
+                        }
                         Some(Ok(WsMessage::Text(text))) => text,
-                        Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => return,
+                        Some(Ok(WsMessage::Close(_))) | None => return,
+                        Some(Err(e)) => return close_on(&mut socket, e).await,
                         Some(Ok(WsMessage::Binary(_))) => {
                             if !send(&mut socket, &Frame::error("text_only", "frames are JSON text")).await { return; }
                             continue;
@@ -363,7 +421,9 @@ impl Session {
                         continue;
                     }
                     if text.len() > MAX_HANDLED {
-                        let e = Frame::error("too_large", format!("a frame has at most {MAX_HANDLED} bytes"));
+                        // The client clears the pending message this names.
+                        let client_id = serde_json::from_str::<Named>(&text).ok().and_then(|n| n.client_id);
+                        let e = Frame::error_for("too_large", format!("a frame has at most {MAX_HANDLED} bytes"), client_id);
                         if !send(&mut socket, &e).await { return; }
                         continue;
                     }

@@ -10,7 +10,7 @@ use super::property::Property;
 use super::{clean_email, clean_name, Availability, Role, TeamError};
 use crate::clock::{stamp, Clock};
 use crate::notify::Mailer;
-use crate::ratelimit::FailureLimiter;
+use crate::ratelimit::{Backoff, FailureLimiter};
 use crate::secret;
 use crate::store::Store;
 
@@ -65,7 +65,8 @@ struct Inner {
     host_name: String,
     setup_by_address: FailureLimiter,
     login_by_address: FailureLimiter,
-    login_by_account: FailureLimiter,
+    /// Per (address, account): 5 attempts, then 30 s, 1, 2, 4… minutes, at most 15.
+    login_by_account: Backoff,
     /// Password hashes under way at once: argon2 takes about 19 MiB each.
     hashing: tokio::sync::Semaphore,
 }
@@ -90,7 +91,7 @@ impl Team {
                 host_name,
                 setup_by_address: FailureLimiter::new(window, 5),
                 login_by_address: FailureLimiter::new(window, 20),
-                login_by_account: FailureLimiter::new(window, 5),
+                login_by_account: Backoff::new(5, Duration::from_secs(30), window),
                 hashing: tokio::sync::Semaphore::new(HASHES_AT_ONCE),
             }),
         }
