@@ -435,6 +435,20 @@ fn announce(
         "  Team Messenger: http://{0}/messenger/   Try the guest chat: http://{0}/widget/try\n",
         local(http)
     ));
+    // Where people on the LAN reach it: staff at the HTTPS address, guests at the HTTP one.
+    if http.ip().is_unspecified() {
+        let (lan, _) = lan_ipv4(&config.mdns.interfaces);
+        if !lan.is_unspecified() {
+            out.push_str(&format!(
+                "  On the LAN: guests http://{lan}:{}/",
+                http.port()
+            ));
+            if let Some(a) = https.filter(|a| a.ip().is_unspecified()) {
+                out.push_str(&format!("   staff https://{lan}:{}/", a.port()));
+            }
+            out.push('\n');
+        }
+    }
     if let Some(code) = setup_code {
         tracing::info!(code, "First start: open /setup and enter the set-up code.");
         out.push_str(&format!(

@@ -318,3 +318,55 @@ fn every_source_file_reads_in_one_sitting() {
         long.join("\n")
     );
 }
+
+/// The OpenAPI document has one namespace of schemas: two types documented under one name
+/// overwrite each other, and clients then validate one's answers against the other's
+/// shape. A second type of a name takes `#[schema(as = …)]`.
+#[test]
+fn documented_types_have_names_of_their_own() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("a source file");
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !(line.trim_start().starts_with("#[derive(") && line.contains("ToSchema")) {
+                continue;
+            }
+            let mut renamed = None;
+            for next in lines.iter().skip(i + 1).take(6) {
+                let t = next.trim_start();
+                if let Some(rest) = t.strip_prefix("#[schema(as = ") {
+                    renamed = Some(rest.trim_end_matches(")]").to_owned());
+                }
+                let item = t.strip_prefix("pub ").unwrap_or(t);
+                let item = item.strip_prefix("pub(super) ").unwrap_or(item);
+                let Some(rest) = item
+                    .strip_prefix("struct ")
+                    .or_else(|| item.strip_prefix("enum "))
+                else {
+                    continue;
+                };
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                let name = renamed.take().unwrap_or(name);
+                if let Some(first) = seen.insert(name.clone(), file.clone()) {
+                    panic!(
+                        "the schema {name} is documented twice: {} and {}",
+                        first.display(),
+                        file.display()
+                    );
+                }
+                break;
+            }
+        }
+    }
+    assert!(
+        seen.len() > 50,
+        "only {} documented types found",
+        seen.len()
+    );
+}

@@ -32,6 +32,14 @@ export async function api(method, path, body) {
 
 // Small DOM helper: el('button', {class: 'x', onclick}, 'text', child…). Text is always
 // set as text, never parsed as HTML.
+// A random id for a client-side message or file (resend and acknowledgement match on it).
+// crypto.randomUUID exists only on secure pages, and guests reach the widget over plain HTTP
+// on the hotel's Wi-Fi; getRandomValues exists everywhere.
+export function clientId(prefix) {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `${prefix}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {

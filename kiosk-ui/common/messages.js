@@ -1,6 +1,6 @@
 // A chat message as the widget and the Team Messenger show it, a list that shows each
 // message once, and sending a file into the chat.
-import { el } from '/common/api.js';
+import { clientId, el } from '/common/api.js';
 
 /**
  * One message: `who` wrote it (null for none) above its text or its file. `attachment(a)`
@@ -49,7 +49,7 @@ export class MessageList {
 export async function sendFile(url, file, headers) {
   const r = await fetch(url, {
     method: 'POST', body: file, credentials: 'same-origin',
-    headers: { 'x-file-name': encodeURIComponent(file.name), 'x-client-id': `f-${crypto.randomUUID()}`,
+    headers: { 'x-file-name': encodeURIComponent(file.name), 'x-client-id': clientId('f'),
       'content-type': 'application/octet-stream', ...headers },
   });
   if (r.ok) return null;

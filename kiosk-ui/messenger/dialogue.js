@@ -1,6 +1,6 @@
 // One open conversation: messages (private notes marked), the composer with `/` shortcuts,
 // attachments and private notes, the agent actions and the visitor card.
-import { api, el } from '/common/api.js';
+import { api, clientId, el } from '/common/api.js';
 import { MessageList, messageItem, sendFile } from '/common/messages.js';
 
 function time(at) {
@@ -175,7 +175,7 @@ export class DialogueView {
     if (!body) return;
     this.textarea.value = '';
     this.shortcutList.hidden = true;
-    this.ctx.socket.send({ type: 'send', client_id: `m-${crypto.randomUUID()}`, dialogue_id: this.id, body, private: this.note });
+    this.ctx.socket.send({ type: 'send', client_id: clientId('m'), dialogue_id: this.id, body, private: this.note });
   }
 
   async attach(e) {

@@ -2,7 +2,7 @@
 // client id, the panel, the out-of-hours form, consent, rating and the channels panel.
 // Commands come from the loader on the host page (postMessage); events go back to it.
 
-import { el } from '/common/api.js';
+import { clientId, el } from '/common/api.js';
 import { MessageList, messageItem, sendFile } from '/common/messages.js';
 import { HubSocket } from '/common/socket.js';
 import { applyTexts, textsFor } from '/widget/texts.js';
@@ -169,13 +169,13 @@ function needsConsent() {
 }
 
 function sendMessage(body) {
-  const clientId = 'w-' + crypto.randomUUID();
+  const id = clientId('w');
   const li = bubble({ author_kind: 'guest', body, seq: 0 });
   li.classList.add('pending');
-  li.dataset.clientId = clientId;
+  li.dataset.clientId = id;
   $('.messages').append(li);
   $('.messages').scrollTop = $('.messages').scrollHeight;
-  socket?.send({ type: 'send', client_id: clientId, body, consent: state.consentGiven });
+  socket?.send({ type: 'send', client_id: id, body, consent: state.consentGiven });
 }
 
 function connect() {

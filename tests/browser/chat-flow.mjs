@@ -15,6 +15,11 @@ const dir = shots || '.';
 mkdirSync(dir, { recursive: true });
 const check = (ok, what) => { if (!ok) throw new Error(what); };
 
+// Guests reach the hub by a LAN name over plain HTTP, where the page is no secure context
+// (no crypto.randomUUID, no service workers): hub.lan.test, resolved to the hub by the
+// browser alone. Staff use the loopback address, a secure context.
+const guestHub = hub.replace('127.0.0.1', 'hub.lan.test');
+
 // The hotel's own website: another origin (another port) with the one script tag.
 const host = createServer((req, res) => {
   res.setHeader('content-type', 'text/html; charset=utf-8');
@@ -23,13 +28,13 @@ const host = createServer((req, res) => {
     <body><h1>Our rooms</h1>
     <script>window.events = []; ['ready','opened','closed','message'].forEach(n =>
       window.addEventListener('hotelhub:' + n, () => window.events.push(n)));</script>
-    <script src="${hub}/widget.js" data-key="${key}" data-tags="rooms-page" async></script>
+    <script src="${guestHub}/widget.js" data-key="${key}" data-tags="rooms-page" async></script>
     </body></html>`);
 });
 await new Promise((r) => host.listen(0, '127.0.0.1', r));
 const site = `http://127.0.0.1:${host.address().port}`;
 
-const browser = await launch();
+const browser = await launch(['--host-resolver-rules=MAP hub.lan.test 127.0.0.1']);
 
 try {
   const guestContext = await browser.newContext({ viewport: { width: 1200, height: 900 } });
@@ -61,6 +66,9 @@ try {
   await guest.waitForFunction(() => window.events.includes('opened') && window.events.includes('closed'));
   await frame.locator('.channels [data-channel="chat"]').click();
   check(await frameEl.count() === 1, 'one widget frame');
+
+  const secure = await guest.frames().find((f) => f.url().includes('/widget/frame.html')).evaluate(() => isSecureContext);
+  check(secure === false, 'the widget frame is reached as guests on the LAN reach it: no secure context');
 
   // The site knows the guest's name and tells the widget (setUser).
   await guest.evaluate(() => window.HotelHubChat.setUser({ id: 'x', name: 'Maria Silva', email: 'maria@example.org' }));

@@ -5,11 +5,12 @@ import { chromium } from 'playwright-core';
 /** The browser, watching every page for what the hub's Content-Security-Policy blocked:
  * closing it throws if anything was (an inline script or style the policy refuses is a
  * page that silently does not work). */
-export async function launch() {
+export async function launch(extraArgs = []) {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ...extraArgs],
   });
   const blocked = [];
   const watch = (page) => page.on('console', (m) => {

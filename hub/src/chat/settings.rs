@@ -243,7 +243,8 @@ impl ChatSettings {
             if !is_origin(site) {
                 return invalid(
                     "widget.sites",
-                    "each an address such as https://www.hotel.example (scheme and host only)",
+                    "enter each website as its address alone, such as https://www.hotel.example \
+                     (without a page after it)",
                 );
             }
         }

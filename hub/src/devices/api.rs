@@ -53,7 +53,9 @@ pub fn admin_routes() -> OpenApiRouter<Devices> {
         .routes(routes!(import))
 }
 
+/// Named apart from the scenarios' vocabulary: the document has one namespace of schemas.
 #[derive(Serialize, ToSchema)]
+#[schema(as = DeviceVocabulary)]
 struct Vocabulary {
     kinds: Vec<KindInfo>,
     brands: Vec<BrandSetup>,

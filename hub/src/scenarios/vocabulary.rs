@@ -26,6 +26,7 @@ pub struct FieldChoice {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = ScenarioVocabulary)]
 pub struct Vocabulary {
     pub run_modes: Vec<Choice>,
     pub sun_events: Vec<Choice>,
