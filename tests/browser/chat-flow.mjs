@@ -23,6 +23,14 @@ const guestHub = hub.replace('127.0.0.1', 'hub.lan.test');
 // The hotel's own website: another origin (another port) with the one script tag.
 const host = createServer((req, res) => {
   res.setHeader('content-type', 'text/html; charset=utf-8');
+  if (req.url === '/forged') {
+    // Another page frames the widget by hand, naming some other site as its host: it must
+    // hear nothing from the frame (staff replies travel in its events) and command nothing.
+    res.end(`<!doctype html><title>Not the hotel</title>
+      <script>window.heard = []; addEventListener('message', (e) => window.heard.push(e.data));</script>
+      <iframe id="w" src="${guestHub}/widget/frame.html#key=${key}&host=http://elsewhere.test"></iframe>`);
+    return;
+  }
   res.end(`<!doctype html><html><head><title>Seaview rooms</title>
     <style>iframe { display: none !important; } * { font-size: 40px !important; }</style></head>
     <body><h1>Our rooms</h1>
@@ -167,6 +175,18 @@ try {
   const stats = await agent.textContent('.stats .totals-table');
   check(stats.includes('5.0') && /All\s*1/.test(stats.replace(/\s+/g, ' ')), `statistics: ${stats}`);
   await agent.screenshot({ path: `${dir}/chat-statistics.png` });
+
+  // The frame talks only to the origin its loader named.
+  const forged = await guestContext.newPage();
+  await forged.goto(`${site}/forged`);
+  const forgedFrame = forged.frameLocator('#w');
+  await forgedFrame.locator('#launcher').waitFor({ state: 'attached' });
+  await forged.waitForTimeout(1500);
+  await forged.evaluate(() => document.querySelector('#w').contentWindow.postMessage({ hotelhub: 'open' }, '*'));
+  await forged.waitForTimeout(500);
+  const heard = await forged.evaluate(() => window.heard.filter((d) => d && d.hotelhub));
+  check(heard.length === 0, `a page that is not the named host heard the frame: ${JSON.stringify(heard)}`);
+  check(await forgedFrame.locator('#panel').isHidden(), 'a page that is not the named host opened the chat');
   console.log('chat flow ok');
 } finally {
   await browser.close();
