@@ -97,19 +97,21 @@ fn page(secure: &str, host: &str) -> String {
          the hub's secure address:</p>\
          <p><a class=\"button\" href=\"{secure}\">Continue to {secure}</a></p>\
          <h2>First time on this device?</h2>\
-         <p>The hub makes its own certificate. Trust it once and the browser stops warning:</p>\
-         <ol><li><a href=\"/ca.crt\" download=\"hotel-hub-ca.crt\">Download the hub's certificate</a>.</li>\
-         <li><b>iPhone, iPad:</b> open the download, then Settings → General → VPN &amp; Device \
+         <p>The hub makes its own certificate. Trust it once on this device and the browser \
+         stops warning:</p>\
+         <p><a class=\"button\" href=\"/ca.crt\" download=\"hotel-hub-ca.crt\">Download the hub's \
+         certificate</a></p><p>Then, on your kind of device:</p>\
+         <ul><li><b>iPhone, iPad:</b> open the download, then Settings → General → VPN &amp; Device \
          Management → install it; then Settings → General → About → Certificate Trust Settings → \
-         turn it on.</li>\
+         turn on \"Hotel Hub local CA\".</li>\
          <li><b>Android:</b> Settings → Security → Encryption &amp; credentials → Install a \
          certificate → CA certificate → choose the download.</li>\
          <li><b>Windows:</b> open the download → Install Certificate → Local Machine → \
          \"Trusted Root Certification Authorities\".</li>\
-         <li><b>Mac:</b> open the download in Keychain Access → double-click \"Hotel Hub\" → \
-         Trust → Always Trust.</li></ol>\
-         <p class=\"muted\">Then open <b>{secure}</b> again. The certificate is the hub's own \
-         ({host}); it is worth nothing to any other site.</p>\
+         <li><b>Mac:</b> open the download in Keychain Access → double-click \"Hotel Hub local \
+         CA\" → Trust → Always Trust.</li></ul>\
+         <p class=\"muted\">Then open <b>{secure}</b> again. This certificate is made by the \
+         hub at {host} and vouches for it alone.</p>\
          </div></main></body></html>"
     )
 }
