@@ -27,11 +27,12 @@ async function start() {
   ctx.me = await signIn.member();
   if (!ctx.me) return;
   $('#whoami').textContent = ctx.me.name;
-  $('#availability').value = ctx.me.status;
+  // "offline" was a choice once; presence is this app being open now.
+  $('#availability').value = ctx.me.status === 'away' ? 'away' : 'online';
   [ctx.team, ctx.shortcuts] = await Promise.all([api('GET', '/chat/colleagues'), api('GET', '/chat/shortcuts')]);
   ctx.socket = new TeamSocket(onFrame, (s) => {
     const c = $('#connection');
-    c.textContent = s;
+    c.textContent = s === 'online' ? 'connected' : 'reconnecting…';
     c.classList.toggle('online', s === 'online');
     if (s === 'online') ctx.refreshLists();
   });

@@ -25,7 +25,9 @@ const store = {
 const state = {
   token: store.get('token'),
   dialogueId: store.get('dialogue'),
-  lastSeq: store.get('seq') || 0,
+  // A fresh page shows nothing yet: the hello asks for the whole conversation (the hub
+  // sends each message once); within the page, reconnects resume from the last one shown.
+  lastSeq: 0,
   dialogue: null,
   settings: null,
   open: true,
@@ -136,7 +138,6 @@ function showMessage(m) {
     store.set('dialogue', m.dialogue_id);
   }
   state.lastSeq = Math.max(state.lastSeq, m.seq);
-  store.set('seq', state.lastSeq);
   if (m.author_kind !== 'guest' && m.author_kind !== 'system') {
     if (!state.openPanel) { state.unread += 1; badge(); }
     emit('message', { body: m.body, author: m.author_name, kind: m.author_kind });

@@ -4,6 +4,7 @@
 //! another origin and the Team Messenger, guest and agent (`tests/browser/chat-flow.mjs`).
 //! Devices: discover, import, switch and live cards (`tests/browser/devices-flow.mjs`).
 //! Scenarios: one made with the form, run by hand, its trace (`tests/browser/scenarios-flow.mjs`).
+//! Presence: conversations go to staff with the messenger open (`tests/browser/chat-presence.mjs`).
 
 use std::process::Command;
 
@@ -88,6 +89,20 @@ async fn a_guest_and_an_agent_chat_in_chromium() {
         owner_password,
     ];
     run_script("chat-flow.mjs", args, "chat flow ok").await;
+}
+
+/// Presence is the open Team Messenger: the agent with it open is given the new guest's
+/// conversation (and the guest is not told anyone joined); with it closed, the next one
+/// waits under Unassigned (`tests/browser/chat-presence.mjs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conversations_go_to_staff_with_the_messenger_open_in_chromium() {
+    let hub = Hub::start_demo().unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    edit_property(&owner, &hub, |p| p["working_hours"] = json!([])).await;
+    let key = e2e::chat::widget_key(&owner, &hub).await.unwrap();
+    let (email, password) = hub.password_of("agent");
+    let args = vec![hub.url(""), key, email, password];
+    run_script("chat-presence.mjs", args, "presence flow ok").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

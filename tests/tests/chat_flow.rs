@@ -25,6 +25,14 @@ async fn a_guest_and_an_agent_talk_and_nothing_doubles() {
     let key = widget_key(&owner, &hub).await.unwrap();
     let cookie = session_cookie(&hub, "owner").await.unwrap();
 
+    // Away by choice: the messenger is open, but new conversations wait in the queue.
+    let away = owner
+        .put(hub.url("/api/v1/me/status"))
+        .json(&json!({"status": "away", "offline_notifications": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(away.status(), 200);
     let mut team = TeamState::default();
     let mut staff_ws = team_connect(hub.http, &cookie, &mut team).await.unwrap();
 

@@ -5,20 +5,48 @@
 use super::bus::TeamEvent;
 use super::db;
 use super::service::{bot_message, finish, system_message, Changes};
-use super::{clean_body, Chat, ChatError};
+use super::{clean_body, Chat, ChatError, DialogueState};
 
 impl Chat {
-    /// Ends dialogues and raises alerts whose time has come (see `timers`).
+    /// Ends dialogues and raises alerts whose time has come (see `timers`), and hands the
+    /// unanswered dialogues of staff gone past their grace back to the queue (to someone
+    /// here, else they wait there for the unanswered alert).
     pub async fn sweep(&self) -> Result<super::timers::Swept, ChatError> {
         let settings = self.settings();
         let now = self.clock.now();
         let alert_minutes = self.team.property().current().unanswered_alert_minutes;
+        let presence = self.presence.clone();
+        let connected = presence.connected();
         let (swept, all_changes) = self
             .store
             .write(move |c| -> Result<_, ChatError> {
-                let plan = super::timers::due(c, &settings, alert_minutes, now)?;
                 let now_text = crate::clock::stamp(now);
                 let mut all = Vec::new();
+                for (id, assignee) in db::waiting_assigned(c)? {
+                    if presence.here(assignee, now) {
+                        continue;
+                    }
+                    let mut changes = Changes::default();
+                    db::set_state(c, id, DialogueState::Unassigned, None)?;
+                    changes.messages.push(system_message(
+                        c,
+                        id,
+                        "Back in the queue: the assignee left the Team Messenger",
+                        true,
+                        &now_text,
+                    )?);
+                    super::guest_dialogue::route(
+                        c,
+                        id,
+                        &settings,
+                        &connected,
+                        &now_text,
+                        &mut changes,
+                    )?;
+                    finish(c, id, &mut changes)?;
+                    all.push(changes);
+                }
+                let plan = super::timers::due(c, &settings, alert_minutes, now)?;
                 for id in plan.to_end.iter().map(|(id, _)| *id) {
                     let mut changes = Changes::default();
                     changes.messages.push(system_message(
@@ -49,9 +77,16 @@ impl Chat {
             });
             if let Some(mailer) = self.mailer.clone() {
                 let team = self.team.clone();
+                let connected_now = self.presence.connected();
                 tokio::spawn(async move {
-                    super::notify_team(&team, &mailer, "A guest is waiting for an answer", &text)
-                        .await;
+                    super::notify_team(
+                        &team,
+                        &mailer,
+                        &connected_now,
+                        "A guest is waiting for an answer",
+                        &text,
+                    )
+                    .await;
                 });
             }
         }
@@ -65,7 +100,8 @@ impl Chat {
             text: text.to_owned(),
         });
         if let Some(mailer) = self.mailer.clone() {
-            super::notify_team(&self.team, &mailer, "Hotel Hub scenario", text).await;
+            let connected = self.presence.connected();
+            super::notify_team(&self.team, &mailer, &connected, "Hotel Hub scenario", text).await;
         }
     }
 

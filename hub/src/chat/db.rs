@@ -410,24 +410,32 @@ pub(super) fn mark_unread(
     Ok(())
 }
 
-/// Round robin with a cap: among online staff under the cap, the one who was given a
-/// dialogue longest ago (never first), lowest id on a tie.
-pub(super) fn next_agent(conn: &Connection, cap: u32) -> Result<Option<i64>, ChatError> {
-    Ok(conn
-        .query_row(
-            "SELECT u.id FROM users u \
-             WHERE u.status = 'online' \
-             AND (SELECT count(*) FROM dialogues d WHERE d.assignee_id = u.id \
-                  AND d.state = 'assigned' AND d.kind = 'guest') < ?1 \
-             ORDER BY (SELECT max(d.id) FROM dialogues d WHERE d.assignee_id = u.id \
-                  AND d.kind = 'guest') IS NOT NULL, \
-                 (SELECT max(d.id) FROM dialogues d WHERE d.assignee_id = u.id \
-                  AND d.kind = 'guest'), u.id \
-             LIMIT 1",
-            [cap],
-            |r| r.get(0),
-        )
-        .optional()?)
+/// Round robin with a cap: staff available by their own choice and under the cap, in turn
+/// order (the one given a dialogue longest ago first, never-given first of all, lowest id
+/// on a tie). Whether they are here is the caller's to check (`presence`).
+pub(super) fn next_agents(conn: &Connection, cap: u32) -> Result<Vec<i64>, ChatError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT u.id FROM users u \
+         WHERE u.status = 'online' \
+         AND (SELECT count(*) FROM dialogues d WHERE d.assignee_id = u.id \
+              AND d.state = 'assigned' AND d.kind = 'guest') < ?1 \
+         ORDER BY (SELECT max(d.id) FROM dialogues d WHERE d.assignee_id = u.id \
+              AND d.kind = 'guest') IS NOT NULL, \
+             (SELECT max(d.id) FROM dialogues d WHERE d.assignee_id = u.id \
+              AND d.kind = 'guest'), u.id",
+    )?;
+    let rows = stmt.query_map([cap], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Assigned guest dialogues waiting for a staff answer, with their assignee.
+pub(super) fn waiting_assigned(conn: &Connection) -> Result<Vec<(i64, i64)>, ChatError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, assignee_id FROM dialogues WHERE kind = 'guest' AND state = 'assigned' \
+         AND waiting_since IS NOT NULL AND assignee_id IS NOT NULL ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// The highest message id: the Team Messenger's resume baseline.

@@ -2,6 +2,7 @@
 //! message (opening and routing a dialogue, the bot's welcome and keyword answers), read
 //! receipts, the rating, typing. One store transaction each, then the bus.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use rusqlite::Connection;
@@ -81,6 +82,7 @@ impl Chat {
         let settings = self.settings();
         let channel = channel.to_owned();
         let now = self.clock.now_text();
+        let connected = self.presence.connected();
         let (posted, changes) = self
             .store
             .write(move |c| -> Result<_, ChatError> {
@@ -140,7 +142,7 @@ impl Chat {
                             .messages
                             .push(bot_message(c, dialogue_id, welcome, &now)?);
                     }
-                    route(c, dialogue_id, &settings, &now, &mut changes)?;
+                    route(c, dialogue_id, &settings, &connected, &now, &mut changes)?;
                 }
                 if let Some(answer) = keyword_answer(&settings, &body) {
                     changes
@@ -260,16 +262,21 @@ impl Chat {
     }
 }
 
-/// Automatic distribution on a new dialogue (CHAT-11).
-fn route(
+/// Automatic distribution of a dialogue (CHAT-11): to an available member with the Team
+/// Messenger open (`connected`), else to the queue. The guest is told nothing: a person has
+/// not joined until they answer or join by hand; the staff see a private note.
+pub(super) fn route(
     conn: &Connection,
     dialogue_id: i64,
     settings: &ChatSettings,
+    connected: &HashSet<i64>,
     now: &str,
     changes: &mut Changes,
 ) -> Result<(), ChatError> {
     let agent = match settings.distribution {
-        Distribution::Auto => db::next_agent(conn, settings.max_dialogues_per_agent)?,
+        Distribution::Auto => db::next_agents(conn, settings.max_dialogues_per_agent)?
+            .into_iter()
+            .find(|id| connected.contains(id)),
         Distribution::Manual => None,
     };
     match agent {
@@ -278,10 +285,10 @@ fn route(
             db::add_member(conn, dialogue_id, user_id, now)?;
             let member = crate::team::read_member(conn, user_id)
                 .map_err(|e| ChatError::Invalid(e.to_string()))?;
-            let text = format!("{} joined the chat", display_name(&member));
+            let text = format!("Given to {} automatically", display_name(&member));
             changes
                 .messages
-                .push(system_message(conn, dialogue_id, &text, false, now)?);
+                .push(system_message(conn, dialogue_id, &text, true, now)?);
         }
         None => db::set_state(conn, dialogue_id, DialogueState::Unassigned, None)?,
     }

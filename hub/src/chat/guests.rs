@@ -125,8 +125,9 @@ impl Chat {
             let text = format!(
                 "A guest left a message outside working hours.\n\nName: {name}\nE-mail: {email}\nPhone: {phone}\n\n{message}\n"
             );
+            let connected = self.presence.connected();
             tokio::spawn(async move {
-                super::notify_team(&team, &mailer, "New contact form", &text).await;
+                super::notify_team(&team, &mailer, &connected, "New contact form", &text).await;
             });
         }
         Ok(id)

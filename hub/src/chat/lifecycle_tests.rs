@@ -58,7 +58,11 @@ async fn round_robin_gives_online_staff_turns_up_to_the_cap() {
     chat.save_settings(s).await.unwrap();
     let ana = staff(&chat, "ana@example.org", true).await;
     let bo = staff(&chat, "bo@example.org", true).await;
-    staff(&chat, "offline@example.org", false).await;
+    let away = staff(&chat, "offline@example.org", false).await;
+    let _here: Vec<_> = [ana.id, bo.id, away.id]
+        .into_iter()
+        .map(|id| chat.presence.connect(id, chrono::Utc::now))
+        .collect();
     let mut assignees = Vec::new();
     for _ in 0..5 {
         let p = new_guest_writes(&chat, "hello").await;

@@ -23,6 +23,7 @@ mod identify;
 mod inbox;
 #[cfg(test)]
 mod lifecycle_tests;
+mod presence;
 mod reports;
 pub mod reports_api;
 mod service;
@@ -243,9 +244,11 @@ pub fn clean_client_id(id: Option<&str>) -> Result<Option<String>, ChatError> {
 
 /// E-mails every member of staff who keeps offline notifications on; failures are logged,
 /// the chat goes on (the message is already stored and shown in the Team Messenger).
+/// E-mails the members who asked for it and have no Team Messenger open (`connected`).
 pub async fn notify_team(
     team: &crate::team::Team,
     mailer: &crate::notify::Mailer,
+    connected: &std::collections::HashSet<i64>,
     subject: &str,
     text: &str,
 ) {
@@ -256,7 +259,10 @@ pub async fn notify_team(
             return;
         }
     };
-    for m in members.into_iter().filter(|m| m.offline_notifications) {
+    for m in members
+        .into_iter()
+        .filter(|m| m.offline_notifications && !connected.contains(&m.id))
+    {
         if let Err(e) = mailer.send(&m.email, subject, text).await {
             tracing::warn!(error = %e, "A team notification e-mail failed.");
         }

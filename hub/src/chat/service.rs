@@ -32,6 +32,8 @@ pub struct Chat {
     /// Outgoing HTTP (CRM webhook, customer identification): bounded time, no redirects.
     pub(super) http: reqwest::Client,
     pub(super) limits: GuestLimits,
+    /// Who of the staff has the Team Messenger open (routing, hand-back, alerts).
+    pub(super) presence: Arc<super::presence::Presence>,
 }
 
 /// What a stranger with the widget may do how often.
@@ -231,7 +233,9 @@ impl Chat {
         store.write(move |c| settings::ensure(c, &now)).await?;
         let loaded = store.read(settings::load).await?;
         let minute = std::time::Duration::from_secs(60);
+        let presence = super::presence::Presence::new(clock.now());
         Ok(Arc::new(Chat {
+            presence,
             store,
             clock,
             bus: ChatBus::new(),

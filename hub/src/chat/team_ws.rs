@@ -128,6 +128,9 @@ impl Session {
 }
 
 async fn run(chat: Arc<Chat>, mut socket: WebSocket, staff: Staff) {
+    // Here for as long as this socket is open (the guard leaves when it ends, however).
+    let clock = chat.clock.clone();
+    let _here = chat.presence.connect(staff.member.id, move || clock.now());
     // Subscribe first: nothing committed after the backlog query can slip between.
     let mut events = chat.bus.subscribe_team();
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {

@@ -105,6 +105,21 @@ mod tests {
             self.now.advance(by)
         }
 
+        /// `user_id` opens a Team Messenger (until the guard drops).
+        fn connect(&self, user_id: i64) -> crate::chat::presence::Connected {
+            let clock = self.chat.clock.clone();
+            self.chat.presence.connect(user_id, move || clock.now())
+        }
+
+        async fn assignee(&self, id: i64) -> Option<i64> {
+            self.chat
+                .store
+                .read(move |c| crate::chat::db::dialogue(c, id))
+                .await
+                .unwrap()
+                .assignee_id
+        }
+
         async fn state(&self, id: i64) -> DialogueState {
             self.chat
                 .store
@@ -151,6 +166,7 @@ mod tests {
         let path = dir.path().join("hub.db");
         let w = open(&path, start()).await;
         let ana = agent(&w).await;
+        let here = w.connect(ana.id);
         let (d, _) = guest_writes(&w, None, "Is the pool open?").await;
         w.chat.join(&ana, d).await.unwrap();
         w.advance(Duration::minutes(59));
@@ -159,6 +175,7 @@ mod tests {
             "59 idle minutes: still open"
         );
         let at = w.advance(Duration::minutes(0));
+        drop(here);
         drop(w);
 
         // The hub restarts; the timer is in the stored instants, not in memory.
@@ -168,6 +185,101 @@ mod tests {
         assert!(
             w.chat.sweep().await.unwrap().to_end.is_empty(),
             "ended once"
+        );
+    }
+
+    /// Presence is the open Team Messenger: a member available by choice but not connected
+    /// is given nothing; one who leaves keeps their dialogues for the grace, then the
+    /// unanswered ones go to someone here, or to the queue (and the unanswered alert).
+    #[tokio::test]
+    async fn dialogues_go_to_staff_who_are_here_and_come_back_when_they_leave() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hub.db");
+        let w = open(&path, start()).await;
+        let ana = crate::team::test_member(
+            &w.chat.store,
+            "ana@example.org",
+            "Ana",
+            crate::team::Availability::Online,
+        )
+        .await;
+        let bo = crate::team::test_member(
+            &w.chat.store,
+            "bo@example.org",
+            "Bo",
+            crate::team::Availability::Online,
+        )
+        .await;
+        let (first, _) = guest_writes(&w, None, "Anyone?").await;
+        assert_eq!(
+            w.assignee(first).await,
+            None,
+            "nobody has the messenger open"
+        );
+
+        let ana_here = w.connect(ana.id);
+        let (d, _) = guest_writes(&w, None, "Is the pool open?").await;
+        assert_eq!(w.assignee(d).await, Some(ana.id));
+        let guest_saw: Vec<String> = w
+            .chat
+            .store
+            .read(move |c| {
+                let mut s =
+                    c.prepare("SELECT body FROM messages WHERE dialogue_id = ?1 AND private = 0")?;
+                let rows = s.query_map([d], |r| r.get(0))?;
+                Ok::<_, crate::chat::ChatError>(rows.collect::<Result<Vec<String>, _>>()?)
+            })
+            .await
+            .unwrap();
+        assert!(
+            guest_saw.iter().all(|b| !b.contains("joined")),
+            "the guest is not told someone joined: {guest_saw:?}"
+        );
+
+        w.advance(Duration::seconds(10));
+        drop(ana_here);
+        w.advance(Duration::seconds(30));
+        w.chat.sweep().await.unwrap();
+        assert_eq!(
+            w.assignee(d).await,
+            Some(ana.id),
+            "within the grace: still Ana's"
+        );
+        let (during_grace, _) = guest_writes(&w, None, "Hello?").await;
+        assert_eq!(
+            w.assignee(during_grace).await,
+            None,
+            "a new dialogue is not given to someone whose messenger is closed"
+        );
+
+        w.advance(Duration::seconds(31));
+        w.chat.sweep().await.unwrap();
+        assert_eq!(
+            w.assignee(d).await,
+            None,
+            "past the grace: back in the queue"
+        );
+        assert_eq!(w.state(d).await, DialogueState::Unassigned);
+
+        // Ana reopens the dialogue's queue; Bo is here when Ana leaves again.
+        let ana_here = w.connect(ana.id);
+        let _bo_here = w.connect(bo.id);
+        let (e, _) = guest_writes(&w, None, "Late checkout?").await;
+        let first_given = w.assignee(e).await;
+        assert!(first_given.is_some());
+        let leaver = first_given.unwrap();
+        if leaver == ana.id {
+            drop(ana_here);
+        } else {
+            drop(_bo_here);
+        }
+        w.advance(Duration::seconds(61));
+        w.chat.sweep().await.unwrap();
+        let other = if leaver == ana.id { bo.id } else { ana.id };
+        assert_eq!(
+            w.assignee(e).await,
+            Some(other),
+            "handed to the one still here"
         );
     }
 

@@ -25,6 +25,10 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         "0004_scenarios.sql",
         include_str!("../../migrations/0004_scenarios.sql"),
     ),
+    (
+        "0005_presence.sql",
+        include_str!("../../migrations/0005_presence.sql"),
+    ),
 ];
 
 pub(super) fn apply(conn: &Connection, path: &Path) -> Result<(), StoreError> {

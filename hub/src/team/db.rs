@@ -88,8 +88,9 @@ pub(super) fn create_user(
         return Err(TeamError::EmailTaken);
     }
     conn.execute(
-        "INSERT INTO users (email, name, nickname, role, password_hash, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        // Available by choice from the start: whether they are here is their connection's.
+        "INSERT INTO users (email, name, nickname, role, password_hash, created_at, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'online')",
         params![
             user.email,
             user.name,

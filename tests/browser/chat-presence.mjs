@@ -1,0 +1,83 @@
+// Presence is the open Team Messenger. An agent with it open is given a new guest's
+// conversation (the guest is not told anyone "joined"); once the agent closes it, a new
+// guest's conversation is not given to them but waits under Unassigned.
+// Usage: node chat-presence.mjs HUB_URL WIDGET_KEY AGENT_EMAIL AGENT_PASSWORD SCREENSHOT_DIR
+import { launch, signIn } from './launch.mjs';
+import { createServer } from 'node:http';
+import { mkdirSync } from 'node:fs';
+
+const [hub, key, email, password, shots] = process.argv.slice(2);
+const dir = shots || '.';
+mkdirSync(dir, { recursive: true });
+const check = (ok, what) => { if (!ok) throw new Error(what); };
+
+const host = createServer((req, res) => {
+  res.setHeader('content-type', 'text/html; charset=utf-8');
+  res.end(`<!doctype html><title>Seaview</title><h1>Seaview</h1>
+    <script src="${hub}/widget.js" data-key="${key}" data-state="open" async></script>`);
+});
+await new Promise((r) => host.listen(0, '127.0.0.1', r));
+const site = `http://127.0.0.1:${host.address().port}`;
+const browser = await launch();
+
+/** A new guest (a context of its own) writes `text`; returns the page and its frame. */
+async function guestWrites(text) {
+  const page = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
+  page.setDefaultTimeout(15000);
+  await page.goto(`${site}/`);
+  const frame = page.frameLocator('iframe[title="Chat"]');
+  await frame.locator('.composer textarea').fill(text);
+  await frame.locator('.composer textarea').press('Enter');
+  await frame.locator(`.msg.mine:not(.pending):has-text("${text}")`).waitFor();
+  return { page, frame };
+}
+
+try {
+  const agentContext = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const agent = await agentContext.newPage();
+  agent.setDefaultTimeout(15000);
+  await signIn(agent, hub, '/messenger/', email, password);
+  await agent.waitForSelector('#connection.online');
+
+  // With the messenger open, the new conversation is the agent's.
+  const first = await guestWrites('Is breakfast included?');
+  await agent.click('#views a[data-view="mine"]');
+  await agent.waitForSelector('#list .item:has-text("breakfast")');
+  await first.page.waitForTimeout(1000);
+  const told = await first.frame.locator('.messages').innerText();
+  check(!/joined/i.test(told), `the guest was told someone joined: ${told}`);
+  await first.page.screenshot({ path: `${dir}/presence-guest-waits.png` });
+
+  // The guest reloads, then moves to another page of the site: the conversation is there,
+  // each message once.
+  const once = async (where) => {
+    await first.frame.locator('.msg.mine:has-text("breakfast")').first().waitFor();
+    await first.page.waitForTimeout(500);
+    const n = await first.frame.locator('.msg.mine:has-text("breakfast")').count();
+    check(n === 1, `${where}: the guest's message shows ${n} times`);
+  };
+  await first.page.reload();
+  await once('after a reload');
+  await first.page.goto(`${site}/rooms/sea-view`);
+  await once('on another page');
+  await first.page.screenshot({ path: `${dir}/presence-guest-history.png` });
+
+  // The agent closes the messenger; a new guest within the grace is not given to them.
+  const api = await agentContext.newPage();
+  await api.goto(`${hub}/healthz`);
+  await agent.close();
+  await guestWrites('Can I check out late?');
+  const lists = await api.evaluate(async () => {
+    const get = async (view) => (await (await fetch(`/api/v1/chat/dialogues?view=${view}`)).json()).dialogues
+      .map((d) => d.last_body || '');
+    return { mine: await get('mine'), unassigned: await get('unassigned') };
+  });
+  check(lists.unassigned.some((m) => m.includes('check out late')),
+    `the new conversation waits under Unassigned: ${JSON.stringify(lists)}`);
+  check(!lists.mine.some((m) => m.includes('check out late')),
+    `the agent whose messenger is closed was given it: ${JSON.stringify(lists)}`);
+  console.log('presence flow ok');
+} finally {
+  await browser.close();
+  host.close();
+}
