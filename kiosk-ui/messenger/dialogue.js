@@ -136,13 +136,21 @@ export class DialogueView {
 
   add(m) {
     if (this.messages.add(m)) this.lastSeq = Math.max(this.lastSeq || 0, m.seq);
+    // Whoever was typing has sent it (or the dialogue ended).
+    if (m.author_kind !== 'staff') this.showTyping('', false);
   }
 
   markRead() {
     if (this.lastSeq) this.ctx.socket.send({ type: 'read', dialogue_id: this.id, seq: this.lastSeq });
   }
 
-  showTyping(who, on) { this.typing.textContent = on ? `${who} is typing…` : ''; }
+  // A typing line clears on "stopped", on the next message, and by itself after 6 s
+  // without news (a client that went away never says it stopped).
+  showTyping(who, on) {
+    clearTimeout(this.typingExpiry);
+    this.typing.textContent = on ? `${who} is typing…` : '';
+    if (on) this.typingExpiry = setTimeout(() => { this.typing.textContent = ''; }, 6000);
+  }
   showGuestRead(seq) { this.typing.textContent = seq >= (this.lastSeq || 0) ? '✓ Seen' : ''; }
 
   async action(path, body) {
@@ -175,6 +183,7 @@ export class DialogueView {
     if (!body) return;
     this.textarea.value = '';
     this.shortcutList.hidden = true;
+    this.typingStop();
     this.ctx.socket.send({ type: 'send', client_id: clientId('m'), dialogue_id: this.id, body, private: this.note });
   }
 
@@ -212,11 +221,21 @@ export class DialogueView {
     this.textarea.focus();
   }
 
+  // "Typing" at most every 3 s while keys come, "stopped" 4 s after the last one or on send.
   typingPing() {
     const now = Date.now();
     if (!this.note && now - (this.lastTyping || 0) > 3000) {
       this.lastTyping = now;
       this.ctx.socket.send({ type: 'typing', dialogue_id: this.id, on: true });
     }
+    clearTimeout(this.typingIdle);
+    if (this.lastTyping) this.typingIdle = setTimeout(() => this.typingStop(), 4000);
+  }
+
+  typingStop() {
+    clearTimeout(this.typingIdle);
+    if (!this.lastTyping) return;
+    this.lastTyping = 0;
+    this.ctx.socket.send({ type: 'typing', dialogue_id: this.id, on: false });
   }
 }

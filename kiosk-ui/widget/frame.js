@@ -130,8 +130,20 @@ function bubble(m) {
     kind === 'staff' || kind === 'bot' ? m.author_name ?? '' : null, guestAttachment);
 }
 
+// The typing line clears on "stopped", on the next message or the end, and by itself 6 s
+// after the last news (a member whose app closed never says it stopped).
+let typingExpiry = null;
+function showTyping(who) {
+  const t = $('.typing');
+  clearTimeout(typingExpiry);
+  t.hidden = !who;
+  t.textContent = who ? `${who} ${words.typing}` : '';
+  if (who) typingExpiry = setTimeout(() => showTyping(null), 6000);
+}
+
 function showMessage(m) {
   if (!messages.add(m)) return;
+  if (m.author_kind !== 'guest') showTyping(null);
   if (m.dialogue_id !== state.dialogueId) {
     state.dialogueId = m.dialogue_id;
     state.lastSeq = 0;
@@ -231,19 +243,18 @@ function handle(f) {
       refreshPanels();
       break;
     }
-    case 'dialogue': state.dialogue = f.dialogue; refreshPanels(); break;
+    case 'dialogue':
+      state.dialogue = f.dialogue;
+      if (f.dialogue?.state === 'ended') showTyping(null);
+      refreshPanels();
+      break;
     case 'read':
       // Read receipts: staff have seen the guest's messages up to f.seq.
       document.querySelectorAll('.msg.mine[data-seq]').forEach((m) => {
         if (Number(m.dataset.seq) > 0 && Number(m.dataset.seq) <= f.seq) m.classList.add('read');
       });
       break;
-    case 'typing': {
-      const t = $('.typing');
-      t.hidden = !f.on;
-      t.textContent = f.on ? `${f.who} ${words.typing}` : '';
-      break;
-    }
+    case 'typing': showTyping(f.on ? f.who : null); break;
     case 'settings': applySettings(f.settings); refreshPanels(); break;
     case 'rated':
       state.justRated = f.dialogue_id;

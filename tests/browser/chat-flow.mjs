@@ -134,6 +134,14 @@ try {
   await agent.waitForSelector('.msgs .m.system:has-text("joined")');
   // Joining redraws the conversation: type into the composer of the redrawn one.
   await agent.waitForSelector('.composer textarea[placeholder^="Reply"]');
+  // The guest sees the agent typing, and stops seeing it within seconds of the agent
+  // stopping (4 s without a key, then "stopped").
+  await agent.type('.composer textarea', 'Let me check');
+  await frame.locator('.typing:not([hidden])').waitFor();
+  const stoppedAt = Date.now();
+  await frame.locator('.typing').waitFor({ state: 'hidden', timeout: 8000 });
+  check(Date.now() - stoppedAt < 7000, 'the typing line went away');
+  await agent.fill('.composer textarea', '');
   await agent.fill('.composer textarea', '/wif');
   await agent.waitForSelector('.shortcuts li[data-code="wifi"]');
   await agent.press('.composer textarea', 'Enter');
