@@ -36,6 +36,12 @@ export function staffSignIn(title, start) {
         me = await api('GET', '/me');
       } catch (e) {
         if (e.status !== 401) throw e;
+        // A hub with no owner yet has nobody to sign in: its first page is the set-up.
+        const setup = await api('GET', '/setup').catch(() => null);
+        if (setup?.needed) {
+          location.replace('/setup');
+          return null;
+        }
         swap(false);
         return null;
       }

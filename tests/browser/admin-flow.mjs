@@ -21,9 +21,11 @@ try {
   const page = await owner.newPage();
   page.setDefaultTimeout(15000);
 
-  // First run: the root sends a new hub to set-up.
-  await page.goto(`${base}/`);
-  await page.waitForURL('**/setup');
+  // First run: the root, the admin app and the messenger all send a new hub to set-up.
+  for (const start of ['/admin/', '/messenger/', '/']) {
+    await page.goto(`${base}${start}`);
+    await page.waitForURL('**/setup');
+  }
   // A wrong code is refused with a message, not a crash.
   await page.fill('#code', 'WRONG-CODE');
   await page.fill('#name', 'Olga Owner');

@@ -331,3 +331,26 @@ async fn guest_sockets_end_with_the_close_code_the_fault_calls_for() {
         .unwrap();
     assert_eq!(pong["type"], "pong", "the socket stays up: {pong}");
 }
+
+/// A mistyped page address gets a page a person can read; a mistyped API path keeps its
+/// JSON error for programs.
+#[tokio::test]
+async fn a_mistyped_address_gets_a_page_and_the_api_json() {
+    let hub = Hub::start_demo().unwrap();
+    let web = e2e::client();
+    let page = web.get(hub.url("/admni/")).send().await.unwrap();
+    assert_eq!(page.status(), 404);
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("This page does not exist"));
+    let api = web.get(hub.url("/api/v1/nope")).send().await.unwrap();
+    assert_eq!(api.status(), 404);
+    let body: Value = api.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found", "{body}");
+}

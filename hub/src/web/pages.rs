@@ -105,13 +105,33 @@ async fn healthz(State(state): State<Pages>) -> Response {
     }
 }
 
-/// Static files of the apps; unknown API paths get a JSON 404.
+/// Static files of the apps; unknown API paths get a JSON 404, other unknown addresses a
+/// page a person can read.
 pub(super) async fn fallback(uri: Uri) -> Response {
     let path = uri.path().trim_start_matches('/');
-    if path.starts_with("api/") || path.contains("..") {
+    if path.starts_with("api/") {
         return AppError::NotFound.into_response();
     }
-    embedded(path).unwrap_or_else(|| AppError::NotFound.into_response())
+    if path.contains("..") {
+        return not_found_page();
+    }
+    embedded(path).unwrap_or_else(not_found_page)
+}
+
+fn not_found_page() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Html(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>Page not found</title><link rel=\"stylesheet\" href=\"/common/base.css\">\
+             </head><body><main class=\"narrow\"><div class=\"card\">\
+             <h1>This page does not exist</h1>\
+             <p>Check the address. Staff: the <a href=\"/messenger/\">Team Messenger</a> or the \
+             <a href=\"/admin/\">admin app</a>.</p></div></main></body></html>",
+        ),
+    )
+        .into_response()
 }
 
 /// A page every build embeds; its absence is a packaging fault, not the visitor's.
