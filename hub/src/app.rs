@@ -164,6 +164,14 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     let bookings = Bookings::start(store.clone(), clock.clone(), property.clone())
         .await
         .context("cannot start the bookings")?;
+    let push = crate::push::Push::start(
+        store.clone(),
+        clock.clone(),
+        http.clone(),
+        &config.web.host_name,
+    )
+    .await
+    .context("cannot start Web Push")?;
     let chat = Chat::start(ChatParts {
         store: store.clone(),
         clock: clock.clone(),
@@ -247,7 +255,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         u64::from(config.bookings.ical_refresh_minutes) * 60,
     ));
     let mut weather_config = config.weather.clone();
-    let mut tasks = vec![timers, ical];
+    let mut tasks = vec![timers, ical, push_alerts(&chat, push.clone())];
     tasks.extend(
         plan.weather(&mut weather_config)
             .await
@@ -300,6 +308,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
             .map(|(l, _)| l.local_addr())
             .transpose()?
             .map(|a| a.port()),
+        push,
     };
     let connections = web::Connections::new(web::ConnectionLimits::within(
         config.web.max_connections,
@@ -328,6 +337,33 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         broker,
         plan: Box::new(plan),
         _lock: lock,
+    })
+}
+
+/// The chat's alerts (a guest wrote; these members do not have the Team Messenger open)
+/// become Web Push notices that open the conversation.
+fn push_alerts(chat: &Arc<Chat>, push: crate::push::Push) -> tokio::task::JoinHandle<()> {
+    let mut alerts = chat.alerts();
+    tokio::spawn(async move {
+        loop {
+            let alert = match alerts.recv().await {
+                Ok(a) => a,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "Push fell behind the chat's alerts.");
+                    continue;
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            let notice = crate::push::Notice {
+                title: format!("{} wrote", alert.from),
+                body: alert.text,
+                url: format!("/messenger/?open={}", alert.dialogue_id),
+                tag: format!("dialogue-{}", alert.dialogue_id),
+            };
+            if let Err(e) = push.send(alert.user_ids, &notice).await {
+                tracing::warn!(error = %e, "A push notice was not sent.");
+            }
+        }
     })
 }
 

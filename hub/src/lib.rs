@@ -13,6 +13,7 @@ pub mod devices;
 pub mod notify;
 pub mod plan;
 pub mod platform;
+pub mod push;
 pub mod ratelimit;
 pub mod scenarios;
 pub mod secret;

@@ -38,6 +38,7 @@ pub struct Services {
     pub ca_pem: Option<Arc<str>>,
     /// The HTTPS listener's port, where staff are sent; `None` with HTTPS off.
     pub https_port: Option<u16>,
+    pub push: crate::push::Push,
 }
 
 /// Every route of the hub with the OpenAPI document that describes the same set (the
@@ -67,6 +68,7 @@ pub fn router(s: &Services, connections: &Arc<Connections>) -> (Router, utoipa::
         .merge(crate::devices::api::routes().with_state(s.devices.clone()))
         .merge(crate::bookings::api::routes().with_state(s.bookings.clone()))
         .merge(crate::weather::api::routes().with_state(s.weather.clone()))
+        .merge(crate::push::api::routes().with_state(s.push.clone()))
         .merge(uploads)
         .nest("/admin", admin);
     let pages = OpenApiRouter::new()

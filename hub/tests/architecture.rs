@@ -19,6 +19,7 @@ const CAPABILITIES: &[&str] = &[
     "scenarios",
     "devices",
     "broker",
+    "push",
 ];
 const WIRING: &[&str] = &["app", "wiring", "plan", "demo"];
 const MECHANISM: &[&str] = &[

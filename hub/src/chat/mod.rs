@@ -38,7 +38,7 @@ use utoipa::ToSchema;
 
 use crate::store::StoreError;
 
-pub use service::{Chat, ChatParts};
+pub use service::{Alert, Chat, ChatParts};
 
 /// Longest message body, in characters.
 pub const MAX_BODY_CHARS: usize = 4000;

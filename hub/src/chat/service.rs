@@ -34,6 +34,20 @@ pub struct Chat {
     pub(super) limits: GuestLimits,
     /// Who of the staff has the Team Messenger open (routing, hand-back, alerts).
     pub(super) presence: Arc<super::presence::Presence>,
+    /// Guest messages for staff who do not have the Team Messenger open.
+    pub(super) alerts: tokio::sync::broadcast::Sender<Alert>,
+}
+
+/// A guest wrote and these members are not in the Team Messenger to see it: for push
+/// notifications (the chat's event; whoever delivers it listens with [`Chat::alerts`]).
+#[derive(Debug, Clone)]
+pub struct Alert {
+    pub user_ids: Vec<i64>,
+    pub dialogue_id: i64,
+    /// Who wrote (the guest's name or nickname).
+    pub from: String,
+    /// The message, cut to 140 characters.
+    pub text: String,
 }
 
 /// What a stranger with the widget may do how often.
@@ -234,8 +248,10 @@ impl Chat {
         let loaded = store.read(settings::load).await?;
         let minute = std::time::Duration::from_secs(60);
         let presence = super::presence::Presence::new(clock.now());
+        let (alerts, _) = tokio::sync::broadcast::channel(256);
         Ok(Arc::new(Chat {
             presence,
+            alerts,
             store,
             clock,
             bus: ChatBus::new(),
@@ -320,6 +336,51 @@ impl Chat {
         Ok(())
     }
 
+    /// Guest messages for staff without the Team Messenger open.
+    pub fn alerts(&self) -> tokio::sync::broadcast::Receiver<Alert> {
+        self.alerts.subscribe()
+    }
+
+    /// Tells whoever listens which members missed `m`: its assignee, or with none every
+    /// member (an unassigned conversation is everyone's), less those connected now.
+    fn alert(&self, m: &Message, assignee: Option<i64>) {
+        if self.alerts.receiver_count() == 0 {
+            return;
+        }
+        let (team, presence, alerts) = (
+            self.team.clone(),
+            self.presence.clone(),
+            self.alerts.clone(),
+        );
+        let (dialogue_id, from) = (m.dialogue_id, m.author_name.clone());
+        let text: String = m.body.chars().take(140).collect();
+        tokio::spawn(async move {
+            let everyone = match assignee {
+                Some(id) => vec![id],
+                None => match team.members().await {
+                    Ok(members) => members.into_iter().map(|m| m.id).collect(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "Cannot list whom to alert.");
+                        return;
+                    }
+                },
+            };
+            let connected = presence.connected();
+            let user_ids: Vec<i64> = everyone
+                .into_iter()
+                .filter(|id| !connected.contains(id))
+                .collect();
+            if !user_ids.is_empty() {
+                let _ = alerts.send(Alert {
+                    user_ids,
+                    dialogue_id,
+                    from,
+                    text,
+                });
+            }
+        });
+    }
+
     pub(super) fn publish(&self, changes: Changes) {
         let Some((dialogue, audience)) = changes.dialogue else {
             return;
@@ -337,6 +398,9 @@ impl Chat {
                         message: (!m.private).then(|| m.clone()),
                     },
                 );
+            }
+            if m.author_kind == AuthorKind::Guest && !m.private {
+                self.alert(&m, audience.assignee_id);
             }
             self.bus.team_send(TeamEvent::Message(m, audience.clone()));
         }

@@ -29,6 +29,10 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         "0005_presence.sql",
         include_str!("../../migrations/0005_presence.sql"),
     ),
+    (
+        "0006_push.sql",
+        include_str!("../../migrations/0006_push.sql"),
+    ),
 ];
 
 pub(super) fn apply(conn: &Connection, path: &Path) -> Result<(), StoreError> {
