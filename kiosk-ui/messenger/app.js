@@ -5,6 +5,7 @@ import { api, el } from '/common/api.js';
 import { staffSignIn } from '/common/signin.js';
 import { TeamSocket } from '/messenger/socket.js';
 import { DialogueView } from '/messenger/dialogue.js';
+import { alertControls, guestWrote } from '/messenger/alerts.js';
 
 const $ = (s) => document.querySelector(s);
 const ctx = {
@@ -41,6 +42,10 @@ async function start() {
   }
   window.addEventListener('hashchange', route);
   route();
+  if (!$('#alerts')) $('#whoami').before(...alertControls(ctx.notify));
+  // A notification's link: /messenger/?open=<conversation>.
+  const open = Number(new URLSearchParams(location.search).get('open'));
+  if (open) ctx.openDialogue(open);
 }
 
 $('#availability').addEventListener('change', async (e) => {
@@ -176,6 +181,7 @@ function onFrame(f) {
   switch (f.type) {
     case 'welcome': ctx.visitors = f.visitors || []; break;
     case 'message':
+      if (f.message.author_kind === 'guest' && !f.message.private) guestWrote(f.message, ctx.open?.id === f.message.dialogue_id);
       if (ctx.open?.id === f.message.dialogue_id) { ctx.open.add(f.message); ctx.open.markRead(); }
       ctx.refreshLists();
       break;

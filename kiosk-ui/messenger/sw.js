@@ -1,7 +1,8 @@
 // The Team Messenger's service worker: keeps the app shell for a quick start and offline
-// opening. Conversations always come live from the hub (never from this cache).
+// opening, and shows the hub's Web Push notices (a guest wrote while the app was closed);
+// tapping one opens that conversation. Conversations always come live from the hub.
 const CACHE = 'messenger-shell-v1';
-const SHELL = ['/messenger/', '/messenger/app.js', '/messenger/dialogue.js', '/messenger/socket.js',
+const SHELL = ['/messenger/', '/messenger/app.js', '/messenger/dialogue.js', '/messenger/socket.js', '/messenger/alerts.js',
   '/messenger/messenger.css', '/common/api.js', '/common/messages.js', '/common/signin.js', '/common/socket.js',
   '/common/base.css', '/messenger/icon.svg'];
 
@@ -22,4 +23,22 @@ self.addEventListener('fetch', (e) => {
     caches.open(CACHE).then((c) => c.put(e.request, copy));
     return r;
   }).catch(() => caches.match(e.request)));
+});
+
+self.addEventListener('push', (e) => {
+  let notice = {};
+  try { notice = e.data ? e.data.json() : {}; } catch { notice = { body: e.data?.text() || '' }; }
+  e.waitUntil(self.registration.showNotification(notice.title || 'Hotel Hub', {
+    body: notice.body || '', tag: notice.tag, icon: '/messenger/icon.svg',
+    data: { url: notice.url || '/messenger/' },
+  }));
+});
+self.addEventListener('notificationclick', (e) => {
+  e.notification.close();
+  const url = new URL(e.notification.data?.url || '/messenger/', location.origin).href;
+  e.waitUntil(self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => {
+    const open = windows.find((w) => new URL(w.url).pathname.startsWith('/messenger/'));
+    if (open) return open.navigate(url).then((w) => (w || open).focus());
+    return self.clients.openWindow(url);
+  }));
 });

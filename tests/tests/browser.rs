@@ -105,6 +105,28 @@ async fn conversations_go_to_staff_with_the_messenger_open_in_chromium() {
     run_script("chat-presence.mjs", args, "presence flow ok").await;
 }
 
+/// A Web Push delivered to the Team Messenger's service worker shows a notification whose
+/// link opens the conversation (`tests/browser/messenger-push.mjs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_notification_opens_the_conversation_in_chromium() {
+    let hub = Hub::start_demo().unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    let key = e2e::chat::widget_key(&owner, &hub).await.unwrap();
+    let (_ws, _guest, dialogue) = e2e::chat::new_guest_dialogue(&hub, &key, "Is the sauna open?")
+        .await
+        .unwrap();
+    let (email, password) = hub.password_of("agent");
+    // Everyone sees an unassigned conversation.
+    let args = vec![
+        hub.url(""),
+        email,
+        password,
+        dialogue.to_string(),
+        "Is the sauna open?".to_owned(),
+    ];
+    run_script("messenger-push.mjs", args, "push flow ok").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn out_of_hours_the_widget_takes_a_message_in_chromium() {
     let hub = Hub::start_demo().unwrap();

@@ -1,0 +1,60 @@
+// The Team Messenger's service worker and a Web Push: a push delivered to the worker
+// (through the DevTools protocol, as the browser's push service would) shows a notification
+// whose link opens that conversation. (Subscribing needs Chromium's own push service, on
+// the internet: the hub's side of subscriptions is tested in push.rs.)
+// Usage: node messenger-push.mjs HUB_URL AGENT_EMAIL AGENT_PASSWORD DIALOGUE_ID GUEST_TEXT SCREENSHOT_DIR
+import { launch, signIn } from './launch.mjs';
+import { mkdirSync } from 'node:fs';
+
+const [hub, email, password, dialogueId, guestText, shots] = process.argv.slice(2);
+const dir = shots || '.';
+mkdirSync(dir, { recursive: true });
+const check = (ok, what) => { if (!ok) throw new Error(what); };
+const browser = await launch();
+
+try {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  await context.grantPermissions(['notifications'], { origin: hub });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  const cdp = await context.newCDPSession(page);
+  const registrations = [];
+  cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => registrations.push(...e.registrations));
+  await cdp.send('ServiceWorker.enable');
+
+  await signIn(page, hub, '/messenger/', email, password);
+  await page.waitForSelector('#connection.online');
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+
+  // Notifications are allowed here, so the header says alerts are on; the sound can be muted.
+  await page.waitForSelector('#alerts:has-text("Alerts on")');
+  await page.click('#sound');
+  await page.waitForSelector('#sound:has-text("Sound off")');
+  await page.screenshot({ path: `${dir}/push-header.png` });
+
+  // A push arrives at the worker.
+  const reg = registrations.find((r) => r.scopeURL.endsWith('/messenger/') && !r.isDeleted);
+  check(reg, `the messenger's worker is registered: ${JSON.stringify(registrations)}`);
+  const url = `/messenger/?open=${dialogueId}`;
+  await cdp.send('ServiceWorker.deliverPushMessage', {
+    origin: new URL(hub).origin,
+    registrationId: reg.registrationId,
+    data: JSON.stringify({ title: 'Maria wrote', body: guestText, url, tag: `dialogue-${dialogueId}` }),
+  });
+  let shown = [];
+  for (let i = 0; i < 50 && !shown.length; i += 1) {
+    shown = await page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications())
+      .map((n) => ({ title: n.title, body: n.body, url: n.data?.url })));
+    if (!shown.length) await page.waitForTimeout(100);
+  }
+  check(shown.length === 1 && shown[0].title === 'Maria wrote' && shown[0].url === url,
+    `the worker shows the notification: ${JSON.stringify(shown)}`);
+
+  // Its link opens the conversation.
+  await page.goto(`${hub}${shown[0].url}`);
+  await page.waitForSelector(`.msgs .m:has-text("${guestText}")`);
+  await page.screenshot({ path: `${dir}/push-opened-conversation.png` });
+  console.log('push flow ok');
+} finally {
+  await browser.close();
+}
