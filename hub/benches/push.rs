@@ -102,14 +102,17 @@ fn main() {
             tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws/guest"))
                 .await
                 .expect("a guest socket");
-        ws.send(Ws::Text(json!({"type":"hello","key":key}).to_string().into()))
-            .await
-            .expect("hello");
+        ws.send(Ws::Text(
+            json!({"type":"hello","key":key}).to_string().into(),
+        ))
+        .await
+        .expect("hello");
         let cpu_before = cpu_ticks(hub.child.id());
         let deadline = Instant::now() + Duration::from_secs(60);
         let mut fan_out = Vec::new();
         for n in 0..MESSAGES {
-            let frame = json!({"type":"send","client_id":format!("b{n}"),"body":format!("question {n}")});
+            let frame =
+                json!({"type":"send","client_id":format!("b{n}"),"body":format!("question {n}")});
             ws.send(Ws::Text(frame.to_string().into()))
                 .await
                 .expect("send");

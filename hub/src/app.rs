@@ -343,7 +343,9 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
 /// The chat's alerts (a guest wrote; these members do not have the Team Messenger open)
 /// become Web Push notices that open the conversation.
 fn push_alerts(chat: &Arc<Chat>, push: crate::push::Push) -> tokio::task::JoinHandle<()> {
-    let mut alerts = chat.alerts();
+    let reachable = push.clone();
+    let mut alerts = chat.alerts(move |assignee| reachable.could_reach(assignee));
+    let chat = chat.clone();
     tokio::spawn(async move {
         loop {
             let alert = match alerts.recv().await {
@@ -354,13 +356,27 @@ fn push_alerts(chat: &Arc<Chat>, push: crate::push::Push) -> tokio::task::JoinHa
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             };
+            // Whoever can be reached by push and is not in the messenger to see it: the
+            // assignee, or with none everyone (an unassigned conversation is everyone's).
+            let mut reachable = push.subscribed();
+            if let Some(assignee) = alert.assignee {
+                reachable.retain(|id| *id == assignee);
+            }
+            let connected = chat.connected_staff();
+            let user_ids: Vec<i64> = reachable
+                .into_iter()
+                .filter(|id| !connected.contains(id))
+                .collect();
+            if user_ids.is_empty() {
+                continue;
+            }
             let notice = crate::push::Notice {
                 title: format!("{} wrote", alert.from),
                 body: alert.text,
                 url: format!("/messenger/?open={}", alert.dialogue_id),
                 tag: format!("dialogue-{}", alert.dialogue_id),
             };
-            if let Err(e) = push.send(alert.user_ids, &notice).await {
+            if let Err(e) = push.send(user_ids, &notice).await {
                 tracing::warn!(error = %e, "A push notice was not sent.");
             }
         }

@@ -36,13 +36,20 @@ pub struct Chat {
     pub(super) presence: Arc<super::presence::Presence>,
     /// Guest messages for staff who do not have the Team Messenger open.
     pub(super) alerts: tokio::sync::broadcast::Sender<Alert>,
+    /// Whether anyone could use an alert for a conversation with this assignee (set by
+    /// the listener): a guest message costs nothing when nobody could be reached.
+    pub(super) alert_wanted: RwLock<Option<AlertWanted>>,
 }
 
-/// A guest wrote and these members are not in the Team Messenger to see it: for push
-/// notifications (the chat's event; whoever delivers it listens with [`Chat::alerts`]).
+type AlertWanted = Arc<dyn Fn(Option<i64>) -> bool + Send + Sync>;
+
+/// A guest wrote: for notifications to staff who are not in the Team Messenger to see it
+/// (the chat's event; whoever delivers it listens with [`Chat::alerts`] and leaves out
+/// [`Chat::connected_staff`]).
 #[derive(Debug, Clone)]
 pub struct Alert {
-    pub user_ids: Vec<i64>,
+    /// The conversation's assignee; with none, it is everyone's.
+    pub assignee: Option<i64>,
     pub dialogue_id: i64,
     /// Who wrote (the guest's name or nickname).
     pub from: String,
@@ -252,6 +259,7 @@ impl Chat {
         Ok(Arc::new(Chat {
             presence,
             alerts,
+            alert_wanted: RwLock::new(None),
             store,
             clock,
             bus: ChatBus::new(),
@@ -337,47 +345,36 @@ impl Chat {
     }
 
     /// Guest messages for staff without the Team Messenger open.
-    pub fn alerts(&self) -> tokio::sync::broadcast::Receiver<Alert> {
+    /// Guest messages for staff; `wanted(assignee)` says whether an alert could reach
+    /// anyone (checked per message before anything is sent, so it must be cheap).
+    pub fn alerts(
+        &self,
+        wanted: impl Fn(Option<i64>) -> bool + Send + Sync + 'static,
+    ) -> tokio::sync::broadcast::Receiver<Alert> {
+        *self.alert_wanted.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(wanted));
         self.alerts.subscribe()
     }
 
-    /// Tells whoever listens which members missed `m`: its assignee, or with none every
-    /// member (an unassigned conversation is everyone's), less those connected now.
+    /// Members with the Team Messenger open now.
+    pub fn connected_staff(&self) -> std::collections::HashSet<i64> {
+        self.presence.connected()
+    }
+
+    /// Tells whoever listens that a guest wrote `m`; costs nothing when nobody listens.
     fn alert(&self, m: &Message, assignee: Option<i64>) {
-        if self.alerts.receiver_count() == 0 {
+        let wanted = self
+            .alert_wanted
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if self.alerts.receiver_count() == 0 || !wanted.is_some_and(|w| w(assignee)) {
             return;
         }
-        let (team, presence, alerts) = (
-            self.team.clone(),
-            self.presence.clone(),
-            self.alerts.clone(),
-        );
-        let (dialogue_id, from) = (m.dialogue_id, m.author_name.clone());
-        let text: String = m.body.chars().take(140).collect();
-        tokio::spawn(async move {
-            let everyone = match assignee {
-                Some(id) => vec![id],
-                None => match team.members().await {
-                    Ok(members) => members.into_iter().map(|m| m.id).collect(),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "Cannot list whom to alert.");
-                        return;
-                    }
-                },
-            };
-            let connected = presence.connected();
-            let user_ids: Vec<i64> = everyone
-                .into_iter()
-                .filter(|id| !connected.contains(id))
-                .collect();
-            if !user_ids.is_empty() {
-                let _ = alerts.send(Alert {
-                    user_ids,
-                    dialogue_id,
-                    from,
-                    text,
-                });
-            }
+        let _ = self.alerts.send(Alert {
+            assignee,
+            dialogue_id: m.dialogue_id,
+            from: m.author_name.clone(),
+            text: m.body.chars().take(140).collect(),
         });
     }
 

@@ -7,6 +7,7 @@
 pub mod api;
 mod db;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,6 +80,9 @@ pub struct Push {
 }
 
 struct Inner {
+    /// Members with at least one subscription, kept with the table: an alert for nobody
+    /// reachable costs no store read.
+    subscribed: std::sync::RwLock<HashSet<i64>>,
     store: Store,
     clock: Clock,
     key: ES256KeyPair,
@@ -99,8 +103,10 @@ impl Push {
         let fresh = ES256KeyPair::generate().to_bytes();
         let bytes = store.write(move |c| db::key(c, &fresh, &now)).await?;
         let key = ES256KeyPair::from_bytes(&bytes).map_err(|e| PushError::Key(e.to_string()))?;
+        let subscribed = store.read(db::subscribed_members).await?;
         Ok(Push {
             inner: Arc::new(Inner {
+                subscribed: std::sync::RwLock::new(subscribed.into_iter().collect()),
                 store,
                 clock,
                 key,
@@ -144,7 +150,47 @@ impl Push {
         self.inner
             .store
             .write(move |c| db::subscribe(c, user_id, &new, &now))
-            .await
+            .await?;
+        self.reload().await
+    }
+
+    /// Whether a notice about a conversation with this assignee (none: everyone's) could
+    /// reach anyone by push; from memory, cheap enough to ask per message.
+    pub fn could_reach(&self, assignee: Option<i64>) -> bool {
+        let subscribed = self
+            .inner
+            .subscribed
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        match assignee {
+            Some(id) => subscribed.contains(&id),
+            None => !subscribed.is_empty(),
+        }
+    }
+
+    /// Members with at least one subscription (from memory).
+    pub fn subscribed(&self) -> HashSet<i64> {
+        self.inner
+            .subscribed
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    async fn reload(&self) -> Result<(), PushError> {
+        let now: HashSet<i64> = self
+            .inner
+            .store
+            .read(db::subscribed_members)
+            .await?
+            .into_iter()
+            .collect();
+        *self
+            .inner
+            .subscribed
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = now;
+        Ok(())
     }
 
     /// Forgets `endpoint` of `user_id` (the browser unsubscribed).
@@ -152,12 +198,15 @@ impl Push {
         self.inner
             .store
             .write(move |c| db::unsubscribe(c, user_id, &endpoint))
-            .await
+            .await?;
+        self.reload().await
     }
 
-    /// Members among `user_ids` with at least one subscription.
-    pub async fn reachable(&self) -> Result<Vec<i64>, PushError> {
-        self.inner.store.read(db::subscribed_members).await
+    /// Members with at least one subscription, in id order.
+    pub fn reachable(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self.subscribed().into_iter().collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// Sends `notice` to every subscription of `user_ids`, at most 8 requests at once.
@@ -184,6 +233,9 @@ impl Push {
                 Ok(Outcome::Gone) => sent.dropped += 1,
                 _ => sent.failed += 1,
             }
+        }
+        if sent.dropped > 0 {
+            self.reload().await?;
         }
         Ok(sent)
     }
