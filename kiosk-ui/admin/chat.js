@@ -1,7 +1,7 @@
 // Chat settings (CHAT-1, -5, -11, -12, -14, -15, CHAT-4, CRM): the widget's design with a
 // live preview, the script tag to paste with short guides, distribution and timers,
 // consent, the bot, identification and the CRM webhook.
-import { api, el, submitting } from '/common/api.js';
+import { api, copyText, el, submitting } from '/common/api.js';
 import { field, input } from '/common/forms.js';
 
 const lines = (text) => text.split('\n').map((l) => l.trim()).filter(Boolean);
@@ -134,10 +134,16 @@ export async function chatView() {
   });
 
   const code = el('pre', { id: 'widget-snippet', class: 'snippet' }, snippet.script);
-  const copy = el('button', { class: 'secondary', onclick: () => navigator.clipboard?.writeText(snippet.script) }, 'Copy');
+  const copied = el('span', { class: 'muted', role: 'status' });
+  const copy = el('button', { type: 'button', class: 'secondary', onclick: async () => {
+    copied.textContent = await copyText(snippet.script) ? ' Copied.' : ' Select the tag above and copy it.';
+  } }, 'Copy');
   const guides = el('div', { class: 'card' },
     el('h2', {}, 'Put the chat on your website'),
-    code, copy,
+    code, copy, copied,
+    el('p', { class: 'muted' }, 'Who can reach it: the tag loads the chat from this hub, so it works for guests on the hotel\'s own network. ' +
+      'A website served over https needs the hub\'s https address (the tag above uses it) and a device that trusts the hub\'s certificate; ' +
+      'guests elsewhere reach the chat once the hub is linked to its cloud relay.'),
     el('h3', {}, 'WordPress'), el('p', {}, 'Appearance → Theme File Editor → footer.php (or a "header and footer scripts" plugin): paste the tag just before </body>.'),
     el('h3', {}, 'Shopify'), el('p', {}, 'Online Store → Themes → Edit code → layout/theme.liquid: paste the tag just before </body>, then Save.'),
     el('h3', {}, 'Google Tag Manager'), el('p', {}, 'Tags → New → Custom HTML: paste the tag, trigger "All Pages", then Submit and Publish.'),

@@ -72,3 +72,20 @@ export async function busy(button, error, action) {
     if (button) button.disabled = false;
   }
 }
+
+// Copies `text`: the Clipboard API where the page may use it (secure pages), else a
+// selected hidden text area and the older copy command. Resolves true when it worked.
+export async function copyText(text) {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch { /* fall back below */ }
+  const area = el('textarea', { class: 'offscreen', readonly: true }, text);
+  document.body.append(area);
+  area.select();
+  const ok = document.execCommand('copy');
+  area.remove();
+  return ok;
+}

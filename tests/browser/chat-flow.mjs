@@ -93,7 +93,9 @@ try {
   await signIn(owner, hub, '/admin/#chat', ownerEmail, ownerPassword);
   await owner.waitForSelector('#chat-form');
   const snippet = await owner.textContent('#widget-snippet');
-  check(snippet.includes(key) && snippet.includes('/widget.js'), `the snippet: ${snippet}`);
+  check(snippet.includes(key) && snippet.includes(`${hub}/widget.js`), `the snippet names the hub's address: ${snippet}`);
+  await owner.click('#widget-snippet ~ button:has-text("Copy")');
+  await owner.waitForSelector('.card [role=status]:has-text("Copied.")');
   await owner.fill('#c-color', '#aa3300');
   const headColour = (frameLocator) => frameLocator.locator('.panel-head').evaluate((h) => getComputedStyle(h).backgroundColor);
   await owner.waitForFunction(() => {

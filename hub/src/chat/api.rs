@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -21,7 +21,7 @@ use super::settings::ChatSettings;
 use super::visitors::{CardEdit, Visitor};
 use super::{Chat, ChatError, Message};
 use crate::team::{ChatAdmin, Staff};
-use crate::web::{ApiJson, AppError, ErrorBody};
+use crate::web::{ApiJson, AppError, ErrorBody, ServedOverTls};
 
 impl From<ChatError> for AppError {
     fn from(e: ChatError) -> AppError {
@@ -484,15 +484,21 @@ pub struct Snippet {
 async fn widget_snippet(
     State(chat): State<Arc<Chat>>,
     _staff: Staff,
+    Extension(ServedOverTls(tls)): Extension<ServedOverTls>,
     headers: HeaderMap,
 ) -> ApiJson<Snippet> {
     let host = headers
         .get("host")
         .and_then(|h| h.to_str().ok())
         .unwrap_or("hub.local");
+    // The address this admin app is on, scheme included: a protocol-relative tag on an
+    // https site would ask for https on the hub's plain-HTTP port.
+    let scheme = if tls { "https" } else { "http" };
     let key = chat.widget_key();
     ApiJson(Snippet {
-        script: format!("<script src=\"//{host}/widget.js\" data-key=\"{key}\" async></script>"),
+        script: format!(
+            "<script src=\"{scheme}://{host}/widget.js\" data-key=\"{key}\" async></script>"
+        ),
         widget_key: key,
     })
 }
