@@ -320,6 +320,14 @@ $('.composer textarea').addEventListener('input', () => {
   clearTimeout(typingTimer);
   typingTimer = setTimeout(() => { socket?.send({ type: 'typing', on: false }); typingSent = 0; }, 4000);
 });
+// The keyboard: Escape closes the open chat; the paperclip opens the file picker on Enter
+// or Space like a button.
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && state.openPanel) setOpen(false);
+});
+$('.attach').addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); $('.attach input').click(); }
+});
 $('.composer textarea').addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); $('.composer').requestSubmit(); }
 });

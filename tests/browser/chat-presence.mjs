@@ -61,6 +61,10 @@ try {
   await first.page.goto(`${site}/rooms/sea-view`);
   await once('on another page');
   await first.page.screenshot({ path: `${dir}/presence-guest-history.png` });
+  // The keyboard: the paperclip is reachable, Escape closes the chat.
+  check(await first.frame.locator('.attach').getAttribute('tabindex') === '0', 'the paperclip takes the focus');
+  await first.frame.locator('.composer textarea').press('Escape');
+  await first.frame.locator('#panel').waitFor({ state: 'hidden' });
 
   // The agent closes the messenger; a new guest within the grace is not given to them.
   const api = await agentContext.newPage();

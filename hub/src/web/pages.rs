@@ -34,6 +34,13 @@ pub(super) fn routes() -> OpenApiRouter<Pages> {
         .routes(routes!(healthz))
         .routes(routes!(widget_script))
         .routes(routes!(messenger_page))
+        .routes(routes!(favicon))
+}
+
+/// The hub's icon, where browsers look for it by default.
+#[utoipa::path(get, path = "/favicon.ico", tag = "pages", responses((status = 200, description = "The icon (SVG)")))]
+async fn favicon() -> Response {
+    file("messenger/icon.svg")
 }
 
 #[utoipa::path(get, path = "/messenger/", tag = "pages", responses((status = 200, description = "The Team Messenger (PWA)")))]
