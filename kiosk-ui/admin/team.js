@@ -7,8 +7,9 @@ const ROLE_NAMES = { owner: 'Owner', admin: 'Admin', chat_admin: 'Chat administr
 export async function teamView(me) {
   const root = el('div');
   const render = async () => {
-    const [members, invites] = await Promise.all([api('GET', '/admin/members'), api('GET', '/admin/invites')]);
-    root.replaceChildren(inviteCard(me, render), membersCard(me, members, render), invitesCard(invites, render));
+    const [members, invites, pushed] = await Promise.all([api('GET', '/admin/members'), api('GET', '/admin/invites'),
+      api('GET', '/push/reachable')]);
+    root.replaceChildren(inviteCard(me, render), membersCard(me, members, new Set(pushed), render), invitesCard(invites, render));
   };
   await render();
   return root;
@@ -41,7 +42,13 @@ function inviteCard(me, refresh) {
   return form;
 }
 
-function membersCard(me, members, refresh) {
+// How a member hears of a guest while their Team Messenger is closed.
+function reach(m, pushed) {
+  const ways = [pushed.has(m.id) ? 'push' : null, m.offline_notifications ? 'e-mail' : null].filter(Boolean);
+  return ways.length ? ways.join(' + ') : el('span', { class: 'error-text' }, 'not reachable');
+}
+
+function membersCard(me, members, pushed, refresh) {
   const rows = members.map((m) => {
     const editable = m.role !== 'owner' && m.id !== me.id && (me.role === 'owner' || m.role !== 'admin');
     const roleCell = editable
@@ -54,12 +61,17 @@ function membersCard(me, members, refresh) {
       el('td', {}, m.name, m.nickname ? el('span', { class: 'muted' }, ` (${m.nickname})`) : ''),
       el('td', { class: 'hide-small' }, m.email),
       el('td', {}, roleCell),
-      el('td', { class: 'hide-small' }, m.status),
+      el('td', { class: 'hide-small' }, m.status === 'away' ? 'away' : 'available'),
+      el('td', {}, reach(m, pushed)),
       el('td', {}, remove));
   });
   return el('div', { class: 'card' }, el('h2', {}, 'Members'),
     el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'Name'), el('th', { class: 'hide-small' }, 'E-mail'),
-      el('th', {}, 'Role'), el('th', { class: 'hide-small' }, 'Status'), el('th', {}, ''))), el('tbody', {}, rows)));
+      el('th', {}, 'Role'), el('th', { class: 'hide-small' }, 'Status'),
+      el('th', { title: 'How they hear of a guest while the Team Messenger is closed' }, 'Alerts'),
+      el('th', {}, ''))), el('tbody', {}, rows)),
+    el('p', { class: 'muted' }, 'Alerts: "push" once they turn alerts on in the Team Messenger (on the https address); ' +
+      '"e-mail" when they asked for e-mail and the hub can send mail.'));
 }
 
 function roleSelect(me, member, refresh) {

@@ -101,6 +101,11 @@ try {
   await page.goto(`${base}/admin/#account`);
   await page.goto(`${base}/admin/#team`);
   await page.waitForSelector('tr[data-member="alex@hotel.test"]');
+  // How each is alerted with the messenger closed: e-mail (asked for by default), no push yet.
+  const alerts = await page.textContent('tr[data-member="alex@hotel.test"]');
+  check(alerts.includes('e-mail') && !alerts.includes('push'), `the Team section says how alerts reach them: ${alerts}`);
+  check(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), 'the Team page fits the phone');
+  await page.screenshot({ path: `${dir}/team-alerts.png` });
   console.log('admin flow ok');
 } catch (e) {
   // Leave a picture of every open page for whoever reads the failure.
