@@ -164,7 +164,18 @@ function markRead() {
 
 function dialogueOpen() { return state.dialogue && state.dialogue.state !== 'ended'; }
 
+// Until someone answers, the panel greets: the owner's welcome text, and what to expect
+// (the typical first-answer time lately; out of hours the contact form says the rest).
+function refreshGreeting() {
+  const text = state.settings?.widget?.welcome_text || '';
+  const expect = state.open !== false && state.replyMinutes ? words.replyWithin.replace('{n}', state.replyMinutes) : '';
+  $('.greeting-text').textContent = text;
+  $('.greeting-expect').textContent = expect;
+  $('.greeting').hidden = !!$('.messages .msg.theirs') || (!text && !expect) || state.open === false;
+}
+
 function refreshPanels() {
+  refreshGreeting();
   const s = state.settings || {};
   const offline = state.open === false && !dialogueOpen();
   $('.offline').hidden = !offline;
@@ -187,6 +198,7 @@ function sendMessage(body) {
   li.classList.add('pending');
   li.dataset.clientId = id;
   $('.messages').append(li);
+  refreshGreeting();
   $('.messages').scrollTop = $('.messages').scrollHeight;
   socket?.send({ type: 'send', client_id: id, body, consent: state.consentGiven });
 }
@@ -220,6 +232,7 @@ function handle(f) {
       state.dialogue = f.dialogue;
       state.open = f.open;
       state.outOfHoursText = f.out_of_hours_text;
+      state.replyMinutes = f.typical_reply_minutes;
       if (f.property?.name) $('.subtitle').textContent = f.property.name;
       applySettings(f.settings);
       if (firstWelcome) {

@@ -3,6 +3,7 @@
 // missing falls back to English.
 export const TEXTS = {
   en: {
+    replyWithin: 'We usually answer within {n} min.',
     open: 'Open chat', close: 'Close chat', channels: 'Other ways to reach us', how: 'How would you like to reach us?',
     chatHere: '💬 Chat here', name: 'Your name', email: 'E-mail', phone: 'Phone (optional)', message: 'Your message',
     send: 'Send', thanks: 'Thank you! We will get back to you.', write: 'Write a message…', attach: 'Attach a file',
@@ -11,6 +12,7 @@ export const TEXTS = {
     away: 'We are away right now. Leave us a message and we will answer soon.', sending: 'Sending', fileFailed: 'The file could not be sent.',
   },
   pt: {
+    replyWithin: 'Costumamos responder em {n} min.',
     open: 'Abrir conversa', close: 'Fechar conversa', channels: 'Outras formas de contacto', how: 'Como prefere falar connosco?',
     chatHere: '💬 Conversar aqui', name: 'O seu nome', email: 'E-mail', phone: 'Telefone (opcional)', message: 'A sua mensagem',
     send: 'Enviar', thanks: 'Obrigado! Entraremos em contacto.', write: 'Escreva uma mensagem…', attach: 'Anexar ficheiro',
@@ -19,6 +21,7 @@ export const TEXTS = {
     away: 'Neste momento não estamos disponíveis. Deixe-nos uma mensagem e responderemos em breve.', sending: 'A enviar', fileFailed: 'Não foi possível enviar o ficheiro.',
   },
   es: {
+    replyWithin: 'Solemos responder en {n} min.',
     open: 'Abrir chat', close: 'Cerrar chat', channels: 'Otras formas de contacto', how: '¿Cómo prefiere contactarnos?',
     chatHere: '💬 Chatear aquí', name: 'Su nombre', email: 'Correo electrónico', phone: 'Teléfono (opcional)', message: 'Su mensaje',
     send: 'Enviar', thanks: '¡Gracias! Le responderemos pronto.', write: 'Escriba un mensaje…', attach: 'Adjuntar archivo',
@@ -27,6 +30,7 @@ export const TEXTS = {
     away: 'Ahora no estamos disponibles. Déjenos un mensaje y le responderemos pronto.', sending: 'Enviando', fileFailed: 'No se pudo enviar el archivo.',
   },
   fr: {
+    replyWithin: 'Nous répondons en général en {n} min.',
     open: 'Ouvrir le chat', close: 'Fermer le chat', channels: 'Autres moyens de nous joindre', how: 'Comment souhaitez-vous nous joindre ?',
     chatHere: '💬 Discuter ici', name: 'Votre nom', email: 'E-mail', phone: 'Téléphone (facultatif)', message: 'Votre message',
     send: 'Envoyer', thanks: 'Merci ! Nous vous répondrons bientôt.', write: 'Écrivez un message…', attach: 'Joindre un fichier',
@@ -35,6 +39,7 @@ export const TEXTS = {
     away: 'Nous sommes absents pour le moment. Laissez-nous un message, nous répondrons vite.', sending: 'Envoi de', fileFailed: "Le fichier n'a pas pu être envoyé.",
   },
   de: {
+    replyWithin: 'Wir antworten meist innerhalb von {n} Min.',
     open: 'Chat öffnen', close: 'Chat schließen', channels: 'Weitere Kontaktwege', how: 'Wie möchten Sie uns erreichen?',
     chatHere: '💬 Hier chatten', name: 'Ihr Name', email: 'E-Mail', phone: 'Telefon (optional)', message: 'Ihre Nachricht',
     send: 'Senden', thanks: 'Danke! Wir melden uns bei Ihnen.', write: 'Nachricht schreiben…', attach: 'Datei anhängen',
@@ -43,6 +48,7 @@ export const TEXTS = {
     away: 'Wir sind gerade nicht da. Hinterlassen Sie uns eine Nachricht, wir antworten bald.', sending: 'Sende', fileFailed: 'Die Datei konnte nicht gesendet werden.',
   },
   ru: {
+    replyWithin: 'Обычно мы отвечаем в течение {n} мин.',
     open: 'Открыть чат', close: 'Закрыть чат', channels: 'Другие способы связи', how: 'Как вам удобнее с нами связаться?',
     chatHere: '💬 Написать в чат', name: 'Ваше имя', email: 'E-mail', phone: 'Телефон (необязательно)', message: 'Ваше сообщение',
     send: 'Отправить', thanks: 'Спасибо! Мы скоро ответим.', write: 'Напишите сообщение…', attach: 'Прикрепить файл',

@@ -26,9 +26,12 @@ async function guestWrites(text) {
   page.setDefaultTimeout(15000);
   await page.goto(`${site}/`);
   const frame = page.frameLocator('iframe[title="Chat"]');
+  // A new guest is greeted, not met by an empty panel.
+  await frame.locator('.greeting-text:has-text("How can we help?")').waitFor();
   await frame.locator('.composer textarea').fill(text);
   await frame.locator('.composer textarea').press('Enter');
   await frame.locator(`.msg.mine:not(.pending):has-text("${text}")`).waitFor();
+  check(await frame.locator('.greeting').isVisible(), 'the greeting stays until someone answers');
   return { page, frame };
 }
 

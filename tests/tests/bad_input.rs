@@ -350,7 +350,11 @@ async fn a_mistyped_address_gets_a_page_and_the_api_json() {
         .unwrap()
         .contains("This page does not exist"));
     let icon = web.get(hub.url("/favicon.ico")).send().await.unwrap();
-    assert_eq!(icon.status(), 200, "browsers ask for /favicon.ico on every page");
+    assert_eq!(
+        icon.status(),
+        200,
+        "browsers ask for /favicon.ico on every page"
+    );
     let api = web.get(hub.url("/api/v1/nope")).send().await.unwrap();
     assert_eq!(api.status(), 404);
     let body: Value = api.json().await.unwrap();

@@ -57,6 +57,8 @@ pub(super) struct GuestWelcome<'a> {
     pub property: serde_json::Value,
     pub open: bool,
     pub out_of_hours_text: &'a str,
+    /// The median minutes to a first answer lately, for "we usually answer within".
+    pub typical_reply_minutes: Option<u32>,
 }
 
 #[derive(Debug, Serialize)]

@@ -334,6 +334,7 @@ async fn greet(chat: Arc<Chat>, socket: &mut WebSocket, ip: IpAddr) -> Option<Se
         property: json!({"name": property.name, "logo_url": property.logo_url}),
         open,
         out_of_hours_text: &property.out_of_hours_text,
+        typical_reply_minutes: chat.typical_reply_minutes().await,
     });
     if !send(socket, &welcome).await {
         return None;

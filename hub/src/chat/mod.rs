@@ -24,6 +24,7 @@ mod inbox;
 #[cfg(test)]
 mod lifecycle_tests;
 mod presence;
+mod reply_time;
 mod reports;
 pub mod reports_api;
 mod service;

@@ -39,6 +39,8 @@ pub struct Chat {
     /// Whether anyone could use an alert for a conversation with this assignee (set by
     /// the listener): a guest message costs nothing when nobody could be reached.
     pub(super) alert_wanted: RwLock<Option<AlertWanted>>,
+    /// The typical first-answer time the widget promises, and when it was worked out.
+    pub(super) reply_estimate: std::sync::Mutex<Option<(std::time::Instant, Option<u32>)>>,
 }
 
 type AlertWanted = Arc<dyn Fn(Option<i64>) -> bool + Send + Sync>;
@@ -260,6 +262,7 @@ impl Chat {
             presence,
             alerts,
             alert_wanted: RwLock::new(None),
+            reply_estimate: std::sync::Mutex::new(None),
             store,
             clock,
             bus: ChatBus::new(),
