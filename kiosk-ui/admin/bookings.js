@@ -52,11 +52,24 @@ function addForm(units, done) {
     el('div', { class: 'row' }, field('r-unit', 'Unit', unit), field('r-guest', 'Guest', guest), field('r-email', 'E-mail', email), field('r-phone', 'Phone', phone)),
     el('div', { class: 'row' }, field('r-in', 'Check-in', from), field('r-out', 'Check-out', to), el('button', { type: 'submit' }, 'Add')),
     el('div', { class: 'error', role: 'alert' }));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const body = { unit_id: Number(unit.value), guest_name: guest.value, email: email.value, phone: phone.value, check_in: from.value, check_out: to.value };
-    if (await submitting(form, () => api('POST', '/admin/reservations', body))) done();
-  });
+  // The room is taken for some of those nights: the hub names the other stay; staff who know
+  // better (a shared room, a change of plan) can enter it anyway.
+  const anyway = el('button', { type: 'button', class: 'secondary', id: 'book-anyway', hidden: true }, 'Book it anyway');
+  form.append(anyway);
+  const book = async (allow) => {
+    const body = { unit_id: Number(unit.value), guest_name: guest.value, email: email.value, phone: phone.value,
+      check_in: from.value, check_out: to.value, allow_overlap: allow };
+    anyway.hidden = true;
+    try {
+      await api('POST', '/admin/reservations', body);
+      done();
+    } catch (e) {
+      form.querySelector('.error').textContent = e.message;
+      anyway.hidden = e.status !== 409;
+    }
+  };
+  form.addEventListener('submit', (event) => { event.preventDefault(); book(false); });
+  anyway.addEventListener('click', () => book(true));
   return form;
 }
 

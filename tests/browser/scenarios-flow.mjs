@@ -19,6 +19,19 @@ try {
   await page.waitForSelector('#occupancy tr[data-unit="102"] .badge.online');
   await page.waitForSelector('#reservations td:has-text("Maria Papadopoulou")');
 
+  // Room 102 is Maria's tonight: a stay entered over it is refused with her name, and can
+  // be entered anyway.
+  const today = new Date().toISOString().slice(0, 10);
+  const tomorrow = new Date(Date.now() + 86400000).toISOString().slice(0, 10);
+  await page.selectOption('#reservation-form select', { label: '102' });
+  await page.fill('#r-guest', 'Jan Novak');
+  await page.fill('#r-in', today);
+  await page.fill('#r-out', tomorrow);
+  await page.click('#reservation-form button[type=submit]');
+  await page.waitForSelector('#reservation-form .error:has-text("Maria Papadopoulou")');
+  await page.waitForSelector('#book-anyway', { state: 'visible' });
+  await page.screenshot({ path: `${dir}/bookings-overlap-refused.png` });
+
   await page.click('#tabs a[data-tab=scenarios]');
   await page.waitForSelector('#sky:has-text("Sunrise")');
   await page.click('#new-scenario');

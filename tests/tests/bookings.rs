@@ -224,3 +224,55 @@ async fn the_pms_webhook_refuses_what_it_cannot_trust_or_read() {
     }
     w.hub_stop().await;
 }
+
+/// A stay entered by hand that shares a night with another in the room is refused with the
+/// other stay named; the departure day is free; staff who know better can insist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overlapping_stay_is_refused_naming_the_other() {
+    let w = World::new(athens(2026, 10, 20, 9, 0)).await;
+    let room = w.rooms["101"];
+    let book = |guest: &str, from: &str, to: &str, allow: bool| {
+        json!({"unit_id": room, "guest_name": guest, "check_in": from, "check_out": to,
+               "allow_overlap": allow})
+    };
+    let (status, _) = w
+        .try_call(
+            "POST",
+            "/admin/reservations",
+            &book("Maria Silva", "2026-11-02", "2026-11-05", false),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, refused) = w
+        .try_call(
+            "POST",
+            "/admin/reservations",
+            &book("Jan Novak", "2026-11-04", "2026-11-06", false),
+        )
+        .await;
+    assert_eq!(status, 409, "{refused}");
+    let why = refused["error"]["message"].as_str().unwrap();
+    assert!(
+        why.contains("Maria Silva") && why.contains("2026-11-02") && why.contains("101"),
+        "{why}"
+    );
+    let (status, _) = w
+        .try_call(
+            "POST",
+            "/admin/reservations",
+            &book("Jan Novak", "2026-11-05", "2026-11-07", false),
+        )
+        .await;
+    assert_eq!(
+        status, 201,
+        "arriving on the other's departure day is no overlap"
+    );
+    let (status, _) = w
+        .try_call(
+            "POST",
+            "/admin/reservations",
+            &book("Eva Berg", "2026-11-03", "2026-11-04", true),
+        )
+        .await;
+    assert_eq!(status, 201, "an explicit override is kept");
+}

@@ -39,6 +39,7 @@ impl From<BookingError> for AppError {
             },
             BookingError::Store(e) => AppError::Internal(e.to_string()),
             BookingError::Conflict(why) => AppError::Conflict(why.into()),
+            BookingError::Overlap(why) => AppError::Conflict(why),
             BookingError::TooManyFailures { retry_after_secs } => {
                 AppError::TooManyRequests { retry_after_secs }
             }
@@ -133,6 +134,9 @@ struct ReservationForm {
     check_in: Option<String>,
     check_out: Option<String>,
     status: Option<Status>,
+    /// Enter it even if another stay holds the room for some of those nights.
+    #[serde(default)]
+    allow_overlap: bool,
 }
 
 impl ReservationForm {
@@ -152,7 +156,7 @@ impl ReservationForm {
 #[utoipa::path(post, path = "/reservations", tag = "bookings", security(("session" = ["admin"])),
     request_body = ReservationForm,
     responses((status = 201, body = Reservation), (status = 400, body = crate::web::ErrorBody),
-        (status = 403, body = crate::web::ErrorBody)))]
+        (status = 403, body = crate::web::ErrorBody), (status = 409, body = crate::web::ErrorBody)))]
 async fn add_reservation(
     State(bookings): State<Bookings>,
     ApiJson(form): ApiJson<ReservationForm>,
@@ -162,7 +166,12 @@ async fn add_reservation(
         .ok_or_else(|| BookingError::Invalid("choose a unit".into()))?;
     let stay = form.stay()?;
     let r = bookings
-        .add(unit, stay, form.status.unwrap_or(Status::Booked))
+        .add(
+            unit,
+            stay,
+            form.status.unwrap_or(Status::Booked),
+            form.allow_overlap,
+        )
         .await?;
     Ok((StatusCode::CREATED, ApiJson(r)))
 }

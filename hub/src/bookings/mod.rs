@@ -75,6 +75,9 @@ pub enum BookingError {
     Feed(String),
     #[error("{0}")]
     Conflict(&'static str),
+    /// Another stay holds the room for some of those nights; the message names it.
+    #[error("{0}")]
+    Overlap(String),
     /// A unit's own field (reported as `invalid_field`, like the team's forms).
     #[error("{0}")]
     InvalidField(&'static str),
@@ -222,11 +225,14 @@ impl Bookings {
     }
 
     /// A reservation entered by staff.
+    /// Enters a stay by hand; one that shares a night with another stay in the room is
+    /// refused, naming that stay, unless `allow_overlap` (staff who know better).
     pub async fn add(
         &self,
         unit_id: i64,
         stay: Stay,
         status: Status,
+        allow_overlap: bool,
     ) -> Result<Reservation, BookingError> {
         if stay.check_in.is_none() || stay.check_out.is_none() {
             return Err(BookingError::Invalid(
@@ -241,6 +247,16 @@ impl Bookings {
             .store
             .write(move |c| {
                 unit_exists(c, unit_id)?;
+                if let (false, Some(from), Some(to)) = (allow_overlap, stay.check_in, stay.check_out) {
+                    if let Some((room, guest, a, b)) =
+                        reservations::overlapping(c, unit_id, from, to, None)?
+                    {
+                        let guest = if guest.is_empty() { "another guest".into() } else { guest };
+                        return Err(BookingError::Overlap(format!(
+                            "Room {room} is booked for {guest} from {a} to {b}: choose other dates or another room"
+                        )));
+                    }
+                }
                 let times = Times::load(c, zone)?;
                 Ok::<_, BookingError>(reservations::insert(
                     c,

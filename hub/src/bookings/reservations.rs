@@ -391,3 +391,28 @@ pub(super) fn replace_instants(conn: &Connection, times: &Times) -> rusqlite::Re
     }
     Ok(())
 }
+
+/// The first stay in `unit_id` (not cancelled, `except` aside) that shares a night with
+/// `check_in`..`check_out` (the departure day is free): its room, guest and dates.
+pub(super) fn overlapping(
+    c: &Connection,
+    unit_id: i64,
+    check_in: NaiveDate,
+    check_out: NaiveDate,
+    except: Option<i64>,
+) -> rusqlite::Result<Option<(String, String, String, String)>> {
+    c.query_row(
+        "SELECT r.name, s.guest_name, s.check_in, s.check_out FROM reservations s \
+             JOIN rooms r ON r.id = s.unit_id \
+             WHERE s.unit_id = ?1 AND s.status != 'cancelled' AND s.check_in < ?3 \
+             AND s.check_out > ?2 AND s.id != ?4 ORDER BY s.check_in LIMIT 1",
+        params![
+            unit_id,
+            check_in.to_string(),
+            check_out.to_string(),
+            except.unwrap_or(-1)
+        ],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
+    .optional()
+}

@@ -302,6 +302,7 @@ async fn seed_scenarios(
                 ..Default::default()
             },
             Status::CheckedIn,
+            false,
         )
         .await?;
     let seeds = [
