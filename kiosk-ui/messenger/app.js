@@ -28,6 +28,7 @@ async function start() {
   ctx.me = await signIn.member();
   if (!ctx.me) return;
   $('#whoami').textContent = ctx.me.name;
+  $('#to-admin').hidden = !['owner', 'admin', 'chat_admin'].includes(ctx.me.role);
   // "offline" was a choice once; presence is this app being open now.
   $('#availability').value = ctx.me.status === 'away' ? 'away' : 'online';
   [ctx.team, ctx.shortcuts] = await Promise.all([api('GET', '/chat/colleagues'), api('GET', '/chat/shortcuts')]);
@@ -202,5 +203,10 @@ function onFrame(f) {
     default: break;
   }
 }
+
+$('#signout').addEventListener('click', async () => {
+  await api('POST', '/auth/logout').catch(() => {});
+  location.reload();
+});
 
 boot();

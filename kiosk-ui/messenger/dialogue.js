@@ -60,8 +60,15 @@ export class DialogueView {
       this.textarea, noteToggle, el('button', { type: 'submit' }, 'Send'));
     this.textarea.addEventListener('input', () => this.onInput());
     this.textarea.addEventListener('keydown', (e) => this.onKey(e));
+    // On a phone the list, the conversation and the guest's card are screens of their own.
+    const back = el('button', { type: 'button', class: 'secondary back', 'aria-label': 'Back to the list',
+      onclick: () => document.body.classList.remove('in-conversation', 'show-card') }, '‹ Back');
+    const card = dialogue.kind === 'direct' ? null : el('button', { type: 'button', class: 'secondary card-toggle',
+      onclick: () => document.body.classList.toggle('show-card') }, 'Guest');
+    document.body.classList.add('in-conversation');
+    document.body.classList.remove('show-card');
     const conv = el('div', { class: 'conv' },
-      el('div', { class: 'conv-head' }, el('h2', {}, title), el('span', { class: 'pill state' }, dialogue.state), ...actions),
+      el('div', { class: 'conv-head' }, back, el('h2', {}, title), el('span', { class: 'pill state' }, dialogue.state), card, ...actions),
       this.list, this.typing, open || dialogue.kind === 'direct' ? this.composer : el('p', { class: 'muted ended' }, dialogue.rating ? `Ended · rated ${dialogue.rating}/5` : 'Ended'));
     const pane = this.ctx.pane;
     pane.replaceChildren(conv, this.cardPane());

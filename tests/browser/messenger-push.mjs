@@ -54,6 +54,25 @@ try {
   await page.goto(`${hub}${shown[0].url}`);
   await page.waitForSelector(`.msgs .m:has-text("${guestText}")`);
   await page.screenshot({ path: `${dir}/push-opened-conversation.png` });
+
+  // On a phone the conversation is a screen of its own, with the guest's card one tap away
+  // and a way back to the list; nothing is wider than the screen.
+  const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= innerWidth);
+  check(await page.isHidden('#list'), 'the list gives the conversation the screen');
+  check(await fits(), 'the conversation fits the phone');
+  await page.click('.conv-head .card-toggle');
+  await page.waitForSelector('.card-pane', { state: 'visible' });
+  await page.screenshot({ path: `${dir}/phone-guest-card.png` });
+  await page.click('.conv-head .card-toggle');
+  await page.click('.conv-head .back');
+  await page.waitForSelector('#list', { state: 'visible' });
+  check(await fits(), 'the list fits the phone');
+  await page.screenshot({ path: `${dir}/phone-list.png` });
+  for (const view of ['unassigned', 'history', 'statistics', 'visitors', 'leads']) {
+    await page.click(`#views a[data-view="${view}"]`);
+    await page.waitForTimeout(300);
+    check(await fits(), `the ${view} view fits the phone`);
+  }
   console.log('push flow ok');
 } finally {
   await browser.close();
