@@ -14,6 +14,7 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("get", "/widget.js"),
     ("get", "/messenger/"),
+    ("get", "/favicon.ico"),
     ("get", "/widget/try"),
     ("get", "/metrics"),
     ("get", "/api/v1/setup"),
