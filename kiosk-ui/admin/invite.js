@@ -21,5 +21,6 @@ form.addEventListener('submit', async (event) => {
   event.preventDefault();
   const data = Object.fromEntries(new FormData(form));
   const ok = await submitting(form, () => api('POST', `/invites/${encodeURIComponent(token)}/accept`, data));
-  if (ok) location.assign('/admin/');
+  // Agents work in the Team Messenger; those who run the hub land in the admin app.
+  if (ok) location.assign(['owner', 'admin'].includes(ok.role) ? '/admin/' : '/messenger/');
 });

@@ -4,6 +4,27 @@ import { DAYS, deleteButton, field, input } from '/common/forms.js';
 
 const DAY_NAMES = { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' };
 
+// After set-up, or while the basics are missing: what to do first, each step done or not.
+function checklist(p, tz) {
+  const here = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const useHere = here && here !== p.time_zone
+    ? el('button', { type: 'button', class: 'secondary', id: 'use-device-zone',
+      onclick: () => { tz.value = here; tz.focus(); } }, `Use ${here} (this device's)`)
+    : null;
+  const steps = [
+    [p.name !== 'My hotel', 'Name your property', 'guests see it in the chat', null],
+    [p.time_zone !== 'UTC', 'Set its time zone', 'for working hours, check-in times and scenarios', useHere],
+    [p.latitude != null && p.longitude != null, 'Give its location', 'latitude and longitude, for sunrise, sunset and the weather', null],
+    [p.working_hours.length > 0, 'Set working hours', 'outside them guests leave a message instead', null],
+    [false, 'Put the chat on your website', '', el('a', { href: '#chat' }, 'Chat settings')],
+    [false, 'Invite your team', '', el('a', { href: '#team' }, 'Team')],
+  ];
+  return el('div', { class: 'card', id: 'getting-started' }, el('h2', {}, 'Getting started'),
+    el('ol', { class: 'checklist' }, steps.map(([done, what, why, action]) => el('li', { class: done ? 'done' : '' },
+      el('span', { class: 'tick', 'aria-label': done ? 'done' : 'to do' }, done ? '✓' : '○'), ' ', el('strong', {}, what),
+      why ? el('span', { class: 'muted' }, ` — ${why}`) : '', action ? [' ', action] : ''))));
+}
+
 export async function propertyView() {
   const p = await api('GET', '/property');
   const name = input(p.name, { required: true, maxlength: 100 });
@@ -52,9 +73,13 @@ export async function propertyView() {
     if (saved) {
       form.querySelector('#property-saved').textContent = 'Saved.';
       document.getElementById('property-name').textContent = saved.name;
+      const list = document.getElementById('getting-started');
+      if (list) list.replaceWith(checklist(saved, tz));
     }
   });
-  return form;
+  const basicsMissing = p.name === 'My hotel' || p.time_zone === 'UTC' || p.latitude == null;
+  const afterSetUp = new URLSearchParams(location.search).has('start');
+  return afterSetUp || basicsMissing ? el('div', {}, checklist(p, tz), form) : form;
 }
 
 export async function roomsView() {

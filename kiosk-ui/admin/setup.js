@@ -13,5 +13,6 @@ form.addEventListener('submit', async (event) => {
   event.preventDefault();
   const data = Object.fromEntries(new FormData(form));
   const ok = await submitting(form, () => api('POST', '/setup', data));
-  if (ok) location.assign('/admin/');
+  // The owner's next steps: the property page opens with its getting-started list.
+  if (ok) location.assign('/admin/?start=1#property');
 });

@@ -35,8 +35,17 @@ try {
   await page.waitForSelector('#setup .error:text("set-up code is wrong")');
   await page.fill('#code', code.toLowerCase());
   await page.click('button[type=submit]');
-  await page.waitForURL('**/admin/');
+  // Set-up ends on the property page with what to do first.
+  await page.waitForURL('**/admin/?start=1#property');
   await page.waitForSelector('#whoami:text("Olga Owner")');
+  await page.waitForSelector('#getting-started li:not(.done):has-text("Name your property")');
+  await page.fill('#p-name', 'Seaview Guest House');
+  await page.fill('#p-tz', 'Europe/Athens');
+  await page.click('#property-form button[type=submit]');
+  await page.waitForSelector('#getting-started li.done:has-text("Name your property")');
+  await page.waitForSelector('#getting-started li.done:has-text("Set its time zone")');
+  check(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), 'the checklist fits the phone');
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${dir}/01-owner-after-setup.png` });
 
   // Sign out, then sign in as the owner with the new password.
@@ -73,11 +82,14 @@ try {
   check(ipage.url().includes('/invite/'), 'a short password was accepted');
   await ipage.fill('#password', 'agent password 1');
   await ipage.click('button[type=submit]');
-  await ipage.waitForURL('**/admin/');
+  // An agent lands where agents work: the Team Messenger.
+  await ipage.waitForURL('**/messenger/');
   await ipage.waitForSelector('#whoami:text("Alex Agent")');
 
-  // Sign out and in again as the agent.
+  // Sign out of the messenger, then in to the admin app as the agent.
   await ipage.click('#signout');
+  await ipage.waitForSelector('#signin-form', { state: 'visible' });
+  await ipage.goto(`${base}/admin/`);
   await ipage.fill('#signin-email', 'alex@hotel.test');
   await ipage.fill('#signin-password', 'agent password 1');
   await ipage.click('#signin-form button[type=submit]');
