@@ -96,6 +96,15 @@ function badge() {
   b.textContent = String(state.unread);
 }
 
+// The hub's error codes in the guest's words (its own messages are English, for staff).
+function errorText(code) {
+  if (code === 'blocked') return words.errBlocked;
+  if (['unknown_key', 'too_many_sockets', 'internal', 'hello_expected'].includes(code)) return words.errUnavailable;
+  if (code === 'too_large') return words.errTooLarge;
+  if (code === 'rate_limited') return words.errSlowDown;
+  return words.errFailed;
+}
+
 function status(text) {
   const s = $('.status');
   s.hidden = !text;
@@ -281,11 +290,11 @@ function handle(f) {
         $('.consent').hidden = false;
       } else if (['blocked', 'unknown_key', 'too_many_sockets'].includes(f.code)) {
         socket.stop();
-        status(f.message);
+        status(errorText(f.code));
       } else if (f.client_id) {
         const node = document.querySelector(`[data-client-id="${CSS.escape(f.client_id)}"]`);
-        if (node) { node.classList.add('failed'); node.title = f.message; }
-        status(f.message);
+        if (node) { node.classList.add('failed'); node.title = errorText(f.code); }
+        status(errorText(f.code));
       }
       break;
     }
@@ -361,7 +370,8 @@ $('.attach input').addEventListener('change', async (e) => {
   status(`${words.sending} ${file.name}…`);
   const refused = await sendFile('/api/v1/guest/attachments', file,
     { 'x-guest-token': state.token || '', 'x-consent': state.consentGiven ? '1' : '0' });
-  status(refused === null ? '' : refused || words.fileFailed);
+  // The hub's reason is English, for staff; the guest reads it in their language.
+  status(refused === null ? '' : words.fileFailed);
 });
 $('.stars').addEventListener('click', (e) => {
   const b = e.target.closest('button[data-rating]');
@@ -378,7 +388,7 @@ $('.lead-form').addEventListener('submit', async (e) => {
     body: JSON.stringify(Object.fromEntries(form.entries())),
   });
   if (r.ok) { $('.lead-done').hidden = false; e.target.querySelectorAll('input,textarea,button').forEach((x) => { x.disabled = true; }); }
-  else status((await r.json().catch(() => null))?.error?.message || 'The message could not be sent.');
+  else status(words.errFailed);
 });
 
 // Commands from the host page.

@@ -3,6 +3,8 @@
 // missing falls back to English.
 export const TEXTS = {
   en: {
+    errBlocked: "This chat is not available from your connection.", errUnavailable: "The chat is unavailable right now. Please try again later.",
+    errTooLarge: "This message is too long.", errSlowDown: "You are sending messages too fast. Please wait a moment.", errFailed: "The message could not be sent. Please try again.",
     replyWithin: 'We usually answer within {n} min.',
     open: 'Open chat', close: 'Close chat', channels: 'Other ways to reach us', how: 'How would you like to reach us?',
     chatHere: '💬 Chat here', name: 'Your name', email: 'E-mail', phone: 'Phone (optional)', message: 'Your message',
@@ -12,6 +14,8 @@ export const TEXTS = {
     away: 'We are away right now. Leave us a message and we will answer soon.', sending: 'Sending', fileFailed: 'The file could not be sent.',
   },
   pt: {
+    errBlocked: "Esta conversa não está disponível a partir da sua ligação.", errUnavailable: "A conversa não está disponível de momento. Tente mais tarde.",
+    errTooLarge: "Esta mensagem é demasiado longa.", errSlowDown: "Está a enviar mensagens depressa demais. Aguarde um momento.", errFailed: "Não foi possível enviar a mensagem. Tente de novo.",
     replyWithin: 'Costumamos responder em {n} min.',
     open: 'Abrir conversa', close: 'Fechar conversa', channels: 'Outras formas de contacto', how: 'Como prefere falar connosco?',
     chatHere: '💬 Conversar aqui', name: 'O seu nome', email: 'E-mail', phone: 'Telefone (opcional)', message: 'A sua mensagem',
@@ -21,6 +25,8 @@ export const TEXTS = {
     away: 'Neste momento não estamos disponíveis. Deixe-nos uma mensagem e responderemos em breve.', sending: 'A enviar', fileFailed: 'Não foi possível enviar o ficheiro.',
   },
   es: {
+    errBlocked: "Este chat no está disponible desde su conexión.", errUnavailable: "El chat no está disponible ahora. Inténtelo más tarde.",
+    errTooLarge: "Este mensaje es demasiado largo.", errSlowDown: "Está enviando mensajes demasiado rápido. Espere un momento.", errFailed: "No se pudo enviar el mensaje. Inténtelo de nuevo.",
     replyWithin: 'Solemos responder en {n} min.',
     open: 'Abrir chat', close: 'Cerrar chat', channels: 'Otras formas de contacto', how: '¿Cómo prefiere contactarnos?',
     chatHere: '💬 Chatear aquí', name: 'Su nombre', email: 'Correo electrónico', phone: 'Teléfono (opcional)', message: 'Su mensaje',
@@ -30,6 +36,8 @@ export const TEXTS = {
     away: 'Ahora no estamos disponibles. Déjenos un mensaje y le responderemos pronto.', sending: 'Enviando', fileFailed: 'No se pudo enviar el archivo.',
   },
   fr: {
+    errBlocked: "Ce chat n'est pas disponible depuis votre connexion.", errUnavailable: "Le chat est indisponible pour le moment. Réessayez plus tard.",
+    errTooLarge: "Ce message est trop long.", errSlowDown: "Vous envoyez des messages trop vite. Patientez un instant.", errFailed: "Le message n'a pas pu être envoyé. Réessayez.",
     replyWithin: 'Nous répondons en général en {n} min.',
     open: 'Ouvrir le chat', close: 'Fermer le chat', channels: 'Autres moyens de nous joindre', how: 'Comment souhaitez-vous nous joindre ?',
     chatHere: '💬 Discuter ici', name: 'Votre nom', email: 'E-mail', phone: 'Téléphone (facultatif)', message: 'Votre message',
@@ -39,6 +47,8 @@ export const TEXTS = {
     away: 'Nous sommes absents pour le moment. Laissez-nous un message, nous répondrons vite.', sending: 'Envoi de', fileFailed: "Le fichier n'a pas pu être envoyé.",
   },
   de: {
+    errBlocked: "Dieser Chat ist über Ihre Verbindung nicht verfügbar.", errUnavailable: "Der Chat ist gerade nicht verfügbar. Bitte versuchen Sie es später.",
+    errTooLarge: "Diese Nachricht ist zu lang.", errSlowDown: "Sie senden Nachrichten zu schnell. Bitte warten Sie einen Moment.", errFailed: "Die Nachricht konnte nicht gesendet werden. Bitte versuchen Sie es erneut.",
     replyWithin: 'Wir antworten meist innerhalb von {n} Min.',
     open: 'Chat öffnen', close: 'Chat schließen', channels: 'Weitere Kontaktwege', how: 'Wie möchten Sie uns erreichen?',
     chatHere: '💬 Hier chatten', name: 'Ihr Name', email: 'E-Mail', phone: 'Telefon (optional)', message: 'Ihre Nachricht',
@@ -48,6 +58,8 @@ export const TEXTS = {
     away: 'Wir sind gerade nicht da. Hinterlassen Sie uns eine Nachricht, wir antworten bald.', sending: 'Sende', fileFailed: 'Die Datei konnte nicht gesendet werden.',
   },
   ru: {
+    errBlocked: "Этот чат недоступен из вашей сети.", errUnavailable: "Чат сейчас недоступен. Попробуйте позже.",
+    errTooLarge: "Это сообщение слишком длинное.", errSlowDown: "Вы отправляете сообщения слишком быстро. Подождите немного.", errFailed: "Не удалось отправить сообщение. Попробуйте ещё раз.",
     replyWithin: 'Обычно мы отвечаем в течение {n} мин.',
     open: 'Открыть чат', close: 'Закрыть чат', channels: 'Другие способы связи', how: 'Как вам удобнее с нами связаться?',
     chatHere: '💬 Написать в чат', name: 'Ваше имя', email: 'E-mail', phone: 'Телефон (необязательно)', message: 'Ваше сообщение',

@@ -64,6 +64,10 @@ try {
   await first.page.goto(`${site}/rooms/sea-view`);
   await once('on another page');
   await first.page.screenshot({ path: `${dir}/presence-guest-history.png` });
+  // A refusal speaks to the guest in the widget's words, not the hub's technical English.
+  await first.frame.locator('.composer textarea').evaluate((t) => { t.value = 'x'.repeat(17000); });
+  await first.frame.locator('.composer textarea').press('Enter');
+  await first.frame.locator('.status:has-text("This message is too long.")').waitFor();
   // The keyboard: the paperclip is reachable, Escape closes the chat.
   check(await first.frame.locator('.attach').getAttribute('tabindex') === '0', 'the paperclip takes the focus');
   await first.frame.locator('.composer textarea').press('Escape');
