@@ -133,9 +133,28 @@ function guestAttachment(a) {
   } }, '📄 ' + a.file_name);
 }
 
+// The hub writes its few system notes in English (for staff and history); a guest reads
+// them in the widget's language. The patterns are the hub's fixed wording
+// (chat/staff_dialogue.rs, chat/automation.rs); anything else shows as written.
+const SYSTEM = [
+  [/^(.+) joined the chat$/, 'sysJoined'],
+  [/^(.+) took over the chat$/, 'sysTookOver'],
+  [/^(.+) left the chat$/, 'sysLeft'],
+  [/^(.+) ended the chat(\. How did we do\? Please rate us\.)?$/, 'sysEnded'],
+  [/^The chat was closed after a period of inactivity$/, 'sysClosedIdle'],
+];
+function systemText(body) {
+  for (const [pattern, key] of SYSTEM) {
+    const m = body.match(pattern);
+    if (m) return words[key].replace('{name}', m[1] || '');
+  }
+  return body;
+}
+
 function bubble(m) {
   const kind = m.author_kind;
-  return messageItem(m, 'msg ' + (kind === 'guest' ? 'mine' : kind === 'system' ? 'system' : 'theirs'),
+  const shown = kind === 'system' ? { ...m, body: systemText(m.body) } : m;
+  return messageItem(shown, 'msg ' + (kind === 'guest' ? 'mine' : kind === 'system' ? 'system' : 'theirs'),
     kind === 'staff' || kind === 'bot' ? m.author_name ?? '' : null, guestAttachment);
 }
 

@@ -3,6 +3,8 @@
 // missing falls back to English.
 export const TEXTS = {
   en: {
+    sysJoined: "{name} joined the chat", sysTookOver: "{name} took over the chat", sysLeft: "{name} left the chat",
+    sysEnded: "{name} ended the chat", sysClosedIdle: "The chat was closed after a period of inactivity",
     errBlocked: "This chat is not available from your connection.", errUnavailable: "The chat is unavailable right now. Please try again later.",
     errTooLarge: "This message is too long.", errSlowDown: "You are sending messages too fast. Please wait a moment.", errFailed: "The message could not be sent. Please try again.",
     replyWithin: 'We usually answer within {n} min.',
@@ -14,6 +16,8 @@ export const TEXTS = {
     away: 'We are away right now. Leave us a message and we will answer soon.', sending: 'Sending', fileFailed: 'The file could not be sent.',
   },
   pt: {
+    sysJoined: "{name} entrou na conversa", sysTookOver: "{name} assumiu a conversa", sysLeft: "{name} saiu da conversa",
+    sysEnded: "{name} terminou a conversa", sysClosedIdle: "A conversa foi fechada por inatividade",
     errBlocked: "Esta conversa não está disponível a partir da sua ligação.", errUnavailable: "A conversa não está disponível de momento. Tente mais tarde.",
     errTooLarge: "Esta mensagem é demasiado longa.", errSlowDown: "Está a enviar mensagens depressa demais. Aguarde um momento.", errFailed: "Não foi possível enviar a mensagem. Tente de novo.",
     replyWithin: 'Costumamos responder em {n} min.',
@@ -25,6 +29,8 @@ export const TEXTS = {
     away: 'Neste momento não estamos disponíveis. Deixe-nos uma mensagem e responderemos em breve.', sending: 'A enviar', fileFailed: 'Não foi possível enviar o ficheiro.',
   },
   es: {
+    sysJoined: "{name} se unió al chat", sysTookOver: "{name} se hizo cargo del chat", sysLeft: "{name} salió del chat",
+    sysEnded: "{name} terminó el chat", sysClosedIdle: "El chat se cerró por inactividad",
     errBlocked: "Este chat no está disponible desde su conexión.", errUnavailable: "El chat no está disponible ahora. Inténtelo más tarde.",
     errTooLarge: "Este mensaje es demasiado largo.", errSlowDown: "Está enviando mensajes demasiado rápido. Espere un momento.", errFailed: "No se pudo enviar el mensaje. Inténtelo de nuevo.",
     replyWithin: 'Solemos responder en {n} min.',
@@ -36,6 +42,8 @@ export const TEXTS = {
     away: 'Ahora no estamos disponibles. Déjenos un mensaje y le responderemos pronto.', sending: 'Enviando', fileFailed: 'No se pudo enviar el archivo.',
   },
   fr: {
+    sysJoined: "{name} a rejoint la discussion", sysTookOver: "{name} a repris la discussion", sysLeft: "{name} a quitté la discussion",
+    sysEnded: "{name} a terminé la discussion", sysClosedIdle: "La discussion a été fermée faute d'activité",
     errBlocked: "Ce chat n'est pas disponible depuis votre connexion.", errUnavailable: "Le chat est indisponible pour le moment. Réessayez plus tard.",
     errTooLarge: "Ce message est trop long.", errSlowDown: "Vous envoyez des messages trop vite. Patientez un instant.", errFailed: "Le message n'a pas pu être envoyé. Réessayez.",
     replyWithin: 'Nous répondons en général en {n} min.',
@@ -47,6 +55,8 @@ export const TEXTS = {
     away: 'Nous sommes absents pour le moment. Laissez-nous un message, nous répondrons vite.', sending: 'Envoi de', fileFailed: "Le fichier n'a pas pu être envoyé.",
   },
   de: {
+    sysJoined: "{name} ist dem Chat beigetreten", sysTookOver: "{name} hat den Chat übernommen", sysLeft: "{name} hat den Chat verlassen",
+    sysEnded: "{name} hat den Chat beendet", sysClosedIdle: "Der Chat wurde wegen Inaktivität geschlossen",
     errBlocked: "Dieser Chat ist über Ihre Verbindung nicht verfügbar.", errUnavailable: "Der Chat ist gerade nicht verfügbar. Bitte versuchen Sie es später.",
     errTooLarge: "Diese Nachricht ist zu lang.", errSlowDown: "Sie senden Nachrichten zu schnell. Bitte warten Sie einen Moment.", errFailed: "Die Nachricht konnte nicht gesendet werden. Bitte versuchen Sie es erneut.",
     replyWithin: 'Wir antworten meist innerhalb von {n} Min.',
@@ -58,6 +68,8 @@ export const TEXTS = {
     away: 'Wir sind gerade nicht da. Hinterlassen Sie uns eine Nachricht, wir antworten bald.', sending: 'Sende', fileFailed: 'Die Datei konnte nicht gesendet werden.',
   },
   ru: {
+    sysJoined: "{name} присоединился к чату", sysTookOver: "{name} продолжает чат", sysLeft: "{name} покинул чат",
+    sysEnded: "{name} завершил чат", sysClosedIdle: "Чат закрыт из-за неактивности",
     errBlocked: "Этот чат недоступен из вашей сети.", errUnavailable: "Чат сейчас недоступен. Попробуйте позже.",
     errTooLarge: "Это сообщение слишком длинное.", errSlowDown: "Вы отправляете сообщения слишком быстро. Подождите немного.", errFailed: "Не удалось отправить сообщение. Попробуйте ещё раз.",
     replyWithin: 'Обычно мы отвечаем в течение {n} мин.',

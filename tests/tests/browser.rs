@@ -105,6 +105,27 @@ async fn conversations_go_to_staff_with_the_messenger_open_in_chromium() {
     run_script("chat-presence.mjs", args, "presence flow ok").await;
 }
 
+/// A Russian guest reads no English word the hub produces, through writing, a join, the end
+/// and the rating (`tests/browser/chat-russian.mjs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_russian_guest_reads_russian_in_chromium() {
+    let hub = Hub::start_demo().unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    edit_property(&owner, &hub, |p| p["working_hours"] = json!([])).await;
+    e2e::chat::edit_chat_settings(&owner, &hub, |s| {
+        s["widget"]["language"] = json!("ru");
+        s["widget"]["title"] = json!("Напишите нам");
+        s["widget"]["welcome_text"] = json!("Здравствуйте! Чем можем помочь?");
+        s["automation"]["welcome_message"] = json!("");
+    })
+    .await
+    .unwrap();
+    let key = e2e::chat::widget_key(&owner, &hub).await.unwrap();
+    let (email, password) = hub.password_of("agent");
+    let args = vec![hub.url(""), key, email, password];
+    run_script("chat-russian.mjs", args, "russian flow ok").await;
+}
+
 /// A Web Push delivered to the Team Messenger's service worker shows a notification whose
 /// link opens the conversation (`tests/browser/messenger-push.mjs`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
