@@ -36,20 +36,23 @@ impl Chat {
 }
 
 fn typical_reply(c: &rusqlite::Connection, since: &str) -> Result<Option<u32>, ChatError> {
+    // Whole seconds: julianday's floating point would make 4 minutes 4.0000001.
     let mut stmt = c.prepare_cached(
-        "SELECT (julianday(first_response_at) - julianday(created_at)) * 1440.0 FROM dialogues \
+        "SELECT CAST(ROUND((julianday(first_response_at) - julianday(created_at)) * 86400.0) \
+         AS INTEGER) FROM dialogues \
          WHERE kind = 'guest' AND first_response_at IS NOT NULL AND created_at >= ?1",
     )?;
-    let mut minutes: Vec<f64> = stmt
-        .query_map([since], |r| r.get::<_, Option<f64>>(0))?
+    let mut seconds: Vec<i64> = stmt
+        .query_map([since], |r| r.get::<_, Option<i64>>(0))?
         .filter_map(|m| m.ok().flatten())
         .collect();
-    if minutes.len() < 3 {
+    if seconds.len() < 3 {
         return Ok(None);
     }
-    minutes.sort_by(f64::total_cmp);
-    let median = minutes[minutes.len() / 2];
-    Ok(Some(median.ceil().clamp(1.0, 24.0 * 60.0) as u32))
+    seconds.sort_unstable();
+    let median = seconds[seconds.len() / 2].max(0);
+    let minutes = (median + 59) / 60;
+    Ok(Some(u32::try_from(minutes.clamp(1, 24 * 60)).unwrap_or(1)))
 }
 
 #[cfg(test)]
