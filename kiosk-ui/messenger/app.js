@@ -92,12 +92,15 @@ async function renderView() {
     const extra = view === 'history' ? historyRange() : null;
     const q = view === 'history' ? `&from=${extra.from.value}&to=${extra.to.value}` : '';
     const data = await api('GET', `/chat/dialogues?view=${view}${q}`);
+    // A slower answer for a view the person has already left must not replace the new one.
+    if (ctx.view !== view) return;
     const t = data.totals;
     const totals = el('p', { class: 'totals' }, `${t.count} conversations${view === 'history' ? ` · ${t.missed} missed · ${t.rated} rated${t.average_rating ? ` · ★ ${t.average_rating.toFixed(1)}` : ''}` : ''}`);
     const newDirect = view === 'direct' ? directPicker() : null;
     list.replaceChildren(...(extra ? [extra.form] : []), totals, ...(newDirect ? [newDirect] : []), ...data.dialogues.map(summaryItem));
   } else if (view === 'leads') {
     const leads = await api('GET', '/chat/leads');
+    if (ctx.view !== view) return;
     list.replaceChildren(el('p', { class: 'totals' }, `${leads.length} leads`), ...leads.map((l) => el('div', { class: 'item lead' },
       el('div', { class: 'top' }, el('strong', {}, l.name), el('span', { class: 'muted' }, new Date(l.created_at).toLocaleString())),
       el('div', {}, el('a', { href: `mailto:${l.email}` }, l.email), l.phone ? ` · ${l.phone}` : ''),
@@ -106,6 +109,7 @@ async function renderView() {
     renderVisitors();
   } else if (view === 'statistics') {
     const s = await api('GET', '/chat/statistics');
+    if (ctx.view !== view) return;
     const fmt = (f) => [f.dialogues, f.missed_rate == null ? '—' : `${Math.round(f.missed_rate * 100)}%`,
       f.average_first_response_secs == null ? '—' : `${Math.round(f.average_first_response_secs)} s`,
       f.average_rating == null ? '—' : f.average_rating.toFixed(1)];

@@ -42,7 +42,7 @@ try {
     data: JSON.stringify({ title: 'Maria wrote', body: guestText, url, tag: `dialogue-${dialogueId}` }),
   });
   let shown = [];
-  for (let i = 0; i < 50 && !shown.length; i += 1) {
+  for (let i = 0; i < 150 && !shown.length; i += 1) {
     shown = await page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications())
       .map((n) => ({ title: n.title, body: n.body, url: n.data?.url })));
     if (!shown.length) await page.waitForTimeout(100);
