@@ -113,11 +113,14 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, max_batch: usize, counters
             .queue_depth
             .fetch_sub(batch.len(), Ordering::Relaxed);
         let started = Instant::now();
-        let jobs = batch.len() as u64;
+        // Counted before the batch answers its callers: one who reads the stats after their
+        // answer sees their own job in them.
+        counters
+            .jobs
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         commit_batch(&conn, batch.drain(..));
         let micros = started.elapsed().as_micros() as u64;
         counters.commits.fetch_add(1, Ordering::Relaxed);
-        counters.jobs.fetch_add(jobs, Ordering::Relaxed);
         counters
             .commit_micros_total
             .fetch_add(micros, Ordering::Relaxed);
