@@ -15,7 +15,7 @@ export async function bookingsView(me) {
       el('h2', {}, `In now: ${occupancy.occupied} of ${occupancy.units.filter((u) => u.kind !== 'area').length}`),
       el('table', {}, el('tbody', {}, occupancy.units.filter((u) => u.kind !== 'area').map((u) => el('tr', { 'data-unit': u.name },
         el('td', {}, u.name),
-        el('td', {}, el('span', { class: `badge ${u.occupied ? 'online' : 'offline'}` }, u.occupied ? 'Occupied' : 'Vacant')),
+        el('td', {}, el('span', { class: `badge ${u.occupied ? 'online' : 'vacant'}` }, u.occupied ? 'Occupied' : 'Vacant')),
         el('td', {}, u.reservation ? `${u.reservation.guest_name || 'Guest'} until ${u.reservation.check_out}` : ''))))));
     const act = (r, status, label) => el('button', {
       class: 'secondary', type: 'button',

@@ -1,5 +1,5 @@
 // Team: members with their roles and status, inviting by e-mail, pending invites (TEAM-2).
-import { api, el, submitting } from '/common/api.js';
+import { api, copyText, el, submitting } from '/common/api.js';
 import { deleteButton, field } from '/common/forms.js';
 
 const ROLE_NAMES = { owner: 'Owner', admin: 'Admin', chat_admin: 'Chat administrator', agent: 'Agent' };
@@ -37,7 +37,8 @@ function inviteCard(me, refresh) {
     await refresh();
     document.getElementById('invite-result').replaceChildren(
       el('p', { class: 'notice' }, note),
-      el('code', { class: 'secret', id: 'invite-link' }, created.link));
+      el('code', { class: 'secret', id: 'invite-link' }, created.link),
+      copyButton(created.link));
   });
   return form;
 }
@@ -46,6 +47,14 @@ function inviteCard(me, refresh) {
 function reach(m, pushed) {
   const ways = [pushed.has(m.id) ? 'push' : null, m.offline_notifications ? 'e-mail' : null].filter(Boolean);
   return ways.length ? ways.join(' + ') : el('span', { class: 'error-text' }, 'not reachable');
+}
+
+function copyButton(text) {
+  const said = el('span', { class: 'muted', role: 'status' });
+  const button = el('button', { type: 'button', class: 'secondary', id: 'copy-invite', onclick: async () => {
+    said.textContent = await copyText(text) ? ' Copied.' : ' Select the link and copy it.';
+  } }, 'Copy link');
+  return el('span', {}, ' ', button, said);
 }
 
 function membersCard(me, members, pushed, refresh) {

@@ -66,6 +66,8 @@ try {
   await page.click('#invite-form button[type=submit]');
   const link = (await page.textContent('#invite-link')).trim();
   check(link.includes('/invite/'), `no invite link: ${link}`);
+  await page.click('#copy-invite');
+  await page.waitForSelector('#invite-result [role=status]:has-text("Copied.")');
   await page.screenshot({ path: `${dir}/02-invite-link.png` });
 
   // The invitee, in a browser of their own.
