@@ -45,13 +45,7 @@ impl FailureLimiter {
     }
 
     fn record(&self, entries: &mut HashMap<String, (Instant, u32)>, key: &str, now: Instant) {
-        if entries.len() >= self.max_keys && !entries.contains_key(key) {
-            let window = self.window;
-            entries.retain(|_, (start, _)| now.saturating_duration_since(*start) < window);
-            if entries.len() >= self.max_keys {
-                entries.clear();
-            }
-        }
+        make_room(entries, key, self.max_keys, now, self.window);
         let entry = entries.entry(key.to_owned()).or_insert((now, 0));
         if now.saturating_duration_since(entry.0) >= self.window {
             *entry = (now, 0);
@@ -87,6 +81,23 @@ impl FailureLimiter {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, u32)>> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Keeps memory bounded before `key` is added: past `max_keys`, entries untouched for
+/// `stale` go, and if that frees nothing, all of them.
+fn make_room(
+    entries: &mut HashMap<String, (Instant, u32)>,
+    key: &str,
+    max_keys: usize,
+    now: Instant,
+    stale: Duration,
+) {
+    if entries.len() >= max_keys && !entries.contains_key(key) {
+        entries.retain(|_, (at, _)| now.saturating_duration_since(*at) < stale);
+        if entries.len() >= max_keys {
+            entries.clear();
+        }
     }
 }
 
@@ -129,13 +140,7 @@ impl Backoff {
     /// under one lock, before the work it guards, so a burst cannot pass together.
     pub fn hit(&self, key: &str, now: Instant) -> Result<(), u64> {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= self.max_keys && !entries.contains_key(key) {
-            let max = self.max;
-            entries.retain(|_, (last, _)| now.saturating_duration_since(*last) < max);
-            if entries.len() >= self.max_keys {
-                entries.clear();
-            }
-        }
+        make_room(&mut entries, key, self.max_keys, now, self.max);
         let entry = entries.entry(key.to_owned()).or_insert((now, 0));
         let since = now.saturating_duration_since(entry.0);
         if entry.1 > 0 && since >= self.max {

@@ -40,7 +40,7 @@ impl From<rusqlite::Error> for PushError {
 }
 
 /// What a notification says, as the service worker reads it (JSON).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Notice {
     pub title: String,
     pub body: String,
@@ -48,14 +48,6 @@ pub struct Notice {
     pub url: String,
     /// Notices with one tag replace each other (one per conversation).
     pub tag: String,
-}
-
-/// How one send went, for the log and the benchmark.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Sent {
-    pub delivered: usize,
-    pub dropped: usize,
-    pub failed: usize,
 }
 
 /// A subscription as the browser's `PushSubscription.toJSON()` gives it.
@@ -209,8 +201,9 @@ impl Push {
         ids
     }
 
-    /// Sends `notice` to every subscription of `user_ids`, at most 8 requests at once.
-    pub async fn send(&self, user_ids: Vec<i64>, notice: &Notice) -> Result<Sent, PushError> {
+    /// Sends `notice` to every subscription of `user_ids`, at most 8 requests at once; a
+    /// push service's refusal is logged per subscription, not returned.
+    pub async fn send(&self, user_ids: Vec<i64>, notice: &Notice) -> Result<(), PushError> {
         let subscriptions = self
             .inner
             .store
@@ -226,18 +219,14 @@ impl Push {
                 push.deliver(&s, payload).await
             });
         }
-        let mut sent = Sent::default();
+        let mut gone = false;
         while let Some(outcome) = tasks.join_next().await {
-            match outcome {
-                Ok(Outcome::Delivered) => sent.delivered += 1,
-                Ok(Outcome::Gone) => sent.dropped += 1,
-                _ => sent.failed += 1,
-            }
+            gone |= matches!(outcome, Ok(Outcome::Gone));
         }
-        if sent.dropped > 0 {
+        if gone {
             self.reload().await?;
         }
-        Ok(sent)
+        Ok(())
     }
 
     async fn deliver(&self, s: &Subscription, payload: Vec<u8>) -> Outcome {

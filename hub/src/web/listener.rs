@@ -123,7 +123,7 @@ async fn connection(
         Transport::Tls(acceptor) => {
             let deadline = slot
                 .quiet_deadline()
-                .unwrap_or_else(|| Instant::now() + Duration::from_secs(10));
+                .unwrap_or_else(|| Instant::now() + slot.head_timeout());
             let handshake = tokio::select! {
                 r = tokio::time::timeout_at(deadline.into(), acceptor.accept(io)) => r,
                 () = slot.evicted() => return,
