@@ -3,6 +3,7 @@
 // consent, the bot, identification and the CRM webhook.
 import { api, copyText, el, submitting } from '/common/api.js';
 import { field, input } from '/common/forms.js';
+import { translationsEditor } from '/admin/translations.js';
 
 const lines = (text) => text.split('\n').map((l) => l.trim()).filter(Boolean);
 
@@ -22,7 +23,8 @@ function parsePages(text) {
 }
 
 export async function chatView() {
-  const [s, snippet] = await Promise.all([api('GET', '/admin/chat/settings'), api('GET', '/chat/widget')]);
+  const [s, snippet, property] = await Promise.all([api('GET', '/admin/chat/settings'), api('GET', '/chat/widget'),
+    api('GET', '/property')]);
   const w = s.widget;
   const select = (value, options) => {
     const sel = el('select', {}, ...options.map(([v, label]) => el('option', { value: v }, label)));
@@ -61,7 +63,7 @@ export async function chatView() {
     crmUrl: input(s.crm_webhook_url, { type: 'url' }),
     crmSecret: input(s.crm_webhook_secret, { type: 'password', autocomplete: 'off' }),
   };
-  const collect = () => ({
+  const base = () => ({
     widget: {
       color: f.color.value, title: f.title.value, welcome_text: f.welcome.value, icon: f.icon.value,
       position: f.position.value, language: f.language.value, initial_state: f.initial.value, phone: f.phone.value,
@@ -82,6 +84,11 @@ export async function chatView() {
     crm_webhook_url: f.crmUrl.value,
     crm_webhook_secret: f.crmSecret.value,
   });
+  const translations = translationsEditor(s, property.languages, base);
+  const collect = () => translations.apply(base());
+  for (const source of [f.title, f.welcome, f.consentText, f.welcomeBot, f.keywords, f.pages]) {
+    source.addEventListener('change', translations.refresh);
+  }
 
   // The live preview: the real widget frame in preview mode, fed the draft on every change.
   const preview = el('iframe', { src: '/widget/frame.html#preview=1', title: 'Widget preview', id: 'widget-preview',
@@ -116,6 +123,8 @@ export async function chatView() {
     field('c-kw', 'Keyword answers (words => answer, one per line)', f.keywords),
     field('c-handoff', 'Words that call a person', f.handoff),
     field('c-pages', 'Page messages (page contains | seconds | text, one per line)', f.pages),
+    el('h2', {}, 'In other languages'),
+    translations.element,
     el('h2', {}, 'Customer identification'),
     el('p', { class: 'muted' }, 'The widget POSTs to your site (with its cookies); answer {ok:true,id,name,signature} where signature is hex HMAC-SHA256 of id under the secret below. The hub then asks the details URL ?id=… itself.'),
     el('div', { class: 'row' }, field('c-idurl', 'Identify URL', f.identifyUrl), field('c-deturl', 'Details URL', f.detailsUrl)),

@@ -1,6 +1,7 @@
 // Property settings (TEAM-1) and the rooms list.
 import { api, el, submitting } from '/common/api.js';
 import { DAYS, deleteButton, field, input } from '/common/forms.js';
+import { languageName } from '/admin/translations.js';
 
 const DAY_NAMES = { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' };
 
@@ -37,6 +38,17 @@ export async function propertyView() {
   const alert = input(p.unanswered_alert_minutes, { type: 'number', min: 1, max: 1440, required: true });
   const languages = input(p.languages.join(', '), { required: true });
   const outText = el('textarea', { maxlength: 1000 }, p.out_of_hours_text);
+  // The out-of-hours text in each further language, redrawn as the language list changes.
+  const outTexts = { ...p.out_of_hours_texts };
+  const outOthers = el('div', { id: 'out-of-hours-texts' });
+  const tags = () => languages.value.split(',').map((t) => t.trim()).filter(Boolean);
+  const drawOutTexts = () => outOthers.replaceChildren(...tags().slice(1).map((tag) => {
+    const box = el('textarea', { maxlength: 1000, lang: tag, placeholder: outText.value }, outTexts[tag] || '');
+    box.addEventListener('input', () => { outTexts[tag] = box.value; });
+    return field(`p-out-${tag.replace(/[^a-zA-Z0-9]/g, '')}`, `Out-of-hours text in ${languageName(tag)}`, box);
+  }));
+  languages.addEventListener('change', drawOutTexts);
+  drawOutTexts();
   const hours = DAYS.map((day) => {
     const current = p.working_hours.find((w) => w.day === day);
     const open = el('input', { type: 'checkbox', checked: Boolean(current), 'aria-label': `Open on ${DAY_NAMES[day]}` });
@@ -53,6 +65,7 @@ export async function propertyView() {
     el('h2', { class: 'spaced' }, 'Working hours'),
     el('table', {}, el('tbody', {}, hours.map((h) => h.row))),
     field('p-out', 'Out-of-hours text for guests', outText),
+    outOthers,
     el('div', { class: 'row' }, field('p-alert', 'Alert the team after (minutes unanswered)', alert),
       field('p-langs', 'Languages (first is the default)', languages)),
     el('div', { class: 'error', role: 'alert' }),
@@ -66,8 +79,9 @@ export async function propertyView() {
       latitude: number(lat), longitude: number(lon),
       working_hours: hours.filter((h) => h.open.checked).map((h) => ({ day: h.day, open: h.from.value, close: h.to.value })),
       out_of_hours_text: outText.value,
+      out_of_hours_texts: Object.fromEntries(tags().slice(1).filter((t) => outTexts[t]?.trim()).map((t) => [t, outTexts[t]])),
       unanswered_alert_minutes: Number(alert.value),
-      languages: languages.value.split(',').map((s) => s.trim()).filter(Boolean),
+      languages: tags(),
     };
     const saved = await submitting(form, () => api('PUT', '/admin/property', body));
     if (saved) {

@@ -151,11 +151,20 @@ function systemText(body) {
   return body;
 }
 
+// The bot's own name and hand-off sentence are the hub's fixed English
+// (chat/service.rs, chat/guest_dialogue.rs); the owner's bot answers arrive already in the
+// guest's language.
+const BOT_HANDOFF = 'I am passing you to a member of our team; they will answer here shortly.';
+function botText(m) {
+  return { ...m, author_name: m.author_name === 'Assistant' ? words.botName : m.author_name,
+    body: m.body === BOT_HANDOFF ? words.botHandoff : m.body };
+}
+
 function bubble(m) {
   const kind = m.author_kind;
-  const shown = kind === 'system' ? { ...m, body: systemText(m.body) } : m;
+  const shown = kind === 'system' ? { ...m, body: systemText(m.body) } : kind === 'bot' ? botText(m) : m;
   return messageItem(shown, 'msg ' + (kind === 'guest' ? 'mine' : kind === 'system' ? 'system' : 'theirs'),
-    kind === 'staff' || kind === 'bot' ? m.author_name ?? '' : null, guestAttachment);
+    kind === 'staff' || kind === 'bot' ? shown.author_name ?? '' : null, guestAttachment);
 }
 
 // The typing line clears on "stopped", on the next message or the end, and by itself 6 s

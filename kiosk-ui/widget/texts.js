@@ -3,6 +3,7 @@
 // missing falls back to English.
 export const TEXTS = {
   en: {
+    botName: "Assistant", botHandoff: "I am passing you to a member of our team; they will answer here shortly.",
     sysJoined: "{name} joined the chat", sysTookOver: "{name} took over the chat", sysLeft: "{name} left the chat",
     sysEnded: "{name} ended the chat", sysClosedIdle: "The chat was closed after a period of inactivity",
     errBlocked: "This chat is not available from your connection.", errUnavailable: "The chat is unavailable right now. Please try again later.",
@@ -16,6 +17,7 @@ export const TEXTS = {
     away: 'We are away right now. Leave us a message and we will answer soon.', sending: 'Sending', fileFailed: 'The file could not be sent.',
   },
   pt: {
+    botName: "Assistente", botHandoff: "Vou passá-lo a um membro da nossa equipa; vai responder-lhe aqui em breve.",
     sysJoined: "{name} entrou na conversa", sysTookOver: "{name} assumiu a conversa", sysLeft: "{name} saiu da conversa",
     sysEnded: "{name} terminou a conversa", sysClosedIdle: "A conversa foi fechada por inatividade",
     errBlocked: "Esta conversa não está disponível a partir da sua ligação.", errUnavailable: "A conversa não está disponível de momento. Tente mais tarde.",
@@ -29,6 +31,7 @@ export const TEXTS = {
     away: 'Neste momento não estamos disponíveis. Deixe-nos uma mensagem e responderemos em breve.', sending: 'A enviar', fileFailed: 'Não foi possível enviar o ficheiro.',
   },
   es: {
+    botName: "Asistente", botHandoff: "Le paso con una persona de nuestro equipo; le responderá aquí en breve.",
     sysJoined: "{name} se unió al chat", sysTookOver: "{name} se hizo cargo del chat", sysLeft: "{name} salió del chat",
     sysEnded: "{name} terminó el chat", sysClosedIdle: "El chat se cerró por inactividad",
     errBlocked: "Este chat no está disponible desde su conexión.", errUnavailable: "El chat no está disponible ahora. Inténtelo más tarde.",
@@ -42,6 +45,7 @@ export const TEXTS = {
     away: 'Ahora no estamos disponibles. Déjenos un mensaje y le responderemos pronto.', sending: 'Enviando', fileFailed: 'No se pudo enviar el archivo.',
   },
   fr: {
+    botName: "Assistant", botHandoff: "Je vous passe un membre de notre équipe ; il vous répondra ici sous peu.",
     sysJoined: "{name} a rejoint la discussion", sysTookOver: "{name} a repris la discussion", sysLeft: "{name} a quitté la discussion",
     sysEnded: "{name} a terminé la discussion", sysClosedIdle: "La discussion a été fermée faute d'activité",
     errBlocked: "Ce chat n'est pas disponible depuis votre connexion.", errUnavailable: "Le chat est indisponible pour le moment. Réessayez plus tard.",
@@ -55,6 +59,7 @@ export const TEXTS = {
     away: 'Nous sommes absents pour le moment. Laissez-nous un message, nous répondrons vite.', sending: 'Envoi de', fileFailed: "Le fichier n'a pas pu être envoyé.",
   },
   de: {
+    botName: "Assistent", botHandoff: "Ich verbinde Sie mit jemandem aus unserem Team; Sie erhalten hier gleich eine Antwort.",
     sysJoined: "{name} ist dem Chat beigetreten", sysTookOver: "{name} hat den Chat übernommen", sysLeft: "{name} hat den Chat verlassen",
     sysEnded: "{name} hat den Chat beendet", sysClosedIdle: "Der Chat wurde wegen Inaktivität geschlossen",
     errBlocked: "Dieser Chat ist über Ihre Verbindung nicht verfügbar.", errUnavailable: "Der Chat ist gerade nicht verfügbar. Bitte versuchen Sie es später.",
@@ -68,6 +73,7 @@ export const TEXTS = {
     away: 'Wir sind gerade nicht da. Hinterlassen Sie uns eine Nachricht, wir antworten bald.', sending: 'Sende', fileFailed: 'Die Datei konnte nicht gesendet werden.',
   },
   ru: {
+    botName: "Ассистент", botHandoff: "Передаю вас сотруднику; он скоро ответит здесь.",
     sysJoined: "{name} присоединился к чату", sysTookOver: "{name} продолжает чат", sysLeft: "{name} покинул чат",
     sysEnded: "{name} завершил чат", sysClosedIdle: "Чат закрыт из-за неактивности",
     errBlocked: "Этот чат недоступен из вашей сети.", errUnavailable: "Чат сейчас недоступен. Попробуйте позже.",

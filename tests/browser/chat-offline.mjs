@@ -1,6 +1,7 @@
 // Out of hours, in Chromium: a page message slides out on the hotel's page, the widget
 // shows the out-of-hours text and a contact form instead of the chat; the form becomes a
-// Lead that the agent sees in the Team Messenger.
+// Lead that the agent sees in the Team Messenger. The widget speaks Portuguese, and so do the
+// owner's page message and out-of-hours text (their Portuguese translations).
 // Usage: node chat-offline.mjs HUB_URL WIDGET_KEY AGENT_EMAIL AGENT_PASSWORD SCREENSHOT_DIR
 import { launch, signIn } from './launch.mjs';
 import { createServer } from 'node:http';
@@ -27,9 +28,9 @@ try {
   await guest.goto(`${site}/rooms/sea-view`);
   const frame = guest.frameLocator('iframe[title="Chat"]');
   // The page message for /rooms slides out by itself after its delay.
-  await frame.locator('.welcome-text:has-text("Need help choosing a room?")').waitFor({ state: 'visible' });
+  await frame.locator('.welcome-text:has-text("Precisa de ajuda para escolher um quarto?")').waitFor({ state: 'visible' });
   await frame.locator('.welcome').click();
-  await frame.locator('.offline-text:has-text("night desk opens at 8")').waitFor({ state: 'visible' });
+  await frame.locator('.offline-text:has-text("A receção abre às 8")').waitFor({ state: 'visible' });
   check(await frame.locator('.composer').isHidden(), 'no chat composer out of hours');
   // The widget speaks the language set for it (Portuguese here).
   const placeholder = await frame.locator('.lead-form input[name=name]').getAttribute('placeholder');

@@ -1,13 +1,14 @@
-// A guest whose widget speaks Russian: through writing, a member joining, the end of the
-// chat and the rating, no English word the hub produces reaches the widget (every visible
-// text node is read). The owner's own texts are set in Russian by the test: owner texts per
-// language are not built yet.
-// Usage: node chat-russian.mjs HUB_URL WIDGET_KEY AGENT_EMAIL AGENT_PASSWORD SCREENSHOT_DIR
+// The owner writes the chat's Russian texts in the admin app beside the English ones; a
+// guest whose browser speaks Russian then reads no English word (every visible text node is
+// read) through consent, the bot's greeting and keyword answer, a hand-off, a member
+// joining, the end of the chat and the rating.
+// Usage: node chat-russian.mjs HUB_URL WIDGET_KEY AGENT_EMAIL AGENT_PASSWORD OWNER_EMAIL
+//        OWNER_PASSWORD SCREENSHOT_DIR
 import { launch, signIn } from './launch.mjs';
 import { createServer } from 'node:http';
 import { mkdirSync } from 'node:fs';
 
-const [hub, key, email, password, shots] = process.argv.slice(2);
+const [hub, key, email, password, ownerEmail, ownerPassword, shots] = process.argv.slice(2);
 const dir = shots || '.';
 mkdirSync(dir, { recursive: true });
 const check = (ok, what) => { if (!ok) throw new Error(what); };
@@ -42,15 +43,47 @@ async function english(frame, except) {
 }
 
 try {
+  // The owner's Russian texts, written in the chat settings' "In other languages" block.
+  const owner = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  owner.setDefaultTimeout(15000);
+  await signIn(owner, hub, '/admin/#chat', ownerEmail, ownerPassword);
+  await owner.waitForSelector('#chat-translations fieldset[lang="ru"]');
+  check(await owner.getAttribute('#t-ru-consent', 'placeholder') === 'We keep this conversation for a year.',
+    'each translation shows the English text it translates');
+  await owner.fill('#t-ru-title', 'Напишите нам');
+  await owner.fill('#t-ru-welcome', 'Здравствуйте! Чем можем помочь?');
+  await owner.fill('#t-ru-consent', 'Мы храним эту переписку один год.');
+  await owner.fill('#t-ru-bot', 'Добро пожаловать в «Морской вид»!');
+  await owner.fill('#t-ru-kw0', 'Парковка бесплатная, за домом.');
+  await owner.locator('#chat-translations').scrollIntoViewIfNeeded();
+  await owner.screenshot({ path: `${dir}/russian-owner-translations.png` });
+  await owner.click('#chat-form button[type=submit]');
+  await owner.waitForFunction(() => document.querySelector('#chat-saved')?.textContent.startsWith('Saved'));
+
   const guest = await (await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'ru-RU' })).newPage();
   guest.setDefaultTimeout(15000);
   await guest.goto(`${site}/`);
   const frameEl = guest.frameLocator('iframe[title="Chat"]');
   await frameEl.locator('.composer textarea').waitFor();
   const frame = guest.frames().find((f) => f.url().includes('/widget/frame.html'));
+  check(await frameEl.locator('.title').first().textContent() === 'Напишите нам', 'the Russian title');
   await frameEl.locator('.composer textarea').fill('Здравствуйте! Есть ли парковка?');
   await frameEl.locator('.composer textarea').press('Enter');
+  await frameEl.locator('.consent:not([hidden])').waitFor();
+  check((await frameEl.locator('.consent-text').textContent()) === 'Мы храним эту переписку один год.', 'the Russian consent');
+  await guest.screenshot({ path: `${dir}/russian-guest-consent.png` });
+  const atConsent = await english(frame, NAMES);
+  check(atConsent.length === 0, `English words at consent: ${JSON.stringify(atConsent)}`);
+  await frameEl.locator('.consent-accept').click();
   await frameEl.locator('.msg.mine:not(.pending)').waitFor();
+  await frameEl.locator('.msg.theirs', { hasText: 'Парковка бесплатная' }).waitFor();
+  await frameEl.locator('.msg.theirs', { hasText: 'Добро пожаловать' }).waitFor();
+  await frameEl.locator('.composer textarea').fill('Нужен оператор, пожалуйста');
+  await frameEl.locator('.composer textarea').press('Enter');
+  await frameEl.locator('.msg.theirs', { hasText: 'Передаю вас сотруднику' }).waitFor();
+  await guest.screenshot({ path: `${dir}/russian-guest-bot.png` });
+  const atBot = await english(frame, NAMES);
+  check(atBot.length === 0, `English words from the bot: ${JSON.stringify(atBot)}`);
 
   // A member joins, then ends the chat (through the API the Team Messenger uses).
   const agentContext = await browser.newContext();

@@ -105,24 +105,41 @@ async fn conversations_go_to_staff_with_the_messenger_open_in_chromium() {
     run_script("chat-presence.mjs", args, "presence flow ok").await;
 }
 
-/// A Russian guest reads no English word the hub produces, through writing, a join, the end
-/// and the rating (`tests/browser/chat-russian.mjs`).
+/// A Russian guest reads no English word, through consent, the bot's greeting and answer,
+/// a hand-off, a join, the end and the rating; the owner writes the Russian texts in the
+/// admin app beside the English ones (`tests/browser/chat-russian.mjs`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_russian_guest_reads_russian_in_chromium() {
     let hub = Hub::start_demo().unwrap();
     let owner = hub.signed_in("owner").await.unwrap();
-    edit_property(&owner, &hub, |p| p["working_hours"] = json!([])).await;
+    edit_property(&owner, &hub, |p| {
+        p["working_hours"] = json!([]);
+        p["languages"] = json!(["en", "ru"]);
+    })
+    .await;
     e2e::chat::edit_chat_settings(&owner, &hub, |s| {
-        s["widget"]["language"] = json!("ru");
-        s["widget"]["title"] = json!("Напишите нам");
-        s["widget"]["welcome_text"] = json!("Здравствуйте! Чем можем помочь?");
-        s["automation"]["welcome_message"] = json!("");
+        s["widget"]["language"] = json!("auto");
+        s["consent"] = json!({"enabled": true, "text": "We keep this conversation for a year.",
+                              "link": "", "excluded_channels": []});
+        s["automation"]["welcome_message"] = json!("Welcome to Seaview!");
+        s["automation"]["keyword_answers"] = json!([
+            {"keywords": ["parking", "парковка", "парковки"], "answer": "Parking is free behind the house."}
+        ]);
+        s["automation"]["handoff_words"] = json!(["human", "оператор"]);
     })
     .await
     .unwrap();
     let key = e2e::chat::widget_key(&owner, &hub).await.unwrap();
     let (email, password) = hub.password_of("agent");
-    let args = vec![hub.url(""), key, email, password];
+    let (owner_email, owner_password) = hub.password_of("owner");
+    let args = vec![
+        hub.url(""),
+        key,
+        email,
+        password,
+        owner_email,
+        owner_password,
+    ];
     run_script("chat-russian.mjs", args, "russian flow ok").await;
 }
 
@@ -166,11 +183,14 @@ async fn out_of_hours_the_widget_takes_a_message_in_chromium() {
             .map(|d| json!({"day": d, "open": open, "close": close}))
             .collect::<Vec<_>>());
         p["out_of_hours_text"] = json!("Our night desk opens at 8. Leave us a message!");
+        p["languages"] = json!(["en", "pt"]);
+        p["out_of_hours_texts"] = json!({"pt": "A receção abre às 8. Deixe-nos uma mensagem!"});
     })
     .await;
     e2e::chat::edit_chat_settings(&owner, &hub, |s| {
         s["automation"]["page_messages"] =
-            json!([{"url_contains": "/rooms", "after_seconds": 1, "text": "Need help choosing a room?"}]);
+            json!([{"url_contains": "/rooms", "after_seconds": 1, "text": "Need help choosing a room?",
+                    "texts": {"pt": "Precisa de ajuda para escolher um quarto?"}}]);
         s["widget"]["language"] = json!("pt");
     })
     .await

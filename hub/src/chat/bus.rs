@@ -69,8 +69,9 @@ pub enum GuestEvent {
         dialogue_id: i64,
         seq: i64,
     },
-    /// The widget's public settings changed (design applies live).
-    Settings(Arc<serde_json::Value>),
+    /// The chat settings changed (design applies live); each socket shows them in its
+    /// guest's language.
+    Settings(Arc<super::settings::ChatSettings>),
 }
 
 struct GuestConn {

@@ -18,6 +18,7 @@ use super::settings::{ChatSettings, Distribution};
 use super::visitors::{self, PageInfo, Visitor};
 use super::DialogueKind;
 use super::{clean_body, AuthorKind, Chat, ChatError, DialogueState};
+use crate::language;
 use crate::secret;
 
 impl Chat {
@@ -100,6 +101,7 @@ impl Chat {
                     }
                 }
                 let visitor = visitors::by_id(c, visitor_id)?;
+                let lang = settings.guest_language(&visitor.language);
                 let open = db::latest_dialogue_of(c, visitor_id)?
                     .filter(|d| d.state != DialogueState::Ended);
                 let (dialogue_id, created) = match open {
@@ -136,7 +138,7 @@ impl Chat {
                 db::mark_waiting(c, dialogue_id, &now)?;
                 changes.messages.push(message.clone());
                 if created {
-                    let welcome = settings.automation.welcome_message.trim();
+                    let welcome = settings.welcome_message(lang);
                     if !welcome.is_empty() {
                         changes
                             .messages
@@ -144,7 +146,7 @@ impl Chat {
                     }
                     route(c, dialogue_id, &settings, &connected, &now, &mut changes)?;
                 }
-                if let Some(answer) = keyword_answer(&settings, &body) {
+                if let Some(answer) = keyword_answer(&settings, &body, lang) {
                     changes
                         .messages
                         .push(bot_message(c, dialogue_id, &answer, &now)?);
@@ -295,8 +297,8 @@ pub(super) fn route(
     Ok(())
 }
 
-/// The bot's answer to a guest message, if a keyword (or a hand-off word) matches.
-fn keyword_answer(settings: &ChatSettings, body: &str) -> Option<String> {
+/// The bot's answer to a guest message in `lang`, if a keyword (or a hand-off word) matches.
+fn keyword_answer(settings: &ChatSettings, body: &str, lang: &str) -> Option<String> {
     let lower = body.to_lowercase();
     let words: Vec<&str> = lower
         .split(|c: char| !c.is_alphanumeric())
@@ -319,5 +321,5 @@ fn keyword_answer(settings: &ChatSettings, body: &str) -> Option<String> {
     a.keyword_answers
         .iter()
         .find(|k| k.keywords.iter().any(|w| has(w)))
-        .map(|k| k.answer.clone())
+        .map(|k| language::pick(&k.answer, &k.answers, lang).to_owned())
 }

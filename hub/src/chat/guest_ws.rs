@@ -20,6 +20,7 @@ use super::bus::{GuestEvent, OnlineVisitor};
 use super::frames::{self, send, Frame, GuestDialogue, GuestWelcome, Reader};
 use super::visitors::PageInfo;
 use super::{hours, Chat, ChatError};
+use crate::language;
 use crate::web::AppError;
 
 /// Largest frame a guest may send; past it the socket closes with 1009 (RFC 6455 §7.4.1).
@@ -325,15 +326,20 @@ async fn greet(chat: Arc<Chat>, socket: &mut WebSocket, ip: IpAddr) -> Option<Se
     let settings = chat.settings();
     let property = chat.property();
     let open = hours::is_open(&property, chat.clock.now());
+    let lang = settings.guest_language(&visitor.language);
     let welcome = Frame::GuestWelcome(GuestWelcome {
         token: hello.new_token,
         visitor: json!({"id": visitor.id, "name": visitor.name, "display_name": visitor.display_name,
                     "email": visitor.email}),
         dialogue: hello.dialogue.as_ref().map(GuestDialogue::of),
-        settings: settings.public(),
+        settings: settings.public(lang),
         property: json!({"name": property.name, "logo_url": property.logo_url}),
         open,
-        out_of_hours_text: &property.out_of_hours_text,
+        out_of_hours_text: language::pick(
+            &property.out_of_hours_text,
+            &property.out_of_hours_texts,
+            lang,
+        ),
         typical_reply_minutes: chat.typical_reply_minutes().await,
     });
     if !send(socket, &welcome).await {
@@ -463,7 +469,10 @@ impl Session {
                                 || send(&mut socket, &Frame::GuestDialogue { dialogue }).await)
                         }
                         GuestEvent::Typing { who, on } => send(&mut socket, &Frame::Typing { dialogue_id: None, who: &who, on }).await,
-                        GuestEvent::Settings(settings) => send(&mut socket, &Frame::Settings { settings: &settings }).await,
+                        GuestEvent::Settings(settings) => {
+                            let public = settings.public(settings.guest_language(&guest.visitor.language));
+                            send(&mut socket, &Frame::Settings { settings: &public }).await
+                        }
                         GuestEvent::Read { dialogue_id, seq } => send(&mut socket, &Frame::Read { dialogue_id, seq }).await,
                     };
                     if !ok { return; }

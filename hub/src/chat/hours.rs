@@ -68,6 +68,7 @@ mod tests {
                 })
                 .collect(),
             out_of_hours_text: String::new(),
+            out_of_hours_texts: Default::default(),
             unanswered_alert_minutes: 5,
             languages: vec!["en".into()],
         }

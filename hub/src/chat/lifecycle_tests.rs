@@ -101,7 +101,9 @@ async fn the_bot_welcomes_answers_keywords_and_hands_off() {
     s.automation.keyword_answers = vec![KeywordAnswer {
         keywords: vec!["wifi".into(), "wi-fi".into()],
         answer: "The Wi-Fi is Seaview.".into(),
+        answers: [("ru".to_owned(), "Wi-Fi: Seaview.".to_owned())].into(),
     }];
+    s.automation.welcome_messages = [("ru".to_owned(), "Добро пожаловать!".to_owned())].into();
     s.automation.handoff_words = vec!["human".into()];
     chat.save_settings(s).await.unwrap();
     let hello = chat
@@ -133,6 +135,38 @@ async fn the_bot_welcomes_answers_keywords_and_hands_off() {
     assert_eq!(bot[0], "Welcome to Seaview!");
     assert_eq!(bot[1], "The Wi-Fi is Seaview.");
     assert!(bot[2].contains("member of our team"), "{bot:?}");
+
+    // A guest whose browser reads Russian gets the Russian greeting and answer.
+    let page = PageInfo {
+        language: "ru-RU".into(),
+        ..PageInfo::default()
+    };
+    let ru = chat
+        .guest_hello(None, page, "192.0.2.9".into())
+        .await
+        .unwrap();
+    let posted = chat
+        .guest_post(
+            ru.visitor.id,
+            None,
+            "Какой пароль от wifi?",
+            "web",
+            false,
+            None,
+        )
+        .await
+        .unwrap();
+    let d = posted.message.dialogue_id;
+    let bot: Vec<String> = chat
+        .store
+        .read(move |c| db::messages_after(c, d, 0, 100))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.author_kind == AuthorKind::Bot)
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(bot, ["Добро пожаловать!", "Wi-Fi: Seaview."]);
 }
 
 #[tokio::test]

@@ -341,9 +341,9 @@ impl Chat {
         self.store
             .write(move |c| settings::save(c, &stored, &now))
             .await?;
-        let public = Arc::new(new.public());
-        self.settings.write().unwrap_or_else(|p| p.into_inner()).0 = Arc::new(new);
-        self.bus.guest_broadcast(GuestEvent::Settings(public));
+        let new = Arc::new(new);
+        self.settings.write().unwrap_or_else(|p| p.into_inner()).0 = new.clone();
+        self.bus.guest_broadcast(GuestEvent::Settings(new));
         Ok(())
     }
 

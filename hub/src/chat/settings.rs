@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::ChatError;
+use crate::language::{self, Translations};
 use crate::secret;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
@@ -39,8 +40,11 @@ pub struct ChatSettings {
 pub struct WidgetDesign {
     /// "#rrggbb".
     pub color: String,
+    /// In the default language (the property's first); `titles` has the others.
     pub title: String,
+    pub titles: Translations,
     pub welcome_text: String,
+    pub welcome_texts: Translations,
     /// "bubble", "chat" or "bell".
     pub icon: String,
     /// "right" or "left".
@@ -79,6 +83,8 @@ pub enum Distribution {
 pub struct Consent {
     pub enabled: bool,
     pub text: String,
+    /// `text` in other languages: tag → text.
+    pub texts: Translations,
     pub link: String,
     /// Channels that skip the consent step, e.g. "kiosk".
     pub excluded_channels: Vec<String>,
@@ -101,6 +107,8 @@ pub struct Identification {
 pub struct Automation {
     /// Sent by the bot when a guest opens a new dialogue; empty sends nothing.
     pub welcome_message: String,
+    /// `welcome_message` in other languages: tag → text.
+    pub welcome_messages: Translations,
     pub page_messages: Vec<PageMessage>,
     pub keyword_answers: Vec<KeywordAnswer>,
     /// Guest words that hand the dialogue to a person, e.g. "human", "agent".
@@ -115,13 +123,20 @@ pub struct PageMessage {
     /// Seconds on the page before it shows.
     pub after_seconds: u32,
     pub text: String,
+    /// `text` in other languages: tag → text.
+    #[serde(default)]
+    pub texts: Translations,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct KeywordAnswer {
+    /// Words in any language; any one matches.
     pub keywords: Vec<String>,
     pub answer: String,
+    /// `answer` in other languages: tag → text.
+    #[serde(default)]
+    pub answers: Translations,
 }
 
 impl Default for WidgetDesign {
@@ -129,7 +144,9 @@ impl Default for WidgetDesign {
         WidgetDesign {
             color: "#0b7a75".into(),
             title: "Chat with us".into(),
+            titles: Translations::new(),
             welcome_text: "Hello! How can we help?".into(),
+            welcome_texts: Translations::new(),
             icon: "bubble".into(),
             position: "right".into(),
             language: "auto".into(),
@@ -184,6 +201,10 @@ fn is_origin(site: &str) -> bool {
     })
 }
 
+fn check_translations(field: &str, texts: &Translations, max: usize) -> Result<(), ChatError> {
+    language::check(texts, max).or_else(|message| invalid(field, &message))
+}
+
 fn check_url(field: &str, value: &str) -> Result<(), ChatError> {
     if value.is_empty() {
         return Ok(());
@@ -207,6 +228,8 @@ impl ChatSettings {
         }
         check_text("widget.title", &w.title, 60)?;
         check_text("widget.welcome_text", &w.welcome_text, 500)?;
+        check_translations("widget.titles", &w.titles, 60)?;
+        check_translations("widget.welcome_texts", &w.welcome_texts, 500)?;
         check_text("widget.phone", &w.phone, 30)?;
         if !["bubble", "chat", "bell"].contains(&w.icon.as_str()) {
             return invalid("widget.icon", "bubble, chat or bell");
@@ -261,6 +284,7 @@ impl ChatSettings {
             return invalid("unassigned_close_days", "between 1 and 365");
         }
         check_text("consent.text", &self.consent.text, 1000)?;
+        check_translations("consent.texts", &self.consent.texts, 1000)?;
         check_url("consent.link", &self.consent.link)?;
         if self.consent.enabled && self.consent.text.trim().is_empty() {
             return invalid("consent.text", "is required when consent is on");
@@ -283,6 +307,7 @@ impl ChatSettings {
         }
         let a = &self.automation;
         check_text("automation.welcome_message", &a.welcome_message, 1000)?;
+        check_translations("automation.welcome_messages", &a.welcome_messages, 1000)?;
         if a.page_messages.len() > 20 || a.keyword_answers.len() > 50 || a.handoff_words.len() > 20
         {
             return invalid(
@@ -292,6 +317,7 @@ impl ChatSettings {
         }
         for p in &a.page_messages {
             check_text("automation.page_messages.text", &p.text, 1000)?;
+            check_translations("automation.page_messages.texts", &p.texts, 1000)?;
             check_text(
                 "automation.page_messages.url_contains",
                 &p.url_contains,
@@ -306,6 +332,7 @@ impl ChatSettings {
         }
         for k in &a.keyword_answers {
             check_text("automation.keyword_answers.answer", &k.answer, 1000)?;
+            check_translations("automation.keyword_answers.answers", &k.answers, 1000)?;
             if k.keywords.is_empty()
                 || k.keywords
                     .iter()
@@ -333,20 +360,60 @@ impl ChatSettings {
         self.consent.enabled && !self.consent.excluded_channels.iter().any(|c| c == channel)
     }
 
-    /// What the widget may know: never the identification secret or the CRM address.
-    pub fn public(&self) -> serde_json::Value {
+    /// The language a guest reads: the widget's fixed one, or with "auto" the guest's
+    /// browser language (`browser`, as the widget reports it).
+    pub fn guest_language<'a>(&'a self, browser: &'a str) -> &'a str {
+        match self.widget.language.as_str() {
+            "auto" => browser,
+            fixed => fixed,
+        }
+    }
+
+    /// What the widget may know, in `lang` (see [`Self::guest_language`]): never the
+    /// identification secret or the CRM address, and each owner text once, already in the
+    /// guest's language or the default one.
+    pub fn public(&self, lang: &str) -> serde_json::Value {
+        let w = &self.widget;
+        let pages: Vec<_> = self
+            .automation
+            .page_messages
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "url_contains": p.url_contains,
+                    "after_seconds": p.after_seconds,
+                    "text": language::pick(&p.text, &p.texts, lang),
+                })
+            })
+            .collect();
         serde_json::json!({
-            "widget": self.widget,
+            "widget": {
+                "color": w.color,
+                "title": language::pick(&w.title, &w.titles, lang),
+                "welcome_text": language::pick(&w.welcome_text, &w.welcome_texts, lang),
+                "icon": w.icon,
+                "position": w.position,
+                "language": w.language,
+                "initial_state": w.initial_state,
+                "phone": w.phone,
+                "messenger_links": w.messenger_links,
+            },
             "consent": {
                 "enabled": self.consent.enabled,
-                "text": self.consent.text,
+                "text": language::pick(&self.consent.text, &self.consent.texts, lang),
                 "link": self.consent.link,
                 "excluded_channels": self.consent.excluded_channels,
             },
             "identify_url": self.identification.identify_url,
             "rating_enabled": self.rating_enabled,
-            "page_messages": self.automation.page_messages,
+            "page_messages": pages,
         })
+    }
+
+    /// The bot's greeting in a new dialogue, in `lang`; empty sends none.
+    pub fn welcome_message(&self, lang: &str) -> &str {
+        let a = &self.automation;
+        language::pick(&a.welcome_message, &a.welcome_messages, lang).trim()
     }
 }
 
@@ -428,9 +495,40 @@ mod tests {
         s.identification.secret = "very-secret-value-123".into();
         s.crm_webhook_url = "https://crm.example/hook".into();
         s.crm_webhook_secret = "crm-secret-0123456789".into();
-        let text = s.public().to_string();
+        let text = s.public("en").to_string();
         assert!(!text.contains("very-secret"));
         assert!(!text.contains("crm.example"));
         assert!(!text.contains("crm-secret"));
+    }
+
+    #[test]
+    fn guests_read_owner_texts_in_their_language_or_the_default() {
+        let mut s = ChatSettings::default();
+        s.widget.titles.insert("ru".into(), "Напишите нам".into());
+        s.consent.text = "We keep your messages for a year.".into();
+        s.consent
+            .texts
+            .insert("ru".into(), "Мы храним переписку год.".into());
+        s.automation.welcome_message = "Welcome!".into();
+        s.automation
+            .welcome_messages
+            .insert("ru".into(), "Добро пожаловать!".into());
+        let ru = s.public(s.guest_language("ru-RU"));
+        assert_eq!(ru["widget"]["title"], "Напишите нам");
+        assert_eq!(ru["consent"]["text"], "Мы храним переписку год.");
+        assert_eq!(ru["widget"]["welcome_text"], "Hello! How can we help?");
+        assert!(
+            ru["widget"].get("titles").is_none(),
+            "one text each, no maps"
+        );
+        assert_eq!(s.welcome_message("ru"), "Добро пожаловать!");
+        assert_eq!(s.welcome_message("fr"), "Welcome!");
+        s.widget.language = "en".into();
+        assert_eq!(
+            s.public(s.guest_language("ru"))["widget"]["title"],
+            "Chat with us"
+        );
+        s.widget.titles.insert("Russian".into(), "x".into());
+        assert!(s.validate().is_err());
     }
 }

@@ -165,8 +165,20 @@ async fn seed(
             .collect(),
             out_of_hours_text: "Reception is closed now. Leave a message and we answer from 8:00."
                 .into(),
+            out_of_hours_texts: [
+                (
+                    "pt",
+                    "A receção está fechada. Deixe uma mensagem e respondemos a partir das 8:00.",
+                ),
+                (
+                    "ru",
+                    "Ресепшен сейчас закрыт. Оставьте сообщение, мы ответим с 8:00.",
+                ),
+            ]
+            .map(|(tag, text)| (tag.to_owned(), text.to_owned()))
+            .into(),
             unanswered_alert_minutes: 5,
-            languages: vec!["en".into(), "pt".into()],
+            languages: vec!["en".into(), "pt".into(), "ru".into()],
         })
         .await?;
     let existing: Vec<String> = bookings

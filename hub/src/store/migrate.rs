@@ -33,6 +33,10 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         "0006_push.sql",
         include_str!("../../migrations/0006_push.sql"),
     ),
+    (
+        "0007_translations.sql",
+        include_str!("../../migrations/0007_translations.sql"),
+    ),
 ];
 
 pub(super) fn apply(conn: &Connection, path: &Path) -> Result<(), StoreError> {

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 
 use super::TeamError;
 use crate::clock::Clock;
+use crate::language::{self, Translations};
 use crate::store::Store;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
@@ -26,7 +27,12 @@ pub struct PropertySettings {
     pub longitude: Option<f64>,
     /// Opening hours per weekday; a day that is missing is closed.
     pub working_hours: Vec<WorkingDay>,
+    /// In the default language (the first of `languages`).
     pub out_of_hours_text: String,
+    /// The out-of-hours text in other languages: tag → text; a guest whose language is
+    /// missing reads `out_of_hours_text`.
+    #[serde(default)]
+    pub out_of_hours_texts: Translations,
     /// Minutes a guest message may wait before the team is alerted.
     pub unanswered_alert_minutes: u32,
     /// Language tags; the first is the default.
@@ -115,6 +121,9 @@ impl PropertySettings {
         if self.out_of_hours_text.chars().count() > 1000 {
             return invalid("out_of_hours_text", "at most 1000 characters");
         }
+        if let Err(message) = language::check(&self.out_of_hours_texts, 1000) {
+            return invalid("out_of_hours_texts", &message);
+        }
         if !(1..=1440).contains(&self.unanswered_alert_minutes) {
             return invalid("unanswered_alert_minutes", "between 1 and 1440");
         }
@@ -122,7 +131,7 @@ impl PropertySettings {
             return invalid("languages", "1 to 20 language tags");
         }
         for (i, tag) in self.languages.iter().enumerate() {
-            if !is_language_tag(tag) || self.languages[..i].contains(tag) {
+            if !language::is_tag(tag) || self.languages[..i].contains(tag) {
                 return invalid("languages", "distinct tags such as \"en\" or \"pt-BR\"");
             }
         }
@@ -139,19 +148,11 @@ fn parse_time(s: &str) -> Option<u32> {
     Some(chrono::Timelike::hour(&t) * 60 + chrono::Timelike::minute(&t))
 }
 
-fn is_language_tag(tag: &str) -> bool {
-    let mut parts = tag.split('-');
-    let primary = parts.next().unwrap_or_default();
-    (2..=3).contains(&primary.len())
-        && primary.chars().all(|c| c.is_ascii_lowercase())
-        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
-}
-
 /// The row exists from the first start on (see [`ensure`]).
 fn load(conn: &Connection) -> Result<PropertySettings, TeamError> {
     let row = conn.query_row(
         "SELECT name, logo_url, time_zone, latitude, longitude, working_hours, out_of_hours_text,
-                unanswered_alert_minutes, languages FROM property WHERE id = 1",
+                unanswered_alert_minutes, languages, out_of_hours_texts FROM property WHERE id = 1",
         [],
         |r| {
             Ok((
@@ -164,6 +165,7 @@ fn load(conn: &Connection) -> Result<PropertySettings, TeamError> {
                 r.get::<_, String>(6)?,
                 r.get::<_, u32>(7)?,
                 r.get::<_, String>(8)?,
+                r.get::<_, String>(9)?,
             ))
         },
     )?;
@@ -186,19 +188,24 @@ fn load(conn: &Connection) -> Result<PropertySettings, TeamError> {
         out_of_hours_text: row.6,
         unanswered_alert_minutes: row.7,
         languages: json("languages", &row.8)?,
+        out_of_hours_texts: json("out_of_hours_texts", &row.9)?,
     })
 }
 
 fn save(conn: &Connection, s: &PropertySettings, now: &str) -> Result<(), TeamError> {
     let hours = serde_json::to_string(&s.working_hours).unwrap_or_else(|_| "[]".into());
     let languages = serde_json::to_string(&s.languages).unwrap_or_else(|_| "[\"en\"]".into());
+    let out_of_hours_texts =
+        serde_json::to_string(&s.out_of_hours_texts).unwrap_or_else(|_| "{}".into());
     conn.execute(
         "INSERT INTO property (id, name, logo_url, time_zone, latitude, longitude, working_hours,
-                               out_of_hours_text, unanswered_alert_minutes, languages, updated_at)
-         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                               out_of_hours_text, unanswered_alert_minutes, languages, updated_at,
+                               out_of_hours_texts)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT (id) DO UPDATE SET name = ?1, logo_url = ?2, time_zone = ?3, latitude = ?4,
            longitude = ?5, working_hours = ?6, out_of_hours_text = ?7,
-           unanswered_alert_minutes = ?8, languages = ?9, updated_at = ?10",
+           unanswered_alert_minutes = ?8, languages = ?9, updated_at = ?10,
+           out_of_hours_texts = ?11",
         params![
             s.name.trim(),
             s.logo_url,
@@ -209,7 +216,8 @@ fn save(conn: &Connection, s: &PropertySettings, now: &str) -> Result<(), TeamEr
             s.out_of_hours_text,
             s.unanswered_alert_minutes,
             languages,
-            now
+            now,
+            out_of_hours_texts
         ],
     )?;
     Ok(())
@@ -326,6 +334,7 @@ mod tests {
                 close: "24:00".into(),
             }],
             out_of_hours_text: "Back at eight.".into(),
+            out_of_hours_texts: [("pt-BR".to_owned(), "Voltamos às oito.".to_owned())].into(),
             unanswered_alert_minutes: 5,
             languages: vec!["en".into(), "pt-BR".into()],
         }
