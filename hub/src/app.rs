@@ -201,6 +201,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     } else {
         None
     };
+    credentials.listening(broker.as_ref().map(|b| b.addr));
 
     let vault = crate::devices::vault::Vault::open(&config.data_dir)?;
     let mut scope = crate::devices::DiscoveryScope {

@@ -1,6 +1,7 @@
 // The admin app: sign in, then the sections the member's role opens. The hub enforces every
 // rule; hiding a tab is only courtesy.
 import { api, el } from '/common/api.js';
+import { setZone } from '/common/forms.js';
 import { staffSignIn } from '/common/signin.js';
 import { teamView } from '/admin/team.js';
 import { propertyView, roomsView } from '/admin/property.js';
@@ -30,6 +31,8 @@ async function start() {
   me = await signIn.member();
   if (!me) return;
   document.getElementById('whoami').textContent = `${me.name} · ${me.role.replace('_', ' ')}`;
+  const property = await api('GET', '/property').catch(() => null);
+  if (property) setZone(property.time_zone);
   renderTabs();
   route();
 }

@@ -17,9 +17,21 @@ export async function bookingsView(me) {
         el('td', {}, u.name),
         el('td', {}, el('span', { class: `badge ${u.occupied ? 'online' : 'vacant'}` }, u.occupied ? 'Occupied' : 'Vacant')),
         el('td', {}, u.reservation ? `${u.reservation.guest_name || 'Guest'} until ${u.reservation.check_out}` : ''))))));
+    // Each step asks first: checking in starts the arrival's scenarios, cancelling frees
+    // the room's nights, and neither is undone here.
+    const who = (r) => `${r.guest_name || 'the guest'} (${units[r.unit_id] || 'unit'}, ${r.check_in} to ${r.check_out})`;
+    const QUESTIONS = {
+      checked_in: (r) => `Check in ${who(r)} now? Arrival scenarios for the room run.`,
+      checked_out: (r) => `Check out ${who(r)} now? Departure scenarios for the room run.`,
+      cancelled: (r) => `Cancel the stay of ${who(r)}? Its nights become free to book again.`,
+    };
     const act = (r, status, label) => el('button', {
-      class: 'secondary', type: 'button',
-      onclick: async () => { await api('PATCH', `/admin/reservations/${r.id}`, { status }); render(); },
+      class: status === 'cancelled' ? 'danger' : 'secondary', type: 'button',
+      onclick: async () => {
+        if (!confirm(QUESTIONS[status](r))) return;
+        await api('PATCH', `/admin/reservations/${r.id}`, { status }).catch((e) => alert(e.message));
+        render();
+      },
     }, label);
     const list = el('div', { class: 'card', id: 'reservations' }, el('h2', {}, 'Reservations'),
       reservations.length === 0 ? el('p', { class: 'muted' }, 'No stays in the next 60 days.')

@@ -5,12 +5,17 @@ import { deleteButton, field } from '/common/forms.js';
 export async function brokerView() {
   const root = el('div');
   const render = async (created) => {
-    const creds = await api('GET', '/admin/device-credentials');
+    const [creds, broker] = await Promise.all([api('GET', '/admin/device-credentials'), api('GET', '/admin/broker')]);
+    // What the page says is what the hub's configuration does.
+    const where = !broker.enabled
+      ? el('p', { class: 'error', id: 'broker-where' }, 'The MQTT broker is turned off in this hub\'s configuration ([broker] enabled = false): devices cannot connect until it is on.')
+      : el('p', { class: 'muted', id: 'broker-where' }, `Devices connect to the hub's broker on port ${broker.port} (host ${location.hostname}).`,
+        broker.reachable_on_lan ? '' : el('strong', {}, ' It listens on this machine only: devices on the network reach it once [broker] listen is 0.0.0.0 in the hub\'s configuration.'));
     const username = el('input', { required: true, pattern: '[A-Za-z0-9_\\-]{3,32}' });
     const label = el('input', { maxlength: 80 });
     const form = el('form', { class: 'card' },
       el('h2', {}, 'MQTT broker sign-in for a device'),
-      el('p', { class: 'muted' }, `Devices connect to the hub's broker on port 1883 (host ${location.hostname}).`),
+      where,
       el('div', { class: 'row' }, field('cred-username', 'Username', username), field('cred-label', 'What it is for', label),
         el('button', { type: 'submit' }, 'Create')),
       el('div', { class: 'error', role: 'alert' }),

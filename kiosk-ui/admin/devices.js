@@ -205,12 +205,27 @@ function discoverPanel(brand, rooms, label) {
   return el('div', { class: 'discover-panel' }, el('div', { class: 'row' }, button, progress), error, results);
 }
 
+// What a found device is, when its answer says so: SmartThings names its kind, eWeLink's
+// mDNS "type" tells a light from a plug. Tuya and miIO answers do not: staff choose, rather
+// than a guess that calls a lamp a plug.
+function suggestedKind(f) {
+  if (f.settings.kind) return f.settings.kind;
+  const type = String(f.settings.type || '');
+  if (/light/.test(type)) return 'light';
+  if (/plug|strip|switch/.test(type)) return 'switch';
+  return '';
+}
+
 function foundTable(brand, found, rooms) {
   if (found.length === 0) return el('p', { class: 'muted' }, 'Nothing answered. Are the devices powered and on this network?');
+  const brandName = (vocab.brands.find((b) => b.brand === brand) || {}).label || brand;
   const rows = found.map((f) => {
     const pick = el('input', { type: 'checkbox', disabled: f.imported || !f.has_key, 'aria-label': `Import ${f.native_id}` });
-    const kind = el('select', {}, ...kindOptions(f.settings.kind));
-    const name = el('input', { value: f.settings.label || f.native_id, maxlength: 80, 'aria-label': 'Name' });
+    const suggested = suggestedKind(f);
+    const kind = el('select', { 'aria-label': `Kind of ${f.native_id}` },
+      suggested ? null : el('option', { value: '', selected: true }, 'Choose…'), ...kindOptions(suggested));
+    const name = el('input', { value: f.settings.label || `${brandName} ${f.native_id.slice(-4)}`, maxlength: 80,
+      'aria-label': `Name of ${f.native_id}` });
     const room = roomSelect(rooms);
     const note = f.imported ? 'already added' : f.has_key ? '' : 'no key: grant access first';
     const tr = el('tr', { 'data-native': f.native_id },
@@ -226,6 +241,7 @@ function foundTable(brand, found, rooms) {
       kind: r.kind.value, name: r.name.value, room_id: r.room.value ? Number(r.room.value) : null,
     }));
     if (items.length === 0) { error.textContent = 'Tick the devices to import.'; return; }
+    if (items.some((i) => !i.kind)) { error.textContent = 'Choose what each ticked device is (a light, a plug, …).'; return; }
     if (await busy(importButton, error, () => api('POST', '/admin/devices/import', { brand, items })) === undefined) return;
     for (const r of rows.filter((x) => x.pick.checked)) {
       r.pick.checked = false;
@@ -233,7 +249,8 @@ function foundTable(brand, found, rooms) {
       r.tr.lastChild.textContent = 'added';
     }
   });
-  return el('div', {}, el('table', {}, el('tbody', {}, rows.map((r) => r.tr))), error, importButton);
+  const head = el('thead', {}, el('tr', {}, ['Import', 'Device', 'Kind', 'Name', 'Room', ''].map((h) => el('th', {}, h))));
+  return el('div', {}, el('table', { class: 'found-table' }, head, el('tbody', {}, rows.map((r) => r.tr))), error, importButton);
 }
 
 function byHandForm(brand, info, rooms) {

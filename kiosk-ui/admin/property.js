@@ -1,6 +1,6 @@
 // Property settings (TEAM-1) and the rooms list.
 import { api, el, submitting } from '/common/api.js';
-import { DAYS, deleteButton, field, input } from '/common/forms.js';
+import { DAYS, field, input, setZone } from '/common/forms.js';
 import { languageName } from '/admin/translations.js';
 
 const DAY_NAMES = { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday', sun: 'Sunday' };
@@ -52,8 +52,12 @@ export async function propertyView() {
   const hours = DAYS.map((day) => {
     const current = p.working_hours.find((w) => w.day === day);
     const open = el('input', { type: 'checkbox', checked: Boolean(current), 'aria-label': `Open on ${DAY_NAMES[day]}` });
-    const from = el('input', { type: 'time', value: current ? current.open : '08:00' });
-    const to = el('input', { type: 'text', value: current ? current.close : '20:00', pattern: '([01]\\d|2[0-3]):[0-5]\\d|24:00', 'aria-label': 'Closes' });
+    // Two plain 24-hour boxes alike: a time picker cannot say 24:00 (midnight).
+    const hhmm = (value, label, midnight) => el('input', { type: 'text', inputmode: 'numeric', value, class: 'hhmm',
+      placeholder: 'HH:MM', pattern: midnight ? '([01]\\d|2[0-3]):[0-5]\\d|24:00' : '([01]\\d|2[0-3]):[0-5]\\d',
+      'aria-label': `${label} on ${DAY_NAMES[day]}`, title: 'Hours and minutes, 24-hour clock' });
+    const from = hhmm(current ? current.open : '08:00', 'Opens', false);
+    const to = hhmm(current ? current.close : '20:00', 'Closes', true);
     return { day, open, from, to, row: el('tr', {}, el('td', {}, el('label', {}, open, ' ', DAY_NAMES[day])), el('td', {}, from), el('td', {}, to)) };
   });
   const form = el('form', { class: 'card', id: 'property-form' },
@@ -63,7 +67,9 @@ export async function propertyView() {
     el('div', { class: 'row' }, field('p-tz', 'Time zone', tz), field('p-lat', 'Latitude', lat), field('p-lon', 'Longitude', lon)),
     zones,
     el('h2', { class: 'spaced' }, 'Working hours'),
-    el('table', {}, el('tbody', {}, hours.map((h) => h.row))),
+    el('table', { class: 'hours' }, el('thead', {}, el('tr', {}, ['Open on', 'Opens', 'Closes'].map((h) => el('th', {}, h)))),
+      el('tbody', {}, hours.map((h) => h.row))),
+    el('p', { class: 'muted' }, '24-hour times; 24:00 is midnight, and a closing time before the opening runs past midnight (a night desk).'),
     field('p-out', 'Out-of-hours text for guests', outText),
     outOthers,
     el('div', { class: 'row' }, field('p-alert', 'Alert the team after (minutes unanswered)', alert),
@@ -87,6 +93,7 @@ export async function propertyView() {
     if (saved) {
       form.querySelector('#property-saved').textContent = 'Saved.';
       document.getElementById('property-name').textContent = saved.name;
+      setZone(saved.time_zone);
       const list = document.getElementById('getting-started');
       if (list) list.replaceWith(checklist(saved, tz));
     }
@@ -94,6 +101,32 @@ export async function propertyView() {
   const basicsMissing = p.name === 'My hotel' || p.time_zone === 'UTC' || p.latitude == null;
   const afterSetUp = new URLSearchParams(location.search).has('start');
   return afterSetUp || basicsMissing ? el('div', {}, checklist(p, tz), form) : form;
+}
+
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+// Removing a room takes its stays with it and leaves its devices unplaced: the question
+// says how many of each before anything goes.
+function removeButton(room, done) {
+  return el('button', { class: 'danger', type: 'button', onclick: async () => {
+    try {
+      const [usage, devices] = await Promise.all([api('GET', `/admin/rooms/${room.id}/usage`), api('GET', '/devices')]);
+      const placed = devices.filter((d) => d.room_id === room.id).length;
+      const takes = [
+        usage.stays_ahead ? `its ${plural(usage.stays_ahead, 'reservation', 'reservations')} still to come` : '',
+        usage.stays_past ? `the history of ${plural(usage.stays_past, 'past stay', 'past stays')}` : '',
+      ].filter(Boolean);
+      const question = [`Delete ${room.name}?`,
+        takes.length ? `This also deletes ${takes.join(' and ')}.` : 'It has no reservations.',
+        placed ? `Its ${plural(placed, 'device stays', 'devices stay')} connected but no longer placed in a room.` : '',
+        'This cannot be undone.'].filter(Boolean).join(' ');
+      if (!confirm(question)) return;
+      await api('DELETE', `/admin/rooms/${room.id}`);
+    } catch (e) {
+      alert(e.message);
+    }
+    done();
+  } }, 'Delete');
 }
 
 export async function roomsView() {
@@ -111,7 +144,7 @@ export async function roomsView() {
     });
     const list = el('div', { class: 'card' }, el('h2', {}, `Rooms (${rooms.length})`),
       el('table', {}, el('tbody', {}, rooms.map((r) => el('tr', {}, el('td', {}, r.name), el('td', { class: 'muted' }, r.kind),
-        el('td', {}, deleteButton('Delete', `Delete ${r.name}?`, `/admin/rooms/${r.id}`, render)))))));
+        el('td', {}, removeButton(r, render)))))));
     root.replaceChildren(form, list);
   };
   await render();

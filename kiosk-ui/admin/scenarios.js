@@ -196,12 +196,27 @@ function editor(scenario, done) {
   return form;
 }
 
+// "actions[2].then[0]" → "Action 3 › then 1": where in the scenario, as the form shows it.
+const PLACES = { triggers: 'Trigger', conditions: 'Condition', actions: 'Action' };
+function place(path) {
+  return (path || '').split('.').map((part, i) => {
+    const m = part.match(/^(\w+)\[(\d+)\]$/);
+    if (!m) return part;
+    const n = Number(m[2]) + 1;
+    return i === 0 && PLACES[m[1]] ? `${PLACES[m[1]]} ${n}` : `${m[1].replace(/_/g, ' ')} ${n}`;
+  }).join(' › ');
+}
+
+const STATUS_WORDS = { running: 'running', waiting: 'waiting', done: 'done', failed: 'failed', skipped: 'skipped', stopped: 'stopped' };
+
 function history(runs) {
   return el('div', { class: 'history' }, runs.length === 0 ? el('p', { class: 'muted' }, 'No runs yet.')
     : runs.map((r) => el('details', { class: `run ${r.status}`, 'data-run': r.id, open: r === runs[0] },
-      el('summary', {}, `${when(r.started_at) || '—'} · ${r.status} · ${r.reason}`),
-      el('table', { class: 'trace' }, el('tbody', {}, r.trace.map((s) => el('tr', { class: s.ok ? 'ok' : 'bad' },
-        el('td', {}, s.kind), el('td', { class: 'muted' }, s.path), el('td', {}, s.what), el('td', {}, s.result), el('td', { class: 'muted' }, `${s.ms} ms`))))))));
+      el('summary', {}, `${when(r.started_at) || '—'} · ${STATUS_WORDS[r.status] || r.status} · ${r.reason}`),
+      el('table', { class: 'trace' }, el('thead', {}, el('tr', {}, ['Step', 'What', 'Result', 'Took'].map((h) => el('th', {}, h)))),
+        el('tbody', {}, r.trace.map((s) => el('tr', { class: s.ok ? 'ok' : 'bad' },
+          el('td', {}, s.path ? place(s.path) : s.kind.replace(/^./, (c) => c.toUpperCase())),
+          el('td', {}, s.what), el('td', {}, s.result), el('td', { class: 'muted' }, `${s.ms} ms`))))))));
 }
 
 async function skyCard() {
@@ -240,28 +255,49 @@ function groupsCard(done) {
 
 export async function scenariosView() {
   const root = el('div', { id: 'scenarios' });
-  const render = async () => {
+  // What the detail card shows after a redraw: a scenario's history, so a run's result
+  // and the list's "last run" arrive together.
+  const render = async (historyOf = null) => {
     const [list, devices, units, groups, words] = await Promise.all([api('GET', '/admin/scenarios'), api('GET', '/devices'), api('GET', '/rooms'), api('GET', '/admin/device-groups'), api('GET', '/admin/scenarios/vocabulary')]);
     ctx = { devices, units, groups, words };
     const detail = el('div', { id: 'scenario-detail' });
+    const show = (card) => {
+      detail.replaceChildren(card);
+      detail.scrollIntoView({ behavior: 'smooth', block: 'start' });
+    };
+    const histories = new Map();
     const rows = list.map((s) => {
       const toggle = el('input', { type: 'checkbox', checked: s.enabled, 'aria-label': `Enable ${s.name}` });
       toggle.addEventListener('change', async () => {
         await api('PUT', `/admin/scenarios/${s.id}`, { name: s.name, enabled: toggle.checked, definition: s.definition });
         render();
       });
-      const showHistory = async () => detail.replaceChildren(el('div', { class: 'card' }, el('h2', {}, `History: ${s.name}`), history(await api('GET', `/admin/scenarios/${s.id}/runs`))));
+      const showHistory = async () => show(el('div', { class: 'card' }, el('h2', {}, `History: ${s.name}`), history(await api('GET', `/admin/scenarios/${s.id}/runs`))));
+      histories.set(s.id, showHistory);
+      const run = el('button', { type: 'button', class: 'run-now', onclick: async () => {
+        run.disabled = true;
+        run.textContent = 'Running…';
+        try {
+          await api('POST', `/admin/scenarios/${s.id}/run`, {});
+          // The run answers once started; its first steps take a moment.
+          await new Promise((r) => setTimeout(r, 400));
+          await render(s.id);
+        } catch (e) {
+          run.disabled = false;
+          run.textContent = 'Run';
+          alert(e.message);
+        }
+      } }, 'Run');
       return el('tr', { 'data-scenario': s.name },
         el('td', {}, toggle), el('td', {}, el('strong', {}, s.name), el('div', { class: 'muted' }, s.summary.join('; '))),
         el('td', {}, s.next_at ? when(s.next_at) : '—'),
-        el('td', {}, s.last_run ? `${s.last_run.status}, ${when(s.last_run.started_at)}` : 'never'),
-        el('td', {},
-          el('button', { type: 'button', class: 'run-now', onclick: async () => {
-            await api('POST', `/admin/scenarios/${s.id}/run`, {});
-            setTimeout(showHistory, 400);
-          } }, 'Run'), ' ',
+        el('td', { class: 'last-run' }, s.last_run ? `${STATUS_WORDS[s.last_run.status] || s.last_run.status}, ${when(s.last_run.started_at)}` : 'never'),
+        el('td', {}, run, ' ',
           el('button', { type: 'button', class: 'secondary history-button', onclick: showHistory }, 'History'), ' ',
-          el('button', { type: 'button', class: 'secondary', onclick: () => detail.replaceChildren(editor(structuredClone(s), render)) }, 'Edit'), ' ',
+          el('button', { type: 'button', class: 'secondary', onclick: () => {
+            show(editor(structuredClone(s), render));
+            detail.querySelector('#s-name')?.focus({ preventScroll: true });
+          } }, 'Edit'), ' ',
           el('button', { type: 'button', class: 'secondary', onclick: async () => {
             if (confirm(`Delete "${s.name}" and its history?`)) { await api('DELETE', `/admin/scenarios/${s.id}`); render(); }
           } }, 'Delete')));
@@ -269,8 +305,12 @@ export async function scenariosView() {
     root.replaceChildren(await skyCard(),
       el('div', { class: 'card' }, el('h2', {}, 'Scenarios'),
         el('table', {}, el('thead', {}, el('tr', {}, ['On', 'Scenario', 'Next', 'Last run', ''].map((h) => el('th', {}, h)))), el('tbody', {}, rows)),
-        el('button', { type: 'button', id: 'new-scenario', onclick: () => detail.replaceChildren(editor(null, render)) }, 'New scenario')),
+        el('button', { type: 'button', id: 'new-scenario', onclick: () => {
+          show(editor(null, render));
+          detail.querySelector('#s-name')?.focus({ preventScroll: true });
+        } }, 'New scenario')),
       detail, groupsCard(render));
+    if (historyOf != null && histories.has(historyOf)) await histories.get(historyOf)();
   };
   await render();
   return root;

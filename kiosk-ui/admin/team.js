@@ -1,6 +1,6 @@
 // Team: members with their roles and status, inviting by e-mail, pending invites (TEAM-2).
 import { api, copyText, el, submitting } from '/common/api.js';
-import { deleteButton, field } from '/common/forms.js';
+import { day, deleteButton, field } from '/common/forms.js';
 
 const ROLE_NAMES = { owner: 'Owner', admin: 'Admin', chat_admin: 'Chat administrator', agent: 'Agent' };
 
@@ -99,7 +99,7 @@ function invitesCard(invites, refresh) {
   return el('div', { class: 'card' }, el('h2', {}, 'Pending invites'),
     el('table', {}, el('tbody', {}, invites.map((i) => el('tr', {},
       el('td', {}, i.email), el('td', {}, ROLE_NAMES[i.role]),
-      el('td', { class: 'hide-small muted' }, `expires ${new Date(i.expires_at).toLocaleDateString()}`),
+      el('td', { class: 'hide-small muted' }, `expires ${day(i.expires_at)}`),
       el('td', {}, el('button', { class: 'secondary', onclick: async () => {
         await api('DELETE', `/admin/invites/${i.id}`).catch((e) => alert(e.message));
         refresh();

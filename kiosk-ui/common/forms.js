@@ -15,9 +15,28 @@ export function input(value, attrs = {}) {
   return el('input', { value: value ?? '', ...attrs });
 }
 
-/** An instant from the hub in the reader's own locale and zone; '' when there is none. */
+// The property's IANA zone once the app has read it: every time shown is the hotel's,
+// wherever the reader's device is set.
+let zone;
+export function setZone(tz) { zone = tz; }
+
+function format(iso, options) {
+  if (!iso) return '';
+  try {
+    return new Date(iso).toLocaleString([], { ...options, timeZone: zone });
+  } catch {
+    return new Date(iso).toLocaleString([], options);
+  }
+}
+
+/** An instant from the hub in the reader's locale and the property's zone; '' when none. */
 export function when(iso) {
-  return iso ? new Date(iso).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' }) : '';
+  return format(iso, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** The property's calendar day of an instant. */
+export function day(iso) {
+  return format(iso, { dateStyle: 'medium' });
 }
 
 /** Asks `question` first, since a delete cannot be undone; a refusal shows as an alert. */

@@ -22,9 +22,14 @@ try {
   const row = '#brand-tuya tr[data-native="bfdemolobbylamp000001"]';
   await page.waitForSelector(row);
   if (await page.locator('#brand-tuya tr[data-native]').count() !== 3) throw new Error('three demo devices answer');
+  // A Tuya answer does not say what the device is: the table asks rather than guesses.
+  if (await page.locator('#brand-tuya .found-table th:text-is("Kind")').count() !== 1) throw new Error('the found table has headers');
+  if (await page.inputValue(`${row} select >> nth=0`) !== '') throw new Error('a kind was guessed for a Tuya device');
   await page.check(`${row} input[type=checkbox]`);
+  await page.click('#brand-tuya button.import');
+  await page.waitForSelector('#brand-tuya .error:has-text("Choose what each ticked device is")');
   await page.selectOption(`${row} select >> nth=0`, 'light');
-  await page.fill(`${row} input[aria-label=Name]`, 'Lobby lamp');
+  await page.fill(`${row} input[aria-label^="Name of"]`, 'Lobby lamp');
   await page.click('#brand-tuya button.import');
   const card = '.device[data-native="bfdemolobbylamp000001"]';
   await page.waitForSelector(`${card} .badge.online`);

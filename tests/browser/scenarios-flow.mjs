@@ -1,6 +1,7 @@
 // Scenarios in Chromium: the owner builds "lights 10 minutes before sunset, if any room
-// is occupied" with the form (no JSON), runs it by hand and reads its trace; the
-// Bookings tab shows who is in.
+// is occupied" with the form (no JSON), runs it by hand and reads its trace in words; the
+// Bookings tab shows who is in, refuses an overlapping stay naming the other, and asks
+// before a check-in; removing a room says what goes with it.
 // Usage: node scenarios-flow.mjs HUB_URL OWNER_EMAIL OWNER_PASSWORD SCREENSHOT_DIR
 import { launch, signIn } from './launch.mjs';
 import { mkdirSync } from 'node:fs';
@@ -32,6 +33,31 @@ try {
   await page.waitForSelector('#book-anyway', { state: 'visible' });
   await page.screenshot({ path: `${dir}/bookings-overlap-refused.png` });
 
+  // Entered anyway, then checked in: the question names the guest and the room, and a
+  // "no" changes nothing.
+  const questions = [];
+  let answer = false;
+  page.on('dialog', async (d) => { questions.push(d.message()); await (answer ? d.accept() : d.dismiss()); });
+  await page.click('#book-anyway');
+  const jan = '#reservations tr:has(td:has-text("Jan Novak"))';
+  await page.waitForSelector(`${jan} button:has-text("Check in")`);
+  await page.click(`${jan} button:has-text("Check in")`);
+  if (!questions.at(-1)?.includes('Check in Jan Novak (102')) throw new Error(`check-in question: ${questions.at(-1)}`);
+  if (!(await page.isVisible(`${jan} button:has-text("Check in")`))) throw new Error('a dismissed check-in acted');
+  answer = true;
+  await page.click(`${jan} button:has-text("Check in")`);
+  await page.waitForSelector(`${jan} td:has-text("Checked in")`);
+
+  // Removing room 102 would take Maria's and Jan's stays: the question says so; "no" keeps it.
+  answer = false;
+  await page.click('#tabs a[data-tab=rooms]');
+  await page.click('tr:has(td:text-is("102")) button:has-text("Delete")');
+  for (let i = 0; i < 50 && !questions.at(-1)?.startsWith('Delete 102?'); i++) await page.waitForTimeout(100);
+  if (!/Delete 102\? This also deletes its 2 reservations still to come/.test(questions.at(-1))) {
+    throw new Error(`room question: ${questions.at(-1)}`);
+  }
+  await page.waitForSelector('tr:has(td:text-is("102"))');
+
   await page.click('#tabs a[data-tab=scenarios]');
   await page.waitForSelector('#sky:has-text("Sunrise")');
   await page.click('#new-scenario');
@@ -51,10 +77,18 @@ try {
   const row = `tr[data-scenario="${name}"]`;
   await page.waitForSelector(`${row}:has-text("10 min before sunset")`);
   await page.click(`${row} button.run-now`);
-  // The trace: why it ran, what the condition said, what the action did.
+  // The trace: why it ran, what the condition said, what the action did, in words; the
+  // list's last run follows without a reload, and the history is scrolled into view.
   await page.waitForSelector('.history details.run[open] summary:has-text("done")');
   await page.waitForSelector('.history details.run[open] .trace td:has-text("any unit occupied")');
-  await page.waitForSelector('.history details.run[open] .trace td:has-text("terrace_bulb: done")');
+  await page.waitForSelector('.history details.run[open] .trace td:text-is("Condition 1")');
+  await page.waitForSelector('.history details.run[open] .trace td:has-text("group \\"Outside lights\\": turn on")');
+  await page.waitForSelector('.history details.run[open] .trace td:has-text("Terrace bulb: done")');
+  await page.waitForSelector(`${row} .last-run:has-text("done")`);
+  await page.waitForFunction(() => {
+    const r = document.querySelector('#scenario-detail').getBoundingClientRect();
+    return r.top < innerHeight && r.bottom > 0;
+  });
   await page.screenshot({ path: `${dir}/scenario-trace.png`, fullPage: true });
   console.log('scenarios flow ok');
 } finally {

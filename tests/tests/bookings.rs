@@ -275,4 +275,42 @@ async fn an_overlapping_stay_is_refused_naming_the_other() {
         )
         .await;
     assert_eq!(status, 201, "an explicit override is kept");
+
+    // Moving a stay onto another's nights is refused alike; its own nights are no overlap.
+    let (status, jan) = w
+        .try_call(
+            "POST",
+            "/admin/reservations",
+            &book("Jan Novak", "2026-11-10", "2026-11-12", false),
+        )
+        .await;
+    assert_eq!(status, 201, "{jan}");
+    let path = format!("/admin/reservations/{}", jan["id"]);
+    let (status, refused) = w
+        .try_call("PATCH", &path, &json!({"check_in": "2026-11-06"}))
+        .await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("from 2026-11-05 to 2026-11-07"),
+        "the other stay is named: {refused}"
+    );
+    let (status, r) = w
+        .try_call("PATCH", &path, &json!({"check_out": "2026-11-13"}))
+        .await;
+    assert_eq!(
+        (status, r["check_out"].as_str()),
+        (200, Some("2026-11-13")),
+        "{r}"
+    );
+    let (status, r) = w
+        .try_call(
+            "PATCH",
+            &path,
+            &json!({"check_in": "2026-11-06", "allow_overlap": true}),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
 }

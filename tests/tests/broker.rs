@@ -26,6 +26,21 @@ async fn third_party_clients_use_the_embedded_broker_with_device_credentials() {
         .expect("the password is shown once")
         .to_owned();
     let port = mqtt.port().to_string();
+    // The setup page tells devices the port the broker really listens on.
+    let endpoint: Value = owner
+        .get(hub.url("/api/v1/admin/broker"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (endpoint["enabled"].as_bool(), endpoint["port"].as_u64()),
+        (Some(true), Some(u64::from(mqtt.port()))),
+        "{endpoint}"
+    );
+    assert_eq!(endpoint["reachable_on_lan"], mqtt.ip().is_unspecified());
 
     let out = run_ok(
         Command::new(python())

@@ -45,6 +45,10 @@ async fn tasmota_zigbee2mqtt_and_shelly_devices_join_and_obey() {
     })
     .await;
     assert_eq!(bulb["native_id"], "hall_bulb");
+    assert_eq!(
+        bulb["name"], "Hall bulb",
+        "a friendly name made for machines reads as words"
+    );
     assert_eq!(bulb["kind"], "light");
     let lit: Value = post_json(
         &owner,

@@ -176,11 +176,13 @@ async fn add_reservation(
     Ok((StatusCode::CREATED, ApiJson(r)))
 }
 
-/// Changes a reservation: unit, guest, dates or status (check in, check out, cancel).
+/// Changes a reservation: unit, guest, dates or status (check in, check out, cancel). A
+/// move onto nights another stay holds answers 409 naming it, unless `allow_overlap`.
 #[utoipa::path(patch, path = "/reservations/{id}", tag = "bookings", security(("session" = ["admin"])),
     params(("id" = i64, Path)), request_body = ReservationForm,
     responses((status = 200, body = Reservation), (status = 400, body = crate::web::ErrorBody),
-        (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody)))]
+        (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody),
+        (status = 409, body = crate::web::ErrorBody)))]
 async fn edit_reservation(
     State(bookings): State<Bookings>,
     Path(id): Path<i64>,
@@ -188,7 +190,9 @@ async fn edit_reservation(
 ) -> Result<ApiJson<Reservation>, AppError> {
     let stay = form.stay()?;
     Ok(ApiJson(
-        bookings.edit(id, form.unit_id, stay, form.status).await?,
+        bookings
+            .edit(id, form.unit_id, stay, form.status, form.allow_overlap)
+            .await?,
     ))
 }
 

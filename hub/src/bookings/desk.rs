@@ -3,6 +3,7 @@
 //! [`Bookings`]; the SQL is here and in `rooms.rs`/`reservations.rs`.
 
 use chrono::{Duration, NaiveDate};
+use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -46,6 +47,15 @@ pub struct BookingSettings {
     /// Shown to admins to paste into the PMS; null until made.
     #[serde(default)]
     pub webhook_secret: Option<String>,
+}
+
+/// What removing a unit takes with it: its stays, which go with it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomUsage {
+    /// Booked or checked-in stays that have not yet left (by the property's today).
+    pub stays_ahead: u32,
+    /// Every other stay: its history.
+    pub stays_past: u32,
 }
 
 /// A YYYY-MM-DD date named `field`, if given.
@@ -132,6 +142,38 @@ impl Bookings {
             .ok_or(BookingError::Conflict("a room with this name exists"))
     }
 
+    /// What [`Self::remove_room`] would take with it, for staff to read before they ask.
+    pub async fn room_usage(&self, id: i64) -> Result<RoomUsage, BookingError> {
+        let today = self
+            .inner
+            .clock
+            .now()
+            .with_timezone(&self.inner.property.zone())
+            .date_naive()
+            .to_string();
+        self.inner
+            .store
+            .read(move |c| {
+                let (ahead, all): (u32, u32) = c
+                    .query_row(
+                        "SELECT (SELECT COUNT(*) FROM reservations WHERE unit_id = r.id \
+                           AND status IN ('booked', 'checked_in') AND check_out >= ?2), \
+                         (SELECT COUNT(*) FROM reservations WHERE unit_id = r.id) \
+                         FROM rooms r WHERE r.id = ?1",
+                        rusqlite::params![id, today],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?
+                    .ok_or(BookingError::NotFound)?;
+                Ok(RoomUsage {
+                    stays_ahead: ahead,
+                    stays_past: all - ahead,
+                })
+            })
+            .await
+    }
+
+    /// Removes a unit with its stays (staff read [`Self::room_usage`] first).
     pub async fn remove_room(&self, id: i64) -> Result<(), BookingError> {
         let n = self
             .inner

@@ -13,7 +13,7 @@ mod rooms;
 pub mod rooms_api;
 mod webhook;
 
-pub use desk::{BookingSettings, Feed, Occupancy, UnitNow};
+pub use desk::{BookingSettings, Feed, Occupancy, RoomUsage, UnitNow};
 pub use ical::{parse as parse_feed, FeedStay, ImportReport};
 pub use reservations::{Reservation, Status, Stay};
 pub use rooms::{Room, RoomKind};
@@ -24,6 +24,7 @@ pub use webhook::{
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::NaiveDate;
 use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
@@ -247,15 +248,8 @@ impl Bookings {
             .store
             .write(move |c| {
                 unit_exists(c, unit_id)?;
-                if let (false, Some(from), Some(to)) = (allow_overlap, stay.check_in, stay.check_out) {
-                    if let Some((room, guest, a, b)) =
-                        reservations::overlapping(c, unit_id, from, to, None)?
-                    {
-                        let guest = if guest.is_empty() { "another guest".into() } else { guest };
-                        return Err(BookingError::Overlap(format!(
-                            "Room {room} is booked for {guest} from {a} to {b}: choose other dates or another room"
-                        )));
-                    }
+                if !allow_overlap {
+                    refuse_overlap(c, unit_id, &stay, None)?;
                 }
                 let times = Times::load(c, zone)?;
                 Ok::<_, BookingError>(reservations::insert(
@@ -280,13 +274,16 @@ impl Bookings {
         self.load(id).await
     }
 
-    /// Staff change a reservation: any of unit, details, dates, status.
+    /// Staff change a reservation: any of unit, details, dates, status. A move to other
+    /// dates or another room, or a cancelled stay made live again, is refused like
+    /// [`Self::add`] when it would share a night with another stay, unless `allow_overlap`.
     pub async fn edit(
         &self,
         id: i64,
         unit_id: Option<i64>,
         stay: Stay,
         status: Option<Status>,
+        allow_overlap: bool,
     ) -> Result<Reservation, BookingError> {
         let now = self.inner.clock.now_text();
         let zone = self.inner.property.zone();
@@ -300,6 +297,13 @@ impl Bookings {
                     let merged = merged_dates(&current, &stay);
                     dates_ok(&merged)?;
                     let status = status.unwrap_or(current.status);
+                    let moved = unit != current.unit_id
+                        || merged.check_in != stay_dates(&current).0
+                        || merged.check_out != stay_dates(&current).1
+                        || current.status == Status::Cancelled;
+                    if moved && status != Status::Cancelled && !allow_overlap {
+                        refuse_overlap(c, unit, &merged, Some(id))?;
+                    }
                     let times = Times::load(c, zone)?;
                     let changed =
                         reservations::update(c, &current, unit, &merged, status, &times, &now)?;
@@ -441,12 +445,44 @@ fn unit_exists(c: &rusqlite::Connection, unit: i64) -> Result<(), BookingError> 
 }
 
 /// The dates a change gives, the stored ones where it gives none.
+/// A stored reservation's check-in and check-out days.
+fn stay_dates(r: &Reservation) -> (Option<NaiveDate>, Option<NaiveDate>) {
+    let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    (date(&r.check_in), date(&r.check_out))
+}
+
 fn merged_dates(current: &Reservation, stay: &Stay) -> Stay {
-    let date = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    let (check_in, check_out) = stay_dates(current);
     Stay {
-        check_in: stay.check_in.or_else(|| date(&current.check_in)),
-        check_out: stay.check_out.or_else(|| date(&current.check_out)),
+        check_in: stay.check_in.or(check_in),
+        check_out: stay.check_out.or(check_out),
         ..stay.clone()
+    }
+}
+
+/// Refuses a stay in `unit_id` that shares a night with another (`except` aside), naming
+/// the other stay so staff can decide.
+fn refuse_overlap(
+    c: &rusqlite::Connection,
+    unit_id: i64,
+    stay: &Stay,
+    except: Option<i64>,
+) -> Result<(), BookingError> {
+    let (Some(from), Some(to)) = (stay.check_in, stay.check_out) else {
+        return Ok(());
+    };
+    match reservations::overlapping(c, unit_id, from, to, except)? {
+        Some((room, guest, a, b)) => {
+            let guest = if guest.is_empty() {
+                "another guest".into()
+            } else {
+                guest
+            };
+            Err(BookingError::Overlap(format!(
+                "Room {room} is booked for {guest} from {a} to {b}: choose other dates or another room"
+            )))
+        }
+        None => Ok(()),
     }
 }
 

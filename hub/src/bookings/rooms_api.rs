@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::rooms::{Room, RoomKind};
-use super::Bookings;
+use super::{Bookings, RoomUsage};
 use crate::team::Staff;
 use crate::web::{ApiJson, AppError};
 
@@ -21,6 +21,7 @@ pub fn admin_routes() -> OpenApiRouter<Bookings> {
     OpenApiRouter::new()
         .routes(routes!(create_room))
         .routes(routes!(delete_room))
+        .routes(routes!(room_usage))
 }
 
 /// Every room, villa, car and area.
@@ -57,7 +58,19 @@ async fn create_room(
     Ok((StatusCode::CREATED, ApiJson(room)))
 }
 
-/// Removes a room.
+/// What removing a room would take with it: its stays ahead and its past ones.
+#[utoipa::path(get, path = "/rooms/{id}/usage", tag = "rooms", security(("session" = ["admin"])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = RoomUsage), (status = 403, body = crate::web::ErrorBody),
+        (status = 404, body = crate::web::ErrorBody)))]
+async fn room_usage(
+    State(bookings): State<Bookings>,
+    Path(id): Path<i64>,
+) -> Result<ApiJson<RoomUsage>, AppError> {
+    Ok(ApiJson(bookings.room_usage(id).await?))
+}
+
+/// Removes a room with its stays (read its usage first); its devices stay, unplaced.
 #[utoipa::path(delete, path = "/rooms/{id}", tag = "rooms", security(("session" = ["admin"])),
     params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody)))]

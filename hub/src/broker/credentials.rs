@@ -1,6 +1,8 @@
 //! Device credentials for the embedded broker: made in the admin app (the secret is shown
 //! once), kept as hashes, loaded into the broker's sign-in check whenever they change.
 
+use std::sync::{Arc, OnceLock};
+
 use rusqlite::{params, Connection};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -34,6 +36,30 @@ pub struct Credentials {
     store: Store,
     clock: Clock,
     broker: BrokerHandle,
+    /// Set once the broker has bound its port (a configured port 0 picks one then).
+    endpoint: Arc<OnceLock<BrokerEndpoint>>,
+}
+
+/// Where devices reach the broker, as configured (`[broker]`), for the setup page.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct BrokerEndpoint {
+    /// The broker runs at all.
+    pub enabled: bool,
+    /// The TCP port devices connect to (MQTT 3.1.1/5 without TLS).
+    pub port: u16,
+    /// It listens beyond loopback, so devices on the network can reach it.
+    pub reachable_on_lan: bool,
+}
+
+impl BrokerEndpoint {
+    /// From the broker's `listen` address; `None` when the broker is turned off.
+    pub fn of(listen: Option<std::net::SocketAddr>) -> BrokerEndpoint {
+        BrokerEndpoint {
+            enabled: listen.is_some(),
+            port: listen.map_or(0, |a| a.port()),
+            reachable_on_lan: listen.is_some_and(|a| !a.ip().is_loopback()),
+        }
+    }
 }
 
 impl Credentials {
@@ -42,7 +68,21 @@ impl Credentials {
             store,
             clock,
             broker,
+            endpoint: Arc::default(),
         }
+    }
+
+    /// Records where the broker listens once it has started (`None`: it is turned off).
+    pub fn listening(&self, addr: Option<std::net::SocketAddr>) {
+        let _ = self.endpoint.set(BrokerEndpoint::of(addr));
+    }
+
+    /// Where devices reach the broker; off until [`Self::listening`].
+    pub fn endpoint(&self) -> BrokerEndpoint {
+        self.endpoint
+            .get()
+            .copied()
+            .unwrap_or(BrokerEndpoint::of(None))
     }
 
     /// Loads the stored hashes into the broker's check (at start).

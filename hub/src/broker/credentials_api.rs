@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::credentials::{CredentialError, Credentials, DeviceCredential};
+use super::credentials::{BrokerEndpoint, CredentialError, Credentials, DeviceCredential};
 use crate::web::{ApiJson, AppError};
 
 impl From<CredentialError> for AppError {
@@ -25,6 +25,14 @@ pub fn admin_routes() -> OpenApiRouter<Credentials> {
     OpenApiRouter::new()
         .routes(routes!(list_credentials, create_credential))
         .routes(routes!(delete_credential))
+        .routes(routes!(endpoint))
+}
+
+/// Where devices reach the broker: its port, and whether the network can reach it.
+#[utoipa::path(get, path = "/broker", tag = "devices", security(("session" = ["admin"])),
+    responses((status = 200, body = BrokerEndpoint), (status = 403, body = crate::web::ErrorBody)))]
+async fn endpoint(State(credentials): State<Credentials>) -> ApiJson<BrokerEndpoint> {
+    ApiJson(credentials.endpoint())
 }
 
 /// Every device credential (without secrets).

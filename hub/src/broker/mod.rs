@@ -6,7 +6,7 @@
 mod credentials;
 pub mod credentials_api;
 
-pub use credentials::{CredentialError, Credentials, DeviceCredential};
+pub use credentials::{BrokerEndpoint, CredentialError, Credentials, DeviceCredential};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

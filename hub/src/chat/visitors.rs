@@ -97,7 +97,7 @@ pub(super) fn by_token_hash(conn: &Connection, hash: &str) -> Result<Option<Visi
 pub(super) fn create(conn: &Connection, token_hash: &str, now: &str) -> Result<Visitor, ChatError> {
     conn.execute(
         "INSERT INTO visitors (token_hash, nickname, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)",
-        params![token_hash, random_nickname(), now],
+        params![token_hash, fresh_nickname(conn)?, now],
     )?;
     by_id(conn, conn.last_insert_rowid())
 }
@@ -277,18 +277,49 @@ const ANIMALS: &[&str] = &[
     "Seal", "Tiger", "Whale", "Zebra", "Owl", "Hedgehog", "Penguin", "Rabbit", "Gecko", "Bison",
 ];
 
-pub(super) fn random_nickname() -> String {
+/// Recent visitors whose nicknames a new one avoids: fewer than the 400 pairs, so one is
+/// always free, and enough to cover everyone a small hotel has on its pages at once.
+const RECENT: i64 = 300;
+
+/// An "Adjective Animal" nickname that none of the last [`RECENT`] visitors has, so staff
+/// never see two "Calm Otter"s among current visitors.
+fn fresh_nickname(conn: &Connection) -> Result<String, ChatError> {
     use rand::seq::SliceRandom;
-    let mut rng = rand::thread_rng();
-    format!(
-        "{} {}",
-        ADJECTIVES.choose(&mut rng).unwrap_or(&"Kind"),
-        ANIMALS.choose(&mut rng).unwrap_or(&"Otter")
-    )
+    let mut stmt =
+        conn.prepare_cached("SELECT nickname FROM visitors ORDER BY id DESC LIMIT ?1")?;
+    let taken: std::collections::HashSet<String> = stmt
+        .query_map([RECENT], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let free: Vec<String> = ADJECTIVES
+        .iter()
+        .flat_map(|a| ANIMALS.iter().map(move |b| format!("{a} {b}")))
+        .filter(|n| !taken.contains(n))
+        .collect();
+    Ok(free
+        .choose(&mut rand::thread_rng())
+        .cloned()
+        .unwrap_or_else(|| "Kind Otter".to_owned()))
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn recent_visitors_never_share_a_nickname() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE visitors (id INTEGER PRIMARY KEY, nickname TEXT)")
+            .unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..super::RECENT {
+            let name = super::fresh_nickname(&conn).unwrap();
+            assert!(
+                seen.insert(name.clone()),
+                "{name} came twice among {i} visitors"
+            );
+            conn.execute("INSERT INTO visitors (nickname) VALUES (?1)", [&name])
+                .unwrap();
+        }
+    }
+
     #[test]
     fn utm_parameters_come_from_the_landing_page() {
         let utm = super::utm_of(

@@ -192,7 +192,12 @@ impl Devices {
                 let request = NewDeviceRequest {
                     brand: family.brand().to_owned(),
                     kind: kind.as_str().to_owned(),
-                    name: name.clone().unwrap_or_else(|| device.clone()),
+                    name: super::naming::readable(
+                        name.as_deref(),
+                        device,
+                        family.brand(),
+                        kind.as_str(),
+                    ),
                     room_id: None,
                     native_id: device.clone(),
                     address: String::new(),

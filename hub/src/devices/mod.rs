@@ -12,6 +12,7 @@ mod drivers;
 mod error;
 mod links;
 pub mod mqtt;
+mod naming;
 pub mod vault;
 
 use std::collections::{BTreeMap, HashMap};

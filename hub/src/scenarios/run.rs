@@ -312,10 +312,11 @@ impl Deps {
                     }
                     Action::Device { target, set } => {
                         let (ok, result) = self.device_action(target, set, &job.context).await;
+                        let names = self.names().await;
                         job.trace.push(self.step(
                             StepKind::Action,
                             here,
-                            format!("{} → {set}", describe_target(target)),
+                            format!("{}: {}", describe_target(target, &names), describe_set(set)),
                             result,
                             ok,
                             since,
@@ -350,12 +351,34 @@ impl Deps {
     }
 }
 
-pub fn describe_target(t: &Target) -> String {
+/// What an action acts on, in words, units and devices by name.
+pub fn describe_target(t: &Target, names: &super::model::Names) -> String {
     match t {
-        Target::Device { device_id } => format!("device {device_id}"),
-        Target::Unit { unit_id } => format!("devices of unit {unit_id}"),
+        Target::Device { device_id } => names.device(device_id),
+        Target::Unit { unit_id } => format!("devices of {}", names.unit(*unit_id)),
         Target::TriggerUnit => "devices of the unit that fired".into(),
         Target::Group { name } => format!("group \"{name}\""),
+    }
+}
+
+/// A device action's `set` body in words ("turn on, brightness 40 %"); one the drivers
+/// would refuse shows as written.
+pub fn describe_set(set: &serde_json::Value) -> String {
+    use device_drivers::Command;
+    match Command::parse_set(set.to_string().as_bytes()) {
+        Ok(commands) => commands
+            .iter()
+            .map(|c| match c {
+                Command::Power(true) => "turn on".to_owned(),
+                Command::Power(false) => "turn off".to_owned(),
+                Command::Brightness(b) => format!("brightness {b} %"),
+                Command::TargetTemperature(t) => format!("heat to {t} °C"),
+                Command::Lock(true) => "lock".to_owned(),
+                Command::Lock(false) => "unlock".to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        Err(_) => set.to_string(),
     }
 }
 

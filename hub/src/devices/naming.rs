@@ -1,0 +1,146 @@
+//! The name a device gets when it announces itself: MQTT families send topics and friendly
+//! names made for machines ("terrace_bulb", "tasmota_D3A101", "shellyplus1-d3a0c0ffee01",
+//! "0x00158d0001a2b3c4"), and staff should read words. Staff rename freely afterwards.
+
+/// A readable name from what a device of `brand` (e.g. "tasmota") and `kind` (e.g.
+/// "switch") announced: its own `name` when a person wrote one (it has a space), else words
+/// from the name or the topic `device`, with a serial number shortened to its last four
+/// characters ("Shelly Plus 1 EE01", "Tasmota switch D3A101", "Zigbee dimmer B3C4").
+pub(super) fn readable(name: Option<&str>, device: &str, brand: &str, kind: &str) -> String {
+    // Tasmota's "dn" is "Tasmota" unless someone changed it: no better than the topic.
+    let given = name
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case(brand));
+    if let Some(n) = given.filter(|n| n.contains(' ')) {
+        return n.to_owned();
+    }
+    let raw = given.unwrap_or(device);
+    let mut words = Vec::new();
+    let mut serial = None;
+    for token in raw.split(['_', '-', '.']).filter(|t| !t.is_empty()) {
+        if is_serial(token) {
+            serial = Some(token.trim_start_matches("0x").to_ascii_uppercase());
+        } else {
+            words.extend(split_digits(token));
+        }
+    }
+    let only_brand = words.len() == 1 && words[0].eq_ignore_ascii_case(brand);
+    if words.is_empty() || only_brand {
+        let family = if brand == "zigbee2mqtt" {
+            "zigbee"
+        } else {
+            brand
+        };
+        words = vec![family.to_owned(), kind.replace('_', " ")];
+    }
+    if let Some(s) = serial {
+        let tail = s
+            .len()
+            .saturating_sub(if s.len() > 6 { 4 } else { s.len() });
+        words.push(s[tail..].to_owned());
+    }
+    let mut text = words.join(" ");
+    if let Some(first) = text.get(..1) {
+        text = first.to_uppercase() + &text[1..];
+    }
+    text.chars().take(80).collect()
+}
+
+/// A hardware serial or address: "0x…" or six or more hex digits with a digit among them.
+fn is_serial(token: &str) -> bool {
+    let hex = token.trim_start_matches("0x");
+    (token.starts_with("0x") && !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()))
+        || (token.len() >= 6
+            && token.chars().all(|c| c.is_ascii_hexdigit())
+            && token.chars().any(|c| c.is_ascii_digit()))
+}
+
+/// "shellyplus1pm" → "Shelly", "Plus", "1", "PM"; "bulb" → "bulb".
+fn split_digits(token: &str) -> Vec<String> {
+    if let Some(model) = token.strip_prefix("shelly").filter(|m| !m.is_empty()) {
+        let mut out = vec!["Shelly".to_owned()];
+        let mut part = String::new();
+        let mut digits = false;
+        for c in model.chars() {
+            if !part.is_empty() && c.is_ascii_digit() != digits {
+                out.push(model_word(&part));
+                part.clear();
+            }
+            digits = c.is_ascii_digit();
+            part.push(c);
+        }
+        out.push(model_word(&part));
+        return out;
+    }
+    vec![token.to_owned()]
+}
+
+fn model_word(part: &str) -> String {
+    match part {
+        "pm" | "em" | "rgbw" => part.to_ascii_uppercase(),
+        _ => {
+            let mut c = part.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect())
+                .unwrap_or_default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readable;
+
+    #[test]
+    fn machine_names_read_as_words() {
+        let cases = [
+            (None, "terrace_bulb", "zigbee2mqtt", "light", "Terrace bulb"),
+            (
+                None,
+                "0x00158d0001a2b3c4",
+                "zigbee2mqtt",
+                "dimmer",
+                "Zigbee dimmer B3C4",
+            ),
+            (
+                Some("Tasmota"),
+                "tasmota_D3A101",
+                "tasmota",
+                "switch",
+                "Tasmota switch D3A101",
+            ),
+            (
+                None,
+                "shellyplus1-d3a0c0ffee01",
+                "shelly",
+                "switch",
+                "Shelly Plus 1 EE01",
+            ),
+            (
+                None,
+                "shellyplus1pm-a8032ab12345",
+                "shelly",
+                "switch",
+                "Shelly Plus 1 PM 2345",
+            ),
+            (
+                Some("Kitchen Lamp"),
+                "tasmota_1",
+                "tasmota",
+                "light",
+                "Kitchen Lamp",
+            ),
+            (
+                Some("hall_bulb"),
+                "hall_bulb",
+                "zigbee2mqtt",
+                "light",
+                "Hall bulb",
+            ),
+            (None, "", "shelly", "switch", "Shelly switch"),
+        ];
+        for (name, device, brand, kind, want) in cases {
+            assert_eq!(readable(name, device, brand, kind), want, "{device}");
+        }
+    }
+}
