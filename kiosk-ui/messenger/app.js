@@ -77,12 +77,15 @@ function route() {
   ctx.refreshLists();
 }
 
+const STATE_WORDS = { new: 'New', unassigned: 'Waiting for someone', assigned: 'Assigned', ended: 'Ended' };
+const conversations = (n) => `${n} conversation${n === 1 ? '' : 's'}`;
+
 function summaryItem(d) {
   const unread = d.marked_unread || d.unread > 0 ? el('span', { class: 'unread' }, d.marked_unread ? '•' : d.unread) : null;
   return el('button', { class: `item${ctx.open?.id === d.id ? ' active' : ''}`, 'data-dialogue': d.id, onclick: () => ctx.openDialogue(d.id) },
     el('div', { class: 'top' }, el('strong', {}, d.title), unread),
     el('div', { class: 'preview' }, d.last_body || ''),
-    el('div', { class: 'muted' }, `${d.state}${d.assignee_name ? ` · ${d.assignee_name}` : ''}${d.rating ? ` · ★${d.rating}` : ''}`));
+    el('div', { class: 'muted state' }, `${STATE_WORDS[d.state] || d.state}${d.assignee_name ? ` · ${d.assignee_name}` : ''}${d.rating ? ` · ★${d.rating}` : ''}`));
 }
 
 async function renderView() {
@@ -95,7 +98,7 @@ async function renderView() {
     // A slower answer for a view the person has already left must not replace the new one.
     if (ctx.view !== view) return;
     const t = data.totals;
-    const totals = el('p', { class: 'totals' }, `${t.count} conversations${view === 'history' ? ` · ${t.missed} missed · ${t.rated} rated${t.average_rating ? ` · ★ ${t.average_rating.toFixed(1)}` : ''}` : ''}`);
+    const totals = el('p', { class: 'totals' }, `${conversations(t.count)}${view === 'history' ? ` · ${t.missed} missed · ${t.rated} rated${t.average_rating ? ` · ★ ${t.average_rating.toFixed(1)}` : ''}` : ''}`);
     const newDirect = view === 'direct' ? directPicker() : null;
     list.replaceChildren(...(extra ? [extra.form] : []), totals, ...(newDirect ? [newDirect] : []), ...data.dialogues.map(summaryItem));
   } else if (view === 'leads') {

@@ -178,8 +178,8 @@ try {
   // History (last week by default) and Statistics show it.
   await agent.click('#views a[data-view="history"]');
   await agent.waitForSelector('#list .item:has-text("★5")');
-  const totals = await agent.textContent('#list .totals:has-text("conversations")');
-  check(totals.includes('1 conversations') && totals.includes('★ 5.0'), `history totals: ${totals}`);
+  const totals = await agent.textContent('#list .totals:has-text("conversation")');
+  check(totals.includes('1 conversation ') && totals.includes('★ 5.0'), `history totals: ${totals}`);
   await agent.click('#views a[data-view="statistics"]');
   await agent.waitForSelector('.stats .totals-table');
   const stats = await agent.textContent('.stats .totals-table');

@@ -1,12 +1,14 @@
 // Presence is the open Team Messenger. An agent with it open is given a new guest's
 // conversation (the guest is not told anyone "joined"); once the agent closes it, a new
-// guest's conversation is not given to them but waits under Unassigned.
-// Usage: node chat-presence.mjs HUB_URL WIDGET_KEY AGENT_EMAIL AGENT_PASSWORD SCREENSHOT_DIR
+// guest's conversation is not given to them but waits under Unassigned (the guest is told
+// nothing of anyone joining); ended with no answer, it shows under Missed.
+// Usage: node chat-presence.mjs HUB_URL WIDGET_KEY AGENT_EMAIL AGENT_PASSWORD OWNER_EMAIL
+//        OWNER_PASSWORD SCREENSHOT_DIR
 import { launch, signIn } from './launch.mjs';
 import { createServer } from 'node:http';
 import { mkdirSync } from 'node:fs';
 
-const [hub, key, email, password, shots] = process.argv.slice(2);
+const [hub, key, email, password, ownerEmail, ownerPassword, shots] = process.argv.slice(2);
 const dir = shots || '.';
 mkdirSync(dir, { recursive: true });
 const check = (ok, what) => { if (!ok) throw new Error(what); };
@@ -77,7 +79,7 @@ try {
   const api = await agentContext.newPage();
   await api.goto(`${hub}/healthz`);
   await agent.close();
-  await guestWrites('Can I check out late?');
+  const late = await guestWrites('Can I check out late?');
   const lists = await api.evaluate(async () => {
     const get = async (view) => (await (await fetch(`/api/v1/chat/dialogues?view=${view}`)).json()).dialogues
       .map((d) => d.last_body || '');
@@ -87,6 +89,28 @@ try {
     `the new conversation waits under Unassigned: ${JSON.stringify(lists)}`);
   check(!lists.mine.some((m) => m.includes('check out late')),
     `the agent whose messenger is closed was given it: ${JSON.stringify(lists)}`);
+
+  // The owner sees it wait under Unassigned, then ends it unanswered: it moves to Missed.
+  // The guest was never told anyone joined.
+  const owner = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+  owner.setDefaultTimeout(15000);
+  await signIn(owner, hub, '/messenger/', ownerEmail, ownerPassword);
+  await owner.waitForSelector('#connection.online');
+  await owner.click('#views a[data-view="unassigned"]');
+  await owner.waitForSelector('#list .item:has-text("check out late")');
+  await owner.screenshot({ path: `${dir}/presence-unassigned.png` });
+  const ended = await owner.evaluate(async () => {
+    const list = (await (await fetch('/api/v1/chat/dialogues?view=unassigned')).json()).dialogues;
+    const d = list.find((x) => (x.last_body || '').includes('check out late'));
+    return (await fetch(`/api/v1/chat/dialogues/${d.id}/end`, { method: 'POST' })).status;
+  });
+  check(ended < 300, `the owner ended the waiting conversation: ${ended}`);
+  await owner.click('#views a[data-view="missed"]');
+  await owner.waitForSelector('#list .item:has-text("check out late") .state:text-is("Ended")');
+  await owner.waitForFunction(() => document.querySelector('#views [data-view="unassigned"] .count').textContent === '');
+  await owner.screenshot({ path: `${dir}/presence-missed.png` });
+  const lateTold = await late.frame.locator('.messages').innerText();
+  check(!/joined/i.test(lateTold), `the waiting guest was told someone joined: ${lateTold}`);
   console.log('presence flow ok');
 } finally {
   await browser.close();

@@ -93,7 +93,8 @@ async fn a_guest_and_an_agent_chat_in_chromium() {
 
 /// Presence is the open Team Messenger: the agent with it open is given the new guest's
 /// conversation (and the guest is not told anyone joined); with it closed, the next one
-/// waits under Unassigned (`tests/browser/chat-presence.mjs`).
+/// waits under Unassigned, and once ended unanswered shows under Missed
+/// (`tests/browser/chat-presence.mjs`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conversations_go_to_staff_with_the_messenger_open_in_chromium() {
     let hub = Hub::start_demo().unwrap();
@@ -101,7 +102,15 @@ async fn conversations_go_to_staff_with_the_messenger_open_in_chromium() {
     edit_property(&owner, &hub, |p| p["working_hours"] = json!([])).await;
     let key = e2e::chat::widget_key(&owner, &hub).await.unwrap();
     let (email, password) = hub.password_of("agent");
-    let args = vec![hub.url(""), key, email, password];
+    let (owner_email, owner_password) = hub.password_of("owner");
+    let args = vec![
+        hub.url(""),
+        key,
+        email,
+        password,
+        owner_email,
+        owner_password,
+    ];
     run_script("chat-presence.mjs", args, "presence flow ok").await;
 }
 
