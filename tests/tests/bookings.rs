@@ -37,7 +37,8 @@ async fn ical_feeds_import_follow_and_survive_bad_files() {
     let report = w.follow_feed("102").await;
     assert_eq!(
         report,
-        json!({"stays": 1, "added": 1, "moved": 0, "cancelled": 0, "skipped": 1})
+        json!({"stays": 1, "added": 1, "moved": 0, "cancelled": 0, "skipped": 1,
+               "unreadable": [], "kept": []})
     );
     let list = w.get("/reservations?from=2026-11-01&to=2026-11-30").await;
     assert_eq!(list[0]["guest_name"], "Maria Papadopoulou", "{list}");
@@ -74,23 +75,62 @@ async fn ical_feeds_import_follow_and_survive_bad_files() {
     // Broken answers change nothing and say why, beside the feed.
     let refresh = format!("/admin/rooms/{r101}/ical/refresh");
     for (status, body, why) in [
-        (200, "<html><body>Service Unavailable</body></html>", "not an iCalendar"),
+        (
+            200,
+            "<html><body>Service Unavailable</body></html>",
+            "not an iCalendar",
+        ),
         (500, "", "HTTP 500"),
         (200, &feed[..feed.len() / 2], "not an iCalendar"),
-        (200, "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x@airbnb.com\r\nDTSTART;VALUE=DATE:20261101\r\nEND:VCALENDAR\r\n", "cannot be read: line 5"),
-        (200, "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x@airbnb.com\r\nDTSTART;VALUE=DATE:20261105\r\nDTEND;VALUE=DATE:20261101\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", "ends before it starts"),
     ] {
         w.feeds.set("101", status, body);
         let (code, err) = w.try_call("POST", &refresh, &json!({})).await;
         assert_eq!(code, 503, "{err}");
-        assert!(err["error"]["message"].as_str().unwrap_or_default().contains(why), "{why}: {err}");
-        assert_eq!(stays(&w, r101).await, before, "a bad feed ({why}) left the stays alone");
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(why),
+            "{why}: {err}"
+        );
+        assert_eq!(
+            stays(&w, r101).await,
+            before,
+            "a bad feed ({why}) left the stays alone"
+        );
         let feeds = w.get("/admin/ical-feeds").await;
-        let mine = feeds.as_array().and_then(|f| f.iter().find(|f| f["unit_id"] == r101)).cloned();
+        let mine = feeds
+            .as_array()
+            .and_then(|f| f.iter().find(|f| f["unit_id"] == r101))
+            .cloned();
         assert!(mine.is_some_and(|f| f["error"].as_str().unwrap_or_default().contains(why)));
     }
 
-    // The first stay moves a day later (same UID); the second vanishes: cancelled.
+    // One event the hub cannot read is named and skipped; the rest is imported.
+    let broken = feed.replace(
+        "END:VCALENDAR",
+        "BEGIN:VEVENT\r\nUID:x@airbnb.com\r\nDTSTART;VALUE=DATE:20261105\r\nDTEND;VALUE=DATE:20261101\r\nEND:VEVENT\r\nEND:VCALENDAR",
+    );
+    w.feeds.set("101", 200, &broken);
+    let report = w.refresh_feed("101").await;
+    assert_eq!(
+        report["unreadable"],
+        json!(["event x@airbnb.com: ends before it starts"]),
+        "{report}"
+    );
+    assert_eq!(stays(&w, r101).await, before);
+    let feeds = w.get("/admin/ical-feeds").await;
+    let beside = feeds
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["unit_id"] == r101))
+        .cloned();
+    assert_eq!(
+        beside.map(|f| f["report"]["unreadable"].clone()),
+        Some(report["unreadable"].clone())
+    );
+
+    // The first stay moves a day later (same UID); the second vanishes: kept once, cancelled
+    // when the next answer leaves it out too.
     w.feeds.set(
         "101",
         200,
@@ -99,9 +139,18 @@ async fn ical_feeds_import_follow_and_survive_bad_files() {
     let report = w.refresh_feed("101").await;
     assert_eq!(
         (report["moved"].as_u64(), report["cancelled"].as_u64()),
-        (Some(1), Some(1)),
+        (Some(1), Some(0)),
         "{report}"
     );
+    assert!(
+        report["kept"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("missing from this answer"),
+        "{report}"
+    );
+    let report = w.refresh_feed("101").await;
+    assert_eq!(report["cancelled"].as_u64(), Some(1), "{report}");
     assert_eq!(
         stays(&w, r101).await,
         [

@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::desk::{day, BookingSettings, Feed, Occupancy};
 use super::ical::ImportReport;
-use super::reservations::{Reservation, Status, Stay};
+use super::reservations::{HistoryEntry, Reservation, Status, Stay};
 use super::webhook::{PmsUpdate, WebhookError, SIGNATURE_HEADER};
 use super::{BookingError, Bookings};
 use crate::team::Staff;
@@ -51,6 +51,7 @@ impl From<BookingError> for AppError {
 pub fn routes() -> OpenApiRouter<Bookings> {
     OpenApiRouter::new()
         .routes(routes!(list_reservations))
+        .routes(routes!(reservation_history))
         .routes(routes!(occupancy))
         .routes(routes!(pms_webhook))
 }
@@ -150,6 +151,19 @@ impl ReservationForm {
             check_out: day("check_out", self.check_out.as_deref())?,
         })
     }
+}
+
+/// What changed a reservation and why (staff, a channel's calendar, the PMS), oldest first.
+#[utoipa::path(get, path = "/reservations/{id}/history", tag = "bookings", security(("session" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<HistoryEntry>), (status = 401, body = crate::web::ErrorBody),
+        (status = 404, body = crate::web::ErrorBody)))]
+async fn reservation_history(
+    State(bookings): State<Bookings>,
+    _staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<ApiJson<Vec<HistoryEntry>>, AppError> {
+    Ok(ApiJson(bookings.history(id).await?))
 }
 
 /// Enters a reservation by hand.

@@ -7,7 +7,8 @@ use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::reservations::{self, Reservation, Times};
+use super::ical::ImportReport;
+use super::reservations::{self, HistoryEntry, Reservation, Times};
 use super::rooms::{self, Room, RoomKind};
 use super::{BookingError, Bookings};
 
@@ -36,6 +37,9 @@ pub struct Feed {
     pub url: String,
     pub synced_at: Option<String>,
     pub error: String,
+    /// What the last successful import did: unreadable events skipped, stays kept though
+    /// missing, cancellations. `None` before the first.
+    pub report: Option<ImportReport>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -194,7 +198,8 @@ impl Bookings {
             .store
             .read(|c| {
                 let mut s = c.prepare(
-                    "SELECT id, name, ical_url, ical_synced_at, ical_error FROM rooms ORDER BY name",
+                    "SELECT id, name, ical_url, ical_synced_at, ical_error, ical_report FROM rooms \
+                     ORDER BY name",
                 )?;
                 let rows = s.query_map([], |r| {
                     Ok(Feed {
@@ -203,6 +208,7 @@ impl Bookings {
                         url: r.get(2)?,
                         synced_at: r.get(3)?,
                         error: r.get(4)?,
+                        report: serde_json::from_str(&r.get::<_, String>(5)?).ok(),
                     })
                 })?;
                 Ok::<_, BookingError>(rows.collect::<Result<Vec<_>, _>>()?)
@@ -328,6 +334,17 @@ impl Bookings {
     }
 
     /// One reservation by id.
+    /// What changed a reservation and why, oldest first; `NotFound` for no such one.
+    pub async fn history(&self, id: i64) -> Result<Vec<HistoryEntry>, BookingError> {
+        self.inner
+            .store
+            .read(move |c| {
+                reservations::get(c, id)?.ok_or(BookingError::NotFound)?;
+                Ok::<_, BookingError>(reservations::history(c, id)?)
+            })
+            .await
+    }
+
     pub async fn reservation(&self, id: i64) -> Result<Option<Reservation>, BookingError> {
         self.inner
             .store

@@ -64,7 +64,7 @@ impl Bookings {
             return Err(BookingError::Invalid("this unit has no iCal feed".into()));
         }
         let parsed = match self.fetch(&url).await {
-            Ok(text) => ical::parse(&text).map_err(|e| e.to_string()),
+            Ok(bytes) => ical::parse(&bytes).map_err(|e| e.to_string()),
             Err(e) => Err(e),
         };
         let now = self.inner.clock.now();
@@ -73,7 +73,7 @@ impl Bookings {
             .inner
             .store
             .write(move |c| {
-                let (stays, skipped) = match parsed {
+                let feed = match parsed {
                     Ok(p) => p,
                     Err(message) => {
                         c.execute(
@@ -85,7 +85,7 @@ impl Bookings {
                 };
                 let mut changes = Vec::new();
                 let times = Times::load(c, zone)?;
-                let report = ical::follow(c, unit_id, &stays, skipped, &times, now, &mut changes)?;
+                let report = ical::follow(c, unit_id, &feed, &times, now, &mut changes)?;
                 Ok::<_, BookingError>(Ok((report, changes)))
             })
             .await?;
@@ -102,7 +102,7 @@ impl Bookings {
         }
     }
 
-    async fn fetch(&self, url: &str) -> Result<String, String> {
+    async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
         let mut response = self
             .inner
             .http
@@ -130,7 +130,7 @@ impl Bookings {
                 ));
             }
         }
-        String::from_utf8(body).map_err(|_| "the feed is not UTF-8 text".into())
+        Ok(body)
     }
 
     /// Imports every unit's feed now and then every `period` (real time).

@@ -14,8 +14,8 @@ pub mod rooms_api;
 mod webhook;
 
 pub use desk::{BookingSettings, Feed, Occupancy, RoomUsage, UnitNow};
-pub use ical::{parse as parse_feed, FeedStay, ImportReport};
-pub use reservations::{Reservation, Status, Stay};
+pub use ical::{parse as parse_feed, Feed as FeedContents, FeedStay, ImportReport};
+pub use reservations::{HistoryEntry, Reservation, Status, Stay};
 pub use rooms::{Room, RoomKind};
 pub use webhook::{
     read as read_pms_update, verify as verify_pms_signature, PmsUpdate, WebhookError,
@@ -252,7 +252,7 @@ impl Bookings {
                     refuse_overlap(c, unit_id, &stay, None)?;
                 }
                 let times = Times::load(c, zone)?;
-                Ok::<_, BookingError>(reservations::insert(
+                let id = reservations::insert(
                     c,
                     unit_id,
                     Origin {
@@ -263,7 +263,14 @@ impl Bookings {
                     status,
                     &times,
                     &now,
-                )?)
+                )?;
+                let what = if allow_overlap {
+                    "entered by staff over another stay"
+                } else {
+                    "entered by staff"
+                };
+                reservations::record(c, id, "manual", what, &now)?;
+                Ok::<_, BookingError>(id)
             })
             .await?;
         self.publish(vec![BookingChange::new(
@@ -307,6 +314,9 @@ impl Bookings {
                     let times = Times::load(c, zone)?;
                     let changed =
                         reservations::update(c, &current, unit, &merged, status, &times, &now)?;
+                    if changed {
+                        reservations::record_change(c, &current, "manual", &now)?;
+                    }
                     Ok::<_, BookingError>(changed.then(|| {
                         BookingChange::new(id, unit, event_of(Some(current.status), status))
                     }))
@@ -392,6 +402,9 @@ impl Bookings {
                         let merged = merged_dates(&current, &stay);
                         let changed =
                             reservations::update(c, &current, unit, &merged, status, &times, &now)?;
+                        if changed {
+                            reservations::record_change(c, &current, "pms", &now)?;
+                        }
                         let change = changed.then(|| {
                             BookingChange::new(
                                 current.id,
@@ -422,6 +435,7 @@ impl Bookings {
                             &times,
                             &now,
                         )?;
+                        reservations::record(c, id, "pms", "booked by the PMS", &now)?;
                         Ok((
                             id,
                             Some(BookingChange::new(id, unit, event_of(None, status))),

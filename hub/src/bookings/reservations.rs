@@ -392,6 +392,100 @@ pub(super) fn replace_instants(conn: &Connection, times: &Times) -> rusqlite::Re
     Ok(())
 }
 
+/// Adds a line to a reservation's history: `source` (manual, ical, pms) changed it, `what`
+/// says how and why.
+pub(super) fn record(
+    c: &Connection,
+    reservation_id: i64,
+    source: &str,
+    what: &str,
+    now: &str,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO reservation_history (reservation_id, at, source, what) VALUES (?1, ?2, ?3, ?4)",
+        params![reservation_id, now, source, what],
+    )?;
+    Ok(())
+}
+
+/// Records what an update changed, in words ("checked in", "moved to 2026-11-03 –
+/// 2026-11-05"), comparing `before` with the stored row; nothing when nothing changed.
+pub(super) fn record_change(
+    c: &Connection,
+    before: &Reservation,
+    source: &str,
+    now: &str,
+) -> rusqlite::Result<()> {
+    let Some(after) = get(c, before.id)? else {
+        return Ok(());
+    };
+    let mut said = Vec::new();
+    if after.status != before.status {
+        said.push(
+            match after.status {
+                Status::Booked => "booked again",
+                Status::CheckedIn => "checked in",
+                Status::CheckedOut => "checked out",
+                Status::Cancelled => "cancelled",
+            }
+            .to_owned(),
+        );
+    }
+    if (&after.check_in, &after.check_out) != (&before.check_in, &before.check_out) {
+        said.push(format!("moved to {} – {}", after.check_in, after.check_out));
+    }
+    if after.unit_id != before.unit_id {
+        let room: String = c
+            .query_row(
+                "SELECT name FROM rooms WHERE id = ?1",
+                [after.unit_id],
+                |r| r.get(0),
+            )
+            .unwrap_or_default();
+        said.push(format!("moved to room {room}"));
+    }
+    if said.is_empty() {
+        return Ok(());
+    }
+    let by = if source == "pms" {
+        " by the PMS"
+    } else {
+        " by staff"
+    };
+    record(
+        c,
+        before.id,
+        source,
+        &format!("{}{by}", said.join(", ")),
+        now,
+    )
+}
+
+/// One line of a reservation's history.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct HistoryEntry {
+    /// UTC, RFC 3339.
+    pub at: String,
+    /// manual, ical or pms.
+    pub source: String,
+    pub what: String,
+}
+
+/// A reservation's history, oldest first.
+pub(super) fn history(c: &Connection, reservation_id: i64) -> rusqlite::Result<Vec<HistoryEntry>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT at, source, what FROM reservation_history WHERE reservation_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([reservation_id], |r| {
+        Ok(HistoryEntry {
+            at: r.get(0)?,
+            source: r.get(1)?,
+            what: r.get(2)?,
+        })
+    })?;
+    rows.collect()
+}
+
 /// The first stay in `unit_id` (not cancelled, `except` aside) that shares a night with
 /// `check_in`..`check_out` (the departure day is free): its room, guest and dates.
 pub(super) fn overlapping(

@@ -37,6 +37,10 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         "0007_translations.sql",
         include_str!("../../migrations/0007_translations.sql"),
     ),
+    (
+        "0008_feeds.sql",
+        include_str!("../../migrations/0008_feeds.sql"),
+    ),
 ];
 
 pub(super) fn apply(conn: &Connection, path: &Path) -> Result<(), StoreError> {
