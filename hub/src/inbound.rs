@@ -19,7 +19,7 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// announces itself with one (FF FE little-endian, FE FF big-endian; RFC 2781 §3.2).
 pub fn text(bytes: &[u8]) -> Result<String, InboundError> {
     let utf16 = |le: bool, rest: &[u8]| {
-        if rest.len() % 2 != 0 {
+        if !rest.len().is_multiple_of(2) {
             return Err(InboundError::NotText);
         }
         let units = rest.chunks_exact(2).map(|p| {
