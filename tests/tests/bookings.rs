@@ -239,8 +239,8 @@ async fn the_pms_webhook_refuses_what_it_cannot_trust_or_read() {
             "check_in",
         ),
         (
-            json!({"reservation_id": "R-1", "status": "booked", "surprise": 1}),
-            "surprise",
+            json!({"reservation_id": -4, "status": "booked"}),
+            "whole number",
         ),
     ] {
         let (code, answer) = w.pms(&secret, &body).await;

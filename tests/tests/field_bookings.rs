@@ -166,3 +166,43 @@ async fn an_empty_answer_takes_nothing_and_a_moved_uid_moves_the_stay() {
         ]
     );
 }
+
+/// pms-12a and pms-12b: a PMS update whose optional phone is `null` makes the booking; the
+/// same with an integer reservation id is read as the id "13" (the same reservation).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pms_updates_with_nulls_and_integer_ids_are_read() {
+    let w = World::new(athens(2026, 11, 29, 9, 0)).await;
+    let secret = w.webhook_secret().await;
+    w.call("POST", "/admin/rooms", &json!({"name": "103"}))
+        .await;
+    let null_phone: Value = serde_json::from_str(&case("pms-12a-webhook-null-phone.json")).unwrap();
+    assert!(
+        null_phone["guest"]["phone"].is_null(),
+        "the copy keeps its null"
+    );
+    let (code, r) = w.pms(&secret, &null_phone).await;
+    assert_eq!(code, 200, "{r}");
+    assert_eq!(
+        (
+            r["external_id"].as_str(),
+            r["guest_name"].as_str(),
+            r["phone"].as_str()
+        ),
+        (Some("13"), Some("Andrew Peterson"), Some("")),
+        "{r}"
+    );
+    let integer_id: Value = serde_json::from_str(&case("pms-12b-webhook-integer-id.json")).unwrap();
+    assert!(
+        integer_id["reservation_id"].is_u64(),
+        "the copy keeps its number"
+    );
+    let (code, again) = w.pms(&secret, &integer_id).await;
+    assert_eq!(code, 200, "{again}");
+    assert_eq!(
+        again["id"], r["id"],
+        "the integer 13 is the reservation \"13\""
+    );
+    assert_eq!(again["phone"], "+15125551212");
+    let list = w.get("/reservations?from=2026-12-01&to=2026-12-31").await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "one stay: {list}");
+}

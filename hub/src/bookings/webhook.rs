@@ -4,7 +4,9 @@
 
 use chrono::NaiveDate;
 use hmac::{Hmac, Mac};
-use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Deserializer};
 use sha2::Sha256;
 use utoipa::ToSchema;
 
@@ -23,16 +25,19 @@ pub enum WebhookError {
     Body(String),
 }
 
-/// What a PMS sends.
+/// What a PMS sends. Real PMSs send `null` for an optional field (read as absent), ids
+/// as numbers or strings, and fields of their own (ignored, each name logged once).
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct PmsUpdate {
-    /// The PMS's reservation id.
+    /// The PMS's reservation id: a string, or an integer read as its digits.
+    #[serde(deserialize_with = "id_text")]
+    #[schema(value_type = String)]
     pub reservation_id: String,
     /// The unit's name as in the hub ("101", "Villa Olive"); needed for a new reservation.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_text")]
+    #[schema(value_type = Option<String>)]
     pub unit: Option<String>,
-    /// booked, checked_in, checked_out, cancelled (or confirmed, canceled, no_show…).
+    /// booked, checked_in, checked_out, cancelled (or confirmed, new, canceled, no_show…).
     pub status: String,
     #[serde(default)]
     pub guest: Option<PmsGuest>,
@@ -41,17 +46,68 @@ pub struct PmsUpdate {
     pub check_in: Option<String>,
     #[serde(default)]
     pub check_out: Option<String>,
+    /// Whatever else the PMS sends.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub other: BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize, ToSchema, Default)]
-#[serde(deny_unknown_fields)]
 pub struct PmsGuest {
     #[serde(default)]
-    pub name: String,
+    pub name: Option<String>,
     #[serde(default)]
-    pub email: String,
+    pub email: Option<String>,
     #[serde(default)]
-    pub phone: String,
+    pub phone: Option<String>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub other: BTreeMap<String, serde_json::Value>,
+}
+
+/// A reservation id as PMSs send it: `"13"` or `13` (not a fraction, not negative).
+fn id_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Ok(s),
+        serde_json::Value::Number(n) if n.is_u64() => Ok(n.to_string()),
+        other => Err(serde::de::Error::custom(format!(
+            "reservation_id must be a string or a whole number, not {other}"
+        ))),
+    }
+}
+
+/// A text field that may be a string, a number (a unit named 103) or null.
+fn optional_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s)),
+        Some(serde_json::Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "expected text, not {other}"
+        ))),
+    }
+}
+
+/// Logs each field name a PMS sends that the hub does not read, once per run, so a new
+/// field is seen without a log line per booking. At most 64 names are remembered.
+fn note_unknown(update: &PmsUpdate) {
+    static SEEN: std::sync::OnceLock<std::sync::Mutex<BTreeSet<String>>> =
+        std::sync::OnceLock::new();
+    let names = update.other.keys().cloned().chain(
+        update
+            .guest
+            .iter()
+            .flat_map(|g| g.other.keys().map(|k| format!("guest.{k}"))),
+    );
+    let mut seen = SEEN
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    for name in names {
+        if seen.len() < 64 && seen.insert(name.clone()) {
+            tracing::info!(field = %name.chars().take(60).collect::<String>(), "A PMS sends a field the hub does not read; it is ignored.");
+        }
+    }
 }
 
 pub fn verify(secret: &str, body: &[u8], header: Option<&str>) -> Result<(), WebhookError> {
@@ -83,10 +139,15 @@ fn bounded(field: &str, s: &str, max: usize) -> Result<String, WebhookError> {
     Ok(s.to_owned())
 }
 
+fn text_of(s: Option<&str>) -> &str {
+    s.unwrap_or_default()
+}
+
 /// Reads and checks a verified body.
 pub fn read(body: &[u8]) -> Result<(PmsUpdate, Status, Stay), WebhookError> {
-    let update: PmsUpdate = serde_json::from_slice(body)
+    let update: PmsUpdate = crate::inbound::json(body)
         .map_err(|e| WebhookError::Body(format!("the body is not a PMS update: {e}")))?;
+    note_unknown(&update);
     let id = bounded("reservation_id", &update.reservation_id, 128)?;
     if id.is_empty() {
         return Err(WebhookError::Body("reservation_id is empty".into()));
@@ -99,9 +160,21 @@ pub fn read(body: &[u8]) -> Result<(PmsUpdate, Status, Stay), WebhookError> {
     })?;
     let guest = update.guest.as_ref();
     let stay = Stay {
-        guest_name: bounded("guest.name", guest.map_or("", |g| &g.name), 120)?,
-        email: bounded("guest.email", guest.map_or("", |g| &g.email), 200)?,
-        phone: bounded("guest.phone", guest.map_or("", |g| &g.phone), 40)?,
+        guest_name: bounded(
+            "guest.name",
+            text_of(guest.and_then(|g| g.name.as_deref())),
+            120,
+        )?,
+        email: bounded(
+            "guest.email",
+            text_of(guest.and_then(|g| g.email.as_deref())),
+            200,
+        )?,
+        phone: bounded(
+            "guest.phone",
+            text_of(guest.and_then(|g| g.phone.as_deref())),
+            40,
+        )?,
         notes: String::new(),
         check_in: date("check_in", update.check_in.as_deref())?,
         check_out: date("check_out", update.check_out.as_deref())?,
@@ -151,6 +224,23 @@ mod tests {
     }
 
     #[test]
+    fn bodies_are_read_as_pmss_send_them() {
+        // Field cases pms-12a and pms-12b: a null phone, an integer id, and a field the
+        // hub does not read.
+        let (u, s, stay) = read(br#"{"reservation_id":13,"unit":103,"status":"new","check_in":"2026-12-15","check_out":"2026-12-16","guest":{"name":"Andrew Peterson","email":"guest@example.com","phone":null,"language":"en"},"channel":"airbnb"}"#).unwrap();
+        assert_eq!(
+            (u.reservation_id.as_str(), u.unit.as_deref(), s),
+            ("13", Some("103"), Status::Booked)
+        );
+        assert_eq!(
+            (stay.guest_name.as_str(), stay.phone.as_str()),
+            ("Andrew Peterson", "")
+        );
+        let (u, _, _) = read(b"\xEF\xBB\xBF{\"reservation_id\":\"A1\",\"status\":\"booked\",\"unit\":null,\"guest\":null}").unwrap();
+        assert_eq!((u.reservation_id.as_str(), u.unit), ("A1", None));
+    }
+
+    #[test]
     fn bodies_are_read_strictly() {
         let (u, s, stay) = read(br#"{"reservation_id":"A1","unit":"101","status":"Canceled","check_in":"2026-10-24","check_out":"2026-10-27","guest":{"name":"Ana"}}"#).unwrap();
         assert_eq!((u.reservation_id.as_str(), s), ("A1", Status::Cancelled));
@@ -162,7 +252,8 @@ mod tests {
             br#"{"reservation_id":"","status":"booked"}"#,
             br#"{"reservation_id":"A1","status":"booked","check_in":"24/10/2026"}"#,
             br#"{"reservation_id":"A1","status":"booked","check_in":"2026-10-27","check_out":"2026-10-24"}"#,
-            br#"{"reservation_id":"A1","status":"booked","extra":true}"#,
+            br#"{"reservation_id":12.5,"status":"booked"}"#,
+            br#"{"reservation_id":null,"status":"booked"}"#,
         ] {
             assert!(matches!(read(bad), Err(WebhookError::Body(_))), "{}", String::from_utf8_lossy(bad));
         }

@@ -107,7 +107,7 @@ pub(super) async fn fetch_details(
         body.extend_from_slice(&chunk);
     }
     let value: serde_json::Value =
-        serde_json::from_slice(&body).map_err(|e| format!("the details are not JSON: {e}"))?;
+        crate::inbound::json(&body).map_err(|e| format!("the details are not JSON: {e}"))?;
     if !value.is_object() {
         return Err("the details are not a JSON object".into());
     }

@@ -111,11 +111,10 @@ fn finite(v: Option<f64>) -> Option<f64> {
 }
 
 pub fn parse(body: &[u8]) -> Result<Forecast, ForecastError> {
-    if let Ok(r) = serde_json::from_slice::<Refusal>(body) {
+    if let Ok(r) = crate::inbound::json::<Refusal>(body) {
         return Err(ForecastError::Refused(r.reason.chars().take(200).collect()));
     }
-    let a: Answer =
-        serde_json::from_slice(body).map_err(|e| ForecastError::Shape(e.to_string()))?;
+    let a: Answer = crate::inbound::json(body).map_err(|e| ForecastError::Shape(e.to_string()))?;
     let current = a
         .current
         .map(|c| {
