@@ -6,20 +6,21 @@ HA's discovery handler applies them.
 Usage: ha_validate.py < lines of `{"topic": …, "payload": "<json text>"}`
 Prints `valid TOPIC` or `invalid TOPIC: reason` per line, then `done`.
 """
+import asyncio
 import json
 import sys
+import tempfile
 
 import homeassistant.bootstrap  # noqa: F401  (imports HA's modules in the order HA itself does)
 from homeassistant.components.mqtt import climate, light, lock, sensor, switch
 from homeassistant.components.mqtt.discovery import MQTT_ORIGIN_INFO_SCHEMA, TOPIC_MATCHER
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import frame
 
 PLATFORMS = {"switch": switch, "light": light, "climate": climate, "lock": lock, "sensor": sensor}
 PREFIX = "homeassistant/"
 
-for line in sys.stdin:
-    line = line.strip()
-    if not line:
-        continue
+def validate(line: str) -> None:
     msg = json.loads(line)
     topic = msg["topic"]
     try:
@@ -35,4 +36,17 @@ for line in sys.stdin:
         print(f"valid {topic}", flush=True)
     except Exception as e:  # noqa: BLE001 - report every failure as a line
         print(f"invalid {topic}: {e}", flush=True)
-print("done", flush=True)
+
+
+async def main() -> None:
+    # Releases from 2024.11 on report deprecated usage through the frame helper, which
+    # needs a Home Assistant instance to exist (templates check it when they are made).
+    if hasattr(frame, "async_setup"):
+        frame.async_setup(HomeAssistant(tempfile.mkdtemp()))
+    for line in sys.stdin:
+        if line.strip():
+            validate(line.strip())
+    print("done", flush=True)
+
+
+asyncio.run(main())

@@ -84,6 +84,12 @@ pub fn ha_python() -> PathBuf {
     workspace().join("target/ha-venv/bin/python")
 }
 
+/// The Python of the venv with the newest Home Assistant this machine's Python 3.13 runs
+/// (`tests/peers/requirements-ha-current.txt`), made by `tests/run`.
+pub fn ha_current_python() -> PathBuf {
+    workspace().join("target/ha-current-venv/bin/python")
+}
+
 pub mod chat;
 pub mod devices;
 pub mod inproc;

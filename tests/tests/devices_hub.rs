@@ -303,31 +303,59 @@ async fn home_assistant_accepts_the_discovery_payload_of_every_kind() {
         configs.push(serde_json::from_str(&mqtt.peer.expect_by("msg ", deadline)).unwrap());
     }
     mqtt.seen.clear();
+    // Field case ha-11: since Home Assistant 2025.10 the entity is named by
+    // `default_entity_id`, "<component>.<object>"; `object_id` stays for older releases.
+    for c in &configs {
+        let topic = c["topic"].as_str().unwrap();
+        let payload: Value = serde_json::from_str(c["payload"].as_str().unwrap()).unwrap();
+        let component = topic.split('/').nth(1).unwrap();
+        assert_eq!(
+            payload["default_entity_id"],
+            format!("{component}.{}", payload["object_id"].as_str().unwrap()),
+            "{topic}"
+        );
+    }
+    // The release people run now and the older one both accept every payload.
+    for python in [e2e::ha_python(), e2e::ha_current_python()] {
+        let components = ha_accepts(&python, &configs);
+        assert_eq!(
+            components.into_iter().collect::<Vec<_>>(),
+            ["climate", "light", "lock", "sensor", "switch"],
+            "{}",
+            python.display()
+        );
+    }
+}
+
+/// Runs Home Assistant's own discovery validation (`tests/peers/ha_validate.py`) under
+/// `python` over `configs`; every one must be valid. Returns the components seen.
+fn ha_accepts(python: &std::path::Path, configs: &[Value]) -> std::collections::BTreeSet<String> {
     let mut validator = LinePeer::start(
-        &e2e::ha_python(),
+        python,
         &[e2e::workspace()
             .join("tests/peers/ha_validate.py")
             .to_str()
             .unwrap()],
     )
     .unwrap();
-    for c in &configs {
+    for c in configs {
         validator.say(&json!({"topic": c["topic"], "payload": c["payload"]}).to_string());
     }
     validator.close_stdin();
     let mut components = std::collections::BTreeSet::new();
     // Home Assistant takes a while to import, then answers each config at once.
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let line = validator.expect_by("", deadline);
         if line == "done" {
             break;
         }
-        assert!(line.starts_with("valid "), "Home Assistant refuses: {line}");
+        assert!(
+            line.starts_with("valid "),
+            "Home Assistant ({}) refuses: {line}",
+            python.display()
+        );
         components.insert(line.split('/').nth(1).unwrap_or_default().to_owned());
     }
-    assert_eq!(
-        components.into_iter().collect::<Vec<_>>(),
-        ["climate", "light", "lock", "sensor", "switch"]
-    );
+    components
 }

@@ -47,10 +47,13 @@ pub fn discovery(
     if let Some(area) = area {
         device["suggested_area"] = json!(area);
     }
-    let base = |object: &str, name: Option<&str>| {
+    // `default_entity_id` names the entity since Home Assistant 2025.10, which deprecated
+    // `object_id` (ignored from 2026.4); `object_id` stays for older releases.
+    let base = |component: &str, object: &str, name: Option<&str>| {
         json!({
             "unique_id": format!("hotelhub_{id}_{object}"),
             "object_id": format!("hotelhub_{id}_{object}"),
+            "default_entity_id": format!("{component}.hotelhub_{id}_{object}"),
             "name": name,
             "availability_topic": availability_topic(id),
             "payload_available": "online",
@@ -73,7 +76,7 @@ pub fn discovery(
             "switch",
             "main",
             merge(
-                base("main", None),
+                base("switch", "main", None),
                 json!({"state_topic": state, "value_template": on_template,
                        "command_topic": set, "payload_on": "ON", "payload_off": "OFF"}),
             ),
@@ -82,7 +85,7 @@ pub fn discovery(
             "light",
             "main",
             merge(
-                base("main", None),
+                base("light", "main", None),
                 json!({"state_topic": state, "state_value_template": on_template,
                        "command_topic": set, "payload_on": "ON", "payload_off": "OFF",
                        "brightness_state_topic": state,
@@ -102,7 +105,7 @@ pub fn discovery(
                 "climate",
                 "main",
                 merge(
-                    base("main", None),
+                    base("climate", "main", None),
                     json!({"modes": ["off", "heat"],
                            "mode_state_topic": state,
                            "mode_state_template": "{{ 'heat' if value_json.on else 'off' }}",
@@ -123,7 +126,7 @@ pub fn discovery(
             "lock",
             "main",
             merge(
-                base("main", None),
+                base("lock", "main", None),
                 json!({"state_topic": state,
                        "value_template": "{{ 'LOCKED' if value_json.locked else 'UNLOCKED' }}",
                        "command_topic": set, "payload_lock": "LOCK", "payload_unlock": "UNLOCK",
@@ -135,7 +138,7 @@ pub fn discovery(
                 "sensor",
                 "temperature",
                 merge(
-                    base("temperature", Some("Temperature")),
+                    base("sensor", "temperature", Some("Temperature")),
                     json!({"state_topic": state, "device_class": "temperature",
                            "unit_of_measurement": "°C", "state_class": "measurement",
                            "value_template": "{{ value_json.current_temperature }}"}),
@@ -145,7 +148,7 @@ pub fn discovery(
                 "sensor",
                 "humidity",
                 merge(
-                    base("humidity", Some("Humidity")),
+                    base("sensor", "humidity", Some("Humidity")),
                     json!({"state_topic": state, "device_class": "humidity",
                            "unit_of_measurement": "%", "state_class": "measurement",
                            "value_template": "{{ value_json.humidity }}"}),
