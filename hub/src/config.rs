@@ -236,8 +236,10 @@ impl Default for BrokerConfig {
             enabled: true,
             listen: SocketAddr::from(([0, 0, 0, 0], 1883)),
             max_connections: 256,
-            max_payload_bytes: 64 * 1024,
-            max_segment_bytes: 256 * 1024,
+            // Zigbee2MQTT's retained bridge/devices is ~100 KB for a small hotel and several
+            // hundred KB for larger networks; segments grow only as data flows.
+            max_payload_bytes: 1024 * 1024,
+            max_segment_bytes: 1024 * 1024,
             max_segment_count: 4,
             allow_anonymous: false,
         }

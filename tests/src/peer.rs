@@ -146,6 +146,23 @@ impl LinePeer {
         }
     }
 
+    /// The rest of a line starting with `prefix ` if one comes within `wait`; `None` when
+    /// none does (for what a peer must not say).
+    pub fn said_within(&self, prefix: &str, wait: Duration) -> Option<String> {
+        let deadline = Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(rest) = line.strip_prefix(prefix) {
+                        return Some(rest.trim().to_owned());
+                    }
+                }
+                Err(_) => return None,
+            }
+        }
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

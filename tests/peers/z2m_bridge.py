@@ -1,0 +1,37 @@
+"""A Zigbee2MQTT bridge as the real one connects: a last will that says the bridge went
+offline, `bridge/state` online (retained), then `bridge/devices` (retained) published
+byte for byte from a file. Prints `published`, and `disconnected RC` if the broker drops
+it; stays connected until stdin closes.
+
+Usage: z2m_bridge.py PORT USER PASSWORD DEVICES_FILE
+"""
+import sys
+
+import paho.mqtt.client as mqtt
+
+port, user, password, path = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+with open(path, "rb") as f:
+    devices = f.read()
+
+
+def on_connect(client, userdata, flags, reason, properties):
+    client.publish("zigbee2mqtt/bridge/state", '{"state":"online"}', qos=1, retain=True)
+    info = client.publish("zigbee2mqtt/bridge/devices", devices, qos=1, retain=True)
+    info.wait_for_publish(10)
+    print(f"published {len(devices)}", flush=True)
+
+
+def on_disconnect(client, userdata, flags, reason, properties):
+    print(f"disconnected {reason}", flush=True)
+
+
+client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="zigbee2mqtt-bridge")
+client.username_pw_set(user, password)
+client.will_set("zigbee2mqtt/bridge/state", '{"state":"offline"}', qos=1, retain=True)
+client.on_connect = on_connect
+client.on_disconnect = on_disconnect
+client.connect("127.0.0.1", port, keepalive=30)
+client.loop_start()
+sys.stdin.read()
+client.loop_stop()
+client.disconnect()

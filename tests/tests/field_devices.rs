@@ -1,0 +1,82 @@
+//! Field cases for devices (`tests/field-cases/`, copied from `../shared/field-cases/`):
+//! what real Zigbee2MQTT, Tasmota and Shelly devices send, each asserting the value the
+//! field cases' README expects.
+
+use std::time::Duration;
+
+use e2e::devices::post_json;
+use e2e::{eventually, Hub, LinePeer};
+use serde_json::{json, Value};
+
+fn case(name: &str) -> String {
+    e2e::workspace()
+        .join("tests/field-cases")
+        .join(name)
+        .to_str()
+        .expect("a UTF-8 path")
+        .to_owned()
+}
+
+/// A broker sign-in for a device, made as an admin does; `(port, user, password)`.
+async fn credential(hub: &Hub, owner: &reqwest::Client, user: &str) -> (String, String, String) {
+    let made: Value = post_json(
+        owner,
+        &hub.url("/api/v1/admin/device-credentials"),
+        &json!({ "username": user, "label": "field case" }),
+    )
+    .await;
+    let port = hub.mqtt.expect("the broker is on").port().to_string();
+    let password = made["password"].as_str().expect("a password").to_owned();
+    (port, user.to_owned(), password)
+}
+
+/// z2m-06: the retained `bridge/devices` of a small hotel (96 KB, above the old 64 KiB
+/// limit): the bridge stays connected and its 32 devices join.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_hotels_zigbee_network_joins_and_its_bridge_stays_connected() {
+    let hub = Hub::start_demo().unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    let (port, user, password) = credential(&hub, &owner, "zigbee2mqtt").await;
+    let file = case("z2m-06-bridge-devices-32-devices.json");
+    assert!(
+        std::fs::metadata(&file).unwrap().len() > 64 * 1024,
+        "the case is above 64 KiB"
+    );
+    let listed: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let names: Vec<String> = listed
+        .iter()
+        .filter(|d| d["type"] != "Coordinator")
+        .filter_map(|d| d["friendly_name"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(names.len(), 32);
+    let bridge = LinePeer::python("z2m_bridge.py", &[&port, &user, &password, &file]).unwrap();
+    bridge.expect("published");
+    let joined = eventually(
+        "32 Zigbee devices joining",
+        Duration::from_secs(20),
+        async || {
+            let list: Vec<Value> = owner
+                .get(hub.url("/api/v1/devices"))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            let zigbee = list
+                .iter()
+                .filter(|d| d["brand"] == "zigbee2mqtt")
+                .filter(|d| names.iter().any(|n| d["native_id"] == n.as_str()))
+                .count();
+            (zigbee >= 32).then_some(zigbee)
+        },
+    )
+    .await;
+    assert_eq!(joined, 32);
+    assert_eq!(
+        bridge.said_within("disconnected", Duration::from_secs(3)),
+        None,
+        "the broker dropped the bridge"
+    );
+}
