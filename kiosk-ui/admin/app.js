@@ -25,6 +25,7 @@ const SECTIONS = [
 ];
 
 let me = null;
+let routes = 0;
 const signIn = staffSignIn('Sign in to Hotel Hub', start);
 
 async function start() {
@@ -61,9 +62,13 @@ async function route() {
     return;
   }
   view.replaceChildren(el('p', { class: 'muted' }, 'Loading…'));
+  // A slower section must not replace the one opened after it.
+  const ticket = ++routes;
   try {
-    view.replaceChildren(await section.view(me));
+    const drawn = await section.view(me);
+    if (ticket === routes) view.replaceChildren(drawn);
   } catch (e) {
+    if (ticket !== routes) return;
     if (e.status === 401) return showSignIn();
     const message = e.status === 403
       ? `Only the owner and admins can open ${section.title.toLowerCase()} settings.`

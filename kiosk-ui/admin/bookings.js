@@ -42,7 +42,7 @@ export async function bookingsView(me) {
             el('td', { title: when(r.check_in_at) }, r.check_in),
             el('td', { title: when(r.check_out_at) }, r.check_out),
             el('td', {}, STATUS[r.status] || r.status),
-            el('td', {}, r.source),
+            el('td', {}, r.source, ' ', historyButton(r)),
             el('td', {}, admin && r.status === 'booked' ? [act(r, 'checked_in', 'Check in'), ' ', act(r, 'cancelled', 'Cancel')] : null,
               admin && r.status === 'checked_in' ? act(r, 'checked_out', 'Check out') : null))))));
     const parts = [now, list];
@@ -51,6 +51,25 @@ export async function bookingsView(me) {
   };
   await render();
   return root;
+}
+
+// A stay's history (who changed it and why: staff, a channel's calendar, the PMS), opened
+// under its row.
+function historyButton(r) {
+  return el('button', { type: 'button', class: 'link history', 'aria-expanded': 'false', onclick: async (event) => {
+    const button = event.currentTarget;
+    const row = button.closest('tr');
+    if (row.nextElementSibling?.classList.contains('stay-history')) {
+      row.nextElementSibling.remove();
+      button.setAttribute('aria-expanded', 'false');
+      return;
+    }
+    const lines = await api('GET', `/reservations/${r.id}/history`).catch((e) => [{ at: '', what: e.message }]);
+    button.setAttribute('aria-expanded', 'true');
+    row.after(el('tr', { class: 'stay-history' }, el('td', { colspan: 7 },
+      lines.length === 0 ? el('p', { class: 'muted' }, 'No changes recorded.')
+        : el('ul', {}, lines.map((h) => el('li', {}, el('span', { class: 'muted' }, `${when(h.at)} · `), h.what))))));
+  } }, 'history');
 }
 
 function addForm(units, done) {
@@ -93,13 +112,22 @@ async function feedsCard(done) {
       const url = el('input', { type: 'url', value: f.url, placeholder: 'https://…/calendar.ics', 'aria-label': `iCal link of ${f.name}` });
       const status = el('span', { class: f.error ? 'error' : 'muted' },
         f.error ? `Last import failed: ${f.error}` : f.synced_at ? `Imported ${when(f.synced_at)}` : '');
+      // What the last good import did that staff should know: events it could not read
+      // (skipped, the rest imported), stays it kept though missing, stays it cancelled.
+      const r = f.report;
+      const notes = r ? [
+        ...r.unreadable.map((u) => `Skipped ${u}`),
+        ...r.kept.map((k) => `Kept ${k}`),
+        r.cancelled ? `${r.cancelled} stay${r.cancelled === 1 ? '' : 's'} cancelled by this calendar (see the stay's history)` : '',
+      ].filter(Boolean) : [];
+      const report = notes.length ? el('ul', { class: 'feed-report' }, notes.map((n) => el('li', {}, n))) : null;
       const form = el('form', {}, url, ' ', el('button', { type: 'submit' }, 'Save and import'), el('div', { class: 'error', role: 'alert' }));
       form.addEventListener('submit', async (event) => {
         event.preventDefault();
         const report = await submitting(form, () => api('PUT', `/admin/rooms/${f.unit_id}/ical`, { url: url.value }));
         if (report !== undefined) done();
       });
-      return el('tr', { 'data-unit': f.name }, el('td', {}, f.name), el('td', {}, form, status));
+      return el('tr', { 'data-unit': f.name }, el('td', {}, f.name), el('td', {}, form, status, report));
     }))));
 }
 

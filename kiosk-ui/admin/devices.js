@@ -109,7 +109,7 @@ function deviceCard(d, { admin, rooms, roomName }) {
 }
 
 function roomSelect(rooms, selected, id) {
-  return el('select', { id },
+  return el('select', { id, 'aria-label': 'Room' },
     el('option', { value: '' }, 'No room'),
     ...rooms.map((r) => el('option', { value: r.id, selected: r.id === selected }, r.name)));
 }

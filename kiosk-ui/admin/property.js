@@ -8,7 +8,7 @@ const DAY_NAMES = { mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thurs
 // After set-up, or while the basics are missing: what to do first, each step done or not.
 function checklist(p, tz) {
   const here = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const useHere = here && here !== p.time_zone
+  const useHere = here && here !== 'UTC' && p.time_zone === 'UTC'
     ? el('button', { type: 'button', class: 'secondary', id: 'use-device-zone',
       onclick: () => { tz.value = here; tz.focus(); } }, `Use ${here} (this device's)`)
     : null;

@@ -224,7 +224,7 @@ async function skyCard() {
   const c = w.forecast?.current;
   const t = (iso) => (iso ? iso.slice(11, 16) : '—');
   return el('div', { class: 'card', id: 'sky' }, el('h2', {}, 'What the scenarios see'),
-    el('p', {}, c ? `Cloud cover ${c.cloud_cover ?? '?'} %, ${c.temperature ?? '?'} °C` : 'No forecast yet (set the property\'s location).',
+    el('p', {}, c ? `Cloud cover ${c.cloud_cover ?? '?'} %, ${c.temperature == null ? '?' : Math.round(c.temperature * 10) / 10} °C` : 'No forecast yet (set the property\'s location).',
       w.fetched_at ? el('span', { class: w.stale ? 'error' : 'muted' }, ` · forecast ${Math.round(w.age_seconds / 60)} min old${w.stale ? ' (stale)' : ''}`) : null,
       w.error ? el('span', { class: 'error' }, ` · ${w.error}`) : null),
     el('p', {}, sun.error ? sun.error : sun.polar ? `Polar ${sun.polar} today` : `Sunrise ${t(sun.sunrise)}, sunset ${t(sun.sunset)} (${sun.time_zone})`),

@@ -32,6 +32,11 @@ async function start() {
   // "offline" was a choice once; presence is this app being open now.
   $('#availability').value = ctx.me.status === 'away' ? 'away' : 'online';
   [ctx.team, ctx.shortcuts] = await Promise.all([api('GET', '/chat/colleagues'), api('GET', '/chat/shortcuts')]);
+  // An agent sees colleagues' conversations only where the chat settings allow it.
+  if (ctx.me.role === 'agent') {
+    const allowed = await api('GET', '/chat/dialogues?view=others').then(() => true, (e) => e.status !== 403);
+    $('#views [data-view="others"]').hidden = !allowed;
+  }
   ctx.socket = new TeamSocket(onFrame, (s) => {
     const c = $('#connection');
     c.textContent = s === 'online' ? 'connected' : 'reconnecting…';

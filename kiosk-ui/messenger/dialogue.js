@@ -19,6 +19,21 @@ function messageNode(m) {
     attachmentNode);
 }
 
+// A paperclip drawn, not an emoji: not every device has an emoji font.
+function clip() {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', '20');
+  svg.setAttribute('height', '20');
+  svg.setAttribute('aria-hidden', 'true');
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', 'M16.5 6.5 8.6 14.4a2 2 0 0 0 2.8 2.8l8-8a4 4 0 0 0-5.6-5.6l-8 8a6 6 0 0 0 8.5 8.5l7.2-7.2');
+  for (const [k, v] of [['fill', 'none'], ['stroke', 'currentColor'], ['stroke-width', '2'], ['stroke-linecap', 'round'], ['stroke-linejoin', 'round']]) path.setAttribute(k, v);
+  svg.append(path);
+  return svg;
+}
+
 export class DialogueView {
   constructor(ctx, detail) {
     this.ctx = ctx;
@@ -52,11 +67,13 @@ export class DialogueView {
       : `${visitor?.display_name || 'Guest'}${this.detail.online ? ' · online' : ''}`;
     this.textarea = el('textarea', { placeholder: member || dialogue.kind === 'direct' ? 'Reply… ( / for shortcuts)' : 'Join to reply, or write a private note', 'aria-label': 'Reply' });
     this.shortcutList = el('ul', { class: 'shortcuts', hidden: true });
-    const noteToggle = el('label', {}, el('input', { type: 'checkbox', class: 'note-toggle', onchange: (e) => { this.note = e.target.checked; this.composer.classList.toggle('note', this.note); } }), ' Private note');
+    // A private note hides a line from the guest: colleague-only chats have no guest.
+    const noteToggle = dialogue.kind === 'direct' ? null : el('label', { class: 'note-label' }, el('input', { type: 'checkbox', class: 'note-toggle', onchange: (e) => { this.note = e.target.checked; this.composer.classList.toggle('note', this.note); } }), ' Private note');
     const file = el('input', { type: 'file', hidden: true, onchange: (e) => this.attach(e) });
     this.composer = el('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.send(); } },
       this.shortcutList,
-      el('label', { class: 'secondary', title: 'Attach a file' }, '📎', file),
+      el('label', { class: 'secondary attach', title: 'Attach a file', 'aria-label': 'Attach a file', tabindex: 0, role: 'button',
+        onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); file.click(); } } }, clip(), file),
       this.textarea, noteToggle, el('button', { type: 'submit' }, 'Send'));
     this.textarea.addEventListener('input', () => this.onInput());
     this.textarea.addEventListener('keydown', (e) => this.onKey(e));
@@ -68,7 +85,8 @@ export class DialogueView {
     document.body.classList.add('in-conversation');
     document.body.classList.remove('show-card');
     const conv = el('div', { class: 'conv' },
-      el('div', { class: 'conv-head' }, back, el('h2', {}, title), el('span', { class: 'pill state' }, dialogue.state), card, ...actions),
+      el('div', { class: 'conv-head' }, back, el('h2', {}, title), el('span', { class: 'pill state' }, dialogue.state), card,
+        el('div', { class: 'conv-actions' }, ...actions)),
       this.list, this.typing, open || dialogue.kind === 'direct' ? this.composer : el('p', { class: 'muted ended' }, dialogue.rating ? `Ended · rated ${dialogue.rating}/5` : 'Ended'));
     const pane = this.ctx.pane;
     pane.replaceChildren(conv, this.cardPane());

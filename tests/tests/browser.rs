@@ -5,6 +5,8 @@
 //! Devices: discover, import, switch and live cards (`tests/browser/devices-flow.mjs`).
 //! Scenarios: one made with the form, run by hand, its trace (`tests/browser/scenarios-flow.mjs`).
 //! Presence: conversations go to staff with the messenger open (`tests/browser/chat-presence.mjs`).
+//! Every admin and messenger view at 390×844 and 1280×900, nothing wider than the window
+//! (`tests/browser/phone-views.mjs`).
 
 use std::process::Command;
 
@@ -245,4 +247,15 @@ async fn the_owner_makes_a_scenario_with_the_form_runs_it_and_reads_its_trace() 
         "scenarios flow ok",
     )
     .await;
+}
+
+/// Every view of the admin app and the Team Messenger, on a phone and a desktop: nothing is
+/// wider than the window; a screenshot of each is kept (`tests/browser/phone-views.mjs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_view_fits_a_phone_and_a_desktop_in_chromium() {
+    let hub = Hub::start_demo().unwrap();
+    let (owner_email, owner_password) = hub.password_of("owner");
+    let (email, password) = hub.password_of("agent");
+    let args = vec![hub.url(""), owner_email, owner_password, email, password];
+    run_script("phone-views.mjs", args, "phone views ok").await;
 }
