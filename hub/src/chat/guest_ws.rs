@@ -19,6 +19,7 @@ use serde_json::json;
 use super::bus::{GuestEvent, OnlineVisitor};
 use super::frames::{self, send, Frame, GuestDialogue, GuestWelcome, Reader};
 use super::visitors::PageInfo;
+use super::ws_close::{close, close_on};
 use super::{hours, Chat, ChatError};
 use crate::language;
 use crate::web::AppError;
@@ -28,8 +29,6 @@ pub const MAX_FRAME: usize = 64 * 1024;
 /// Largest frame the socket library reads whole, so that one a little over `MAX_FRAME`
 /// still gets its close code and a clean close; past this the library refuses it unread.
 const LIBRARY_MAX_FRAME: usize = 4 * MAX_FRAME;
-/// How long a closing socket waits for the client's close frame.
-const CLOSE_WAIT: Duration = Duration::from_secs(2);
 /// Largest frame the hub handles; past it an error frame, and the socket stays up.
 pub const MAX_HANDLED: usize = 16 * 1024;
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -143,46 +142,6 @@ impl FrameBudget {
 #[derive(Deserialize)]
 struct Named {
     client_id: Option<String>,
-}
-
-/// Closes with `code` (RFC 6455 §7.4.1) and waits a little for the client's close frame, so
-/// the connection ends in a closing handshake rather than a reset.
-async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
-    let sent = socket
-        .send(WsMessage::Close(Some(CloseFrame {
-            code,
-            reason: Utf8Bytes::from_static(reason),
-        })))
-        .await;
-    if sent.is_ok() {
-        let _ = tokio::time::timeout(CLOSE_WAIT, async {
-            while let Some(Ok(m)) = socket.recv().await {
-                if matches!(m, WsMessage::Close(_)) {
-                    break;
-                }
-            }
-        })
-        .await;
-    }
-}
-
-/// Ends a socket whose frame could not be read, with the close code the fault calls for:
-/// 1007 for text that is not UTF-8, 1009 for a frame past what the library reads, 1002 for a
-/// protocol violation; a connection already gone just ends.
-async fn close_on(socket: &mut WebSocket, e: axum::Error) {
-    let inner = e.into_inner();
-    match inner.downcast_ref::<tungstenite::Error>() {
-        Some(tungstenite::Error::Utf8(_)) => {
-            close(socket, 1007, "frames are UTF-8 text").await;
-        }
-        Some(tungstenite::Error::Capacity(_)) => {
-            close(socket, 1009, "a frame has at most 64 KB").await;
-        }
-        Some(tungstenite::Error::Protocol(_)) => {
-            close(socket, 1002, "not the WebSocket protocol").await;
-        }
-        _ => tracing::debug!(error = %inner, "A guest socket failed."),
-    }
 }
 
 async fn refuse(socket: &mut WebSocket, code: &'static str, message: &str) {

@@ -33,6 +33,7 @@ mod staff_dialogue;
 pub mod team_ws;
 pub mod timers;
 mod visitors;
+mod ws_close;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
