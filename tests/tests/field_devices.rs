@@ -80,3 +80,25 @@ async fn a_small_hotels_zigbee_network_joins_and_its_bridge_stays_connected() {
         "the broker dropped the bridge"
     );
 }
+
+/// tasmota-09: a Tasmota 9.3 dimmer's messages on connect (its LWT before its discovery
+/// config): kind dimmer, named "Huzzah 1", brightness 7 %, whatever order they arrive in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tasmota_dimmer_is_a_dimmer_whatever_arrives_first() {
+    let file = case("tasmota-09-dimmer.mqtt.txt");
+    // As sent (LWT first), state before the config, and the config last of all.
+    for order in ["file", "0,3,2,1", "3,0,2,1"] {
+        let hub = Hub::start_demo().unwrap();
+        let owner = hub.signed_in("owner").await.unwrap();
+        let (port, user, password) = credential(&hub, &owner, "huzzah").await;
+        let peer =
+            LinePeer::python("mqtt_replay.py", &[&port, &user, &password, &file, order]).unwrap();
+        peer.expect("published");
+        let d = e2e::devices::wait_device(&owner, &hub, "huzzah_1", |d| {
+            d["kind"] == "dimmer" && d["state"]["brightness"] == 7
+        })
+        .await;
+        assert_eq!(d["name"], "Huzzah 1", "order {order}: {d}");
+        assert_eq!(d["state"]["on"], true, "order {order}: {d}");
+    }
+}

@@ -100,10 +100,14 @@ impl Outgoing {
 /// topic, Zigbee2MQTT friendly name, Shelly topic prefix).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
+    /// The device is there. `described` when the message says what it is (a discovery
+    /// config, a bridge's device list, a light's status); `false` for a guess from a sign of
+    /// life (an LWT, an online flag), which a later description overrides.
     Announce {
         device: String,
         kind: Kind,
         name: Option<String>,
+        described: bool,
     },
     State {
         device: String,

@@ -55,6 +55,7 @@ pub fn decode(topic: &str, payload: &[u8]) -> Vec<Event> {
                         device: prefix.to_string(),
                         kind: Kind::Switch,
                         name: None,
+                        described: false,
                     },
                 );
             }
@@ -77,6 +78,7 @@ pub fn decode(topic: &str, payload: &[u8]) -> Vec<Event> {
                     device: prefix.to_string(),
                     kind,
                     name: None,
+                    described: kind != Kind::Switch,
                 },
                 Event::State {
                     device: prefix.to_string(),

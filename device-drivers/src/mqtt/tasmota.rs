@@ -58,6 +58,7 @@ pub fn decode(topic: &str, payload: &[u8]) -> Vec<Event> {
                 device: device.to_owned(),
                 kind,
                 name,
+                described: true,
             }]
         }
         ["tele", device, "LWT"] if valid_id(device) => {
@@ -73,6 +74,7 @@ pub fn decode(topic: &str, payload: &[u8]) -> Vec<Event> {
                         device: device.to_string(),
                         kind: Kind::Switch,
                         name: None,
+                        described: false,
                     },
                 );
             }

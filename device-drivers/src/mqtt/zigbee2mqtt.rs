@@ -127,6 +127,7 @@ pub fn decode(topic: &str, payload: &[u8]) -> Vec<Event> {
                         device: name.to_owned(),
                         kind,
                         name: Some(name.chars().take(80).collect()),
+                        described: true,
                     })
                 })
                 .collect()
@@ -196,7 +197,8 @@ mod tests {
             vec![Event::Announce {
                 device: "hall_bulb".into(),
                 kind: Kind::Light,
-                name: Some("hall_bulb".into())
+                name: Some("hall_bulb".into()),
+                described: true,
             }]
         );
         let s = decode(

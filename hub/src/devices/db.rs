@@ -140,6 +140,20 @@ pub(super) fn rename(
     Ok(n == 1)
 }
 
+/// A device's kind and name as it last described itself.
+pub(super) fn redescribe(
+    conn: &Connection,
+    id: &str,
+    kind: Kind,
+    name: &str,
+) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "UPDATE devices SET kind = ?2, name = ?3 WHERE id = ?1",
+        params![id, kind.as_str(), name],
+    )?;
+    Ok(n == 1)
+}
+
 /// Moves a brand's devices: the one with `native_id` (or, without one, every device of the
 /// brand whose `base_url` is `old_base`) gets the new address or base URL. Their ids.
 pub(super) fn relocate(

@@ -5,11 +5,14 @@
 use std::time::Duration;
 
 use device_drivers::mqtt::{Event as MqttEvent, Family, Outgoing};
-use device_drivers::LinkHandle;
+use device_drivers::{Kind, LinkHandle};
 use tokio::sync::mpsc;
 
 use super::db::{self, DeviceRow};
-use super::{drivers, DeviceError, Devices, NewDeviceRequest};
+use super::{drivers, naming, DeviceError, Devices, NewDeviceRequest};
+
+/// MQTT devices whose messages came before they joined that the hub remembers at once.
+const EARLY_DEVICES: usize = 256;
 
 /// A device's live link and the task that follows it.
 pub(super) struct Running {
@@ -185,8 +188,17 @@ impl Devices {
                 .cloned()
         };
         match &event {
-            MqttEvent::Announce { device, kind, name } => {
+            MqttEvent::Announce {
+                device,
+                kind,
+                name,
+                described,
+            } => {
                 if route(device).is_some() {
+                    if *described {
+                        self.redescribe(family, device, *kind, name.as_deref())
+                            .await;
+                    }
                     return;
                 }
                 let request = NewDeviceRequest {
@@ -208,10 +220,24 @@ impl Devices {
                     Ok(_) | Err(DeviceError::AlreadyListed) => {}
                     Err(e) => tracing::warn!(device, error = %e, "An MQTT device could not join."),
                 }
+                let early = self
+                    .inner
+                    .early
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&(family, device.clone()));
+                if let (Some(early), Some(r)) = (early, route(device)) {
+                    for e in early {
+                        let _ = r.send(e).await;
+                    }
+                }
             }
             MqttEvent::State { device, .. } | MqttEvent::Availability { device, .. } => {
-                if let Some(r) = route(device) {
-                    let _ = r.send(event.clone()).await;
+                match route(device) {
+                    Some(r) => {
+                        let _ = r.send(event.clone()).await;
+                    }
+                    None => self.keep_early(family, device, &event),
                 }
             }
             MqttEvent::Bridge { .. } => {
@@ -229,6 +255,97 @@ impl Devices {
                 }
             }
         }
+    }
+
+    /// A device already listed described itself (a discovery config after its LWT, in any
+    /// order): its kind follows the description, and so does its name unless staff renamed
+    /// it. The link starts afresh as the new kind, carrying over what the old one knew.
+    async fn redescribe(&self, family: Family, native: &str, kind: Kind, name: Option<&str>) {
+        let Ok(all) = self.list().await else { return };
+        let Some(row) = all
+            .into_iter()
+            .map(|v| v.row)
+            .find(|r| r.brand.as_str() == family.brand() && r.native_id == native)
+        else {
+            return;
+        };
+        let brand = family.brand();
+        let guessed = naming::readable(None, native, brand, row.kind.as_str());
+        let new_name = if row.name == guessed {
+            naming::readable(name, native, brand, kind.as_str())
+        } else {
+            row.name.clone()
+        };
+        if row.kind == kind && row.name == new_name {
+            return;
+        }
+        let (id, stored_name) = (row.id.clone(), new_name.clone());
+        let saved = self
+            .inner
+            .store
+            .write(move |c| Ok::<_, DeviceError>(db::redescribe(c, &id, kind, &stored_name)?))
+            .await;
+        if let Err(e) = saved {
+            tracing::warn!(device = %row.id, error = %e, "A device's new description was not saved.");
+            return;
+        }
+        tracing::info!(device = %row.id, from = row.kind.as_str(), to = kind.as_str(), "A device described itself anew.");
+        let old = self
+            .inner
+            .links
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&row.id);
+        let known = old.as_ref().map(|r| r.handle.snapshot());
+        drop(old);
+        let row = DeviceRow {
+            kind,
+            name: new_name,
+            ..row
+        };
+        self.start_link(&row).await;
+        // The retained LWT and the last state came to the old link: the new one hears them.
+        if let (Some(known), Some(route)) = (known, self.route(family, native)) {
+            let device = native.to_owned();
+            let _ = route
+                .send(MqttEvent::Availability {
+                    device: device.clone(),
+                    online: known.online,
+                })
+                .await;
+            let _ = route
+                .send(MqttEvent::State {
+                    device,
+                    state: known.state,
+                })
+                .await;
+        }
+        if let Ok(view) = self.get(&row.id).await {
+            self.announce(view);
+        }
+    }
+
+    /// Keeps the last state and availability of a device that has not joined yet; at most
+    /// [`EARLY_DEVICES`] such devices, so a stranger's topics cannot fill memory.
+    fn keep_early(&self, family: Family, device: &str, event: &MqttEvent) {
+        let mut early = self.inner.early.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (family, device.to_owned());
+        if !early.contains_key(&key) && early.len() >= EARLY_DEVICES {
+            return;
+        }
+        let kept = early.entry(key).or_default();
+        let same_kind = |e: &MqttEvent| std::mem::discriminant(e) == std::mem::discriminant(event);
+        kept.retain(|e| !same_kind(e));
+        kept.push(event.clone());
+    }
+
+    fn route(&self, family: Family, native: &str) -> Option<mpsc::Sender<MqttEvent>> {
+        self.inner
+            .mqtt_routes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(family, native.to_owned()))
+            .cloned()
     }
 
     pub(super) async fn save_state(&self, id: &str, state: serde_json::Value) {

@@ -82,6 +82,9 @@ struct Inner {
     mqtt_out_rx: Mutex<Option<mpsc::Receiver<Outgoing>>>,
     /// Where each MQTT-family device's messages go: (family, its own id) → its link.
     mqtt_routes: Mutex<HashMap<(Family, String), mpsc::Sender<MqttEvent>>>,
+    /// What MQTT devices said before they joined (a STATE before the LWT that makes the
+    /// device): the last state and availability of each, handed to its link when it joins.
+    early: Mutex<HashMap<(Family, String), Vec<MqttEvent>>>,
     /// One LAN scan at a time: scans listen on fixed ports.
     scanning: tokio::sync::Mutex<()>,
 }
@@ -166,6 +169,7 @@ impl Devices {
                 mqtt_out,
                 mqtt_out_rx: Mutex::new(Some(mqtt_out_rx)),
                 mqtt_routes: Mutex::new(HashMap::new()),
+                early: Mutex::new(HashMap::new()),
                 scanning: tokio::sync::Mutex::new(()),
             }),
         };
