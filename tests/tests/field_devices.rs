@@ -102,3 +102,50 @@ async fn a_tasmota_dimmer_is_a_dimmer_whatever_arrives_first() {
         assert_eq!(d["state"]["on"], true, "order {order}: {d}");
     }
 }
+
+/// z2m-07: a radiator valve whose exposes list a child lock and an "away mode" switch
+/// before its climate block: kind thermostat, target 21.5 °C and room 19.5 °C read from
+/// `current_heating_setpoint` and `local_temperature`; a new target publishes
+/// `current_heating_setpoint` and is confirmed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_radiator_valve_is_a_thermostat_set_by_its_own_property() {
+    let hub = Hub::start_demo().unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    let (port, user, password) = credential(&hub, &owner, "zigbee2mqtt").await;
+    let devices = case("z2m-07-trv-immax-07703l.bridge-devices.json");
+    let state = case("z2m-07-trv-immax-07703l.state.json");
+    let bridge = LinePeer::python(
+        "z2m_bridge.py",
+        &[&port, &user, &password, &devices, &state],
+    )
+    .unwrap();
+    bridge.expect("published");
+    let trv = e2e::devices::wait_device(&owner, &hub, "Room 102 radiator", |d| {
+        d["state"]["target_temperature"].is_number()
+    })
+    .await;
+    assert_eq!(trv["kind"], "thermostat", "{trv}");
+    assert_eq!(
+        (
+            trv["state"]["target_temperature"].as_f64(),
+            trv["state"]["current_temperature"].as_f64()
+        ),
+        (Some(21.5), Some(19.5)),
+        "{trv}"
+    );
+    let set: Value = post_json(
+        &owner,
+        &hub.url(&format!(
+            "/api/v1/devices/{}/command",
+            trv["id"].as_str().unwrap()
+        )),
+        &json!({"target_temperature": 22.5}),
+    )
+    .await;
+    assert_eq!(set["state"]["target_temperature"], 22.5, "confirmed: {set}");
+    let got = bridge.expect("got");
+    assert_eq!(
+        got,
+        r#"zigbee2mqtt/Room 102 radiator/set {"current_heating_setpoint":22.5}"#
+    );
+}

@@ -16,6 +16,7 @@ pub fn spawn(
     family: Family,
     device: String,
     kind: Kind,
+    properties: serde_json::Value,
     out: mpsc::Sender<Outgoing>,
     timeout: Duration,
 ) -> (LinkHandle, mpsc::Sender<Event>) {
@@ -51,7 +52,7 @@ pub fn spawn(
                         let _ = reply.send(Err(DriverError::Offline(reason)));
                         continue;
                     }
-                    let messages = match family.encode(&device, kind, &command) {
+                    let messages = match family.encode(&device, kind, &properties, &command) {
                         Ok(m) => m,
                         Err(e) => { let _ = reply.send(Err(e)); continue; }
                     };

@@ -9,6 +9,7 @@ pub mod tasmota;
 pub mod zigbee2mqtt;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::link::DriverError;
 use crate::model::{Command, Kind, State};
@@ -60,11 +61,13 @@ impl Family {
         }
     }
 
-    /// The messages that carry out `command` on `device`.
+    /// The messages that carry out `command` on `device`, with the property names the
+    /// device described (see [`Event::Announce`]).
     pub fn encode(
         self,
         device: &str,
         kind: Kind,
+        properties: &Value,
         command: &Command,
     ) -> Result<Vec<Outgoing>, DriverError> {
         if !kind.capabilities().contains(&command.capability()) {
@@ -72,7 +75,7 @@ impl Family {
         }
         match self {
             Family::Tasmota => tasmota::encode(device, command),
-            Family::Zigbee2mqtt => zigbee2mqtt::encode(device, command),
+            Family::Zigbee2mqtt => zigbee2mqtt::encode(device, properties, command),
             Family::Shelly => shelly::encode(device, command),
         }
     }
@@ -108,6 +111,10 @@ pub enum Event {
         kind: Kind,
         name: Option<String>,
         described: bool,
+        /// The family's own names for what the hub reads and writes (Zigbee2MQTT: the
+        /// `property` of each expose, e.g. `{"setpoint": "current_heating_setpoint"}`);
+        /// `null` where the family's names are fixed.
+        properties: Value,
     },
     State {
         device: String,

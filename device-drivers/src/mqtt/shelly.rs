@@ -56,6 +56,7 @@ pub fn decode(topic: &str, payload: &[u8]) -> Vec<Event> {
                         kind: Kind::Switch,
                         name: None,
                         described: false,
+                        properties: Value::Null,
                     },
                 );
             }
@@ -79,6 +80,7 @@ pub fn decode(topic: &str, payload: &[u8]) -> Vec<Event> {
                     kind,
                     name: None,
                     described: kind != Kind::Switch,
+                    properties: Value::Null,
                 },
                 Event::State {
                     device: prefix.to_string(),

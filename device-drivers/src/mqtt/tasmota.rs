@@ -59,6 +59,7 @@ pub fn decode(topic: &str, payload: &[u8]) -> Vec<Event> {
                 kind,
                 name,
                 described: true,
+                properties: Value::Null,
             }]
         }
         ["tele", device, "LWT"] if valid_id(device) => {
@@ -75,6 +76,7 @@ pub fn decode(topic: &str, payload: &[u8]) -> Vec<Event> {
                         kind: Kind::Switch,
                         name: None,
                         described: false,
+                        properties: Value::Null,
                     },
                 );
             }

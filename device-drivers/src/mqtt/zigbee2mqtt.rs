@@ -30,44 +30,83 @@ fn online_of(payload: &[u8]) -> Option<bool> {
     }
 }
 
-/// The kind a device's `exposes` describe.
-fn kind_of(exposes: &[Value]) -> Option<Kind> {
-    let types: Vec<&str> = exposes
-        .iter()
-        .filter_map(|e| e.get("type")?.as_str())
-        .collect();
-    let has_feature = |t: &str, name: &str| {
-        exposes.iter().any(|e| {
-            e.get("type").and_then(Value::as_str) == Some(t)
-                && e.get("features")
-                    .and_then(Value::as_array)
-                    .is_some_and(|f| {
-                        f.iter()
-                            .any(|x| x.get("name").and_then(Value::as_str) == Some(name))
-                    })
-        })
-    };
+/// The expose that says what a device is, by Zigbee2MQTT's specific types in the order a
+/// device is best known by: a radiator valve's climate block over its "away mode" switch,
+/// a bulb's light over a power-on-behaviour switch, a lock over its auto-lock switch
+/// (zigbee2mqtt.io "Exposes": specific types climate, light, lock, cover, fan, switch).
+fn primary(exposes: &[Value]) -> Option<&Value> {
+    ["climate", "light", "lock", "switch"].iter().find_map(|t| {
+        exposes
+            .iter()
+            .find(|e| e.get("type").and_then(Value::as_str) == Some(t))
+    })
+}
+
+/// A feature of a specific expose by its `name`: its `property`, the key Zigbee2MQTT reads
+/// and writes on the device's topic (`state_l1` on a two-gang switch's first endpoint).
+fn property_of(expose: &Value, names: &[&str]) -> Option<String> {
+    let features = expose.get("features")?.as_array()?;
+    names.iter().find_map(|n| {
+        features
+            .iter()
+            .find(|f| f.get("name").and_then(Value::as_str) == Some(n))
+            .and_then(|f| f.get("property").or_else(|| f.get("name"))?.as_str())
+            .map(str::to_owned)
+    })
+}
+
+/// The kind a device's `exposes` describe, and the properties the hub reads and writes.
+fn kind_of(exposes: &[Value]) -> Option<(Kind, Value)> {
     let names: Vec<&str> = exposes
         .iter()
         .filter_map(|e| e.get("name")?.as_str())
         .collect();
-    if types.contains(&"light") {
-        Some(if has_feature("light", "brightness") {
-            Kind::Light
-        } else {
+    let Some(main) = primary(exposes) else {
+        return (names.contains(&"temperature") || names.contains(&"humidity"))
+            .then_some((Kind::Sensor, Value::Null));
+    };
+    let mut properties = serde_json::Map::new();
+    let mut put = |key: &str, names: &[&str]| {
+        if let Some(p) = property_of(main, names) {
+            properties.insert(key.to_owned(), Value::String(p));
+        }
+    };
+    let kind = match main.get("type").and_then(Value::as_str) {
+        Some("climate") => {
+            // Valves name their set point by mode: occupied (thermostats), current (TRVs).
+            put(
+                "setpoint",
+                &["occupied_heating_setpoint", "current_heating_setpoint"],
+            );
+            put("temperature", &["local_temperature"]);
+            put("system_mode", &["system_mode"]);
+            Kind::Thermostat
+        }
+        Some("light") => {
+            put("state", &["state"]);
+            put("brightness", &["brightness"]);
+            if properties.contains_key("brightness") {
+                Kind::Light
+            } else {
+                Kind::Switch
+            }
+        }
+        Some("lock") => {
+            put("state", &["state"]);
+            put("lock_state", &["lock_state"]);
+            Kind::Lock
+        }
+        _ => {
+            put("state", &["state"]);
             Kind::Switch
-        })
-    } else if types.contains(&"switch") {
-        Some(Kind::Switch)
-    } else if types.contains(&"lock") {
-        Some(Kind::Lock)
-    } else if types.contains(&"climate") {
-        Some(Kind::Thermostat)
-    } else if names.contains(&"temperature") || names.contains(&"humidity") {
-        Some(Kind::Sensor)
-    } else {
-        None
-    }
+        }
+    };
+    Some((kind, Value::Object(properties)))
+}
+
+/// The property named by `key` in a device's description, else Zigbee2MQTT's usual name.
+fn property<'a>(properties: &'a Value, key: &str, usual: &'a str) -> &'a str {
+    properties.get(key).and_then(Value::as_str).unwrap_or(usual)
 }
 
 fn state_of(v: &Value) -> State {
@@ -93,7 +132,11 @@ fn state_of(v: &Value) -> State {
             .get("brightness")
             .and_then(Value::as_f64)
             .map(|b| ((b / 254.0) * 100.0).round().clamp(0.0, 100.0) as u8),
-        target_temperature: v.get("occupied_heating_setpoint").and_then(Value::as_f64),
+        // Whichever set point the device has (the description names it for writing).
+        target_temperature: v
+            .get("occupied_heating_setpoint")
+            .or_else(|| v.get("current_heating_setpoint"))
+            .and_then(Value::as_f64),
         current_temperature: v
             .get("local_temperature")
             .or_else(|| v.get("temperature"))
@@ -122,12 +165,13 @@ pub fn decode(topic: &str, payload: &[u8]) -> Vec<Event> {
                         .as_str()
                         .filter(|n| valid_id(n) && *n != "bridge")?;
                     let exposes = d.get("definition")?.get("exposes")?.as_array()?;
-                    let kind = kind_of(exposes)?;
+                    let (kind, properties) = kind_of(exposes)?;
                     Some(Event::Announce {
                         device: name.to_owned(),
                         kind,
                         name: Some(name.chars().take(80).collect()),
                         described: true,
+                        properties,
                     })
                 })
                 .collect()
@@ -155,16 +199,42 @@ pub fn decode(topic: &str, payload: &[u8]) -> Vec<Event> {
     }
 }
 
-pub fn encode(device: &str, command: &Command) -> Result<Vec<Outgoing>, DriverError> {
-    let body = match *command {
-        Command::Power(on) => json!({"state": if on { "ON" } else { "OFF" }}),
-        Command::Brightness(b) => json!({"brightness": (f64::from(b) * 2.54).round() as u64}),
-        Command::TargetTemperature(t) => json!({"occupied_heating_setpoint": t}),
-        Command::Lock(l) => json!({"state": if l { "LOCK" } else { "UNLOCK" }}),
-    };
+/// The `…/set` message for `command`, written to the properties the device described.
+pub fn encode(
+    device: &str,
+    properties: &Value,
+    command: &Command,
+) -> Result<Vec<Outgoing>, DriverError> {
+    let mut body = serde_json::Map::new();
+    match *command {
+        Command::Power(on) => {
+            body.insert(
+                property(properties, "state", "state").to_owned(),
+                json!(if on { "ON" } else { "OFF" }),
+            );
+        }
+        Command::Brightness(b) => {
+            body.insert(
+                property(properties, "brightness", "brightness").to_owned(),
+                json!((f64::from(b) * 2.54).round() as u64),
+            );
+        }
+        Command::TargetTemperature(t) => {
+            body.insert(
+                property(properties, "setpoint", "occupied_heating_setpoint").to_owned(),
+                json!(t),
+            );
+        }
+        Command::Lock(l) => {
+            body.insert(
+                property(properties, "state", "state").to_owned(),
+                json!(if l { "LOCK" } else { "UNLOCK" }),
+            );
+        }
+    }
     Ok(vec![Outgoing::new(
         format!("{PREFIX}/{device}/set"),
-        body.to_string(),
+        Value::Object(body).to_string(),
     )])
 }
 
@@ -184,6 +254,35 @@ mod tests {
         );
     }
 
+    /// The field case z2m-07: a radiator valve whose exposes list a child lock and an
+    /// "away mode" switch before its climate block.
+    #[test]
+    fn a_radiator_valve_is_a_thermostat_written_by_its_own_property() {
+        let exposes = json!([
+            {"type": "binary", "name": "child_lock", "property": "child_lock"},
+            {"type": "switch", "features": [{"name": "state", "property": "away_mode"}]},
+            {"type": "climate", "features": [
+                {"name": "current_heating_setpoint", "property": "current_heating_setpoint"},
+                {"name": "local_temperature", "property": "local_temperature"}]}
+        ]);
+        let (kind, properties) = kind_of(exposes.as_array().unwrap()).unwrap();
+        assert_eq!(kind, Kind::Thermostat);
+        let set = encode("trv", &properties, &Command::TargetTemperature(21.5)).unwrap();
+        assert_eq!(set[0].payload, br#"{"current_heating_setpoint":21.5}"#);
+        let s = decode(
+            "zigbee2mqtt/trv",
+            br#"{"current_heating_setpoint":21.5,"local_temperature":19.5,"away_mode":"OFF"}"#,
+        );
+        let Event::State { state, .. } = &s[0] else {
+            panic!("{s:?}")
+        };
+        assert_eq!(
+            (state.target_temperature, state.current_temperature),
+            (Some(21.5), Some(19.5))
+        );
+        assert_eq!(state.on, None, "away mode is not the valve's power");
+    }
+
     #[test]
     fn a_bulb_from_bridge_devices() {
         let devices = json!([
@@ -199,6 +298,7 @@ mod tests {
                 kind: Kind::Light,
                 name: Some("hall_bulb".into()),
                 described: true,
+                properties: json!({"state": "state", "brightness": "brightness"}),
             }]
         );
         let s = decode(

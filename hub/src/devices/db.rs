@@ -140,16 +140,17 @@ pub(super) fn rename(
     Ok(n == 1)
 }
 
-/// A device's kind and name as it last described itself.
+/// A device's kind, name and settings as it last described itself.
 pub(super) fn redescribe(
     conn: &Connection,
     id: &str,
     kind: Kind,
     name: &str,
+    settings: &serde_json::Value,
 ) -> rusqlite::Result<bool> {
     let n = conn.execute(
-        "UPDATE devices SET kind = ?2, name = ?3 WHERE id = ?1",
-        params![id, kind.as_str(), name],
+        "UPDATE devices SET kind = ?2, name = ?3, settings = ?4 WHERE id = ?1",
+        params![id, kind.as_str(), name, settings.to_string()],
     )?;
     Ok(n == 1)
 }

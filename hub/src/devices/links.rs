@@ -11,6 +11,15 @@ use tokio::sync::mpsc;
 use super::db::{self, DeviceRow};
 use super::{drivers, naming, DeviceError, Devices, NewDeviceRequest};
 
+/// An MQTT device's settings: the property names it described, when its family has them.
+fn settings_with(properties: &serde_json::Value) -> serde_json::Value {
+    if properties.is_null() {
+        serde_json::json!({})
+    } else {
+        serde_json::json!({ "properties": properties })
+    }
+}
+
 /// MQTT devices whose messages came before they joined that the hub remembers at once.
 const EARLY_DEVICES: usize = 256;
 
@@ -125,6 +134,7 @@ impl Devices {
                     family,
                     row.native_id.clone(),
                     row.kind,
+                    row.settings.get("properties").cloned().unwrap_or_default(),
                     self.inner.mqtt_out.clone(),
                     Duration::from_secs(5),
                 );
@@ -193,10 +203,11 @@ impl Devices {
                 kind,
                 name,
                 described,
+                properties,
             } => {
                 if route(device).is_some() {
                     if *described {
-                        self.redescribe(family, device, *kind, name.as_deref())
+                        self.redescribe(family, device, *kind, name.as_deref(), properties)
                             .await;
                     }
                     return;
@@ -213,7 +224,7 @@ impl Devices {
                     room_id: None,
                     native_id: device.clone(),
                     address: String::new(),
-                    settings: serde_json::json!({}),
+                    settings: settings_with(properties),
                     secret: None,
                 };
                 match self.add(request).await {
@@ -260,7 +271,14 @@ impl Devices {
     /// A device already listed described itself (a discovery config after its LWT, in any
     /// order): its kind follows the description, and so does its name unless staff renamed
     /// it. The link starts afresh as the new kind, carrying over what the old one knew.
-    async fn redescribe(&self, family: Family, native: &str, kind: Kind, name: Option<&str>) {
+    async fn redescribe(
+        &self,
+        family: Family,
+        native: &str,
+        kind: Kind,
+        name: Option<&str>,
+        properties: &serde_json::Value,
+    ) {
         let Ok(all) = self.list().await else { return };
         let Some(row) = all
             .into_iter()
@@ -276,14 +294,17 @@ impl Devices {
         } else {
             row.name.clone()
         };
-        if row.kind == kind && row.name == new_name {
+        let settings = settings_with(properties);
+        if row.kind == kind && row.name == new_name && row.settings == settings {
             return;
         }
-        let (id, stored_name) = (row.id.clone(), new_name.clone());
+        let (id, stored_name, stored) = (row.id.clone(), new_name.clone(), settings.clone());
         let saved = self
             .inner
             .store
-            .write(move |c| Ok::<_, DeviceError>(db::redescribe(c, &id, kind, &stored_name)?))
+            .write(move |c| {
+                Ok::<_, DeviceError>(db::redescribe(c, &id, kind, &stored_name, &stored)?)
+            })
             .await;
         if let Err(e) = saved {
             tracing::warn!(device = %row.id, error = %e, "A device's new description was not saved.");
@@ -301,6 +322,7 @@ impl Devices {
         let row = DeviceRow {
             kind,
             name: new_name,
+            settings,
             ..row
         };
         self.start_link(&row).await;
