@@ -160,23 +160,41 @@ function brandCard(brand, info, granted, rooms) {
     card.append(tokenGrant(brand, granted), discoverPanel(brand, rooms, info.discover_label));
     return card;
   }
-  const keys = el('textarea', { rows: 3, placeholder: `one per line: <device id> <key>`, 'aria-label': `${info.label} keys` });
+  const tuya = brand === 'tuya';
+  const keys = el('textarea', { rows: 3, placeholder: tuya ? 'one per line: <device id> <key>, or paste tinytuya\u2019s devices.json'
+    : 'one per line: <device id> <key>', 'aria-label': `${info.label} keys` });
   const grantForm = el('form', { class: 'grant' },
     el('p', { class: granted ? 'notice' : 'muted' }, granted
       ? 'Access granted. Paste keys again to replace them.'
-      : 'Grant access: paste each device\u2019s id and key (from the brand\u2019s app or developer platform).'),
+      : tuya ? 'Grant access: paste each device\u2019s id and key, or the devices.json tinytuya\u2019s wizard writes (then each device\u2019s name, kind and data points come with it).'
+        : 'Grant access: paste each device\u2019s id and key (from the brand\u2019s app or developer platform).'),
     keys, el('div', { class: 'error', role: 'alert' }), el('button', { type: 'submit' }, 'Grant access'));
   grantForm.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const pairs = {};
-    for (const line of keys.value.split('\n')) {
-      const [id, key] = line.trim().split(/\s+/);
-      if (id && key) pairs[id] = key;
+    // tinytuya's devices.json is a JSON list; anything else is "<id> <key>" lines.
+    let grant = null;
+    let count = 0;
+    if (tuya && keys.value.trim().startsWith('[')) {
+      try {
+        grant = JSON.parse(keys.value);
+        count = grant.length;
+      } catch {
+        grantForm.querySelector('.error').textContent = 'This is not the devices.json tinytuya writes: it does not read as JSON.';
+        return;
+      }
+    } else {
+      const pairs = {};
+      for (const line of keys.value.split('\n')) {
+        const [id, key] = line.trim().split(/\s+/);
+        if (id && key) pairs[id] = key;
+      }
+      grant = { keys: pairs };
+      count = Object.keys(pairs).length;
     }
-    const done = await submitting(grantForm, () => api('PUT', `/admin/device-grants/${brand}`, { keys: pairs }));
+    const done = await submitting(grantForm, () => api('PUT', `/admin/device-grants/${brand}`, grant));
     if (done !== undefined) {
       keys.value = '';
-      grantForm.querySelector('p').textContent = `Access granted for ${Object.keys(pairs).length} device(s).`;
+      grantForm.querySelector('p').textContent = `Access granted for ${count} device(s).`;
       grantForm.querySelector('p').className = 'notice';
     }
   });

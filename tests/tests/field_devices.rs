@@ -149,3 +149,67 @@ async fn a_radiator_valve_is_a_thermostat_set_by_its_own_property() {
         r#"zigbee2mqtt/Room 102 radiator/set {"current_heating_setpoint":22.5}"#
     );
 }
+
+/// athombv/com.tuya#192: a Tuya thermostat that reports tenths of a degree (`temp_set` 50,
+/// `temp_current` 201) reads 5.0 and 20.1 °C by the scales its data-point model declares,
+/// given as tinytuya's devices.json; a new target is written in tenths too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tuya_thermostat_in_tenths_reads_by_its_declared_scale() {
+    use device_drivers::emulator::tuya::{self, TuyaDevice};
+    use device_drivers::tuya::{crypto, Version};
+    let w = e2e::world::World::new(e2e::world::athens(2026, 11, 29, 9, 0)).await;
+    let (native, key) = ("bfscaledthermostat01", "0123456789abcdef");
+    let device = TuyaDevice::new(
+        native,
+        crypto::parse_local_key(key).unwrap(),
+        Version::V33,
+        serde_json::from_value(json!({"1": true, "2": 50, "3": 201})).unwrap(),
+    );
+    let running = tuya::start(device).await.unwrap();
+    let devices_json = json!([{
+        "id": native, "key": key, "name": "Room 101 thermostat", "category": "wk",
+        "mapping": {
+            "1": {"code": "switch", "type": "Boolean", "values": {}},
+            "2": {"code": "temp_set", "type": "Integer",
+                  "values": {"unit": "℃", "min": 50, "max": 350, "scale": 1, "step": 5}},
+            "3": {"code": "temp_current", "type": "Integer",
+                  "values": {"unit": "℃", "min": -200, "max": 1000, "scale": 1, "step": 1}}
+        }
+    }]);
+    let (status, answer) = w
+        .try_call("PUT", "/admin/device-grants/tuya", &devices_json)
+        .await;
+    assert_eq!(status, 204, "{answer}");
+    let item = json!({"brand": "tuya", "items": [{
+        "native_id": native, "address": running.addr.to_string(),
+        "settings": {"version": "3.3"}, "kind": "thermostat", "name": "Room 101 thermostat"}]});
+    let added = w.call("POST", "/admin/devices/import", &item).await;
+    let id = added[0]["id"].as_str().unwrap().to_owned();
+    let state = eventually("the thermostat read", Duration::from_secs(20), async || {
+        let list = w.get("/devices").await;
+        let d = list
+            .as_array()?
+            .iter()
+            .find(|d| d["id"] == id.as_str())?
+            .clone();
+        d["state"]["current_temperature"]
+            .is_number()
+            .then_some(d["state"].clone())
+    })
+    .await;
+    assert_eq!(
+        (
+            state["target_temperature"].as_f64(),
+            state["current_temperature"].as_f64()
+        ),
+        (Some(5.0), Some(20.1)),
+        "{state}"
+    );
+    w.call(
+        "POST",
+        &format!("/devices/{id}/command"),
+        &json!({"target_temperature": 21.5}),
+    )
+    .await;
+    assert_eq!(running.dps().get("2"), Some(&json!(215)));
+}

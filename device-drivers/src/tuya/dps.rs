@@ -102,6 +102,67 @@ impl DpMap {
         }
     }
 
+    /// The map a device's declared data-point model makes: tinytuya's `devices.json`
+    /// "mapping" (dp id → `{"code", "type", "values": {"min", "max", "scale", "step"}}`,
+    /// `values` as an object or as Tuya's cloud sends it, a JSON string), with Tuya's
+    /// standard instruction-set codes (`switch_led`, `bright_value_v2`, `temp_set`,
+    /// `temp_current`, `cur_power`, …). An integer point's value is its raw number divided
+    /// by 10^scale, as declared (athombv/com.tuya#192: `temp_current` 201 with scale 1 is
+    /// 20.1 °C). What the model does not declare comes from the kind's usual layout.
+    pub fn from_mapping(kind: Kind, mapping: &Value) -> DpMap {
+        let mut map = DpMap::for_kind(kind);
+        let Some(points) = mapping.as_object() else {
+            return map;
+        };
+        let spec = |code: &[&str]| {
+            points.iter().find_map(|(dp, p)| {
+                let c = p.get("code")?.as_str()?;
+                code.contains(&c).then(|| {
+                    let values = match p.get("values") {
+                        Some(Value::String(text)) => serde_json::from_str(text).unwrap_or_default(),
+                        Some(v) => v.clone(),
+                        None => Value::Null,
+                    };
+                    (dp.clone(), values)
+                })
+            })
+        };
+        let scaled = |(dp, values): (String, Value)| DpScale {
+            dp,
+            scale: 10f64.powi(
+                values
+                    .get("scale")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0)
+                    .clamp(0, 6) as i32,
+            ),
+        };
+        if let Some((dp, _)) = spec(&["switch_led", "switch", "switch_1"]) {
+            map.power = Some(dp);
+        }
+        if let Some((dp, values)) = spec(&["bright_value_v2", "bright_value", "bright_value_1"]) {
+            let bound = |k: &str, d: i64| values.get(k).and_then(Value::as_i64).unwrap_or(d);
+            map.brightness = Some(DpRange {
+                dp,
+                min: bound("min", 10),
+                max: bound("max", 1000),
+            });
+        }
+        if let Some(p) = spec(&["temp_set"]) {
+            map.target_temperature = Some(scaled(p));
+        }
+        if let Some(p) = spec(&["temp_current", "va_temperature"]) {
+            map.current_temperature = Some(scaled(p));
+        }
+        if let Some(p) = spec(&["humidity_value", "va_humidity"]) {
+            map.humidity = Some(scaled(p));
+        }
+        if let Some(p) = spec(&["cur_power"]) {
+            map.power_w = Some(scaled(p));
+        }
+        map
+    }
+
     /// The data points this map reads (for device22-style explicit queries).
     pub fn dp_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = [
@@ -192,6 +253,44 @@ mod tests {
         let state = map.to_state(dps_of(&json!({"dps": {"1": true, "2": 505}})).unwrap());
         assert_eq!(state.brightness, Some(50));
         assert_eq!(state.on, Some(true));
+    }
+
+    /// athombv/com.tuya#192: a thermostat that reports tenths of a degree (`temp_set` 50,
+    /// `temp_current` 201 for 5.0 and 20.1 °C), read by its declared scale.
+    #[test]
+    fn declared_scales_read_tenths_of_a_degree() {
+        let mapping = json!({
+            "1": {"code": "switch", "type": "Boolean", "values": {}},
+            "2": {"code": "temp_set", "type": "Integer",
+                  "values": "{\"unit\":\"℃\",\"min\":50,\"max\":350,\"scale\":1,\"step\":5}"},
+            "3": {"code": "temp_current", "type": "Integer",
+                  "values": {"unit": "℃", "min": -200, "max": 1000, "scale": 1, "step": 1}}
+        });
+        let map = DpMap::from_mapping(Kind::Thermostat, &mapping);
+        let state = map.to_state(dps_of(&json!({"dps": {"1": true, "2": 50, "3": 201}})).unwrap());
+        assert_eq!(state.target_temperature, Some(5.0));
+        assert_eq!(state.current_temperature, Some(20.1));
+        let dps = map.to_dps(&Command::TargetTemperature(21.5)).unwrap();
+        assert_eq!(dps["2"], json!(215));
+        // Without a model, the usual BHT-002 layout (half degrees) stays.
+        assert_eq!(
+            DpMap::from_mapping(Kind::Thermostat, &Value::Null),
+            DpMap::for_kind(Kind::Thermostat)
+        );
+    }
+
+    #[test]
+    fn a_declared_light_uses_its_own_points_and_range() {
+        let mapping = json!({
+            "20": {"code": "switch_led", "type": "Boolean"},
+            "22": {"code": "bright_value_v2", "type": "Integer", "values": {"min": 10, "max": 1000}},
+        });
+        let map = DpMap::from_mapping(Kind::Dimmer, &mapping);
+        assert_eq!(map.power.as_deref(), Some("20"));
+        assert_eq!(
+            map.to_dps(&Command::Brightness(100)).unwrap()["22"],
+            json!(1000)
+        );
     }
 
     #[test]

@@ -182,7 +182,9 @@ async fn list_grants(State(devices): State<Devices>) -> Result<ApiJson<Vec<Strin
 }
 
 /// Grants access for a brand: for Tuya `{"keys": {"<device id>": "<local key>"}}` (the list
-/// tinytuya's wizard or the Tuya IoT platform gives).
+/// tinytuya's wizard or the Tuya IoT platform gives), or tinytuya's `devices.json` itself
+/// (a list of `{"id", "key", "name", "category", "mapping"}`), whose names, kinds and
+/// declared data-point models discovery and import then use.
 #[utoipa::path(put, path = "/device-grants/{brand}", tag = "devices", security(("session" = ["admin"])),
     params(("brand" = String, Path)), request_body = Object,
     responses((status = 204), (status = 400, body = crate::web::ErrorBody), (status = 403, body = crate::web::ErrorBody)))]

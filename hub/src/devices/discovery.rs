@@ -62,6 +62,17 @@ impl Devices {
             .collect();
         Ok(found
             .into_iter()
+            .map(|(native_id, address, mut settings)| {
+                // What the owner's devices.json says of it: its name and what it is.
+                let model = &keys["models"][&native_id];
+                if let Some(name) = model["name"].as_str() {
+                    settings["label"] = name.into();
+                }
+                if let Some(kind) = model["category"].as_str().and_then(tuya_category_kind) {
+                    settings["kind"] = kind.into();
+                }
+                (native_id, address, settings)
+            })
             .map(|(native_id, address, settings)| Found {
                 imported: known.contains(&native_id),
                 has_key: keys["keys"].get(&native_id).is_some()
@@ -208,6 +219,9 @@ impl Devices {
             }
             return self.put_grant(brand, grant).await;
         }
+        if brand == Brand::Tuya && grant.is_array() {
+            return self.put_grant(brand, &tinytuya_grant(grant)?).await;
+        }
         let keys = grant.get("keys").and_then(|k| k.as_object());
         match keys {
             Some(keys)
@@ -248,6 +262,9 @@ impl Devices {
                     .unwrap_or(device_drivers::smartthings::BASE_URL)
                     .into();
             }
+            if let Some(mapping) = grant["models"][&item.native_id].get("mapping") {
+                item.settings["mapping"] = mapping.clone();
+            }
             let diy = item.settings["diy"] == true;
             let secret = grant["keys"]
                 .get(&item.native_id)
@@ -277,4 +294,55 @@ impl Devices {
         }
         Ok(added)
     }
+}
+
+/// A Tuya grant from tinytuya's `devices.json` (the wizard's list of
+/// `{"id", "key", "name", "category", "mapping"}`): the keys, and per device its name,
+/// category and declared data-point model, which discovery and import use.
+fn tinytuya_grant(list: &serde_json::Value) -> Result<serde_json::Value, DeviceError> {
+    let bad = |why: &str| DeviceError::Invalid(format!("devices.json: {why}"));
+    let devices = list.as_array().ok_or_else(|| bad("a list of devices"))?;
+    if devices.len() > 1000 {
+        return Err(bad("at most 1000 devices"));
+    }
+    let (mut keys, mut models) = (serde_json::Map::new(), serde_json::Map::new());
+    for d in devices {
+        let text = |k: &str| d.get(k).and_then(|v| v.as_str()).filter(|s| s.len() <= 256);
+        let (Some(id), Some(key)) = (text("id"), text("key")) else {
+            return Err(bad("each device has an \"id\" and a \"key\""));
+        };
+        if key.is_empty() {
+            continue;
+        }
+        keys.insert(id.to_owned(), key.into());
+        let mapping = d.get("mapping").cloned().unwrap_or_default();
+        if mapping.to_string().len() > 6 * 1024 {
+            return Err(bad(&format!("the mapping of {id} is larger than 6 KiB")));
+        }
+        models.insert(
+            id.to_owned(),
+            serde_json::json!({
+                "name": text("name").unwrap_or_default().chars().take(80).collect::<String>(),
+                "category": text("category").unwrap_or_default(),
+                "mapping": mapping,
+            }),
+        );
+    }
+    Ok(serde_json::json!({ "keys": keys, "models": models }))
+}
+
+/// What a Tuya product category is (Tuya's category codes: wk thermostat, wkf radiator
+/// valve, rs water heater, dj light, dd strip, tgq dimmer, cz and pc sockets, kg switch,
+/// ms lock, wsdcg temperature and humidity sensor).
+fn tuya_category_kind(category: &str) -> Option<&'static str> {
+    Some(match category {
+        "wk" | "wkf" => "thermostat",
+        "rs" => "water_heater",
+        "dj" | "dd" | "xdd" => "light",
+        "tgq" | "tgkg" => "dimmer",
+        "cz" | "pc" | "kg" => "switch",
+        "ms" => "lock",
+        "wsdcg" => "sensor",
+        _ => return None,
+    })
 }

@@ -27,6 +27,10 @@ pub(super) struct TuyaSettings {
     pub version: Version,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub map: Option<DpMap>,
+    /// The device's declared data-point model (tinytuya's devices.json "mapping"): the
+    /// points, scales and ranges it reads by, where no explicit `map` is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<serde_json::Value>,
 }
 
 /// Starts the link for `row`; `secret` is its opened key or token.
@@ -127,7 +131,11 @@ fn tuya_config(row: &DeviceRow, secret: Option<&str>) -> Result<TuyaConfig, Link
     let key = crypto::parse_local_key(secret.unwrap_or_default())
         .map_err(|e| LinkSetupError::Invalid(e.to_string()))?;
     let addr = lan_address(&row.address, tuya::PORT)?;
-    let map = settings.map.unwrap_or_else(|| DpMap::for_kind(row.kind));
+    let map = match (settings.map, &settings.mapping) {
+        (Some(map), _) => map,
+        (None, Some(mapping)) => DpMap::from_mapping(row.kind, mapping),
+        (None, None) => DpMap::for_kind(row.kind),
+    };
     Ok(TuyaConfig::new(
         &row.native_id,
         addr,
