@@ -168,9 +168,19 @@ fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.filter))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::Layer as _;
+    let log = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_filter(filter);
+    // The broker's refusals reach the admin app whatever the log shows.
+    let refusals = hub::broker::refusals::RefusalLayer.with_filter(
+        tracing_subscriber::filter::Targets::new().with_target("rumqttd", tracing::Level::ERROR),
+    );
+    tracing_subscriber::registry()
+        .with(log)
+        .with(refusals)
         .init();
 }

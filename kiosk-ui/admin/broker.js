@@ -1,6 +1,6 @@
 // Broker credentials for devices, Tasmota, Zigbee2MQTT or Home Assistant.
 import { api, el, submitting } from '/common/api.js';
-import { deleteButton, field } from '/common/forms.js';
+import { deleteButton, field, when } from '/common/forms.js';
 
 export async function brokerView() {
   const root = el('div');
@@ -31,7 +31,14 @@ export async function brokerView() {
       el('table', {}, el('tbody', {}, creds.map((c) => el('tr', {}, el('td', {}, c.username), el('td', { class: 'muted' }, c.label),
         el('td', {}, deleteButton('Revoke', `Revoke ${c.username}? The device can no longer sign in.`,
           `/admin/device-credentials/${c.id}`, render)))))));
-    root.replaceChildren(form, list);
+    // Who the broker turned away or dropped lately, and why: a device that "does not
+    // connect" is usually here.
+    const refused = el('div', { class: 'card', id: 'broker-refused' }, el('h2', {}, 'Refused lately'),
+      broker.refused.length === 0 ? el('p', { class: 'muted' }, 'No client was refused since the hub started.')
+        : el('table', {}, el('thead', {}, el('tr', {}, ['When', 'Client', 'Why'].map((h) => el('th', {}, h)))),
+          el('tbody', {}, broker.refused.map((r) => el('tr', {},
+            el('td', { class: 'muted' }, when(r.at)), el('td', {}, r.client_id || '(before it said who)'), el('td', {}, r.reason))))));
+    root.replaceChildren(form, list, refused);
   };
   await render();
   return root;

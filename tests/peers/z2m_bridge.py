@@ -23,14 +23,21 @@ if len(sys.argv) > 5:
     device = listed[-1]["friendly_name"]
 
 
+sent = {}
+
+
 def on_connect(client, userdata, flags, reason, properties):
     client.subscribe("zigbee2mqtt/+/set", qos=1)
     client.publish("zigbee2mqtt/bridge/state", '{"state":"online"}', qos=1, retain=True)
-    info = client.publish("zigbee2mqtt/bridge/devices", devices, qos=1, retain=True)
-    info.wait_for_publish(10)
+    # Callbacks run on paho's network thread: waiting for an ack here would block it.
+    sent["devices"] = client.publish("zigbee2mqtt/bridge/devices", devices, qos=1, retain=True).mid
     if state is not None:
         client.publish(f"zigbee2mqtt/{device}", json.dumps(state), qos=1, retain=True)
-    print(f"published {len(devices)}", flush=True)
+
+
+def on_publish(client, userdata, mid, reason, properties):
+    if mid == sent.get("devices"):
+        print(f"published {len(devices)}", flush=True)
 
 
 def on_message(client, userdata, msg):
@@ -48,6 +55,7 @@ client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="zigbee2mqtt-br
 client.username_pw_set(user, password)
 client.will_set("zigbee2mqtt/bridge/state", '{"state":"offline"}', qos=1, retain=True)
 client.on_connect = on_connect
+client.on_publish = on_publish
 client.on_message = on_message
 client.on_disconnect = on_disconnect
 client.connect("127.0.0.1", port, keepalive=30)

@@ -56,6 +56,20 @@ async fn third_party_clients_use_the_embedded_broker_with_device_credentials() {
     )
     .unwrap();
     assert!(out.contains("paho interop ok"), "{out}");
+    // MQTT 3.1.1 §3.1.3.1: an empty client id with a clean session is the broker's to
+    // assign (as Mosquitto does), not a reason to refuse.
+    let anonymous_id = run_ok(Command::new(python()).arg("-c").arg(format!(
+        "import paho.mqtt.client as m\n\
+         c = m.Client(m.CallbackAPIVersion.VERSION2, client_id='', clean_session=True)\n\
+         c.username_pw_set('tasmota-101', '{password}')\n\
+         c.connect('127.0.0.1', {port}, 30)\n\
+         c.loop_start()\n\
+         c.publish('test/empty-id', 'hello', qos=1).wait_for_publish(5)\n\
+         print('published' if c.is_connected() else 'refused')\n\
+         c.disconnect()\n"
+    )))
+    .unwrap();
+    assert!(anonymous_id.contains("published"), "{anonymous_id}");
 
     let login = Some(("tasmota-101", password.as_str()));
     let mut sub = mosquitto("mosquitto_sub", &port, login)

@@ -213,3 +213,65 @@ async fn a_tuya_thermostat_in_tenths_reads_by_its_declared_scale() {
     .await;
     assert_eq!(running.dps().get("2"), Some(&json!(215)));
 }
+
+/// When the broker does refuse a client, the admin is told which and why: a bridge whose
+/// message is over a (here lowered) size limit, and a client with a wrong password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_sees_which_client_the_broker_refused_and_why() {
+    let hub = Hub::start(e2e::HubOptions {
+        env: vec![("HUB_BROKER__MAX_PAYLOAD_BYTES".into(), "65536".into())],
+        ..e2e::HubOptions::default()
+    })
+    .unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    let (port, user, password) = credential(&hub, &owner, "zigbee2mqtt").await;
+    let file = case("z2m-06-bridge-devices-32-devices.json");
+    let bridge = LinePeer::python("z2m_bridge.py", &[&port, &user, &password, &file]).unwrap();
+    assert!(
+        bridge
+            .said_within("disconnected", Duration::from_secs(10))
+            .is_some(),
+        "a 96 KB message over a 64 KiB limit is refused"
+    );
+    let wrong = std::process::Command::new("mosquitto_pub")
+        .args(["-h", "127.0.0.1", "-p", &port, "-i", "guessing-client"])
+        .args([
+            "-u",
+            "zigbee2mqtt",
+            "-P",
+            "not-the-password",
+            "-t",
+            "x",
+            "-m",
+            "y",
+        ])
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    let refused = eventually(
+        "both refusals listed",
+        Duration::from_secs(10),
+        async || {
+            let status: Value = match owner.get(hub.url("/api/v1/admin/broker")).send().await {
+                Ok(r) => r.json().await.unwrap_or_default(),
+                Err(e) => return Err(e.to_string()),
+            };
+            let list = status["refused"].as_array().cloned().unwrap_or_default();
+            let said = |client: &str, why: &str| {
+                list.iter().any(|r| {
+                    r["client_id"] == client
+                        && r["reason"].as_str().is_some_and(|s| s.contains(why))
+                })
+            };
+            if said("zigbee2mqtt-bridge", "size limit")
+                && said("guessing-client", "wrong username or password")
+            {
+                Ok(list)
+            } else {
+                Err(status.to_string())
+            }
+        },
+    )
+    .await;
+    assert!(refused.len() >= 2, "{refused:?}");
+}

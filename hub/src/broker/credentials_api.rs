@@ -8,6 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::credentials::{BrokerEndpoint, CredentialError, Credentials, DeviceCredential};
+use super::refusals::Refusal;
 use crate::web::{ApiJson, AppError};
 
 impl From<CredentialError> for AppError {
@@ -28,11 +29,25 @@ pub fn admin_routes() -> OpenApiRouter<Credentials> {
         .routes(routes!(endpoint))
 }
 
-/// Where devices reach the broker: its port, and whether the network can reach it.
+/// The broker as the MQTT page shows it: where devices reach it, and the clients it
+/// refused or dropped lately, with why.
+#[derive(Serialize, ToSchema)]
+struct BrokerStatus {
+    #[serde(flatten)]
+    endpoint: BrokerEndpoint,
+    /// Newest first, at most 50.
+    refused: Vec<Refusal>,
+}
+
+/// Where devices reach the broker (its port, whether the network can reach it) and which
+/// clients it refused lately.
 #[utoipa::path(get, path = "/broker", tag = "devices", security(("session" = ["admin"])),
-    responses((status = 200, body = BrokerEndpoint), (status = 403, body = crate::web::ErrorBody)))]
-async fn endpoint(State(credentials): State<Credentials>) -> ApiJson<BrokerEndpoint> {
-    ApiJson(credentials.endpoint())
+    responses((status = 200, body = BrokerStatus), (status = 403, body = crate::web::ErrorBody)))]
+async fn endpoint(State(credentials): State<Credentials>) -> ApiJson<BrokerStatus> {
+    ApiJson(BrokerStatus {
+        endpoint: credentials.endpoint(),
+        refused: super::refusals::recent(),
+    })
 }
 
 /// Every device credential (without secrets).

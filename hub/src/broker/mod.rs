@@ -5,6 +5,7 @@
 
 mod credentials;
 pub mod credentials_api;
+pub mod refusals;
 
 pub use credentials::{BrokerEndpoint, CredentialError, Credentials, DeviceCredential};
 
@@ -122,10 +123,9 @@ pub async fn start(config: &BrokerConfig, handle: BrokerHandle) -> Result<Runnin
         max_inflight_count: 64,
         auth: None,
         external_auth: Some(Arc::new(move |_client_id, username, password| {
-            if allow_anonymous && username.is_empty() {
-                return true;
-            }
-            auth_handle.accepts(&username, &password)
+            let accepted = (allow_anonymous && username.is_empty())
+                || auth_handle.accepts(&username, &password);
+            Box::pin(std::future::ready(accepted))
         })),
         dynamic_filters: true,
     };
