@@ -189,14 +189,7 @@ impl Devices {
     /// Routes one decoded MQTT-family event: devices that announce themselves join the
     /// registry (they signed in to the broker with credentials an admin made).
     pub async fn mqtt_event(&self, family: Family, event: MqttEvent) {
-        let route = |device: &str| {
-            self.inner
-                .mqtt_routes
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(&(family, device.to_owned()))
-                .cloned()
-        };
+        let route = |device: &str| self.route(family, device);
         match &event {
             MqttEvent::Announce {
                 device,
