@@ -2,6 +2,8 @@
 //! confirmed state back, and watch availability and state changes. Each protocol's client
 //! task owns its socket; this module owns only the channels between it and its users.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, watch};
@@ -35,30 +37,46 @@ pub struct Snapshot {
 
 pub(crate) type Reply = oneshot::Sender<Result<State, DriverError>>;
 
+/// Changes a link keeps for its one follower before it must count them as dropped: at a
+/// device's fastest (hundreds of changes a second) a follower that falls this far behind
+/// is overloaded, and the count says so.
+pub const CHANGES_KEPT: usize = 4096;
+
 /// Cheap to clone; dropping every clone stops the client task.
 #[derive(Clone)]
 pub struct LinkHandle {
     commands: mpsc::Sender<(Command, Reply)>,
     snapshot: watch::Receiver<Snapshot>,
+    changes: Arc<Mutex<Option<mpsc::Receiver<Snapshot>>>>,
+    dropped: Arc<AtomicU64>,
 }
 
 /// The client task's side of a link.
 pub(crate) struct LinkTask {
     pub commands: mpsc::Receiver<(Command, Reply)>,
     pub snapshot: watch::Sender<Snapshot>,
+    /// Every change, in order (the watch above keeps only the latest).
+    changes: mpsc::Sender<Snapshot>,
+    dropped: Arc<AtomicU64>,
 }
 
 pub(crate) fn pair() -> (LinkHandle, LinkTask) {
     let (ctx, crx) = mpsc::channel(16);
     let (stx, srx) = watch::channel(Snapshot::default());
+    let (chtx, chrx) = mpsc::channel(CHANGES_KEPT);
+    let dropped = Arc::new(AtomicU64::new(0));
     (
         LinkHandle {
             commands: ctx,
             snapshot: srx,
+            changes: Arc::new(Mutex::new(Some(chrx))),
+            dropped: dropped.clone(),
         },
         LinkTask {
             commands: crx,
             snapshot: stx,
+            changes: chtx,
+            dropped,
         },
     )
 }
@@ -78,9 +96,25 @@ impl LinkHandle {
         self.snapshot.borrow().clone()
     }
 
-    /// A receiver that wakes on every availability or state change.
+    /// A receiver that wakes on availability or state changes; several changes between
+    /// two looks show as the latest. For every change, in order, see [`Self::take_changes`].
     pub fn watch(&self) -> watch::Receiver<Snapshot> {
         self.snapshot.clone()
+    }
+
+    /// Every availability or state change, in order, for the link's one follower (the
+    /// first caller; `None` after). A change the follower was too far behind to be kept
+    /// ([`CHANGES_KEPT`]) is counted in [`Self::dropped`], never lost silently.
+    pub fn take_changes(&self) -> Option<mpsc::Receiver<Snapshot>> {
+        self.changes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+
+    /// Changes dropped because the follower was too far behind.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
     }
 }
 
@@ -93,6 +127,9 @@ impl LinkTask {
             snap.online = true;
             snap.reason = None;
             snap.state = next;
+            if changed {
+                self.keep(snap);
+            }
             changed
         });
     }
@@ -102,8 +139,18 @@ impl LinkTask {
             let changed = snap.online || snap.reason.as_deref() != Some(reason);
             snap.online = false;
             snap.reason = Some(reason.to_owned());
+            if changed {
+                self.keep(snap);
+            }
             changed
         });
+    }
+
+    /// Queues a change for the follower; one it cannot take now is counted.
+    fn keep(&self, snap: &Snapshot) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.changes.try_send(snap.clone()) {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn is_online(&self) -> bool {
@@ -224,5 +271,44 @@ pub(crate) async fn run_polled(
                 let _ = reply.send(outcome.map_err(|f| f.into_error(&task)));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A switch flipped faster than anyone looks: the watch shows the last state, the
+    /// changes every one of them, in order.
+    #[tokio::test]
+    async fn every_change_is_kept_in_order() {
+        let (handle, task) = pair();
+        let mut changes = handle.take_changes().expect("the first follower gets them");
+        assert!(handle.take_changes().is_none(), "there is one follower");
+        for i in 0..1000 {
+            task.online(&State {
+                on: Some(i % 2 == 0),
+                ..State::default()
+            });
+        }
+        assert_eq!(handle.snapshot().state.on, Some(false));
+        for i in 0..1000 {
+            let s = changes.recv().await.expect("a change");
+            assert_eq!(s.state.on, Some(i % 2 == 0), "change {i}");
+        }
+        assert_eq!(handle.dropped(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_follower_too_far_behind_is_counted() {
+        let (handle, task) = pair();
+        let _changes = handle.take_changes();
+        for i in 0..(CHANGES_KEPT + 10) {
+            task.online(&State {
+                on: Some(i % 2 == 0),
+                ..State::default()
+            });
+        }
+        assert_eq!(handle.dropped(), 10);
     }
 }

@@ -378,17 +378,28 @@ impl Devices {
 
 /// Follows one link: every availability or state change is stored and announced.
 async fn watch_link(devices: Devices, id: String, link: LinkHandle) {
-    let mut watch = link.watch();
-    loop {
-        if watch.changed().await.is_err() {
-            return;
+    // Every change, in order: two flips between two looks are two events, not none.
+    let Some(mut changes) = link.take_changes() else {
+        return;
+    };
+    let mut dropped = 0;
+    while let Some(snapshot) = changes.recv().await {
+        if link.dropped() > dropped {
+            dropped = link.dropped();
+            tracing::warn!(device = %id, dropped, "State changes were dropped: the hub fell too far behind this device.");
         }
-        let snapshot = watch.borrow_and_update().clone();
         let state = serde_json::to_value(&snapshot.state).unwrap_or_default();
-        // Announced first (the view carries the link's state): scenarios and MQTT react
-        // without waiting for the stored copy's commit, which only seeds cards at start.
+        // Announced first, with this change's state: scenarios and MQTT react without
+        // waiting for the stored copy's commit, which only seeds cards at start.
         match devices.get(&id).await {
-            Ok(view) => devices.announce(view),
+            Ok(mut view) => {
+                view.online = snapshot.online;
+                view.reason = snapshot.reason.clone();
+                if !snapshot.state.is_empty() {
+                    view.row.state = state.clone();
+                }
+                devices.announce(view)
+            }
             Err(_) => return,
         }
         if snapshot.online {
