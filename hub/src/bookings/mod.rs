@@ -305,8 +305,7 @@ impl Bookings {
                     dates_ok(&merged)?;
                     let status = status.unwrap_or(current.status);
                     let moved = unit != current.unit_id
-                        || merged.check_in != stay_dates(&current).0
-                        || merged.check_out != stay_dates(&current).1
+                        || (merged.check_in, merged.check_out) != stay_dates(&current)
                         || current.status == Status::Cancelled;
                     if moved && status != Status::Cancelled && !allow_overlap {
                         refuse_overlap(c, unit, &merged, Some(id))?;

@@ -85,6 +85,20 @@ pub(super) fn get(conn: &Connection, id: &str) -> rusqlite::Result<Option<Device
     .optional()
 }
 
+/// The device a brand knows by `native_id`.
+pub(super) fn by_native(
+    conn: &Connection,
+    brand: &str,
+    native_id: &str,
+) -> rusqlite::Result<Option<DeviceRow>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM devices WHERE brand = ?1 AND native_id = ?2"),
+        [brand, native_id],
+        row,
+    )
+    .optional()
+}
+
 pub(super) fn secret(conn: &Connection, id: &str) -> rusqlite::Result<Option<Vec<u8>>> {
     conn.query_row("SELECT secret FROM devices WHERE id = ?1", [id], |r| {
         r.get(0)

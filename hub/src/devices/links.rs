@@ -272,14 +272,13 @@ impl Devices {
         name: Option<&str>,
         properties: &serde_json::Value,
     ) {
-        let Ok(all) = self.list().await else { return };
-        let Some(row) = all
-            .into_iter()
-            .map(|v| v.row)
-            .find(|r| r.brand.as_str() == family.brand() && r.native_id == native)
-        else {
-            return;
-        };
+        let key = (family.brand(), native.to_owned());
+        let found = self
+            .inner
+            .store
+            .read(move |c| Ok::<_, DeviceError>(db::by_native(c, key.0, &key.1)?))
+            .await;
+        let Ok(Some(row)) = found else { return };
         let brand = family.brand();
         let guessed = naming::readable(None, native, brand, row.kind.as_str());
         let new_name = if row.name == guessed {

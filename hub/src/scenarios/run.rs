@@ -66,6 +66,8 @@ pub struct Job {
     pub trace: Vec<Step>,
     /// The run's row being written while it acts; awaited before the run writes again.
     pub recorded: Option<tokio::task::JoinHandle<Result<(), StoreError>>>,
+    /// Unit and device names for the trace, as the engine knows them.
+    pub names: Arc<super::model::Names>,
 }
 
 enum Flow {
@@ -312,11 +314,14 @@ impl Deps {
                     }
                     Action::Device { target, set } => {
                         let (ok, result) = self.device_action(target, set, &job.context).await;
-                        let names = self.names().await;
                         job.trace.push(self.step(
                             StepKind::Action,
                             here,
-                            format!("{}: {}", describe_target(target, &names), describe_set(set)),
+                            format!(
+                                "{}: {}",
+                                describe_target(target, &job.names),
+                                describe_set(set)
+                            ),
                             result,
                             ok,
                             since,

@@ -3,6 +3,7 @@
 //! those decisions compare against and turns matches into fires with their reasons.
 
 use std::cmp::Reverse;
+use std::sync::Arc;
 
 use chrono::Duration;
 
@@ -18,7 +19,15 @@ use crate::store::StoreError;
 impl Engine {
     pub(super) async fn device(&mut self, e: DeviceEvent) {
         let (id, now_state) = match e {
-            DeviceEvent::Changed(v) => (v.row.id.clone(), Some((v.online, v.row.state.clone()))),
+            DeviceEvent::Changed(v) => {
+                // Runs and reasons name devices as they are called now.
+                if self.names.devices.get(&v.row.id) != Some(&v.row.name) {
+                    Arc::make_mut(&mut self.names)
+                        .devices
+                        .insert(v.row.id.clone(), v.row.name.clone());
+                }
+                (v.row.id.clone(), Some((v.online, v.row.state.clone())))
+            }
             DeviceEvent::Removed(id) => (id, None),
         };
         let before = match &now_state {

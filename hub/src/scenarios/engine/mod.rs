@@ -118,7 +118,7 @@ pub(super) struct Engine {
     ctx: Arc<Deps>,
     place: Place,
     /// Unit and device names for the reasons runs give.
-    names: super::model::Names,
+    names: Arc<super::model::Names>,
     scenarios: HashMap<i64, Loaded>,
     gen: u64,
     heap: BinaryHeap<Reverse<(DateTime<Utc>, Due)>>,
@@ -206,7 +206,7 @@ impl Engine {
         let mut engine = Engine {
             ctx,
             place,
-            names: super::model::Names::default(),
+            names: Arc::default(),
             scenarios: HashMap::new(),
             gen: 0,
             heap: BinaryHeap::new(),

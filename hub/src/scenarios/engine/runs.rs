@@ -56,6 +56,7 @@ impl Engine {
                 let def = loaded.def.clone();
                 let ctx = self.ctx.clone();
                 let (done, scenario, path) = (self.done_tx.clone(), p.scenario_id, p.path.clone());
+                let names = self.names.clone();
                 let handle = tokio::spawn(async move {
                     let now = ctx.clock.now_text();
                     let taken = ctx
@@ -92,6 +93,7 @@ impl Engine {
                                     skipped: false,
                                     trace,
                                     recorded: None,
+                                    names,
                                 },
                             )
                             .await
@@ -307,6 +309,7 @@ impl Engine {
             skipped: false,
             trace: vec![first],
             recorded,
+            names: self.names.clone(),
         };
         let handle = tokio::spawn(async move {
             let outcome = run::execute(ctx, job).await;

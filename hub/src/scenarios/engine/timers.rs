@@ -45,7 +45,7 @@ impl Engine {
             .store
             .read(|c| Ok::<_, StoreError>(db::all(c)?))
             .await?;
-        self.names = self.ctx.names().await;
+        self.names = Arc::new(self.ctx.names().await);
         let now = self.ctx.clock.now();
         self.gen += 1;
         let gen = self.gen;
