@@ -275,3 +275,54 @@ async fn the_admin_sees_which_client_the_broker_refused_and_why() {
     .await;
     assert!(refused.len() >= 2, "{refused:?}");
 }
+
+/// shelly-10: a Shelly Plus 2PM with channel 0 off and channel 1 on at 61.2 W, then
+/// channel 1 switched off at its button: two devices, each with its own state and power
+/// reading, and each command a `Switch.Set` naming its own channel's `id`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_two_channel_shelly_is_two_devices_each_with_its_own_state_and_commands() {
+    let hub = Hub::start_demo().unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    let (port, user, password) = credential(&hub, &owner, "shellyplus2pm").await;
+    let file = case("shelly-10-plus2pm-two-channels.mqtt.txt");
+    let device = LinePeer::python("shelly_device.py", &[&port, &user, &password, &file]).unwrap();
+    device.expect("published");
+    let first = "shellyplus2pm-b0b21c10a478";
+    let second = "shellyplus2pm-b0b21c10a478#1";
+    let hall = e2e::devices::wait_device(&owner, &hub, first, |d| {
+        d["state"]["on"] == false && d["state"]["power_w"].is_number()
+    })
+    .await;
+    let fan = e2e::devices::wait_device(&owner, &hub, second, |d| d["state"]["on"] == false).await;
+    assert_eq!(hall["state"]["power_w"], 0.0, "{hall}");
+    assert_eq!(fan["state"]["power_w"], 61.2, "its own reading: {fan}");
+    assert_eq!(fan["name"], "Shelly Plus 2 PM A478 channel 2", "{fan}");
+    assert_eq!(
+        (hall["online"].clone(), fan["online"].clone()),
+        (json!(true), json!(true))
+    );
+
+    let command = |d: &Value| {
+        hub.url(&format!(
+            "/api/v1/devices/{}/command",
+            d["id"].as_str().unwrap()
+        ))
+    };
+    let on: Value = post_json(&owner, &command(&fan), &json!({"on": true})).await;
+    assert_eq!(on["state"]["on"], true, "confirmed: {on}");
+    let sent: Value =
+        serde_json::from_str(device.expect("got").trim_start_matches("got ")).unwrap();
+    assert_eq!(sent["method"], "Switch.Set");
+    assert_eq!(sent["params"], json!({"id": 1, "on": true}));
+    let hall_now = e2e::devices::wait_device(&owner, &hub, first, |_| true).await;
+    assert_eq!(
+        hall_now["state"]["on"], false,
+        "the other channel did not move: {hall_now}"
+    );
+
+    let on: Value = post_json(&owner, &command(&hall), &json!({"on": true})).await;
+    assert_eq!(on["state"]["on"], true, "confirmed: {on}");
+    let sent: Value =
+        serde_json::from_str(device.expect("got").trim_start_matches("got ")).unwrap();
+    assert_eq!(sent["params"], json!({"id": 0, "on": true}));
+}

@@ -2,11 +2,13 @@
 //! `<src>/rpc`), status on `<prefix>/status/switch:0` (`status_ntf`), notifications on
 //! `<prefix>/events/rpc` (`rpc_ntf`) and availability on `<prefix>/online`. The topic
 //! prefix defaults to the device id (`shellyplus1-<mac>`), so only prefixes starting with
-//! `shelly` are taken as Shelly devices.
+//! `shelly` are taken as Shelly devices. Each `switch:N` / `light:N` component is its own
+//! channel (a Plus 2PM's two relays): `switch:0` is the device itself, `switch:1` the
+//! channel `<prefix>#1` (Shelly Gen2 API, "Switch" component: every call names its `id`).
 
 use serde_json::{json, Value};
 
-use super::{valid_id, Event, Outgoing};
+use super::{channel_id, split_channel, valid_id, Event, Outgoing};
 use crate::link::DriverError;
 use crate::model::{Command, Kind, State};
 
@@ -16,6 +18,16 @@ pub const CLIENT: &str = "hotelhub";
 
 fn is_shelly(prefix: &str) -> bool {
     prefix.starts_with("shelly") && valid_id(prefix)
+}
+
+/// The channel id of a component on `prefix`: `switch:0` → the device, `switch:1` → `prefix#1`.
+fn channel_of(prefix: &str, component: &str) -> String {
+    match component.split_once(':').map(|(_, n)| n) {
+        Some(n) if n != "0" && !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) => {
+            channel_id(prefix, n)
+        }
+        _ => prefix.to_owned(),
+    }
 }
 
 fn component_state(component: &str, v: &Value) -> Option<State> {
@@ -74,18 +86,16 @@ pub fn decode(topic: &str, payload: &[u8]) -> Vec<Event> {
             } else {
                 Kind::Switch
             };
+            let device = channel_of(prefix, component);
             vec![
                 Event::Announce {
-                    device: prefix.to_string(),
+                    device: device.clone(),
                     kind,
                     name: None,
                     described: kind != Kind::Switch,
                     properties: Value::Null,
                 },
-                Event::State {
-                    device: prefix.to_string(),
-                    state,
-                },
+                Event::State { device, state },
             ]
         }
         [prefix, "events", "rpc"] if is_shelly(prefix) => {
@@ -100,10 +110,11 @@ pub fn decode(topic: &str, payload: &[u8]) -> Vec<Event> {
             };
             params
                 .iter()
-                .filter_map(|(component, value)| component_state(component, value))
-                .map(|state| Event::State {
-                    device: prefix.to_string(),
-                    state,
+                .filter_map(|(component, value)| {
+                    component_state(component, value).map(|state| Event::State {
+                        device: channel_of(prefix, component),
+                        state,
+                    })
                 })
                 .collect()
         }
@@ -112,15 +123,25 @@ pub fn decode(topic: &str, payload: &[u8]) -> Vec<Event> {
 }
 
 pub fn encode(device: &str, command: &Command) -> Result<Vec<Outgoing>, DriverError> {
+    let (prefix, channel) = split_channel(device);
+    let channel: u32 = match channel {
+        None => 0,
+        Some(n) => n
+            .parse()
+            .map_err(|_| DriverError::Unsupported(format!("Shelly channel {n:?}")))?,
+    };
     let id: u32 = rand::random::<u32>() % 1_000_000;
     let (method, params) = match *command {
-        Command::Power(on) => ("Switch.Set", json!({"id": 0, "on": on})),
-        Command::Brightness(b) => ("Light.Set", json!({"id": 0, "on": true, "brightness": b})),
+        Command::Power(on) => ("Switch.Set", json!({"id": channel, "on": on})),
+        Command::Brightness(b) => (
+            "Light.Set",
+            json!({"id": channel, "on": true, "brightness": b}),
+        ),
         _ => return Err(DriverError::Unsupported(format!("{command:?}"))),
     };
     let body = json!({"id": id, "src": CLIENT, "method": method, "params": params});
     Ok(vec![Outgoing::new(
-        format!("{device}/rpc"),
+        format!("{prefix}/rpc"),
         body.to_string(),
     )])
 }
@@ -142,5 +163,38 @@ mod tests {
         );
         assert!(matches!(&n[0], Event::State { state, .. } if state.on == Some(false)));
         assert!(decode("kitchen/online", b"true").is_empty());
+    }
+
+    /// The field case shelly-10: a Plus 2PM's two relays are two channels, each with its
+    /// own state and power, and each command names its own relay.
+    #[test]
+    fn a_plus_2pm_has_two_channels() {
+        let p = "shellyplus2pm-b0b21c10a478";
+        let s0 = decode(
+            &format!("{p}/status/switch:0"),
+            br#"{"id":0,"output":false,"apower":0.0}"#,
+        );
+        let s1 = decode(
+            &format!("{p}/status/switch:1"),
+            br#"{"id":1,"output":true,"apower":61.2}"#,
+        );
+        assert!(
+            matches!(&s0[1], Event::State { device, state } if device == p && state.on == Some(false))
+        );
+        assert!(
+            matches!(&s1[1], Event::State { device, state } if device == "shellyplus2pm-b0b21c10a478#1" && state.on == Some(true) && state.power_w == Some(61.2))
+        );
+        let n = decode(
+            &format!("{p}/events/rpc"),
+            br#"{"method":"NotifyStatus","params":{"ts":1.0,"switch:1":{"id":1,"output":false,"source":"button"}}}"#,
+        );
+        assert!(
+            matches!(&n[0], Event::State { device, state } if device.ends_with("#1") && state.on == Some(false))
+        );
+        let set = encode("shellyplus2pm-b0b21c10a478#1", &Command::Power(true)).unwrap();
+        assert_eq!(set[0].topic, "shellyplus2pm-b0b21c10a478/rpc");
+        let body: Value = serde_json::from_slice(&set[0].payload).unwrap();
+        assert_eq!(body["params"], json!({"id": 1, "on": true}));
+        assert!(encode("shellyplus2pm-b0b21c10a478#x", &Command::Power(true)).is_err());
     }
 }

@@ -1,11 +1,14 @@
 //! Zigbee2MQTT: devices from the retained `zigbee2mqtt/bridge/devices`, state as JSON on
 //! `zigbee2mqtt/<friendly name>`, availability on `…/availability` and the bridge's own
 //! `bridge/state` (a plain `online`/`offline` in older releases, `{"state":"online"}`
-//! since 2.0), commands as JSON on `…/set`.
+//! since 2.0), commands as JSON on `…/set`. A device whose main exposes carry an
+//! `endpoint` (a two-gang switch's `l1` and `l2`) is one channel per endpoint,
+//! `<friendly name>#<endpoint>`, read from and written to that endpoint's properties
+//! (`state_l1`); zigbee2mqtt.io "Exposes": "endpoint".
 
 use serde_json::{json, Value};
 
-use super::{valid_id, Event, Outgoing};
+use super::{channel_id, split_channel, valid_id, Event, Outgoing};
 use crate::link::DriverError;
 use crate::model::{Command, Kind, State};
 
@@ -65,6 +68,40 @@ fn kind_of(exposes: &[Value]) -> Option<(Kind, Value)> {
         return (names.contains(&"temperature") || names.contains(&"humidity"))
             .then_some((Kind::Sensor, Value::Null));
     };
+    Some(kind_of_expose(main))
+}
+
+/// The channels a device's `exposes` describe: `(endpoint, kind, properties)`, one with no
+/// endpoint for a device of one channel, else one per endpoint of its main expose type.
+fn channels_of(exposes: &[Value]) -> Vec<(Option<String>, Kind, Value)> {
+    let endpoint = |e: &Value| e.get("endpoint").and_then(Value::as_str).map(str::to_owned);
+    let split: Vec<(String, &Value)> = primary(exposes)
+        .and_then(|main| main.get("type"))
+        .map(|t| {
+            exposes
+                .iter()
+                .filter(|e| e.get("type") == Some(t))
+                .filter_map(|e| Some((endpoint(e).filter(|n| valid_id(n))?, e)))
+                .collect()
+        })
+        .unwrap_or_default();
+    if split.is_empty() {
+        return kind_of(exposes)
+            .map(|(kind, properties)| vec![(None, kind, properties)])
+            .unwrap_or_default();
+    }
+    split
+        .into_iter()
+        .map(|(endpoint, e)| {
+            let (kind, properties) = kind_of_expose(e);
+            (Some(endpoint), kind, properties)
+        })
+        .collect()
+}
+
+/// The kind one specific expose (light, climate, lock, switch) describes, and the
+/// properties the hub reads and writes.
+fn kind_of_expose(main: &Value) -> (Kind, Value) {
     let mut properties = serde_json::Map::new();
     let mut put = |key: &str, names: &[&str]| {
         if let Some(p) = property_of(main, names) {
@@ -101,12 +138,39 @@ fn kind_of(exposes: &[Value]) -> Option<(Kind, Value)> {
             Kind::Switch
         }
     };
-    Some((kind, Value::Object(properties)))
+    (kind, Value::Object(properties))
 }
 
 /// The property named by `key` in a device's description, else Zigbee2MQTT's usual name.
 fn property<'a>(properties: &'a Value, key: &str, usual: &'a str) -> &'a str {
     properties.get(key).and_then(Value::as_str).unwrap_or(usual)
+}
+
+/// Each endpoint's state in a device's message: `state_l1`, `brightness_l1`, `power_l1`…
+/// for the channel `<device>#l1`.
+fn endpoint_states(device: &str, v: &Value) -> Vec<Event> {
+    let Some(object) = v.as_object() else {
+        return Vec::new();
+    };
+    object
+        .keys()
+        .filter_map(|k| k.strip_prefix("state_"))
+        .filter(|ep| valid_id(ep))
+        .map(|ep| {
+            let field = |name: &str| object.get(&format!("{name}_{ep}")).cloned();
+            let mut one = serde_json::Map::new();
+            for name in ["state", "brightness", "power"] {
+                if let Some(value) = field(name) {
+                    one.insert(name.to_owned(), value);
+                }
+            }
+            Event::State {
+                device: channel_id(device, ep),
+                state: state_of(&Value::Object(one)),
+            }
+        })
+        .filter(|e| matches!(e, Event::State { state, .. } if !state.is_empty()))
+        .collect()
 }
 
 fn state_of(v: &Value) -> State {
@@ -165,15 +229,22 @@ pub fn decode(topic: &str, payload: &[u8]) -> Vec<Event> {
                         .as_str()
                         .filter(|n| valid_id(n) && *n != "bridge")?;
                     let exposes = d.get("definition")?.get("exposes")?.as_array()?;
-                    let (kind, properties) = kind_of(exposes)?;
-                    Some(Event::Announce {
-                        device: name.to_owned(),
-                        kind,
-                        name: Some(name.chars().take(80).collect()),
-                        described: true,
-                        properties,
-                    })
+                    Some(
+                        channels_of(exposes)
+                            .into_iter()
+                            .map(|(endpoint, kind, properties)| Event::Announce {
+                                device: match endpoint {
+                                    Some(ep) => channel_id(name, &ep),
+                                    None => name.to_owned(),
+                                },
+                                kind,
+                                name: Some(name.chars().take(80).collect()),
+                                described: true,
+                                properties,
+                            }),
+                    )
                 })
+                .flatten()
                 .collect()
         }
         ["bridge", "state"] => online_of(payload)
@@ -189,10 +260,14 @@ pub fn decode(topic: &str, payload: &[u8]) -> Vec<Event> {
             })
             .unwrap_or_default(),
         [device] if valid_id(device) => match serde_json::from_slice::<Value>(payload) {
-            Ok(v) if v.is_object() => vec![Event::State {
-                device: device.to_string(),
-                state: state_of(&v),
-            }],
+            Ok(v) if v.is_object() => {
+                let mut out = vec![Event::State {
+                    device: device.to_string(),
+                    state: state_of(&v),
+                }];
+                out.extend(endpoint_states(device, &v));
+                out
+            }
             _ => Vec::new(),
         },
         _ => Vec::new(),
@@ -233,7 +308,7 @@ pub fn encode(
         }
     }
     Ok(vec![Outgoing::new(
-        format!("{PREFIX}/{device}/set"),
+        format!("{PREFIX}/{}/set", split_channel(device).0),
         Value::Object(body).to_string(),
     )])
 }
@@ -307,6 +382,49 @@ mod tests {
         );
         assert!(
             matches!(&s[0], Event::State { state, .. } if state.on == Some(true) && state.brightness == Some(50))
+        );
+    }
+
+    /// A two-gang wall switch: one channel per endpoint, each read from and written to its
+    /// own `state_<endpoint>`.
+    #[test]
+    fn a_two_gang_switch_has_a_channel_per_endpoint() {
+        let devices = json!([
+            {"friendly_name": "hall_switch", "type": "Router", "definition": {"exposes": [
+                {"type": "switch", "endpoint": "l1", "features": [{"name": "state", "property": "state_l1"}]},
+                {"type": "switch", "endpoint": "l2", "features": [{"name": "state", "property": "state_l2"}]},
+                {"type": "numeric", "name": "linkquality", "property": "linkquality"}]}}
+        ]);
+        let events = decode("zigbee2mqtt/bridge/devices", devices.to_string().as_bytes());
+        let ids: Vec<_> = events
+            .iter()
+            .map(|e| match e {
+                Event::Announce {
+                    device, properties, ..
+                } => (device.clone(), properties.clone()),
+                _ => panic!("{e:?}"),
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            vec![
+                ("hall_switch#l1".to_owned(), json!({"state": "state_l1"})),
+                ("hall_switch#l2".to_owned(), json!({"state": "state_l2"}))
+            ]
+        );
+        let s = decode(
+            "zigbee2mqtt/hall_switch",
+            br#"{"state_l1":"ON","state_l2":"OFF","linkquality":90}"#,
+        );
+        assert!(s.iter().any(|e| matches!(e, Event::State { device, state } if device == "hall_switch#l1" && state.on == Some(true))));
+        assert!(s.iter().any(|e| matches!(e, Event::State { device, state } if device == "hall_switch#l2" && state.on == Some(false))));
+        let set = encode("hall_switch#l2", &ids[1].1, &Command::Power(true)).unwrap();
+        assert_eq!(
+            (set[0].topic.as_str(), set[0].payload.as_slice()),
+            (
+                "zigbee2mqtt/hall_switch/set",
+                br#"{"state_l2":"ON"}"#.as_slice()
+            )
         );
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use device_drivers::mqtt::{Event as MqttEvent, Family, Outgoing};
+use device_drivers::mqtt::{self, Event as MqttEvent, Family, Outgoing};
 use device_drivers::{Kind, LinkHandle};
 use tokio::sync::mpsc;
 
@@ -208,12 +208,7 @@ impl Devices {
                 let request = NewDeviceRequest {
                     brand: family.brand().to_owned(),
                     kind: kind.as_str().to_owned(),
-                    name: super::naming::readable(
-                        name.as_deref(),
-                        device,
-                        family.brand(),
-                        kind.as_str(),
-                    ),
+                    name: naming::announced(family, name.as_deref(), device, *kind),
                     room_id: None,
                     native_id: device.clone(),
                     address: String::new(),
@@ -236,25 +231,25 @@ impl Devices {
                     }
                 }
             }
-            MqttEvent::State { device, .. } | MqttEvent::Availability { device, .. } => {
-                match route(device) {
-                    Some(r) => {
-                        let _ = r.send(event.clone()).await;
-                    }
-                    None => self.keep_early(family, device, &event),
+            // A device's availability is each of its channels'.
+            MqttEvent::Availability { device, .. } => {
+                let routes =
+                    self.routes_where(|f, id| f == family && mqtt::is_channel_of(id, device));
+                if routes.is_empty() {
+                    self.keep_early(family, device, &event);
+                }
+                for r in routes {
+                    let _ = r.send(event.clone()).await;
                 }
             }
+            MqttEvent::State { device, .. } => match route(device) {
+                Some(r) => {
+                    let _ = r.send(event.clone()).await;
+                }
+                None => self.keep_early(family, device, &event),
+            },
             MqttEvent::Bridge { .. } => {
-                let routes: Vec<_> = self
-                    .inner
-                    .mqtt_routes
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .iter()
-                    .filter(|((f, _), _)| *f == family)
-                    .map(|(_, r)| r.clone())
-                    .collect();
-                for r in routes {
+                for r in self.routes_where(|f, _| f == family) {
                     let _ = r.send(event.clone()).await;
                 }
             }
@@ -279,10 +274,9 @@ impl Devices {
             .read(move |c| Ok::<_, DeviceError>(db::by_native(c, key.0, &key.1)?))
             .await;
         let Ok(Some(row)) = found else { return };
-        let brand = family.brand();
-        let guessed = naming::readable(None, native, brand, row.kind.as_str());
+        let guessed = naming::announced(family, None, native, row.kind);
         let new_name = if row.name == guessed {
-            naming::readable(name, native, brand, kind.as_str())
+            naming::announced(family, name, native, kind)
         } else {
             row.name.clone()
         };
@@ -351,6 +345,18 @@ impl Devices {
         let same_kind = |e: &MqttEvent| std::mem::discriminant(e) == std::mem::discriminant(event);
         kept.retain(|e| !same_kind(e));
         kept.push(event.clone());
+    }
+
+    /// The routes of the MQTT devices `keep` chooses by family and native id.
+    fn routes_where(&self, keep: impl Fn(Family, &str) -> bool) -> Vec<mpsc::Sender<MqttEvent>> {
+        self.inner
+            .mqtt_routes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|((f, id), _)| keep(*f, id))
+            .map(|(_, r)| r.clone())
+            .collect()
     }
 
     fn route(&self, family: Family, native: &str) -> Option<mpsc::Sender<MqttEvent>> {

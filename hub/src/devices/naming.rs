@@ -2,6 +2,29 @@
 //! names made for machines ("terrace_bulb", "tasmota_D3A101", "shellyplus1-d3a0c0ffee01",
 //! "0x00158d0001a2b3c4"), and staff should read words. Staff rename freely afterwards.
 
+use device_drivers::mqtt::{self, Family};
+use device_drivers::Kind;
+
+/// The name an MQTT device or channel `native` gets from what it announced: [`readable`],
+/// and for a channel its number ("Shelly Plus 2 PM A478 channel 2") unless the channel was
+/// given a name of its own (a Tasmota relay's "fn").
+pub(super) fn announced(family: Family, name: Option<&str>, native: &str, kind: Kind) -> String {
+    let (device, channel) = mqtt::split_channel(native);
+    let Some(channel) = channel else {
+        return readable(name, device, family.brand(), kind.as_str());
+    };
+    let own = name.filter(|n| !n.trim().is_empty() && *n != device);
+    match own {
+        Some(n) => readable(Some(n), device, family.brand(), kind.as_str()),
+        None => {
+            let base = readable(name, device, family.brand(), kind.as_str());
+            let label = format!(" channel {}", family.channel_label(channel));
+            let keep = 80usize.saturating_sub(label.chars().count());
+            base.chars().take(keep).collect::<String>() + &label
+        }
+    }
+}
+
 /// A readable name from what a device of `brand` (e.g. "tasmota") and `kind` (e.g.
 /// "switch") announced: its own `name` when a person wrote one (it has a space), else words
 /// from the name or the topic `device`, with a serial number shortened to its last four
@@ -89,7 +112,7 @@ fn model_word(part: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::readable;
+    use super::*;
 
     #[test]
     fn machine_names_read_as_words() {
@@ -142,5 +165,30 @@ mod tests {
         for (name, device, brand, kind, want) in cases {
             assert_eq!(readable(name, device, brand, kind), want, "{device}");
         }
+    }
+
+    #[test]
+    fn channels_are_numbered_unless_named() {
+        let shelly = announced(
+            Family::Shelly,
+            None,
+            "shellyplus2pm-b0b21c10a478#1",
+            Kind::Switch,
+        );
+        assert_eq!(shelly, "Shelly Plus 2 PM A478 channel 2");
+        let relay = announced(
+            Family::Tasmota,
+            Some("Stairs"),
+            "sonoff_4ch#2",
+            Kind::Switch,
+        );
+        assert_eq!(relay, "Stairs");
+        let gang = announced(
+            Family::Zigbee2mqtt,
+            Some("hall_switch"),
+            "hall_switch#l2",
+            Kind::Switch,
+        );
+        assert_eq!(gang, "Hall switch channel l2");
     }
 }
