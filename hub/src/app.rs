@@ -121,6 +121,9 @@ impl Running {
         self.devices.shutdown();
         drop(self.broker);
         drop(self.plan);
+        if let Err(e) = self.store.flush_to_disk().await {
+            tracing::warn!(error = %e, "The last deferred writes may not have reached the disk.");
+        }
     }
 }
 

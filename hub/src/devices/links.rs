@@ -368,16 +368,15 @@ impl Devices {
             .cloned()
     }
 
+    /// A device's state is what it reports again when asked: it is written soon, batched
+    /// with the other devices' (one page write per window on an SD card, not one fsync
+    /// per change).
     pub(super) async fn save_state(&self, id: &str, state: serde_json::Value) {
         let id = id.to_owned();
-        let result = self
-            .inner
+        self.inner
             .store
-            .write(move |c| Ok::<_, DeviceError>(db::save_state(c, &id, &state)?))
+            .write_soon("a device's state", move |c| db::save_state(c, &id, &state))
             .await;
-        if let Err(e) = result {
-            tracing::warn!(error = %e, "Cannot store a device's state.");
-        }
     }
 }
 

@@ -36,6 +36,8 @@ fn checked(name: &str, definition: &Definition) -> Result<String, ScenarioError>
 impl Scenarios {
     /// Every scenario with its last run and next scheduled time.
     pub async fn list(&self) -> Result<Vec<Listed>, ScenarioError> {
+        // Runs are written soon; whoever looks sees the latest.
+        self.deps.store.settle().await?;
         let upcoming = self.upcoming().await;
         let names = self.deps.names().await;
         self.deps
@@ -127,6 +129,7 @@ impl Scenarios {
 
     /// The last runs (newest first), each with its step-by-step trace.
     pub async fn runs(&self, id: i64) -> Result<Vec<Run>, ScenarioError> {
+        self.deps.store.settle().await?;
         self.deps
             .store
             .read(move |c| Ok::<_, ScenarioError>(db::runs(c, id, db::KEPT_RUNS)?))

@@ -64,8 +64,6 @@ pub struct Job {
     /// Conditions said no.
     pub skipped: bool,
     pub trace: Vec<Step>,
-    /// The run's row being written while it acts; awaited before the run writes again.
-    pub recorded: Option<tokio::task::JoinHandle<Result<(), StoreError>>>,
     /// Unit and device names for the trace, as the engine knows them.
     pub names: Arc<super::model::Names>,
 }
@@ -389,13 +387,7 @@ pub fn describe_set(set: &serde_json::Value) -> String {
 
 /// Carries out a run (or its rest after a delay) and records how it went.
 pub async fn execute(ctx: Arc<Deps>, mut job: Job) -> Outcome {
-    let recorded = job.recorded.take();
     let outcome = steps(&ctx, &mut job).await;
-    if let Some(r) = recorded {
-        if !matches!(r.await, Ok(Ok(()))) {
-            tracing::error!(run = job.run_id, "A run could not be recorded.");
-        }
-    }
     match outcome {
         Flow::Go => {
             let status = match job
@@ -461,14 +453,14 @@ async fn pause(ctx: &Deps, job: &Job, due: DateTime<Utc>, path: Vec<usize>) -> O
     }
 }
 
+/// A finished run's trace is history, not a promise: it is written soon, batched with the
+/// device states around it.
 async fn finish(ctx: &Deps, job: &Job, status: RunStatus) -> Outcome {
     let (run, trace, now) = (job.run_id, job.trace.clone(), ctx.clock.now_text());
-    if let Err(e) = ctx
-        .store
-        .write(move |c| Ok::<_, StoreError>(db::set_run(c, run, status, &trace, Some(&now))?))
-        .await
-    {
-        tracing::error!(run, error = %e, "A run's trace could not be stored.");
-    }
+    ctx.store
+        .write_soon("a run's trace", move |c| {
+            db::set_run(c, run, status, &trace, Some(&now))
+        })
+        .await;
     Outcome::Finished { status }
 }

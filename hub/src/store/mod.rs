@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use open::{backup_to, restore_from};
-pub use writer::WriterStats;
+pub use writer::{WriterStats, SOON_WINDOW};
 
 /// What can go wrong with the store itself (not with a capability's rules).
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +115,32 @@ impl Store {
         F: FnOnce(&rusqlite::Connection) -> Result<T, E> + Send + 'static,
     {
         self.inner.writer.submit(job).await
+    }
+
+    /// Queues `job` to be written within [`SOON_WINDOW`], in one transaction with the other
+    /// soon writes and committed without an fsync (see `writer.rs`): for what the hub can
+    /// re-read or re-derive after a power cut (a device's reported state, an event-run's
+    /// trace), never for what was acknowledged to a person. Returns once queued, in order
+    /// with every other write; a failure is logged with `what`.
+    pub async fn write_soon<E, F>(&self, what: &'static str, job: F)
+    where
+        E: std::fmt::Display + Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<(), E> + Send + 'static,
+    {
+        self.inner.writer.submit_soon(what, job).await
+    }
+
+    /// Returns once every soon write queued before it is visible to readers (commits them
+    /// now, still without an fsync): for reads that show history a person just caused.
+    pub async fn settle(&self) -> Result<(), StoreError> {
+        self.inner.writer.settle(false).await
+    }
+
+    /// Commits the soon writes and checkpoints the write-ahead log under
+    /// `synchronous=FULL`, which puts every committed write on the disk: the last thing the
+    /// hub does as it stops.
+    pub async fn flush_to_disk(&self) -> Result<(), StoreError> {
+        self.inner.writer.settle(true).await
     }
 
     /// Runs `query` on a read-only connection off the async runtime. Sees every write that

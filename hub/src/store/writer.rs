@@ -1,11 +1,19 @@
 //! The one writer thread and its group commit: every job queued while a transaction is
 //! open joins it, each inside its own savepoint, and all of them are answered after the
 //! single COMMIT (one fsync for the batch under `synchronous=FULL`).
+//!
+//! Work that can be re-read or re-derived after a power cut (a device's reported state, an
+//! event-run's trace) is written *soon*: it joins one transaction held open for up to
+//! [`SOON_WINDOW`], which commits with `synchronous=NORMAL` (no fsync; in WAL mode the file
+//! stays consistent and the frames reach the disk with the next durable commit or
+//! checkpoint, sqlite.org/pragma.html#pragma_synchronous). A durable job first commits
+//! what is open, so order is kept. On an SD card this turns a write and an fsync per device
+//! event into one write of each changed page per window.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
@@ -17,6 +25,32 @@ type Completion = Box<dyn FnOnce(Result<(), &str>) + Send>;
 /// Runs the caller's closure; says whether it succeeded (so a failure is rolled back to its
 /// savepoint) and hands back what answers the caller once the batch's fate is known.
 type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+
+/// The longest a soon write waits before its transaction commits (it may be lost to a power
+/// cut within this time, never half-written).
+pub const SOON_WINDOW: Duration = Duration::from_secs(1);
+/// Soon jobs one open transaction takes before it commits early.
+const SOON_MOST: usize = 10_000;
+
+enum Queued {
+    /// Answered after a commit with fsync.
+    Durable(Job),
+    /// Joins the soon transaction.
+    Soon(Job),
+    /// Commits the soon transaction (without an fsync) and answers: a reader who must see
+    /// the soon writes asks for this first. `to_disk`: then checkpoints the WAL, which
+    /// syncs it (the hub stopping).
+    Settle {
+        answer: oneshot::Sender<()>,
+        to_disk: bool,
+    },
+}
+
+/// The transaction soon jobs are gathering in.
+struct Soon {
+    due: tokio::time::Instant,
+    completions: Vec<Completion>,
+}
 
 /// Figures the `/metrics` endpoint reports.
 #[derive(Debug, Clone, Copy, Default)]
@@ -38,13 +72,13 @@ struct Counters {
 }
 
 pub(super) struct Writer {
-    tx: mpsc::Sender<Job>,
+    tx: mpsc::Sender<Queued>,
     counters: Arc<Counters>,
 }
 
 impl Writer {
     pub(super) fn start(conn: Connection, options: &StoreOptions) -> Result<Writer, StoreError> {
-        let (tx, rx) = mpsc::channel::<Job>(options.queue_capacity.max(1));
+        let (tx, rx) = mpsc::channel::<Queued>(options.queue_capacity.max(1));
         let counters = Arc::new(Counters::default());
         let thread_counters = counters.clone();
         let max_batch = options.max_batch.max(1);
@@ -78,13 +112,48 @@ impl Writer {
             });
             (succeeded, done)
         });
-        self.counters.queue_depth.fetch_add(1, Ordering::Relaxed);
-        if self.tx.send(boxed).await.is_err() {
-            self.counters.queue_depth.fetch_sub(1, Ordering::Relaxed);
-            return Err(StoreError::Closed.into());
-        }
+        self.enqueue(Queued::Durable(boxed)).await?;
         // A dropped sender means the job panicked; the writer rolled it back and went on.
         reply_rx.await.unwrap_or(Err(StoreError::JobLost.into()))
+    }
+
+    /// Queues `job` to be written soon (see the module doc) and returns once it is queued;
+    /// a failure is logged with `what` (e.g. "a device's state").
+    pub(super) async fn submit_soon<E, F>(&self, what: &'static str, job: F)
+    where
+        E: std::fmt::Display + Send + 'static,
+        F: FnOnce(&Connection) -> Result<(), E> + Send + 'static,
+    {
+        let boxed: Job = Box::new(move |conn: &Connection| {
+            let outcome = job(conn).map_err(|e| e.to_string());
+            let succeeded = outcome.is_ok();
+            let done: Completion = Box::new(move |committed: Result<(), &str>| {
+                if let Err(why) = outcome.as_ref().map_err(String::as_str).and(committed) {
+                    tracing::warn!(what, error = why, "A deferred write was not stored.");
+                }
+            });
+            (succeeded, done)
+        });
+        if self.enqueue(Queued::Soon(boxed)).await.is_err() {
+            tracing::warn!(what, "A deferred write came after the store shut down.");
+        }
+    }
+
+    /// Returns once every write queued before it is visible to readers, and with `to_disk`
+    /// on the disk too.
+    pub(super) async fn settle(&self, to_disk: bool) -> Result<(), StoreError> {
+        let (answer, rx) = oneshot::channel();
+        self.enqueue(Queued::Settle { answer, to_disk }).await?;
+        rx.await.map_err(|_| StoreError::Closed)
+    }
+
+    async fn enqueue(&self, queued: Queued) -> Result<(), StoreError> {
+        self.counters.queue_depth.fetch_add(1, Ordering::Relaxed);
+        if self.tx.send(queued).await.is_err() {
+            self.counters.queue_depth.fetch_sub(1, Ordering::Relaxed);
+            return Err(StoreError::Closed);
+        }
+        Ok(())
     }
 
     pub(super) fn stats(&self) -> WriterStats {
@@ -99,9 +168,35 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, max_batch: usize, counters: &Counters) {
-    let mut batch: Vec<Job> = Vec::with_capacity(max_batch.min(1024));
-    while let Some(first) = rx.blocking_recv() {
+fn run(conn: Connection, mut rx: mpsc::Receiver<Queued>, max_batch: usize, counters: &Counters) {
+    // The thread's own clock for the soon window: a runtime of one thread, timers only.
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "The store writer cannot start its timer; nothing can be written.");
+            return;
+        }
+    };
+    let mut batch: Vec<Queued> = Vec::with_capacity(max_batch.min(1024));
+    let mut soon: Option<Soon> = None;
+    loop {
+        let first = match &soon {
+            None => rt.block_on(rx.recv()),
+            // The timer must be made inside the runtime it runs on.
+            Some(open) => {
+                match rt.block_on(async { tokio::time::timeout_at(open.due, rx.recv()).await }) {
+                    Ok(next) => next,
+                    Err(_) => {
+                        commit_soon(&conn, soon.take(), counters);
+                        continue;
+                    }
+                }
+            }
+        };
+        let Some(first) = first else { break };
         batch.push(first);
         while batch.len() < max_batch {
             match rx.try_recv() {
@@ -112,21 +207,116 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, max_batch: usize, counters
         counters
             .queue_depth
             .fetch_sub(batch.len(), Ordering::Relaxed);
-        let started = Instant::now();
         // Counted before the batch answers its callers: one who reads the stats after their
         // answer sees their own job in them.
         counters
             .jobs
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        commit_batch(&conn, batch.drain(..));
-        let micros = started.elapsed().as_micros() as u64;
-        counters.commits.fetch_add(1, Ordering::Relaxed);
-        counters
-            .commit_micros_total
-            .fetch_add(micros, Ordering::Relaxed);
-        counters.last_commit_micros.store(micros, Ordering::Relaxed);
+        if batch.iter().any(|q| matches!(q, Queued::Durable(_))) {
+            // What is open goes first, so the durable batch lands after it in order.
+            commit_soon(&conn, soon.take(), counters);
+            let started = Instant::now();
+            let mut settled = Vec::new();
+            let jobs: Vec<Job> = batch
+                .drain(..)
+                .filter_map(|q| match q {
+                    Queued::Durable(job) | Queued::Soon(job) => Some(job),
+                    Queued::Settle { answer, to_disk } => {
+                        settled.push((answer, to_disk));
+                        None
+                    }
+                })
+                .collect();
+            commit_batch(&conn, jobs.into_iter());
+            counted(counters, started);
+            for (answer, to_disk) in settled {
+                settle(&conn, answer, to_disk);
+            }
+            continue;
+        }
+        for queued in batch.drain(..) {
+            match queued {
+                Queued::Durable(job) | Queued::Soon(job) => {
+                    if soon.is_none() {
+                        soon = begin_soon(&conn);
+                    }
+                    // Without a transaction the job is dropped unrun: logged as not stored.
+                    if let Some(open) = soon.as_mut() {
+                        open.completions.extend(run_in_savepoint(&conn, job));
+                    }
+                }
+                Queued::Settle { answer, to_disk } => {
+                    commit_soon(&conn, soon.take(), counters);
+                    settle(&conn, answer, to_disk);
+                }
+            }
+        }
+        if soon
+            .as_ref()
+            .is_some_and(|s| s.completions.len() >= SOON_MOST)
+        {
+            commit_soon(&conn, soon.take(), counters);
+        }
     }
+    commit_soon(&conn, soon.take(), counters);
     tracing::debug!("The store writer stopped: every handle was dropped.");
+}
+
+/// Answers a settle once nothing is open; a checkpoint first when it asks for the disk.
+fn settle(conn: &Connection, answer: oneshot::Sender<()>, to_disk: bool) {
+    if to_disk {
+        if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+            tracing::warn!(error = %e, "The write-ahead log could not be checkpointed.");
+        }
+    }
+    let _ = answer.send(());
+}
+
+fn counted(counters: &Counters, started: Instant) {
+    let micros = started.elapsed().as_micros() as u64;
+    counters.commits.fetch_add(1, Ordering::Relaxed);
+    counters
+        .commit_micros_total
+        .fetch_add(micros, Ordering::Relaxed);
+    counters.last_commit_micros.store(micros, Ordering::Relaxed);
+}
+
+/// Opens the transaction soon jobs gather in, to commit without an fsync.
+fn begin_soon(conn: &Connection) -> Option<Soon> {
+    match conn.execute_batch("PRAGMA synchronous=NORMAL; BEGIN IMMEDIATE") {
+        Ok(()) => Some(Soon {
+            due: tokio::time::Instant::now() + SOON_WINDOW,
+            completions: Vec::new(),
+        }),
+        Err(e) => {
+            tracing::error!(error = %e, "Could not begin a deferred write transaction.");
+            restore_full(conn);
+            None
+        }
+    }
+}
+
+/// Commits the soon transaction, if one is open, and puts `synchronous=FULL` back for the
+/// durable writes that follow.
+fn commit_soon(conn: &Connection, soon: Option<Soon>, counters: &Counters) {
+    let Some(soon) = soon else { return };
+    let started = Instant::now();
+    let committed = conn.execute_batch("COMMIT").map_err(|e| {
+        let _ = conn.execute_batch("ROLLBACK");
+        tracing::error!(error = %e, "A deferred commit failed; its writes are lost.");
+        e.to_string()
+    });
+    restore_full(conn);
+    for done in soon.completions {
+        done(committed.as_ref().map(|_| ()).map_err(String::as_str));
+    }
+    counted(counters, started);
+}
+
+fn restore_full(conn: &Connection) {
+    if let Err(e) = conn.execute_batch("PRAGMA synchronous=FULL") {
+        tracing::error!(error = %e, "Could not put synchronous=FULL back; writes may not survive a power cut.");
+    }
 }
 
 fn commit_batch(conn: &Connection, jobs: impl Iterator<Item = Job>) {
@@ -249,5 +439,111 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(count(&store).await, 1);
+    }
+
+    async fn synchronous(store: &Store) -> i64 {
+        store
+            .write(|c| {
+                c.query_row("PRAGMA synchronous", [], |r| r.get(0))
+                    .map_err(StoreError::from)
+            })
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn soon_writes_commit_within_the_window_and_leave_durability_on() {
+        let (_dir, store) = store().await;
+        let started = std::time::Instant::now();
+        for i in 0..50 {
+            store
+                .write_soon("a test row", move |c| {
+                    c.execute("INSERT INTO t VALUES (?1)", [format!("s{i}")])
+                        .map(|_| ())
+                })
+                .await;
+        }
+        assert_eq!(
+            count(&store).await,
+            0,
+            "not committed before the window ends"
+        );
+        while count(&store).await < 50 {
+            assert!(
+                started.elapsed() < super::SOON_WINDOW * 3,
+                "committed within the window"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            synchronous(&store).await,
+            2,
+            "FULL again for durable writes"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_durable_write_commits_the_soon_ones_before_it_in_order() {
+        let (_dir, store) = store().await;
+        store
+            .write_soon("a test row", |c| {
+                c.execute("INSERT INTO t VALUES ('first')", []).map(|_| ())
+            })
+            .await;
+        // A failing soon job is rolled back alone.
+        store
+            .write_soon("a test row", |c| {
+                c.execute("INSERT INTO t VALUES ('first')", []).map(|_| ())
+            })
+            .await;
+        let seen: i64 = store
+            .write(|c| {
+                c.execute("INSERT INTO t VALUES ('second')", [])?;
+                c.query_row("SELECT count(*) FROM t WHERE v = 'first'", [], |r| r.get(0))
+                    .map_err(StoreError::from)
+            })
+            .await
+            .unwrap();
+        assert_eq!(seen, 1, "the durable job sees the soon one before it");
+        assert_eq!(
+            count(&store).await,
+            2,
+            "both committed by the durable write"
+        );
+        assert_eq!(synchronous(&store).await, 2);
+    }
+
+    #[tokio::test]
+    async fn soon_writes_are_committed_when_the_store_closes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        {
+            let store = Store::open(&path, StoreOptions::default()).unwrap();
+            store
+                .write(|c| {
+                    c.execute_batch("CREATE TABLE t (v TEXT)")
+                        .map_err(StoreError::from)
+                })
+                .await
+                .unwrap();
+            store
+                .write_soon("a test row", |c| {
+                    c.execute("INSERT INTO t VALUES ('kept')", []).map(|_| ())
+                })
+                .await;
+        }
+        // The writer thread commits as it stops; wait for it through a fresh open.
+        let mut rows = 0;
+        for _ in 0..100 {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            rows = conn
+                .query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0))
+                .unwrap_or(0);
+            if rows == 1 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert_eq!(rows, 1);
     }
 }

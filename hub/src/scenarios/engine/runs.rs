@@ -92,7 +92,6 @@ impl Engine {
                                     check_conditions: false,
                                     skipped: false,
                                     trace,
-                                    recorded: None,
                                     names,
                                 },
                             )
@@ -166,6 +165,7 @@ impl Engine {
     ) {
         let store = self.ctx.store.clone();
         let now = self.ctx.clock.now_text();
+        let run_cursor = cursor.is_some();
         let run = db::NewRun {
             id: self.next_run,
             scenario_id: scenario,
@@ -175,17 +175,20 @@ impl Engine {
             trace: Vec::new(),
         };
         self.next_run += 1;
-        let stored = store
-            .write(move |c| {
-                if let Some((i, at)) = &cursor {
-                    db::set_cursor(c, scenario, *i, at)?;
-                }
-                db::insert_run(c, &run, &now)?;
-                Ok::<_, StoreError>(())
-            })
-            .await;
-        if let Err(e) = stored {
-            tracing::error!(scenario, error = %e, "A skipped run could not be recorded.");
+        let record = move |c: &rusqlite::Connection| {
+            if let Some((i, at)) = &cursor {
+                db::set_cursor(c, scenario, *i, at)?;
+            }
+            db::insert_run(c, &run, &now)?;
+            Ok::<_, StoreError>(())
+        };
+        // A schedule's cursor moves durably; an event's skip is only history.
+        if run_cursor {
+            if let Err(e) = store.write(record).await {
+                tracing::error!(scenario, error = %e, "A skipped run could not be recorded.");
+            }
+        } else {
+            store.write_soon("a skipped run", record).await;
         }
     }
 
@@ -287,18 +290,16 @@ impl Engine {
             Ok::<_, StoreError>(())
         };
         // A scheduled run is on disk (with its cursor) before it acts, so a crash cannot
-        // run it twice. An event's run is written while it acts and awaited before its
-        // next write, which keeps a device's reaction within milliseconds.
-        let recorded = if fire.cursor.is_some() {
+        // run it twice. An event's run is only history (the event is not replayed after a
+        // crash): it is written soon, without holding up the device's reaction.
+        if fire.cursor.is_some() {
             if let Err(e) = ctx.store.write(record).await {
                 tracing::error!(error = %e, "A scheduled run could not be recorded; it does not run.");
                 return None;
             }
-            None
         } else {
-            let store = ctx.store.clone();
-            Some(tokio::spawn(async move { store.write(record).await }))
-        };
+            ctx.store.write_soon("a run's start", record).await;
+        }
         let job = Job {
             scenario_id: scenario,
             run_id: run,
@@ -308,7 +309,6 @@ impl Engine {
             check_conditions: fire.check_conditions,
             skipped: false,
             trace: vec![first],
-            recorded,
             names: self.names.clone(),
         };
         let handle = tokio::spawn(async move {
