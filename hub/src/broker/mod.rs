@@ -167,6 +167,15 @@ pub async fn start(config: &BrokerConfig, handle: BrokerHandle) -> Result<Runnin
         })
         .map_err(|e| BrokerError::Start(e.to_string()))?;
     wait_until_listening(addr).await?;
+    match crate::platform::sockets::no_delay_for_accepted(addr) {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(%addr, "The broker's listener was not found; device commands may wait for delayed ACKs.")
+        }
+        Err(e) => {
+            tracing::warn!(%addr, error = %e, "TCP_NODELAY was refused on the broker's listener.")
+        }
+    }
     let status = serde_json::json!({ "state": "online", "version": env!("CARGO_PKG_VERSION") });
     link_tx
         .send(Packet::Publish(
