@@ -127,6 +127,8 @@ fn gauges(s: &Services, connections: &Arc<Connections>) -> Vec<Gauge> {
     let chat = s.chat.clone();
     let open = connections.clone();
     let refused = connections.clone();
+    let devices = s.devices.clone();
+    let scenarios = s.scenarios.clone();
     vec![
         Gauge {
             name: "hub_http_connections",
@@ -142,6 +144,16 @@ fn gauges(s: &Services, connections: &Arc<Connections>) -> Vec<Gauge> {
             name: "hub_broker_clients",
             help: "MQTT clients connected to the embedded broker.",
             read: Box::new(move || broker.connected_clients() as f64),
+        },
+        Gauge {
+            name: "hub_device_changes_dropped",
+            help: "Device state changes the hub fell too far behind to follow (each also logged with its device).",
+            read: Box::new(move || devices.changes_dropped() as f64),
+        },
+        Gauge {
+            name: "hub_scenario_fires_dropped",
+            help: "Scenario fires their mode dropped since start (a full queue, a run under way); each is a skipped run.",
+            read: Box::new(move || scenarios.progress().dropped as f64),
         },
         Gauge {
             name: "hub_chat_guest_sockets",

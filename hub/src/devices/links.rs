@@ -347,6 +347,18 @@ impl Devices {
         kept.push(event.clone());
     }
 
+    /// State changes the hub fell too far behind to follow, over the links running now
+    /// (each link counts its own, and the log names the device).
+    pub fn changes_dropped(&self) -> u64 {
+        self.inner
+            .links
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(|r| r.handle.dropped())
+            .sum()
+    }
+
     /// The routes of the MQTT devices `keep` chooses by family and native id.
     fn routes_where(&self, keep: impl Fn(Family, &str) -> bool) -> Vec<mpsc::Sender<MqttEvent>> {
         self.inner

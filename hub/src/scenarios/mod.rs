@@ -65,6 +65,7 @@ impl Scenarios {
             forecast: None,
             bookings: 0,
             devices: 0,
+            dropped: 0,
         });
         let engine = Engine::new(ctx, tx).await?;
         let (cmds, rx) = mpsc::channel(64);

@@ -65,6 +65,9 @@ pub struct Progress {
     pub bookings: u64,
     /// Device events handled.
     pub devices: u64,
+    /// Fires a scenario's mode dropped since start (a full queue, a run under way): each is
+    /// also a skipped run in the history, which keeps only the latest runs.
+    pub dropped: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -131,6 +134,7 @@ pub(super) struct Engine {
     next_run: i64,
     forecast_seen: Option<DateTime<Utc>>,
     bookings_seen: u64,
+    fires_dropped: u64,
     devices_seen: u64,
     done_tx: mpsc::UnboundedSender<Done>,
     done_rx: mpsc::UnboundedReceiver<Done>,
@@ -219,6 +223,7 @@ impl Engine {
             next_run,
             forecast_seen: engine_forecast,
             bookings_seen,
+            fires_dropped: 0,
             devices_seen,
             done_tx,
             done_rx,
@@ -280,6 +285,7 @@ impl Engine {
                 forecast: self.forecast_seen,
                 bookings: self.bookings_seen,
                 devices: self.devices_seen,
+                dropped: self.fires_dropped,
             });
             let next = self
                 .heap

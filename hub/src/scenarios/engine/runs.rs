@@ -208,6 +208,7 @@ impl Engine {
                 None
             }
             Admission::Drop(why) => {
+                self.fires_dropped += 1;
                 let reason = format!("{}; {why}", fire.reason);
                 self.record_skip(fire.scenario, reason, fire.cursor).await;
                 None
