@@ -259,7 +259,18 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         u64::from(config.bookings.ical_refresh_minutes) * 60,
     ));
     let mut weather_config = config.weather.clone();
-    let mut tasks = vec![timers, ical, push_alerts(&chat, push.clone())];
+    let mut tasks = vec![
+        timers,
+        ical,
+        push_alerts(&chat, push.clone()),
+        tokio::spawn(async {
+            let mut every = tokio::time::interval(crate::platform::memory::TRIM_EVERY);
+            loop {
+                every.tick().await;
+                let _ = tokio::task::spawn_blocking(crate::platform::memory::trim).await;
+            }
+        }),
+    ];
     tasks.extend(
         plan.weather(&mut weather_config)
             .await

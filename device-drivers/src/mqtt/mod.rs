@@ -50,8 +50,9 @@ impl Family {
 
     /// What a message means; empty when it is not this family's.
     pub fn decode(self, topic: &str, payload: &[u8]) -> Vec<Event> {
-        // Device payloads are small; anything huge is not one of theirs.
-        if payload.len() > 256 * 1024 {
+        // A large Zigbee network's retained `bridge/devices` is several hundred KB; past the
+        // broker's default payload limit nothing is a device's.
+        if payload.len() > 1024 * 1024 {
             return Vec::new();
         }
         match self {

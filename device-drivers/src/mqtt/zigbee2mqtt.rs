@@ -427,4 +427,21 @@ mod tests {
             )
         );
     }
+
+    /// A large network's retained `bridge/devices` (several hundred KB) is read whole.
+    #[test]
+    fn a_large_networks_device_list_is_read() {
+        let devices: Vec<Value> = (0..400)
+            .map(|i| {
+                json!({"friendly_name": format!("bulb_{i}"), "type": "Router",
+                       "description": "x".repeat(800),
+                       "definition": {"exposes": [{"type": "light", "features": [{"name": "state"}]}]}})
+            })
+            .collect();
+        let payload = Value::Array(devices).to_string();
+        assert!(payload.len() > 300 * 1024, "{}", payload.len());
+        let events = super::super::Family::Zigbee2mqtt
+            .decode("zigbee2mqtt/bridge/devices", payload.as_bytes());
+        assert_eq!(events.len(), 400);
+    }
 }

@@ -25,12 +25,26 @@ impl Drop for Hub {
     }
 }
 
+/// The hub binary to measure: this build's, or `BENCH_HUB_BINARY` (not `HUB_…`, which the
+/// hub reads as its own settings) to measure another build
+/// (an older commit's, for before-and-after figures) with the same bench.
+pub fn hub_binary() -> std::path::PathBuf {
+    std::env::var_os("BENCH_HUB_BINARY")
+        .map(Into::into)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_hub").into())
+}
+
 /// `hub demo` on `data`, every listener on loopback port 0: the OS picks a free port as
 /// the hub binds it, so nothing can take it between the choice and the bind. Where it
 /// listens is in its `hub: listening` line ([`announced`]).
 pub fn demo_command(data: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hub"));
-    cmd.arg("demo")
+    hub_command(data, "demo")
+}
+
+/// `hub <mode>` (`run` or `demo`) on `data`, as [`demo_command`] sets it up.
+pub fn hub_command(data: &Path, mode: &str) -> Command {
+    let mut cmd = Command::new(hub_binary());
+    cmd.arg(mode)
         .env("HUB_DATA_DIR", data)
         .env("HUB_WEB__HTTP_LISTEN", "127.0.0.1:0")
         .env("HUB_WEB__HTTPS_LISTEN", "127.0.0.1:0")
@@ -90,6 +104,23 @@ pub fn start_hub() -> Hub {
         agent: creds.get("agent").cloned().expect("agent credentials"),
         _dir: dir,
     }
+}
+
+/// The proportional set size (KiB): resident pages, each shared one divided among the
+/// processes that map it (`/proc/PID/smaps_rollup`).
+pub fn pss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("Pss:")?
+                    .split_whitespace()
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+        })
+        .unwrap_or(0)
 }
 
 pub fn rss_kib(pid: u32) -> u64 {
