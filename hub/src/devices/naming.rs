@@ -13,11 +13,23 @@ pub(super) fn announced(family: Family, name: Option<&str>, native: &str, kind: 
     let Some(channel) = channel else {
         return readable(name, device, family.brand(), kind.as_str());
     };
-    let own = name.filter(|n| !n.trim().is_empty() && *n != device);
+    // Tasmota names its relays "Tasmota", "Tasmota2"… until the owner does: no name.
+    let brand = family.brand();
+    let by_default = |n: &str| {
+        n.get(..brand.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(brand))
+            && n[brand.len()..].chars().all(|c| c.is_ascii_digit())
+    };
+    let own = name.filter(|n| !n.trim().is_empty() && *n != device && !by_default(n));
     match own {
         Some(n) => readable(Some(n), device, family.brand(), kind.as_str()),
         None => {
-            let base = readable(name, device, family.brand(), kind.as_str());
+            let base = readable(
+                name.filter(|n| !by_default(n)),
+                device,
+                family.brand(),
+                kind.as_str(),
+            );
             let label = format!(" channel {}", family.channel_label(channel));
             let keep = 80usize.saturating_sub(label.chars().count());
             base.chars().take(keep).collect::<String>() + &label
@@ -183,6 +195,13 @@ mod tests {
             Kind::Switch,
         );
         assert_eq!(relay, "Stairs");
+        let unnamed = announced(
+            Family::Tasmota,
+            Some("Tasmota2"),
+            "sonoff_4ch#2",
+            Kind::Switch,
+        );
+        assert_eq!(unnamed, "Sonoff 4ch channel 2");
         let gang = announced(
             Family::Zigbee2mqtt,
             Some("hall_switch"),
