@@ -297,6 +297,11 @@ async fn a_two_channel_shelly_is_two_devices_each_with_its_own_state_and_command
     assert_eq!(hall["state"]["power_w"], 0.0, "{hall}");
     assert_eq!(fan["state"]["power_w"], 61.2, "its own reading: {fan}");
     assert_eq!(fan["name"], "Shelly Plus 2 PM A478 channel 2", "{fan}");
+    // The first channel, named for the whole device until the second showed, reads alike.
+    e2e::devices::wait_device(&owner, &hub, first, |d| {
+        d["name"] == "Shelly Plus 2 PM A478 channel 1"
+    })
+    .await;
     assert_eq!(
         (hall["online"].clone(), fan["online"].clone()),
         (json!(true), json!(true))

@@ -216,7 +216,12 @@ impl Devices {
                     secret: None,
                 };
                 match self.add(request).await {
-                    Ok(_) | Err(DeviceError::AlreadyListed) => {}
+                    Ok(_) => {
+                        if let (base, Some(_)) = mqtt::split_channel(device) {
+                            self.name_first_channel(family, base).await;
+                        }
+                    }
+                    Err(DeviceError::AlreadyListed) => {}
                     Err(e) => tracing::warn!(device, error = %e, "An MQTT device could not join."),
                 }
                 let early = self
@@ -345,6 +350,25 @@ impl Devices {
         let same_kind = |e: &MqttEvent| std::mem::discriminant(e) == std::mem::discriminant(event);
         kept.retain(|e| !same_kind(e));
         kept.push(event.clone());
+    }
+
+    /// A device showed a second channel: its first, still under the name guessed for the
+    /// whole device, is named as a channel too ("… channel 1"), so the two read alike.
+    async fn name_first_channel(&self, family: Family, device: &str) {
+        let key = (family.brand(), device.to_owned());
+        let found = self
+            .inner
+            .store
+            .read(move |c| Ok::<_, DeviceError>(db::by_native(c, key.0, &key.1)?))
+            .await;
+        let Ok(Some(row)) = found else { return };
+        if row.name != naming::announced(family, None, device, row.kind) {
+            return;
+        }
+        let name = naming::first_channel(family, device, row.kind);
+        if let Err(e) = self.edit(&row.id, &name, row.room_id).await {
+            tracing::warn!(device = %row.id, error = %e, "A first channel could not be named.");
+        }
     }
 
     /// State changes the hub fell too far behind to follow, over the links running now

@@ -37,6 +37,18 @@ pub(super) fn announced(family: Family, name: Option<&str>, native: &str, kind: 
     }
 }
 
+/// The name of a device's first channel, which keeps the device's own id: what
+/// [`announced`] gives the device, with the first channel's number (Shelly's `switch:0`
+/// and Tasmota's `POWER1` are both "channel 1").
+pub(super) fn first_channel(family: Family, device: &str, kind: Kind) -> String {
+    let base = readable(None, device, family.brand(), kind.as_str());
+    let label = " channel 1";
+    base.chars()
+        .take(80usize.saturating_sub(label.len()))
+        .collect::<String>()
+        + label
+}
+
 /// A readable name from what a device of `brand` (e.g. "tasmota") and `kind` (e.g.
 /// "switch") announced: its own `name` when a person wrote one (it has a space), else words
 /// from the name or the topic `device`, with a serial number shortened to its last four
@@ -195,6 +207,10 @@ mod tests {
             Kind::Switch,
         );
         assert_eq!(relay, "Stairs");
+        assert_eq!(
+            first_channel(Family::Shelly, "shellyplus2pm-b0b21c10a478", Kind::Switch),
+            "Shelly Plus 2 PM A478 channel 1"
+        );
         let unnamed = announced(
             Family::Tasmota,
             Some("Tasmota2"),
