@@ -272,15 +272,10 @@ impl Devices {
         name: Option<&str>,
         properties: &serde_json::Value,
     ) {
-        let key = (family.brand(), native.to_owned());
-        let found = self
-            .inner
-            .store
-            .read(move |c| Ok::<_, DeviceError>(db::by_native(c, key.0, &key.1)?))
-            .await;
-        let Ok(Some(row)) = found else { return };
-        let guessed = naming::announced(family, None, native, row.kind);
-        let new_name = if row.name == guessed {
+        let Some(row) = self.by_native(family, native).await else {
+            return;
+        };
+        let new_name = if has_guessed_name(family, native, &row) {
             naming::announced(family, name, native, kind)
         } else {
             row.name.clone()
@@ -352,17 +347,24 @@ impl Devices {
         kept.push(event.clone());
     }
 
+    /// The stored MQTT device with this family's native id, if there is one.
+    async fn by_native(&self, family: Family, native: &str) -> Option<DeviceRow> {
+        let key = (family.brand(), native.to_owned());
+        self.inner
+            .store
+            .read(move |c| Ok::<_, DeviceError>(db::by_native(c, key.0, &key.1)?))
+            .await
+            .ok()
+            .flatten()
+    }
+
     /// A device showed a second channel: its first, still under the name guessed for the
     /// whole device, is named as a channel too ("… channel 1"), so the two read alike.
     async fn name_first_channel(&self, family: Family, device: &str) {
-        let key = (family.brand(), device.to_owned());
-        let found = self
-            .inner
-            .store
-            .read(move |c| Ok::<_, DeviceError>(db::by_native(c, key.0, &key.1)?))
-            .await;
-        let Ok(Some(row)) = found else { return };
-        if row.name != naming::announced(family, None, device, row.kind) {
+        let Some(row) = self.by_native(family, device).await else {
+            return;
+        };
+        if !has_guessed_name(family, device, &row) {
             return;
         }
         let name = naming::first_channel(family, device, row.kind);
@@ -446,4 +448,10 @@ async fn watch_link(devices: Devices, id: String, link: LinkHandle) {
             devices.save_state(&id, state).await;
         }
     }
+}
+
+/// Whether `row` still has the name guessed from its native id alone (staff did not rename
+/// it, and it gave no name of its own).
+fn has_guessed_name(family: Family, native: &str, row: &DeviceRow) -> bool {
+    row.name == naming::announced(family, None, native, row.kind)
 }

@@ -10,30 +10,12 @@ use device_drivers::Kind;
 /// given a name of its own (a Tasmota relay's "fn").
 pub(super) fn announced(family: Family, name: Option<&str>, native: &str, kind: Kind) -> String {
     let (device, channel) = mqtt::split_channel(native);
-    let Some(channel) = channel else {
-        return readable(name, device, family.brand(), kind.as_str());
-    };
-    // Tasmota names its relays "Tasmota", "Tasmota2"… until the owner does: no name.
-    let brand = family.brand();
-    let by_default = |n: &str| {
-        n.get(..brand.len())
-            .is_some_and(|head| head.eq_ignore_ascii_case(brand))
-            && n[brand.len()..].chars().all(|c| c.is_ascii_digit())
-    };
-    let own = name.filter(|n| !n.trim().is_empty() && *n != device && !by_default(n));
-    match own {
-        Some(n) => readable(Some(n), device, family.brand(), kind.as_str()),
-        None => {
-            let base = readable(
-                name.filter(|n| !by_default(n)),
-                device,
-                family.brand(),
-                kind.as_str(),
-            );
-            let label = format!(" channel {}", family.channel_label(channel));
-            let keep = 80usize.saturating_sub(label.chars().count());
-            base.chars().take(keep).collect::<String>() + &label
+    let named = readable(name, device, family.brand(), kind.as_str());
+    match channel {
+        Some(channel) if given(name, family.brand()).is_none_or(|n| n == device) => {
+            numbered(&named, &family.channel_label(channel))
         }
+        _ => named,
     }
 }
 
@@ -41,12 +23,26 @@ pub(super) fn announced(family: Family, name: Option<&str>, native: &str, kind: 
 /// [`announced`] gives the device, with the first channel's number (Shelly's `switch:0`
 /// and Tasmota's `POWER1` are both "channel 1").
 pub(super) fn first_channel(family: Family, device: &str, kind: Kind) -> String {
-    let base = readable(None, device, family.brand(), kind.as_str());
-    let label = " channel 1";
-    base.chars()
-        .take(80usize.saturating_sub(label.len()))
-        .collect::<String>()
-        + label
+    numbered(&readable(None, device, family.brand(), kind.as_str()), "1")
+}
+
+/// `base` with a channel's number, within the 80 characters a name may have.
+fn numbered(base: &str, label: &str) -> String {
+    let label = format!(" channel {label}");
+    let keep = 80usize.saturating_sub(label.chars().count());
+    base.chars().take(keep).collect::<String>() + &label
+}
+
+/// A name a person gave: not empty, and not the one the firmware gives until someone does
+/// (Tasmota's "dn" and relay names are "Tasmota", "Tasmota2"…: no better than the topic).
+fn given<'a>(name: Option<&'a str>, brand: &str) -> Option<&'a str> {
+    let by_default = |n: &str| {
+        n.get(..brand.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(brand))
+            && n[brand.len()..].chars().all(|c| c.is_ascii_digit())
+    };
+    name.map(str::trim)
+        .filter(|n| !n.is_empty() && !by_default(n))
 }
 
 /// A readable name from what a device of `brand` (e.g. "tasmota") and `kind` (e.g.
@@ -54,10 +50,7 @@ pub(super) fn first_channel(family: Family, device: &str, kind: Kind) -> String 
 /// from the name or the topic `device`, with a serial number shortened to its last four
 /// characters ("Shelly Plus 1 EE01", "Tasmota switch D3A101", "Zigbee dimmer B3C4").
 pub(super) fn readable(name: Option<&str>, device: &str, brand: &str, kind: &str) -> String {
-    // Tasmota's "dn" is "Tasmota" unless someone changed it: no better than the topic.
-    let given = name
-        .map(str::trim)
-        .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case(brand));
+    let given = given(name, brand);
     if let Some(n) = given.filter(|n| n.contains(' ')) {
         return n.to_owned();
     }
