@@ -3,6 +3,7 @@
 //! protocol (codec, client, discovery) and, with the `emulators` feature, the device
 //! emulators (`emulator`).
 
+pub mod channel;
 #[cfg(feature = "emulators")]
 pub mod emulator;
 pub mod ewelink;

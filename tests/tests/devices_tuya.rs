@@ -232,6 +232,74 @@ async fn a_second_client_stealing_the_connection_is_survived() {
     );
 }
 
+/// The links to a two-gang switch's gangs share the device's one connection (a second would
+/// rob the first of it): each reads and sets its own point, and one leaving does not disturb
+/// the other.
+#[tokio::test]
+async fn the_gangs_of_one_device_share_its_one_connection() {
+    let version = Version::V35;
+    let args = [
+        "tuya",
+        "--id",
+        ID,
+        "--key",
+        KEY,
+        "--version",
+        version.as_str(),
+        "--dps",
+        r#"{"1":false,"2":true}"#,
+    ];
+    let mut device = LinePeer::start(&emulator_binary(), &args).unwrap();
+    let addr: SocketAddr = device.expect("listening ").parse().unwrap();
+    let gang = |dp: &str| {
+        let map = DpMap {
+            power: Some(dp.to_owned()),
+            ..DpMap::default()
+        };
+        tuya::spawn(TuyaConfig::new(
+            ID,
+            addr,
+            crypto::parse_local_key(KEY).unwrap(),
+            version,
+            map,
+        ))
+    };
+    let (one, two) = (gang("1"), gang("2"));
+    wait_for(&one, "gang 1 reads", Duration::from_secs(10), |s| {
+        s.online && s.state.on == Some(false)
+    })
+    .await;
+    wait_for(&two, "gang 2 reads", Duration::from_secs(10), |s| {
+        s.online && s.state.on == Some(true)
+    })
+    .await;
+
+    assert_eq!(
+        two.command(Command::Power(false)).await.unwrap().on,
+        Some(false)
+    );
+    assert_eq!(one.snapshot().state.on, Some(false));
+    assert_eq!(
+        one.command(Command::Power(true)).await.unwrap().on,
+        Some(true)
+    );
+    assert_eq!(two.snapshot().state.on, Some(false), "gang 2 did not move");
+    device.say("dps");
+    assert_eq!(device.expect("dps "), r#"{"1":true,"2":false}"#);
+
+    drop(one);
+    assert_eq!(
+        two.command(Command::Power(true)).await.unwrap().on,
+        Some(true)
+    );
+    device.say("connections");
+    assert_eq!(
+        device.expect("connections "),
+        "1",
+        "one connection served both"
+    );
+}
+
 #[tokio::test]
 async fn a_wrong_key_is_reported_as_a_bad_key() {
     let version = Version::V34;

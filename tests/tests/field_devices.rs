@@ -214,6 +214,93 @@ async fn a_tuya_thermostat_in_tenths_reads_by_its_declared_scale() {
     assert_eq!(running.dps().get("2"), Some(&json!(215)));
 }
 
+/// A two-gang Tuya wall switch (category "kg": `switch_1` and `switch_2` on points 1 and 2,
+/// with their countdowns) given as tinytuya's devices.json joins as two switches, each with
+/// its own state and commands, over the device's one connection (a second would rob the
+/// first of it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_two_gang_tuya_switch_is_two_switches_over_one_connection() {
+    use device_drivers::emulator::tuya::{self, TuyaDevice};
+    use device_drivers::tuya::{crypto, Version};
+    let w = e2e::world::World::new(e2e::world::athens(2026, 11, 29, 9, 0)).await;
+    let (native, key) = ("bf2gangcorridor00001", "0123456789abcdef");
+    let running = tuya::start(TuyaDevice::new(
+        native,
+        crypto::parse_local_key(key).unwrap(),
+        Version::V34,
+        serde_json::from_value(json!({"1": false, "2": true, "7": 0, "8": 0})).unwrap(),
+    ))
+    .await
+    .unwrap();
+    let devices_json = json!([{
+        "id": native, "key": key, "name": "Corridor lights", "category": "kg",
+        "mapping": {
+            "1": {"code": "switch_1", "type": "Boolean", "values": {}},
+            "2": {"code": "switch_2", "type": "Boolean", "values": {}},
+            "7": {"code": "countdown_1", "type": "Integer",
+                  "values": {"unit": "s", "min": 0, "max": 86400, "scale": 0, "step": 1}},
+            "8": {"code": "countdown_2", "type": "Integer",
+                  "values": {"unit": "s", "min": 0, "max": 86400, "scale": 0, "step": 1}}
+        }
+    }]);
+    let (status, answer) = w
+        .try_call("PUT", "/admin/device-grants/tuya", &devices_json)
+        .await;
+    assert_eq!(status, 204, "{answer}");
+    let item = json!({"brand": "tuya", "items": [{
+        "native_id": native, "address": running.addr.to_string(),
+        "settings": {"version": "3.4"}, "kind": "switch", "name": "Corridor lights"}]});
+    let added = w.call("POST", "/admin/devices/import", &item).await;
+    let names: Vec<&str> = added
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Corridor lights channel 1", "Corridor lights channel 2"],
+        "{added}"
+    );
+    let (first, second) = (
+        added[0]["id"].as_str().unwrap().to_owned(),
+        added[1]["id"].as_str().unwrap().to_owned(),
+    );
+    let states = async |want: [bool; 2]| {
+        let w = &w;
+        eventually("both gangs read", Duration::from_secs(20), async || {
+            let list = w.get("/devices").await;
+            let on = |id: &str| {
+                let d = list.as_array()?.iter().find(|d| d["id"] == id)?;
+                (d["online"] == true).then(|| d["state"]["on"].as_bool())?
+            };
+            (on(&first)? == want[0] && on(&second)? == want[1]).then_some(())
+        })
+        .await
+    };
+    states([false, true]).await;
+
+    let command = |id: &str| format!("/devices/{id}/command");
+    let answer = w
+        .call("POST", &command(&second), &json!({"on": false}))
+        .await;
+    assert_eq!(answer["state"]["on"], false, "confirmed: {answer}");
+    assert_eq!(
+        (running.dps().get("1"), running.dps().get("2")),
+        (Some(&json!(false)), Some(&json!(false))),
+        "only gang 2 moved"
+    );
+    let answer = w.call("POST", &command(&first), &json!({"on": true})).await;
+    assert_eq!(answer["state"]["on"], true, "confirmed: {answer}");
+    assert_eq!(running.dps().get("1"), Some(&json!(true)));
+    states([true, false]).await;
+
+    // Someone presses gang 2 on the wall: only that switch follows.
+    running.press(serde_json::from_value(json!({"2": true})).unwrap());
+    states([true, true]).await;
+    assert_eq!(running.connections(), 1, "one connection serves both gangs");
+}
+
 /// When the broker does refuse a client, the admin is told which and why: a bridge whose
 /// message is over a (here lowered) size limit, and a client with a wrong password.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

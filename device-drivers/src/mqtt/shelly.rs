@@ -8,7 +8,8 @@
 
 use serde_json::{json, Value};
 
-use super::{channel_id, split_channel, valid_id, Event, Outgoing};
+use super::{valid_id, Event, Outgoing};
+use crate::channel::{channel_id, split_channel};
 use crate::link::DriverError;
 use crate::model::{Command, Kind, State};
 

@@ -7,7 +7,8 @@
 
 use serde_json::Value;
 
-use super::{channel_id, split_channel, valid_id, Event, Outgoing};
+use super::{valid_id, Event, Outgoing};
+use crate::channel::{channel_id, split_channel};
 use crate::link::DriverError;
 use crate::model::{Command, Kind, State};
 

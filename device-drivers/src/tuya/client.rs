@@ -1,5 +1,5 @@
 //! The Tuya client task: one persistent TCP connection per device (devices accept only
-//! one), heartbeats so the device does not drop it, reconnects with backoff, commands
+//! one; the links to a multi-gang switch's gangs share it), heartbeats so the device does not drop it, reconnects with backoff, commands
 //! confirmed by the state the device reports back, and offline detection.
 
 use std::net::SocketAddr;
@@ -10,10 +10,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{timeout, Instant};
 
+use super::gangs::{self, Device, Request};
 use super::session::{ClientEvent, ClientSession, Message};
 use super::{cmd, crypto::Key, dps, DpMap, TuyaError, Version};
-use crate::link::{self, Backoff, DriverError, LinkHandle, LinkTask, Reply};
-use crate::model::{Command, State};
+use crate::link::{Backoff, DriverError, LinkHandle, Reply};
+use crate::model::Command;
 
 #[derive(Debug, Clone)]
 pub struct TuyaConfig {
@@ -22,6 +23,7 @@ pub struct TuyaConfig {
     pub addr: SocketAddr,
     pub local_key: Key,
     pub version: Version,
+    /// The data points this link reads and writes: the whole device's, or one gang's.
     pub map: DpMap,
     /// Real devices drop a connection idle for about 30 s.
     pub heartbeat: Duration,
@@ -43,10 +45,14 @@ impl TuyaConfig {
     }
 }
 
-/// Starts the client task; it lives until every handle is dropped.
+/// Starts the link to `config.id`: a new client task, or a gang joining the connection
+/// another link to the same device (another gang of a multi-gang switch) already has. The
+/// task lives until every handle of every link it serves is dropped.
 pub fn spawn(config: TuyaConfig) -> LinkHandle {
-    let (handle, task) = link::pair();
-    tokio::spawn(run(config, task));
+    let (handle, first) = gangs::join_or_start(config);
+    if let Some(device) = first {
+        tokio::spawn(run(device));
+    }
     handle
 }
 
@@ -59,27 +65,33 @@ const SILENT: &str = "the device did not answer";
 enum Ended {
     /// Every handle is gone.
     Abandoned,
+    /// A link joined that speaks to the device with another key or version.
+    Reconfigured,
     Lost(String),
     BadKey,
 }
 
-async fn run(config: TuyaConfig, mut task: LinkTask) {
+async fn run(mut device: Device) {
     let mut backoff = Backoff::new(Duration::from_secs(5));
     let mut failures = 0u32;
     // Learnt on the first connection and kept: the device's query dialect.
     let mut device22 = false;
     loop {
-        let outcome = match connect(&config, &mut device22).await {
-            Ok((stream, session, state)) => {
+        let outcome = match connect(&device, &mut device22).await {
+            Ok((stream, session, dps)) => {
                 backoff.reset();
                 failures = 0;
-                task.online(&state);
-                connected(&config, &mut task, stream, session, device22).await
+                device.report(&dps);
+                connected(&mut device, stream, session, device22).await
             }
             Err(e) => Err(e),
         };
         let reason = match outcome {
             Ok(Ended::Abandoned) => return,
+            Ok(Ended::Reconfigured) => {
+                failures = 0;
+                continue;
+            }
             Ok(Ended::Lost(reason)) => reason,
             Ok(Ended::BadKey) | Err(TuyaLinkError::BadKey) => BAD_KEY.to_owned(),
             Err(TuyaLinkError::Io(reason)) => reason,
@@ -87,29 +99,31 @@ async fn run(config: TuyaConfig, mut task: LinkTask) {
         failures += 1;
         // A device that dropped us because another client took its one connection
         // usually lets us back at once: only a failed reconnect means offline.
-        if failures > 1 || !task.is_online() {
-            task.offline(&reason);
+        if failures > 1 || !device.is_online() {
+            device.offline(&reason);
         }
         let wait = if failures == 1 {
             Duration::from_millis(200)
         } else {
             backoff.next_delay()
         };
-        if !refuse_commands_for(&mut task, wait, &reason).await {
-            return;
+        match refuse_commands_for(&mut device, wait, &reason).await {
+            Some(Ended::Abandoned) => return,
+            Some(_) => failures = 0,
+            None => {}
         }
     }
 }
 
-/// Waits `wait`, answering commands with a clear "offline" meanwhile. False once every
-/// handle is gone.
-async fn refuse_commands_for(task: &mut LinkTask, wait: Duration, reason: &str) -> bool {
+/// Waits `wait`, answering commands with a clear "offline" meanwhile. Ends early when
+/// every handle is gone (`Abandoned`) or a link joined with other settings to try at once.
+async fn refuse_commands_for(device: &mut Device, wait: Duration, reason: &str) -> Option<Ended> {
     let until = Instant::now() + wait;
     loop {
         tokio::select! {
-            _ = tokio::time::sleep_until(until) => return !task.abandoned(),
-            next = task.commands.recv() => match next {
-                Some((_, reply)) => {
+            _ = tokio::time::sleep_until(until) => return None,
+            next = device.next_request(true) => match next {
+                Request::Command(_, _, reply) => {
                     let err = if reason == BAD_KEY {
                         DriverError::BadKey("the device does not accept this local key and protocol version".into())
                     } else {
@@ -117,7 +131,9 @@ async fn refuse_commands_for(task: &mut LinkTask, wait: Duration, reason: &str) 
                     };
                     let _ = reply.send(Err(err));
                 }
-                None => return false,
+                Request::Joined { reconnect: true } => return Some(Ended::Reconfigured),
+                Request::Joined { reconnect: false } => {}
+                Request::Abandoned => return Some(Ended::Abandoned),
             }
         }
     }
@@ -197,10 +213,10 @@ fn now_secs() -> u64 {
 
 /// The status query. "device22" devices refuse the standard one ("data unvalid") and are
 /// asked with `CONTROL_NEW` naming the data points, all null (tinytuya's PROTOCOL.md).
-fn query(config: &TuyaConfig, session: &mut ClientSession, device22: bool) -> Vec<u8> {
+fn query(device: &Device, session: &mut ClientSession, device22: bool) -> Vec<u8> {
+    let config = &device.config;
     if device22 {
-        let nulls: Map<String, Value> = config
-            .map
+        let nulls: Map<String, Value> = device
             .dp_ids()
             .into_iter()
             .map(|id| (id, Value::Null))
@@ -236,13 +252,13 @@ fn heartbeat(config: &TuyaConfig, session: &mut ClientSession) -> Vec<u8> {
     session.encode(cmd::HEART_BEAT, body.to_string().as_bytes())
 }
 
-/// What a device message says about its state; `Err` for a refusal.
-fn state_of(config: &TuyaConfig, m: &Message) -> Result<Option<State>, String> {
+/// The data points a device message reports; `Err` for a refusal.
+fn dps_in(m: &Message) -> Result<Option<Map<String, Value>>, String> {
     if m.payload.is_empty() {
         return Ok(None);
     }
     match serde_json::from_slice::<Value>(&m.payload) {
-        Ok(v) => Ok(dps::dps_of(&v).map(|d| config.map.to_state(d))),
+        Ok(v) => Ok(dps::dps_of(&v).cloned()),
         Err(_) => Err(String::from_utf8_lossy(&m.payload)
             .chars()
             .take(80)
@@ -251,9 +267,10 @@ fn state_of(config: &TuyaConfig, m: &Message) -> Result<Option<State>, String> {
 }
 
 async fn connect(
-    config: &TuyaConfig,
+    device: &Device,
     device22: &mut bool,
-) -> Result<(Conn, ClientSession, State), TuyaLinkError> {
+) -> Result<(Conn, ClientSession, Map<String, Value>), TuyaLinkError> {
+    let config = &device.config;
     let stream = timeout(config.timeout, TcpStream::connect(config.addr))
         .await
         .map_err(|_| TuyaLinkError::Io("connect timed out".into()))?
@@ -266,7 +283,7 @@ async fn connect(
     let mut session = ClientSession::new(config.version, config.local_key);
     // A device that takes the connection and then hangs up on our handshake or first
     // query could not read it: a wrong key (or version). Silence may be a busy device.
-    greet(config, &mut conn, &mut session, device22)
+    greet(device, &mut conn, &mut session, device22)
         .await
         .map_err(|e| match e {
             TuyaLinkError::Io(reason) if reason == CLOSED => TuyaLinkError::BadKey,
@@ -276,15 +293,16 @@ async fn connect(
             ),
             other => other,
         })
-        .map(|state| (conn, session, state))
+        .map(|dps| (conn, session, dps))
 }
 
 async fn greet(
-    config: &TuyaConfig,
+    device: &Device,
     conn: &mut Conn,
     session: &mut ClientSession,
     device22: &mut bool,
-) -> Result<State, TuyaLinkError> {
+) -> Result<Map<String, Value>, TuyaLinkError> {
+    let config = &device.config;
     if let Some(start) = session.start(rand::random()) {
         conn.send(&start).await?;
         match conn.next_event(session, config.timeout).await? {
@@ -294,21 +312,21 @@ async fn greet(
             }
         }
     }
-    let q = query(config, session, *device22);
+    let q = query(device, session, *device22);
     conn.send(&q).await?;
     let deadline = Instant::now() + config.timeout;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if let ClientEvent::Message(m) = conn.next_event(session, left).await? {
-            match state_of(config, &m) {
-                Ok(Some(state)) => return Ok(state),
+            match dps_in(&m) {
+                Ok(Some(dps)) => return Ok(dps),
                 Ok(None) => continue,
                 // A device22 refuses the standard query: ask it its own way, once.
                 Err(text)
                     if text.contains("unvalid") && !*device22 && config.version != Version::V35 =>
                 {
                     *device22 = true;
-                    let q = query(config, session, true);
+                    let q = query(device, session, true);
                     conn.send(&q).await?;
                 }
                 // A device that cannot decrypt our query answers garbage or an error.
@@ -319,6 +337,7 @@ async fn greet(
 }
 
 struct Pending {
+    gang: u64,
     command: Command,
     reply: Reply,
     deadline: Instant,
@@ -326,17 +345,17 @@ struct Pending {
 }
 
 async fn connected(
-    config: &TuyaConfig,
-    task: &mut LinkTask,
+    device: &mut Device,
     mut conn: Conn,
     mut session: ClientSession,
     device22: bool,
 ) -> Result<Ended, TuyaLinkError> {
-    let mut beat = tokio::time::interval(config.heartbeat);
+    let (heartbeat_every, limit) = (device.config.heartbeat, device.config.timeout);
+    let mut beat = tokio::time::interval(heartbeat_every);
     beat.tick().await;
     let mut last_rx = Instant::now();
     let mut pending: Option<Pending> = None;
-    let silence_limit = config.heartbeat + config.timeout;
+    let silence_limit = heartbeat_every + limit;
     let result = loop {
         let deadline = pending
             .as_ref()
@@ -360,12 +379,12 @@ async fn connected(
                         Err(TuyaLinkError::Io(e)) => return Ok(Ended::Lost(e)),
                     };
                     let ClientEvent::Message(m) = ev else { continue };
-                    match state_of(config, &m) {
-                        Ok(Some(state)) => {
-                            task.online(&state);
-                            if pending.as_ref().is_some_and(|p| task.state().confirms(&p.command)) {
+                    match dps_in(&m) {
+                        Ok(Some(dps)) => {
+                            device.report(&dps);
+                            if pending.as_ref().is_some_and(|p| device.state(p.gang).confirms(&p.command)) {
                                 if let Some(p) = pending.take() {
-                                    let _ = p.reply.send(Ok(task.state()));
+                                    let _ = p.reply.send(Ok(device.state(p.gang)));
                                 }
                             }
                         }
@@ -378,41 +397,46 @@ async fn connected(
                     }
                 }
             }
-            next = task.commands.recv(), if pending.is_none() => {
-                let Some((command, reply)) = next else { break Ok(Ended::Abandoned) };
-                let dps = match config.map.to_dps(&command) {
+            next = device.next_request(pending.is_none()) => {
+                let (gang, command, reply) = match next {
+                    Request::Command(gang, command, reply) => (gang, command, reply),
+                    Request::Joined { reconnect: true } => break Ok(Ended::Reconfigured),
+                    Request::Joined { reconnect: false } => continue,
+                    Request::Abandoned => break Ok(Ended::Abandoned),
+                };
+                let dps = match device.to_dps(gang, &command) {
                     Ok(d) => d,
                     Err(e) => { let _ = reply.send(Err(e)); continue; }
                 };
-                if task.state().confirms(&command) {
-                    let _ = reply.send(Ok(task.state()));
+                if device.state(gang).confirms(&command) {
+                    let _ = reply.send(Ok(device.state(gang)));
                     continue;
                 }
-                let frame = control(config, &mut session, dps);
+                let frame = control(&device.config, &mut session, dps);
                 if let Err(TuyaLinkError::Io(e)) = conn.send(&frame).await {
                     let _ = reply.send(Err(DriverError::Offline(e.clone())));
                     break Ok(Ended::Lost(e));
                 }
-                pending = Some(Pending { command, reply, deadline: Instant::now() + config.timeout, requeried: false });
+                pending = Some(Pending { gang, command, reply, deadline: Instant::now() + limit, requeried: false });
             }
             _ = tokio::time::sleep_until(deadline), if pending.is_some() => {
                 // Not confirmed in time: ask for the state once before giving up, since
                 // some devices apply a change without echoing it.
-                let p = pending.as_mut().map(|p| { let again = !p.requeried; p.requeried = true; p.deadline = Instant::now() + config.timeout; again });
+                let p = pending.as_mut().map(|p| { let again = !p.requeried; p.requeried = true; p.deadline = Instant::now() + limit; again });
                 if p == Some(true) {
-                    let q = query(config, &mut session, device22);
+                    let q = query(device, &mut session, device22);
                     if let Err(TuyaLinkError::Io(e)) = conn.send(&q).await {
                         break Ok(Ended::Lost(e));
                     }
                 } else if let Some(p) = pending.take() {
-                    let _ = p.reply.send(Err(DriverError::NotConfirmed(config.timeout * 2)));
+                    let _ = p.reply.send(Err(DriverError::NotConfirmed(limit * 2)));
                 }
             }
             _ = beat.tick() => {
                 if last_rx.elapsed() > silence_limit {
                     break Ok(Ended::Lost("no answer to heartbeats".into()));
                 }
-                let hb = heartbeat(config, &mut session);
+                let hb = heartbeat(&device.config, &mut session);
                 if let Err(TuyaLinkError::Io(e)) = conn.send(&hb).await {
                     break Ok(Ended::Lost(e));
                 }

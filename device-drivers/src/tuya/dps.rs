@@ -163,6 +163,42 @@ impl DpMap {
         map
     }
 
+    /// The gangs a device's declared model names: Tuya's standard codes `switch_1` …
+    /// `switch_6` of multi-gang wall switches and power strips (Tuya's "kg"/"pc" instruction
+    /// sets), as `(gang, data point)` in gang order. Empty unless there are two or more: a
+    /// one-gang device is an ordinary switch.
+    pub fn gangs(mapping: &Value) -> Vec<(u32, String)> {
+        let mut gangs: Vec<(u32, String)> = mapping
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(dp, p)| {
+                let code = p.get("code")?.as_str()?;
+                let n: u32 = code.strip_prefix("switch_")?.parse().ok()?;
+                (1..=16).contains(&n).then(|| (n, dp.clone()))
+            })
+            .collect();
+        gangs.sort();
+        gangs.dedup_by_key(|(n, _)| *n);
+        if gangs.len() < 2 {
+            gangs.clear();
+        }
+        gangs
+    }
+
+    /// The map of gang `gang` of a multi-gang switch: its own on/off point, as its declared
+    /// model names it (`switch_<gang>`), else data point `<gang>` (the usual layout: gang n
+    /// on point n). A strip's total power and its USB outlets belong to no one gang.
+    pub fn gang(mapping: &Value, gang: u32) -> DpMap {
+        let declared = Self::gangs(mapping)
+            .into_iter()
+            .find_map(|(n, dp)| (n == gang).then_some(dp));
+        DpMap {
+            power: Some(declared.unwrap_or_else(|| gang.to_string())),
+            ..DpMap::default()
+        }
+    }
+
     /// The data points this map reads (for device22-style explicit queries).
     pub fn dp_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = [
@@ -291,6 +327,32 @@ mod tests {
             map.to_dps(&Command::Brightness(100)).unwrap()["22"],
             json!(1000)
         );
+    }
+
+    /// A two-gang wall switch (Tuya category "kg") declares `switch_1`, `switch_2` and
+    /// their countdowns: two gangs, each its own point; a plug's lone `switch_1` is no gang.
+    #[test]
+    fn a_two_gang_switch_is_two_gangs_each_on_its_own_point() {
+        let mapping = json!({
+            "1": {"code": "switch_1", "type": "Boolean"},
+            "2": {"code": "switch_2", "type": "Boolean"},
+            "7": {"code": "countdown_1", "type": "Integer"},
+            "8": {"code": "countdown_2", "type": "Integer"},
+        });
+        assert_eq!(
+            DpMap::gangs(&mapping),
+            vec![(1, "1".to_owned()), (2, "2".to_owned())]
+        );
+        let second = DpMap::gang(&mapping, 2);
+        assert_eq!(
+            second.to_dps(&Command::Power(true)).unwrap()["2"],
+            json!(true)
+        );
+        let state = second.to_state(dps_of(&json!({"dps": {"1": true, "2": false}})).unwrap());
+        assert_eq!(state.on, Some(false));
+        assert_eq!(state.power_w, None);
+        assert!(DpMap::gangs(&json!({"1": {"code": "switch_1"}})).is_empty());
+        assert_eq!(DpMap::gang(&Value::Null, 3).power.as_deref(), Some("3"));
     }
 
     #[test]

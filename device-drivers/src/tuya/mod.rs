@@ -1,12 +1,14 @@
 //! Tuya / SmartLife / Gosund local protocol, versions 3.1, 3.3, 3.4 and 3.5: framing
 //! (`frame`), ciphers (`crypto`), per-connection state (`session`), the data-point map
-//! to our model (`dps`), the tokio client (`client`) and UDP discovery (`discovery`).
+//! to our model (`dps`), the tokio client (`client`), the links one connection serves
+//! (`gangs`) and UDP discovery (`discovery`).
 
 pub mod client;
 pub mod crypto;
 pub mod discovery;
 pub mod dps;
 pub mod frame;
+mod gangs;
 pub mod session;
 
 use serde::{Deserialize, Serialize};

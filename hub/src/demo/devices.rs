@@ -1,4 +1,4 @@
-//! The demo's emulated devices on loopback: three Tuya, a miIO lamp, an eWeLink plug, a
+//! The demo's emulated devices on loopback: four Tuya (one a two-gang switch), a miIO lamp, an eWeLink plug, a
 //! SmartThings account and Tasmota, Zigbee2MQTT and Shelly clients of the hub's broker,
 //! with their keys granted.
 
@@ -36,7 +36,33 @@ const DEMO_TUYA: &[(&str, &str, &str, &str, &str, &str)] = &[
         "Room 101 kettle plug",
         r#"{"1":false,"19":0}"#,
     ),
+    (
+        DEMO_TWO_GANG,
+        "demokeycorridor2",
+        "3.4",
+        "switch",
+        "Corridor lights",
+        r#"{"1":false,"2":false,"7":0,"8":0}"#,
+    ),
 ];
+
+/// The demo's two-gang wall switch: its grant carries the model tinytuya's devices.json
+/// gives such a switch (Tuya category "kg"), so importing it makes one switch per gang.
+const DEMO_TWO_GANG: &str = "bfdemocorridor2gang01";
+
+fn two_gang_model() -> serde_json::Value {
+    let countdown = serde_json::json!({"unit": "s", "min": 0, "max": 86400, "scale": 0, "step": 1});
+    serde_json::json!({
+        "name": "Corridor lights",
+        "category": "kg",
+        "mapping": {
+            "1": {"code": "switch_1", "type": "Boolean", "values": {}},
+            "2": {"code": "switch_2", "type": "Boolean", "values": {}},
+            "7": {"code": "countdown_1", "type": "Integer", "values": countdown},
+            "8": {"code": "countdown_2", "type": "Integer", "values": countdown},
+        }
+    })
+}
 
 /// The demo's emulated miIO lamp: `(device id, token, model, properties)`.
 const DEMO_MIIO: (u32, &str, &str, &str) = (
@@ -168,7 +194,13 @@ pub(super) async fn settle_devices(
     let (did, token, ..) = DEMO_MIIO;
     let (sonoff_id, sonoff_key) = DEMO_EWELINK;
     let grants = [
-        (Brand::Tuya, serde_json::json!({ "keys": demo.tuya_keys })),
+        (
+            Brand::Tuya,
+            serde_json::json!({
+                "keys": demo.tuya_keys,
+                "models": { DEMO_TWO_GANG: two_gang_model() },
+            }),
+        ),
         (
             Brand::Miio,
             serde_json::json!({ "keys": { did.to_string(): token } }),

@@ -221,7 +221,9 @@ struct ImportRequest {
     items: Vec<ImportItem>,
 }
 
-/// Imports discovered devices, taking each one's key from the brand's grant.
+/// Imports discovered devices, taking each one's key from the brand's grant; a multi-gang
+/// Tuya switch (its model declares `switch_1` … `switch_N`) comes back as one switch per
+/// gang.
 #[utoipa::path(post, path = "/devices/import", tag = "devices", security(("session" = ["admin"])),
     request_body = ImportRequest,
     responses((status = 200, body = Vec<DeviceView>), (status = 400, body = crate::web::ErrorBody),

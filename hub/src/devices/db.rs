@@ -169,8 +169,9 @@ pub(super) fn redescribe(
     Ok(n == 1)
 }
 
-/// Moves a brand's devices: the one with `native_id` (or, without one, every device of the
-/// brand whose `base_url` is `old_base`) gets the new address or base URL. Their ids.
+/// Moves a brand's devices: the one with `native_id` and its channels (or, without one,
+/// every device of the brand whose `base_url` is `old_base`) get the new address or base
+/// URL. Their ids.
 pub(super) fn relocate(
     conn: &Connection,
     brand: Brand,
@@ -179,7 +180,8 @@ pub(super) fn relocate(
     base_url: Option<(&str, &str)>,
 ) -> rusqlite::Result<Vec<String>> {
     let mut stmt = conn.prepare(
-        "SELECT id FROM devices WHERE brand = ?1 AND (?2 IS NULL OR native_id = ?2)
+        "SELECT id FROM devices WHERE brand = ?1
+           AND (?2 IS NULL OR native_id = ?2 OR substr(native_id, 1, length(?2) + 1) = ?2 || '#')
            AND (?3 IS NULL OR settings ->> '$.base_url' LIKE ?3 || '%')",
     )?;
     let ids: Vec<String> = stmt

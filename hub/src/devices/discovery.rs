@@ -4,11 +4,13 @@
 
 use std::net::SocketAddr;
 
+use device_drivers::channel;
 use device_drivers::tuya::discovery::{self as tuya_discovery, ScanConfig};
+use device_drivers::tuya::DpMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{Brand, DeviceError, DeviceView, Devices, NewDeviceRequest};
+use super::{naming, Brand, DeviceError, DeviceView, Devices, NewDeviceRequest};
 
 /// A device found on the LAN.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -25,7 +27,7 @@ pub struct Found {
 }
 
 /// A found device the owner chose to import.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportItem {
     pub native_id: String,
@@ -254,6 +256,10 @@ impl Devices {
         let brand =
             Brand::parse(brand).ok_or_else(|| DeviceError::Invalid("unknown brand".into()))?;
         let grant = self.grant(brand).await?.unwrap_or_default();
+        let items: Vec<ImportItem> = items
+            .into_iter()
+            .flat_map(|item| by_gang(item, &grant))
+            .collect();
         let mut added = Vec::new();
         for mut item in items {
             if brand == Brand::SmartThings {
@@ -262,12 +268,14 @@ impl Devices {
                     .unwrap_or(device_drivers::smartthings::BASE_URL)
                     .into();
             }
-            if let Some(mapping) = grant["models"][&item.native_id].get("mapping") {
+            // A gang is keyed and modelled as its device.
+            let device = channel::split_channel(&item.native_id).0;
+            if let Some(mapping) = grant["models"][device].get("mapping") {
                 item.settings["mapping"] = mapping.clone();
             }
             let diy = item.settings["diy"] == true;
             let secret = grant["keys"]
-                .get(&item.native_id)
+                .get(device)
                 .or_else(|| grant.get("token"))
                 .and_then(|k| k.as_str())
                 .map(str::to_owned)
@@ -294,6 +302,31 @@ impl Devices {
         }
         Ok(added)
     }
+}
+
+/// A found device as the registry keeps it: a multi-gang Tuya switch (its model declares
+/// `switch_1` … `switch_N`) is one switch per gang, each named by its number, the first
+/// keeping the device's own id; any other device is itself.
+fn by_gang(item: ImportItem, grant: &serde_json::Value) -> Vec<ImportItem> {
+    let gangs = grant["models"][&item.native_id]
+        .get("mapping")
+        .map(DpMap::gangs)
+        .unwrap_or_default();
+    if gangs.is_empty() || channel::split_channel(&item.native_id).1.is_some() {
+        return vec![item];
+    }
+    gangs
+        .into_iter()
+        .map(|(gang, _)| ImportItem {
+            native_id: match gang {
+                1 => item.native_id.clone(),
+                n => channel::channel_id(&item.native_id, &n.to_string()),
+            },
+            kind: "switch".into(),
+            name: naming::numbered(&item.name, &gang.to_string()),
+            ..item.clone()
+        })
+        .collect()
 }
 
 /// A Tuya grant from tinytuya's `devices.json` (the wizard's list of

@@ -7,7 +7,7 @@ use device_drivers::ewelink::{self, EwelinkConfig};
 use device_drivers::miio::{self, MiioConfig, PropMap};
 use device_drivers::smartthings::{self, SmartThingsConfig};
 use device_drivers::tuya::{self, crypto, DpMap, TuyaConfig, Version};
-use device_drivers::{Kind, LinkHandle};
+use device_drivers::{channel, Kind, LinkHandle};
 use serde::{Deserialize, Serialize};
 
 use super::db::DeviceRow;
@@ -21,7 +21,9 @@ pub(super) enum LinkSetupError {
     NotLan,
 }
 
-/// Tuya settings kept in `devices.settings`.
+/// Tuya settings kept in `devices.settings`. A gang of a multi-gang switch is a device of
+/// its own, `<device id>#<gang>` (the first keeps the device's id); its link joins the one
+/// connection the device takes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct TuyaSettings {
     pub version: Version,
@@ -131,18 +133,29 @@ fn tuya_config(row: &DeviceRow, secret: Option<&str>) -> Result<TuyaConfig, Link
     let key = crypto::parse_local_key(secret.unwrap_or_default())
         .map_err(|e| LinkSetupError::Invalid(e.to_string()))?;
     let addr = lan_address(&row.address, tuya::PORT)?;
-    let map = match (settings.map, &settings.mapping) {
-        (Some(map), _) => map,
-        (None, Some(mapping)) => DpMap::from_mapping(row.kind, mapping),
-        (None, None) => DpMap::for_kind(row.kind),
+    let (device, gang) = channel::split_channel(&row.native_id);
+    let gang = match gang {
+        Some(n) => Some(n.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            LinkSetupError::Invalid(format!("{n:?} is not a gang number (1, 2, …)"))
+        })?),
+        // A multi-gang switch's first gang keeps the device's own id.
+        None if settings
+            .mapping
+            .as_ref()
+            .is_some_and(|m| !DpMap::gangs(m).is_empty()) =>
+        {
+            Some(1)
+        }
+        None => None,
     };
-    Ok(TuyaConfig::new(
-        &row.native_id,
-        addr,
-        key,
-        settings.version,
-        map,
-    ))
+    let mapping = settings.mapping.unwrap_or_default();
+    let map = match (settings.map, gang) {
+        (Some(map), _) => map,
+        (None, Some(gang)) => DpMap::gang(&mapping, gang),
+        (None, None) if mapping.is_null() => DpMap::for_kind(row.kind),
+        (None, None) => DpMap::from_mapping(row.kind, &mapping),
+    };
+    Ok(TuyaConfig::new(device, addr, key, settings.version, map))
 }
 
 /// `host:port`, or a bare host with the protocol's default port.

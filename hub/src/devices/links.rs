@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use device_drivers::mqtt::{self, Event as MqttEvent, Family, Outgoing};
-use device_drivers::{Kind, LinkHandle};
+use device_drivers::mqtt::{Event as MqttEvent, Family, Outgoing};
+use device_drivers::{channel, Kind, LinkHandle};
 use tokio::sync::mpsc;
 
 use super::db::{self, DeviceRow};
@@ -217,7 +217,7 @@ impl Devices {
                 };
                 match self.add(request).await {
                     Ok(_) => {
-                        if let (base, Some(_)) = mqtt::split_channel(device) {
+                        if let (base, Some(_)) = channel::split_channel(device) {
                             self.name_first_channel(family, base).await;
                         }
                     }
@@ -239,7 +239,7 @@ impl Devices {
             // A device's availability is each of its channels'.
             MqttEvent::Availability { device, .. } => {
                 let routes =
-                    self.routes_where(|f, id| f == family && mqtt::is_channel_of(id, device));
+                    self.routes_where(|f, id| f == family && channel::is_channel_of(id, device));
                 if routes.is_empty() {
                     self.keep_early(family, device, &event);
                 }

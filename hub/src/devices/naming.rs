@@ -2,14 +2,15 @@
 //! names made for machines ("terrace_bulb", "tasmota_D3A101", "shellyplus1-d3a0c0ffee01",
 //! "0x00158d0001a2b3c4"), and staff should read words. Staff rename freely afterwards.
 
-use device_drivers::mqtt::{self, Family};
+use device_drivers::channel;
+use device_drivers::mqtt::Family;
 use device_drivers::Kind;
 
 /// The name an MQTT device or channel `native` gets from what it announced: [`readable`],
 /// and for a channel its number ("Shelly Plus 2 PM A478 channel 2") unless the channel was
 /// given a name of its own (a Tasmota relay's "fn").
 pub(super) fn announced(family: Family, name: Option<&str>, native: &str, kind: Kind) -> String {
-    let (device, channel) = mqtt::split_channel(native);
+    let (device, channel) = channel::split_channel(native);
     let named = readable(name, device, family.brand(), kind.as_str());
     match channel {
         Some(channel) if given(name, family.brand()).is_none_or(|n| n == device) => {
@@ -27,7 +28,7 @@ pub(super) fn first_channel(family: Family, device: &str, kind: Kind) -> String 
 }
 
 /// `base` with a channel's number, within the 80 characters a name may have.
-fn numbered(base: &str, label: &str) -> String {
+pub(super) fn numbered(base: &str, label: &str) -> String {
     let label = format!(" channel {label}");
     let keep = 80usize.saturating_sub(label.chars().count());
     base.chars().take(keep).collect::<String>() + &label
