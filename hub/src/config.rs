@@ -243,10 +243,11 @@ impl Default for BrokerConfig {
             // Zigbee2MQTT's retained bridge/devices is ~100 KB for a small hotel and several
             // hundred KB for larger networks; segments grow only as data flows.
             max_payload_bytes: 1024 * 1024,
-            // At 1 MiB × 4 one busy filter of small device messages could hold about 12 MiB
-            // (the `broker` bench saw the hub reach 150 MiB over 200 topics); 512 KiB of
-            // payload is still thousands of messages for a subscriber that fell behind.
-            max_segment_bytes: 256 * 1024,
+            // A filter's log keeps its segments once filled: at 256 KiB × 2, a burst of
+            // small device messages (500 presses/s) left 9.5 MiB held by the hub's few
+            // filters (heaptrack, the `writes` bench). 64 KiB × 2 is still about 5,000
+            // switch messages, 10 s at that rate, for a subscriber that fell behind.
+            max_segment_bytes: 64 * 1024,
             max_segment_count: 2,
             allow_anonymous: false,
         }
