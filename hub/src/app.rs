@@ -86,6 +86,7 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
     );
     systemd::ready();
     systemd::spawn_watchdog(running.http);
+    tokio::task::spawn_blocking(crate::platform::memory::release_start_up_code);
     wait_for_signal().await;
     tracing::info!("Shutting down.");
     systemd::stopping();
@@ -304,6 +305,17 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         (Some(addr), Some(material)) => Some((web::bind(addr, "HTTPS").await?, material)),
         _ => None,
     };
+    let reception = crate::reception::Reception::new(
+        store.clone(),
+        clock.clone(),
+        property.clone(),
+        weather.clone(),
+        bookings.clone(),
+        chat.clone(),
+    );
+    plan.reception_up(&reception)
+        .await
+        .context("the plan could not set up the guest pages")?;
     let services = Services {
         store: store.clone(),
         config: config.clone(),
@@ -324,6 +336,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
             .transpose()?
             .map(|a| a.port()),
         push,
+        reception,
     };
     let connections = web::Connections::new(web::ConnectionLimits::within(
         config.web.max_connections,

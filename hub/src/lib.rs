@@ -17,6 +17,7 @@ pub mod plan;
 pub mod platform;
 pub mod push;
 pub mod ratelimit;
+pub mod reception;
 pub mod scenarios;
 pub mod secret;
 pub mod store;

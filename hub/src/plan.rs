@@ -12,6 +12,7 @@ use crate::chat::Chat;
 use crate::clock::Clock;
 use crate::config::WeatherConfig;
 use crate::devices::{Devices, DiscoveryScope};
+use crate::reception::Reception;
 use crate::scenarios::Scenarios;
 use crate::team::{Role, Team};
 
@@ -68,6 +69,14 @@ pub trait Plan: Send + 'static {
         _config: &mut WeatherConfig,
     ) -> impl Future<Output = anyhow::Result<Vec<tokio::task::JoinHandle<()>>>> + Send {
         async { Ok(Vec::new()) }
+    }
+
+    /// Once the Online Reception runs.
+    fn reception_up(
+        &mut self,
+        _reception: &Reception,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send {
+        async { Ok(()) }
     }
 
     /// Once every service runs.

@@ -39,6 +39,7 @@ pub struct Services {
     /// The HTTPS listener's port, where staff are sent; `None` with HTTPS off.
     pub https_port: Option<u16>,
     pub push: crate::push::Push,
+    pub reception: crate::reception::Reception,
 }
 
 /// Every route of the hub with the OpenAPI document that describes the same set (the
@@ -52,6 +53,7 @@ pub fn router(s: &Services, connections: &Arc<Connections>) -> (Router, utoipa::
         .merge(crate::devices::api::admin_routes().with_state(s.devices.clone()))
         .merge(crate::bookings::api::admin_routes().with_state(s.bookings.clone()))
         .merge(crate::scenarios::api::admin_routes().with_state(s.scenarios.clone()))
+        .merge(crate::reception::api::admin_routes().with_state(s.reception.clone()))
         .route_layer(axum::middleware::from_fn(
             crate::team::staff_api::require_admin,
         ));
@@ -73,7 +75,8 @@ pub fn router(s: &Services, connections: &Arc<Connections>) -> (Router, utoipa::
         .nest("/admin", admin);
     let pages = OpenApiRouter::new()
         .merge(crate::team::api::page_routes().with_state(s.team.clone()))
-        .merge(crate::chat::api::page_routes().with_state(s.chat.clone()));
+        .merge(crate::chat::api::page_routes().with_state(s.chat.clone()))
+        .merge(crate::reception::api::page_routes().with_state(s.reception.clone()));
     let metrics = Arc::new(Metrics::new(s.store.clone(), gauges(s, connections)));
     let (router, openapi) = web::assemble(
         api,

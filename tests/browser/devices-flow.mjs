@@ -21,7 +21,7 @@ try {
   await page.click('#brand-tuya button.discover');
   const row = '#brand-tuya tr[data-native="bfdemolobbylamp000001"]';
   await page.waitForSelector(row);
-  if (await page.locator('#brand-tuya tr[data-native]').count() !== 3) throw new Error('three demo devices answer');
+  if (await page.locator('#brand-tuya tr[data-native]').count() !== 4) throw new Error('four demo devices answer');
   // A Tuya answer does not say what the device is: the table asks rather than guesses.
   if (await page.locator('#brand-tuya .found-table th:text-is("Kind")').count() !== 1) throw new Error('the found table has headers');
   if (await page.inputValue(`${row} select >> nth=0`) !== '') throw new Error('a kind was guessed for a Tuya device');

@@ -16,6 +16,9 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/messenger/"),
     ("get", "/favicon.ico"),
     ("get", "/widget/try"),
+    // A unit's guest page: its address is the key; it shows no guest's data.
+    ("get", "/r/{slug}"),
+    ("get", "/r/theme.css"),
     ("get", "/metrics"),
     ("get", "/api/v1/setup"),
     ("post", "/api/v1/setup"),

@@ -6,7 +6,8 @@
 //! Scenarios: one made with the form, run by hand, its trace (`tests/browser/scenarios-flow.mjs`).
 //! Presence: conversations go to staff with the messenger open (`tests/browser/chat-presence.mjs`).
 //! Every admin and messenger view at 390×844 and 1280×900, nothing wider than the window
-//! (`tests/browser/phone-views.mjs`).
+//! (`tests/browser/phone-views.mjs`). A room's guest page on three screens in two languages
+//! (`tests/browser/guest-page.mjs`).
 
 use std::process::Command;
 
@@ -258,4 +259,24 @@ async fn every_view_fits_a_phone_and_a_desktop_in_chromium() {
     let (email, password) = hub.password_of("agent");
     let args = vec![hub.url(""), owner_email, owner_password, email, password];
     run_script("phone-views.mjs", args, "phone views ok").await;
+}
+
+/// A guest opens room 102's page on a phone, a tablet and a desktop, in Russian and in
+/// English, and switches to German (`tests/browser/guest-page.mjs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_opens_a_room_page_on_three_screens_in_chromium() {
+    let hub = Hub::start_demo().unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    let pages = get_json(&owner, &hub.url("/api/v1/admin/reception/pages"))
+        .await
+        .unwrap();
+    let path = pages
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["room"] == "102")
+        .and_then(|p| p["path"].as_str())
+        .expect("room 102 has a page")
+        .to_owned();
+    run_script("guest-page.mjs", vec![hub.url(""), path], "guest page ok").await;
 }

@@ -81,8 +81,17 @@ async fn demo_devices_are_discovered_imported_and_driven_by_rest_and_mqtt() {
         &json!({"brand": "tuya"}),
     )
     .await;
-    assert_eq!(found.len(), 3, "{found:?}");
+    assert_eq!(found.len(), 4, "{found:?}");
     assert!(found.iter().all(|f| f["has_key"] == true));
+    // The two-gang switch, named and classed by the model its grant carries.
+    let corridor = found
+        .iter()
+        .find(|f| f["native_id"] == "bfdemocorridor2gang01")
+        .unwrap();
+    assert_eq!(
+        (&corridor["settings"]["label"], &corridor["settings"]["kind"]),
+        (&json!("Corridor lights"), &json!("switch"))
+    );
     let lamp = found
         .iter()
         .find(|f| f["native_id"] == "bfdemolobbylamp000001")

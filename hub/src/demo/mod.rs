@@ -1,10 +1,11 @@
 //! `hub demo`'s plan: a property to try everything with — Seaview Guest House in Lisbon,
 //! its rooms, a few chat shortcuts, an owner and an agent with one-time passwords printed
 //! once, a guest in 102 and three example scenarios, all made through the services; its
-//! emulated devices on loopback and a loopback forecast. Run again, it leaves the existing
-//! data alone.
+//! emulated devices on loopback, a loopback forecast and its guest page (`reception.rs`).
+//! Run again, it leaves the existing data alone.
 
 mod devices;
+mod reception;
 
 use anyhow::Context;
 
@@ -15,6 +16,7 @@ use crate::clock::Clock;
 use crate::config::WeatherConfig;
 use crate::devices::{Devices, DiscoveryScope};
 use crate::plan::{Account, Plan};
+use crate::reception::Reception;
 use crate::scenarios::Scenarios;
 use crate::secret;
 use crate::team::{PropertySettings, Role, SeedMember, Team, Weekday, WorkingDay};
@@ -90,6 +92,12 @@ impl Plan for Demo {
             .context("cannot start the demo's forecast")?;
         config.base_url = url;
         Ok(vec![task])
+    }
+
+    async fn reception_up(&mut self, reception: &Reception) -> anyhow::Result<()> {
+        reception::furnish(reception)
+            .await
+            .context("cannot make the demo's guest page")
     }
 
     async fn started(

@@ -41,6 +41,10 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         "0008_feeds.sql",
         include_str!("../../migrations/0008_feeds.sql"),
     ),
+    (
+        "0009_reception.sql",
+        include_str!("../../migrations/0009_reception.sql"),
+    ),
 ];
 
 pub(super) fn apply(conn: &Connection, path: &Path) -> Result<(), StoreError> {

@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::Team;
-use crate::web::{AppError, ServedOverTls};
+use crate::web::{html_escape, AppError, ServedOverTls};
 
 /// The gate's state: the team (does the owner exist yet?) and the HTTPS listener's port.
 #[derive(Clone)]
@@ -85,8 +85,8 @@ fn host_without_port(host: &str) -> String {
 }
 
 fn page(secure: &str, host: &str) -> String {
-    let secure = escape(secure);
-    let host = escape(host);
+    let secure = html_escape(secure);
+    let host = html_escape(host);
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -114,13 +114,6 @@ fn page(secure: &str, host: &str) -> String {
          hub at {host} and vouches for it alone.</p>\
          </div></main></body></html>"
     )
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -32,6 +32,14 @@ pub use metrics::{Gauge, Metrics};
 pub use origin::foreign_origin;
 pub use pages::Pages;
 
+/// `s` safe inside HTML text and double-quoted attributes.
+pub fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 /// The session cookie's name, declared as the `session` security scheme.
 pub const SESSION_COOKIE: &str = "hub_session";
 

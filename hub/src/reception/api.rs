@@ -1,0 +1,312 @@
+//! The Online Reception over HTTP: the guest page `/r/{slug}` for anyone with its address,
+//! and for admins the units' page addresses, the design, the places directory and the QR
+//! codes (PNG and SVG) of each unit's page and of the Wi-Fi network.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::design::Design;
+use super::{qr, Place, Reception, ReceptionError, UnitPage};
+use crate::web::{ApiJson, AppError};
+
+impl From<ReceptionError> for AppError {
+    fn from(e: ReceptionError) -> AppError {
+        match e {
+            ReceptionError::Invalid(why) => AppError::bad("invalid", why),
+            ReceptionError::NotFound => AppError::NotFound,
+            ReceptionError::Taken(why) => AppError::Conflict(why),
+            ReceptionError::Store(e) => AppError::Internal(e.to_string()),
+            ReceptionError::Internal(why) => AppError::Internal(why),
+        }
+    }
+}
+
+impl From<qr::QrError> for AppError {
+    fn from(e: qr::QrError) -> AppError {
+        match e {
+            qr::QrError::TooLong => AppError::bad("too_long", e.to_string()),
+            qr::QrError::Image(why) => AppError::Internal(why),
+        }
+    }
+}
+
+pub fn page_routes() -> OpenApiRouter<Reception> {
+    OpenApiRouter::new()
+        .routes(routes!(guest_page))
+        .routes(routes!(theme))
+}
+
+/// The guest pages' colours as a style sheet; each version (`v`, which the page names) is
+/// kept by browsers for good.
+#[utoipa::path(get, path = "/r/theme.css", tag = "reception",
+    responses((status = 200, description = "text/css")))]
+async fn theme(State(reception): State<Reception>) -> Result<Response, AppError> {
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        reception.theme().await?,
+    )
+        .into_response())
+}
+
+pub fn admin_routes() -> OpenApiRouter<Reception> {
+    OpenApiRouter::new()
+        .routes(routes!(list_pages))
+        .routes(routes!(set_slug))
+        .routes(routes!(get_design, put_design))
+        .routes(routes!(list_places, add_place))
+        .routes(routes!(edit_place, delete_place))
+        .routes(routes!(order_places))
+        .routes(routes!(page_qr))
+        .routes(routes!(wifi_qr))
+}
+
+#[derive(Deserialize, IntoParams)]
+struct PageQuery {
+    /// The guest's choice of language (the page's switch), e.g. "ru".
+    lang: Option<String>,
+}
+
+/// A unit's guest page, in the guest's language (the switch, else the phone's).
+#[utoipa::path(get, path = "/r/{slug}", tag = "reception", params(("slug" = String, Path), PageQuery),
+    responses((status = 200, description = "The guest page (HTML)"), (status = 404, description = "No unit has this address (HTML)")))]
+async fn guest_page(
+    State(reception): State<Reception>,
+    Path(slug): Path<String>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let chosen = q.lang.as_deref().filter(|l| l.len() <= 16);
+    let page = if slug.len() <= 64 {
+        reception.page(&slug, chosen, accept).await?
+    } else {
+        None
+    };
+    let (status, html) = match page {
+        Some(html) => (StatusCode::OK, html),
+        None => (StatusCode::NOT_FOUND, reception.not_found(chosen, accept)),
+    };
+    Ok((
+        status,
+        [
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::VARY, "Accept-Language"),
+        ],
+        Html(html),
+    )
+        .into_response())
+}
+
+/// Every unit's guest page address.
+#[utoipa::path(get, path = "/reception/pages", tag = "reception", security(("session" = ["admin"])),
+    responses((status = 200, body = Vec<UnitPage>), (status = 403, body = crate::web::ErrorBody)))]
+async fn list_pages(
+    State(reception): State<Reception>,
+) -> Result<ApiJson<Vec<UnitPage>>, AppError> {
+    Ok(ApiJson(reception.pages().await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewSlug {
+    slug: String,
+}
+
+/// Moves a unit's page to a new address; the old one stops answering.
+#[utoipa::path(put, path = "/reception/pages/{id}", tag = "reception", security(("session" = ["admin"])),
+    params(("id" = i64, Path, description = "The unit's room id")), request_body = NewSlug,
+    responses((status = 200, body = UnitPage), (status = 400, body = crate::web::ErrorBody),
+        (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody),
+        (status = 409, body = crate::web::ErrorBody)))]
+async fn set_slug(
+    State(reception): State<Reception>,
+    Path(room_id): Path<i64>,
+    ApiJson(req): ApiJson<NewSlug>,
+) -> Result<ApiJson<UnitPage>, AppError> {
+    Ok(ApiJson(reception.set_slug(room_id, &req.slug).await?))
+}
+
+/// The guest page's design.
+#[utoipa::path(get, path = "/reception/design", tag = "reception", security(("session" = ["admin"])),
+    responses((status = 200, body = Design), (status = 403, body = crate::web::ErrorBody)))]
+async fn get_design(State(reception): State<Reception>) -> Result<ApiJson<Design>, AppError> {
+    Ok(ApiJson(reception.design().await?))
+}
+
+/// Saves the guest page's design.
+#[utoipa::path(put, path = "/reception/design", tag = "reception", security(("session" = ["admin"])),
+    request_body = Design,
+    responses((status = 200, body = Design), (status = 400, body = crate::web::ErrorBody),
+        (status = 403, body = crate::web::ErrorBody)))]
+async fn put_design(
+    State(reception): State<Reception>,
+    ApiJson(design): ApiJson<Design>,
+) -> Result<ApiJson<Design>, AppError> {
+    Ok(ApiJson(reception.put_design(design).await?))
+}
+
+/// The guest services directory in the owner's order.
+#[utoipa::path(get, path = "/reception/places", tag = "reception", security(("session" = ["admin"])),
+    responses((status = 200, body = Vec<Place>), (status = 403, body = crate::web::ErrorBody)))]
+async fn list_places(State(reception): State<Reception>) -> Result<ApiJson<Vec<Place>>, AppError> {
+    Ok(ApiJson(reception.places().await?))
+}
+
+/// Adds a place at the end of the directory.
+#[utoipa::path(post, path = "/reception/places", tag = "reception", security(("session" = ["admin"])),
+    request_body = Place,
+    responses((status = 201, body = Place), (status = 400, body = crate::web::ErrorBody),
+        (status = 403, body = crate::web::ErrorBody)))]
+async fn add_place(
+    State(reception): State<Reception>,
+    ApiJson(place): ApiJson<Place>,
+) -> Result<(StatusCode, ApiJson<Place>), AppError> {
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(reception.add_place(place).await?),
+    ))
+}
+
+/// Changes a place.
+#[utoipa::path(put, path = "/reception/places/{id}", tag = "reception", security(("session" = ["admin"])),
+    params(("id" = i64, Path)), request_body = Place,
+    responses((status = 200, body = Place), (status = 400, body = crate::web::ErrorBody),
+        (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody)))]
+async fn edit_place(
+    State(reception): State<Reception>,
+    Path(id): Path<i64>,
+    ApiJson(place): ApiJson<Place>,
+) -> Result<ApiJson<Place>, AppError> {
+    Ok(ApiJson(reception.edit_place(id, place).await?))
+}
+
+/// Removes a place.
+#[utoipa::path(delete, path = "/reception/places/{id}", tag = "reception", security(("session" = ["admin"])),
+    params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody)))]
+async fn delete_place(
+    State(reception): State<Reception>,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
+    reception.delete_place(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct PlaceOrder {
+    ids: Vec<i64>,
+}
+
+/// Puts the directory in the given order.
+#[utoipa::path(put, path = "/reception/places-order", tag = "reception", security(("session" = ["admin"])),
+    request_body = PlaceOrder,
+    responses((status = 200, body = Vec<Place>), (status = 400, body = crate::web::ErrorBody),
+        (status = 403, body = crate::web::ErrorBody)))]
+async fn order_places(
+    State(reception): State<Reception>,
+    ApiJson(req): ApiJson<PlaceOrder>,
+) -> Result<ApiJson<Vec<Place>>, AppError> {
+    Ok(ApiJson(reception.order_places(req.ids).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+struct QrQuery {
+    /// `png` (default) or `svg`.
+    format: Option<String>,
+    /// The address phones open, e.g. `http://192.168.1.20:8080` (a name phones resolve;
+    /// `hub.local` fails on some Android browsers); the address this request came to by
+    /// default.
+    base: Option<String>,
+}
+
+fn image(text: &str, format: Option<&str>) -> Result<Response, AppError> {
+    match format.unwrap_or("png") {
+        "png" => Ok(([(header::CONTENT_TYPE, "image/png")], qr::png(text, 8)?).into_response()),
+        "svg" => Ok((
+            [(header::CONTENT_TYPE, "image/svg+xml")],
+            qr::svg(text, 400)?,
+        )
+            .into_response()),
+        _ => Err(AppError::bad("invalid", "format is png or svg")),
+    }
+}
+
+/// The QR code of a unit's guest page address.
+#[utoipa::path(get, path = "/reception/pages/{id}/qr", tag = "reception", security(("session" = ["admin"])),
+    params(("id" = i64, Path, description = "The unit's room id"), QrQuery),
+    responses((status = 200, description = "image/png or image/svg+xml"), (status = 400, body = crate::web::ErrorBody),
+        (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody)))]
+async fn page_qr(
+    State(reception): State<Reception>,
+    Path(id): Path<i64>,
+    Query(q): Query<QrQuery>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let page = reception
+        .pages()
+        .await?
+        .into_iter()
+        .find(|p| p.room_id == id)
+        .ok_or(AppError::NotFound)?;
+    let url = format!("{}{}", base_url(q.base.as_deref(), &headers)?, page.path);
+    image(&url, q.format.as_deref())
+}
+
+/// The QR code phones join the Wi-Fi network from (`WIFI:` payload).
+#[utoipa::path(get, path = "/reception/wifi/qr", tag = "reception", security(("session" = ["admin"])),
+    params(QrQuery),
+    responses((status = 200, description = "image/png or image/svg+xml"), (status = 400, body = crate::web::ErrorBody),
+        (status = 403, body = crate::web::ErrorBody)))]
+async fn wifi_qr(
+    State(reception): State<Reception>,
+    Query(q): Query<QrQuery>,
+) -> Result<Response, AppError> {
+    let payload = reception.wifi_payload().await?.ok_or_else(|| {
+        AppError::bad(
+            "no_wifi",
+            "set the Wi-Fi network in the page's design first",
+        )
+    })?;
+    image(&payload, q.format.as_deref())
+}
+
+/// The origin QR codes point at: `base` when given (an http(s) origin), else the one this
+/// request was made to.
+fn base_url(base: Option<&str>, headers: &HeaderMap) -> Result<String, AppError> {
+    let bad = || {
+        AppError::bad(
+            "invalid",
+            "base is an http(s) address like http://192.168.1.20:8080",
+        )
+    };
+    let text = match base {
+        Some(b) => b.to_owned(),
+        None => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .ok_or_else(bad)?;
+            format!("http://{host}")
+        }
+    };
+    let url = url::Url::parse(&text).map_err(|_| bad())?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.host_str().is_none()
+        || url.query().is_some()
+    {
+        return Err(bad());
+    }
+    Ok(url.origin().ascii_serialization())
+}

@@ -1,0 +1,438 @@
+//! The guest page as HTML, rendered on the hub: small (no framework; a style sheet, the
+//! design's colours as a second one, a few lines of script for the clock, all from the
+//! hub), readable on a weak phone and without the internet, every built-in word in the
+//! guest's language and every owner text escaped.
+
+use std::fmt::Write;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::design::{BlockKind, Design};
+use super::words::{self, Words};
+use super::{qr, Place};
+use crate::bookings::Room;
+use crate::team::PropertySettings;
+use crate::weather::{Snapshot, SunDay, FRESH_HOURS};
+use crate::web::html_escape as esc;
+
+/// Everything one guest page shows.
+pub(super) struct View<'a> {
+    pub words: &'static Words,
+    pub slug: &'a str,
+    pub room: &'a Room,
+    pub property: &'a PropertySettings,
+    pub zone: Tz,
+    pub now: DateTime<Utc>,
+    pub design: &'a Design,
+    pub places: &'a [Place],
+    pub forecast: Option<&'a Snapshot>,
+    pub sun: Option<&'a SunDay>,
+    pub widget_key: &'a str,
+}
+
+/// The page.
+pub(super) fn render(v: &View) -> String {
+    let w = v.words;
+    let mut body = String::new();
+    for block in v.design.shown() {
+        let html = match block.kind {
+            BlockKind::Title => title(v),
+            BlockKind::Information => information(v),
+            BlockKind::Glance => glance(v),
+            BlockKind::Weather => weather(v),
+            BlockKind::Places => places(v),
+            BlockKind::Chat => chat(v),
+        };
+        if !html.is_empty() {
+            let _ = write!(
+                body,
+                "<section class=\"{}\">{html}</section>",
+                block.kind.as_str()
+            );
+        }
+    }
+    let logo = if v.property.logo_url.is_empty() {
+        String::new()
+    } else {
+        format!("<img src=\"{}\" alt=\"\">", esc(&v.property.logo_url))
+    };
+    format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{name} · {unit}</title><link rel=\"stylesheet\" href=\"/guest/page.css\">\
+         <link rel=\"stylesheet\" href=\"/r/theme.css?v={version}\">\
+         <script src=\"/guest/clock.js\" defer></script></head>\
+         <body><header>{logo}<div class=\"who\"><h1>{name}</h1><div class=\"unit\">{unit}</div></div>{switch}</header>\
+         <main>{body}</main></body></html>",
+        lang = w.tag,
+        name = esc(&v.property.name),
+        unit = esc(&v.room.name),
+        version = theme_version(v.design),
+        switch = language_switch(v),
+    )
+}
+
+/// The page's colours as a style sheet (the hub's Content-Security-Policy allows no inline
+/// styles): the accent, and each coloured block's background.
+pub(super) fn theme(design: &Design) -> String {
+    let mut css = format!(":root{{--accent:{}}}", design.accent);
+    for block in &design.blocks {
+        if let Some(colour) = &block.colour {
+            let _ = write!(css, "section.{}{{--bg:{colour}}}", block.kind.as_str());
+        }
+    }
+    css
+}
+
+/// Changes with the colours, so a page links the theme it was made with and browsers may
+/// keep each version for good.
+fn theme_version(design: &Design) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(theme(design).as_bytes())[..6])
+}
+
+impl View<'_> {
+    fn local(&self) -> DateTime<Tz> {
+        self.now.with_timezone(&self.zone)
+    }
+
+    fn zone_offset_minutes(&self) -> i32 {
+        use chrono::Offset;
+        self.local().offset().fix().local_minus_utc() / 60
+    }
+}
+
+fn language_switch(v: &View) -> String {
+    let mut links = String::new();
+    for other in words::ALL {
+        let current = if other.tag == v.words.tag {
+            " aria-current=\"true\""
+        } else {
+            ""
+        };
+        let _ = write!(
+            links,
+            "<a href=\"/r/{}?lang={}\" hreflang=\"{}\" lang=\"{}\"{current}>{}</a>",
+            esc(v.slug),
+            other.tag,
+            other.tag,
+            other.tag,
+            other.name
+        );
+    }
+    format!(
+        "<details class=\"lang\"><summary aria-label=\"{}\">🌐 {}</summary><nav>{links}</nav></details>",
+        v.words.language,
+        v.words.tag.to_uppercase()
+    )
+}
+
+fn title(v: &View) -> String {
+    let lang = v.words.tag;
+    format!(
+        "<h2>{}</h2><p>{}</p>",
+        esc(v.design.title.pick(lang)),
+        esc(v.design.invitation.pick(lang))
+    )
+}
+
+fn information(v: &View) -> String {
+    let (w, d, lang) = (v.words, v.design, v.words.tag);
+    let mut html = format!("<h2>{}</h2>", w.information);
+    if let Some(wifi) = &d.wifi {
+        let code = qr::svg(&qr::wifi_payload(wifi), 150).unwrap_or_default();
+        // The SVG's XML declaration is not wanted inline.
+        let code = code.find("<svg").map_or("", |i| &code[i..]);
+        let _ = write!(
+            html,
+            "<div class=\"row wifi\"><div>{code}</div><dl><dt>{}</dt><dd>{}</dd>",
+            w.network,
+            esc(&wifi.ssid)
+        );
+        if !wifi.password.is_empty() {
+            let _ = write!(
+                html,
+                "<dt>{}</dt><dd>{}</dd>",
+                w.password,
+                esc(&wifi.password)
+            );
+        }
+        let _ = write!(
+            html,
+            "</dl></div><p class=\"muted\">{} · {}</p>",
+            w.wifi, w.scan_to_join
+        );
+    }
+    if !d.check_in.is_empty() || !d.check_out.is_empty() {
+        html.push_str("<dl>");
+        for (label, time) in [(w.check_in, &d.check_in), (w.check_out, &d.check_out)] {
+            if !time.is_empty() {
+                let _ = write!(html, "<dt>{label}</dt><dd>{}</dd>", esc(time));
+            }
+        }
+        html.push_str("</dl>");
+    }
+    for (label, text) in [
+        (w.house_rules, &d.house_rules),
+        (w.breakfast, &d.breakfast),
+        ("", &d.notes),
+    ] {
+        let text = text.pick(lang).trim();
+        if text.is_empty() {
+            continue;
+        }
+        if !label.is_empty() {
+            let _ = write!(html, "<h3>{label}</h3>");
+        }
+        let _ = write!(html, "<p>{}</p>", esc(text));
+    }
+    html
+}
+
+fn sky(w: &Words, code: Option<i64>) -> (String, &'static str) {
+    code.map(words::sky)
+        .map(|g| (words::SKY_SYMBOLS[g].to_owned(), w.skies[g]))
+        .unwrap_or_default()
+}
+
+fn degrees(t: Option<f64>) -> String {
+    t.map(|t| format!("{}°", t.round() as i64))
+        .unwrap_or_default()
+}
+
+/// The place's name in the guest's language as the owner wrote it, else the city of the
+/// property's zone ("Europe/Lisbon" → "Lisbon").
+fn city(v: &View) -> String {
+    let named = v.design.city.pick(v.words.tag).trim();
+    if !named.is_empty() {
+        return named.to_owned();
+    }
+    let zone = &v.property.time_zone;
+    zone.rsplit('/').next().unwrap_or(zone).replace('_', " ")
+}
+
+fn glance(v: &View) -> String {
+    let w = v.words;
+    let local = v.local();
+    let mut html = format!(
+        "<h2>{}</h2><div class=\"facts\"><div><div class=\"muted\">{} · {}</div><div class=\"big\" data-clock=\"{}\">{}</div></div>",
+        esc(&city(v)),
+        w.local_time,
+        local.format("%d.%m"),
+        v.zone_offset_minutes(),
+        local.format("%H:%M")
+    );
+    if let Some(now) = v.forecast.and_then(|s| s.forecast.current.as_ref()) {
+        let (symbol, words) = sky(w, now.weather_code);
+        let _ = write!(
+            html,
+            "<div><div class=\"muted\">{}</div><div class=\"big\">{symbol} {}</div><div class=\"muted\">{words}</div></div>",
+            w.now,
+            degrees(now.temperature)
+        );
+    }
+    if let Some(sun) = v.sun {
+        let time = |t: &Option<String>| {
+            t.as_deref()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.format("%H:%M").to_string())
+        };
+        match (time(&sun.sunrise), time(&sun.sunset), sun.polar.as_deref()) {
+            (_, _, Some("day")) => {
+                let _ = write!(html, "<div class=\"muted\">{}</div>", w.polar_day);
+            }
+            (_, _, Some(_)) => {
+                let _ = write!(html, "<div class=\"muted\">{}</div>", w.polar_night);
+            }
+            (rise, set, None) => {
+                let _ = write!(
+                    html,
+                    "<div><div class=\"muted\">🌅 {}</div><div class=\"big\">{}</div></div>\
+                     <div><div class=\"muted\">🌇 {}</div><div class=\"big\">{}</div></div>",
+                    w.sunrise,
+                    rise.unwrap_or_else(|| "—".into()),
+                    w.sunset,
+                    set.unwrap_or_else(|| "—".into())
+                );
+            }
+        }
+    }
+    html.push_str("</div>");
+    html
+}
+
+fn weather(v: &View) -> String {
+    let w = v.words;
+    let mut html = format!("<h2>{}</h2>", w.weather);
+    let Some(snap) = v.forecast else {
+        let _ = write!(html, "<p class=\"muted\">{}</p>", w.no_forecast);
+        return html;
+    };
+    let age = (v.now - snap.fetched_at).num_minutes().max(0);
+    let updated = if age < 120 {
+        w.updated_minutes.replace("{n}", &age.to_string())
+    } else {
+        w.updated_hours.replace("{n}", &(age / 60).to_string())
+    };
+    let f = &snap.forecast;
+    if let Some(now) = &f.current {
+        let (symbol, words) = sky(w, now.weather_code);
+        let _ = write!(
+            html,
+            "<div class=\"facts\"><div class=\"big\">{symbol} {}</div><div>{words}</div></div>",
+            degrees(now.temperature)
+        );
+    }
+    let _ = write!(html, "<p class=\"muted\" data-age=\"{age}\">{updated}</p>");
+    if age > FRESH_HOURS * 60 {
+        let _ = write!(html, "<p class=\"muted\">{}</p>", w.stale);
+    }
+    let hours: Vec<_> = f
+        .hourly
+        .iter()
+        .filter(|h| {
+            crate::clock::parse(&h.time).is_some_and(|t| t + chrono::Duration::hours(1) > v.now)
+        })
+        .take(12)
+        .collect();
+    if !hours.is_empty() {
+        let _ = write!(html, "<h3>{}</h3><div class=\"hours\">", w.next_hours);
+        for h in hours {
+            let at = crate::clock::parse(&h.time)
+                .map(|t| t.with_timezone(&v.zone).format("%H:%M").to_string())
+                .unwrap_or_default();
+            let _ = write!(
+                html,
+                "<div><div class=\"muted\">{at}</div><div>{}</div><div>{}</div></div>",
+                sky(w, h.weather_code).0,
+                degrees(h.temperature)
+            );
+        }
+        html.push_str("</div>");
+    }
+    if !f.daily.is_empty() {
+        let _ = write!(html, "<h3>{}</h3><div class=\"days\">", w.next_days);
+        for d in &f.daily {
+            let day = chrono::NaiveDate::parse_from_str(&d.date, "%Y-%m-%d")
+                .map(|d| d.format("%d.%m").to_string())
+                .unwrap_or_default();
+            let _ = write!(
+                html,
+                "<div><div class=\"muted\">{day}</div><div>{}</div><div>{} / {}</div></div>",
+                sky(w, d.weather_code).0,
+                degrees(d.temperature_max),
+                degrees(d.temperature_min)
+            );
+        }
+        html.push_str("</div>");
+    }
+    html.push_str("<p class=\"muted\">Open-Meteo.com</p>");
+    html
+}
+
+/// A link that opens the phone's maps app at the place (Google Maps URLs, which Android
+/// and iOS hand to the installed app): by position when known, else by address.
+fn directions(p: &Place) -> Option<String> {
+    let destination = match (p.latitude, p.longitude) {
+        (Some(lat), Some(lon)) => format!("{lat:.6},{lon:.6}"),
+        _ if !p.address.trim().is_empty() => p.address.trim().to_owned(),
+        _ => return None,
+    };
+    Some(format!(
+        "https://www.google.com/maps/dir/?api=1&destination={}",
+        url::form_urlencoded::byte_serialize(destination.as_bytes()).collect::<String>()
+    ))
+}
+
+fn places(v: &View) -> String {
+    if v.places.is_empty() {
+        return String::new();
+    }
+    let (w, lang) = (v.words, v.words.tag);
+    let mut html = format!("<h2>{}</h2>", w.places);
+    // Grouped by category, the groups in the order the owner's list first names them.
+    let mut order: Vec<&str> = Vec::new();
+    for p in v.places {
+        if !order.contains(&p.category.as_str()) {
+            order.push(&p.category);
+        }
+    }
+    for category in order {
+        let label = words::CATEGORIES
+            .iter()
+            .position(|c| *c == category)
+            .map_or("", |i| w.categories[i]);
+        let _ = write!(html, "<h3>{label}</h3>");
+        for p in v.places.iter().filter(|p| p.category == category) {
+            let _ = write!(
+                html,
+                "<div class=\"place\"><b>{}</b>",
+                esc(p.name.pick(lang))
+            );
+            if !p.address.is_empty() {
+                let _ = write!(html, "<div class=\"muted\">{}</div>", esc(&p.address));
+            }
+            let notes = p.notes.pick(lang);
+            if !notes.trim().is_empty() {
+                let _ = write!(html, "<p>{}</p>", esc(notes));
+            }
+            html.push_str("<div class=\"acts\">");
+            if let Some(link) = directions(p) {
+                let _ = write!(
+                    html,
+                    "<a href=\"{}\" rel=\"noopener\">🧭 {}</a>",
+                    esc(&link),
+                    w.directions
+                );
+            }
+            if !p.phone.is_empty() {
+                let tel: String = p
+                    .phone
+                    .chars()
+                    .filter(|c| c.is_ascii_digit() || *c == '+')
+                    .collect();
+                let _ = write!(html, "<a href=\"tel:{tel}\">📞 {}</a>", w.call);
+            }
+            if !p.website.is_empty() {
+                let _ = write!(
+                    html,
+                    "<a href=\"{}\" rel=\"noopener\" target=\"_blank\">🔗 {}</a>",
+                    esc(&p.website),
+                    w.website
+                );
+            }
+            html.push_str("</div></div>");
+        }
+    }
+    html
+}
+
+/// The chat block: a line that says where the chat is, and the widget itself, tagged with
+/// the unit so staff see which room writes (GUEST-8).
+fn chat(v: &View) -> String {
+    let tag: String = v
+        .room
+        .name
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect();
+    format!(
+        "<h2>{}</h2><p>{}</p><script src=\"/widget.js\" data-key=\"{}\" data-state=\"{}\" data-tags=\"room-{}\" async></script>",
+        v.words.chat,
+        v.words.chat_hint,
+        esc(v.widget_key),
+        v.design.chat_state.as_str(),
+        esc(&tag)
+    )
+}
+
+/// The page for an address no unit has.
+pub(super) fn not_found(w: &Words) -> String {
+    format!(
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title>\
+         <link rel=\"stylesheet\" href=\"/guest/page.css\"></head><body><main><section><h2>{}</h2><p>{}</p></section></main></body></html>",
+        w.tag, w.not_found, w.not_found, w.not_found_hint
+    )
+}
