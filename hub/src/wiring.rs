@@ -71,6 +71,7 @@ pub fn router(s: &Services, connections: &Arc<Connections>) -> (Router, utoipa::
         .merge(crate::bookings::api::routes().with_state(s.bookings.clone()))
         .merge(crate::weather::api::routes().with_state(s.weather.clone()))
         .merge(crate::push::api::routes().with_state(s.push.clone()))
+        .merge(crate::reception::api::routes().with_state(s.reception.clone()))
         .merge(uploads)
         .nest("/admin", admin);
     let pages = OpenApiRouter::new()

@@ -19,6 +19,9 @@ const PUBLIC: &[(&str, &str)] = &[
     // A unit's guest page: its address is the key; it shows no guest's data.
     ("get", "/r/{slug}"),
     ("get", "/r/theme.css"),
+    // A guest opens their own stay: by its link, or by reference and surname (rate-limited).
+    ("get", "/s/{token}"),
+    ("post", "/r/{slug}/stay"),
     ("get", "/metrics"),
     ("get", "/api/v1/setup"),
     ("post", "/api/v1/setup"),

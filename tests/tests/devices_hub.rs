@@ -89,7 +89,10 @@ async fn demo_devices_are_discovered_imported_and_driven_by_rest_and_mqtt() {
         .find(|f| f["native_id"] == "bfdemocorridor2gang01")
         .unwrap();
     assert_eq!(
-        (&corridor["settings"]["label"], &corridor["settings"]["kind"]),
+        (
+            &corridor["settings"]["label"],
+            &corridor["settings"]["kind"]
+        ),
         (&json!("Corridor lights"), &json!("switch"))
     );
     let lamp = found

@@ -343,3 +343,164 @@ async fn qr_codes_read_back_exactly() {
     .unwrap();
     assert!(zbarimg(&rendered).starts_with(r"WIFI:T:WPA;S:Sea\;View"));
 }
+
+/// Room 102's reservation in the demo (Maria Papadopoulou, checked in).
+async fn stay_in_102(hub: &Hub, staff: &reqwest::Client) -> Value {
+    let list = get_json(staff, &hub.url("/api/v1/reservations"))
+        .await
+        .unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["guest_name"] == "Maria Papadopoulou")
+        .unwrap_or_else(|| panic!("the demo's guest in 102: {list}"))
+        .clone()
+}
+
+/// A client that keeps cookies and does not follow redirects: a guest's phone, step by step.
+fn phone() -> reqwest::Client {
+    client()
+}
+
+async fn get(c: &reqwest::Client, url: &str) -> (u16, Option<String>, String) {
+    let r = c
+        .get(url)
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .map(str::to_owned);
+    (status, location, r.text().await.unwrap_or_default())
+}
+
+/// GUEST-5: the stay shows only to its guest, opened by the link the hotel sends or by
+/// reference and surname on the unit's own page; never on another unit's page; never
+/// after check-out; and wrong guesses are limited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stay_shows_to_its_guest_only_and_only_until_check_out() {
+    let hub = Hub::start_demo().unwrap();
+    let agent = hub.signed_in("agent").await.unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    let stay = stay_in_102(&hub, &agent).await;
+    let id = stay["id"].as_i64().unwrap();
+    let room = unit_page(&hub, &owner, "102").await;
+    let other = unit_page(&hub, &owner, "101").await;
+    let room_url = hub.url(room["path"].as_str().unwrap());
+
+    // A receptionist copies the stay's link; the guest follows it.
+    let r = agent
+        .post(hub.url(&format!("/api/v1/reception/stays/{id}/link")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let link: Value = r.json().await.unwrap();
+    let path = link["path"].as_str().unwrap().to_owned();
+    assert!(
+        path.starts_with("/s/") && path.len() > 40,
+        "not guessable: {path}"
+    );
+    assert_eq!(link["until"], stay["check_out_at"], "{link}");
+    let guest = phone();
+    let r = guest.get(hub.url(&path)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(r.headers()["location"], room["path"].as_str().unwrap());
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/r/", "Max-Age="] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    let (_, _, html) = get(&guest, &room_url).await;
+    assert!(
+        html.contains("My stay") && html.contains("Maria Papadopoulou"),
+        "her stay"
+    );
+    // The same browser on another unit's page sees no one.
+    let (_, _, elsewhere) = get(&guest, &hub.url(other["path"].as_str().unwrap())).await;
+    assert!(
+        !elsewhere.contains("Maria"),
+        "another unit's page shows no stay"
+    );
+    // Another phone on her room's page sees the form, not her.
+    let (_, _, stranger) = get(&phone(), &room_url).await;
+    assert!(!stranger.contains("Maria") && stranger.contains("Booking reference"));
+
+    // By reference and surname, on her unit's page only.
+    let form = |reference: &str, surname: &str| {
+        vec![
+            ("reference".to_owned(), reference.to_owned()),
+            ("surname".to_owned(), surname.to_owned()),
+        ]
+    };
+    let walk_in = phone();
+    let r = walk_in
+        .post(format!("{room_url}/stay"))
+        .form(&form(&id.to_string(), "papadopoulou"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303, "reference and surname open it");
+    let (_, _, html) = get(&walk_in, &room_url).await;
+    assert!(html.contains("Maria Papadopoulou"));
+    let r = phone()
+        .post(format!("{}/stay", hub.url(other["path"].as_str().unwrap())))
+        .form(&form(&id.to_string(), "Papadopoulou"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "not on another unit's page");
+    let body = r.text().await.unwrap();
+    assert!(body.contains("We could not find this booking") && !body.contains("Maria"));
+
+    // Checked out: the link and the browser's stay stop working at once.
+    let mut edit = stay.clone();
+    edit["status"] = json!("checked_out");
+    let (status, answer) = send(
+        &owner,
+        "PATCH",
+        &hub.url(&format!("/api/v1/admin/reservations/{id}")),
+        &json!({
+            "guest_name": edit["guest_name"], "email": edit["email"], "check_in": edit["check_in"],
+            "check_out": edit["check_out"], "status": "checked_out"
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, _, gone) = get(&phone(), &hub.url(&path)).await;
+    assert_eq!(status, 410);
+    assert!(gone.contains("This link no longer works"), "{gone}");
+    let (_, _, html) = get(&guest, &room_url).await;
+    assert!(
+        !html.contains("Maria"),
+        "after check-out the page shows no one"
+    );
+    let r = agent
+        .post(hub.url(&format!("/api/v1/reception/stays/{id}/link")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400, "no link to an ended stay");
+
+    // Guessing: ten wrong tries, then a pause, told in the guest's language.
+    let guesser = phone();
+    for n in 0..10 {
+        let r = guesser
+            .post(format!("{room_url}/stay"))
+            .form(&form(&(1000 + n).to_string(), "Smith"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+    }
+    let r = guesser
+        .post(format!("{room_url}/stay?lang=ru"))
+        .form(&form("1", "Smith"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("Слишком много попыток"));
+}

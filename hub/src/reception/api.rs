@@ -1,17 +1,22 @@
 //! The Online Reception over HTTP: the guest page `/r/{slug}` for anyone with its address,
-//! and for admins the units' page addresses, the design, the places directory and the QR
+//! a guest's own stay opened by its link `/s/{token}` or by reference and surname, a stay's
+//! link for staff to send, and for admins the units' page addresses, the design, the places directory and the QR
 //! codes (PNG and SVG) of each unit's page and of the Wi-Fi network.
 
-use axum::extract::{Path, Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::design::Design;
-use super::{qr, Place, Reception, ReceptionError, UnitPage};
+use super::{qr, words, Notice, Opened, Place, Reception, ReceptionError, StayLink, UnitPage};
+use crate::team::Staff;
 use crate::web::{ApiJson, AppError};
 
 impl From<ReceptionError> for AppError {
@@ -20,6 +25,9 @@ impl From<ReceptionError> for AppError {
             ReceptionError::Invalid(why) => AppError::bad("invalid", why),
             ReceptionError::NotFound => AppError::NotFound,
             ReceptionError::Taken(why) => AppError::Conflict(why),
+            ReceptionError::TooMany(secs) => AppError::TooManyRequests {
+                retry_after_secs: secs,
+            },
             ReceptionError::Store(e) => AppError::Internal(e.to_string()),
             ReceptionError::Internal(why) => AppError::Internal(why),
         }
@@ -39,6 +47,135 @@ pub fn page_routes() -> OpenApiRouter<Reception> {
     OpenApiRouter::new()
         .routes(routes!(guest_page))
         .routes(routes!(theme))
+        .routes(routes!(open_by_reference))
+        .routes(routes!(open_link))
+}
+
+/// What staff do for a guest's stay.
+pub fn routes() -> OpenApiRouter<Reception> {
+    OpenApiRouter::new().routes(routes!(stay_link))
+}
+
+/// Where a guest's opened stay is kept: this browser only, the guest pages only.
+const STAY_COOKIE: &str = "hub_stay";
+
+fn stay_cookie(opened: &Opened) -> Cookie<'static> {
+    Cookie::build((STAY_COOKIE, opened.token.clone()))
+        .path("/r/")
+        .http_only(true)
+        // Lax: the link arrives from a messenger or e-mail, another site.
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::seconds(opened.seconds_left.max(0)))
+        .build()
+}
+
+fn accept_language(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+fn html_page(status: StatusCode, html: String) -> Response {
+    (
+        status,
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::VARY, "Accept-Language, Cookie"),
+        ],
+        Html(html),
+    )
+        .into_response()
+}
+
+/// A stay link the hotel sent: opens the guest's stay in this browser and leads to their
+/// unit's page; a page that says so once the stay has ended.
+#[utoipa::path(get, path = "/s/{token}", tag = "reception", params(("token" = String, Path)),
+    responses((status = 303, description = "To the unit's page, the stay opened"),
+        (status = 410, description = "The stay has ended, or the link never was (HTML)")))]
+async fn open_link(
+    State(reception): State<Reception>,
+    Path(token): Path<String>,
+    jar: CookieJar,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    match reception.open_link(&token).await? {
+        Some(opened) => {
+            Ok((jar.add(stay_cookie(&opened)), Redirect::to(&opened.path)).into_response())
+        }
+        None => Ok(html_page(
+            StatusCode::GONE,
+            reception.link_expired(accept_language(&headers)),
+        )),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+struct StayForm {
+    reference: String,
+    surname: String,
+}
+
+/// The unit page's form: a booking reference and surname open the guest's stay on this
+/// unit (ten wrong tries a quarter of an hour per address).
+#[utoipa::path(post, path = "/r/{slug}/stay", tag = "reception", params(("slug" = String, Path), PageQuery),
+    request_body(content = StayForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "To the unit's page, the stay opened"),
+        (status = 200, description = "The page again, saying what was wrong (HTML)"),
+        (status = 404, description = "No unit has this address (HTML)")))]
+async fn open_by_reference(
+    State(reception): State<Reception>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(slug): Path<String>,
+    Query(q): Query<PageQuery>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Form(form): Form<StayForm>,
+) -> Result<Response, AppError> {
+    let accept = accept_language(&headers);
+    let chosen = q.lang.as_deref().filter(|l| l.len() <= 16);
+    let from = peer.ip().to_string();
+    let notice = match reception
+        .open_by_reference(&slug, &form.reference, &form.surname, &from)
+        .await
+    {
+        Ok(Some(opened)) => {
+            let to = match chosen {
+                Some(lang) if words::ALL.iter().any(|w| w.tag == lang) => {
+                    format!("{}?lang={lang}", opened.path)
+                }
+                _ => opened.path.clone(),
+            };
+            return Ok((jar.add(stay_cookie(&opened)), Redirect::to(&to)).into_response());
+        }
+        Ok(None) => Notice::StayNotFound,
+        Err(ReceptionError::TooMany(_)) => Notice::TooMany,
+        Err(e) => return Err(e.into()),
+    };
+    let stay = jar.get(STAY_COOKIE).map(|c| c.value().to_owned());
+    match reception
+        .page(&slug, chosen, accept, stay.as_deref(), notice)
+        .await?
+    {
+        Some(html) => Ok(html_page(StatusCode::OK, html)),
+        None => Ok(html_page(
+            StatusCode::NOT_FOUND,
+            reception.not_found(chosen, accept),
+        )),
+    }
+}
+
+/// A new link to a stay for its guest (to copy into a message); it works until check-out.
+#[utoipa::path(post, path = "/reception/stays/{id}/link", tag = "reception", security(("session" = [])),
+    params(("id" = i64, Path, description = "The reservation's id")),
+    responses((status = 200, body = StayLink), (status = 400, body = crate::web::ErrorBody),
+        (status = 401, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody)))]
+async fn stay_link(
+    State(reception): State<Reception>,
+    _staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<ApiJson<StayLink>, AppError> {
+    Ok(ApiJson(reception.stay_link(id).await?))
 }
 
 /// The guest pages' colours as a style sheet; each version (`v`, which the page names) is
@@ -81,31 +218,23 @@ async fn guest_page(
     State(reception): State<Reception>,
     Path(slug): Path<String>,
     Query(q): Query<PageQuery>,
+    jar: CookieJar,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let accept = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let accept = accept_language(&headers);
     let chosen = q.lang.as_deref().filter(|l| l.len() <= 16);
+    let stay = jar.get(STAY_COOKIE).map(|c| c.value().to_owned());
     let page = if slug.len() <= 64 {
-        reception.page(&slug, chosen, accept).await?
+        reception
+            .page(&slug, chosen, accept, stay.as_deref(), Notice::None)
+            .await?
     } else {
         None
     };
-    let (status, html) = match page {
-        Some(html) => (StatusCode::OK, html),
-        None => (StatusCode::NOT_FOUND, reception.not_found(chosen, accept)),
-    };
-    Ok((
-        status,
-        [
-            (header::CACHE_CONTROL, "no-cache"),
-            (header::VARY, "Accept-Language"),
-        ],
-        Html(html),
-    )
-        .into_response())
+    Ok(match page {
+        Some(html) => html_page(StatusCode::OK, html),
+        None => html_page(StatusCode::NOT_FOUND, reception.not_found(chosen, accept)),
+    })
 }
 
 /// Every unit's guest page address.

@@ -120,3 +120,26 @@ pub(super) fn order_places(conn: &Connection, ids: &[i64]) -> rusqlite::Result<(
     }
     Ok(())
 }
+
+pub(super) fn add_stay_link(
+    conn: &Connection,
+    token_hash: &str,
+    reservation_id: i64,
+    now: &str,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO stay_links (token_hash, reservation_id, created_at) VALUES (?1, ?2, ?3)",
+        params![token_hash, reservation_id, now],
+    )?;
+    Ok(())
+}
+
+/// The reservation a stay link was made for.
+pub(super) fn stay_of(conn: &Connection, token_hash: &str) -> rusqlite::Result<Option<i64>> {
+    conn.query_row(
+        "SELECT reservation_id FROM stay_links WHERE token_hash = ?1",
+        [token_hash],
+        |r| r.get(0),
+    )
+    .optional()
+}

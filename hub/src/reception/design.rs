@@ -23,6 +23,8 @@ pub enum BlockKind {
     Places,
     /// The chat with the team, tagged with the unit.
     Chat,
+    /// The guest's own stay, once their link or reference opened it.
+    Reservation,
 }
 
 impl BlockKind {
@@ -35,11 +37,13 @@ impl BlockKind {
             BlockKind::Weather => "weather",
             BlockKind::Places => "places",
             BlockKind::Chat => "chat",
+            BlockKind::Reservation => "reservation",
         }
     }
 
-    pub const ALL: [BlockKind; 6] = [
+    pub const ALL: [BlockKind; 7] = [
         BlockKind::Title,
+        BlockKind::Reservation,
         BlockKind::Information,
         BlockKind::Glance,
         BlockKind::Weather,
@@ -233,6 +237,29 @@ impl Design {
         Ok(())
     }
 
+    /// Adds the blocks a design saved before they existed lacks, shown, each after the
+    /// block that precedes it in [`BlockKind::ALL`].
+    pub fn complete(&mut self) {
+        for (i, kind) in BlockKind::ALL.iter().enumerate() {
+            if self.blocks.iter().any(|b| b.kind == *kind) {
+                continue;
+            }
+            let at = BlockKind::ALL[..i]
+                .iter()
+                .rev()
+                .find_map(|before| self.blocks.iter().position(|b| b.kind == *before))
+                .map_or(0, |p| p + 1);
+            self.blocks.insert(
+                at,
+                Block {
+                    kind: *kind,
+                    on: true,
+                    colour: None,
+                },
+            );
+        }
+    }
+
     /// The blocks to show, in order.
     pub fn shown(&self) -> impl Iterator<Item = &Block> {
         self.blocks.iter().filter(|b| b.on)
@@ -258,6 +285,12 @@ mod tests {
         let mut d = Design::default();
         d.blocks.pop();
         assert!(d.check().unwrap_err().0.contains("every block"));
+        // A design saved before the reservation block existed gets it after the title.
+        d.blocks.retain(|b| b.kind != BlockKind::Reservation);
+        d.complete();
+        assert_eq!(d.blocks[1].kind, BlockKind::Reservation);
+        assert_eq!(d.blocks.len(), BlockKind::ALL.len());
+        d.check().unwrap();
         let d = Design {
             accent: "red".into(),
             ..Design::default()

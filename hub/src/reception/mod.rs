@@ -1,14 +1,16 @@
 //! The Online Reception (GUEST-1…9): each unit's guest page at `/r/<slug>` with the blocks
 //! the owner designs (`design.rs`), the guest services directory, weather and sun from the
 //! hub's own cache, the chat tagged with the unit, in the guest's language (`words.rs`),
-//! rendered on the hub (`page.rs`), and the QR codes that lead there (`qr.rs`). The
-//! service [`Reception`] is the front door; `db.rs` owns the SQL.
+//! rendered on the hub (`page.rs`), the guest's own stay behind a link (`stays.rs`), and
+//! the QR codes that lead there (`qr.rs`). The service [`Reception`] is the front door;
+//! `db.rs` owns the SQL.
 
 pub mod api;
 mod db;
 pub mod design;
 mod page;
 pub mod qr;
+mod stays;
 pub mod words;
 
 use std::sync::Arc;
@@ -24,6 +26,7 @@ use crate::store::{Store, StoreError};
 use crate::team::Property;
 use crate::weather::Weather;
 use design::{Design, Text};
+pub use stays::{Opened, StayLink};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReceptionError {
@@ -35,6 +38,8 @@ pub enum ReceptionError {
     Taken(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("too many attempts; try again in {0} s")]
+    TooMany(u64),
     #[error("{0}")]
     Internal(String),
 }
@@ -116,6 +121,16 @@ impl Place {
     }
 }
 
+/// What the page tells a guest about their last try to open their stay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    None,
+    /// The reference and surname opened nothing on this unit.
+    StayNotFound,
+    /// Too many wrong references from this address.
+    TooMany,
+}
+
 /// A unit's guest page: where it is and what it is for.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UnitPage {
@@ -134,6 +149,8 @@ struct Inner {
     weather: Weather,
     bookings: Bookings,
     chat: Arc<Chat>,
+    /// Wrong booking references per client address.
+    attempts: crate::ratelimit::FailureLimiter,
 }
 
 #[derive(Clone)]
@@ -207,6 +224,10 @@ impl Reception {
                 weather,
                 bookings,
                 chat,
+                attempts: crate::ratelimit::FailureLimiter::new(
+                    std::time::Duration::from_secs(15 * 60),
+                    10,
+                ),
             }),
         }
     }
@@ -286,15 +307,18 @@ impl Reception {
     }
 
     pub async fn design(&self) -> Result<Design, ReceptionError> {
-        Ok(self
+        let mut design = self
             .inner
             .store
             .read(|c| Ok::<_, ReceptionError>(db::design(c)?))
             .await?
-            .unwrap_or_default())
+            .unwrap_or_default();
+        design.complete();
+        Ok(design)
     }
 
-    pub async fn put_design(&self, design: Design) -> Result<Design, ReceptionError> {
+    pub async fn put_design(&self, mut design: Design) -> Result<Design, ReceptionError> {
+        design.complete();
         design.check().map_err(|e| ReceptionError::Invalid(e.0))?;
         let (d, now) = (design.clone(), self.inner.clock.now_text());
         self.inner
@@ -362,12 +386,16 @@ impl Reception {
     }
 
     /// The guest page at `slug` as HTML in the guest's language: `chosen` (the switch) or
-    /// the phone's `accept_language`. `None` when no unit has that slug.
+    /// the phone's `accept_language`; with the guest's own stay when `stay` (the token
+    /// their link left) opens one on this unit, and `notice` about what they just tried.
+    /// `None` when no unit has that slug.
     pub async fn page(
         &self,
         slug: &str,
         chosen: Option<&str>,
         accept_language: &str,
+        stay: Option<&str>,
+        notice: Notice,
     ) -> Result<Option<String>, ReceptionError> {
         let words = words::choose(chosen, accept_language);
         let s = slug.to_owned();
@@ -393,6 +421,7 @@ impl Reception {
             self.design().await?,
             self.places().await?,
         );
+        let reservation = self.stay_on(stay, room.id).await?;
         let (forecast, sun) = (
             self.inner.weather.latest(),
             self.inner.weather.sun_day(None).ok(),
@@ -409,6 +438,8 @@ impl Reception {
             forecast: forecast.as_ref(),
             sun: sun.as_ref(),
             widget_key: &self.inner.chat.widget_key(),
+            reservation: reservation.as_ref(),
+            notice,
         };
         Ok(Some(page::render(&view)))
     }
@@ -421,6 +452,11 @@ impl Reception {
     /// The page shown for an address no unit has, in the guest's language.
     pub fn not_found(&self, chosen: Option<&str>, accept_language: &str) -> String {
         page::not_found(words::choose(chosen, accept_language))
+    }
+
+    /// The page a stay link leads to once its stay has ended, in the guest's language.
+    pub fn link_expired(&self, accept_language: &str) -> String {
+        page::link_expired(words::choose(None, accept_language))
     }
 
     /// The design's Wi-Fi payload, when a network is set.

@@ -11,7 +11,7 @@ use chrono_tz::Tz;
 use super::design::{BlockKind, Design};
 use super::words::{self, Words};
 use super::{qr, Place};
-use crate::bookings::Room;
+use crate::bookings::{Reservation, Room};
 use crate::team::PropertySettings;
 use crate::weather::{Snapshot, SunDay, FRESH_HOURS};
 use crate::web::html_escape as esc;
@@ -29,6 +29,9 @@ pub(super) struct View<'a> {
     pub forecast: Option<&'a Snapshot>,
     pub sun: Option<&'a SunDay>,
     pub widget_key: &'a str,
+    /// The guest's own stay, when their link opened it on this unit.
+    pub reservation: Option<&'a Reservation>,
+    pub notice: super::Notice,
 }
 
 /// The page.
@@ -43,6 +46,7 @@ pub(super) fn render(v: &View) -> String {
             BlockKind::Weather => weather(v),
             BlockKind::Places => places(v),
             BlockKind::Chat => chat(v),
+            BlockKind::Reservation => reservation(v),
         };
         if !html.is_empty() {
             let _ = write!(
@@ -427,12 +431,72 @@ fn chat(v: &View) -> String {
     )
 }
 
+/// The guest's stay, or the form that opens it: only the guest whose link (or reference
+/// and surname) opened it on this unit sees it (GUEST-5).
+fn reservation(v: &View) -> String {
+    let w = v.words;
+    let mut html = format!("<h2>{}</h2>", w.my_stay);
+    if let Some(r) = v.reservation {
+        let at = |t: &str| {
+            crate::clock::parse(t)
+                .map(|t| {
+                    t.with_timezone(&v.zone)
+                        .format("%d.%m.%Y %H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default()
+        };
+        let _ = write!(
+            html,
+            "<dl class=\"stay\"><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>",
+            w.guest,
+            esc(&r.guest_name),
+            w.arrival,
+            at(&r.check_in_at),
+            w.departure,
+            at(&r.check_out_at)
+        );
+        return html;
+    }
+    let notice = match v.notice {
+        super::Notice::None => None,
+        super::Notice::StayNotFound => Some(w.stay_not_found),
+        super::Notice::TooMany => Some(w.too_many),
+    };
+    if let Some(text) = notice {
+        let _ = write!(html, "<p class=\"warn\" role=\"alert\">{text}</p>");
+    }
+    let _ = write!(
+        html,
+        "<p class=\"muted\">{}</p><form method=\"post\" action=\"/r/{}/stay?lang={}\" class=\"stay-form\">\
+         <label>{}<input name=\"reference\" required maxlength=\"64\" autocomplete=\"off\"></label>\
+         <label>{}<input name=\"surname\" required maxlength=\"80\" autocomplete=\"family-name\"></label>\
+         <button>{}</button></form>",
+        w.open_stay,
+        esc(v.slug),
+        w.tag,
+        w.reference,
+        w.surname,
+        w.open
+    );
+    html
+}
+
+/// The page a link whose stay has ended (or that never was) leads to.
+pub(super) fn link_expired(w: &Words) -> String {
+    message(w, w.link_expired, w.link_expired_hint)
+}
+
 /// The page for an address no unit has.
 pub(super) fn not_found(w: &Words) -> String {
+    message(w, w.not_found, w.not_found_hint)
+}
+
+fn message(w: &Words, title: &str, hint: &str) -> String {
     format!(
         "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title>\
          <link rel=\"stylesheet\" href=\"/guest/page.css\"></head><body><main><section><h2>{}</h2><p>{}</p></section></main></body></html>",
-        w.tag, w.not_found, w.not_found, w.not_found_hint
+        w.tag, title, title, hint
     )
 }

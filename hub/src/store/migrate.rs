@@ -45,6 +45,10 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         "0009_reception.sql",
         include_str!("../../migrations/0009_reception.sql"),
     ),
+    (
+        "0010_stays.sql",
+        include_str!("../../migrations/0010_stays.sql"),
+    ),
 ];
 
 pub(super) fn apply(conn: &Connection, path: &Path) -> Result<(), StoreError> {
