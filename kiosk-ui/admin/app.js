@@ -11,12 +11,14 @@ import { accountView } from '/admin/account.js';
 import { chatView } from '/admin/chat.js';
 import { bookingsView } from '/admin/bookings.js';
 import { scenariosView } from '/admin/scenarios.js';
+import { receptionView } from '/admin/reception.js';
 
 const SECTIONS = [
   { id: 'account', title: 'My account', view: accountView, admin: false },
   { id: 'team', title: 'Team', view: teamView, admin: true },
   { id: 'property', title: 'Property', view: propertyView, admin: true },
   { id: 'rooms', title: 'Rooms', view: roomsView, admin: true },
+  { id: 'guest-page', title: 'Guest page', view: receptionView, admin: true },
   { id: 'chat', title: 'Chat', view: chatView, admin: true },
   { id: 'bookings', title: 'Bookings', view: bookingsView, admin: false },
   { id: 'devices', title: 'Devices', view: devicesView, admin: false },

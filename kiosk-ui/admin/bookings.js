@@ -1,6 +1,6 @@
 // Bookings (BOOK-1): who is in now, the reservations ahead, entry by hand, the channel
 // managers' iCal feeds and the PMS webhook. Everyone sees; admins change.
-import { api, el, submitting } from '/common/api.js';
+import { api, copyText, el, submitting } from '/common/api.js';
 import { field, when } from '/common/forms.js';
 
 const STATUS = { booked: 'Booked', checked_in: 'Checked in', checked_out: 'Checked out', cancelled: 'Cancelled' };
@@ -44,13 +44,31 @@ export async function bookingsView(me) {
             el('td', {}, STATUS[r.status] || r.status),
             el('td', {}, r.source, ' ', historyButton(r)),
             el('td', {}, admin && r.status === 'booked' ? [act(r, 'checked_in', 'Check in'), ' ', act(r, 'cancelled', 'Cancel')] : null,
-              admin && r.status === 'checked_in' ? act(r, 'checked_out', 'Check out') : null))))));
+              admin && r.status === 'checked_in' ? act(r, 'checked_out', 'Check out') : null,
+              ['booked', 'checked_in'].includes(r.status) ? [' ', stayLinkButton(r)] : null))))));
     const parts = [now, list];
     if (admin) parts.push(addForm(occupancy.units, render), await feedsCard(render), await webhookCard());
     root.replaceChildren(...parts);
   };
   await render();
   return root;
+}
+
+// The guest's own link to their stay on their unit's page (GUEST-5), copied to send by
+// message or e-mail; it works until check-out.
+function stayLinkButton(r) {
+  return el('button', { type: 'button', class: 'secondary stay-link', onclick: async (event) => {
+    const button = event.currentTarget;
+    try {
+      const link = await api('POST', `/reception/stays/${r.id}/link`);
+      const address = `${location.origin}${link.path}`;
+      const copied = await copyText(address);
+      button.textContent = copied ? 'Link copied' : 'Copy failed';
+      button.title = address;
+    } catch (e) {
+      alert(e.message);
+    }
+  } }, 'Guest page link');
 }
 
 // A stay's history (who changed it and why: staff, a channel's calendar, the PMS), opened

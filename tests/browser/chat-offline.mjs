@@ -1,11 +1,13 @@
 // Out of hours, in Chromium: a page message slides out on the hotel's page, the widget
 // shows the out-of-hours text and a contact form instead of the chat; the form becomes a
 // Lead that the agent sees in the Team Messenger. The widget speaks Portuguese, and so do the
-// owner's page message and out-of-hours text (their Portuguese translations).
+// owner's page message and out-of-hours text (their Portuguese translations). A second
+// lead carries field case chat-14 (HTML and script in the name and message): shown as
+// text, never run.
 // Usage: node chat-offline.mjs HUB_URL WIDGET_KEY AGENT_EMAIL AGENT_PASSWORD SCREENSHOT_DIR
 import { launch, signIn } from './launch.mjs';
 import { createServer } from 'node:http';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 
 const [hub, key, email, password, shots] = process.argv.slice(2);
 const dir = shots || '.';
@@ -50,6 +52,27 @@ try {
   await agent.waitForSelector('#list .lead:has-text("two nights in May")');
   const lead = await agent.textContent('#list .lead');
   check(lead.includes('maria@example.org'), `the lead: ${lead}`);
+
+  // Field case chat-14: a name and a message carrying HTML and script are shown as the
+  // literal text they are, and nothing of them runs, on either side.
+  const markup = JSON.parse(readFileSync(new URL('../field-cases/chat-14-markup-in-name-and-message.json', import.meta.url), 'utf8'));
+  const dialogs = [];
+  for (const page of [guest, agent]) page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+  await guest.reload();
+  await frame.locator('.welcome').click();
+  await frame.locator('.lead-form input[name=name]').fill(markup.name);
+  await frame.locator('.lead-form input[name=email]').fill(markup.email);
+  await frame.locator('.lead-form textarea[name=message]').fill(markup.message);
+  await frame.locator('.lead-form button[type=submit]').click();
+  await frame.locator('.lead-done').waitFor({ state: 'visible' });
+  await agent.waitForSelector('#list .lead:has-text("bold?")');
+  const shown = await agent.locator('#list .lead:has-text("bold?")').textContent();
+  check(shown.includes(markup.name), `the name as text: ${shown}`);
+  check(shown.includes('<img src=x onerror=alert(document.cookie)><b>bold?</b>'), `the message as text: ${shown}`);
+  check(await agent.locator('#list img[src="x"], #list .lead b').count() === 0, 'no markup made into elements');
+  await agent.waitForTimeout(500);
+  check(dialogs.length === 0, `nothing ran: ${dialogs.join(', ')}`);
+  await agent.screenshot({ path: `${dir}/chat-offline-markup-lead.png` });
   console.log('offline flow ok');
 } finally {
   await browser.close();

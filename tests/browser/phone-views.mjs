@@ -309,6 +309,10 @@ try {
     await adminSection(admin, 'rooms', '#room-name');
     await view(admin, size, 'admin-rooms');
 
+    await adminSection(admin, 'guest-page', '#page-design');
+    await admin.waitForFunction(() => document.querySelector('#guest-preview')?.contentDocument?.querySelector('main section'));
+    await view(admin, size, 'admin-guest-page');
+
     await adminSection(admin, 'chat', '#chat-form');
     await admin.waitForFunction(() => document.querySelector('#widget-preview')?.contentDocument?.querySelector('.panel-head'));
     await view(admin, size, 'admin-chat');

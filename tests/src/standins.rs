@@ -18,9 +18,13 @@ pub struct Sky {
     pub temperature: f64,
 }
 
+/// A status and raw body the stand-in answers with instead of a forecast.
+type Refusal = Arc<Mutex<Option<(StatusCode, String)>>>;
+
 #[derive(Clone)]
 struct MeteoState {
     down: Arc<std::sync::atomic::AtomicBool>,
+    refusal: Refusal,
     sky: Arc<Mutex<Sky>>,
     requests: Arc<Mutex<u64>>,
     clock: ManualClock,
@@ -29,6 +33,7 @@ struct MeteoState {
 pub struct OpenMeteo {
     pub url: String,
     down: Arc<std::sync::atomic::AtomicBool>,
+    refusal: Refusal,
     sky: Arc<Mutex<Sky>>,
     requests: Arc<Mutex<u64>>,
     _task: tokio::task::JoinHandle<()>,
@@ -43,8 +48,10 @@ impl OpenMeteo {
         }));
         let requests = Arc::new(Mutex::new(0));
         let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let refusal = Refusal::default();
         let state = MeteoState {
             down: down.clone(),
+            refusal: refusal.clone(),
             sky: sky.clone(),
             requests: requests.clone(),
             clock,
@@ -56,6 +63,7 @@ impl OpenMeteo {
         Ok(OpenMeteo {
             url,
             down,
+            refusal,
             sky,
             requests,
             _task: task,
@@ -69,6 +77,17 @@ impl OpenMeteo {
     /// From now on answers 503, as a service that is down (or unreachable) would.
     pub fn go_down(&self, down: bool) {
         self.down.store(down, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// From now on answers `status` with `body` as Open-Meteo sends it (its 429 when a
+    /// daily limit is hit, say); `None` to answer again.
+    pub fn refuse(&self, refusal: Option<(u16, &str)>) {
+        *self.refusal.lock().unwrap_or_else(|p| p.into_inner()) = refusal.map(|(status, body)| {
+            (
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                body.to_owned(),
+            )
+        });
     }
 
     pub fn requests(&self) -> u64 {
@@ -92,6 +111,11 @@ async fn forecast(
     Query(q): Query<HashMap<String, String>>,
 ) -> impl IntoResponse {
     *s.requests.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+    let refusal = s.refusal.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    if let Some((status, body)) = refusal {
+        let body = serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body));
+        return (status, axum::Json(body));
+    }
     if s.down.load(std::sync::atomic::Ordering::SeqCst) {
         return (
             StatusCode::SERVICE_UNAVAILABLE,

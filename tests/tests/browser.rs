@@ -7,7 +7,8 @@
 //! Presence: conversations go to staff with the messenger open (`tests/browser/chat-presence.mjs`).
 //! Every admin and messenger view at 390×844 and 1280×900, nothing wider than the window
 //! (`tests/browser/phone-views.mjs`). A room's guest page on three screens in two languages
-//! (`tests/browser/guest-page.mjs`).
+//! (`tests/browser/guest-page.mjs`), and its editor with the live preview
+//! (`tests/browser/guest-page-editor.mjs`).
 
 use std::process::Command;
 
@@ -279,4 +280,18 @@ async fn a_guest_opens_a_room_page_on_three_screens_in_chromium() {
         .expect("room 102 has a page")
         .to_owned();
     run_script("guest-page.mjs", vec![hub.url(""), path], "guest page ok").await;
+}
+
+/// The owner designs the guest page: the preview follows every change before it is saved,
+/// guests see it once saved (`tests/browser/guest-page-editor.mjs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_edits_the_guest_page_and_sees_the_preview_change_in_chromium() {
+    let hub = Hub::start_demo().unwrap();
+    let (email, password) = hub.password_of("owner");
+    run_script(
+        "guest-page-editor.mjs",
+        vec![hub.url(""), email, password],
+        "guest page editor ok",
+    )
+    .await;
 }

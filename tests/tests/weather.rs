@@ -86,3 +86,67 @@ async fn an_offline_forecast_is_served_stale_with_its_age() {
     );
     w.hub_stop().await;
 }
+
+/// Field case openmeteo-13: Open-Meteo's 429 when a daily limit is hit. The last forecast
+/// is kept and served with its age and this reason; a unit's guest page still shows it
+/// with its age, and its places and chat, while the service refuses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daily_limit_keeps_the_last_forecast_on_the_api_and_the_guest_page() {
+    let w = World::new(athens(2026, 10, 20, 9, 0)).await;
+    w.meteo.set(Sky {
+        cloud_cover: 10.0,
+        temperature: 23.0,
+    });
+    w.hub.walk_to(athens(2026, 10, 20, 9, 20)).await;
+    assert_eq!(w.get("/weather").await["stale"], false);
+    let room = w.call("POST", "/admin/rooms", &json!({"name": "12"})).await;
+    w.call(
+        "POST",
+        "/admin/reception/places",
+        &json!({"category": "pharmacy", "name": {"text": "Pharmacy Syntagma"}}),
+    )
+    .await;
+    let pages = w.get("/admin/reception/pages").await;
+    let path = pages
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["room_id"] == room["id"])
+        .and_then(|p| p["path"].as_str())
+        .expect("room 12 has a page")
+        .to_owned();
+
+    let body = std::fs::read_to_string(
+        e2e::workspace().join("tests/field-cases/openmeteo-13-daily-limit-429.json"),
+    )
+    .unwrap();
+    w.meteo.refuse(Some((429, &body)));
+    w.hub.walk_to(athens(2026, 10, 20, 14, 20)).await;
+    let stale = w.get("/weather").await;
+    assert_eq!(stale["stale"], true, "{stale}");
+    assert!(
+        stale["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("Daily API request limit exceeded")),
+        "the reason Open-Meteo gave: {stale}"
+    );
+    assert_eq!(stale["forecast"]["current"]["temperature"], 23.0, "kept");
+
+    let html = e2e::client()
+        .get(format!("{}{path}", w.hub.url))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("23°"), "the last forecast: {html}");
+    assert!(html.contains("updated 5 h ago"), "its age");
+    assert!(
+        html.contains("We could not get a newer forecast"),
+        "and that it is old"
+    );
+    assert!(html.contains("Pharmacy Syntagma"), "the directory");
+    assert!(html.contains("/widget.js"), "the chat");
+}

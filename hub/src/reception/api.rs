@@ -9,13 +9,15 @@ use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::design::Design;
-use super::{qr, words, Notice, Opened, Place, Reception, ReceptionError, StayLink, UnitPage};
+use super::{
+    qr, words, Opened, PageNotice, Place, Reception, ReceptionError, StayLink, UnitPage, Visit,
+};
 use crate::team::Staff;
 use crate::web::{ApiJson, AppError};
 
@@ -148,15 +150,20 @@ async fn open_by_reference(
             };
             return Ok((jar.add(stay_cookie(&opened)), Redirect::to(&to)).into_response());
         }
-        Ok(None) => Notice::StayNotFound,
-        Err(ReceptionError::TooMany(_)) => Notice::TooMany,
+        Ok(None) => PageNotice::StayNotFound,
+        Err(ReceptionError::TooMany(_)) => PageNotice::TooMany,
         Err(e) => return Err(e.into()),
     };
     let stay = jar.get(STAY_COOKIE).map(|c| c.value().to_owned());
-    match reception
-        .page(&slug, chosen, accept, stay.as_deref(), notice)
-        .await?
-    {
+    let visit = Visit {
+        slug: &slug,
+        chosen,
+        accept_language: accept,
+        stay: stay.as_deref(),
+        notice,
+        preview: None,
+    };
+    match reception.page(&visit).await? {
         Some(html) => Ok(html_page(StatusCode::OK, html)),
         None => Ok(html_page(
             StatusCode::NOT_FOUND,
@@ -179,18 +186,47 @@ async fn stay_link(
 }
 
 /// The guest pages' colours as a style sheet; each version (`v`, which the page names) is
-/// kept by browsers for good.
-#[utoipa::path(get, path = "/r/theme.css", tag = "reception",
+/// kept by browsers for good; a preview's is not kept.
+#[utoipa::path(get, path = "/r/theme.css", tag = "reception", params(ThemeQuery),
     responses((status = 200, description = "text/css")))]
-async fn theme(State(reception): State<Reception>) -> Result<Response, AppError> {
+async fn theme(
+    State(reception): State<Reception>,
+    Query(q): Query<ThemeQuery>,
+) -> Result<Response, AppError> {
+    let preview = q.preview.as_deref().filter(|p| p.len() <= 64);
+    let cache = if preview.is_some() {
+        "no-store"
+    } else {
+        "public, max-age=31536000, immutable"
+    };
     Ok((
         [
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            (header::CACHE_CONTROL, cache),
         ],
-        reception.theme().await?,
+        reception.theme(preview).await?,
     )
         .into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+struct Preview {
+    /// Name it as `preview` on the page's address: `/r/{slug}?preview={id}`.
+    id: String,
+}
+
+/// Keeps an unsaved design a quarter of an hour for the editor's preview.
+#[utoipa::path(post, path = "/reception/preview", tag = "reception", security(("session" = ["admin"])),
+    request_body = Design,
+    responses((status = 200, body = Preview), (status = 400, body = crate::web::ErrorBody),
+        (status = 403, body = crate::web::ErrorBody)))]
+async fn preview(
+    State(reception): State<Reception>,
+    ApiJson(design): ApiJson<Design>,
+) -> Result<ApiJson<Preview>, AppError> {
+    Ok(ApiJson(Preview {
+        id: reception.preview(design)?,
+    }))
 }
 
 pub fn admin_routes() -> OpenApiRouter<Reception> {
@@ -198,6 +234,7 @@ pub fn admin_routes() -> OpenApiRouter<Reception> {
         .routes(routes!(list_pages))
         .routes(routes!(set_slug))
         .routes(routes!(get_design, put_design))
+        .routes(routes!(preview))
         .routes(routes!(list_places, add_place))
         .routes(routes!(edit_place, delete_place))
         .routes(routes!(order_places))
@@ -209,6 +246,14 @@ pub fn admin_routes() -> OpenApiRouter<Reception> {
 struct PageQuery {
     /// The guest's choice of language (the page's switch), e.g. "ru".
     lang: Option<String>,
+    /// The editor's unsaved design to show instead of the saved one.
+    preview: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+struct ThemeQuery {
+    /// The editor's unsaved design whose colours to give.
+    preview: Option<String>,
 }
 
 /// A unit's guest page, in the guest's language (the switch, else the phone's).
@@ -224,10 +269,16 @@ async fn guest_page(
     let accept = accept_language(&headers);
     let chosen = q.lang.as_deref().filter(|l| l.len() <= 16);
     let stay = jar.get(STAY_COOKIE).map(|c| c.value().to_owned());
+    let visit = Visit {
+        slug: &slug,
+        chosen,
+        accept_language: accept,
+        stay: stay.as_deref(),
+        notice: PageNotice::None,
+        preview: q.preview.as_deref().filter(|p| p.len() <= 64),
+    };
     let page = if slug.len() <= 64 {
-        reception
-            .page(&slug, chosen, accept, stay.as_deref(), Notice::None)
-            .await?
+        reception.page(&visit).await?
     } else {
         None
     };

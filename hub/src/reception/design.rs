@@ -54,7 +54,7 @@ impl BlockKind {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct Block {
+pub struct PageBlock {
     pub kind: BlockKind,
     pub on: bool,
     /// The block's background, `#rrggbb`; none for the page's own.
@@ -132,7 +132,7 @@ impl ChatState {
 #[serde(deny_unknown_fields)]
 pub struct Design {
     /// In display order; every kind once.
-    pub blocks: Vec<Block>,
+    pub blocks: Vec<PageBlock>,
     pub title: Text,
     pub invitation: Text,
     /// The place's name as guests read it ("Lisbon", "Лиссабон"); empty: the city of the
@@ -162,7 +162,7 @@ impl Default for Design {
         Design {
             blocks: BlockKind::ALL
                 .iter()
-                .map(|&kind| Block {
+                .map(|&kind| PageBlock {
                     kind,
                     on: true,
                     colour: None,
@@ -251,7 +251,7 @@ impl Design {
                 .map_or(0, |p| p + 1);
             self.blocks.insert(
                 at,
-                Block {
+                PageBlock {
                     kind: *kind,
                     on: true,
                     colour: None,
@@ -261,7 +261,7 @@ impl Design {
     }
 
     /// The blocks to show, in order.
-    pub fn shown(&self) -> impl Iterator<Item = &Block> {
+    pub fn shown(&self) -> impl Iterator<Item = &PageBlock> {
         self.blocks.iter().filter(|b| b.on)
     }
 }

@@ -1,8 +1,9 @@
 //! The Online Reception (GUEST-1…9): each unit's guest page at `/r/<slug>` with the blocks
 //! the owner designs (`design.rs`), the guest services directory, weather and sun from the
 //! hub's own cache, the chat tagged with the unit, in the guest's language (`words.rs`),
-//! rendered on the hub (`page.rs`), the guest's own stay behind a link (`stays.rs`), and
-//! the QR codes that lead there (`qr.rs`). The service [`Reception`] is the front door;
+//! rendered on the hub (`page.rs`) for each visit, or as the editor's preview of a draft
+//! (`visit.rs`), the guest's own stay behind a link (`stays.rs`), and the QR codes that
+//! lead there (`qr.rs`). The service [`Reception`] is the front door;
 //! `db.rs` owns the SQL.
 
 pub mod api;
@@ -11,6 +12,7 @@ pub mod design;
 mod page;
 pub mod qr;
 mod stays;
+mod visit;
 pub mod words;
 
 use std::sync::Arc;
@@ -27,6 +29,7 @@ use crate::team::Property;
 use crate::weather::Weather;
 use design::{Design, Text};
 pub use stays::{Opened, StayLink};
+pub use visit::Visit;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReceptionError {
@@ -123,7 +126,7 @@ impl Place {
 
 /// What the page tells a guest about their last try to open their stay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Notice {
+pub enum PageNotice {
     None,
     /// The reference and surname opened nothing on this unit.
     StayNotFound,
@@ -151,6 +154,8 @@ struct Inner {
     chat: Arc<Chat>,
     /// Wrong booking references per client address.
     attempts: crate::ratelimit::FailureLimiter,
+    /// The editor's unsaved designs.
+    drafts: visit::Drafts,
 }
 
 #[derive(Clone)]
@@ -228,6 +233,7 @@ impl Reception {
                     std::time::Duration::from_secs(15 * 60),
                     10,
                 ),
+                drafts: visit::Drafts::default(),
             }),
         }
     }
@@ -383,80 +389,6 @@ impl Reception {
             .write(move |c| Ok::<_, ReceptionError>(db::order_places(c, &ids)?))
             .await?;
         self.places().await
-    }
-
-    /// The guest page at `slug` as HTML in the guest's language: `chosen` (the switch) or
-    /// the phone's `accept_language`; with the guest's own stay when `stay` (the token
-    /// their link left) opens one on this unit, and `notice` about what they just tried.
-    /// `None` when no unit has that slug.
-    pub async fn page(
-        &self,
-        slug: &str,
-        chosen: Option<&str>,
-        accept_language: &str,
-        stay: Option<&str>,
-        notice: Notice,
-    ) -> Result<Option<String>, ReceptionError> {
-        let words = words::choose(chosen, accept_language);
-        let s = slug.to_owned();
-        let Some(room_id) = self
-            .inner
-            .store
-            .read(move |c| Ok::<_, ReceptionError>(db::room_of(c, &s)?))
-            .await?
-        else {
-            return Ok(None);
-        };
-        let rooms = self
-            .inner
-            .bookings
-            .rooms()
-            .await
-            .map_err(|e| ReceptionError::Internal(e.to_string()))?;
-        let Some(room) = rooms.into_iter().find(|r| r.id == room_id) else {
-            return Ok(None);
-        };
-        let (property, design, places) = (
-            self.inner.property.current(),
-            self.design().await?,
-            self.places().await?,
-        );
-        let reservation = self.stay_on(stay, room.id).await?;
-        let (forecast, sun) = (
-            self.inner.weather.latest(),
-            self.inner.weather.sun_day(None).ok(),
-        );
-        let view = page::View {
-            words,
-            slug,
-            room: &room,
-            property: &property,
-            zone: self.inner.property.zone(),
-            now: self.inner.clock.now(),
-            design: &design,
-            places: &places,
-            forecast: forecast.as_ref(),
-            sun: sun.as_ref(),
-            widget_key: &self.inner.chat.widget_key(),
-            reservation: reservation.as_ref(),
-            notice,
-        };
-        Ok(Some(page::render(&view)))
-    }
-
-    /// The design's colours as a style sheet.
-    pub async fn theme(&self) -> Result<String, ReceptionError> {
-        Ok(page::theme(&self.design().await?))
-    }
-
-    /// The page shown for an address no unit has, in the guest's language.
-    pub fn not_found(&self, chosen: Option<&str>, accept_language: &str) -> String {
-        page::not_found(words::choose(chosen, accept_language))
-    }
-
-    /// The page a stay link leads to once its stay has ended, in the guest's language.
-    pub fn link_expired(&self, accept_language: &str) -> String {
-        page::link_expired(words::choose(None, accept_language))
     }
 
     /// The design's Wi-Fi payload, when a network is set.

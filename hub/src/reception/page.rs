@@ -28,10 +28,13 @@ pub(super) struct View<'a> {
     pub places: &'a [Place],
     pub forecast: Option<&'a Snapshot>,
     pub sun: Option<&'a SunDay>,
-    pub widget_key: &'a str,
+    /// The chat widget's key; `None` in the editor's preview, which starts no chat.
+    pub widget_key: Option<&'a str>,
     /// The guest's own stay, when their link opened it on this unit.
     pub reservation: Option<&'a Reservation>,
-    pub notice: super::Notice,
+    pub notice: super::PageNotice,
+    /// The draft this page previews: its theme, and language links that keep previewing.
+    pub preview: Option<&'a str>,
 }
 
 /// The page.
@@ -65,14 +68,17 @@ pub(super) fn render(v: &View) -> String {
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>{name} · {unit}</title><link rel=\"stylesheet\" href=\"/guest/page.css\">\
-         <link rel=\"stylesheet\" href=\"/r/theme.css?v={version}\">\
+         <link rel=\"stylesheet\" href=\"/r/theme.css?{theme}\">\
          <script src=\"/guest/clock.js\" defer></script></head>\
          <body><header>{logo}<div class=\"who\"><h1>{name}</h1><div class=\"unit\">{unit}</div></div>{switch}</header>\
          <main>{body}</main></body></html>",
         lang = w.tag,
         name = esc(&v.property.name),
         unit = esc(&v.room.name),
-        version = theme_version(v.design),
+        theme = match v.preview {
+            Some(id) => format!("preview={}", esc(id)),
+            None => format!("v={}", theme_version(v.design)),
+        },
         switch = language_switch(v),
     )
 }
@@ -117,9 +123,12 @@ fn language_switch(v: &View) -> String {
         };
         let _ = write!(
             links,
-            "<a href=\"/r/{}?lang={}\" hreflang=\"{}\" lang=\"{}\"{current}>{}</a>",
+            "<a href=\"/r/{}?lang={}{}\" hreflang=\"{}\" lang=\"{}\"{current}>{}</a>",
             esc(v.slug),
             other.tag,
+            v.preview
+                .map(|id| format!("&amp;preview={}", esc(id)))
+                .unwrap_or_default(),
             other.tag,
             other.tag,
             other.name
@@ -415,6 +424,9 @@ fn places(v: &View) -> String {
 /// The chat block: a line that says where the chat is, and the widget itself, tagged with
 /// the unit so staff see which room writes (GUEST-8).
 fn chat(v: &View) -> String {
+    let Some(key) = v.widget_key else {
+        return format!("<h2>{}</h2><p>{}</p>", v.words.chat, v.words.chat_hint);
+    };
     let tag: String = v
         .room
         .name
@@ -425,7 +437,7 @@ fn chat(v: &View) -> String {
         "<h2>{}</h2><p>{}</p><script src=\"/widget.js\" data-key=\"{}\" data-state=\"{}\" data-tags=\"room-{}\" async></script>",
         v.words.chat,
         v.words.chat_hint,
-        esc(v.widget_key),
+        esc(key),
         v.design.chat_state.as_str(),
         esc(&tag)
     )
@@ -459,9 +471,9 @@ fn reservation(v: &View) -> String {
         return html;
     }
     let notice = match v.notice {
-        super::Notice::None => None,
-        super::Notice::StayNotFound => Some(w.stay_not_found),
-        super::Notice::TooMany => Some(w.too_many),
+        super::PageNotice::None => None,
+        super::PageNotice::StayNotFound => Some(w.stay_not_found),
+        super::PageNotice::TooMany => Some(w.too_many),
     };
     if let Some(text) = notice {
         let _ = write!(html, "<p class=\"warn\" role=\"alert\">{text}</p>");

@@ -174,14 +174,17 @@ pub fn layered(
 }
 
 /// The policy on every response that has none of its own (attachments bring a stricter
-/// sandbox): only the chat widget's pages may be framed, by the hotel's own sites; every
-/// other page refuses to be. HSTS over TLS.
+/// sandbox): the chat widget's pages may be framed by the hotel's own sites, the guest
+/// pages by the hub's own (the editor's preview); every other page refuses to be. HSTS
+/// over TLS.
 async fn security_headers(
     axum::extract::State(widget_sites): axum::extract::State<WidgetSites>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let embeddable = request.uri().path().starts_with("/widget/");
+    // The guest pages show in the admin app's preview frames, on the hub's own origin.
+    let own_frames = request.uri().path().starts_with("/r/");
     let tls = request
         .extensions()
         .get::<ServedOverTls>()
@@ -209,13 +212,20 @@ async fn security_headers(
         } else {
             format!("'self' {}", sites.join(" "))
         }
+    } else if own_frames {
+        "'self'".to_owned()
     } else {
         "'none'".to_owned()
     };
     if let Ok(v) = HeaderValue::from_str(&format!("{CSP}; frame-ancestors {ancestors}")) {
         headers.insert(header::CONTENT_SECURITY_POLICY, v);
     }
-    if !embeddable {
+    if own_frames {
+        headers.insert(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("SAMEORIGIN"),
+        );
+    } else if !embeddable {
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     response
