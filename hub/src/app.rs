@@ -213,7 +213,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         ..Default::default()
     };
     // The appliance looks for devices on its LAN when the owner asks.
-    scope.lan = Some(lan_ipv4(&config.mdns.interfaces));
+    scope.lan = Some(crate::platform::lan::ipv4(&config.mdns.interfaces));
     scope.interfaces = config.mdns.interfaces.clone();
     plan.devices(&mut scope)
         .await
@@ -306,12 +306,15 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         _ => None,
     };
     let reception = crate::reception::Reception::new(
-        store.clone(),
-        clock.clone(),
-        property.clone(),
-        weather.clone(),
-        bookings.clone(),
-        chat.clone(),
+        crate::reception::Parts {
+            store: store.clone(),
+            clock: clock.clone(),
+            property: property.clone(),
+            weather: weather.clone(),
+            bookings: bookings.clone(),
+            chat: chat.clone(),
+        },
+        crate::platform::lan::guest_addresses(http.local_addr()?),
     );
     plan.reception_up(&reception)
         .await
@@ -517,7 +520,7 @@ fn announce(
     ));
     // Where people on the LAN reach it: staff at the HTTPS address, guests at the HTTP one.
     if http.ip().is_unspecified() {
-        let (lan, _) = lan_ipv4(&config.mdns.interfaces);
+        let (lan, _) = crate::platform::lan::ipv4(&config.mdns.interfaces);
         if !lan.is_unspecified() {
             out.push_str(&format!(
                 "  On the LAN: guests http://{lan}:{}/",
@@ -572,27 +575,4 @@ async fn wait_for_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
-}
-
-/// The hub's own IPv4 address on the LAN and where to broadcast there: the first
-/// interface of `interfaces` (or any but loopback when none are named) with its subnet
-/// broadcast, so discovery stays on the chosen network; unspecified and 255.255.255.255
-/// when there is none.
-fn lan_ipv4(interfaces: &[String]) -> (std::net::Ipv4Addr, std::net::Ipv4Addr) {
-    if_addrs::get_if_addrs()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|i| !i.is_loopback() && (interfaces.is_empty() || interfaces.contains(&i.name)))
-        .find_map(|i| match i.addr {
-            // From the address and mask: a `brd` is not always configured.
-            if_addrs::IfAddr::V4(v4) => Some((
-                v4.ip,
-                std::net::Ipv4Addr::from(u32::from(v4.ip) | !u32::from(v4.netmask)),
-            )),
-            if_addrs::IfAddr::V6(_) => None,
-        })
-        .unwrap_or((
-            std::net::Ipv4Addr::UNSPECIFIED,
-            std::net::Ipv4Addr::BROADCAST,
-        ))
 }

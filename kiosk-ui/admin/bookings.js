@@ -60,8 +60,12 @@ function stayLinkButton(r) {
   return el('button', { type: 'button', class: 'secondary stay-link', onclick: async (event) => {
     const button = event.currentTarget;
     try {
-      const link = await api('POST', `/reception/stays/${r.id}/link`);
-      const address = `${location.origin}${link.path}`;
+      const [link, { addresses }] = await Promise.all([api('POST', `/reception/stays/${r.id}/link`),
+        api('GET', '/reception/addresses')]);
+      // On the address guests' phones open (the guest page editor's choice, else the hub's
+      // LAN address), not the staff app's HTTPS one, whose certificate phones do not trust.
+      const base = localStorage.getItem('hub.guestBase') || addresses[0] || location.origin;
+      const address = `${base.replace(/[/]+$/, '')}${link.path}`;
       const copied = await copyText(address);
       button.textContent = copied ? 'Link copied' : 'Copy failed';
       button.title = address;

@@ -21,10 +21,12 @@ const FRAMES = [['phone', 'Phone', 390, 844], ['tablet', 'Tablet', 820, 1180], [
 const slug = (tag) => tag.replace(/[^a-zA-Z0-9]/g, '');
 
 export async function receptionView() {
-  const [design, pages, property] = await Promise.all([
-    api('GET', '/admin/reception/design'), api('GET', '/admin/reception/pages'), api('GET', '/property')]);
+  const [design, pages, property, { addresses }] = await Promise.all([
+    api('GET', '/admin/reception/design'), api('GET', '/admin/reception/pages'), api('GET', '/property'),
+    api('GET', '/reception/addresses')]);
   const root = el('div', { id: 'reception' });
-  root.append(designCard(design, pages, property.languages), pagesCard(pages), await placesCard(property.languages));
+  root.append(designCard(design, pages, property.languages), pagesCard(pages, addresses),
+    await placesCard(property.languages));
   return root;
 }
 
@@ -117,7 +119,8 @@ function designCard(design, pages, languages) {
   const changed = () => { clearTimeout(timer); timer = setTimeout(refresh, 400); };
   size.addEventListener('change', fit);
   lang.addEventListener('change', refresh);
-  window.addEventListener('resize', fit);
+  // Fitted whenever the frame's box changes size: on being shown, and with the window.
+  new ResizeObserver(fit).observe(box);
 
   const form = el('form', { class: 'card', id: 'page-design' },
     el('h2', {}, 'Guest page'),
@@ -146,13 +149,16 @@ function designCard(design, pages, languages) {
   const preview = el('div', { class: 'card page-preview' }, el('h2', {}, 'Preview'),
     unit ? [el('div', { class: 'row' }, field('g-size', 'Screen', size), field('g-lang', 'Language', lang)), status, box]
       : el('p', { class: 'muted' }, 'Add a room first: the preview shows its page.'));
-  requestAnimationFrame(() => { fit(); refresh(); });
+  refresh();
   return el('div', { class: 'reception-editor' }, form, preview);
 }
 
-function pagesCard(pages) {
+// Each unit's address on the hub's LAN address (the staff app's own may be HTTPS with the
+// hub's local CA, which guests' phones do not trust), its QR codes and a copy button.
+function pagesCard(pages, addresses) {
   const saved = localStorage.getItem('hub.guestBase');
-  const base = input(saved || location.origin, { type: 'url', id: 'g-base' });
+  const base = input(saved || addresses[0] || location.origin, { type: 'url', id: 'g-base', list: 'g-bases' });
+  const bases = el('datalist', { id: 'g-bases' }, addresses.map((a) => el('option', { value: a })));
   const table = el('tbody');
   const draw = () => {
     const origin = base.value.replace(/\/+$/, '');
@@ -182,7 +188,7 @@ function pagesCard(pages) {
   base.addEventListener('change', () => { localStorage.setItem('hub.guestBase', base.value); draw(); });
   draw();
   return el('div', { class: 'card', id: 'page-addresses' }, el('h2', {}, 'Page addresses and QR codes'),
-    field('g-base', 'Address phones open', base),
+    field('g-base', 'Address phones open', base), bases,
     el('p', { class: 'muted' }, 'Use the hub\'s address on the hotel\'s Wi-Fi, like http://192.168.1.20:8080: some Android browsers cannot open hub.local.'),
     el('p', {}, el('a', { href: '/api/v1/admin/reception/wifi/qr?format=png', download: 'wifi.png' }, 'Wi-Fi QR code (PNG)'), ' · ',
       el('a', { href: '/api/v1/admin/reception/wifi/qr?format=svg', download: 'wifi.svg' }, 'SVG')),

@@ -57,14 +57,21 @@ try {
   // literal text they are, and nothing of them runs, on either side.
   const markup = JSON.parse(readFileSync(new URL('../field-cases/chat-14-markup-in-name-and-message.json', import.meta.url), 'utf8'));
   const dialogs = [];
-  for (const page of [guest, agent]) page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
-  await guest.reload();
-  await frame.locator('.welcome').click();
-  await frame.locator('.lead-form input[name=name]').fill(markup.name);
-  await frame.locator('.lead-form input[name=email]').fill(markup.email);
-  await frame.locator('.lead-form textarea[name=message]').fill(markup.message);
-  await frame.locator('.lead-form button[type=submit]').click();
-  await frame.locator('.lead-done').waitFor({ state: 'visible' });
+  // Another guest, in a browser of their own.
+  const other = await (await browser.newContext()).newPage();
+  other.setDefaultTimeout(15000);
+  for (const page of [other, agent]) page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+  await other.goto(`${site}/contact`);
+  const form = other.frameLocator('iframe[title="Chat"]');
+  await form.locator('#launcher').click();
+  await form.locator('.lead-form input[name=name]').fill(markup.name);
+  await form.locator('.lead-form input[name=email]').fill(markup.email);
+  await form.locator('.lead-form textarea[name=message]').fill(markup.message);
+  await form.locator('.lead-form button[type=submit]').click();
+  await form.locator('.lead-done').waitFor({ state: 'visible' });
+  await agent.reload();
+  await agent.waitForSelector('#connection.online');
+  await agent.click('#views a[data-view="leads"]');
   await agent.waitForSelector('#list .lead:has-text("bold?")');
   const shown = await agent.locator('#list .lead:has-text("bold?")').textContent();
   check(shown.includes(markup.name), `the name as text: ${shown}`);

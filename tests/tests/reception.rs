@@ -314,6 +314,24 @@ async fn qr_codes_read_back_exactly() {
     .unwrap();
     assert_eq!(zbarimg(&rendered), expected);
 
+    // Without a base: the hub's own address for phones (here loopback, where it listens).
+    let agent = hub.signed_in("agent").await.unwrap();
+    let addresses = get_json(&agent, &hub.url("/api/v1/reception/addresses"))
+        .await
+        .unwrap();
+    let first = addresses["addresses"][0].as_str().unwrap().to_owned();
+    assert!(first.starts_with("http://"), "{addresses}");
+    let plain = dir.path().join("plain.png");
+    let qr_url = hub.url(&format!(
+        "/api/v1/admin/reception/pages/{}/qr",
+        unit["room_id"]
+    ));
+    fetch(&owner, &qr_url, &plain).await;
+    assert_eq!(
+        zbarimg(&plain),
+        format!("{first}{}", unit["path"].as_str().unwrap())
+    );
+
     let design_url = hub.url("/api/v1/admin/reception/design");
     let mut design = get_json(&owner, &design_url).await.unwrap();
     design["wifi"] =

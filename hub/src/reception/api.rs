@@ -55,7 +55,9 @@ pub fn page_routes() -> OpenApiRouter<Reception> {
 
 /// What staff do for a guest's stay.
 pub fn routes() -> OpenApiRouter<Reception> {
-    OpenApiRouter::new().routes(routes!(stay_link))
+    OpenApiRouter::new()
+        .routes(routes!(stay_link))
+        .routes(routes!(addresses))
 }
 
 /// Where a guest's opened stay is kept: this browser only, the guest pages only.
@@ -288,6 +290,21 @@ async fn guest_page(
     })
 }
 
+#[derive(Serialize, ToSchema)]
+struct Addresses {
+    /// Where guests' phones reach the hub, `http://<LAN address>:<port>`, the default first.
+    addresses: Vec<String>,
+}
+
+/// The hub's addresses guests' phones can open, for QR codes and links.
+#[utoipa::path(get, path = "/reception/addresses", tag = "reception", security(("session" = [])),
+    responses((status = 200, body = Addresses), (status = 401, body = crate::web::ErrorBody)))]
+async fn addresses(State(reception): State<Reception>, _staff: Staff) -> ApiJson<Addresses> {
+    ApiJson(Addresses {
+        addresses: reception.addresses().to_vec(),
+    })
+}
+
 /// Every unit's guest page address.
 #[utoipa::path(get, path = "/reception/pages", tag = "reception", security(("session" = ["admin"])),
     responses((status = 200, body = Vec<UnitPage>), (status = 403, body = crate::web::ErrorBody)))]
@@ -406,8 +423,7 @@ struct QrQuery {
     /// `png` (default) or `svg`.
     format: Option<String>,
     /// The address phones open, e.g. `http://192.168.1.20:8080` (a name phones resolve;
-    /// `hub.local` fails on some Android browsers); the address this request came to by
-    /// default.
+    /// `hub.local` fails on some Android browsers); the hub's first LAN address by default.
     base: Option<String>,
 }
 
@@ -432,7 +448,6 @@ async fn page_qr(
     State(reception): State<Reception>,
     Path(id): Path<i64>,
     Query(q): Query<QrQuery>,
-    headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let page = reception
         .pages()
@@ -440,7 +455,7 @@ async fn page_qr(
         .into_iter()
         .find(|p| p.room_id == id)
         .ok_or(AppError::NotFound)?;
-    let url = format!("{}{}", base_url(q.base.as_deref(), &headers)?, page.path);
+    let url = format!("{}{}", base_url(q.base.as_deref(), &reception)?, page.path);
     image(&url, q.format.as_deref())
 }
 
@@ -462,9 +477,9 @@ async fn wifi_qr(
     image(&payload, q.format.as_deref())
 }
 
-/// The origin QR codes point at: `base` when given (an http(s) origin), else the one this
-/// request was made to.
-fn base_url(base: Option<&str>, headers: &HeaderMap) -> Result<String, AppError> {
+/// The origin QR codes point at: `base` when given (an http(s) origin), else the hub's
+/// first address on the LAN.
+fn base_url(base: Option<&str>, reception: &Reception) -> Result<String, AppError> {
     let bad = || {
         AppError::bad(
             "invalid",
@@ -473,13 +488,7 @@ fn base_url(base: Option<&str>, headers: &HeaderMap) -> Result<String, AppError>
     };
     let text = match base {
         Some(b) => b.to_owned(),
-        None => {
-            let host = headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .ok_or_else(bad)?;
-            format!("http://{host}")
-        }
+        None => reception.addresses().first().cloned().ok_or_else(bad)?,
     };
     let url = url::Url::parse(&text).map_err(|_| bad())?;
     if !matches!(url.scheme(), "http" | "https")

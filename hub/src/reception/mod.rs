@@ -156,6 +156,8 @@ struct Inner {
     attempts: crate::ratelimit::FailureLimiter,
     /// The editor's unsaved designs.
     drafts: visit::Drafts,
+    /// Where guests' phones reach the hub.
+    addresses: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -212,15 +214,28 @@ fn check_slug(slug: &str) -> Result<(), ReceptionError> {
     }
 }
 
+/// The services the Online Reception reads through.
+pub struct Parts {
+    pub store: Store,
+    pub clock: Clock,
+    pub property: Property,
+    pub weather: Weather,
+    pub bookings: Bookings,
+    pub chat: Arc<Chat>,
+}
+
 impl Reception {
-    pub fn new(
-        store: Store,
-        clock: Clock,
-        property: Property,
-        weather: Weather,
-        bookings: Bookings,
-        chat: Arc<Chat>,
-    ) -> Reception {
+    /// `addresses`: where guests' phones reach the hub (`http://192.168.1.20:8080`), the
+    /// first being the one QR codes use unless asked otherwise.
+    pub fn new(parts: Parts, addresses: Vec<String>) -> Reception {
+        let Parts {
+            store,
+            clock,
+            property,
+            weather,
+            bookings,
+            chat,
+        } = parts;
         Reception {
             inner: Arc::new(Inner {
                 store,
@@ -229,6 +244,7 @@ impl Reception {
                 weather,
                 bookings,
                 chat,
+                addresses,
                 attempts: crate::ratelimit::FailureLimiter::new(
                     std::time::Duration::from_secs(15 * 60),
                     10,
@@ -389,6 +405,12 @@ impl Reception {
             .write(move |c| Ok::<_, ReceptionError>(db::order_places(c, &ids)?))
             .await?;
         self.places().await
+    }
+
+    /// Where guests' phones reach the hub (`http://<LAN address>:<port>`), for QR codes and
+    /// links: the hub's own addresses on the LAN.
+    pub fn addresses(&self) -> &[String] {
+        &self.inner.addresses
     }
 
     /// The design's Wi-Fi payload, when a network is set.

@@ -1,0 +1,49 @@
+//! The hub's own addresses on the LAN: where discovery broadcasts, and where guests'
+//! phones reach the guest pages.
+
+/// Where guests' phones reach the guest pages: plain HTTP on the hub's LAN addresses (its
+/// local CA is for staff devices; `hub.local` fails on some Android browsers), or the one
+/// address it listens on; loopback when there is no other.
+pub fn guest_addresses(http: std::net::SocketAddr) -> Vec<String> {
+    let port = http.port();
+    let mut ips: Vec<std::net::IpAddr> = if http.ip().is_unspecified() {
+        if_addrs::get_if_addrs()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|i| !i.is_loopback() && i.ip().is_ipv4())
+            .map(|i| i.ip())
+            .collect()
+    } else {
+        vec![http.ip()]
+    };
+    if ips.is_empty() {
+        ips.push(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    ips.into_iter()
+        .map(|ip| std::net::SocketAddr::new(ip, port))
+        .map(|a| format!("http://{a}"))
+        .collect()
+}
+
+/// The hub's own IPv4 address on the LAN and where to broadcast there: the first
+/// interface of `interfaces` (or any but loopback when none are named) with its subnet
+/// broadcast, so discovery stays on the chosen network; unspecified and 255.255.255.255
+/// when there is none.
+pub fn ipv4(interfaces: &[String]) -> (std::net::Ipv4Addr, std::net::Ipv4Addr) {
+    if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| !i.is_loopback() && (interfaces.is_empty() || interfaces.contains(&i.name)))
+        .find_map(|i| match i.addr {
+            // From the address and mask: a `brd` is not always configured.
+            if_addrs::IfAddr::V4(v4) => Some((
+                v4.ip,
+                std::net::Ipv4Addr::from(u32::from(v4.ip) | !u32::from(v4.netmask)),
+            )),
+            if_addrs::IfAddr::V6(_) => None,
+        })
+        .unwrap_or((
+            std::net::Ipv4Addr::UNSPECIFIED,
+            std::net::Ipv4Addr::BROADCAST,
+        ))
+}
