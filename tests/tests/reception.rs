@@ -165,6 +165,21 @@ async fn the_owner_designs_the_page_keeps_the_directory_and_moves_addresses() {
         .nth(1)
         .and_then(|t| t.split('"').next())
         .expect("the page links its theme");
+    // A repeat visit fetches no unchanged file again: the style sheet answers 304 to its tag.
+    let first = client()
+        .get(hub.url("/guest/page.css"))
+        .send()
+        .await
+        .unwrap();
+    let tag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let again = client()
+        .get(hub.url("/guest/page.css"))
+        .header("if-none-match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 304);
+    assert!(again.bytes().await.unwrap().is_empty());
     let (status, css) = page(&hub, &format!("/r/theme.css?v={theme}"), "en").await;
     assert_eq!(status, 200);
     assert!(

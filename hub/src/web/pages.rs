@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, StatusCode, Uri};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use rust_embed::RustEmbed;
 use utoipa_axum::router::OpenApiRouter;
@@ -114,7 +114,7 @@ async fn healthz(State(state): State<Pages>) -> Response {
 
 /// Static files of the apps; unknown API paths get a JSON 404, other unknown addresses a
 /// page a person can read.
-pub(super) async fn fallback(uri: Uri) -> Response {
+pub(super) async fn fallback(uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path().trim_start_matches('/');
     if path.starts_with("api/") {
         return AppError::NotFound.into_response();
@@ -122,7 +122,10 @@ pub(super) async fn fallback(uri: Uri) -> Response {
     if path.contains("..") {
         return not_found_page();
     }
-    embedded(path).unwrap_or_else(not_found_page)
+    let known = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
+    embedded(path, known).unwrap_or_else(not_found_page)
 }
 
 fn not_found_page() -> Response {
@@ -143,17 +146,25 @@ fn not_found_page() -> Response {
 
 /// A page every build embeds; its absence is a packaging fault, not the visitor's.
 fn file(path: &str) -> Response {
-    embedded(path).unwrap_or_else(|| (StatusCode::NOT_FOUND, Html("not found")).into_response())
+    embedded(path, None)
+        .unwrap_or_else(|| (StatusCode::NOT_FOUND, Html("not found")).into_response())
 }
 
-fn embedded(path: &str) -> Option<Response> {
+/// An embedded file with its entity tag (from its SHA-256); `known`, the request's
+/// `If-None-Match`, naming that tag gets 304 and no body (RFC 9110 §13.1.2), so a phone's
+/// repeat visit fetches nothing that did not change.
+fn embedded(path: &str, known: Option<&str>) -> Option<Response> {
     let content = Ui::get(path)?;
-    let mime = content.metadata.mimetype().to_owned();
-    let mut response = ([(header::CONTENT_TYPE, mime)], content.data).into_response();
+    let etag = format!("\"{}\"", hex::encode(&content.metadata.sha256_hash()[..12]));
     // Pages change with the binary; let browsers revalidate instead of guessing.
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-cache"),
-    );
-    Some(response)
+    let headers = [
+        (header::CACHE_CONTROL, "no-cache".to_owned()),
+        (header::ETAG, etag.clone()),
+    ];
+    let matches = known.is_some_and(|k| k.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if matches {
+        return Some((StatusCode::NOT_MODIFIED, headers).into_response());
+    }
+    let mime = content.metadata.mimetype().to_owned();
+    Some((headers, [(header::CONTENT_TYPE, mime)], content.data).into_response())
 }
