@@ -144,9 +144,22 @@ export class DialogueView {
     el('button', { type: 'submit' }, 'Save'));
     const utm = Object.entries(v.utm || {}).map(([k, val]) => `${k}=${val}`).join(' ');
     const customer = v.customer_id ? `${v.customer_id} ${JSON.stringify(v.customer_details)}` : '';
+    // A guest writing from a unit's guest page (/r/<slug>): the unit, and who stays there.
+    const slug = (() => {
+      try { return new URL(v.page_url).pathname.match(/^\/r\/([a-z0-9-]+)$/)?.[1]; } catch { return null; }
+    })();
+    const unit = slug ? el('dd', { class: 'unit-now' }, '…') : null;
+    if (slug) {
+      api('GET', `/reception/pages/${slug}/now`).then(({ page, stay }) => {
+        unit.textContent = stay
+          ? `${page.room} · ${stay.guest_name || 'a guest'}, ${stay.check_in} to ${stay.check_out} (${stay.status.replace('_', ' ')})`
+          : `${page.room} · no stay under way`;
+      }).catch(() => { unit.textContent = 'unknown (the page moved)'; });
+    }
     return el('aside', { class: 'card-pane visitor-card' },
       el('h3', {}, v.display_name),
       el('dl', {},
+        unit ? [el('dt', {}, 'Unit'), unit] : null,
         el('dt', {}, 'Visits'), el('dd', { class: 'visits' }, v.visits),
         el('dt', {}, 'Page'), el('dd', { class: 'page' }, v.page_title || v.page_url),
         el('dt', {}, 'Referrer'), el('dd', {}, v.referrer || '—'),

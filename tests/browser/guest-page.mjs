@@ -3,13 +3,15 @@
 // the local time ticks from the hub's page, the weather, sun, places and Wi-Fi code are
 // there, the chat's button is on the page, nothing is wider than the window, and the hub's
 // Content-Security-Policy blocks nothing. Leaves guest-<size>-<language>.png to look at.
-// Usage: node guest-page.mjs HUB_URL PAGE_PATH SCREENSHOT_DIR
-import { launch } from './launch.mjs';
+// A guest writes from the page, and the receptionist's visitor card names the unit and
+// the stay under way.
+// Usage: node guest-page.mjs HUB_URL PAGE_PATH AGENT_EMAIL AGENT_PASSWORD SCREENSHOT_DIR
+import { launch, signIn } from './launch.mjs';
 import { mkdirSync } from 'node:fs';
 
-const [hub, path, shots] = process.argv.slice(2);
-if (!hub || !path) {
-  console.error('usage: guest-page.mjs HUB_URL PAGE_PATH [SCREENSHOT_DIR]');
+const [hub, path, agentEmail, agentPassword, shots] = process.argv.slice(2);
+if (!hub || !path || !agentEmail || !agentPassword) {
+  console.error('usage: guest-page.mjs HUB_URL PAGE_PATH AGENT_EMAIL AGENT_PASSWORD [SCREENSHOT_DIR]');
   process.exit(2);
 }
 const dir = shots || '.';
@@ -61,6 +63,34 @@ try {
       await context.close();
     }
   }
+  // GUEST-8: a guest writes from the page; the receptionist's visitor card names the unit
+  // and the stay under way there.
+  {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'en-GB' });
+    const page = await context.newPage();
+    page.setDefaultTimeout(15000);
+    await page.goto(hub + path);
+    const frame = page.frameLocator('iframe[title="Chat"]');
+    await frame.locator('#launcher').click();
+    const channel = frame.locator('.channels [data-channel="chat"]');
+    if (await channel.isVisible().catch(() => false)) await channel.click();
+    await frame.locator('.composer textarea').fill('The air conditioning in my room is noisy');
+    await frame.locator('.composer textarea').press('Enter');
+    await frame.locator('.msg.mine:not(.pending):has-text("noisy")').waitFor();
+    const agent = await (await browser.newContext({ viewport: { width: 1366, height: 900 } })).newPage();
+    agent.setDefaultTimeout(15000);
+    await signIn(agent, hub, '/messenger/', agentEmail, agentPassword);
+    await agent.waitForSelector('#connection.online');
+    await agent.click('#views a[data-view="unassigned"]');
+    await agent.click('#list .item:has-text("noisy")');
+    const unit = await agent.waitForSelector('.visitor-card .unit-now:has-text("Maria")');
+    const text = await unit.textContent();
+    if (!text.startsWith('102 · Maria Papadopoulou')) throw new Error(`the visitor card's unit: ${text}`);
+    await agent.screenshot({ path: `${dir}/guest-page-visitor-card.png` });
+    await context.close();
+    await agent.context().close();
+  }
+
   // The switch: a Russian phone picks German.
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'ru-RU' });
   const page = await context.newPage();

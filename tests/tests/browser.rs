@@ -279,7 +279,15 @@ async fn a_guest_opens_a_room_page_on_three_screens_in_chromium() {
         .and_then(|p| p["path"].as_str())
         .expect("room 102 has a page")
         .to_owned();
-    run_script("guest-page.mjs", vec![hub.url(""), path], "guest page ok").await;
+    // The chat takes messages around the clock while it runs (no hours set).
+    edit_property(&owner, &hub, |p| p["working_hours"] = json!([])).await;
+    let (email, password) = hub.password_of("agent");
+    run_script(
+        "guest-page.mjs",
+        vec![hub.url(""), path, email, password],
+        "guest page ok",
+    )
+    .await;
 }
 
 /// The owner designs the guest page: the preview follows every change before it is saved,

@@ -16,7 +16,8 @@ use utoipa_axum::routes;
 
 use super::design::Design;
 use super::{
-    qr, words, Opened, PageNotice, Place, Reception, ReceptionError, StayLink, UnitPage, Visit,
+    qr, words, Opened, PageNotice, Place, Reception, ReceptionError, StayLink, UnitNow, UnitPage,
+    Visit,
 };
 use crate::team::Staff;
 use crate::web::{ApiJson, AppError};
@@ -58,6 +59,21 @@ pub fn routes() -> OpenApiRouter<Reception> {
     OpenApiRouter::new()
         .routes(routes!(stay_link))
         .routes(routes!(addresses))
+        .routes(routes!(unit_now))
+}
+
+/// The unit whose guest page is at `slug` and the stay under way there, for the visitor
+/// card of a guest writing from that page.
+#[utoipa::path(get, path = "/reception/pages/{slug}/now", tag = "reception", security(("session" = [])),
+    params(("slug" = String, Path)),
+    responses((status = 200, body = UnitNow), (status = 401, body = crate::web::ErrorBody),
+        (status = 404, body = crate::web::ErrorBody)))]
+async fn unit_now(
+    State(reception): State<Reception>,
+    _staff: Staff,
+    Path(slug): Path<String>,
+) -> Result<ApiJson<UnitNow>, AppError> {
+    Ok(ApiJson(reception.unit_now(&slug).await?))
 }
 
 /// Where a guest's opened stay is kept: this browser only, the guest pages only.

@@ -124,6 +124,13 @@ impl Place {
     }
 }
 
+/// A unit's page and the stay under way there, if any.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UnitNow {
+    pub page: UnitPage,
+    pub stay: Option<crate::bookings::Reservation>,
+}
+
 /// What the page tells a guest about their last try to open their stay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageNotice {
@@ -405,6 +412,29 @@ impl Reception {
             .write(move |c| Ok::<_, ReceptionError>(db::order_places(c, &ids)?))
             .await?;
         self.places().await
+    }
+
+    /// The unit whose page is at `slug` and who stays there now, for the staff's visitor
+    /// card (GUEST-8): a guest writing from this page is most likely that guest.
+    pub async fn unit_now(&self, slug: &str) -> Result<UnitNow, ReceptionError> {
+        let page = self
+            .pages()
+            .await?
+            .into_iter()
+            .find(|p| p.slug == slug)
+            .ok_or(ReceptionError::NotFound)?;
+        let occupancy = self
+            .inner
+            .bookings
+            .occupancy()
+            .await
+            .map_err(|e| ReceptionError::Internal(e.to_string()))?;
+        let stay = occupancy
+            .units
+            .into_iter()
+            .find(|u| u.id == page.room_id)
+            .and_then(|u| u.reservation);
+        Ok(UnitNow { page, stay })
     }
 
     /// Where guests' phones reach the hub (`http://<LAN address>:<port>`), for QR codes and
