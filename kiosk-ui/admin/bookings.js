@@ -35,10 +35,12 @@ export async function bookingsView(me) {
     }, label);
     const list = el('div', { class: 'card', id: 'reservations' }, el('h2', {}, 'Reservations'),
       reservations.length === 0 ? el('p', { class: 'muted' }, 'No stays in the next 60 days.')
-        : el('table', {}, el('thead', {}, el('tr', {}, ['Unit', 'Guest', 'Arrives', 'Leaves', 'Status', 'From', ''].map((h) => el('th', {}, h)))),
+        : el('table', {}, el('thead', {}, el('tr', {}, ['Unit', 'Guest', 'Ref', 'Arrives', 'Leaves', 'Status', 'From', ''].map((h) => el('th', {}, h)))),
           el('tbody', {}, reservations.map((r) => el('tr', { 'data-id': r.id },
             el('td', {}, units[r.unit_id] || r.unit_id),
             el('td', {}, r.guest_name || '—', r.email ? el('div', { class: 'muted' }, r.email) : null),
+            // The booking reference a guest types on their room's page with their surname.
+            el('td', { class: 'ref' }, r.external_id || String(r.id)),
             el('td', { title: when(r.check_in_at) }, r.check_in),
             el('td', { title: when(r.check_out_at) }, r.check_out),
             el('td', {}, STATUS[r.status] || r.status),
@@ -67,8 +69,11 @@ function stayLinkButton(r) {
       const base = localStorage.getItem('hub.guestBase') || addresses[0] || location.origin;
       const address = `${base.replace(/[/]+$/, '')}${link.path}`;
       const copied = await copyText(address);
-      button.textContent = copied ? 'Link copied' : 'Copy failed';
+      button.textContent = copied ? 'Link copied' : 'Copy the link below';
       button.title = address;
+      button.parentElement.querySelector('.stay-link-shown')?.remove();
+      button.after(el('span', { class: 'stay-link-shown muted' }, address,
+        el('br'), `Works until ${when(link.until)}. Whoever has it sees the guest's name and dates on the room's page; each press makes a new one.`));
     } catch (e) {
       alert(e.message);
     }
@@ -88,7 +93,7 @@ function historyButton(r) {
     }
     const lines = await api('GET', `/reservations/${r.id}/history`).catch((e) => [{ at: '', what: e.message }]);
     button.setAttribute('aria-expanded', 'true');
-    row.after(el('tr', { class: 'stay-history' }, el('td', { colspan: 7 },
+    row.after(el('tr', { class: 'stay-history' }, el('td', { colspan: 8 },
       lines.length === 0 ? el('p', { class: 'muted' }, 'No changes recorded.')
         : el('ul', {}, lines.map((h) => el('li', {}, el('span', { class: 'muted' }, `${when(h.at)} · `), h.what))))));
   } }, 'history');

@@ -89,8 +89,9 @@ function designCard(design, pages, languages) {
       el('span', { class: 'block-tools' }, el('label', { class: 'muted' }, own, ' colour'), colour, move(-1, 'Up'), move(1, 'Down')));
   }));
 
-  // The preview: the first unit's real page, showing the draft, in a frame of each size.
-  const unit = pages[0];
+  // The preview: a unit's real page, showing the draft, in a frame of each size.
+  let unit = pages[0];
+  const which = el('select', { 'aria-label': 'Preview unit' }, pages.map((p, i) => el('option', { value: i }, p.room)));
   const size = el('select', { 'aria-label': 'Preview size' }, FRAMES.map(([v, t]) => el('option', { value: v }, t)));
   const lang = el('select', { 'aria-label': 'Preview language' }, ['en', 'ru', 'de', 'fr', 'es', 'pt']
     .map((t) => el('option', { value: t, selected: t === (languages[0] || 'en').split('-')[0] }, languageName(t))));
@@ -119,12 +120,14 @@ function designCard(design, pages, languages) {
   const changed = () => { clearTimeout(timer); timer = setTimeout(refresh, 400); };
   size.addEventListener('change', fit);
   lang.addEventListener('change', refresh);
+  which.addEventListener('change', () => { unit = pages[Number(which.value)]; refresh(); });
   // Fitted whenever the frame's box changes size: on being shown, and with the window.
   new ResizeObserver(fit).observe(box);
 
   const form = el('form', { class: 'card', id: 'page-design' },
     el('h2', {}, 'Guest page'),
-    el('p', { class: 'muted' }, 'One page for every room, villa or car, opened from the QR code on its door. Turn blocks on and off, order and colour them.'),
+    el('p', { class: 'muted' }, 'One page for every room, villa or car, opened from the QR code on its door. Turn blocks on and off, order and colour them. Texts in the property\'s other languages are under each text; a guest whose language has none reads the first.'),
+    el('button', { type: 'button', class: 'secondary jump-preview', onclick: () => preview.scrollIntoView({ behavior: 'smooth' }) }, 'See the preview'),
     list,
     Object.values(texts).slice(0, 3).map((t) => t.element),
     el('div', { class: 'row' }, field('g-accent', 'Accent colour', accent), field('g-chat', 'Chat on the page', chatState)),
@@ -143,11 +146,15 @@ function designCard(design, pages, languages) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const saved = await submitting(form, () => api('PUT', '/admin/reception/design', draft()));
-    if (saved) form.querySelector('#design-saved').textContent = 'Saved: guests see it now.';
+    if (saved) {
+      form.querySelector('#design-saved').textContent = 'Saved: guests see it now.';
+      status.textContent = `Showing ${unit ? unit.room : 'a unit'}'s page as guests see it.`;
+    }
   });
   drawBlocks();
   const preview = el('div', { class: 'card page-preview' }, el('h2', {}, 'Preview'),
-    unit ? [el('div', { class: 'row' }, field('g-size', 'Screen', size), field('g-lang', 'Language', lang)), status, box]
+    unit ? [el('div', { class: 'row' }, field('g-unit', 'Unit', which), field('g-size', 'Screen', size),
+      field('g-lang', 'Language', lang)), status, box]
       : el('p', { class: 'muted' }, 'Add a room first: the preview shows its page.'));
   refresh();
   return el('div', { class: 'reception-editor' }, form, preview);

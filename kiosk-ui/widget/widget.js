@@ -1,6 +1,7 @@
 // Hotel Hub chat widget loader, embedded on the hotel's own website with one tag:
 //   <script src="https://hub.example/widget.js" data-key="KEY" async></script>
-// Optional: data-state="collapsed|open|hidden|welcome", data-tags="room-12,spa".
+// Optional: data-state="collapsed|open|hidden|welcome", data-tags="room-12,spa",
+// data-lang="ru" (else the browser's language).
 // The chat itself runs in an iframe on the hub's origin, so the host page's CSS cannot
 // reach it and the guest's token stays with the hub. This file only places the frame,
 // relays the JavaScript API (window.HotelHubChat) and does customer identification,
@@ -19,7 +20,8 @@
     url: location.href,
     title: document.title,
     referrer: document.referrer,
-    lang: navigator.language || '',
+    // A page in a language of the guest's choosing (the guest pages' switch) says so.
+    lang: script.getAttribute('data-lang') || navigator.language || '',
     // The frame posts its events (staff replies among them) to this origin only.
     host: location.origin,
   });

@@ -91,13 +91,15 @@ try {
     await agent.context().close();
   }
 
-  // The switch: a Russian phone picks German.
+  // The switch offers the hotel's languages: a Russian phone picks Portuguese.
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'ru-RU' });
   const page = await context.newPage();
   await page.goto(hub + path);
   await page.locator('details.lang summary').click();
-  await page.locator('details.lang a[hreflang="de"]').click();
-  await page.getByText('Ortszeit').first().waitFor({ timeout: 10000 });
+  const offered = await page.locator('details.lang a').evaluateAll((a) => a.map((x) => x.getAttribute('hreflang')));
+  if (offered.join(',') !== 'en,ru,pt') throw new Error(`the switch offers ${offered}`);
+  await page.locator('details.lang a[hreflang="pt"]').click();
+  await page.getByText('Hora local').first().waitFor({ timeout: 10000 });
   await context.close();
 } finally {
   await browser.close();

@@ -22,6 +22,7 @@ const PUBLIC: &[(&str, &str)] = &[
     // A guest opens their own stay: by its link, or by reference and surname (rate-limited).
     ("get", "/s/{token}"),
     ("post", "/r/{slug}/stay"),
+    ("get", "/r/{slug}/stay"),
     ("get", "/metrics"),
     ("get", "/api/v1/setup"),
     ("post", "/api/v1/setup"),

@@ -506,6 +506,17 @@ async fn a_stay_shows_to_its_guest_only_and_only_until_check_out() {
     let (status, _, gone) = get(&phone(), &hub.url(&path)).await;
     assert_eq!(status, 410);
     assert!(gone.contains("This link no longer works"), "{gone}");
+    // A link cut short in a message is not an ended stay: the guest is told so.
+    let (status, _, cut) = get(&phone(), &hub.url(&path[..path.len() - 5])).await;
+    assert_eq!(status, 404);
+    assert!(cut.contains("This link is not complete"), "{cut}");
+    // The form's address opened again leads back to the page, not to an error.
+    let (status, back, _) = get(&phone(), &format!("{room_url}/stay?lang=ru")).await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        back.as_deref(),
+        Some(format!("{}?lang=ru", room["path"].as_str().unwrap()).as_str())
+    );
     let (_, _, html) = get(&guest, &room_url).await;
     assert!(
         !html.contains("Maria"),

@@ -16,8 +16,8 @@ use utoipa_axum::routes;
 
 use super::design::Design;
 use super::{
-    qr, words, Opened, PageNotice, Place, Reception, ReceptionError, StayLink, UnitNow, UnitPage,
-    Visit,
+    qr, words, LinkOutcome, Opened, PageNotice, Place, Reception, ReceptionError, StayLink,
+    UnitNow, UnitPage, Visit,
 };
 use crate::team::Staff;
 use crate::web::{ApiJson, AppError};
@@ -50,8 +50,28 @@ pub fn page_routes() -> OpenApiRouter<Reception> {
     OpenApiRouter::new()
         .routes(routes!(guest_page))
         .routes(routes!(theme))
-        .routes(routes!(open_by_reference))
+        .routes(routes!(open_by_reference, back_to_page))
         .routes(routes!(open_link))
+}
+
+/// The form's address opened again (from history, or a phone restoring its tab): back to
+/// the unit's page, rather than a browser error.
+#[utoipa::path(get, path = "/r/{slug}/stay", tag = "reception", params(("slug" = String, Path), PageQuery),
+    responses((status = 303, description = "To the unit's page")))]
+async fn back_to_page(Path(slug): Path<String>, Query(q): Query<PageQuery>) -> Redirect {
+    let slug: String = slug
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(64)
+        .collect();
+    match q
+        .lang
+        .as_deref()
+        .filter(|l| words::ALL.iter().any(|w| w.tag == *l))
+    {
+        Some(lang) => Redirect::to(&format!("/r/{slug}?lang={lang}")),
+        None => Redirect::to(&format!("/r/{slug}")),
+    }
 }
 
 /// What staff do for a guest's stay.
@@ -112,20 +132,23 @@ fn html_page(status: StatusCode, html: String) -> Response {
 /// unit's page; a page that says so once the stay has ended.
 #[utoipa::path(get, path = "/s/{token}", tag = "reception", params(("token" = String, Path)),
     responses((status = 303, description = "To the unit's page, the stay opened"),
-        (status = 410, description = "The stay has ended, or the link never was (HTML)")))]
+        (status = 404, description = "No link the hub made: cut short or mistyped (HTML)"),
+        (status = 410, description = "The stay has ended (HTML)")))]
 async fn open_link(
     State(reception): State<Reception>,
     Path(token): Path<String>,
     jar: CookieJar,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    let accept = accept_language(&headers);
     match reception.open_link(&token).await? {
-        Some(opened) => {
+        LinkOutcome::Opened(opened) => {
             Ok((jar.add(stay_cookie(&opened)), Redirect::to(&opened.path)).into_response())
         }
-        None => Ok(html_page(
-            StatusCode::GONE,
-            reception.link_expired(accept_language(&headers)),
+        LinkOutcome::Ended => Ok(html_page(StatusCode::GONE, reception.link_expired(accept))),
+        LinkOutcome::Unknown => Ok(html_page(
+            StatusCode::NOT_FOUND,
+            reception.link_unknown(accept),
         )),
     }
 }
@@ -287,6 +310,8 @@ async fn guest_page(
     let accept = accept_language(&headers);
     let chosen = q.lang.as_deref().filter(|l| l.len() <= 16);
     let stay = jar.get(STAY_COOKIE).map(|c| c.value().to_owned());
+    // Addresses are lower case; a slug typed in capitals still finds its page.
+    let slug = slug.to_ascii_lowercase();
     let visit = Visit {
         slug: &slug,
         chosen,

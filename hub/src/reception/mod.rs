@@ -28,7 +28,7 @@ use crate::store::{Store, StoreError};
 use crate::team::Property;
 use crate::weather::Weather;
 use design::{Design, Text};
-pub use stays::{Opened, StayLink};
+pub use stays::{LinkOutcome, Opened, StayLink};
 pub use visit::Visit;
 
 #[derive(Debug, thiserror::Error)]
@@ -216,7 +216,7 @@ fn check_slug(slug: &str) -> Result<(), ReceptionError> {
         Ok(())
     } else {
         Err(ReceptionError::Invalid(
-            "a page address is 3 to 64 lower-case letters, digits and dashes".into(),
+            "A page address is 3 to 64 lower-case letters, digits and dashes".into(),
         ))
     }
 }

@@ -115,7 +115,23 @@ impl View<'_> {
 
 fn language_switch(v: &View) -> String {
     let mut links = String::new();
-    for other in words::ALL {
+    // The property's languages that the page speaks; every one when none of them is.
+    let offered: Vec<&Words> = words::ALL
+        .iter()
+        .copied()
+        .filter(|w| {
+            v.property
+                .languages
+                .iter()
+                .any(|l| l.split('-').next() == Some(w.tag))
+        })
+        .collect();
+    let offered = if offered.is_empty() {
+        words::ALL.to_vec()
+    } else {
+        offered
+    };
+    for other in offered {
         let current = if other.tag == v.words.tag {
             " aria-current=\"true\""
         } else {
@@ -434,10 +450,11 @@ fn chat(v: &View) -> String {
         .map(|c| if c.is_alphanumeric() { c } else { '-' })
         .collect();
     format!(
-        "<h2>{}</h2><p>{}</p><script src=\"/widget.js\" data-key=\"{}\" data-state=\"{}\" data-tags=\"room-{}\" async></script>",
+        "<h2>{}</h2><p>{}</p><script src=\"/widget.js\" data-key=\"{}\" data-lang=\"{}\" data-state=\"{}\" data-tags=\"room-{}\" async></script>",
         v.words.chat,
         v.words.chat_hint,
         esc(key),
+        v.words.tag,
         v.design.chat_state.as_str(),
         esc(&tag)
     )
@@ -494,17 +511,13 @@ fn reservation(v: &View) -> String {
     html
 }
 
-/// The page a link whose stay has ended (or that never was) leads to.
-pub(super) fn link_expired(w: &Words) -> String {
-    message(w, w.link_expired, w.link_expired_hint)
-}
-
 /// The page for an address no unit has.
 pub(super) fn not_found(w: &Words) -> String {
     message(w, w.not_found, w.not_found_hint)
 }
 
-fn message(w: &Words, title: &str, hint: &str) -> String {
+/// A page that only says something: a title and a line under it.
+pub(super) fn message(w: &Words, title: &str, hint: &str) -> String {
     format!(
         "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title>\

@@ -32,6 +32,15 @@ pub struct Opened {
     pub seconds_left: i64,
 }
 
+/// What a followed stay link leads to.
+pub enum LinkOutcome {
+    Opened(Opened),
+    /// The stay it was made for has ended (checked out, cancelled, past check-out).
+    Ended,
+    /// No link the hub made: cut short in a message, or mistyped.
+    Unknown,
+}
+
 /// When a stay stops opening: its check-out; `None` once it has ended.
 fn open_until(r: &Reservation, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     if matches!(r.status, Status::CheckedOut | Status::Cancelled) {
@@ -130,11 +139,28 @@ impl Reception {
             .and_then(|r| open_until(&r, now).map(|until| (r, until))))
     }
 
-    /// Opens the stay of a link a guest followed: its unit's page and how long the link
-    /// works. `None` when the link is unknown or its stay has ended.
-    pub async fn open_link(&self, token: &str) -> Result<Option<Opened>, ReceptionError> {
-        let Some((r, until)) = self.live_stay(token).await? else {
-            return Ok(None);
+    /// What a link a guest followed opens: their stay (its unit's page and how long the
+    /// link works), a stay that has ended, or nothing the hub ever made.
+    pub async fn open_link(&self, token: &str) -> Result<LinkOutcome, ReceptionError> {
+        if token.is_empty() || token.len() > 64 {
+            return Ok(LinkOutcome::Unknown);
+        }
+        let hash = secret::token_hash(token);
+        let Some(id) = self
+            .inner
+            .store
+            .read(move |c| Ok::<_, ReceptionError>(db::stay_of(c, &hash)?))
+            .await?
+        else {
+            return Ok(LinkOutcome::Unknown);
+        };
+        let now = self.inner.clock.now();
+        let Some((r, until)) = self
+            .reservation(id)
+            .await?
+            .and_then(|r| open_until(&r, now).map(|until| (r, until)))
+        else {
+            return Ok(LinkOutcome::Ended);
         };
         let path = self
             .pages()
@@ -143,10 +169,10 @@ impl Reception {
             .find(|p| p.room_id == r.unit_id)
             .map(|p| p.path)
             .ok_or(ReceptionError::NotFound)?;
-        Ok(Some(Opened {
+        Ok(LinkOutcome::Opened(Opened {
             token: token.to_owned(),
             path,
-            seconds_left: (until - self.inner.clock.now()).num_seconds(),
+            seconds_left: (until - now).num_seconds(),
         }))
     }
 

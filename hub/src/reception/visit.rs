@@ -136,6 +136,13 @@ impl Reception {
 
     /// The page a stay link leads to once its stay has ended, in the guest's language.
     pub fn link_expired(&self, accept_language: &str) -> String {
-        page::link_expired(words::choose(None, accept_language))
+        let w = words::choose(None, accept_language);
+        page::message(w, w.link_expired, w.link_expired_hint)
+    }
+
+    /// The page a link the hub never made leads to (cut short or mistyped).
+    pub fn link_unknown(&self, accept_language: &str) -> String {
+        let w = words::choose(None, accept_language);
+        page::message(w, w.link_unknown, w.link_unknown_hint)
     }
 }
