@@ -115,21 +115,24 @@ impl Reception {
         })
     }
 
+    /// The reservation a link was made for; `None` for a token the hub never made.
+    async fn linked(&self, token: &str) -> Result<Option<i64>, ReceptionError> {
+        if token.is_empty() || token.len() > 64 {
+            return Ok(None);
+        }
+        let hash = secret::token_hash(token);
+        self.inner
+            .store
+            .read(move |c| Ok::<_, ReceptionError>(db::stay_of(c, &hash)?))
+            .await
+    }
+
     /// The stay behind `token` while it lasts: `None` for an unknown or ended one.
     async fn live_stay(
         &self,
         token: &str,
     ) -> Result<Option<(Reservation, DateTime<Utc>)>, ReceptionError> {
-        if token.is_empty() || token.len() > 64 {
-            return Ok(None);
-        }
-        let hash = secret::token_hash(token);
-        let Some(id) = self
-            .inner
-            .store
-            .read(move |c| Ok::<_, ReceptionError>(db::stay_of(c, &hash)?))
-            .await?
-        else {
+        let Some(id) = self.linked(token).await? else {
             return Ok(None);
         };
         let now = self.inner.clock.now();
@@ -142,16 +145,7 @@ impl Reception {
     /// What a link a guest followed opens: their stay (its unit's page and how long the
     /// link works), a stay that has ended, or nothing the hub ever made.
     pub async fn open_link(&self, token: &str) -> Result<LinkOutcome, ReceptionError> {
-        if token.is_empty() || token.len() > 64 {
-            return Ok(LinkOutcome::Unknown);
-        }
-        let hash = secret::token_hash(token);
-        let Some(id) = self
-            .inner
-            .store
-            .read(move |c| Ok::<_, ReceptionError>(db::stay_of(c, &hash)?))
-            .await?
-        else {
+        let Some(id) = self.linked(token).await? else {
             return Ok(LinkOutcome::Unknown);
         };
         let now = self.inner.clock.now();
