@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 use super::design::Design;
 use super::{
     qr, words, LinkOutcome, Opened, PageNotice, Place, Reception, ReceptionError, StayLink,
-    UnitNow, UnitPage, Visit,
+    UnitPage, UnitStay, Visit,
 };
 use crate::team::Staff;
 use crate::web::{ApiJson, AppError};
@@ -86,13 +86,13 @@ pub fn routes() -> OpenApiRouter<Reception> {
 /// card of a guest writing from that page.
 #[utoipa::path(get, path = "/reception/pages/{slug}/now", tag = "reception", security(("session" = [])),
     params(("slug" = String, Path)),
-    responses((status = 200, body = UnitNow), (status = 401, body = crate::web::ErrorBody),
+    responses((status = 200, body = UnitStay), (status = 401, body = crate::web::ErrorBody),
         (status = 404, body = crate::web::ErrorBody)))]
 async fn unit_now(
     State(reception): State<Reception>,
     _staff: Staff,
     Path(slug): Path<String>,
-) -> Result<ApiJson<UnitNow>, AppError> {
+) -> Result<ApiJson<UnitStay>, AppError> {
     Ok(ApiJson(reception.unit_now(&slug).await?))
 }
 

@@ -1,6 +1,6 @@
 //! The Online Reception (GUEST-1…9): each unit's guest page at `/r/<slug>` with the blocks
 //! the owner designs (`design.rs`), the guest services directory, weather and sun from the
-//! hub's own cache, the chat tagged with the unit, in the guest's language (`words.rs`),
+//! hub's own cache, the chat tagged with the unit, in the guest's language (`words/`),
 //! rendered on the hub (`page.rs`) for each visit, or as the editor's preview of a draft
 //! (`visit.rs`), the guest's own stay behind a link (`stays.rs`), and the QR codes that
 //! lead there (`qr.rs`). The service [`Reception`] is the front door;
@@ -126,7 +126,7 @@ impl Place {
 
 /// A unit's page and the stay under way there, if any.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct UnitNow {
+pub struct UnitStay {
     pub page: UnitPage,
     pub stay: Option<crate::bookings::Reservation>,
 }
@@ -416,7 +416,7 @@ impl Reception {
 
     /// The unit whose page is at `slug` and who stays there now, for the staff's visitor
     /// card (GUEST-8): a guest writing from this page is most likely that guest.
-    pub async fn unit_now(&self, slug: &str) -> Result<UnitNow, ReceptionError> {
+    pub async fn unit_now(&self, slug: &str) -> Result<UnitStay, ReceptionError> {
         let page = self
             .pages()
             .await?
@@ -434,7 +434,7 @@ impl Reception {
             .into_iter()
             .find(|u| u.id == page.room_id)
             .and_then(|u| u.reservation);
-        Ok(UnitNow { page, stay })
+        Ok(UnitStay { page, stay })
     }
 
     /// Where guests' phones reach the hub (`http://<LAN address>:<port>`), for QR codes and
