@@ -488,6 +488,10 @@ async fn a_stay_shows_to_its_guest_only_and_only_until_check_out() {
     assert_eq!(r.status().as_u16(), 200, "not on another unit's page");
     let body = r.text().await.unwrap();
     assert!(body.contains("We could not find this booking") && !body.contains("Maria"));
+    assert!(
+        body.contains("value=\"Papadopoulou\""),
+        "what the guest typed is kept to correct"
+    );
 
     // Checked out: the link and the browser's stay stop working at once.
     let mut edit = stay.clone();

@@ -196,12 +196,17 @@ async fn open_by_reference(
         Err(e) => return Err(e.into()),
     };
     let stay = jar.get(STAY_COOKIE).map(|c| c.value().to_owned());
+    let typed: (String, String) = (
+        form.reference.chars().take(64).collect(),
+        form.surname.chars().take(80).collect(),
+    );
     let visit = Visit {
         slug: &slug,
         chosen,
         accept_language: accept,
         stay: stay.as_deref(),
         notice,
+        typed: Some((&typed.0, &typed.1)),
         preview: None,
     };
     match reception.page(&visit).await? {
@@ -318,6 +323,7 @@ async fn guest_page(
         accept_language: accept,
         stay: stay.as_deref(),
         notice: PageNotice::None,
+        typed: None,
         preview: q.preview.as_deref().filter(|p| p.len() <= 64),
     };
     let page = if slug.len() <= 64 {

@@ -33,6 +33,8 @@ pub(super) struct View<'a> {
     /// The guest's own stay, when their link opened it on this unit.
     pub reservation: Option<&'a Reservation>,
     pub notice: super::PageNotice,
+    /// The stay form's values, `(reference, surname)`, after a try that opened nothing.
+    pub typed: Option<(&'a str, &'a str)>,
     /// The draft this page previews: its theme, and language links that keep previewing.
     pub preview: Option<&'a str>,
 }
@@ -498,14 +500,16 @@ fn reservation(v: &View) -> String {
     let _ = write!(
         html,
         "<p class=\"muted\">{}</p><form method=\"post\" action=\"/r/{}/stay?lang={}\" class=\"stay-form\">\
-         <label>{}<input name=\"reference\" required maxlength=\"64\" autocomplete=\"off\"></label>\
-         <label>{}<input name=\"surname\" required maxlength=\"80\" autocomplete=\"family-name\"></label>\
+         <label>{}<input name=\"reference\" required maxlength=\"64\" autocomplete=\"off\" value=\"{}\"></label>\
+         <label>{}<input name=\"surname\" required maxlength=\"80\" autocomplete=\"family-name\" value=\"{}\"></label>\
          <button>{}</button></form>",
         w.open_stay,
         esc(v.slug),
         w.tag,
         w.reference,
+        esc(v.typed.map_or("", |t| t.0)),
         w.surname,
+        esc(v.typed.map_or("", |t| t.1)),
         w.open
     );
     html

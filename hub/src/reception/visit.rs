@@ -19,6 +19,9 @@ pub struct Visit<'a> {
     /// The token a stay link left in this browser.
     pub stay: Option<&'a str>,
     pub notice: PageNotice,
+    /// What the guest typed in the stay form, `(reference, surname)`, shown again after a
+    /// try that opened nothing.
+    pub typed: Option<(&'a str, &'a str)>,
     /// A draft design's id from [`Reception::preview`].
     pub preview: Option<&'a str>,
 }
@@ -119,6 +122,7 @@ impl Reception {
             widget_key: (!previewing).then_some(widget_key.as_str()),
             reservation: reservation.as_ref(),
             notice: visit.notice,
+            typed: visit.typed,
             preview: visit.preview,
         };
         Ok(Some(page::render(&view)))
