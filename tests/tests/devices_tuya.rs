@@ -28,6 +28,11 @@ fn client(port: u16, version: Version, heartbeat: Duration) -> LinkHandle {
 }
 
 fn emulator(version: Version, extra: &[&str]) -> (LinePeer, u16) {
+    emulator_with(version, r#"{"1":false,"2":505}"#, extra)
+}
+
+/// Our emulator holding `dps`.
+fn emulator_with(version: Version, dps: &str, extra: &[&str]) -> (LinePeer, u16) {
     let mut args = vec![
         "tuya",
         "--id",
@@ -37,7 +42,7 @@ fn emulator(version: Version, extra: &[&str]) -> (LinePeer, u16) {
         "--version",
         version.as_str(),
         "--dps",
-        r#"{"1":false,"2":505}"#,
+        dps,
     ];
     args.extend_from_slice(extra);
     let peer = LinePeer::start(&emulator_binary(), &args).unwrap();
@@ -238,19 +243,8 @@ async fn a_second_client_stealing_the_connection_is_survived() {
 #[tokio::test]
 async fn the_gangs_of_one_device_share_its_one_connection() {
     let version = Version::V35;
-    let args = [
-        "tuya",
-        "--id",
-        ID,
-        "--key",
-        KEY,
-        "--version",
-        version.as_str(),
-        "--dps",
-        r#"{"1":false,"2":true}"#,
-    ];
-    let mut device = LinePeer::start(&emulator_binary(), &args).unwrap();
-    let addr: SocketAddr = device.expect("listening ").parse().unwrap();
+    let (mut device, port) = emulator_with(version, r#"{"1":false,"2":true}"#, &[]);
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let gang = |dp: &str| {
         let map = DpMap {
             power: Some(dp.to_owned()),

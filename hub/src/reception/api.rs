@@ -496,12 +496,7 @@ async fn page_qr(
     Path(id): Path<i64>,
     Query(q): Query<QrQuery>,
 ) -> Result<Response, AppError> {
-    let page = reception
-        .pages()
-        .await?
-        .into_iter()
-        .find(|p| p.room_id == id)
-        .ok_or(AppError::NotFound)?;
+    let page = reception.page_of(id).await?;
     let url = format!("{}{}", base_url(q.base.as_deref(), &reception)?, page.path);
     image(&url, q.format.as_deref())
 }

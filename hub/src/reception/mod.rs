@@ -261,14 +261,27 @@ impl Reception {
         }
     }
 
-    /// Every unit's page, a new unit getting its slug on the way.
-    pub async fn pages(&self) -> Result<Vec<UnitPage>, ReceptionError> {
-        let rooms = self
-            .inner
+    /// The rooms, villas and cars, as bookings keeps them.
+    async fn rooms(&self) -> Result<Vec<Room>, ReceptionError> {
+        self.inner
             .bookings
             .rooms()
             .await
-            .map_err(|e| ReceptionError::Internal(e.to_string()))?;
+            .map_err(|e| ReceptionError::Internal(e.to_string()))
+    }
+
+    /// Unit `room_id`'s page.
+    pub async fn page_of(&self, room_id: i64) -> Result<UnitPage, ReceptionError> {
+        self.pages()
+            .await?
+            .into_iter()
+            .find(|p| p.room_id == room_id)
+            .ok_or(ReceptionError::NotFound)
+    }
+
+    /// Every unit's page, a new unit getting its slug on the way.
+    pub async fn pages(&self) -> Result<Vec<UnitPage>, ReceptionError> {
+        let rooms = self.rooms().await?;
         let mut slugs = self
             .inner
             .store
@@ -314,9 +327,7 @@ impl Reception {
     pub async fn set_slug(&self, room_id: i64, slug: &str) -> Result<UnitPage, ReceptionError> {
         let slug = slug.trim().to_owned();
         check_slug(&slug)?;
-        if !self.pages().await?.iter().any(|p| p.room_id == room_id) {
-            return Err(ReceptionError::NotFound);
-        }
+        self.page_of(room_id).await?;
         let s = slug.clone();
         let moved = self
             .inner
@@ -328,11 +339,7 @@ impl Reception {
                 "another unit's page is at {slug}"
             )));
         }
-        self.pages()
-            .await?
-            .into_iter()
-            .find(|p| p.room_id == room_id)
-            .ok_or(ReceptionError::NotFound)
+        self.page_of(room_id).await
     }
 
     pub async fn design(&self) -> Result<Design, ReceptionError> {

@@ -83,13 +83,7 @@ impl Reception {
             .store
             .write(move |c| Ok::<_, ReceptionError>(db::add_stay_link(c, &hash, id, &now)?))
             .await?;
-        let path = self
-            .pages()
-            .await?
-            .into_iter()
-            .find(|p| p.room_id == r.unit_id)
-            .map(|p| p.path)
-            .ok_or(ReceptionError::NotFound)?;
+        let path = self.page_of(r.unit_id).await?.path;
         Ok(Opened {
             token,
             path,
@@ -156,13 +150,7 @@ impl Reception {
         else {
             return Ok(LinkOutcome::Ended);
         };
-        let path = self
-            .pages()
-            .await?
-            .into_iter()
-            .find(|p| p.room_id == r.unit_id)
-            .map(|p| p.path)
-            .ok_or(ReceptionError::NotFound)?;
+        let path = self.page_of(r.unit_id).await?.path;
         Ok(LinkOutcome::Opened(Opened {
             token: token.to_owned(),
             path,

@@ -86,12 +86,7 @@ impl Reception {
         else {
             return Ok(None);
         };
-        let rooms = self
-            .inner
-            .bookings
-            .rooms()
-            .await
-            .map_err(|e| ReceptionError::Internal(e.to_string()))?;
+        let rooms = self.rooms().await?;
         let Some(room) = rooms.into_iter().find(|r| r.id == room_id) else {
             return Ok(None);
         };
