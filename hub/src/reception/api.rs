@@ -286,6 +286,7 @@ pub fn admin_routes() -> OpenApiRouter<Reception> {
         .routes(routes!(order_places))
         .routes(routes!(page_qr))
         .routes(routes!(wifi_qr))
+        .merge(super::plates::api::admin_routes())
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -521,7 +522,7 @@ async fn wifi_qr(
 
 /// The origin QR codes point at: `base` when given (an http(s) origin), else the hub's
 /// first address on the LAN.
-fn base_url(base: Option<&str>, reception: &Reception) -> Result<String, AppError> {
+pub(crate) fn base_url(base: Option<&str>, reception: &Reception) -> Result<String, AppError> {
     let bad = || {
         AppError::bad(
             "invalid",

@@ -4,6 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::design::Design;
+use super::plates::PlateDesign;
 use super::Place;
 
 /// `(room id, slug)` of every unit that has a page.
@@ -68,6 +69,30 @@ pub(super) fn put_design(conn: &Connection, design: &Design, now: &str) -> rusql
     let text = serde_json::to_string(design).unwrap_or_default();
     conn.execute(
         "INSERT INTO reception_design (id, design, updated_at) VALUES (1, ?1, ?2)
+           ON CONFLICT (id) DO UPDATE SET design = excluded.design, updated_at = excluded.updated_at",
+        params![text, now],
+    )?;
+    Ok(())
+}
+
+/// The stored plate design; `None` before the owner saved one.
+pub(super) fn plate_design(conn: &Connection) -> rusqlite::Result<Option<PlateDesign>> {
+    let text: Option<String> = conn
+        .query_row("SELECT design FROM plate_design WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+}
+
+pub(super) fn put_plate_design(
+    conn: &Connection,
+    design: &PlateDesign,
+    now: &str,
+) -> rusqlite::Result<()> {
+    let text = serde_json::to_string(design).unwrap_or_default();
+    conn.execute(
+        "INSERT INTO plate_design (id, design, updated_at) VALUES (1, ?1, ?2)
            ON CONFLICT (id) DO UPDATE SET design = excluded.design, updated_at = excluded.updated_at",
         params![text, now],
     )?;

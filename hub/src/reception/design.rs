@@ -266,7 +266,7 @@ impl Design {
     }
 }
 
-fn check_colour(c: &str) -> Result<(), DesignError> {
+pub(crate) fn check_colour(c: &str) -> Result<(), DesignError> {
     let ok = c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|ch| ch.is_ascii_hexdigit());
     if ok {
         Ok(())

@@ -3,13 +3,14 @@
 //! hub's own cache, the chat tagged with the unit, in the guest's language (`words/`),
 //! rendered on the hub (`page.rs`) for each visit, or as the editor's preview of a draft
 //! (`visit.rs`), the guest's own stay behind a link (`stays.rs`), and the QR codes that
-//! lead there (`qr.rs`). The service [`Reception`] is the front door;
+//! lead there (`qr.rs`) and the plates and stickers they are printed on (`plates/`). The service [`Reception`] is the front door;
 //! `db.rs` owns the SQL.
 
 pub mod api;
 mod db;
 pub mod design;
 mod page;
+pub mod plates;
 pub mod qr;
 mod stays;
 mod visit;

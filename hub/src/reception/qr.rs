@@ -48,6 +48,13 @@ fn code(text: &str) -> Result<QrCode, QrError> {
     QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).map_err(|_| QrError::TooLong)
 }
 
+/// `text`'s code as modules: its width in modules and, row by row, whether each is dark.
+pub fn modules(text: &str) -> Result<(usize, Vec<bool>), QrError> {
+    let code = code(text)?;
+    let dark = code.to_colors().iter().map(|c| *c == Color::Dark).collect();
+    Ok((code.width(), dark))
+}
+
 /// An SVG of `text`'s code, `size` px square with its quiet zone, dark on white.
 pub fn svg(text: &str, size: u32) -> Result<String, QrError> {
     Ok(code(text)?

@@ -49,6 +49,10 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         "0010_stays.sql",
         include_str!("../../migrations/0010_stays.sql"),
     ),
+    (
+        "0011_plates.sql",
+        include_str!("../../migrations/0011_plates.sql"),
+    ),
 ];
 
 pub(super) fn apply(conn: &Connection, path: &Path) -> Result<(), StoreError> {

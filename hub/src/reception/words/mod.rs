@@ -27,6 +27,8 @@ pub struct Words {
     pub network: &'static str,
     pub password: &'static str,
     pub scan_to_join: &'static str,
+    /// A QR plate's default line under the code: what scanning gives.
+    pub plate_invitation: &'static str,
     pub check_in: &'static str,
     pub check_out: &'static str,
     pub house_rules: &'static str,
