@@ -1,8 +1,9 @@
 // The Online Reception's editor (GUEST-1…9): the guest page's blocks, texts in each of the
 // property's languages, Wi-Fi and times, with a live preview in phone, tablet and desktop
-// frames; each unit's page address and QR codes; the places directory.
+// frames; each unit's page address and QR codes; the plates (plates.js); the places directory.
 import { api, copyText, el, submitting } from '/common/api.js';
 import { field, input } from '/common/forms.js';
+import { platesCard } from '/admin/plates.js';
 import { languageName } from '/admin/translations.js';
 
 const BLOCKS = {
@@ -25,7 +26,8 @@ export async function receptionView() {
     api('GET', '/admin/reception/design'), api('GET', '/admin/reception/pages'), api('GET', '/property'),
     api('GET', '/reception/addresses')]);
   const root = el('div', { id: 'reception' });
-  root.append(designCard(design, pages, property.languages), pagesCard(pages, addresses),
+  const base = () => (localStorage.getItem('hub.guestBase') || addresses[0] || location.origin).replace(/\/+$/, '');
+  root.append(designCard(design, pages, property.languages), pagesCard(pages, addresses), platesCard(pages, base),
     await placesCard(property.languages));
   return root;
 }
@@ -192,7 +194,11 @@ function pagesCard(pages, addresses) {
         el('a', { href: qr('svg'), download: `${p.slug}.svg` }, 'SVG')));
     }));
   };
-  base.addEventListener('change', () => { localStorage.setItem('hub.guestBase', base.value); draw(); });
+  base.addEventListener('change', () => {
+    localStorage.setItem('hub.guestBase', base.value);
+    draw();
+    document.dispatchEvent(new Event('guest-base-changed'));
+  });
   draw();
   return el('div', { class: 'card', id: 'page-addresses' }, el('h2', {}, 'Page addresses and QR codes'),
     field('g-base', 'Address phones open', base), bases,
