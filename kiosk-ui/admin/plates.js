@@ -52,7 +52,7 @@ export function platesCard(pages, base) {
   // The preview: the draft on the chosen unit's plate, drawn by the hub as the PDF will be.
   const subjects = [...pages.map((p) => [String(p.room_id), p.room]), ['wifi', 'Wi-Fi network']];
   const which = el('select', { 'aria-label': 'Plate of' }, subjects.map(([v, t]) => el('option', { value: v }, t)));
-  const image = el('img', { id: 'plate-preview', alt: 'Plate preview' });
+  const image = el('div', { id: 'plate-preview', role: 'img', 'aria-label': 'Plate preview', 'data-drawn': '0' });
   const status = el('p', { class: 'muted', id: 'plate-status' });
   const downloads = el('p', { class: 'plate-downloads' });
   const dirty = () => saved.current && JSON.stringify(draft()) !== JSON.stringify(saved.current);
@@ -69,7 +69,6 @@ export function platesCard(pages, base) {
     status.textContent = dirty() ? 'Showing your changes. Save them before you download or print.' : 'Showing the saved design.';
   };
   let timer = null;
-  let shown = null;
   const refresh = async () => {
     const body = { design: draft(), room_id: which.value === 'wifi' ? null : Number(which.value), base: base() };
     const response = await fetch('/api/v1/admin/reception/plate/preview', {
@@ -80,9 +79,12 @@ export function platesCard(pages, base) {
       status.textContent = data?.error?.message || 'The hub cannot be reached. Check the connection.';
       return;
     }
-    if (shown) URL.revokeObjectURL(shown);
-    shown = URL.createObjectURL(await response.blob());
-    image.src = shown;
+    // The hub's own drawing, parsed as SVG (never as HTML) and shown inline, so that it
+    // scales with the card and its text can be read by a screen reader.
+    const svg = new DOMParser().parseFromString(await response.text(), 'image/svg+xml').documentElement;
+    if (svg.nodeName !== 'svg') return;
+    image.replaceChildren(document.importNode(svg, true));
+    image.dataset.drawn = String(Number(image.dataset.drawn) + 1);
     drawDownloads();
   };
   const changed = () => { clearTimeout(timer); timer = setTimeout(refresh, 300); };

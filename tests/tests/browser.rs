@@ -8,7 +8,8 @@
 //! Every admin and messenger view at 390×844 and 1280×900, nothing wider than the window
 //! (`tests/browser/phone-views.mjs`). A room's guest page on three screens in two languages
 //! (`tests/browser/guest-page.mjs`), and its editor with the live preview
-//! (`tests/browser/guest-page-editor.mjs`).
+//! (`tests/browser/guest-page-editor.mjs`), and the QR plate editor with its print view
+//! (`tests/browser/plate-editor.mjs`).
 
 use std::process::Command;
 
@@ -300,6 +301,20 @@ async fn the_owner_edits_the_guest_page_and_sees_the_preview_change_in_chromium(
         "guest-page-editor.mjs",
         vec![hub.url(""), email, password],
         "guest page editor ok",
+    )
+    .await;
+}
+
+/// The owner designs the QR plates: the preview follows each change before it is saved, the
+/// print view shows every plate on a phone and a desktop (`tests/browser/plate-editor.mjs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_designs_the_plates_and_prints_them_in_chromium() {
+    let hub = Hub::start_demo().unwrap();
+    let (email, password) = hub.password_of("owner");
+    run_script(
+        "plate-editor.mjs",
+        vec![hub.url(""), email, password],
+        "plate editor ok",
     )
     .await;
 }

@@ -194,9 +194,10 @@ async fn print_view(
          <title>QR plates to print</title><link rel=\"stylesheet\" href=\"/admin/print.css\">\
          <script type=\"module\" src=\"/admin/print.js\"></script></head>\
          <body><div class=\"bar\"><button type=\"button\" id=\"print\">Print</button>\
-         <a href=\"{pdf}\" download>Download PDF</a><span>{n} page(s) of {w} × {h} mm. \
+         <a href=\"{pdf}\" download>Download PDF</a><span>{n} {pages_word} of {w} × {h} mm. \
          Print at actual size (100 %), not “fit to page”.</span></div>{sheets}</body></html>",
         pdf = esc(&pdf),
         n = pages.len(),
+        pages_word = if pages.len() == 1 { "page" } else { "pages" },
     )))
 }
