@@ -67,6 +67,7 @@ function designCard(design, pages, languages) {
   const checkOut = input(design.check_out, { placeholder: 'HH:MM', pattern: '([01]\\d|2[0-3]):[0-5]\\d', inputmode: 'numeric' });
   const chatState = el('select', {}, [['collapsed', 'A button'], ['welcome', 'A button with the welcome text'], ['open', 'Open']]
     .map(([v, t]) => el('option', { value: v, selected: design.chat_state === v }, t)));
+  const byPosition = el('input', { type: 'checkbox', id: 'g-by-position', checked: Boolean(design.weather_by_position) });
 
   const draft = () => ({
     blocks: blocks.map((b) => ({ kind: b.kind, on: b.on, ...(b.colour ? { colour: b.colour } : {}) })),
@@ -75,6 +76,7 @@ function designCard(design, pages, languages) {
     wifi: ssid.value.trim() ? { ssid: ssid.value.trim(), password: password.value, security: security.value, hidden: hidden.checked } : null,
     check_in: checkIn.value.trim(), check_out: checkOut.value.trim(),
     chat_state: chatState.value,
+    weather_by_position: byPosition.checked,
   });
 
   const drawBlocks = () => list.replaceChildren(...blocks.map((b, i) => {
@@ -133,6 +135,7 @@ function designCard(design, pages, languages) {
     list,
     Object.values(texts).slice(0, 3).map((t) => t.element),
     el('div', { class: 'row' }, field('g-accent', 'Accent colour', accent), field('g-chat', 'Chat on the page', chatState)),
+    el('label', {}, byPosition, ' Offer the weather where the guest is (cars, day trips). Phones share their position on HTTPS pages only.'),
     el('h3', {}, 'Wi-Fi'),
     el('div', { class: 'row' }, field('g-ssid', 'Network name (empty: no Wi-Fi block)', ssid), field('g-password', 'Password', password),
       field('g-security', 'Security', security)),

@@ -4,7 +4,7 @@
 // there, the chat's button is on the page, nothing is wider than the window, and the hub's
 // Content-Security-Policy blocks nothing. Leaves guest-<size>-<language>.png to look at.
 // A guest writes from the page, and the receptionist's visitor card names the unit and
-// the stay under way.
+// the stay under way. A guest asks for the weather where they are (guest-weather-here.png).
 // Usage: node guest-page.mjs HUB_URL PAGE_PATH AGENT_EMAIL AGENT_PASSWORD SCREENSHOT_DIR
 import { launch, signIn } from './launch.mjs';
 import { mkdirSync } from 'node:fs';
@@ -101,6 +101,21 @@ try {
   await page.locator('details.lang a[hreflang="pt"]').click();
   await page.getByText('Hora local').first().waitFor({ timeout: 10000 });
   await context.close();
+
+  // A car's guest shares the phone's position (the page on loopback is a secure one, as
+  // over HTTPS): the weather block becomes the weather where they are, in their language.
+  const roaming = await browser.newContext({
+    viewport: { width: 390, height: 844 }, locale: 'ru-RU', isMobile: true, hasTouch: true,
+    geolocation: { latitude: 38.7223, longitude: -9.1393 }, permissions: ['geolocation'],
+  });
+  const car = await roaming.newPage();
+  await car.goto(hub + path);
+  await car.locator('#weather-here').click();
+  await car.locator('section.weather h2:has-text("Погода там, где вы")').waitFor({ timeout: 10000 });
+  const here = await car.locator('section.weather .big').textContent();
+  if (!here.includes('11°')) throw new Error(`the weather where the guest is: ${here}`);
+  await car.locator('section.weather').screenshot({ path: `${dir}/guest-weather-here.png` });
+  await roaming.close();
 } finally {
   await browser.close();
 }

@@ -26,8 +26,20 @@ struct MeteoState {
     down: Arc<std::sync::atomic::AtomicBool>,
     refusal: Refusal,
     sky: Arc<Mutex<Sky>>,
+    places: Places,
     requests: Arc<Mutex<u64>>,
     clock: ManualClock,
+}
+
+/// Skies by position (tenths of a degree), and every position asked for.
+#[derive(Clone, Default)]
+struct Places {
+    skies: Arc<Mutex<HashMap<(i64, i64), Sky>>>,
+    asked: Arc<Mutex<Vec<(f64, f64)>>>,
+}
+
+fn tenths(lat: f64, lon: f64) -> (i64, i64) {
+    ((lat * 10.0).round() as i64, (lon * 10.0).round() as i64)
 }
 
 pub struct OpenMeteo {
@@ -35,6 +47,7 @@ pub struct OpenMeteo {
     down: Arc<std::sync::atomic::AtomicBool>,
     refusal: Refusal,
     sky: Arc<Mutex<Sky>>,
+    places: Places,
     requests: Arc<Mutex<u64>>,
     _task: tokio::task::JoinHandle<()>,
 }
@@ -49,10 +62,12 @@ impl OpenMeteo {
         let requests = Arc::new(Mutex::new(0));
         let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let refusal = Refusal::default();
+        let places = Places::default();
         let state = MeteoState {
             down: down.clone(),
             refusal: refusal.clone(),
             sky: sky.clone(),
+            places: places.clone(),
             requests: requests.clone(),
             clock,
         };
@@ -65,6 +80,7 @@ impl OpenMeteo {
             down,
             refusal,
             sky,
+            places,
             requests,
             _task: task,
         })
@@ -88,6 +104,24 @@ impl OpenMeteo {
                 body.to_owned(),
             )
         });
+    }
+
+    /// The sky at a position (to a tenth of a degree) instead of the general one.
+    pub fn set_at(&self, lat: f64, lon: f64, sky: Sky) {
+        self.places
+            .skies
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(tenths(lat, lon), sky);
+    }
+
+    /// Every position asked for, in order, as the request gave it.
+    pub fn asked(&self) -> Vec<(f64, f64)> {
+        self.places
+            .asked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn requests(&self) -> u64 {
@@ -152,7 +186,20 @@ async fn forecast(
             ),
         );
     }
-    let sky = *s.sky.lock().unwrap_or_else(|p| p.into_inner());
+    s.places
+        .asked
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((lat, lon));
+    let general = *s.sky.lock().unwrap_or_else(|p| p.into_inner());
+    let sky = s
+        .places
+        .skies
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&tenths(lat, lon))
+        .copied()
+        .unwrap_or(general);
     let now = s.clock.get();
     let offset = {
         use chrono::Offset;

@@ -264,10 +264,26 @@ async fn every_view_fits_a_phone_and_a_desktop_in_chromium() {
 }
 
 /// A guest opens room 102's page on a phone, a tablet and a desktop, in Russian and in
-/// English, and switches to German (`tests/browser/guest-page.mjs`).
+/// English, switches to Portuguese, and asks for the weather where they are
+/// (`tests/browser/guest-page.mjs`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_opens_a_room_page_on_three_screens_in_chromium() {
-    let hub = Hub::start_demo().unwrap();
+    // The forecast from a stand-in on loopback: the page's own and the guest's position's.
+    let (_clock, time) = hub::clock::Clock::manual(chrono::Utc::now());
+    let meteo = e2e::standins::OpenMeteo::start(time).await.unwrap();
+    meteo.set_at(
+        38.7,
+        -9.1,
+        e2e::standins::Sky {
+            cloud_cover: 90.0,
+            temperature: 11.0,
+        },
+    );
+    let hub = Hub::start(HubOptions {
+        env: vec![("HUB_WEATHER__BASE_URL".into(), meteo.url.clone())],
+        ..HubOptions::default()
+    })
+    .unwrap();
     let owner = hub.signed_in("owner").await.unwrap();
     let pages = get_json(&owner, &hub.url("/api/v1/admin/reception/pages"))
         .await

@@ -150,3 +150,112 @@ async fn a_daily_limit_keeps_the_last_forecast_on_the_api_and_the_guest_page() {
     assert!(html.contains("Pharmacy Syntagma"), "the directory");
     assert!(html.contains("/widget.js"), "the chat");
 }
+
+/// GUEST-2: a car's guest asks for the weather where they are. The hub fetches it for the
+/// position rounded to 0.1° (neighbours share one fetch, the exact position never leaves
+/// the hub), keeps it, falls back to the hotel's weather with a word when the service is
+/// down, refuses what is not a position, and limits how often one address asks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_gets_the_weather_where_they_are_once_per_rounded_position() {
+    let w = World::new(athens(2026, 10, 20, 9, 0)).await;
+    w.meteo.set(Sky {
+        cloud_cover: 10.0,
+        temperature: 23.0,
+    });
+    w.meteo.set_at(
+        40.6,
+        22.9,
+        Sky {
+            cloud_cover: 95.0,
+            temperature: 7.4,
+        },
+    );
+    w.hub.walk_to(athens(2026, 10, 20, 9, 20)).await;
+    let pages = w.get("/admin/reception/pages").await;
+    let path = pages[0]["path"].as_str().unwrap().to_owned();
+    let guest = e2e::client();
+    let ask = |lat: &str, lon: &str, lang: &str| {
+        let url = format!(
+            "{}{path}/weather?lat={lat}&lon={lon}&lang={lang}",
+            w.hub.url
+        );
+        let guest = guest.clone();
+        async move {
+            let r = guest.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+
+    assert_eq!(
+        ask("40.6401", "22.9444", "en").await.0,
+        404,
+        "off by default"
+    );
+    let mut design = w.get("/admin/reception/design").await;
+    design["weather_by_position"] = json!(true);
+    w.call("PUT", "/admin/reception/design", &design).await;
+    let page = guest
+        .get(format!("{}{path}", w.hub.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"weather-here\"") && page.contains("/guest/weather-here.js"));
+
+    let before = w.meteo.requests();
+    let (status, html) = ask("40.6401", "22.9444", "ru").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("Погода там, где вы") && html.contains("7°"),
+        "{html}"
+    );
+    assert_eq!(
+        w.meteo.asked().last(),
+        Some(&(40.6, 22.9)),
+        "only the rounded position"
+    );
+    assert_eq!(w.meteo.requests(), before + 1);
+    let (_, near) = ask("40.58", "22.92", "en").await;
+    assert!(
+        near.contains("Weather where you are") && near.contains("7°"),
+        "{near}"
+    );
+    assert_eq!(
+        w.meteo.requests(),
+        before + 1,
+        "a neighbour shares the fetch"
+    );
+
+    // The service goes down: a new position gets the hotel's weather, said to be so; the
+    // kept one still answers, older.
+    w.meteo.go_down(true);
+    w.hub.walk_to(athens(2026, 10, 20, 11, 0)).await;
+    let (status, volos) = ask("39.36", "22.94", "en").await;
+    assert_eq!(status, 200);
+    assert!(
+        volos.contains("cannot be fetched now") && volos.contains("23°"),
+        "{volos}"
+    );
+    let (_, kept) = ask("40.6401", "22.9444", "en").await;
+    assert!(kept.contains("7°"), "{kept}");
+
+    let (status, bad) = ask("95", "22.9", "en").await;
+    assert_eq!(status, 400);
+    assert!(bad.contains("did not share"), "{bad}");
+    assert_eq!(ask("NaN", "22.9", "en").await.0, 400);
+
+    // One address asking again and again is stopped within the limit (20 in 10 minutes).
+    let mut refused = None;
+    for n in 0..25 {
+        let (status, text) = ask("40.6", "22.9", "en").await;
+        if status == 429 {
+            refused = Some((n, text));
+            break;
+        }
+    }
+    let (n, text) = refused.expect("refused within 25 asks");
+    assert!(n < 20 && text.contains("Too many"), "{n}: {text}");
+    w.hub_stop().await;
+}

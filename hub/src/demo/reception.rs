@@ -68,6 +68,7 @@ pub(super) async fn furnish(reception: &Reception) -> anyhow::Result<()> {
                 ("pt", "Das 7:30 às 10:30 na sala do jardim."),
             ],
         ),
+        weather_by_position: true,
         ..Design::default()
     };
     reception.put_design(design).await?;

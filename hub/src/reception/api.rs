@@ -52,6 +52,7 @@ pub fn page_routes() -> OpenApiRouter<Reception> {
         .routes(routes!(theme))
         .routes(routes!(open_by_reference, back_to_page))
         .routes(routes!(open_link))
+        .routes(routes!(super::weather_api::weather_here))
 }
 
 /// The form's address opened again (from history, or a phone restoring its tab): back to
@@ -109,14 +110,14 @@ fn stay_cookie(opened: &Opened) -> Cookie<'static> {
         .build()
 }
 
-fn accept_language(headers: &HeaderMap) -> &str {
+pub(super) fn accept_language(headers: &HeaderMap) -> &str {
     headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
 }
 
-fn html_page(status: StatusCode, html: String) -> Response {
+pub(super) fn html_page(status: StatusCode, html: String) -> Response {
     (
         status,
         [

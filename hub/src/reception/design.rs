@@ -155,6 +155,10 @@ pub struct Design {
     #[serde(default)]
     pub notes: Text,
     pub chat_state: ChatState,
+    /// The weather block offers the weather at the guest's own position (GUEST-2), for
+    /// cars and day trips; the phone shares it only on a secure page (HTTPS or the relay).
+    #[serde(default)]
+    pub weather_by_position: bool,
 }
 
 impl Default for Design {
@@ -179,6 +183,7 @@ impl Default for Design {
             breakfast: Text::default(),
             notes: Text::default(),
             chat_state: ChatState::Collapsed,
+            weather_by_position: false,
         }
     }
 }

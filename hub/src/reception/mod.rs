@@ -3,7 +3,7 @@
 //! hub's own cache, the chat tagged with the unit, in the guest's language (`words/`),
 //! rendered on the hub (`page.rs`) for each visit, or as the editor's preview of a draft
 //! (`visit.rs`), the guest's own stay behind a link (`stays.rs`), and the QR codes that
-//! lead there (`qr.rs`) and the plates and stickers they are printed on (`plates/`). The service [`Reception`] is the front door;
+//! lead there (`qr.rs`), the weather at a guest's own position (`weather_api.rs`) and the plates and stickers they are printed on (`plates/`). The service [`Reception`] is the front door;
 //! `db.rs` owns the SQL.
 
 pub mod api;
@@ -14,6 +14,7 @@ pub mod plates;
 pub mod qr;
 mod stays;
 mod visit;
+mod weather_api;
 pub mod words;
 
 use std::sync::Arc;
@@ -162,6 +163,8 @@ struct Inner {
     chat: Arc<Chat>,
     /// Wrong booking references per client address.
     attempts: crate::ratelimit::FailureLimiter,
+    /// Asks for the weather at a guest's position, per client address.
+    positions: crate::ratelimit::FailureLimiter,
     /// The editor's unsaved designs.
     drafts: visit::Drafts,
     /// Where guests' phones reach the hub.
@@ -256,6 +259,10 @@ impl Reception {
                 attempts: crate::ratelimit::FailureLimiter::new(
                     std::time::Duration::from_secs(15 * 60),
                     10,
+                ),
+                positions: crate::ratelimit::FailureLimiter::new(
+                    std::time::Duration::from_secs(10 * 60),
+                    20,
                 ),
                 drafts: visit::Drafts::default(),
             }),

@@ -71,7 +71,7 @@ pub(super) fn render(v: &View) -> String {
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>{name} · {unit}</title><link rel=\"stylesheet\" href=\"/guest/page.css\">\
          <link rel=\"stylesheet\" href=\"/r/theme.css?{theme}\">\
-         <script src=\"/guest/clock.js\" defer></script></head>\
+         <script src=\"/guest/clock.js\" defer></script>{here}</head>\
          <body><header>{logo}<div class=\"who\"><h1>{name}</h1><div class=\"unit\">{unit}</div></div>{switch}</header>\
          <main>{body}</main></body></html>",
         lang = w.tag,
@@ -82,6 +82,11 @@ pub(super) fn render(v: &View) -> String {
             None => format!("v={}", theme_version(v.design)),
         },
         switch = language_switch(v),
+        here = if v.design.weather_by_position {
+            "<script src=\"/guest/weather-here.js\" defer></script>"
+        } else {
+            ""
+        },
     )
 }
 
@@ -295,8 +300,41 @@ fn glance(v: &View) -> String {
 
 fn weather(v: &View) -> String {
     let w = v.words;
-    let mut html = format!("<h2>{}</h2>", w.weather);
-    let Some(snap) = v.forecast else {
+    let mut html = forecast(v, w.weather, v.forecast);
+    if v.design.weather_by_position {
+        // Shown by weather-here.js only where the phone can share its position.
+        let _ = write!(
+            html,
+            "<p><button type=\"button\" id=\"weather-here\" hidden data-href=\"/r/{slug}/weather?lang={lang}\" \
+             data-denied=\"{denied}\" data-failed=\"{failed}\">{label}</button> <span class=\"muted\" id=\"weather-here-note\" role=\"status\"></span></p>",
+            slug = esc(v.slug),
+            lang = w.tag,
+            denied = esc(w.position_denied),
+            failed = esc(w.weather_here_failed),
+            label = w.weather_here,
+        );
+    }
+    html
+}
+
+/// The weather block's content for the guest's own position: its forecast, or the
+/// property's with a word that it is not theirs.
+pub(super) fn weather_here(v: &View, own: Option<&Snapshot>) -> String {
+    let w = v.words;
+    match own {
+        Some(snap) => forecast(v, w.weather_here_title, Some(snap)),
+        None => format!(
+            "<p class=\"muted\" role=\"status\">{}</p>{}",
+            w.weather_here_failed,
+            forecast(v, w.weather, v.forecast)
+        ),
+    }
+}
+
+fn forecast(v: &View, heading: &str, forecast: Option<&Snapshot>) -> String {
+    let w = v.words;
+    let mut html = format!("<h2>{heading}</h2>");
+    let Some(snap) = forecast else {
         let _ = write!(html, "<p class=\"muted\">{}</p>", w.no_forecast);
         return html;
     };

@@ -77,17 +77,7 @@ impl Reception {
     /// A preview shows no stay and starts no chat. `None` when no unit has that slug.
     pub async fn page(&self, visit: &Visit<'_>) -> Result<Option<String>, ReceptionError> {
         let words = words::choose(visit.chosen, visit.accept_language);
-        let s = visit.slug.to_owned();
-        let Some(room_id) = self
-            .inner
-            .store
-            .read(move |c| Ok::<_, ReceptionError>(db::room_of(c, &s)?))
-            .await?
-        else {
-            return Ok(None);
-        };
-        let rooms = self.rooms().await?;
-        let Some(room) = rooms.into_iter().find(|r| r.id == room_id) else {
+        let Some(room) = self.room_at(visit.slug).await? else {
             return Ok(None);
         };
         let previewing = visit.preview.is_some();
@@ -121,6 +111,72 @@ impl Reception {
             preview: visit.preview,
         };
         Ok(Some(page::render(&view)))
+    }
+
+    /// The unit whose page is at `slug`.
+    async fn room_at(&self, slug: &str) -> Result<Option<crate::bookings::Room>, ReceptionError> {
+        let s = slug.to_owned();
+        let Some(room_id) = self
+            .inner
+            .store
+            .read(move |c| Ok::<_, ReceptionError>(db::room_of(c, &s)?))
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(self.rooms().await?.into_iter().find(|r| r.id == room_id))
+    }
+
+    /// The weather block for the guest's own position (GUEST-2) on the page at `slug`, in
+    /// the guest's language: its forecast, or the property's with a word that it is not
+    /// theirs. `None` when no unit has that slug or the design does not offer it.
+    ///
+    /// # Errors
+    /// [`ReceptionError::TooMany`] past 20 asks in 10 minutes from one `client`;
+    /// [`ReceptionError::Invalid`] for a position out of range.
+    pub async fn weather_here(
+        &self,
+        visit: &Visit<'_>,
+        client: &str,
+        (lat, lon): (f64, f64),
+    ) -> Result<Option<String>, ReceptionError> {
+        self.inner
+            .positions
+            .hit(client, Instant::now())
+            .map_err(ReceptionError::TooMany)?;
+        let design = self.design().await?;
+        let Some(room) = self.room_at(visit.slug).await? else {
+            return Ok(None);
+        };
+        if !design.weather_by_position {
+            return Ok(None);
+        }
+        let own = match self.inner.weather.at(lat, lon).await {
+            Ok(snapshot) => Some(snapshot),
+            Err(e @ crate::weather::NearbyError::Position) => {
+                return Err(ReceptionError::Invalid(e.to_string()))
+            }
+            Err(_) => None,
+        };
+        let (property, hotel) = (self.inner.property.current(), self.inner.weather.latest());
+        let view = page::View {
+            words: words::choose(visit.chosen, visit.accept_language),
+            slug: visit.slug,
+            room: &room,
+            property: &property,
+            zone: self.inner.property.zone(),
+            now: self.inner.clock.now(),
+            design: &design,
+            places: &[],
+            forecast: hotel.as_ref(),
+            sun: None,
+            widget_key: None,
+            reservation: None,
+            notice: PageNotice::None,
+            typed: None,
+            preview: None,
+        };
+        Ok(Some(page::weather_here(&view, own.as_ref())))
     }
 
     /// The colours of the saved design, or of the draft `preview` names, as a style sheet.

@@ -2,9 +2,11 @@
 //! base URL from the config), is fetched on a period by the hub's clock, kept in the
 //! store, and served with its age (stale rather than nothing when offline). Sunrise and
 //! sunset are computed offline from the property's location (`sun` in `api.rs`).
-//! Scenarios read it through [`Weather::reading`] and follow [`Weather::subscribe`].
+//! Scenarios read it through [`Weather::reading`] and follow [`Weather::subscribe`]; a
+//! guest's own position gets its forecast through [`Weather::at`] (`nearby.rs`).
 
 pub mod api;
+mod nearby;
 pub mod openmeteo;
 mod sun;
 
@@ -19,6 +21,7 @@ use utoipa::ToSchema;
 use crate::clock::Clock;
 use crate::store::{Store, StoreError};
 use crate::team::Property;
+pub use nearby::NearbyError;
 pub use openmeteo::Forecast;
 pub use sun::{sun_event, SunEvent};
 
@@ -106,6 +109,8 @@ struct Inner {
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// When the refresher fetches next; past it, a fetch is due or under way.
     next_fetch: Mutex<Option<DateTime<Utc>>>,
+    /// Forecasts fetched for guests' positions.
+    nearby: nearby::Nearby,
 }
 
 #[derive(Clone)]
@@ -158,6 +163,7 @@ impl Weather {
                 property,
                 task: Mutex::new(None),
                 next_fetch: Mutex::new(None),
+                nearby: nearby::Nearby::default(),
             }),
         };
         let task = tokio::spawn(weather.clone().refresher());
@@ -291,7 +297,41 @@ impl Weather {
         let (Some(lat), Some(lon)) = (property.latitude, property.longitude) else {
             return Ok(false);
         };
-        let url = openmeteo::url(&self.inner.base_url, lat, lon, &property.time_zone);
+        let forecast = self.fetch(lat, lon, &property.time_zone).await?;
+        let snapshot = Snapshot {
+            fetched_at: self.inner.clock.now(),
+            forecast,
+        };
+        let (at, text) = (
+            crate::clock::stamp(snapshot.fetched_at),
+            serde_json::to_string(&snapshot.forecast).map_err(|e| e.to_string())?,
+        );
+        self.inner
+            .store
+            .write(move |c| {
+                c.execute(
+                    "INSERT INTO weather_cache (id, fetched_at, forecast) VALUES (1, ?1, ?2)
+                     ON CONFLICT (id) DO UPDATE SET fetched_at = ?1, forecast = ?2",
+                    [&at, &text],
+                )?;
+                Ok::<_, StoreError>(())
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        *self.inner.latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(snapshot.clone());
+        *self
+            .inner
+            .last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
+        let _ = self.inner.updates.send(snapshot);
+        Ok(true)
+    }
+
+    /// One forecast from Open-Meteo for a position, daily dates in `zone`; the error in
+    /// words for the owner (unreachable, an HTTP status, an answer it cannot read).
+    async fn fetch(&self, lat: f64, lon: f64, zone: &str) -> Result<Forecast, String> {
+        let url = openmeteo::url(&self.inner.base_url, lat, lon, zone);
         let mut response = self
             .inner
             .http
@@ -323,33 +363,6 @@ impl Weather {
                 ))
             }
         };
-        let snapshot = Snapshot {
-            fetched_at: self.inner.clock.now(),
-            forecast,
-        };
-        let (at, text) = (
-            crate::clock::stamp(snapshot.fetched_at),
-            serde_json::to_string(&snapshot.forecast).map_err(|e| e.to_string())?,
-        );
-        self.inner
-            .store
-            .write(move |c| {
-                c.execute(
-                    "INSERT INTO weather_cache (id, fetched_at, forecast) VALUES (1, ?1, ?2)
-                     ON CONFLICT (id) DO UPDATE SET fetched_at = ?1, forecast = ?2",
-                    [&at, &text],
-                )?;
-                Ok::<_, StoreError>(())
-            })
-            .await
-            .map_err(|e| e.to_string())?;
-        *self.inner.latest.lock().unwrap_or_else(|p| p.into_inner()) = Some(snapshot.clone());
-        *self
-            .inner
-            .last_error
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = None;
-        let _ = self.inner.updates.send(snapshot);
-        Ok(true)
+        Ok(forecast)
     }
 }

@@ -29,6 +29,11 @@ pub struct Words {
     pub scan_to_join: &'static str,
     /// A QR plate's default line under the code: what scanning gives.
     pub plate_invitation: &'static str,
+    /// The button that asks the phone for its position (GUEST-2).
+    pub weather_here: &'static str,
+    pub weather_here_title: &'static str,
+    pub weather_here_failed: &'static str,
+    pub position_denied: &'static str,
     pub check_in: &'static str,
     pub check_out: &'static str,
     pub house_rules: &'static str,
