@@ -87,10 +87,8 @@ impl Weather {
     /// fetches are spent and nothing is kept; [`NearbyError::Unreachable`] when the fetch
     /// failed and nothing is kept.
     pub async fn at(&self, lat: f64, lon: f64) -> Result<Snapshot, NearbyError> {
-        if !(lat.is_finite() && lon.is_finite())
-            || !(-90.0..=90.0).contains(&lat)
-            || !(-180.0..=180.0).contains(&lon)
-        {
+        // A range holds no NaN and no infinity.
+        if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
             return Err(NearbyError::Position);
         }
         let cell = ((lat * 10.0).round() as i32, (lon * 10.0).round() as i32);
