@@ -23,6 +23,8 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/s/{token}"),
     ("post", "/r/{slug}/stay"),
     ("get", "/r/{slug}/stay"),
+    // The weather where a guest is, for the page's script (rate-limited, no guest data).
+    ("get", "/r/{slug}/weather"),
     ("get", "/metrics"),
     ("get", "/api/v1/setup"),
     ("post", "/api/v1/setup"),
