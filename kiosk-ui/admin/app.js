@@ -90,6 +90,19 @@ document.getElementById('signout').addEventListener('click', async () => {
   showSignIn();
 });
 
-window.addEventListener('hashchange', () => { if (me) route(); });
+// A form with changes not yet saved marks itself data-unsaved="true"; leaving its section
+// or the page asks first.
+const unsaved = () => document.querySelector('#view form[data-unsaved="true"]');
+let shown = location.hash;
+window.addEventListener('hashchange', () => {
+  if (!me) return;
+  if (unsaved() && !confirm('Your changes here are not saved yet. Leave without saving them?')) {
+    history.replaceState(null, '', shown || location.pathname);
+    return;
+  }
+  shown = location.hash;
+  route();
+});
+window.addEventListener('beforeunload', (event) => { if (unsaved()) event.preventDefault(); });
 
 start();

@@ -4,14 +4,30 @@
 import { api, el, submitting } from '/common/api.js';
 import { field, input } from '/common/forms.js';
 
-const FORMATS = [['a6_plate', 'Plate A6 (105 × 148 mm)'], ['a5_plate', 'Plate A5 (148 × 210 mm)'],
-  ['sticker50', 'Sticker 50 × 50 mm (15 to an A4 sheet)'], ['sticker70', 'Sticker 70 × 70 mm (6 to an A4 sheet)']];
+const FORMATS = [['a6_plate', 'Plate A6, 105 × 148 mm'], ['a5_plate', 'Plate A5, 148 × 210 mm'],
+  ['sticker50', 'Sticker 50 × 50 mm'], ['sticker70', 'Sticker 70 × 70 mm']];
+const LOGO_TYPES = ['image/png', 'image/jpeg', 'image/svg+xml'];
+// A file name for a unit's plate that any computer can keep: the unit's own name.
+const fileName = (name) => `plate-${name.replace(/[\\/:*?"<>|\s]+/g, '-')}`;
 const LOGO_MAX = 200 * 1024;
 
 // `base()` is the address phones open, as chosen in the page addresses card.
 export function platesCard(pages, base) {
   const saved = { current: null };
   const format = el('select', {}, FORMATS.map(([v, t]) => el('option', { value: v }, t)));
+  const sheet = el('input', { type: 'checkbox', id: 'plate-sheet' });
+  const sheetRow = el('label', {}, sheet, ' Print four to an A4 sheet, to cut along the lines');
+  const sizeNote = el('p', { class: 'muted', id: 'plate-size-note' });
+  const drawSize = () => {
+    sheetRow.hidden = format.value !== 'a6_plate';
+    sizeNote.textContent = {
+      a6_plate: 'One plate a page of its size, or four to an A4 sheet.',
+      a5_plate: 'One plate a page of its size.',
+      sticker50: 'Fifteen to an A4 sheet. A small sticker has room for less: what does not fit goes, the address first, then the text under the code, then the logo.',
+      sticker70: 'Six to an A4 sheet. What does not fit goes, the address first, then the text under the code, then the logo.',
+    }[format.value];
+  };
+  format.addEventListener('change', drawSize);
   const heading = input('', { maxlength: 80 });
   const invitation = el('textarea', { maxlength: 200, rows: 2 });
   const showRoom = el('input', { type: 'checkbox' });
@@ -28,6 +44,11 @@ export function platesCard(pages, base) {
   logoFile.addEventListener('change', () => {
     const file = logoFile.files[0];
     if (!file) return;
+    if (!LOGO_TYPES.includes(file.type)) {
+      error.textContent = 'The logo must be a PNG, JPEG or SVG picture.';
+      logoFile.value = '';
+      return;
+    }
     if (file.size > LOGO_MAX) {
       error.textContent = `The logo is ${Math.round(file.size / 1024)} KB; a logo can be at most 200 KB.`;
       logoFile.value = '';
@@ -39,14 +60,15 @@ export function platesCard(pages, base) {
   });
 
   const draft = () => ({
-    format: format.value, heading: heading.value, invitation: invitation.value, show_room: showRoom.checked,
+    format: format.value, sheet: sheet.checked, heading: heading.value, invitation: invitation.value, show_room: showRoom.checked,
     show_address: showAddress.checked, logo, background: background.value, ink: ink.value, accent: accent.value,
   });
   const fill = (d) => {
-    format.value = d.format; heading.value = d.heading; invitation.value = d.invitation;
+    format.value = d.format; sheet.checked = d.sheet; heading.value = d.heading; invitation.value = d.invitation;
     showRoom.checked = d.show_room; showAddress.checked = d.show_address; logo = d.logo;
     background.value = d.background; ink.value = d.ink; accent.value = d.accent;
     drawLogo();
+    drawSize();
   };
 
   // The preview: the draft on the chosen unit's plate, drawn by the hub as the PDF will be.
@@ -60,12 +82,14 @@ export function platesCard(pages, base) {
     const b = encodeURIComponent(base());
     const one = which.value === 'wifi' ? '/api/v1/admin/reception/wifi/plate' : `/api/v1/admin/reception/pages/${which.value}/plate`;
     const link = (href, text, name) => el('a', { href, ...(name ? { download: name } : { target: '_blank', rel: 'noopener' }) }, text);
+    const name = fileName(subjects.find(([v]) => v === which.value)[1]);
     downloads.replaceChildren(
-      link(`${one}?format=png&base=${b}`, 'PNG', `plate-${which.value}.png`), ' · ',
-      link(`${one}?format=pdf&base=${b}`, 'PDF', `plate-${which.value}.pdf`), ' · ',
-      link(`${one}?format=svg&base=${b}`, 'SVG', `plate-${which.value}.svg`), ' · ',
+      link(`${one}?format=png&base=${b}`, 'PNG', `${name}.png`), ' · ',
+      link(`${one}?format=pdf&base=${b}`, 'PDF', `${name}.pdf`), ' · ',
+      link(`${one}?format=svg&base=${b}`, 'SVG', `${name}.svg`), ' · ',
       link(`/api/v1/admin/reception/plates.pdf?base=${b}`, 'Every plate in one PDF', 'plates.pdf'), ' · ',
       link(`/api/v1/admin/reception/plates/print?base=${b}`, 'Print view'));
+    form.dataset.unsaved = dirty() ? 'true' : 'false';
     status.textContent = dirty() ? 'Showing your changes. Save them before you download or print.' : 'Showing the saved design.';
   };
   let timer = null;
@@ -95,9 +119,10 @@ export function platesCard(pages, base) {
     el('p', { class: 'muted' }, 'A plate for every room\'s door or a sticker for a villa\'s keys or a car\'s dashboard. Guests scan it to open their unit\'s page.'),
     el('div', { class: 'plate-editor' },
       el('div', {},
-        field('plate-format', 'Size', format),
+        field('plate-format', 'Size', format), sheetRow, sizeNote,
         field('plate-heading', 'Heading', heading),
         field('plate-invitation', 'Under the code', invitation),
+        el('p', { class: 'muted' }, 'Long texts are set smaller; what still does not fit ends in “…”: the preview shows it.'),
         el('label', {}, showRoom, ' The unit\'s name in large letters'),
         el('label', {}, showAddress, ' The page\'s address in small letters'),
         el('div', { class: 'row' }, field('plate-background', 'Background', background), field('plate-ink', 'Text', ink),

@@ -119,6 +119,7 @@ function removeButton(room, done) {
       const question = [`Delete ${room.name}?`,
         takes.length ? `This also deletes ${takes.join(' and ')}.` : 'It has no reservations.',
         placed ? `Its ${plural(placed, 'device stays', 'devices stay')} connected but no longer placed in a room.` : '',
+        'Its guest page address stops working, and so does the QR plate printed for it (rename a room instead to keep them).',
         'This cannot be undone.'].filter(Boolean).join(' ');
       if (!confirm(question)) return;
       await api('DELETE', `/admin/rooms/${room.id}`);
@@ -127,6 +128,27 @@ function removeButton(room, done) {
     }
     done();
   } }, 'Delete');
+}
+
+// A room's row: its name and kind, or the form that renames it in place.
+function roomRow(room, done) {
+  const row = el('tr', { 'data-room': room.name });
+  const show = () => row.replaceChildren(el('td', {}, room.name), el('td', { class: 'muted' }, room.kind),
+    el('td', { class: 'room-tools' }, el('button', { type: 'button', class: 'secondary', onclick: edit }, 'Rename'), ' ', removeButton(room, done)));
+  const edit = () => {
+    const name = input(room.name, { required: true, maxlength: 60, 'aria-label': `New name of ${room.name}` });
+    const kind = el('select', { 'aria-label': 'Kind' }, ...['room', 'villa', 'car', 'area'].map((k) => el('option', { value: k, selected: k === room.kind }, k)));
+    const form = el('form', { class: 'row' }, name, kind, el('button', { type: 'submit' }, 'Save'),
+      el('button', { type: 'button', class: 'secondary', onclick: show }, 'Cancel'), el('div', { class: 'error', role: 'alert' }));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      if (await submitting(form, () => api('PUT', `/admin/rooms/${room.id}`, { name: name.value, kind: kind.value }))) done();
+    });
+    row.replaceChildren(el('td', { colspan: 3 }, form));
+    name.focus();
+  };
+  show();
+  return row;
 }
 
 export async function roomsView() {
@@ -143,8 +165,8 @@ export async function roomsView() {
       if (await submitting(form, () => api('POST', '/admin/rooms', { name: name.value, kind: kind.value }))) render();
     });
     const list = el('div', { class: 'card' }, el('h2', {}, `Rooms (${rooms.length})`),
-      el('table', {}, el('tbody', {}, rooms.map((r) => el('tr', {}, el('td', {}, r.name), el('td', { class: 'muted' }, r.kind),
-        el('td', {}, removeButton(r, render)))))));
+      el('p', { class: 'muted' }, 'Renaming keeps a room\'s stays, devices, guest page address and printed QR plate.'),
+      el('table', {}, el('tbody', {}, rooms.map((r) => roomRow(r, render)))));
     root.replaceChildren(form, list);
   };
   await render();

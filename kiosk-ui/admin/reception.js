@@ -116,12 +116,14 @@ function designCard(design, pages, languages) {
     try {
       const { id } = await api('POST', '/admin/reception/preview', draft());
       frame.src = `${unit.path}?preview=${encodeURIComponent(id)}&lang=${lang.value}`;
-      status.textContent = `Showing ${unit.room}'s page with your changes (not saved yet).`;
+      status.textContent = form.dataset.unsaved === 'true'
+        ? `Showing ${unit.room}'s page with your changes (not saved yet).`
+        : `Showing ${unit.room}'s page as guests see it.`;
     } catch (e) {
       status.textContent = e.message;
     }
   };
-  const changed = () => { clearTimeout(timer); timer = setTimeout(refresh, 400); };
+  const changed = () => { form.dataset.unsaved = 'true'; clearTimeout(timer); timer = setTimeout(refresh, 400); };
   size.addEventListener('change', fit);
   lang.addEventListener('change', refresh);
   which.addEventListener('change', () => { unit = pages[Number(which.value)]; refresh(); });
@@ -135,7 +137,8 @@ function designCard(design, pages, languages) {
     list,
     Object.values(texts).slice(0, 3).map((t) => t.element),
     el('div', { class: 'row' }, field('g-accent', 'Accent colour', accent), field('g-chat', 'Chat on the page', chatState)),
-    el('label', {}, byPosition, ' Offer the weather where the guest is (cars, day trips). Phones share their position on HTTPS pages only.'),
+    el('label', {}, byPosition, ' Offer the weather where the guest is (cars, day trips)'),
+    el('p', { class: 'muted' }, 'Phones share their position only with secure (https://) pages. Guests who open the page at the hotel Wi-Fi\'s http:// address do not see this button; guests who reach it over https:// (a name with a trusted certificate, or the cloud relay) do.'),
     el('h3', {}, 'Wi-Fi'),
     el('div', { class: 'row' }, field('g-ssid', 'Network name (empty: no Wi-Fi block)', ssid), field('g-password', 'Password', password),
       field('g-security', 'Security', security)),
@@ -152,6 +155,7 @@ function designCard(design, pages, languages) {
     event.preventDefault();
     const saved = await submitting(form, () => api('PUT', '/admin/reception/design', draft()));
     if (saved) {
+      form.dataset.unsaved = 'false';
       form.querySelector('#design-saved').textContent = 'Saved: guests see it now.';
       status.textContent = `Showing ${unit ? unit.room : 'a unit'}'s page as guests see it.`;
     }

@@ -3,6 +3,7 @@
 // missing falls back to English.
 export const TEXTS = {
   en: {
+    dismiss: 'Dismiss', stars: '{n} of 5 stars', chat: 'Chat',
     botName: "Assistant", botHandoff: "I am passing you to a member of our team; they will answer here shortly.",
     sysJoined: "{name} joined the chat", sysTookOver: "{name} took over the chat", sysLeft: "{name} left the chat",
     sysEnded: "{name} ended the chat", sysClosedIdle: "The chat was closed after a period of inactivity",
@@ -17,6 +18,7 @@ export const TEXTS = {
     away: 'We are away right now. Leave us a message and we will answer soon.', sending: 'Sending', fileFailed: 'The file could not be sent.',
   },
   pt: {
+    dismiss: 'Fechar', stars: '{n} de 5 estrelas', chat: 'Conversa',
     botName: "Assistente", botHandoff: "Vou passá-lo a um membro da nossa equipa; vai responder-lhe aqui em breve.",
     sysJoined: "{name} entrou na conversa", sysTookOver: "{name} assumiu a conversa", sysLeft: "{name} saiu da conversa",
     sysEnded: "{name} terminou a conversa", sysClosedIdle: "A conversa foi fechada por inatividade",
@@ -31,6 +33,7 @@ export const TEXTS = {
     away: 'Neste momento não estamos disponíveis. Deixe-nos uma mensagem e responderemos em breve.', sending: 'A enviar', fileFailed: 'Não foi possível enviar o ficheiro.',
   },
   es: {
+    dismiss: 'Cerrar', stars: '{n} de 5 estrellas', chat: 'Chat',
     botName: "Asistente", botHandoff: "Le paso con una persona de nuestro equipo; le responderá aquí en breve.",
     sysJoined: "{name} se unió al chat", sysTookOver: "{name} se hizo cargo del chat", sysLeft: "{name} salió del chat",
     sysEnded: "{name} terminó el chat", sysClosedIdle: "El chat se cerró por inactividad",
@@ -45,6 +48,7 @@ export const TEXTS = {
     away: 'Ahora no estamos disponibles. Déjenos un mensaje y le responderemos pronto.', sending: 'Enviando', fileFailed: 'No se pudo enviar el archivo.',
   },
   fr: {
+    dismiss: 'Fermer', stars: '{n} étoiles sur 5', chat: 'Discussion',
     botName: "Assistant", botHandoff: "Je vous passe un membre de notre équipe ; il vous répondra ici sous peu.",
     sysJoined: "{name} a rejoint la discussion", sysTookOver: "{name} a repris la discussion", sysLeft: "{name} a quitté la discussion",
     sysEnded: "{name} a terminé la discussion", sysClosedIdle: "La discussion a été fermée faute d'activité",
@@ -59,6 +63,7 @@ export const TEXTS = {
     away: 'Nous sommes absents pour le moment. Laissez-nous un message, nous répondrons vite.', sending: 'Envoi de', fileFailed: "Le fichier n'a pas pu être envoyé.",
   },
   de: {
+    dismiss: 'Schließen', stars: '{n} von 5 Sternen', chat: 'Chat',
     botName: "Assistent", botHandoff: "Ich verbinde Sie mit jemandem aus unserem Team; Sie erhalten hier gleich eine Antwort.",
     sysJoined: "{name} ist dem Chat beigetreten", sysTookOver: "{name} hat den Chat übernommen", sysLeft: "{name} hat den Chat verlassen",
     sysEnded: "{name} hat den Chat beendet", sysClosedIdle: "Der Chat wurde wegen Inaktivität geschlossen",
@@ -73,6 +78,7 @@ export const TEXTS = {
     away: 'Wir sind gerade nicht da. Hinterlassen Sie uns eine Nachricht, wir antworten bald.', sending: 'Sende', fileFailed: 'Die Datei konnte nicht gesendet werden.',
   },
   ru: {
+    dismiss: 'Закрыть', stars: '{n} из 5 звёзд', chat: 'Чат',
     botName: "Ассистент", botHandoff: "Передаю вас сотруднику; он скоро ответит здесь.",
     sysJoined: "{name} присоединился к чату", sysTookOver: "{name} продолжает чат", sysLeft: "{name} покинул чат",
     sysEnded: "{name} завершил чат", sysClosedIdle: "Чат закрыт из-за неактивности",
@@ -98,8 +104,10 @@ export function textsFor(tag) {
 export function applyTexts(root, words) {
   root.querySelectorAll('[data-t]').forEach((e) => { e.textContent = words[e.dataset.t]; });
   root.querySelectorAll('[data-t-placeholder]').forEach((e) => { e.placeholder = words[e.dataset.tPlaceholder]; });
+  root.querySelectorAll('[data-rating]').forEach((e) => { e.setAttribute('aria-label', words.stars.replace('{n}', e.dataset.rating)); });
   root.querySelectorAll('[data-t-label]').forEach((e) => {
     e.setAttribute('aria-label', words[e.dataset.tLabel]);
-    e.title = words[e.dataset.tLabel];
+    // A tooltip for the buttons drawn as icons only, not for a panel or a text box.
+    if (e.tagName === 'BUTTON' || e.getAttribute('role') === 'button') e.title = words[e.dataset.tLabel];
   });
 }

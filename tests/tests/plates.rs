@@ -111,6 +111,16 @@ async fn every_plate_reads_back_exactly_from_png_svg_and_pdf() {
         "image/png"
     );
     assert_eq!(codes(&png), BTreeSet::from([greek_url.clone()]));
+    let bytes = std::fs::read(&png).unwrap();
+    let at = bytes
+        .windows(4)
+        .position(|w| w == b"pHYs")
+        .expect("the PNG says its resolution");
+    assert_eq!(
+        &bytes[at + 4..at + 13],
+        [0, 0, 0x2e, 0x23, 0, 0, 0x2e, 0x23, 1],
+        "300 dpi: 11 811 pixels a metre"
+    );
     let svg = dir.path().join("one.svg");
     assert_eq!(
         fetch(&owner, &format!("{one}&format=svg"), &svg).await,
@@ -199,6 +209,25 @@ async fn every_plate_reads_back_exactly_from_png_svg_and_pdf() {
     assert!(info.contains("(A4)"), "{info}");
     let read: BTreeSet<String> = sheet_pages.iter().flat_map(|p| codes(p)).collect();
     assert_eq!(read, expected);
+
+    // A6 plates four to an A4 sheet, for a home printer.
+    plate["format"] = json!("a6_plate");
+    plate["sheet"] = json!(true);
+    assert_eq!(put(&owner, &plate_url, &plate).await.0, 200);
+    let fours = dir.path().join("fours.pdf");
+    fetch(
+        &owner,
+        &hub.url(&format!("/api/v1/admin/reception/plates.pdf?base={BASE}")),
+        &fours,
+    )
+    .await;
+    let four_pages = pages_of(&fours);
+    assert_eq!(four_pages.len(), (urls.len() + 1).div_ceil(4));
+    assert!(run_ok(Command::new("pdfinfo").arg(&fours))
+        .unwrap()
+        .contains("(A4)"));
+    let read: BTreeSet<String> = four_pages.iter().flat_map(|p| codes(p)).collect();
+    assert_eq!(read, expected);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -268,4 +297,54 @@ async fn a_false_logo_or_a_bad_colour_is_refused_and_the_saved_design_kept() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 403);
+}
+
+/// A room renamed keeps its page address, so the plate on its door still works, and its
+/// plate shows the new name; a name another room has is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renamed_room_keeps_its_address_and_its_plate_shows_the_new_name() {
+    let hub = Hub::start_demo().unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    let pages_url = hub.url("/api/v1/admin/reception/pages");
+    let before = get_json(&owner, &pages_url).await.unwrap();
+    let room = before
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["room"] == "101")
+        .unwrap()
+        .clone();
+    let rename = |name: &str| {
+        owner
+            .put(hub.url(&format!("/api/v1/admin/rooms/{}", room["room_id"])))
+            .json(&json!({"name": name, "kind": "room"}))
+            .send()
+    };
+    let r = rename("Люкс 101 «Море»").await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(rename("102").await.unwrap().status().as_u16(), 409);
+    let after = get_json(&owner, &pages_url).await.unwrap();
+    let page = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["room_id"] == room["room_id"])
+        .unwrap();
+    assert_eq!(page["room"], "Люкс 101 «Море»");
+    assert_eq!(
+        page["path"], room["path"],
+        "the address on the door still works"
+    );
+    let svg = owner
+        .get(hub.url(&format!(
+            "/api/v1/admin/reception/pages/{}/plate?format=svg",
+            room["room_id"]
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(svg.contains("Люкс 101 «Море»"), "{svg}");
 }

@@ -134,16 +134,39 @@ impl Bookings {
 
     /// Adds a unit; its name is 1 to 60 characters and unique.
     pub async fn add_room(&self, name: &str, kind: RoomKind) -> Result<Room, BookingError> {
-        let name = name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
-            return Err(BookingError::InvalidField("name: 1 to 60 characters"));
-        }
+        let name = check_room_name(name)?;
         let now = self.inner.clock.now_text();
         self.inner
             .store
             .write(move |c| Ok::<_, BookingError>(rooms::create(c, &name, kind, &now)?))
             .await?
             .ok_or(BookingError::Conflict("a room with this name exists"))
+    }
+
+    /// Renames a unit (its stays, devices and guest page address stay with it).
+    pub async fn rename_room(
+        &self,
+        id: i64,
+        name: &str,
+        kind: RoomKind,
+    ) -> Result<Room, BookingError> {
+        let name = check_room_name(name)?;
+        let n = name.clone();
+        match self
+            .inner
+            .store
+            .write(move |c| Ok::<_, BookingError>(rooms::rename(c, id, &n, kind)?))
+            .await?
+        {
+            None => Err(BookingError::NotFound),
+            Some(false) => Err(BookingError::Conflict("a room with this name exists")),
+            Some(true) => self
+                .rooms()
+                .await?
+                .into_iter()
+                .find(|r| r.id == id)
+                .ok_or(BookingError::NotFound),
+        }
     }
 
     /// What [`Self::remove_room`] would take with it, for staff to read before they ask.
@@ -351,4 +374,13 @@ impl Bookings {
             .read(move |c| Ok::<_, BookingError>(reservations::get(c, id)?))
             .await
     }
+}
+
+/// A unit's name: 1 to 60 characters, no control characters, trimmed.
+fn check_room_name(name: &str) -> Result<String, BookingError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
+        return Err(BookingError::InvalidField("name: 1 to 60 characters"));
+    }
+    Ok(name.to_owned())
 }

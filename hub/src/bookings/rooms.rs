@@ -73,3 +73,26 @@ pub(super) fn create(
         created_at: now.to_owned(),
     }))
 }
+
+/// Renames unit `id` and sets its kind: `Ok(None)` when no unit has that id,
+/// `Ok(Some(false))` when another has the name.
+pub(super) fn rename(
+    conn: &Connection,
+    id: i64,
+    name: &str,
+    kind: RoomKind,
+) -> rusqlite::Result<Option<bool>> {
+    let taken: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM rooms WHERE name = ?1 AND id <> ?2)",
+        params![name, id],
+        |r| r.get(0),
+    )?;
+    if taken {
+        return Ok(Some(false));
+    }
+    let n = conn.execute(
+        "UPDATE rooms SET name = ?2, kind = ?3 WHERE id = ?1",
+        params![id, name, kind.as_str()],
+    )?;
+    Ok((n == 1).then_some(true))
+}

@@ -1,5 +1,5 @@
-//! Rooms, villas, cars and areas over HTTP: listed for every staff member, created and
-//! removed by admins.
+//! Rooms, villas, cars and areas over HTTP: listed for every staff member, created,
+//! renamed and removed by admins.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -20,7 +20,7 @@ pub fn routes() -> OpenApiRouter<Bookings> {
 pub fn admin_routes() -> OpenApiRouter<Bookings> {
     OpenApiRouter::new()
         .routes(routes!(create_room))
-        .routes(routes!(delete_room))
+        .routes(routes!(rename_room, delete_room))
         .routes(routes!(room_usage))
 }
 
@@ -68,6 +68,22 @@ async fn room_usage(
     Path(id): Path<i64>,
 ) -> Result<ApiJson<RoomUsage>, AppError> {
     Ok(ApiJson(bookings.room_usage(id).await?))
+}
+
+/// Renames a room or changes its kind; its stays, devices and guest page address stay.
+#[utoipa::path(put, path = "/rooms/{id}", tag = "rooms", security(("session" = ["admin"])),
+    params(("id" = i64, Path)), request_body = NewRoom,
+    responses((status = 200, body = Room), (status = 400, body = crate::web::ErrorBody),
+        (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody),
+        (status = 409, body = crate::web::ErrorBody)))]
+async fn rename_room(
+    State(bookings): State<Bookings>,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<NewRoom>,
+) -> Result<ApiJson<Room>, AppError> {
+    Ok(ApiJson(
+        bookings.rename_room(id, &req.name, req.kind).await?,
+    ))
 }
 
 /// Removes a room with its stays (read its usage first); its devices stay, unplaced.

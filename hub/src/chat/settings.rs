@@ -139,13 +139,53 @@ pub struct KeywordAnswer {
     pub answers: Translations,
 }
 
+/// The widget's starting title and greeting, and their words in the other languages the
+/// widget speaks: an owner who kept a starting text has it read in each guest's language.
+const STARTING_TITLE: &str = "Chat with us";
+const STARTING_WELCOME: &str = "Hello! How can we help?";
+const STARTING_TEXTS: [(&str, &str, &str); 5] = [
+    ("ru", "Напишите нам", "Здравствуйте! Чем можем помочь?"),
+    ("de", "Schreiben Sie uns", "Hallo! Wie können wir helfen?"),
+    (
+        "fr",
+        "Écrivez-nous",
+        "Bonjour ! Comment pouvons-nous vous aider ?",
+    ),
+    ("es", "Escríbanos", "¡Hola! ¿En qué podemos ayudarle?"),
+    ("pt", "Fale connosco", "Olá! Como podemos ajudar?"),
+];
+
+/// The owner's text in `lang` (see [`language::pick`]); the starting text in `lang` when
+/// the owner kept it untranslated.
+fn owner_or_starting<'a>(
+    text: &'a str,
+    translations: &'a Translations,
+    lang: &str,
+    starting: &str,
+    in_language: fn(&(&str, &'static str, &'static str)) -> &'static str,
+) -> &'a str {
+    let picked = language::pick(text, translations, lang);
+    if text != starting || picked != text {
+        return picked;
+    }
+    let primary = lang
+        .split('-')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    STARTING_TEXTS
+        .iter()
+        .find(|(tag, _, _)| *tag == primary)
+        .map_or(picked, in_language)
+}
+
 impl Default for WidgetDesign {
     fn default() -> Self {
         WidgetDesign {
             color: "#0b7a75".into(),
-            title: "Chat with us".into(),
+            title: STARTING_TITLE.into(),
             titles: Translations::new(),
-            welcome_text: "Hello! How can we help?".into(),
+            welcome_text: STARTING_WELCOME.into(),
             welcome_texts: Translations::new(),
             icon: "bubble".into(),
             position: "right".into(),
@@ -389,8 +429,10 @@ impl ChatSettings {
         serde_json::json!({
             "widget": {
                 "color": w.color,
-                "title": language::pick(&w.title, &w.titles, lang),
-                "welcome_text": language::pick(&w.welcome_text, &w.welcome_texts, lang),
+                "title": owner_or_starting(&w.title, &w.titles, lang, STARTING_TITLE, |t| t.1),
+                "welcome_text": owner_or_starting(
+                    &w.welcome_text, &w.welcome_texts, lang, STARTING_WELCOME, |t| t.2,
+                ),
                 "icon": w.icon,
                 "position": w.position,
                 "language": w.language,
@@ -516,7 +558,20 @@ mod tests {
         let ru = s.public(s.guest_language("ru-RU"));
         assert_eq!(ru["widget"]["title"], "Напишите нам");
         assert_eq!(ru["consent"]["text"], "Мы храним переписку год.");
-        assert_eq!(ru["widget"]["welcome_text"], "Hello! How can we help?");
+        assert_eq!(
+            ru["widget"]["welcome_text"], "Здравствуйте! Чем можем помочь?",
+            "a kept starting text reads in the guest's language"
+        );
+        assert_eq!(
+            s.public("ja")["widget"]["welcome_text"],
+            "Hello! How can we help?"
+        );
+        s.widget.welcome_text = "Hi from the sea!".into();
+        assert_eq!(
+            s.public("ru")["widget"]["welcome_text"],
+            "Hi from the sea!",
+            "the owner's own words are never replaced"
+        );
         assert!(
             ru["widget"].get("titles").is_none(),
             "one text each, no maps"

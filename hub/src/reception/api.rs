@@ -99,6 +99,8 @@ async fn unit_now(
 
 /// Where a guest's opened stay is kept: this browser only, the guest pages only.
 const STAY_COOKIE: &str = "hub_stay";
+/// The language a guest chose with the page's switch.
+const LANG_COOKIE: &str = "hub_lang";
 
 fn stay_cookie(opened: &Opened) -> Cookie<'static> {
     Cookie::build((STAY_COOKIE, opened.token.clone()))
@@ -315,7 +317,25 @@ async fn guest_page(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let accept = accept_language(&headers);
-    let chosen = q.lang.as_deref().filter(|l| l.len() <= 16);
+    // The switch's choice is kept for the guest pages, so the room's code scanned again
+    // opens in the language the guest picked.
+    let switched = q
+        .lang
+        .as_deref()
+        .filter(|l| words::ALL.iter().any(|w| w.tag == *l));
+    let kept = jar.get(LANG_COOKIE).map(|c| c.value().to_owned());
+    let chosen = switched.or(kept.as_deref().filter(|l| l.len() <= 16));
+    let jar = match switched {
+        Some(lang) => jar.add(
+            Cookie::build((LANG_COOKIE, lang.to_owned()))
+                .path("/r/")
+                .http_only(true)
+                .same_site(SameSite::Lax)
+                .max_age(time::Duration::days(30))
+                .build(),
+        ),
+        None => jar,
+    };
     let stay = jar.get(STAY_COOKIE).map(|c| c.value().to_owned());
     // Addresses are lower case; a slug typed in capitals still finds its page.
     let slug = slug.to_ascii_lowercase();
@@ -333,10 +353,11 @@ async fn guest_page(
     } else {
         None
     };
-    Ok(match page {
+    let answer = match page {
         Some(html) => html_page(StatusCode::OK, html),
         None => html_page(StatusCode::NOT_FOUND, reception.not_found(chosen, accept)),
-    })
+    };
+    Ok((jar, answer).into_response())
 }
 
 #[derive(Serialize, ToSchema)]

@@ -322,7 +322,21 @@ fn weather(v: &View) -> String {
 pub(super) fn weather_here(v: &View, own: Option<&Snapshot>) -> String {
     let w = v.words;
     match own {
-        Some(snap) => forecast(v, w.weather_here_title, Some(snap)),
+        Some(snap) => {
+            // Where the forecast is for (to a tenth of a degree, as asked), and the way back.
+            let (lat, lon) = (snap.forecast.latitude, snap.forecast.longitude);
+            let place = format!(
+                "</h2><p class=\"muted\">{:.1}° {}, {:.1}° {} · <a href=\"/r/{}?lang={}\">{}</a></p>",
+                lat.abs(),
+                if lat < 0.0 { 'S' } else { 'N' },
+                lon.abs(),
+                if lon < 0.0 { 'W' } else { 'E' },
+                esc(v.slug),
+                w.tag,
+                w.weather_at_hotel,
+            );
+            forecast(v, w.weather_here_title, Some(snap)).replacen("</h2>", &place, 1)
+        }
         None => format!(
             "<p class=\"muted\" role=\"status\">{}</p>{}",
             w.weather_here_failed,

@@ -179,7 +179,7 @@ async fn print_view(
     let base = base_url(q.base.as_deref(), &reception)?;
     let (design, pages) = reception.plate_pages(&base).await?;
     // The sheet's named page in print.css (CSS Paged Media 3 §4) sets the paper.
-    let (page, (w, h)) = super::paper(design.format);
+    let (page, (w, h)) = super::paper(&design);
     let pdf = format!(
         "/api/v1/admin/reception/plates.pdf?base={}",
         url::form_urlencoded::byte_serialize(base.as_bytes()).collect::<String>()

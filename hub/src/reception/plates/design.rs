@@ -42,6 +42,10 @@ impl PlateFormat {
 #[serde(deny_unknown_fields)]
 pub struct PlateDesign {
     pub format: PlateFormat,
+    /// A6 plates four to an A4 sheet, to cut along the lines, for a home printer; else a
+    /// page of the plate's own size (for a print shop). Stickers always go by the sheet.
+    #[serde(default)]
+    pub sheet: bool,
     /// Above the room name, usually the hotel's name; empty to leave out.
     pub heading: String,
     /// Under the code: what scanning gives the guest; empty to leave out.
@@ -74,6 +78,7 @@ impl PlateDesign {
     pub fn starting(hotel: &str, invitation: &str, accent: &str) -> PlateDesign {
         PlateDesign {
             format: PlateFormat::A6Plate,
+            sheet: false,
             heading: hotel.to_owned(),
             invitation: invitation.to_owned(),
             show_room: true,

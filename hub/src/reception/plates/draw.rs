@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::design::{PlateDesign, PlateFormat};
-use super::fonts::{self, FAMILY};
+use super::fonts::{self, FAMILIES};
 use crate::reception::qr::{self, QrError};
 use crate::web::html_escape as esc;
 
@@ -25,9 +25,10 @@ pub(super) struct Plate {
 
 /// ISO 216 A4, the sheet stickers are printed on, in millimetres.
 const A4: (f32, f32) = (210.0, 297.0);
-/// The printer's margin and the cut between stickers.
-const SHEET_MARGIN: f32 = 10.0;
-const SHEET_GAP: f32 = 5.0;
+/// The printer's margin and the cut between stickers; plates on a sheet go edge to edge
+/// (four A6 make an A4), their outer edge blank in the frame's margin.
+const STICKER_MARGIN: f32 = 10.0;
+const STICKER_GAP: f32 = 5.0;
 
 /// A text set to fit: its lines and their size in millimetres.
 struct Fitted {
@@ -118,6 +119,9 @@ fn body(design: &PlateDesign, plate: &Plate) -> Result<String, QrError> {
     let inner = w - 2.0 * pad;
     let gap = 0.025 * h;
     let lines = if sticker { 1 } else { 2 };
+    // A sticker's code may be a little smaller before the texts give way: it is read from
+    // closer, on a key ring or a dashboard.
+    let least_code = if sticker { 0.36 * w } else { 0.4 * w };
     let text = |t: &str, size: f32, bold: bool, colour: &str, opacity: f32, max: usize| {
         let (lines, size) = fit(t, size, bold, inner, max);
         Item::Text(Fitted {
@@ -143,7 +147,7 @@ fn body(design: &PlateDesign, plate: &Plate) -> Result<String, QrError> {
         ));
     }
     if design.show_room && !plate.title.trim().is_empty() {
-        items.push(text(&plate.title, 0.11 * w, true, &design.ink, 1.0, lines));
+        items.push(text(&plate.title, 0.11 * w, true, &design.ink, 1.0, 2));
     }
     items.push(Item::Code);
     if plate.lines.is_empty() {
@@ -187,7 +191,7 @@ fn body(design: &PlateDesign, plate: &Plate) -> Result<String, QrError> {
             + gap * (items.len() as f32 - 1.0);
         (h - 2.0 * pad - used).min(0.8 * inner)
     };
-    while code_side(&items) < 0.4 * w {
+    while code_side(&items) < least_code {
         let drop = items.iter().rposition(|i| !matches!(i, Item::Code));
         match drop {
             Some(i) => items.remove(i),
@@ -232,7 +236,7 @@ fn body(design: &PlateDesign, plate: &Plate) -> Result<String, QrError> {
                 for (n, line) in t.lines.iter().enumerate() {
                     let _ = write!(
                         svg,
-                        r#"<text x="{x}" y="{base}" font-family="{FAMILY}" font-size="{s}" font-weight="{wt}" fill="{c}" fill-opacity="{o}" text-anchor="middle">{}</text>"#,
+                        r#"<text x="{x}" y="{base}" font-family="{FAMILIES}" font-size="{s}" font-weight="{wt}" fill="{c}" fill-opacity="{o}" text-anchor="middle">{}</text>"#,
                         esc(line),
                         x = w / 2.0,
                         base = y + ascent + n as f32 * 1.2 * t.size,
@@ -300,25 +304,30 @@ pub(super) fn plate_svg(design: &PlateDesign, plate: &Plate) -> Result<String, Q
     Ok(document(w, h, &body(design, plate)?))
 }
 
-/// Every plate as printed pages: a plate a page of its own size, or stickers as many as
-/// fit on an A4 sheet, each with a dashed line to cut along.
+/// Every plate as printed pages: a plate a page of its own size, or (stickers, and A6
+/// plates when the design asks) as many as fit on an A4 sheet, each with a dashed line to
+/// cut along.
 pub(super) fn pages(design: &PlateDesign, plates: &[Plate]) -> Result<Vec<String>, QrError> {
-    if !design.format.is_sticker() {
+    if paper(design).0 != "a4" {
         return plates.iter().map(|p| plate_svg(design, p)).collect();
     }
     let (w, h) = design.format.size_mm();
-    let fit =
-        |room: f32, size: f32| ((room + SHEET_GAP) / (size + SHEET_GAP)).floor().max(1.0) as usize;
-    let cols = fit(A4.0 - 2.0 * SHEET_MARGIN, w);
-    let rows = fit(A4.1 - 2.0 * SHEET_MARGIN, h);
-    let left = (A4.0 - cols as f32 * w - (cols - 1) as f32 * SHEET_GAP) / 2.0;
-    let top = (A4.1 - rows as f32 * h - (rows - 1) as f32 * SHEET_GAP) / 2.0;
+    let (margin, gap) = if design.format.is_sticker() {
+        (STICKER_MARGIN, STICKER_GAP)
+    } else {
+        (0.0, 0.0)
+    };
+    let fit = |room: f32, size: f32| ((room + gap) / (size + gap) + 1e-3).floor().max(1.0) as usize;
+    let cols = fit(A4.0 - 2.0 * margin, w);
+    let rows = fit(A4.1 - 2.0 * margin, h);
+    let left = (A4.0 - cols as f32 * w - (cols - 1) as f32 * gap) / 2.0;
+    let top = (A4.1 - rows as f32 * h - (rows - 1) as f32 * gap) / 2.0;
     let mut sheets = Vec::new();
     for chunk in plates.chunks(cols * rows) {
         let mut content = String::new();
         for (i, plate) in chunk.iter().enumerate() {
-            let x = left + (i % cols) as f32 * (w + SHEET_GAP);
-            let y = top + (i / cols) as f32 * (h + SHEET_GAP);
+            let x = left + (i % cols) as f32 * (w + gap);
+            let y = top + (i / cols) as f32 * (h + gap);
             let _ = write!(
                 content,
                 r##"<g transform="translate({x} {y})">{}</g><rect x="{cx}" y="{cy}" width="{cw}" height="{ch}" fill="none" stroke="#9aa0a6" stroke-width="0.2" stroke-dasharray="1.5 1.5"/>"##,
@@ -334,13 +343,13 @@ pub(super) fn pages(design: &PlateDesign, plates: &[Plate]) -> Result<Vec<String
     Ok(sheets)
 }
 
-/// The paper a format is printed on: its named page in the print view's style sheet and
+/// The paper a design is printed on: its named page in the print view's style sheet and
 /// its size in millimetres.
-pub(super) fn paper(format: PlateFormat) -> (&'static str, (f32, f32)) {
-    match format {
-        PlateFormat::A6Plate => ("a6", format.size_mm()),
-        PlateFormat::A5Plate => ("a5", format.size_mm()),
-        PlateFormat::Sticker50 | PlateFormat::Sticker70 => ("a4", A4),
+pub(super) fn paper(design: &PlateDesign) -> (&'static str, (f32, f32)) {
+    match design.format {
+        PlateFormat::A6Plate if !design.sheet => ("a6", design.format.size_mm()),
+        PlateFormat::A5Plate => ("a5", design.format.size_mm()),
+        PlateFormat::A6Plate | PlateFormat::Sticker50 | PlateFormat::Sticker70 => ("a4", A4),
     }
 }
 
@@ -392,5 +401,11 @@ mod tests {
         assert_eq!(sheets.len(), 2);
         assert_eq!(sheets[0].matches("<g transform").count(), 15);
         assert!(sheets[0].contains(r#"width="210mm" height="297mm""#));
+        design.format = PlateFormat::A6Plate;
+        assert_eq!(pages(&design, &plates).unwrap().len(), 16, "a page each");
+        design.sheet = true;
+        let sheets = pages(&design, &plates).unwrap();
+        assert_eq!(sheets.len(), 4, "four A6 make an A4");
+        assert!(sheets[0].contains(r#"<g transform="translate(105 148.5)">"#));
     }
 }

@@ -14,8 +14,10 @@ use resvg::usvg::fontdb;
 const REGULAR: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 const BOLD: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold.ttf");
 
-/// The family plates' SVG names.
+/// The family plates are drawn in (embedded), and the SVG's fallbacks for a computer
+/// without it, of similar width.
 pub(super) const FAMILY: &str = "DejaVu Sans";
+pub(super) const FAMILIES: &str = "'DejaVu Sans', Verdana, 'Liberation Sans', Arial, sans-serif";
 
 /// Why a plate could not be drawn.
 #[derive(Debug, thiserror::Error)]
@@ -114,9 +116,31 @@ pub(super) fn png(svg: &str, dpi: f32) -> Result<Vec<u8>, DrawError> {
         resvg::tiny_skia::Transform::from_scale(scale, scale),
         &mut pixmap.as_mut(),
     );
-    pixmap
-        .encode_png()
-        .map_err(|e| DrawError::Output(e.to_string()))
+    // The resolution goes in the file (pHYs, PNG §11.3.5.3), so that a word processor or
+    // a photo printer places the plate at its true size.
+    let rgba: Vec<u8> = pixmap
+        .pixels()
+        .iter()
+        .flat_map(|p| {
+            let c = p.demultiply();
+            [c.red(), c.green(), c.blue(), c.alpha()]
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, pixmap.width(), pixmap.height());
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    let per_metre = (dpi / 0.0254).round() as u32;
+    encoder.set_pixel_dims(Some(png::PixelDimensions {
+        xppu: per_metre,
+        yppu: per_metre,
+        unit: png::Unit::Meter,
+    }));
+    let failed = |e: png::EncodingError| DrawError::Output(e.to_string());
+    let mut writer = encoder.write_header().map_err(failed)?;
+    writer.write_image_data(&rgba).map_err(failed)?;
+    writer.finish().map_err(failed)?;
+    Ok(out)
 }
 
 /// A PDF of one page for each of `pages`, each page the SVG's size, with its text as

@@ -33,6 +33,8 @@ pub struct Words {
     pub weather_here: &'static str,
     pub weather_here_title: &'static str,
     pub weather_here_failed: &'static str,
+    /// Back from the guest's position to the property's forecast.
+    pub weather_at_hotel: &'static str,
     pub position_denied: &'static str,
     pub check_in: &'static str,
     pub check_out: &'static str,
