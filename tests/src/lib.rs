@@ -167,6 +167,9 @@ impl Hub {
             .env("HUB_BROKER__LISTEN", "127.0.0.1:0")
             .env("HUB_MDNS__ENABLED", "false")
             .env("HUB_LOG__FILTER", "warn")
+            // Traffic stays on this machine: the forecast service is loopback's discard port
+            // (refused at once) unless a test brings its own stand-in.
+            .env("HUB_WEATHER__BASE_URL", "http://127.0.0.1:9")
             .envs(options.env.clone())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
