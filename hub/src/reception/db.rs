@@ -2,6 +2,8 @@
 //! of the guest services directory.
 
 use rusqlite::{params, Connection, OptionalExtension};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use super::design::Design;
 use super::plates::PlateDesign;
@@ -53,11 +55,12 @@ pub(super) fn room_of(conn: &Connection, slug: &str) -> rusqlite::Result<Option<
     .optional()
 }
 
-/// The stored design; `None` before the owner saved one.
-pub(super) fn design(conn: &Connection) -> rusqlite::Result<Option<Design>> {
+/// A one-row JSON table's value (`reception_design`, `plate_design`); `None` before the
+/// owner saved one, or when it no longer reads as `T`.
+fn json_row<T: DeserializeOwned>(conn: &Connection, table: &str) -> rusqlite::Result<Option<T>> {
     let text: Option<String> = conn
         .query_row(
-            "SELECT design FROM reception_design WHERE id = 1",
+            &format!("SELECT design FROM {table} WHERE id = 1"),
             [],
             |r| r.get(0),
         )
@@ -65,24 +68,35 @@ pub(super) fn design(conn: &Connection) -> rusqlite::Result<Option<Design>> {
     Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
 }
 
-pub(super) fn put_design(conn: &Connection, design: &Design, now: &str) -> rusqlite::Result<()> {
-    let text = serde_json::to_string(design).unwrap_or_default();
+fn put_json_row<T: Serialize>(
+    conn: &Connection,
+    table: &str,
+    value: &T,
+    now: &str,
+) -> rusqlite::Result<()> {
+    let text = serde_json::to_string(value).unwrap_or_default();
     conn.execute(
-        "INSERT INTO reception_design (id, design, updated_at) VALUES (1, ?1, ?2)
-           ON CONFLICT (id) DO UPDATE SET design = excluded.design, updated_at = excluded.updated_at",
+        &format!(
+            "INSERT INTO {table} (id, design, updated_at) VALUES (1, ?1, ?2)
+               ON CONFLICT (id) DO UPDATE SET design = excluded.design, updated_at = excluded.updated_at"
+        ),
         params![text, now],
     )?;
     Ok(())
 }
 
+/// The stored page design; `None` before the owner saved one.
+pub(super) fn design(conn: &Connection) -> rusqlite::Result<Option<Design>> {
+    json_row(conn, "reception_design")
+}
+
+pub(super) fn put_design(conn: &Connection, design: &Design, now: &str) -> rusqlite::Result<()> {
+    put_json_row(conn, "reception_design", design, now)
+}
+
 /// The stored plate design; `None` before the owner saved one.
 pub(super) fn plate_design(conn: &Connection) -> rusqlite::Result<Option<PlateDesign>> {
-    let text: Option<String> = conn
-        .query_row("SELECT design FROM plate_design WHERE id = 1", [], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    json_row(conn, "plate_design")
 }
 
 pub(super) fn put_plate_design(
@@ -90,13 +104,7 @@ pub(super) fn put_plate_design(
     design: &PlateDesign,
     now: &str,
 ) -> rusqlite::Result<()> {
-    let text = serde_json::to_string(design).unwrap_or_default();
-    conn.execute(
-        "INSERT INTO plate_design (id, design, updated_at) VALUES (1, ?1, ?2)
-           ON CONFLICT (id) DO UPDATE SET design = excluded.design, updated_at = excluded.updated_at",
-        params![text, now],
-    )?;
-    Ok(())
+    put_json_row(conn, "plate_design", design, now)
 }
 
 /// The directory in the owner's order.

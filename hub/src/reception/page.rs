@@ -300,7 +300,7 @@ fn glance(v: &View) -> String {
 
 fn weather(v: &View) -> String {
     let w = v.words;
-    let mut html = forecast(v, w.weather, v.forecast);
+    let mut html = forecast(w, (v.zone, v.now), w.weather, v.forecast);
     if v.design.weather_by_position {
         // Shown by weather-here.js only where the phone can share its position.
         let _ = write!(
@@ -317,10 +317,15 @@ fn weather(v: &View) -> String {
     html
 }
 
-/// The weather block's content for the guest's own position: its forecast, or the
-/// property's with a word that it is not theirs.
-pub(super) fn weather_here(v: &View, own: Option<&Snapshot>) -> String {
-    let w = v.words;
+/// The weather block's content for the guest's own position on the page at `slug`: its
+/// forecast, or the `hotel`'s with a word that it is not theirs; hours in `zone`.
+pub(super) fn weather_here(
+    w: &Words,
+    slug: &str,
+    when: (Tz, DateTime<Utc>),
+    own: Option<&Snapshot>,
+    hotel: Option<&Snapshot>,
+) -> String {
     match own {
         Some(snap) => {
             // Where the forecast is for (to a tenth of a degree, as asked), and the way back.
@@ -331,28 +336,33 @@ pub(super) fn weather_here(v: &View, own: Option<&Snapshot>) -> String {
                 if lat < 0.0 { 'S' } else { 'N' },
                 lon.abs(),
                 if lon < 0.0 { 'W' } else { 'E' },
-                esc(v.slug),
+                esc(slug),
                 w.tag,
                 w.weather_at_hotel,
             );
-            forecast(v, w.weather_here_title, Some(snap)).replacen("</h2>", &place, 1)
+            forecast(w, when, w.weather_here_title, Some(snap)).replacen("</h2>", &place, 1)
         }
         None => format!(
             "<p class=\"muted\" role=\"status\">{}</p>{}",
             w.weather_here_failed,
-            forecast(v, w.weather, v.forecast)
+            forecast(w, when, w.weather, hotel)
         ),
     }
 }
 
-fn forecast(v: &View, heading: &str, forecast: Option<&Snapshot>) -> String {
-    let w = v.words;
+/// A forecast under `heading`, its age and hours as of `now` in `zone`.
+fn forecast(
+    w: &Words,
+    (zone, now): (Tz, DateTime<Utc>),
+    heading: &str,
+    forecast: Option<&Snapshot>,
+) -> String {
     let mut html = format!("<h2>{heading}</h2>");
     let Some(snap) = forecast else {
         let _ = write!(html, "<p class=\"muted\">{}</p>", w.no_forecast);
         return html;
     };
-    let age = (v.now - snap.fetched_at).num_minutes().max(0);
+    let age = (now - snap.fetched_at).num_minutes().max(0);
     let updated = if age < 120 {
         w.updated_minutes.replace("{n}", &age.to_string())
     } else {
@@ -375,7 +385,7 @@ fn forecast(v: &View, heading: &str, forecast: Option<&Snapshot>) -> String {
         .hourly
         .iter()
         .filter(|h| {
-            crate::clock::parse(&h.time).is_some_and(|t| t + chrono::Duration::hours(1) > v.now)
+            crate::clock::parse(&h.time).is_some_and(|t| t + chrono::Duration::hours(1) > now)
         })
         .take(12)
         .collect();
@@ -383,7 +393,7 @@ fn forecast(v: &View, heading: &str, forecast: Option<&Snapshot>) -> String {
         let _ = write!(html, "<h3>{}</h3><div class=\"hours\">", w.next_hours);
         for h in hours {
             let at = crate::clock::parse(&h.time)
-                .map(|t| t.with_timezone(&v.zone).format("%H:%M").to_string())
+                .map(|t| t.with_timezone(&zone).format("%H:%M").to_string())
                 .unwrap_or_default();
             let _ = write!(
                 html,

@@ -145,10 +145,7 @@ impl Reception {
             .hit(client, Instant::now())
             .map_err(ReceptionError::TooMany)?;
         let design = self.design().await?;
-        let Some(room) = self.room_at(visit.slug).await? else {
-            return Ok(None);
-        };
-        if !design.weather_by_position {
+        if self.room_at(visit.slug).await?.is_none() || !design.weather_by_position {
             return Ok(None);
         }
         let own = match self.inner.weather.at(lat, lon).await {
@@ -158,25 +155,14 @@ impl Reception {
             }
             Err(_) => None,
         };
-        let (property, hotel) = (self.inner.property.current(), self.inner.weather.latest());
-        let view = page::View {
-            words: words::choose(visit.chosen, visit.accept_language),
-            slug: visit.slug,
-            room: &room,
-            property: &property,
-            zone: self.inner.property.zone(),
-            now: self.inner.clock.now(),
-            design: &design,
-            places: &[],
-            forecast: hotel.as_ref(),
-            sun: None,
-            widget_key: None,
-            reservation: None,
-            notice: PageNotice::None,
-            typed: None,
-            preview: None,
-        };
-        Ok(Some(page::weather_here(&view, own.as_ref())))
+        let hotel = self.inner.weather.latest();
+        Ok(Some(page::weather_here(
+            words::choose(visit.chosen, visit.accept_language),
+            visit.slug,
+            (self.inner.property.zone(), self.inner.clock.now()),
+            own.as_ref(),
+            hotel.as_ref(),
+        )))
     }
 
     /// The colours of the saved design, or of the draft `preview` names, as a style sheet.
