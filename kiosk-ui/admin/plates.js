@@ -72,7 +72,7 @@ export function platesCard(pages, base) {
   };
 
   // The preview: the draft on the chosen unit's plate, drawn by the hub as the PDF will be.
-  const subjects = [...pages.map((p) => [String(p.room_id), p.room]), ['wifi', 'Wi-Fi network']];
+  const subjects = [...pages.map((p) => [String(p.room_id), p.room]), ['property', 'The hotel (lobby, website)'], ['wifi', 'Wi-Fi network']];
   const which = el('select', { 'aria-label': 'Plate of' }, subjects.map(([v, t]) => el('option', { value: v }, t)));
   const image = el('div', { id: 'plate-preview', role: 'img', 'aria-label': 'Plate preview', 'data-drawn': '0' });
   const status = el('p', { class: 'muted', id: 'plate-status' });
@@ -80,7 +80,8 @@ export function platesCard(pages, base) {
   const dirty = () => saved.current && JSON.stringify(draft()) !== JSON.stringify(saved.current);
   const drawDownloads = () => {
     const b = encodeURIComponent(base());
-    const one = which.value === 'wifi' ? '/api/v1/admin/reception/wifi/plate' : `/api/v1/admin/reception/pages/${which.value}/plate`;
+    const one = { wifi: '/api/v1/admin/reception/wifi/plate', property: '/api/v1/admin/reception/property/plate' }[which.value]
+      || `/api/v1/admin/reception/pages/${which.value}/plate`;
     const link = (href, text, name) => el('a', { href, ...(name ? { download: name } : { target: '_blank', rel: 'noopener' }) }, text);
     const name = fileName(subjects.find(([v]) => v === which.value)[1]);
     downloads.replaceChildren(
@@ -94,7 +95,8 @@ export function platesCard(pages, base) {
   };
   let timer = null;
   const refresh = async () => {
-    const body = { design: draft(), room_id: which.value === 'wifi' ? null : Number(which.value), base: base() };
+    const unit = !['wifi', 'property'].includes(which.value);
+    const body = { design: draft(), room_id: unit ? Number(which.value) : null, property: which.value === 'property', base: base() };
     const response = await fetch('/api/v1/admin/reception/plate/preview', {
       method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
     }).catch(() => null);

@@ -201,9 +201,20 @@ function pagesCard(pages, addresses) {
         el('a', { href: qr('svg'), download: `${p.slug}.svg` }, 'SVG')));
     }));
   };
+  // The property's own page: no unit, no stay; for the lobby, the website, a leaflet.
+  const hotelRow = el('p', { id: 'hotel-page' });
+  const drawHotel = () => {
+    const origin = base.value.replace(/\/+$/, '');
+    const address = `${origin}/r/`;
+    const qr = (format) => `/api/v1/admin/reception/property/qr?format=${format}&base=${encodeURIComponent(origin)}`;
+    hotelRow.replaceChildren('The hotel\'s own page (lobby, website): ', el('a', { href: address, target: '_blank', rel: 'noopener' }, address), ' · ',
+      el('a', { href: qr('png'), download: 'hotel.png' }, 'QR PNG'), ' · ', el('a', { href: qr('svg'), download: 'hotel.svg' }, 'SVG'));
+  };
+  drawHotel();
   base.addEventListener('change', () => {
     localStorage.setItem('hub.guestBase', base.value);
     draw();
+    drawHotel();
     document.dispatchEvent(new Event('guest-base-changed'));
   });
   draw();
@@ -212,6 +223,7 @@ function pagesCard(pages, addresses) {
     el('p', { class: 'muted' }, 'Use the hub\'s address on the hotel\'s Wi-Fi, like http://192.168.1.20:8080: some Android browsers cannot open hub.local.'),
     el('p', {}, el('a', { href: '/api/v1/admin/reception/wifi/qr?format=png', download: 'wifi.png' }, 'Wi-Fi QR code (PNG)'), ' · ',
       el('a', { href: '/api/v1/admin/reception/wifi/qr?format=svg', download: 'wifi.svg' }, 'SVG')),
+    hotelRow,
     el('table', {}, el('thead', {}, el('tr', {}, ['Unit', 'Address', ''].map((h) => el('th', {}, h)))), table));
 }
 

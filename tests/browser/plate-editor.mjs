@@ -91,7 +91,7 @@ try {
     await print.goto(`${hub}${printHref}`);
     await print.waitForSelector('.sheet.a4 svg');
     const stickers = await print.locator('.sheet g[transform]').count();
-    check(stickers === units + 1, `every unit's sticker and the Wi-Fi's: ${stickers} of ${units + 1}`);
+    check(stickers === units + 2, `the hotel's sticker, every unit's and the Wi-Fi's: ${stickers} of ${units + 2}`);
     const wide = await wider(print);
     check(wide <= 0, `${name}: the print view is ${wide}px wider than the window`);
     await print.screenshot({ path: `${dir}/print-${name}.png` });

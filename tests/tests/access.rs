@@ -25,6 +25,8 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/r/{slug}/stay"),
     // The weather where a guest is, for the page's script (rate-limited, no guest data).
     ("get", "/r/{slug}/weather"),
+    // The property's own guest page (the lobby's code): no unit, no stay.
+    ("get", "/r/"),
     ("get", "/metrics"),
     ("get", "/api/v1/setup"),
     ("post", "/api/v1/setup"),

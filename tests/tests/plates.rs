@@ -2,7 +2,8 @@
 //! (`zbarimg`) from the PNG, from the SVG rendered by `rsvg-convert` and from the PDF
 //! rendered by `pdftoppm`, each giving exactly the unit's address or the `WIFI:` string;
 //! `pdftotext` finds the Cyrillic and Greek room names in the PDF and `pdffonts` shows its
-//! fonts embedded; stickers come fifteen to an A4 sheet; a false logo is refused.
+//! fonts embedded; stickers come fifteen to an A4 sheet, A6 plates four; a false logo is
+//! refused; a renamed room keeps its address.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -163,7 +164,11 @@ async fn every_plate_reads_back_exactly_from_png_svg_and_pdf() {
     )
     .await;
     let pages_png = pages_of(&all);
-    assert_eq!(pages_png.len(), urls.len() + 1);
+    assert_eq!(
+        pages_png.len(),
+        urls.len() + 2,
+        "the hotel's, the units', the Wi-Fi's"
+    );
     let mut read = BTreeSet::new();
     for p in &pages_png {
         let found = codes(p);
@@ -172,6 +177,7 @@ async fn every_plate_reads_back_exactly_from_png_svg_and_pdf() {
     }
     let mut expected = urls.clone();
     expected.insert(wifi.to_owned());
+    expected.insert(format!("{BASE}/r/"));
     assert_eq!(read, expected);
     let text = run_ok(Command::new("pdftotext").arg(&all).arg("-")).unwrap();
     for name in ["Номер «Люкс» 12", "Δωμάτιο 7", "Sea;View,Guests:1\\2"] {
@@ -204,7 +210,7 @@ async fn every_plate_reads_back_exactly_from_png_svg_and_pdf() {
     )
     .await;
     let sheet_pages = pages_of(&sheets);
-    assert_eq!(sheet_pages.len(), (urls.len() + 1).div_ceil(15));
+    assert_eq!(sheet_pages.len(), (urls.len() + 2).div_ceil(15));
     let info = run_ok(Command::new("pdfinfo").arg(&sheets)).unwrap();
     assert!(info.contains("(A4)"), "{info}");
     let read: BTreeSet<String> = sheet_pages.iter().flat_map(|p| codes(p)).collect();
@@ -222,7 +228,7 @@ async fn every_plate_reads_back_exactly_from_png_svg_and_pdf() {
     )
     .await;
     let four_pages = pages_of(&fours);
-    assert_eq!(four_pages.len(), (urls.len() + 1).div_ceil(4));
+    assert_eq!(four_pages.len(), (urls.len() + 2).div_ceil(4));
     assert!(run_ok(Command::new("pdfinfo").arg(&fours))
         .unwrap()
         .contains("(A4)"));

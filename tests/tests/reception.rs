@@ -122,6 +122,18 @@ async fn a_russian_phone_reads_room_102s_page_in_russian_without_the_guests_data
     let (status, missing) = page(&hub, "/r/room-102-nothere", "ru").await;
     assert_eq!(status, 404);
     assert!(missing.contains("Такой страницы нет"), "{missing}");
+
+    // The property's own page (the lobby's code): the same blocks, in Russian, with no
+    // unit, no stay form and a chat tagged with no room.
+    let (status, hotel) = page(&hub, "/r/", "ru-RU").await;
+    assert_eq!(status, 200, "{hotel}");
+    assert!(hotel.contains("Местное время") && hotel.contains("Farmácia Estácio"));
+    assert!(hotel.contains("/widget.js") && !hotel.contains("data-tags="));
+    assert!(
+        !hotel.contains("name=\"reference\""),
+        "no stay on the hotel's page"
+    );
+    assert!(!hotel.contains("Maria"));
 }
 
 /// The owner designs the page and keeps the directory; a unit's address moves and the old

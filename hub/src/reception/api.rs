@@ -48,7 +48,8 @@ impl From<qr::QrError> for AppError {
 
 pub fn page_routes() -> OpenApiRouter<Reception> {
     OpenApiRouter::new()
-        .routes(routes!(guest_page))
+        .routes(routes!(super::page_api::guest_page))
+        .routes(routes!(super::page_api::property_page))
         .routes(routes!(theme))
         .routes(routes!(open_by_reference, back_to_page))
         .routes(routes!(open_link))
@@ -98,9 +99,7 @@ async fn unit_now(
 }
 
 /// Where a guest's opened stay is kept: this browser only, the guest pages only.
-const STAY_COOKIE: &str = "hub_stay";
-/// The language a guest chose with the page's switch.
-const LANG_COOKIE: &str = "hub_lang";
+pub(super) const STAY_COOKIE: &str = "hub_stay";
 
 fn stay_cookie(opened: &Opened) -> Cookie<'static> {
     Cookie::build((STAY_COOKIE, opened.token.clone()))
@@ -289,75 +288,22 @@ pub fn admin_routes() -> OpenApiRouter<Reception> {
         .routes(routes!(order_places))
         .routes(routes!(page_qr))
         .routes(routes!(wifi_qr))
+        .routes(routes!(property_qr))
         .merge(super::plates::api::admin_routes())
 }
 
 #[derive(Deserialize, IntoParams)]
-struct PageQuery {
+pub(super) struct PageQuery {
     /// The guest's choice of language (the page's switch), e.g. "ru".
-    lang: Option<String>,
+    pub(super) lang: Option<String>,
     /// The editor's unsaved design to show instead of the saved one.
-    preview: Option<String>,
+    pub(super) preview: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
 struct ThemeQuery {
     /// The editor's unsaved design whose colours to give.
     preview: Option<String>,
-}
-
-/// A unit's guest page, in the guest's language (the switch, else the phone's).
-#[utoipa::path(get, path = "/r/{slug}", tag = "reception", params(("slug" = String, Path), PageQuery),
-    responses((status = 200, description = "The guest page (HTML)"), (status = 404, description = "No unit has this address (HTML)")))]
-async fn guest_page(
-    State(reception): State<Reception>,
-    Path(slug): Path<String>,
-    Query(q): Query<PageQuery>,
-    jar: CookieJar,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
-    let accept = accept_language(&headers);
-    // The switch's choice is kept for the guest pages, so the room's code scanned again
-    // opens in the language the guest picked.
-    let switched = q
-        .lang
-        .as_deref()
-        .filter(|l| words::ALL.iter().any(|w| w.tag == *l));
-    let kept = jar.get(LANG_COOKIE).map(|c| c.value().to_owned());
-    let chosen = switched.or(kept.as_deref().filter(|l| l.len() <= 16));
-    let jar = match switched {
-        Some(lang) => jar.add(
-            Cookie::build((LANG_COOKIE, lang.to_owned()))
-                .path("/r/")
-                .http_only(true)
-                .same_site(SameSite::Lax)
-                .max_age(time::Duration::days(30))
-                .build(),
-        ),
-        None => jar,
-    };
-    let stay = jar.get(STAY_COOKIE).map(|c| c.value().to_owned());
-    // Addresses are lower case; a slug typed in capitals still finds its page.
-    let slug = slug.to_ascii_lowercase();
-    let visit = Visit {
-        slug: &slug,
-        chosen,
-        accept_language: accept,
-        stay: stay.as_deref(),
-        notice: PageNotice::None,
-        typed: None,
-        preview: q.preview.as_deref().filter(|p| p.len() <= 64),
-    };
-    let page = if slug.len() <= 64 {
-        reception.page(&visit).await?
-    } else {
-        None
-    };
-    let answer = match page {
-        Some(html) => html_page(StatusCode::OK, html),
-        None => html_page(StatusCode::NOT_FOUND, reception.not_found(chosen, accept)),
-    };
-    Ok((jar, answer).into_response())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -521,6 +467,19 @@ async fn page_qr(
 ) -> Result<Response, AppError> {
     let page = reception.page_of(id).await?;
     let url = format!("{}{}", base_url(q.base.as_deref(), &reception)?, page.path);
+    image(&url, q.format.as_deref())
+}
+
+/// The QR code of the property's own guest page, `/r/` (the lobby's, the website's).
+#[utoipa::path(get, path = "/reception/property/qr", tag = "reception", security(("session" = ["admin"])),
+    params(QrQuery),
+    responses((status = 200, description = "image/png or image/svg+xml"), (status = 400, body = crate::web::ErrorBody),
+        (status = 403, body = crate::web::ErrorBody)))]
+async fn property_qr(
+    State(reception): State<Reception>,
+    Query(q): Query<QrQuery>,
+) -> Result<Response, AppError> {
+    let url = format!("{}/r/", base_url(q.base.as_deref(), &reception)?);
     image(&url, q.format.as_deref())
 }
 

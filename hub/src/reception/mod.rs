@@ -10,6 +10,7 @@ pub mod api;
 mod db;
 pub mod design;
 mod page;
+mod page_api;
 pub mod plates;
 pub mod qr;
 mod stays;

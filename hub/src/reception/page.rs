@@ -19,8 +19,11 @@ use crate::web::html_escape as esc;
 /// Everything one guest page shows.
 pub(super) struct View<'a> {
     pub words: &'static Words,
+    /// Empty on the property's own page.
     pub slug: &'a str,
-    pub room: &'a Room,
+    /// The unit; `None` on the property's own page (the lobby, the website), which has no
+    /// stay and tags its chat with no unit.
+    pub room: Option<&'a Room>,
     pub property: &'a PropertySettings,
     pub zone: Tz,
     pub now: DateTime<Utc>,
@@ -51,7 +54,8 @@ pub(super) fn render(v: &View) -> String {
             BlockKind::Weather => weather(v),
             BlockKind::Places => places(v),
             BlockKind::Chat => chat(v),
-            BlockKind::Reservation => reservation(v),
+            BlockKind::Reservation if v.room.is_some() => reservation(v),
+            BlockKind::Reservation => String::new(),
         };
         if !html.is_empty() {
             let _ = write!(
@@ -69,14 +73,15 @@ pub(super) fn render(v: &View) -> String {
     format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{name} · {unit}</title><link rel=\"stylesheet\" href=\"/guest/page.css\">\
+         <title>{name}{title_unit}</title><link rel=\"stylesheet\" href=\"/guest/page.css\">\
          <link rel=\"stylesheet\" href=\"/r/theme.css?{theme}\">\
          <script src=\"/guest/clock.js\" defer></script>{here}</head>\
          <body><header>{logo}<div class=\"who\"><h1>{name}</h1><div class=\"unit\">{unit}</div></div>{switch}</header>\
          <main>{body}</main></body></html>",
         lang = w.tag,
         name = esc(&v.property.name),
-        unit = esc(&v.room.name),
+        unit = v.room.map(|r| esc(&r.name)).unwrap_or_default(),
+        title_unit = v.room.map(|r| format!(" · {}", esc(&r.name))).unwrap_or_default(),
         theme = match v.preview {
             Some(id) => format!("preview={}", esc(id)),
             None => format!("v={}", theme_version(v.design)),
@@ -301,7 +306,7 @@ fn glance(v: &View) -> String {
 fn weather(v: &View) -> String {
     let w = v.words;
     let mut html = forecast(w, (v.zone, v.now), w.weather, v.forecast);
-    if v.design.weather_by_position {
+    if v.design.weather_by_position && v.room.is_some() {
         // Shown by weather-here.js only where the phone can share its position.
         let _ = write!(
             html,
@@ -507,20 +512,24 @@ fn chat(v: &View) -> String {
     let Some(key) = v.widget_key else {
         return format!("<h2>{}</h2><p>{}</p>", v.words.chat, v.words.chat_hint);
     };
-    let tag: String = v
+    let tags = v
         .room
-        .name
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { '-' })
-        .collect();
+        .map(|r| {
+            let tag: String = r
+                .name
+                .chars()
+                .map(|c| if c.is_alphanumeric() { c } else { '-' })
+                .collect();
+            format!(" data-tags=\"room-{}\"", esc(&tag))
+        })
+        .unwrap_or_default();
     format!(
-        "<h2>{}</h2><p>{}</p><script src=\"/widget.js\" data-key=\"{}\" data-lang=\"{}\" data-state=\"{}\" data-tags=\"room-{}\" async></script>",
+        "<h2>{}</h2><p>{}</p><script src=\"/widget.js\" data-key=\"{}\" data-lang=\"{}\" data-state=\"{}\"{tags} async></script>",
         v.words.chat,
         v.words.chat_hint,
         esc(key),
         v.words.tag,
         v.design.chat_state.as_str(),
-        esc(&tag)
     )
 }
 

@@ -74,11 +74,18 @@ impl Reception {
 
     /// The guest page a visit asks for, as HTML in the guest's language (the switch, else
     /// the phone's); with the guest's own stay when their token opens one on this unit.
-    /// A preview shows no stay and starts no chat. `None` when no unit has that slug.
+    /// An empty slug is the property's own page (the lobby's and website's code: no unit,
+    /// no stay). A preview shows no stay and starts no chat. `None` when no unit has that
+    /// slug.
     pub async fn page(&self, visit: &Visit<'_>) -> Result<Option<String>, ReceptionError> {
         let words = words::choose(visit.chosen, visit.accept_language);
-        let Some(room) = self.room_at(visit.slug).await? else {
-            return Ok(None);
+        let room = if visit.slug.is_empty() {
+            None
+        } else {
+            match self.room_at(visit.slug).await? {
+                Some(room) => Some(room),
+                None => return Ok(None),
+            }
         };
         let previewing = visit.preview.is_some();
         let (property, design, places) = (
@@ -87,7 +94,10 @@ impl Reception {
             self.places().await?,
         );
         let stay = if previewing { None } else { visit.stay };
-        let reservation = self.stay_on(stay, room.id).await?;
+        let reservation = match &room {
+            Some(room) => self.stay_on(stay, room.id).await?,
+            None => None,
+        };
         let (forecast, sun) = (
             self.inner.weather.latest(),
             self.inner.weather.sun_day(None).ok(),
@@ -96,7 +106,7 @@ impl Reception {
         let view = page::View {
             words,
             slug: visit.slug,
-            room: &room,
+            room: room.as_ref(),
             property: &property,
             zone: self.inner.property.zone(),
             now: self.inner.clock.now(),

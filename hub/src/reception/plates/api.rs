@@ -21,6 +21,7 @@ pub fn admin_routes() -> OpenApiRouter<Reception> {
         .routes(routes!(plate_preview))
         .routes(routes!(unit_plate))
         .routes(routes!(wifi_plate))
+        .routes(routes!(property_plate))
         .routes(routes!(all_plates))
         .routes(routes!(print_view))
 }
@@ -85,8 +86,11 @@ fn file(bytes: Vec<u8>, output: Output, name: &str) -> Response {
 #[serde(deny_unknown_fields)]
 struct PlatePreview {
     design: PlateDesign,
-    /// The unit whose plate to show; none for the Wi-Fi's.
+    /// The unit whose plate to show; none for the Wi-Fi's, or the property's with `property`.
     room_id: Option<i64>,
+    /// The property's own page's plate.
+    #[serde(default)]
+    property: bool,
     /// As for the plate's `base`.
     base: Option<String>,
 }
@@ -101,7 +105,11 @@ async fn plate_preview(
     ApiJson(p): ApiJson<PlatePreview>,
 ) -> Result<Response, AppError> {
     let base = base_url(p.base.as_deref(), &reception)?;
-    let subject = p.room_id.map_or(Subject::Wifi, Subject::Unit);
+    let subject = match (p.room_id, p.property) {
+        (Some(id), _) => Subject::Unit(id),
+        (None, true) => Subject::Property,
+        (None, false) => Subject::Wifi,
+    };
     let svg = reception
         .plate(subject, Some(p.design), &base, Output::Svg)
         .await?;
@@ -145,6 +153,25 @@ async fn wifi_plate(
     );
     let bytes = reception.plate(Subject::Wifi, None, &base, output).await?;
     Ok(file(bytes, output, "plate-wifi"))
+}
+
+/// The property's own page's plate (`/r/`): for the lobby, the desk or a leaflet.
+#[utoipa::path(get, path = "/reception/property/plate", tag = "reception", security(("session" = ["admin"])),
+    params(PlateQuery),
+    responses((status = 200, description = "image/png, image/svg+xml or application/pdf"),
+        (status = 400, body = crate::web::ErrorBody), (status = 403, body = crate::web::ErrorBody)))]
+async fn property_plate(
+    State(reception): State<Reception>,
+    Query(q): Query<PlateQuery>,
+) -> Result<Response, AppError> {
+    let (base, output) = (
+        base_url(q.base.as_deref(), &reception)?,
+        output(q.format.as_deref())?,
+    );
+    let bytes = reception
+        .plate(Subject::Property, None, &base, output)
+        .await?;
+    Ok(file(bytes, output, "plate-hotel"))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -24,6 +24,8 @@ pub enum Subject {
     Unit(i64),
     /// The hotel's Wi-Fi network.
     Wifi,
+    /// The property's own page, `/r/`: for the lobby, the desk or a leaflet.
+    Property,
 }
 
 /// The file a plate is written as.
@@ -104,6 +106,15 @@ impl Reception {
     async fn plate_of(&self, subject: Subject, base: &str) -> Result<Plate, ReceptionError> {
         match subject {
             Subject::Unit(id) => Ok(unit_plate(self.page_of(id).await?, base)),
+            Subject::Property => {
+                let url = format!("{base}/r/");
+                Ok(Plate {
+                    title: String::new(),
+                    payload: url.clone(),
+                    lines: Vec::new(),
+                    address: url,
+                })
+            }
             Subject::Wifi => {
                 let wifi = self.design().await?.wifi.ok_or_else(|| {
                     ReceptionError::Invalid(
@@ -154,14 +165,15 @@ impl Reception {
         .await
     }
 
-    /// Every unit's plate, then the Wi-Fi's when a network is set, as printed pages (SVG):
+    /// The property's plate, every unit's, then the Wi-Fi's when a network is set, as
+    /// printed pages (SVG):
     /// a plate a page, or stickers by the A4 sheet.
     pub async fn plate_pages(
         &self,
         base: &str,
     ) -> Result<(PlateDesign, Vec<String>), ReceptionError> {
         let design = self.plate_design().await?;
-        let mut plates = Vec::new();
+        let mut plates = vec![self.plate_of(Subject::Property, base).await?];
         for page in self.pages().await? {
             plates.push(unit_plate(page, base));
         }
