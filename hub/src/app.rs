@@ -319,6 +319,14 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     plan.reception_up(&reception)
         .await
         .context("the plan could not set up the guest pages")?;
+    let frontdesk = crate::frontdesk::FrontDesk::new(crate::frontdesk::Parts {
+        store: store.clone(),
+        clock: clock.clone(),
+        property: property.clone(),
+        weather: weather.clone(),
+        reception: reception.clone(),
+        chat: chat.clone(),
+    });
     let services = Services {
         store: store.clone(),
         config: config.clone(),
@@ -340,6 +348,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
             .map(|a| a.port()),
         push,
         reception,
+        frontdesk,
     };
     let connections = web::Connections::new(web::ConnectionLimits::within(
         config.web.max_connections,

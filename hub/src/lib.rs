@@ -10,6 +10,7 @@ pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod devices;
+pub mod frontdesk;
 pub mod inbound;
 pub mod language;
 pub mod notify;

@@ -40,6 +40,7 @@ pub struct Services {
     pub https_port: Option<u16>,
     pub push: crate::push::Push,
     pub reception: crate::reception::Reception,
+    pub frontdesk: crate::frontdesk::FrontDesk,
 }
 
 /// Every route of the hub with the OpenAPI document that describes the same set (the
@@ -54,6 +55,7 @@ pub fn router(s: &Services, connections: &Arc<Connections>) -> (Router, utoipa::
         .merge(crate::bookings::api::admin_routes().with_state(s.bookings.clone()))
         .merge(crate::scenarios::api::admin_routes().with_state(s.scenarios.clone()))
         .merge(crate::reception::api::admin_routes().with_state(s.reception.clone()))
+        .merge(crate::frontdesk::api::admin_routes().with_state(s.frontdesk.clone()))
         .route_layer(axum::middleware::from_fn(
             crate::team::staff_api::require_admin,
         ));
@@ -72,6 +74,7 @@ pub fn router(s: &Services, connections: &Arc<Connections>) -> (Router, utoipa::
         .merge(crate::weather::api::routes().with_state(s.weather.clone()))
         .merge(crate::push::api::routes().with_state(s.push.clone()))
         .merge(crate::reception::api::routes().with_state(s.reception.clone()))
+        .merge(crate::frontdesk::api::routes().with_state(s.frontdesk.clone()))
         .merge(uploads)
         .nest("/admin", admin);
     let pages = OpenApiRouter::new()

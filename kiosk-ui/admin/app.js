@@ -12,6 +12,7 @@ import { chatView } from '/admin/chat.js';
 import { bookingsView } from '/admin/bookings.js';
 import { scenariosView } from '/admin/scenarios.js';
 import { receptionView } from '/admin/reception.js';
+import { frontDeskView } from '/admin/frontdesk.js';
 
 const SECTIONS = [
   { id: 'account', title: 'My account', view: accountView, admin: false },
@@ -19,6 +20,7 @@ const SECTIONS = [
   { id: 'property', title: 'Property', view: propertyView, admin: true },
   { id: 'rooms', title: 'Rooms', view: roomsView, admin: true },
   { id: 'guest-page', title: 'Guest page', view: receptionView, admin: true },
+  { id: 'front-desk', title: 'Front desk', view: frontDeskView, admin: true },
   { id: 'chat', title: 'Chat', view: chatView, admin: true },
   { id: 'bookings', title: 'Bookings', view: bookingsView, admin: false },
   { id: 'devices', title: 'Devices', view: devicesView, admin: false },

@@ -27,6 +27,10 @@ const PUBLIC: &[(&str, &str)] = &[
     ("get", "/r/{slug}/weather"),
     // The property's own guest page (the lobby's code): no unit, no stay.
     ("get", "/r/"),
+    // The lobby kiosk's app, and the pairing a tablet does with an admin's one-time code
+    // (ten wrong codes a quarter of an hour per address).
+    ("get", "/kiosk/"),
+    ("post", "/api/v1/kiosk/pair"),
     ("get", "/metrics"),
     ("get", "/api/v1/setup"),
     ("post", "/api/v1/setup"),
@@ -55,7 +59,7 @@ async fn every_route_checks_the_session_and_the_role() {
     let paths = doc["paths"].as_object().expect("the document lists paths");
     let anonymous = client();
     let owner = hub.signed_in("owner").await.unwrap();
-    let (mut staff_routes, mut admin_routes, mut guest_routes) = (0, 0, 0);
+    let (mut staff_routes, mut admin_routes, mut guest_routes, mut kiosk_routes) = (0, 0, 0, 0);
     for (path, item) in paths {
         for (method, op) in item.as_object().unwrap() {
             if !["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
@@ -71,6 +75,34 @@ async fn every_route_checks_the_session_and_the_role() {
                 .as_array()
                 .map(|a| a.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
+            if op["security"][0].get("kiosk").is_some() {
+                // A kiosk route: no credential, a made-up one, or a staff session is a stranger.
+                assert_eq!(
+                    call(&anonymous, method, &url).await.as_u16(),
+                    401,
+                    "{method} {path} without a kiosk credential"
+                );
+                let method_ =
+                    reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let forged = anonymous
+                    .request(method_, &url)
+                    .header("cookie", "hub_kiosk=made-up")
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    forged.status().as_u16(),
+                    401,
+                    "{method} {path} with a made-up kiosk credential"
+                );
+                assert_eq!(
+                    call(&owner, method, &url).await.as_u16(),
+                    401,
+                    "{method} {path} with a staff session"
+                );
+                kiosk_routes += 1;
+                continue;
+            }
             if op["security"][0].get("guest").is_some() {
                 // A guest route: no token, or a made-up one, is a stranger.
                 assert_eq!(
@@ -150,8 +182,8 @@ async fn every_route_checks_the_session_and_the_role() {
         }
     }
     assert!(
-        staff_routes >= 20 && admin_routes >= 10 && guest_routes >= 3,
-        "walked {staff_routes} staff, {admin_routes} admin and {guest_routes} guest routes"
+        staff_routes >= 20 && admin_routes >= 10 && guest_routes >= 3 && kiosk_routes >= 1,
+        "walked {staff_routes} staff, {admin_routes} admin, {guest_routes} guest and {kiosk_routes} kiosk routes"
     );
 }
 

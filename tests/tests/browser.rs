@@ -334,3 +334,27 @@ async fn the_owner_designs_the_plates_and_prints_them_in_chromium() {
     )
     .await;
 }
+
+/// A lobby tablet is paired with the owner's code and shows the idle screen in landscape,
+/// portrait and on a small screen; a guest writes from it and the dialogue is tagged with
+/// the kiosk (`tests/browser/kiosk.mjs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lobby_tablet_pairs_shows_the_idle_screen_and_takes_a_message_in_chromium() {
+    let hub = Hub::start_demo().unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    // The chat takes messages around the clock while it runs (no hours set).
+    edit_property(&owner, &hub, |p| p["working_hours"] = json!([])).await;
+    let (email, password) = hub.password_of("owner");
+    run_script("kiosk.mjs", vec![hub.url(""), email, password], "kiosk ok").await;
+    let dialogues = get_json(&owner, &hub.url("/api/v1/chat/dialogues?view=unassigned"))
+        .await
+        .unwrap();
+    let id = &dialogues["dialogues"][0]["id"];
+    let dialogue = get_json(&owner, &hub.url(&format!("/api/v1/chat/dialogues/{id}")))
+        .await
+        .unwrap();
+    assert!(
+        dialogue.to_string().contains("kiosk-Lobby"),
+        "the dialogue is tagged with the kiosk: {dialogue}"
+    );
+}

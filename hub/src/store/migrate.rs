@@ -53,6 +53,10 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         "0011_plates.sql",
         include_str!("../../migrations/0011_plates.sql"),
     ),
+    (
+        "0012_kiosks.sql",
+        include_str!("../../migrations/0012_kiosks.sql"),
+    ),
 ];
 
 pub(super) fn apply(conn: &Connection, path: &Path) -> Result<(), StoreError> {

@@ -68,6 +68,12 @@ impl utoipa::Modify for SessionScheme {
             "guest",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-guest-token"))),
         );
+        components.add_security_scheme(
+            "kiosk",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::frontdesk::api::KIOSK_COOKIE,
+            ))),
+        );
     }
 }
 

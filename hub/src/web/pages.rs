@@ -30,6 +30,7 @@ pub(super) fn routes() -> OpenApiRouter<Pages> {
         .routes(routes!(setup_page))
         .routes(routes!(invite_page))
         .routes(routes!(admin_page))
+        .routes(routes!(kiosk_page))
         .routes(routes!(ca_certificate))
         .routes(routes!(healthz))
         .routes(routes!(widget_script))
@@ -74,6 +75,12 @@ async fn invite_page() -> Response {
 #[utoipa::path(get, path = "/admin/", tag = "pages", responses((status = 200, description = "The admin app")))]
 async fn admin_page() -> Response {
     file("admin/index.html")
+}
+
+/// The lobby kiosk app (DESK-1): pairs with an admin's code, then shows the idle screen.
+#[utoipa::path(get, path = "/kiosk/", tag = "pages", responses((status = 200, description = "The kiosk app")))]
+async fn kiosk_page() -> Response {
+    file("kiosk/index.html")
 }
 
 /// The hub's local CA, for staff devices and the lobby tablet to trust.

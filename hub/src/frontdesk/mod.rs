@@ -1,0 +1,242 @@
+//! The Remote Front Desk (DESK-1…5): lobby tablets ("kiosks") that an admin pairs with a
+//! one-time code, each then holding a credential of its own (not a staff session, revoked
+//! by deleting it), and the idle screen a kiosk shows (`idle.rs`): time, weather, the
+//! Wi-Fi's and the Online Reception's codes. The service [`FrontDesk`] is the front door;
+//! `db.rs` owns the SQL.
+
+pub mod api;
+mod db;
+mod idle;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::clock::Clock;
+use crate::reception::Reception;
+use crate::secret;
+use crate::store::{Store, StoreError};
+use crate::team::Property;
+use crate::weather::Weather;
+pub use idle::IdleScreen;
+
+/// How long a pairing code works, and how many wait at once.
+const CODE_LIFE: Duration = Duration::from_secs(10 * 60);
+const CODES_KEPT: usize = 8;
+/// A kiosk's last sighting is written at most this often.
+const SEEN_EVERY: chrono::Duration = chrono::Duration::minutes(1);
+
+#[derive(Debug, thiserror::Error)]
+pub enum FrontDeskError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("not found")]
+    NotFound,
+    #[error("too many attempts; try again in {0} s")]
+    TooMany(u64),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<rusqlite::Error> for FrontDeskError {
+    fn from(e: rusqlite::Error) -> Self {
+        FrontDeskError::Store(e.into())
+    }
+}
+
+/// A paired lobby tablet.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Kiosk {
+    pub id: i64,
+    /// Where it stands, as the admin named it ("Lobby").
+    pub name: String,
+    pub paired_at: String,
+    /// When it last asked the hub for anything (to the minute); none before.
+    pub last_seen_at: Option<String>,
+}
+
+/// A code an admin reads off the admin app and types on the tablet.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PairingCode {
+    /// XXXX-XXXX, letters and digits without look-alikes; works once.
+    pub code: String,
+    /// The kiosk's name once paired.
+    pub name: String,
+    /// Seconds it still works.
+    pub expires_in: u64,
+}
+
+struct Waiting {
+    code: String,
+    name: String,
+    made: Instant,
+}
+
+struct Inner {
+    store: Store,
+    clock: Clock,
+    property: Property,
+    weather: Weather,
+    reception: Reception,
+    chat: Arc<crate::chat::Chat>,
+    codes: Mutex<Vec<Waiting>>,
+    /// Wrong pairing codes per client address.
+    attempts: crate::ratelimit::FailureLimiter,
+}
+
+#[derive(Clone)]
+pub struct FrontDesk {
+    inner: Arc<Inner>,
+}
+
+/// The services the Front Desk reads through.
+pub struct Parts {
+    pub store: Store,
+    pub clock: Clock,
+    pub property: Property,
+    pub weather: Weather,
+    pub reception: Reception,
+    pub chat: Arc<crate::chat::Chat>,
+}
+
+impl FrontDesk {
+    pub fn new(parts: Parts) -> FrontDesk {
+        let Parts {
+            store,
+            clock,
+            property,
+            weather,
+            reception,
+            chat,
+        } = parts;
+        FrontDesk {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                property,
+                weather,
+                reception,
+                chat,
+                codes: Mutex::new(Vec::new()),
+                attempts: crate::ratelimit::FailureLimiter::new(Duration::from_secs(15 * 60), 10),
+            }),
+        }
+    }
+
+    /// A one-time code that pairs a tablet as kiosk `name` (1 to 60 characters) within
+    /// ten minutes; the codes are kept in memory only.
+    pub fn pairing_code(&self, name: &str) -> Result<PairingCode, FrontDeskError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
+            return Err(FrontDeskError::Invalid(
+                "a kiosk's name is 1 to 60 characters, like \"Lobby\"".into(),
+            ));
+        }
+        let code = secret::new_setup_code();
+        let mut codes = self.inner.codes.lock().unwrap_or_else(|p| p.into_inner());
+        codes.retain(|w| w.made.elapsed() < CODE_LIFE);
+        if codes.len() >= CODES_KEPT {
+            codes.remove(0);
+        }
+        codes.push(Waiting {
+            code: secret::normalize_setup_code(&code),
+            name: name.to_owned(),
+            made: Instant::now(),
+        });
+        Ok(PairingCode {
+            code,
+            name: name.to_owned(),
+            expires_in: CODE_LIFE.as_secs(),
+        })
+    }
+
+    /// The tablet at address `from` types `code`: a new kiosk and its credential (shown
+    /// once, stored hashed). `Ok(None)` for a wrong or used code, which counts against
+    /// `from` (ten a quarter of an hour).
+    pub async fn pair(
+        &self,
+        code: &str,
+        from: &str,
+    ) -> Result<Option<(Kiosk, String)>, FrontDeskError> {
+        let now = Instant::now();
+        self.inner
+            .attempts
+            .check(from, now)
+            .map_err(FrontDeskError::TooMany)?;
+        let typed = secret::normalize_setup_code(code);
+        let name = {
+            let mut codes = self.inner.codes.lock().unwrap_or_else(|p| p.into_inner());
+            codes.retain(|w| w.made.elapsed() < CODE_LIFE);
+            let found = codes
+                .iter()
+                .position(|w| !typed.is_empty() && w.code == typed);
+            found.map(|i| codes.remove(i).name)
+        };
+        let Some(name) = name else {
+            self.inner.attempts.record_failure(from, now);
+            return Ok(None);
+        };
+        let token = secret::new_token();
+        let (hash, at) = (secret::token_hash(&token), self.inner.clock.now_text());
+        let kiosk = self
+            .inner
+            .store
+            .write(move |c| Ok::<_, FrontDeskError>(db::add(c, &name, &hash, &at)?))
+            .await?;
+        tracing::info!(kiosk = kiosk.id, name = %kiosk.name, "A kiosk was paired.");
+        Ok(Some((kiosk, token)))
+    }
+
+    pub async fn kiosks(&self) -> Result<Vec<Kiosk>, FrontDeskError> {
+        self.inner
+            .store
+            .read(|c| Ok::<_, FrontDeskError>(db::list(c)?))
+            .await
+    }
+
+    /// Cuts a kiosk off at once: its credential stops working on its next request.
+    pub async fn revoke(&self, id: i64) -> Result<(), FrontDeskError> {
+        let found = self
+            .inner
+            .store
+            .write(move |c| Ok::<_, FrontDeskError>(db::remove(c, id)?))
+            .await?;
+        if !found {
+            return Err(FrontDeskError::NotFound);
+        }
+        tracing::info!(kiosk = id, "A kiosk was revoked.");
+        Ok(())
+    }
+
+    /// The kiosk a credential belongs to, noting when it was last seen.
+    pub async fn kiosk_of(&self, token: &str) -> Result<Option<Kiosk>, FrontDeskError> {
+        let hash = secret::token_hash(token);
+        let Some(mut kiosk) = self
+            .inner
+            .store
+            .read(move |c| Ok::<_, FrontDeskError>(db::by_token(c, &hash)?))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let now = self.inner.clock.now();
+        let stale = kiosk
+            .last_seen_at
+            .as_deref()
+            .and_then(crate::clock::parse)
+            .is_none_or(|t| now - t >= SEEN_EVERY);
+        if stale {
+            let (id, at) = (kiosk.id, crate::clock::stamp(now));
+            kiosk.last_seen_at = Some(at.clone());
+            self.inner
+                .store
+                .write(move |c| Ok::<_, FrontDeskError>(db::seen(c, id, &at)?))
+                .await?;
+        }
+        Ok(Some(kiosk))
+    }
+}

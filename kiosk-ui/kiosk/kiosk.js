@@ -1,0 +1,172 @@
+// The lobby kiosk (DESK-1, 2, 4): pairs once with an admin's code, then shows the idle
+// screen (time, weather, the Wi-Fi's and the hotel guide's codes) from the hub's caches,
+// refreshed every minute; it never shows a browser error page: without the hub it keeps
+// what it last had and tries again. A guest writes to reception from it; after three quiet
+// minutes the tablet forgets that guest's chat and language, for the next guest.
+import { el } from '/common/api.js';
+import { WORDS, wordsFor } from '/kiosk/words.js';
+
+const root = document.getElementById('kiosk');
+const QUIET_MS = 3 * 60 * 1000;
+let screen = null;
+let lang = localStorage.getItem('kiosk.lang') || '';
+let retry = 5000;
+let lastTouch = Date.now();
+let chatting = false;
+
+const sky = (code) => {
+  if (code == null) return '';
+  if (code === 0) return '☀️';
+  if (code <= 2) return '🌤️';
+  if (code === 3) return '☁️';
+  if (code <= 48) return '🌫️';
+  if (code <= 67) return '🌧️';
+  if (code <= 77) return '❄️';
+  if (code <= 82) return '🌦️';
+  if (code <= 86) return '🌨️';
+  return '⛈️';
+};
+const degrees = (t) => (t == null ? '' : `${Math.round(t)}°`);
+const two = (n) => String(n).padStart(2, '0');
+// The property's local time: the hub gives its offset from UTC in minutes.
+const local = () => new Date(Date.now() + (screen ? screen.utc_offset_minutes : 0) * 60000);
+const hhmm = (iso) => { const d = new Date(Date.parse(iso) + screen.utc_offset_minutes * 60000); return `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}`; };
+const svg = (text) => {
+  const node = new DOMParser().parseFromString(text, 'image/svg+xml').documentElement;
+  return node.nodeName === 'svg' ? document.importNode(node, true) : el('span');
+};
+
+async function load() {
+  let response;
+  try {
+    response = await fetch('/api/v1/kiosk/idle', { credentials: 'same-origin' });
+  } catch {
+    return offline();
+  }
+  if (response.status === 401) return pairing();
+  if (!response.ok) return offline();
+  screen = await response.json();
+  retry = 5000;
+  if (!lang) lang = screen.languages[0] || navigator.language;
+  document.documentElement.style.setProperty('--accent', screen.accent);
+  if (!chatting) draw();
+  document.body.classList.remove('offline');
+  setTimeout(load, 60000);
+}
+
+// Without the hub: what was on screen stays, with a quiet word, and the kiosk tries again.
+function offline() {
+  if (!screen) root.replaceChildren(el('p', { class: 'connecting' }, wordsFor(lang || navigator.language).connecting));
+  document.body.classList.add('offline');
+  setTimeout(load, retry);
+  retry = Math.min(retry * 2, 60000);
+}
+
+function pairing() {
+  const w = wordsFor(lang || navigator.language);
+  const code = el('input', { id: 'pair-code', autocomplete: 'off', autocapitalize: 'characters', maxlength: 12, required: true, 'aria-label': w.code, placeholder: 'ABCD-2345' });
+  const error = el('p', { class: 'error', role: 'alert' });
+  const form = el('form', { class: 'pairing' }, el('h1', {}, w.pairTitle), el('p', {}, w.pairHint), code,
+    el('button', { type: 'submit' }, w.pair), error);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const r = await fetch('/api/v1/kiosk/pair', { method: 'POST', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code: code.value }) }).catch(() => null);
+    if (r && r.ok) return load();
+    const data = r ? await r.json().catch(() => null) : null;
+    error.textContent = data?.error?.message || w.connecting;
+  });
+  root.replaceChildren(form);
+  code.focus();
+}
+
+function draw() {
+  const w = wordsFor(lang);
+  document.documentElement.lang = lang.split('-')[0];
+  const clock = el('div', { class: 'clock', id: 'clock' });
+  const date = el('div', { class: 'date', id: 'date' });
+  const tick = () => {
+    const d = local();
+    clock.textContent = `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}`;
+    date.textContent = d.toLocaleDateString(lang, { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'UTC' });
+  };
+  tick();
+  const weather = screen.weather ? el('section', { class: 'card weather' },
+    el('div', { class: 'now' }, el('span', { class: 'sky' }, sky(screen.weather.weather_code)), ' ', degrees(screen.weather.temperature)),
+    el('div', { class: 'hours' }, screen.weather.hours.map((h) => el('div', {}, el('div', { class: 'muted' }, hhmm(h.time)),
+      el('div', {}, sky(h.weather_code)), el('div', {}, degrees(h.temperature))))),
+    el('p', { class: 'muted' }, w.updated.replace('{n}', screen.weather.age_minutes),
+      screen.sunrise ? ` · ${w.sunrise} ${hhmm(screen.sunrise)}` : '', screen.sunset ? ` · ${w.sunset} ${hhmm(screen.sunset)}` : '')) : null;
+  const wifi = screen.wifi ? el('section', { class: 'card code', id: 'wifi' }, el('h2', {}, w.wifi), svg(screen.wifi.qr),
+    el('p', {}, w.scanWifi), el('p', { class: 'muted' }, `${w.network}: ${screen.wifi.ssid}`,
+      screen.wifi.password ? el('br') : null, screen.wifi.password ? `${w.password}: ${screen.wifi.password}` : null)) : null;
+  const guide = el('section', { class: 'card code', id: 'guide' }, el('h2', {}, w.guide), svg(screen.reception_qr), el('p', {}, w.scanGuide));
+  const languages = Object.keys(WORDS).filter((t) => !screen.languages.length || screen.languages.some((l) => l.split('-')[0] === t));
+  const switcher = el('nav', { class: 'langs', 'aria-label': w.language }, languages.map((t) =>
+    el('button', { type: 'button', lang: t, 'aria-pressed': String(t === lang.split('-')[0]), onclick: () => { lang = t; localStorage.setItem('kiosk.lang', t); draw(); } }, WORDS[t].name)));
+  const write = el('button', { type: 'button', class: 'write', id: 'write', onclick: openChat }, w.write);
+  const attract = el('p', { class: 'attract', lang: lang.split('-')[0] }, w.touch);
+  root.replaceChildren(
+    el('header', {}, screen.logo_url ? el('img', { src: screen.logo_url, alt: '' }) : null, el('h1', {}, screen.property), switcher),
+    el('div', { class: 'board' }, el('section', { class: 'time' }, clock, date, weather), el('div', { class: 'codes' }, wifi, guide)),
+    el('footer', {}, write, attract));
+  clearInterval(draw.timer);
+  let turn = 0;
+  draw.timer = setInterval(() => {
+    tick();
+    // The attract loop: the invitation in each of the hotel's languages in turn.
+    if (++turn % 4 === 0) {
+      const next = languages[(turn / 4) % languages.length];
+      attract.lang = next;
+      attract.textContent = WORDS[next].touch;
+    }
+  }, 1000);
+}
+
+// Text chat from the kiosk (DESK-4): the chat widget, its dialogue tagged with the kiosk.
+function openChat() {
+  chatting = true;
+  if (window.HotelHubChat) {
+    window.HotelHubChat.openChat();
+    return;
+  }
+  const tag = `kiosk-${screen.kiosk.replace(/[^\p{L}\p{N}]+/gu, '-')}`;
+  document.body.append(el('script', { src: '/widget.js', 'data-key': screen.widget_key, 'data-tags': tag,
+    'data-lang': lang.split('-')[0], 'data-state': 'open', async: true }));
+}
+
+// Three quiet minutes: the next guest starts afresh (no one else's chat, the hotel's language).
+setInterval(() => {
+  // Typing in the chat happens inside its frame, where the kiosk sees no touches: a guest
+  // with the chat focused gets twice as long.
+  const inChat = document.activeElement && document.activeElement.tagName === 'IFRAME';
+  if (Date.now() - lastTouch < (inChat ? 2 * QUIET_MS : QUIET_MS)) return;
+  lastTouch = Date.now();
+  if (!chatting && !localStorage.getItem('kiosk.lang')) return;
+  forgetGuest();
+}, 10000);
+
+// The chat's frame and its token go, and the hotel's language comes back; no reload, so
+// a hub that is away at that moment shows no browser error page.
+function forgetGuest() {
+  document.querySelectorAll('script[src="/widget.js"], iframe[src*="/widget/frame.html"]').forEach((e) => e.remove());
+  delete window.HotelHubChat;
+  localStorage.clear();
+  sessionStorage.clear();
+  chatting = false;
+  lang = screen && screen.languages.length ? screen.languages[0] : navigator.language;
+  if (screen) draw();
+}
+
+// The screen stays on (Screen Wake Lock), and the first touch makes the kiosk full screen.
+async function stayAwake() {
+  try { await navigator.wakeLock?.request('screen'); } catch { /* refused: the tablet's own settings decide */ }
+}
+document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') stayAwake(); });
+document.addEventListener('pointerdown', () => {
+  lastTouch = Date.now();
+  if (!document.fullscreenElement) document.documentElement.requestFullscreen?.().catch(() => {});
+  stayAwake();
+}, { capture: true });
+stayAwake();
+load();
