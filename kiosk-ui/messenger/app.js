@@ -85,10 +85,22 @@ function route() {
 const STATE_WORDS = { new: 'New', unassigned: 'Waiting for someone', assigned: 'Assigned', ended: 'Ended' };
 const conversations = (n) => `${n} conversation${n === 1 ? '' : 's'}`;
 
+// Where the guest wrote from, by the tags the guest pages and the kiosk give: "Room 102",
+// "Kiosk Lobby".
+function place(d) {
+  const tags = d.visitor_tags || [];
+  const room = tags.find((t) => t.startsWith('room-'));
+  const kiosk = tags.find((t) => t.startsWith('kiosk-'));
+  const name = (tag, prefix) => tag.slice(prefix.length).replace(/-+/g, ' ').trim();
+  if (room) return /^\d+$/.test(name(room, 'room-')) ? `Room ${name(room, 'room-')}` : name(room, 'room-');
+  if (kiosk) return `Kiosk ${name(kiosk, 'kiosk-')}`;
+  return '';
+}
+
 function summaryItem(d) {
   const unread = d.marked_unread || d.unread > 0 ? el('span', { class: 'unread' }, d.marked_unread ? '•' : d.unread) : null;
   return el('button', { class: `item${ctx.open?.id === d.id ? ' active' : ''}`, 'data-dialogue': d.id, onclick: () => ctx.openDialogue(d.id) },
-    el('div', { class: 'top' }, el('strong', {}, d.title), unread),
+    el('div', { class: 'top' }, el('strong', {}, d.title), place(d) ? el('span', { class: 'muted place' }, place(d)) : null, unread),
     el('div', { class: 'preview' }, d.last_body || ''),
     el('div', { class: 'muted state' }, `${STATE_WORDS[d.state] || d.state}${d.assignee_name ? ` · ${d.assignee_name}` : ''}${d.rating ? ` · ★${d.rating}` : ''}`));
 }

@@ -82,6 +82,8 @@ try {
     await signIn(agent, hub, '/messenger/', agentEmail, agentPassword);
     await agent.waitForSelector('#connection.online');
     await agent.click('#views a[data-view="unassigned"]');
+    // The list says where the guest wrote from before the conversation is opened.
+    await agent.locator('#list .item:has-text("noisy") .place:has-text("Room 102")').waitFor();
     await agent.click('#list .item:has-text("noisy")');
     const unit = await agent.waitForSelector('.visitor-card .unit-now:has-text("Maria")');
     const text = await unit.textContent();

@@ -38,6 +38,8 @@ pub struct DialogueSummary {
     #[serde(flatten)]
     pub dialogue: DialogueRow,
     pub visitor_name: Option<String>,
+    /// Where the guest wrote from, as the page tagged them ("room-102", "kiosk-Lobby").
+    pub visitor_tags: Vec<String>,
     pub assignee_name: Option<String>,
     pub title: String,
     pub last_body: Option<String>,
@@ -108,7 +110,8 @@ fn list(
          COALESCE(dm.read_seq, 0), COALESCE(dm.marked_unread, 0), \
          (SELECT group_concat(CASE WHEN x.nickname = '' THEN x.name ELSE x.nickname END, ', ') \
             FROM dialogue_members o JOIN users x ON x.id = o.user_id \
-            WHERE o.dialogue_id = d.id AND o.user_id != p.me) \
+            WHERE o.dialogue_id = d.id AND o.user_id != p.me), \
+         v.tags \
          FROM p, dialogues d LEFT JOIN visitors v ON v.id = d.visitor_id \
          LEFT JOIN users u ON u.id = d.assignee_id \
          LEFT JOIN dialogue_members dm ON dm.dialogue_id = d.id AND dm.user_id = p.me \
@@ -128,6 +131,10 @@ fn list(
             unread: (dialogue.last_seq - read_seq).max(0),
             dialogue,
             visitor_name,
+            visitor_tags: r
+                .get::<_, Option<String>>(21)?
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .unwrap_or_default(),
             assignee_name: r.get(16)?,
             last_body: r.get(17)?,
             marked_unread: r.get(19)?,
