@@ -51,12 +51,15 @@ fn open_until(r: &Reservation, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
 
 /// The surname as guests type it: the last word of the name, any case.
 fn surname_matches(guest_name: &str, typed: &str) -> bool {
-    let typed = typed.trim().to_lowercase();
+    // In Latin letters without accents on both sides: a Russian guest types the surname in
+    // Cyrillic that a channel booked in Latin, a German one without the umlaut.
+    let plain = |s: &str| deunicode::deunicode(s.trim()).to_lowercase();
+    let typed = plain(typed);
     !typed.is_empty()
         && guest_name
             .split_whitespace()
             .last()
-            .is_some_and(|last| last.to_lowercase() == typed)
+            .is_some_and(|last| plain(last) == typed)
 }
 
 impl Reception {
@@ -226,5 +229,9 @@ mod tests {
         assert!(surname_matches("Maria Papadopoulou", " papadopoulou "));
         assert!(!surname_matches("Maria Papadopoulou", "Maria"));
         assert!(!surname_matches("Maria Papadopoulou", ""));
+        assert!(surname_matches("Ivan Ivanov", "Иванов"));
+        assert!(surname_matches("Maria Papadopoulou", "Παπαδοπούλου"));
+        assert!(surname_matches("Jörg Müller", "muller"));
+        assert!(!surname_matches("Ivan Ivanov", "Петров"));
     }
 }
