@@ -16,6 +16,7 @@ pub mod qr;
 mod stays;
 mod visit;
 mod weather_api;
+mod weather_block;
 pub mod words;
 
 use std::sync::Arc;

@@ -166,7 +166,7 @@ impl Reception {
             Err(_) => None,
         };
         let hotel = self.inner.weather.latest();
-        Ok(Some(page::weather_here(
+        Ok(Some(super::weather_block::weather_here(
             words::choose(visit.chosen, visit.accept_language),
             visit.slug,
             (self.inner.property.zone(), self.inner.clock.now()),
