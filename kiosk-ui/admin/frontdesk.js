@@ -5,6 +5,11 @@ import { field, input, when } from '/common/forms.js';
 
 export async function frontDeskView() {
   const root = el('div', { id: 'front-desk' });
+  // Where the tablet opens the kiosk: this page's address, unless that is this machine's
+  // own (loopback), which a tablet cannot reach; then the hub's address on the LAN.
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(location.hostname);
+  const lan = loopback ? (await api('GET', '/reception/addresses').catch(() => ({ addresses: [] }))).addresses[0] : null;
+  const kioskAddress = `${lan || location.origin}/kiosk/`;
   const render = async (shown = null) => {
     const kiosks = await api('GET', '/admin/kiosks');
     const name = input('', { required: true, maxlength: 60, placeholder: 'Lobby' });
@@ -15,7 +20,7 @@ export async function frontDeskView() {
       shown ? el('div', { class: 'notice', id: 'pairing-code' },
         el('p', {}, `Code for ${shown.name} (works once, for ten minutes):`),
         el('p', { class: 'pairing-code' }, shown.code),
-        el('p', {}, 'On the tablet, open ', el('strong', {}, `${location.origin}/kiosk/`),
+        el('p', {}, 'On the tablet, open ', el('strong', {}, kioskAddress),
           '. For calls with camera and microphone later, the tablet must trust the hub\'s certificate: ',
           el('a', { href: '/ca.crt' }, 'download it'), ' on the tablet and install it.')) : null);
     form.addEventListener('submit', async (event) => {
@@ -27,7 +32,7 @@ export async function frontDeskView() {
       el('td', {}, k.name), el('td', { class: 'muted' }, `paired ${when(k.paired_at)}`),
       el('td', { class: 'muted' }, k.last_seen_at ? `last seen ${when(k.last_seen_at)}` : 'not seen yet'),
       el('td', {}, el('button', { type: 'button', class: 'danger', onclick: async () => {
-        if (!confirm(`Revoke ${k.name}? The tablet stops at once and must be paired again.`)) return;
+        if (!confirm(`Revoke ${k.name}? It is refused from now on; its screen goes back to pairing within a minute, and it must be paired again.`)) return;
         await api('DELETE', `/admin/kiosks/${k.id}`).catch((e) => alert(e.message));
         render();
       } }, 'Revoke'))));

@@ -1,13 +1,14 @@
 // The lobby kiosk (DESK-1, 2, 4): pairs once with an admin's code, then shows the idle
 // screen (time, weather, the Wi-Fi's and the hotel guide's codes) from the hub's caches,
 // refreshed every minute; it never shows a browser error page: without the hub it keeps
-// what it last had and tries again. A guest writes to reception from it; after three quiet
-// minutes the tablet forgets that guest's chat and language, for the next guest.
+// what it last had and tries again. A guest writes to reception from it; when they tap
+// Done, or after a quiet minute and a half (three with the chat in use), the tablet forgets
+// that guest's chat and language, for the next guest.
 import { el } from '/common/api.js';
 import { WORDS, wordsFor } from '/kiosk/words.js';
 
 const root = document.getElementById('kiosk');
-const QUIET_MS = 3 * 60 * 1000;
+const QUIET_MS = 90 * 1000;
 let screen = null;
 let lang = localStorage.getItem('kiosk.lang') || '';
 let retry = 5000;
@@ -73,6 +74,11 @@ function pairing() {
     const r = await fetch('/api/v1/kiosk/pair', { method: 'POST', credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code: code.value }) }).catch(() => null);
     if (r && r.ok) return load();
+    if (r && r.status === 429) {
+      const minutes = Math.max(1, Math.ceil(Number(r.headers.get('retry-after') || 60) / 60));
+      error.textContent = w.tooMany.replace('{n}', minutes);
+      return;
+    }
     const data = r ? await r.json().catch(() => null) : null;
     error.textContent = data?.error?.message || w.connecting;
   });
@@ -98,18 +104,21 @@ function draw() {
     el('p', { class: 'muted' }, w.updated.replace('{n}', screen.weather.age_minutes),
       screen.sunrise ? ` · ${w.sunrise} ${hhmm(screen.sunrise)}` : '', screen.sunset ? ` · ${w.sunset} ${hhmm(screen.sunset)}` : '')) : null;
   const wifi = screen.wifi ? el('section', { class: 'card code', id: 'wifi' }, el('h2', {}, w.wifi), svg(screen.wifi.qr),
-    el('p', {}, w.scanWifi), el('p', { class: 'muted' }, `${w.network}: ${screen.wifi.ssid}`,
-      screen.wifi.password ? el('br') : null, screen.wifi.password ? `${w.password}: ${screen.wifi.password}` : null)) : null;
+    el('p', {}, w.scanWifi), el('p', { class: 'wifi-login' }, `${w.network}: `, el('b', {}, screen.wifi.ssid),
+      screen.wifi.password ? el('br') : null, screen.wifi.password ? `${w.password}: ` : null,
+      screen.wifi.password ? el('b', {}, screen.wifi.password) : null)) : null;
   const guide = el('section', { class: 'card code', id: 'guide' }, el('h2', {}, w.guide), svg(screen.reception_qr), el('p', {}, w.scanGuide));
   const languages = Object.keys(WORDS).filter((t) => !screen.languages.length || screen.languages.some((l) => l.split('-')[0] === t));
   const switcher = el('nav', { class: 'langs', 'aria-label': w.language }, languages.map((t) =>
-    el('button', { type: 'button', lang: t, 'aria-pressed': String(t === lang.split('-')[0]), onclick: () => { lang = t; localStorage.setItem('kiosk.lang', t); draw(); } }, WORDS[t].name)));
-  const write = el('button', { type: 'button', class: 'write', id: 'write', onclick: openChat }, w.write);
+    el('button', { type: 'button', lang: t, 'aria-pressed': String(t === lang.split('-')[0]), onclick: () => { lang = t; localStorage.setItem('kiosk.lang', t); dropChat(); draw(); } }, WORDS[t].name)));
+  const write = el('button', { type: 'button', class: 'write', id: 'write', onclick: () => { openChat(); draw(); } }, w.write);
+  // While a guest chats: the way to leave nothing behind for the next guest.
+  const done = chatting ? el('button', { type: 'button', class: 'done', id: 'done', onclick: forgetGuest }, w.done) : null;
   const attract = el('p', { class: 'attract', lang: lang.split('-')[0] }, w.touch);
   root.replaceChildren(
     el('header', {}, screen.logo_url ? el('img', { src: screen.logo_url, alt: '' }) : null, el('h1', {}, screen.property), switcher),
     el('div', { class: 'board' }, el('section', { class: 'time' }, clock, date, weather), el('div', { class: 'codes' }, wifi, guide)),
-    el('footer', {}, write, attract));
+    el('footer', {}, done ? el('div', { class: 'actions' }, write, done) : write, attract));
   clearInterval(draw.timer);
   let turn = 0;
   draw.timer = setInterval(() => {
@@ -131,8 +140,9 @@ function openChat() {
     return;
   }
   const tag = `kiosk-${screen.kiosk.replace(/[^\p{L}\p{N}]+/gu, '-')}`;
+  // No file attachments: the tablet's own files are not the guest's to send.
   document.body.append(el('script', { src: '/widget.js', 'data-key': screen.widget_key, 'data-tags': tag,
-    'data-lang': lang.split('-')[0], 'data-state': 'open', async: true }));
+    'data-lang': lang.split('-')[0], 'data-state': 'open', 'data-attach': 'off', async: true }));
 }
 
 // Three quiet minutes: the next guest starts afresh (no one else's chat, the hotel's language).
@@ -146,11 +156,17 @@ setInterval(() => {
   forgetGuest();
 }, 10000);
 
+// The chat's frame goes (its conversation stays with its token: reopened, in the language
+// now chosen).
+function dropChat() {
+  document.querySelectorAll('script[src="/widget.js"], iframe[src*="/widget/frame.html"]').forEach((e) => e.remove());
+  delete window.HotelHubChat;
+}
+
 // The chat's frame and its token go, and the hotel's language comes back; no reload, so
 // a hub that is away at that moment shows no browser error page.
 function forgetGuest() {
-  document.querySelectorAll('script[src="/widget.js"], iframe[src*="/widget/frame.html"]').forEach((e) => e.remove());
-  delete window.HotelHubChat;
+  dropChat();
   localStorage.clear();
   sessionStorage.clear();
   chatting = false;
@@ -169,4 +185,6 @@ document.addEventListener('pointerdown', () => {
   stayAwake();
 }, { capture: true });
 stayAwake();
+// A kiosk opened anew starts with no guest's chat or language left from before.
+localStorage.clear();
 load();

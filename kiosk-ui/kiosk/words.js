@@ -1,6 +1,7 @@
 // The kiosk's own words in the languages a small hotel's guests most often read (DESK-2).
 export const WORDS = {
   en: {
+    done: 'Done: clear my chat', tooMany: 'Too many wrong codes from this tablet. Wait {n} min, then try a new code.',
     name: 'English', pairTitle: 'Pair this tablet', pairHint: 'In the admin app, open Front desk, make a pairing code for this tablet and type it here.',
     code: 'Pairing code', pair: 'Pair', connecting: 'Connecting to the hotel…', reconnecting: 'Reconnecting…',
     wifi: 'Wi-Fi', network: 'Network', password: 'Password', scanWifi: 'Scan to join the Wi-Fi',
@@ -9,6 +10,7 @@ export const WORDS = {
     sunrise: 'Sunrise', sunset: 'Sunset', language: 'Language',
   },
   ru: {
+    done: 'Готово: стереть мой чат', tooMany: 'Слишком много неверных кодов с этого планшета. Подождите {n} мин и введите новый код.',
     name: 'Русский', pairTitle: 'Подключить планшет', pairHint: 'В приложении администратора откройте «Front desk», создайте код для этого планшета и введите его здесь.',
     code: 'Код', pair: 'Подключить', connecting: 'Подключаемся к отелю…', reconnecting: 'Переподключение…',
     wifi: 'Wi-Fi', network: 'Сеть', password: 'Пароль', scanWifi: 'Отсканируйте, чтобы подключиться к Wi-Fi',
@@ -17,6 +19,7 @@ export const WORDS = {
     sunrise: 'Восход', sunset: 'Закат', language: 'Язык',
   },
   de: {
+    done: 'Fertig: meinen Chat löschen', tooMany: 'Zu viele falsche Codes von diesem Tablet. Warten Sie {n} Min. und versuchen Sie einen neuen Code.',
     name: 'Deutsch', pairTitle: 'Tablet koppeln', pairHint: 'Öffnen Sie in der Admin-App „Front desk“, erstellen Sie einen Code für dieses Tablet und geben Sie ihn hier ein.',
     code: 'Kopplungscode', pair: 'Koppeln', connecting: 'Verbindung zum Hotel…', reconnecting: 'Verbinde neu…',
     wifi: 'WLAN', network: 'Netzwerk', password: 'Passwort', scanWifi: 'Scannen, um ins WLAN zu kommen',
@@ -25,6 +28,7 @@ export const WORDS = {
     sunrise: 'Sonnenaufgang', sunset: 'Sonnenuntergang', language: 'Sprache',
   },
   fr: {
+    done: 'Terminé : effacer ma discussion', tooMany: 'Trop de codes erronés depuis cette tablette. Attendez {n} min, puis essayez un nouveau code.',
     name: 'Français', pairTitle: 'Associer cette tablette', pairHint: 'Dans l’application d’administration, ouvrez « Front desk », créez un code pour cette tablette et saisissez-le ici.',
     code: 'Code d’association', pair: 'Associer', connecting: 'Connexion à l’hôtel…', reconnecting: 'Reconnexion…',
     wifi: 'Wi-Fi', network: 'Réseau', password: 'Mot de passe', scanWifi: 'Scannez pour rejoindre le Wi-Fi',
@@ -33,6 +37,7 @@ export const WORDS = {
     sunrise: 'Lever du soleil', sunset: 'Coucher du soleil', language: 'Langue',
   },
   es: {
+    done: 'Listo: borrar mi chat', tooMany: 'Demasiados códigos erróneos desde esta tableta. Espere {n} min y pruebe un código nuevo.',
     name: 'Español', pairTitle: 'Vincular esta tableta', pairHint: 'En la aplicación de administración, abra «Front desk», cree un código para esta tableta e introdúzcalo aquí.',
     code: 'Código de vinculación', pair: 'Vincular', connecting: 'Conectando con el hotel…', reconnecting: 'Reconectando…',
     wifi: 'Wi-Fi', network: 'Red', password: 'Contraseña', scanWifi: 'Escanee para conectarse al Wi-Fi',
@@ -41,6 +46,7 @@ export const WORDS = {
     sunrise: 'Amanecer', sunset: 'Atardecer', language: 'Idioma',
   },
   pt: {
+    done: 'Concluído: apagar a minha conversa', tooMany: 'Demasiados códigos errados neste tablet. Aguarde {n} min e tente um código novo.',
     name: 'Português', pairTitle: 'Associar este tablet', pairHint: 'Na aplicação de administração, abra «Front desk», crie um código para este tablet e escreva-o aqui.',
     code: 'Código de associação', pair: 'Associar', connecting: 'A ligar ao hotel…', reconnecting: 'A ligar de novo…',
     wifi: 'Wi-Fi', network: 'Rede', password: 'Palavra-passe', scanWifi: 'Leia o código para entrar no Wi-Fi',

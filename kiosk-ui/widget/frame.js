@@ -375,6 +375,7 @@ $('.composer textarea').addEventListener('input', () => {
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && state.openPanel) setOpen(false);
 });
+if (params.get('attach') === 'off') $('.attach').hidden = true;
 $('.attach').addEventListener('keydown', (e) => {
   if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); $('.attach input').click(); }
 });

@@ -1,7 +1,7 @@
 // Hotel Hub chat widget loader, embedded on the hotel's own website with one tag:
 //   <script src="https://hub.example/widget.js" data-key="KEY" async></script>
 // Optional: data-state="collapsed|open|hidden|welcome", data-tags="room-12,spa",
-// data-lang="ru" (else the browser's language).
+// data-lang="ru" (else the browser's language), data-attach="off" (no file button).
 // The chat itself runs in an iframe on the hub's origin, so the host page's CSS cannot
 // reach it and the guest's token stays with the hub. This file only places the frame,
 // relays the JavaScript API (window.HotelHubChat) and does customer identification,
@@ -16,6 +16,8 @@
   var params = new URLSearchParams({
     key: script.getAttribute('data-key') || '',
     state: script.getAttribute('data-state') || '',
+    // "off" where the device's own files are not the guest's to send (the lobby kiosk).
+    attach: script.getAttribute('data-attach') || '',
     tags: script.getAttribute('data-tags') || '',
     url: location.href,
     title: document.title,

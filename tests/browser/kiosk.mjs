@@ -37,13 +37,19 @@ try {
   check(/^\d\d:\d\d$/.test(await kiosk.locator('#clock').textContent()), 'the clock shows HH:MM');
   await kiosk.locator('#wifi svg').waitFor();
   await kiosk.locator('#guide svg').waitFor();
+  await kiosk.locator('.weather .now').waitFor();
   check((await kiosk.locator('#wifi').textContent()).includes('Seaview Guests'), 'the network is named');
 
-  for (const [name, width, height] of [['landscape', 1280, 800], ['portrait', 800, 1280], ['phone', 390, 844]]) {
+  for (const [name, width, height] of [['landscape', 1280, 800], ['portrait', 800, 1280], ['ipad', 768, 1024], ['phone', 390, 844]]) {
     await kiosk.setViewportSize({ width, height });
     await kiosk.waitForTimeout(200);
     const wide = await wider(kiosk);
     check(wide <= 0, `${name}: the kiosk is ${wide}px wider than the screen`);
+    if (name !== 'phone') {
+      // A tablet's whole screen shows at once: the button to reception is not scrolled away.
+      const bottom = await kiosk.evaluate(() => document.getElementById('write').getBoundingClientRect().bottom);
+      check(bottom <= height, `${name}: the button ends at ${bottom}px of ${height}`);
+    }
     await kiosk.screenshot({ path: `${dir}/kiosk-${name}.png`, fullPage: true });
   }
   await kiosk.setViewportSize({ width: 1280, height: 800 });
@@ -63,7 +69,14 @@ try {
   await frame.locator('.composer textarea').fill('Hello from the lobby tablet');
   await frame.locator('.composer textarea').press('Enter');
   await frame.locator('.msg.mine:not(.pending):has-text("Hello from the lobby tablet")').waitFor();
+  check(!(await frame.locator('.attach').isVisible()), 'no file button on a public tablet');
   await kiosk.screenshot({ path: `${dir}/kiosk-chat.png` });
+  // Done: the next guest finds no chat, and a new chat is a new conversation.
+  await kiosk.click('#done');
+  await kiosk.waitForFunction(() => !document.querySelector('iframe[src*="/widget/frame.html"]') && !localStorage.length);
+  await kiosk.click('#write');
+  await frame.locator('.composer textarea').waitFor();
+  check(await frame.locator('.msg.mine').count() === 0, 'the next guest sees nothing of the last one');
   await tablet.close();
   console.log('kiosk ok');
 } finally {

@@ -340,7 +340,14 @@ async fn the_owner_designs_the_plates_and_prints_them_in_chromium() {
 /// the kiosk (`tests/browser/kiosk.mjs`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lobby_tablet_pairs_shows_the_idle_screen_and_takes_a_message_in_chromium() {
-    let hub = Hub::start_demo().unwrap();
+    // A forecast from a stand-in on loopback, so the idle screen shows its weather card.
+    let (_clock, time) = hub::clock::Clock::manual(chrono::Utc::now());
+    let meteo = e2e::standins::OpenMeteo::start(time).await.unwrap();
+    let hub = Hub::start(HubOptions {
+        env: vec![("HUB_WEATHER__BASE_URL".into(), meteo.url.clone())],
+        ..HubOptions::default()
+    })
+    .unwrap();
     let owner = hub.signed_in("owner").await.unwrap();
     // The chat takes messages around the clock while it runs (no hours set).
     edit_property(&owner, &hub, |p| p["working_hours"] = json!([])).await;
