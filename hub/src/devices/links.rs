@@ -297,14 +297,9 @@ impl Devices {
             return;
         }
         tracing::info!(device = %row.id, from = row.kind.as_str(), to = kind.as_str(), "A device described itself anew.");
-        let old = self
-            .inner
-            .links
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&row.id);
-        let known = old.as_ref().map(|r| r.handle.snapshot());
-        drop(old);
+        // The old link keeps serving until the new one takes its place in `start_link`: a
+        // command in between would otherwise find no link at all.
+        let known = self.link(&row.id).map(|h| h.snapshot());
         let row = DeviceRow {
             kind,
             name: new_name,
