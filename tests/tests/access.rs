@@ -50,6 +50,35 @@ async fn call(client: &reqwest::Client, method: &str, url: &str) -> reqwest::Sta
     req.send().await.unwrap().status()
 }
 
+/// A route behind a credential other than the staff session answers 401 without one and
+/// with a made-up one (`forged`: the header that carries it).
+async fn strangers_refused(
+    anonymous: &reqwest::Client,
+    method: &str,
+    url: &str,
+    forged: (&str, &str),
+) {
+    assert_eq!(
+        call(anonymous, method, url).await.as_u16(),
+        401,
+        "{method} {url} without a credential"
+    );
+    let verb = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+    let status = anonymous
+        .request(verb, url)
+        .header(forged.0, forged.1)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(
+        status.as_u16(),
+        401,
+        "{method} {url} with a made-up {}",
+        forged.0
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_checks_the_session_and_the_role() {
     let hub = Hub::start_demo().unwrap();
@@ -77,24 +106,7 @@ async fn every_route_checks_the_session_and_the_role() {
                 .unwrap_or_default();
             if op["security"][0].get("kiosk").is_some() {
                 // A kiosk route: no credential, a made-up one, or a staff session is a stranger.
-                assert_eq!(
-                    call(&anonymous, method, &url).await.as_u16(),
-                    401,
-                    "{method} {path} without a kiosk credential"
-                );
-                let method_ =
-                    reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-                let forged = anonymous
-                    .request(method_, &url)
-                    .header("cookie", "hub_kiosk=made-up")
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(
-                    forged.status().as_u16(),
-                    401,
-                    "{method} {path} with a made-up kiosk credential"
-                );
+                strangers_refused(&anonymous, method, &url, ("cookie", "hub_kiosk=made-up")).await;
                 assert_eq!(
                     call(&owner, method, &url).await.as_u16(),
                     401,
@@ -105,24 +117,7 @@ async fn every_route_checks_the_session_and_the_role() {
             }
             if op["security"][0].get("guest").is_some() {
                 // A guest route: no token, or a made-up one, is a stranger.
-                assert_eq!(
-                    call(&anonymous, method, &url).await.as_u16(),
-                    401,
-                    "{method} {path} without a guest token"
-                );
-                let method_ =
-                    reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-                let forged = anonymous
-                    .request(method_, &url)
-                    .header("x-guest-token", "made-up")
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(
-                    forged.status().as_u16(),
-                    401,
-                    "{method} {path} with a made-up guest token"
-                );
+                strangers_refused(&anonymous, method, &url, ("x-guest-token", "made-up")).await;
                 guest_routes += 1;
                 continue;
             }

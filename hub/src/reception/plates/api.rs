@@ -127,15 +127,23 @@ async fn unit_plate(
     Path(id): Path<i64>,
     Query(q): Query<PlateQuery>,
 ) -> Result<Response, AppError> {
+    let slug = reception.page_of(id).await?.slug;
+    one_plate(&reception, Subject::Unit(id), &q, &format!("plate-{slug}")).await
+}
+
+/// One plate in the saved design, as the query asks, named `name` for the download.
+async fn one_plate(
+    reception: &Reception,
+    subject: Subject,
+    q: &PlateQuery,
+    name: &str,
+) -> Result<Response, AppError> {
     let (base, output) = (
-        base_url(q.base.as_deref(), &reception)?,
+        base_url(q.base.as_deref(), reception)?,
         output(q.format.as_deref())?,
     );
-    let slug = reception.page_of(id).await?.slug;
-    let bytes = reception
-        .plate(Subject::Unit(id), None, &base, output)
-        .await?;
-    Ok(file(bytes, output, &format!("plate-{slug}")))
+    let bytes = reception.plate(subject, None, &base, output).await?;
+    Ok(file(bytes, output, name))
 }
 
 /// The Wi-Fi network's plate: its code, name and password.
@@ -147,12 +155,7 @@ async fn wifi_plate(
     State(reception): State<Reception>,
     Query(q): Query<PlateQuery>,
 ) -> Result<Response, AppError> {
-    let (base, output) = (
-        base_url(q.base.as_deref(), &reception)?,
-        output(q.format.as_deref())?,
-    );
-    let bytes = reception.plate(Subject::Wifi, None, &base, output).await?;
-    Ok(file(bytes, output, "plate-wifi"))
+    one_plate(&reception, Subject::Wifi, &q, "plate-wifi").await
 }
 
 /// The property's own page's plate (`/r/`): for the lobby, the desk or a leaflet.
@@ -164,14 +167,7 @@ async fn property_plate(
     State(reception): State<Reception>,
     Query(q): Query<PlateQuery>,
 ) -> Result<Response, AppError> {
-    let (base, output) = (
-        base_url(q.base.as_deref(), &reception)?,
-        output(q.format.as_deref())?,
-    );
-    let bytes = reception
-        .plate(Subject::Property, None, &base, output)
-        .await?;
-    Ok(file(bytes, output, "plate-hotel"))
+    one_plate(&reception, Subject::Property, &q, "plate-hotel").await
 }
 
 #[derive(Deserialize, IntoParams)]
