@@ -405,7 +405,16 @@ impl Devices {
             message: "the device has no working link (check its key and address)".into(),
         })?;
         for command in commands {
-            link.command(*command).await.map_err(device_error)?;
+            let done = match link.command(*command).await {
+                // The link was replaced under the command (the device described itself
+                // anew): the new one carries it.
+                Err(device_drivers::link::DriverError::Closed) => match self.link(id) {
+                    Some(next) => next.command(*command).await,
+                    None => Err(device_drivers::link::DriverError::Closed),
+                },
+                other => other,
+            };
+            done.map_err(device_error)?;
         }
         self.get(id).await
     }
