@@ -319,6 +319,19 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     plan.reception_up(&reception)
         .await
         .context("the plan could not set up the guest pages")?;
+    let calls = crate::calls::Calls::start(crate::calls::Parts {
+        store: store.clone(),
+        clock: clock.clone(),
+        property: property.clone(),
+        chat: chat.clone(),
+        media: crate::calls::MediaSettings {
+            address: config.calls.media_address,
+        },
+        max_calls: config.calls.max_calls,
+    })
+    .await
+    .context("cannot start the calls")?;
+    tasks.push(push_calls(&calls, &chat, push.clone()));
     let frontdesk = crate::frontdesk::FrontDesk::new(crate::frontdesk::Parts {
         store: store.clone(),
         clock: clock.clone(),
@@ -326,6 +339,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         weather: weather.clone(),
         reception: reception.clone(),
         chat: chat.clone(),
+        calls: calls.clone(),
     });
     let services = Services {
         store: store.clone(),
@@ -349,6 +363,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         push,
         reception,
         frontdesk,
+        calls,
     };
     let connections = web::Connections::new(web::ConnectionLimits::within(
         config.web.max_connections,
@@ -418,6 +433,45 @@ fn push_alerts(chat: &Arc<Chat>, push: crate::push::Push) -> tokio::task::JoinHa
             };
             if let Err(e) = push.send(user_ids, &notice).await {
                 tracing::warn!(error = %e, "A push notice was not sent.");
+            }
+        }
+    })
+}
+
+/// A call ringing or missed becomes a Web Push notice for the members who have push and
+/// no Team Messenger open (an open one rings by itself).
+fn push_calls(
+    calls: &crate::calls::Calls,
+    chat: &Arc<Chat>,
+    push: crate::push::Push,
+) -> tokio::task::JoinHandle<()> {
+    let mut events = calls.subscribe();
+    let chat = chat.clone();
+    tokio::spawn(async move {
+        loop {
+            let (title, record) = match events.recv().await {
+                Ok(crate::calls::CallEvent::Ringing(r)) => ("is calling the desk", r),
+                Ok(crate::calls::CallEvent::Missed(r)) => ("called: nobody answered", r),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            let connected = chat.connected_staff();
+            let user_ids: Vec<i64> = push
+                .subscribed()
+                .into_iter()
+                .filter(|id| !connected.contains(id))
+                .collect();
+            if user_ids.is_empty() {
+                continue;
+            }
+            let notice = crate::push::Notice {
+                title: format!("{} {title}", record.from),
+                body: if record.video { "Video call" } else { "Audio call" }.into(),
+                url: "/messenger/#calls".into(),
+                tag: format!("call-{}", record.id),
+            };
+            if let Err(e) = push.send(user_ids, &notice).await {
+                tracing::warn!(error = %e, "A call's push notice was not sent.");
             }
         }
     })

@@ -37,6 +37,28 @@ pub struct Config {
     pub chat: ChatConfig,
     pub weather: WeatherConfig,
     pub bookings: BookingsConfig,
+    pub calls: CallsConfig,
+}
+
+/// Calls through the hub (DESK-3); the ring time is the owner's, in the admin app.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CallsConfig {
+    /// Where the call media's UDP sockets bind: `0.0.0.0` is every interface but loopback
+    /// (each a host candidate); one address binds only it (`127.0.0.1` for a hub whose
+    /// browsers are on the same machine).
+    pub media_address: std::net::IpAddr,
+    /// Calls carried at once; each is two legs of media through the hub.
+    pub max_calls: usize,
+}
+
+impl Default for CallsConfig {
+    fn default() -> Self {
+        CallsConfig {
+            media_address: std::net::IpAddr::from([0, 0, 0, 0]),
+            max_calls: 4,
+        }
+    }
 }
 
 /// Where the forecast comes from (Open-Meteo's API, no key) and how often.
@@ -209,6 +231,7 @@ impl Default for Config {
             chat: ChatConfig::default(),
             weather: WeatherConfig::default(),
             bookings: BookingsConfig::default(),
+            calls: CallsConfig::default(),
         }
     }
 }
@@ -279,7 +302,7 @@ impl Default for SmtpConfig {
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
-            filter: "info,rumqttd=warn".into(),
+            filter: "info,rumqttd=warn,rtc=error,rtc_dtls=error,rtc_ice=error".into(),
         }
     }
 }
@@ -350,6 +373,9 @@ impl Config {
             || url::Url::parse(&self.weather.base_url).is_err()
         {
             return invalid("weather.base_url", "an http(s) URL");
+        }
+        if !(1..=32).contains(&self.calls.max_calls) {
+            return invalid("calls.max_calls", "must be between 1 and 32");
         }
         if !(5..=24 * 60).contains(&self.weather.refresh_minutes) {
             return invalid("weather.refresh_minutes", "must be between 5 and 1440");

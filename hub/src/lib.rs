@@ -4,6 +4,7 @@
 pub mod app;
 pub mod bookings;
 pub mod broker;
+pub mod calls;
 pub mod chat;
 pub mod clock;
 pub mod config;

@@ -41,6 +41,7 @@ pub struct Services {
     pub push: crate::push::Push,
     pub reception: crate::reception::Reception,
     pub frontdesk: crate::frontdesk::FrontDesk,
+    pub calls: crate::calls::Calls,
 }
 
 /// Every route of the hub with the OpenAPI document that describes the same set (the
@@ -56,6 +57,7 @@ pub fn router(s: &Services, connections: &Arc<Connections>) -> (Router, utoipa::
         .merge(crate::scenarios::api::admin_routes().with_state(s.scenarios.clone()))
         .merge(crate::reception::api::admin_routes().with_state(s.reception.clone()))
         .merge(crate::frontdesk::api::admin_routes().with_state(s.frontdesk.clone()))
+        .merge(crate::calls::api::admin_routes().with_state(s.calls.clone()))
         .route_layer(axum::middleware::from_fn(
             crate::team::staff_api::require_admin,
         ));
@@ -75,6 +77,7 @@ pub fn router(s: &Services, connections: &Arc<Connections>) -> (Router, utoipa::
         .merge(crate::push::api::routes().with_state(s.push.clone()))
         .merge(crate::reception::api::routes().with_state(s.reception.clone()))
         .merge(crate::frontdesk::api::routes().with_state(s.frontdesk.clone()))
+        .merge(crate::calls::api::routes().with_state(s.calls.clone()))
         .merge(uploads)
         .nest("/admin", admin);
     let pages = OpenApiRouter::new()
@@ -101,7 +104,11 @@ pub fn router(s: &Services, connections: &Arc<Connections>) -> (Router, utoipa::
             "/ws/team",
             axum::routing::get(crate::chat::team_ws::upgrade),
         )
-        .with_state(s.chat.clone());
+        .with_state(s.chat.clone())
+        .route(
+            "/ws/kiosk",
+            axum::routing::get(crate::frontdesk::call_ws::upgrade).with_state(s.frontdesk.clone()),
+        );
     let router = router
         .merge(sockets)
         .layer(axum::middleware::from_fn_with_state(
@@ -136,7 +143,13 @@ fn gauges(s: &Services, connections: &Arc<Connections>) -> Vec<Gauge> {
     let refused = connections.clone();
     let devices = s.devices.clone();
     let scenarios = s.scenarios.clone();
+    let calls = s.calls.clone();
     vec![
+        Gauge {
+            name: "hub_calls_active",
+            help: "Calls ringing or under way through the hub.",
+            read: Box::new(move || calls.active_count() as f64),
+        },
         Gauge {
             name: "hub_http_connections",
             help: "Connections open on the HTTP and HTTPS listeners (WebSockets included).",

@@ -1,11 +1,13 @@
-// The lobby kiosk (DESK-1, 2, 4): pairs once with an admin's code, then shows the idle
+// The lobby kiosk (DESK-1, 2, 3, 4): pairs once with an admin's code, then shows the idle
 // screen (time, weather, the Wi-Fi's and the hotel guide's codes) from the hub's caches,
 // refreshed every minute; it never shows a browser error page: without the hub it keeps
-// what it last had and tries again. A guest writes to reception from it; when they tap
+// what it last had and tries again. A guest calls reception (video or voice, `call.js`)
+// or writes to it; when they tap
 // Done, or after a quiet minute and a half (three with the chat in use), the tablet forgets
 // that guest's chat and language, for the next guest.
 import { el } from '/common/api.js';
 import { WORDS, wordsFor } from '/kiosk/words.js';
+import { callReception } from '/kiosk/call.js';
 
 const root = document.getElementById('kiosk');
 const QUIET_MS = 90 * 1000;
@@ -14,6 +16,7 @@ let lang = localStorage.getItem('kiosk.lang') || '';
 let retry = 5000;
 let lastTouch = Date.now();
 let chatting = false;
+let calling = false;
 
 const sky = (code) => {
   if (code == null) return '';
@@ -114,11 +117,20 @@ function draw() {
   const write = el('button', { type: 'button', class: 'write', id: 'write', onclick: () => { openChat(); draw(); } }, w.write);
   // While a guest chats: the way to leave nothing behind for the next guest.
   const done = chatting ? el('button', { type: 'button', class: 'done', id: 'done', onclick: forgetGuest }, w.done) : null;
+  const call = (video) => () => {
+    if (calling) return;
+    calling = true;
+    callReception({ video, w, onWrite: () => { openChat(); draw(); }, onClose: () => { calling = false; lastTouch = Date.now(); } })
+      .catch(() => { calling = false; });
+  };
+  const calls = el('div', { class: 'actions calls' },
+    el('button', { type: 'button', class: 'done call-video', id: 'call-video', onclick: call(true) }, w.call),
+    el('button', { type: 'button', class: 'done call-voice', id: 'call-voice', onclick: call(false) }, w.voiceCall));
   const attract = el('p', { class: 'attract', lang: lang.split('-')[0] }, w.touch);
   root.replaceChildren(
     el('header', {}, screen.logo_url ? el('img', { src: screen.logo_url, alt: '' }) : null, el('h1', {}, screen.property), switcher),
     el('div', { class: 'board' }, el('section', { class: 'time' }, clock, date, weather), el('div', { class: 'codes' }, wifi, guide)),
-    el('footer', {}, done ? el('div', { class: 'actions' }, write, done) : write, attract));
+    el('footer', {}, done ? el('div', { class: 'actions' }, write, done) : write, calls, attract));
   clearInterval(draw.timer);
   let turn = 0;
   draw.timer = setInterval(() => {
@@ -150,6 +162,7 @@ setInterval(() => {
   // Typing in the chat happens inside its frame, where the kiosk sees no touches: a guest
   // with the chat focused gets twice as long.
   const inChat = document.activeElement && document.activeElement.tagName === 'IFRAME';
+  if (calling) return;
   if (Date.now() - lastTouch < (inChat ? 2 * QUIET_MS : QUIET_MS)) return;
   lastTouch = Date.now();
   if (!chatting && !localStorage.getItem('kiosk.lang')) return;

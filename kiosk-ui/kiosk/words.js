@@ -1,6 +1,10 @@
 // The kiosk's own words in the languages a small hotel's guests most often read (DESK-2).
 export const WORDS = {
   en: {
+    call: 'Video call reception', voiceCall: 'Voice call', calling: 'Calling reception…', talkingWith: 'You are talking with {name}',
+    hangUp: 'Hang up', mute: 'Mute', unmute: 'Unmute', cameraOff: 'Camera off', cameraOn: 'Camera on', switchCamera: 'Switch camera',
+    missed: 'Nobody could answer just now. Write to us and we will reply as soon as we can.', ended: 'The call has ended.',
+    callFailed: 'The call could not be connected.', noMedia: 'This tablet’s camera and microphone cannot be used.', back: 'Back',
     done: 'Done: clear my chat', tooMany: 'Too many wrong codes from this tablet. Wait {n} min, then try a new code.',
     name: 'English', pairTitle: 'Pair this tablet', pairHint: 'In the admin app, open Front desk, make a pairing code for this tablet and type it here.',
     code: 'Pairing code', pair: 'Pair', connecting: 'Connecting to the hotel…', reconnecting: 'Reconnecting…',
@@ -10,6 +14,10 @@ export const WORDS = {
     sunrise: 'Sunrise', sunset: 'Sunset', language: 'Language',
   },
   ru: {
+    call: 'Видеозвонок на ресепшен', voiceCall: 'Голосовой звонок', calling: 'Звоним на ресепшен…', talkingWith: 'Вы говорите с: {name}',
+    hangUp: 'Завершить', mute: 'Выключить микрофон', unmute: 'Включить микрофон', cameraOff: 'Выключить камеру', cameraOn: 'Включить камеру', switchCamera: 'Сменить камеру',
+    missed: 'Сейчас никто не смог ответить. Напишите нам, и мы ответим, как только сможем.', ended: 'Звонок завершён.',
+    callFailed: 'Не удалось соединиться.', noMedia: 'Камера и микрофон этого планшета недоступны.', back: 'Назад',
     done: 'Готово: стереть мой чат', tooMany: 'Слишком много неверных кодов с этого планшета. Подождите {n} мин и введите новый код.',
     name: 'Русский', pairTitle: 'Подключить планшет', pairHint: 'В приложении администратора откройте «Front desk», создайте код для этого планшета и введите его здесь.',
     code: 'Код', pair: 'Подключить', connecting: 'Подключаемся к отелю…', reconnecting: 'Переподключение…',
@@ -19,6 +27,10 @@ export const WORDS = {
     sunrise: 'Восход', sunset: 'Закат', language: 'Язык',
   },
   de: {
+    call: 'Videoanruf an die Rezeption', voiceCall: 'Sprachanruf', calling: 'Rezeption wird angerufen…', talkingWith: 'Sie sprechen mit {name}',
+    hangUp: 'Auflegen', mute: 'Stumm', unmute: 'Ton an', cameraOff: 'Kamera aus', cameraOn: 'Kamera an', switchCamera: 'Kamera wechseln',
+    missed: 'Gerade konnte niemand antworten. Schreiben Sie uns, wir antworten so bald wie möglich.', ended: 'Der Anruf ist beendet.',
+    callFailed: 'Der Anruf konnte nicht verbunden werden.', noMedia: 'Kamera und Mikrofon dieses Tablets sind nicht nutzbar.', back: 'Zurück',
     done: 'Fertig: meinen Chat löschen', tooMany: 'Zu viele falsche Codes von diesem Tablet. Warten Sie {n} Min. und versuchen Sie einen neuen Code.',
     name: 'Deutsch', pairTitle: 'Tablet koppeln', pairHint: 'Öffnen Sie in der Admin-App „Front desk“, erstellen Sie einen Code für dieses Tablet und geben Sie ihn hier ein.',
     code: 'Kopplungscode', pair: 'Koppeln', connecting: 'Verbindung zum Hotel…', reconnecting: 'Verbinde neu…',
@@ -28,6 +40,10 @@ export const WORDS = {
     sunrise: 'Sonnenaufgang', sunset: 'Sonnenuntergang', language: 'Sprache',
   },
   fr: {
+    call: 'Appel vidéo à la réception', voiceCall: 'Appel vocal', calling: 'Appel de la réception…', talkingWith: 'Vous parlez avec {name}',
+    hangUp: 'Raccrocher', mute: 'Couper le micro', unmute: 'Activer le micro', cameraOff: 'Couper la caméra', cameraOn: 'Activer la caméra', switchCamera: 'Changer de caméra',
+    missed: 'Personne n’a pu répondre pour l’instant. Écrivez-nous, nous répondrons dès que possible.', ended: 'L’appel est terminé.',
+    callFailed: 'L’appel n’a pas pu être établi.', noMedia: 'La caméra et le micro de cette tablette ne sont pas utilisables.', back: 'Retour',
     done: 'Terminé : effacer ma discussion', tooMany: 'Trop de codes erronés depuis cette tablette. Attendez {n} min, puis essayez un nouveau code.',
     name: 'Français', pairTitle: 'Associer cette tablette', pairHint: 'Dans l’application d’administration, ouvrez « Front desk », créez un code pour cette tablette et saisissez-le ici.',
     code: 'Code d’association', pair: 'Associer', connecting: 'Connexion à l’hôtel…', reconnecting: 'Reconnexion…',
@@ -37,6 +53,10 @@ export const WORDS = {
     sunrise: 'Lever du soleil', sunset: 'Coucher du soleil', language: 'Langue',
   },
   es: {
+    call: 'Videollamada a recepción', voiceCall: 'Llamada de voz', calling: 'Llamando a recepción…', talkingWith: 'Está hablando con {name}',
+    hangUp: 'Colgar', mute: 'Silenciar', unmute: 'Activar micrófono', cameraOff: 'Apagar cámara', cameraOn: 'Encender cámara', switchCamera: 'Cambiar cámara',
+    missed: 'Nadie pudo responder ahora. Escríbanos y le contestaremos lo antes posible.', ended: 'La llamada ha terminado.',
+    callFailed: 'No se pudo conectar la llamada.', noMedia: 'La cámara y el micrófono de esta tableta no se pueden usar.', back: 'Volver',
     done: 'Listo: borrar mi chat', tooMany: 'Demasiados códigos erróneos desde esta tableta. Espere {n} min y pruebe un código nuevo.',
     name: 'Español', pairTitle: 'Vincular esta tableta', pairHint: 'En la aplicación de administración, abra «Front desk», cree un código para esta tableta e introdúzcalo aquí.',
     code: 'Código de vinculación', pair: 'Vincular', connecting: 'Conectando con el hotel…', reconnecting: 'Reconectando…',
@@ -46,6 +66,10 @@ export const WORDS = {
     sunrise: 'Amanecer', sunset: 'Atardecer', language: 'Idioma',
   },
   pt: {
+    call: 'Videochamada para a receção', voiceCall: 'Chamada de voz', calling: 'A ligar para a receção…', talkingWith: 'Está a falar com {name}',
+    hangUp: 'Desligar', mute: 'Silenciar', unmute: 'Ligar microfone', cameraOff: 'Desligar câmara', cameraOn: 'Ligar câmara', switchCamera: 'Mudar de câmara',
+    missed: 'Ninguém pôde atender agora. Escreva-nos e responderemos assim que possível.', ended: 'A chamada terminou.',
+    callFailed: 'Não foi possível ligar a chamada.', noMedia: 'A câmara e o microfone deste tablet não podem ser usados.', back: 'Voltar',
     done: 'Concluído: apagar a minha conversa', tooMany: 'Demasiados códigos errados neste tablet. Aguarde {n} min e tente um código novo.',
     name: 'Português', pairTitle: 'Associar este tablet', pairHint: 'Na aplicação de administração, abra «Front desk», crie um código para este tablet e escreva-o aqui.',
     code: 'Código de associação', pair: 'Associar', connecting: 'A ligar ao hotel…', reconnecting: 'A ligar de novo…',

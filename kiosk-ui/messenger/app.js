@@ -1,11 +1,12 @@
 // The Team Messenger (CHAT-6): sign in, the views (mine, others', unassigned, missed,
-// history, leads, team, online visitors, statistics), search, and the open conversation.
+// history, leads, team, calls, online visitors, statistics), search, and the open conversation.
 // Live updates come over the team socket; lists are re-read from the hub when they change.
 import { api, el } from '/common/api.js';
 import { staffSignIn } from '/common/signin.js';
 import { TeamSocket } from '/messenger/socket.js';
 import { DialogueView } from '/messenger/dialogue.js';
 import { alertControls, guestWrote } from '/messenger/alerts.js';
+import { Calls, callTotals, renderCallLog } from '/messenger/calls.js';
 
 const $ = (s) => document.querySelector(s);
 const ctx = {
@@ -37,11 +38,12 @@ async function start() {
     const allowed = await api('GET', '/chat/dialogues?view=others').then(() => true, (e) => e.status !== 403);
     $('#views [data-view="others"]').hidden = !allowed;
   }
+  ctx.calls = new Calls(ctx);
   ctx.socket = new TeamSocket(onFrame, (s) => {
     const c = $('#connection');
     c.textContent = s === 'online' ? 'connected' : 'reconnecting…';
     c.classList.toggle('online', s === 'online');
-    if (s === 'online') ctx.refreshLists();
+    if (s === 'online') { ctx.refreshLists(); ctx.calls.refresh(); }
   });
   if ('serviceWorker' in navigator && window.isSecureContext) {
     navigator.serviceWorker.register('/messenger/sw.js', { scope: '/messenger/' }).catch(() => {});
@@ -125,6 +127,8 @@ async function renderView() {
       el('div', { class: 'top' }, el('strong', {}, l.name), el('span', { class: 'muted' }, new Date(l.created_at).toLocaleString())),
       el('div', {}, el('a', { href: `mailto:${l.email}` }, l.email), l.phone ? ` · ${l.phone}` : ''),
       el('div', { class: 'preview' }, l.message))));
+  } else if (view === 'calls') {
+    await renderCallLog(list, () => ctx.view);
   } else if (view === 'visitors') {
     renderVisitors();
   } else if (view === 'statistics') {
@@ -139,7 +143,8 @@ async function renderView() {
       el('h3', {}, `${s.from} – ${s.to}`),
       el('table', { class: 'totals-table' }, head, row('All', s.totals)),
       el('h3', {}, 'Per day'), el('table', {}, head.cloneNode(true), ...s.days.map((d) => row(d.day, d))),
-      el('h3', {}, 'Per agent'), el('table', { class: 'agents-table' }, head.cloneNode(true), ...s.agents.map((a) => row(a.name, a)))));
+      el('h3', {}, 'Per agent'), el('table', { class: 'agents-table' }, head.cloneNode(true), ...s.agents.map((a) => row(a.name, a))),
+      ...(await callTotals() || [])));
   }
   updateCounts();
 }
@@ -223,6 +228,7 @@ function onFrame(f) {
     case 'guest_read': if (ctx.open?.id === f.dialogue_id) ctx.open.showGuestRead(f.seq); break;
     case 'visitors': ctx.visitors = f.visitors; renderVisitors(); updateCounts(); break;
     case 'notice': ctx.notify(f.text); break;
+    case 'call': ctx.calls.update(f.call); break;
     case 'error': ctx.notify(f.message); break;
     default: break;
   }

@@ -362,3 +362,36 @@ async fn a_lobby_tablet_pairs_shows_the_idle_screen_and_takes_a_message_in_chrom
         "the list says the guest wrote from the kiosk: {dialogues}"
     );
 }
+
+/// The kiosk calls, two members' messengers ring, one answers and the other stops ringing;
+/// media crosses the hub both ways; a call nobody answers is missed
+/// (`tests/browser/calls.mjs`). The log then holds both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kiosk_call_rings_every_messenger_and_crosses_the_hub_in_chromium() {
+    let hub = Hub::start(HubOptions {
+        env: vec![("HUB_CALLS__MEDIA_ADDRESS".into(), "127.0.0.1".into())],
+        ..HubOptions::default()
+    })
+    .unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    edit_property(&owner, &hub, |p| p["working_hours"] = json!([])).await;
+    let (owner_email, owner_password) = hub.password_of("owner");
+    let (agent_email, agent_password) = hub.password_of("agent");
+    let pid = hub.child.id().to_string();
+    run_script(
+        "calls.mjs",
+        vec![hub.url(""), pid, owner_email, owner_password, agent_email, agent_password],
+        "calls ok",
+    )
+    .await;
+    let log = get_json(&owner, &hub.url("/api/v1/calls")).await.unwrap();
+    assert_eq!(
+        (&log["total"], &log["answered"], &log["missed"]),
+        (&json!(2), &json!(1), &json!(1)),
+        "{log}"
+    );
+    assert_eq!(log["calls"][0]["outcome"], "missed", "{log}");
+    assert_eq!(log["calls"][0]["video"], false, "{log}");
+    assert_eq!(log["calls"][1]["outcome"], "answered", "{log}");
+    assert_eq!(log["calls"][1]["answered_by_name"], "Andre Agent", "{log}");
+}

@@ -48,6 +48,12 @@ pub enum TeamEvent {
         kind: &'static str,
         text: String,
     },
+    /// Another capability's live news for every member's messenger (a call ringing, taken,
+    /// ended): sent as `{"type": kind, ...body}`; chat does not read it.
+    Signal {
+        kind: &'static str,
+        body: Arc<serde_json::Map<String, serde_json::Value>>,
+    },
 }
 
 /// What a guest socket is told; it fills gaps from the store by sequence.

@@ -358,6 +358,20 @@ impl Chat {
         self.alerts.subscribe()
     }
 
+    /// Tells every open Team Messenger `{"type": kind, ...body}` (another capability's live
+    /// news); nothing is stored, and a messenger that was closed reads the state anew.
+    pub fn signal_team(&self, kind: &'static str, body: serde_json::Map<String, serde_json::Value>) {
+        self.bus.team_send(TeamEvent::Signal {
+            kind,
+            body: Arc::new(body),
+        });
+    }
+
+    /// A line every open Team Messenger shows for a moment (`kind` names it).
+    pub fn notice_team(&self, kind: &'static str, text: String) {
+        self.bus.team_send(TeamEvent::Notice { kind, text });
+    }
+
     /// Members with the Team Messenger open now.
     pub fn connected_staff(&self) -> std::collections::HashSet<i64> {
         self.presence.connected()

@@ -279,6 +279,12 @@ async fn deliver(session: &mut Session, socket: &mut WebSocket, event: TeamEvent
         TeamEvent::Notice { kind, text } => {
             send(socket, &Frame::Notice { kind, text: &text }).await
         }
+        TeamEvent::Signal { kind, body } => {
+            let mut frame = (*body).clone();
+            frame.insert("type".into(), kind.into());
+            let text = serde_json::Value::Object(frame).to_string();
+            socket.send(WsMessage::Text(text.into())).await.is_ok()
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! `db.rs` owns the SQL.
 
 pub mod api;
+pub mod call_ws;
 mod db;
 mod idle;
 
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::calls::{CallError, Caller, Calls, Placed};
 use crate::clock::Clock;
 use crate::reception::Reception;
 use crate::secret;
@@ -83,6 +85,9 @@ struct Inner {
     weather: Weather,
     reception: Reception,
     chat: Arc<crate::chat::Chat>,
+    calls: Calls,
+    /// Kiosks revoked since start: their open call sockets close at once.
+    revoked: tokio::sync::broadcast::Sender<i64>,
     codes: Mutex<Vec<Waiting>>,
     /// Wrong pairing codes per client address.
     attempts: crate::ratelimit::FailureLimiter,
@@ -101,6 +106,7 @@ pub struct Parts {
     pub weather: Weather,
     pub reception: Reception,
     pub chat: Arc<crate::chat::Chat>,
+    pub calls: Calls,
 }
 
 impl FrontDesk {
@@ -112,6 +118,7 @@ impl FrontDesk {
             weather,
             reception,
             chat,
+            calls,
         } = parts;
         FrontDesk {
             inner: Arc::new(Inner {
@@ -121,6 +128,8 @@ impl FrontDesk {
                 weather,
                 reception,
                 chat,
+                calls,
+                revoked: tokio::sync::broadcast::channel(16).0,
                 codes: Mutex::new(Vec::new()),
                 attempts: crate::ratelimit::FailureLimiter::new(Duration::from_secs(15 * 60), 10),
             }),
@@ -209,7 +218,27 @@ impl FrontDesk {
             return Err(FrontDeskError::NotFound);
         }
         tracing::info!(kiosk = id, "A kiosk was revoked.");
+        let _ = self.inner.revoked.send(id);
         Ok(())
+    }
+
+    /// Revoked kiosks' ids as they are revoked.
+    pub fn revocations(&self) -> tokio::sync::broadcast::Receiver<i64> {
+        self.inner.revoked.subscribe()
+    }
+
+    /// `kiosk` calls the team with its browser's SDP `offer` (DESK-3).
+    pub async fn call(&self, kiosk: &Kiosk, offer: &str) -> Result<Placed, CallError> {
+        let caller = Caller {
+            name: kiosk.name.clone(),
+            kiosk_id: Some(kiosk.id),
+        };
+        self.inner.calls.place(caller, offer).await
+    }
+
+    /// The kiosk hangs up (or its socket closed).
+    pub async fn hang_up(&self, call_id: i64) {
+        self.inner.calls.caller_hangs_up(call_id).await;
     }
 
     /// The kiosk a credential belongs to, noting when it was last seen.

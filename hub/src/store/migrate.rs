@@ -57,6 +57,10 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         "0012_kiosks.sql",
         include_str!("../../migrations/0012_kiosks.sql"),
     ),
+    (
+        "0013_calls.sql",
+        include_str!("../../migrations/0013_calls.sql"),
+    ),
 ];
 
 pub(super) fn apply(conn: &Connection, path: &Path) -> Result<(), StoreError> {
