@@ -466,7 +466,12 @@ fn push_calls(
             }
             let notice = crate::push::Notice {
                 title: format!("{} {title}", record.from),
-                body: if record.video { "Video call" } else { "Audio call" }.into(),
+                body: if record.video {
+                    "Video call"
+                } else {
+                    "Audio call"
+                }
+                .into(),
                 url: "/messenger/#calls".into(),
                 tag: format!("call-{}", record.id),
             };

@@ -506,7 +506,10 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(c.web.http_listen, "127.0.0.1:9000".parse().unwrap());
+        assert_eq!(
+            c.web.http_listen,
+            "127.0.0.1:9000".parse::<SocketAddr>().unwrap()
+        );
         assert_eq!(c.broker.max_connections, 12);
         assert_eq!(c.mdns.interfaces, vec!["lo".to_string()]);
     }

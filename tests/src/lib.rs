@@ -167,7 +167,10 @@ impl Hub {
             .env("HUB_BROKER__LISTEN", "127.0.0.1:0")
             .env("HUB_MDNS__ENABLED", "false")
             // webrtc-rs warns of every call's ordinary set-up steps.
-            .env("HUB_LOG__FILTER", "warn,rtc_dtls=error,rtc_ice=error,rtc=error")
+            .env(
+                "HUB_LOG__FILTER",
+                "warn,rtc_dtls=error,rtc_ice=error,rtc=error",
+            )
             // Traffic stays on this machine: the forecast service is loopback's discard port
             // (refused at once) unless a test brings its own stand-in.
             .env("HUB_WEATHER__BASE_URL", "http://127.0.0.1:9")

@@ -380,7 +380,14 @@ async fn a_kiosk_call_rings_every_messenger_and_crosses_the_hub_in_chromium() {
     let pid = hub.child.id().to_string();
     run_script(
         "calls.mjs",
-        vec![hub.url(""), pid, owner_email, owner_password, agent_email, agent_password],
+        vec![
+            hub.url(""),
+            pid,
+            owner_email,
+            owner_password,
+            agent_email,
+            agent_password,
+        ],
         "calls ok",
     )
     .await;

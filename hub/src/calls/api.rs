@@ -71,7 +71,9 @@ async fn log(
     Query(q): Query<LogQuery>,
 ) -> Result<ApiJson<CallLog>, AppError> {
     Ok(ApiJson(
-        calls.log(q.from.as_deref(), q.to.as_deref(), q.missed).await?,
+        calls
+            .log(q.from.as_deref(), q.to.as_deref(), q.missed)
+            .await?,
     ))
 }
 

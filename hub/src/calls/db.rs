@@ -118,9 +118,11 @@ pub(super) fn list(
 }
 
 pub(super) fn ring_secs(conn: &Connection) -> rusqlite::Result<Option<u32>> {
-    conn.query_row("SELECT ring_secs FROM call_settings WHERE id = 1", [], |r| {
-        r.get(0)
-    })
+    conn.query_row(
+        "SELECT ring_secs FROM call_settings WHERE id = 1",
+        [],
+        |r| r.get(0),
+    )
     .optional()
 }
 

@@ -12,7 +12,9 @@ use std::time::Duration;
 use rtc::interceptor::Registry;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
-use rtc::peer_connection::configuration::media_engine::{MediaEngine, MIME_TYPE_OPUS, MIME_TYPE_VP8};
+use rtc::peer_connection::configuration::media_engine::{
+    MediaEngine, MIME_TYPE_OPUS, MIME_TYPE_VP8,
+};
 use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
 use rtc::peer_connection::configuration::RTCConfigurationBuilder;
 use rtc::peer_connection::sdp::RTCSessionDescription;
@@ -137,7 +139,9 @@ impl Leg {
             .map_err(|e| MediaError::Offer(e.to_string()))?;
         let kinds = offered_kinds(&offer.sdp);
         if kinds.is_empty() {
-            return Err(MediaError::Offer("it offers neither audio nor video".into()));
+            return Err(MediaError::Offer(
+                "it offers neither audio nor video".into(),
+            ));
         }
         let (state_tx, state) = watch::channel(LegState::Connecting);
         let (gathered_tx, mut gathered) = watch::channel(false);

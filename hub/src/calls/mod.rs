@@ -186,7 +186,10 @@ impl Calls {
             })
             .await?;
         if closed > 0 {
-            tracing::info!(calls = closed, "Calls left open by the last run were closed.");
+            tracing::info!(
+                calls = closed,
+                "Calls left open by the last run were closed."
+            );
         }
         Ok(Calls {
             inner: Arc::new(Inner {
@@ -209,7 +212,9 @@ impl Calls {
 
     /// Seconds a call rings before it is missed.
     pub fn ring_secs(&self) -> u32 {
-        self.inner.ring_secs.load(std::sync::atomic::Ordering::Relaxed)
+        self.inner
+            .ring_secs
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub async fn set_ring_secs(&self, secs: u32) -> Result<(), CallError> {
@@ -248,7 +253,11 @@ impl Calls {
         let video = media::sends_video(offer);
         let (to_agent, to_caller) = (Arc::new(Route::default()), Arc::new(Route::default()));
         let (leg, answer) = Leg::answer(&self.inner.media, offer, to_agent.clone()).await?;
-        let (name, kiosk, now) = (caller.name.clone(), caller.kiosk_id, self.inner.clock.now_text());
+        let (name, kiosk, now) = (
+            caller.name.clone(),
+            caller.kiosk_id,
+            self.inner.clock.now_text(),
+        );
         let started = self
             .inner
             .store
@@ -291,18 +300,21 @@ impl Calls {
         {
             let mut phase = call.phase();
             if !matches!(*phase, Phase::Ringing) {
-                return Err(CallError::Gone("someone else has answered this call".into()));
+                return Err(CallError::Gone(
+                    "someone else has answered this call".into(),
+                ));
             }
             *phase = Phase::Answering(member.id);
         }
-        let (leg, answer) = match Leg::answer(&self.inner.media, offer, call.to_caller.clone()).await {
-            Ok(l) => l,
-            Err(e) => {
-                // The call goes on ringing for the others.
-                *call.phase() = Phase::Ringing;
-                return Err(e.into());
-            }
-        };
+        let (leg, answer) =
+            match Leg::answer(&self.inner.media, offer, call.to_caller.clone()).await {
+                Ok(l) => l,
+                Err(e) => {
+                    // The call goes on ringing for the others.
+                    *call.phase() = Phase::Ringing;
+                    return Err(e.into());
+                }
+            };
         leg.join(call.to_agent.clone());
         tokio::spawn(self.clone().watch_agent(call.clone(), leg.state.clone()));
         *call.agent.lock().await = Some(leg);
@@ -347,7 +359,8 @@ impl Calls {
     /// `member` hangs up call `id`, which they answered.
     pub async fn hang_up(&self, id: i64, member: &Member) -> Result<(), CallError> {
         let call = self.active().get(&id).cloned().ok_or(CallError::NotFound)?;
-        let theirs = matches!(*call.phase(), Phase::Connected(m) | Phase::Answering(m) if m == member.id);
+        let theirs =
+            matches!(*call.phase(), Phase::Connected(m) | Phase::Answering(m) if m == member.id);
         if !theirs {
             return Err(CallError::NotYours);
         }
@@ -388,10 +401,9 @@ impl Calls {
                 tracing::info!(call = id, outcome, "A call ended.");
                 self.announce(&record);
                 if outcome == "missed" {
-                    self.inner.chat.notice_team(
-                        "missed_call",
-                        format!("Missed call from {}", record.from),
-                    );
+                    self.inner
+                        .chat
+                        .notice_team("missed_call", format!("Missed call from {}", record.from));
                     let _ = self.inner.events.send(CallEvent::Missed(record));
                 }
             }
@@ -409,8 +421,12 @@ impl Calls {
         let ringing = tokio::time::sleep(ring);
         tokio::pin!(connect, ringing);
         let (mut connecting, mut rings) = (true, true);
+        // A closed leg does not always report it: the call's end is what ends this watch
+        // (it holds the call, and so both legs, until then).
+        let mut view = call.view.subscribe();
         loop {
             tokio::select! {
+                _ = ended(&mut view) => return,
                 changed = caller.changed() => {
                     let state = *caller.borrow_and_update();
                     if changed.is_err() || state == LegState::Gone {
@@ -436,16 +452,20 @@ impl Calls {
 
     /// Ends the call when the answering member's leg does not connect, or fails or closes.
     async fn watch_agent(self, call: Arc<Call>, mut agent: watch::Receiver<LegState>) {
-        let up = tokio::time::timeout(
-            CONNECT_WAIT,
-            agent.wait_for(|s| *s != LegState::Connecting),
-        )
-        .await
-        .is_ok_and(|r| r.is_ok_and(|s| *s == LegState::Connected));
-        if up {
-            let _ = agent.wait_for(|s| *s == LegState::Gone).await;
+        let mut view = call.view.subscribe();
+        let leg = async {
+            let up =
+                tokio::time::timeout(CONNECT_WAIT, agent.wait_for(|s| *s != LegState::Connecting))
+                    .await
+                    .is_ok_and(|r| r.is_ok_and(|s| *s == LegState::Connected));
+            if up {
+                let _ = agent.wait_for(|s| *s == LegState::Gone).await;
+            }
+        };
+        tokio::select! {
+            _ = ended(&mut view) => {}
+            _ = leg => self.end(&call, None).await,
         }
-        self.end(&call, None).await;
     }
 
     /// Tells every open messenger the call's state: ringing, taken, over.
@@ -513,6 +533,14 @@ impl Calls {
     }
 }
 
+/// Resolves once the call is over.
+async fn ended(view: &mut watch::Receiver<CallerView>) {
+    let _ = view
+        .wait_for(|v| matches!(v, CallerView::Ended { .. }))
+        .await
+        .map(|_| ());
+}
+
 /// A stretch of the call log with its totals (the messenger's Calls view and Statistics).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CallLog {
@@ -543,7 +571,9 @@ impl CallLog {
                 .filter(|c| matches!(c.outcome.as_str(), "missed" | "abandoned"))
                 .count(),
             average_wait_secs: average(answered.iter().filter_map(|c| c.wait_secs).collect()),
-            average_duration_secs: average(answered.iter().filter_map(|c| c.duration_secs).collect()),
+            average_duration_secs: average(
+                answered.iter().filter_map(|c| c.duration_secs).collect(),
+            ),
             calls,
         }
     }

@@ -360,7 +360,11 @@ impl Chat {
 
     /// Tells every open Team Messenger `{"type": kind, ...body}` (another capability's live
     /// news); nothing is stored, and a messenger that was closed reads the state anew.
-    pub fn signal_team(&self, kind: &'static str, body: serde_json::Map<String, serde_json::Value>) {
+    pub fn signal_team(
+        &self,
+        kind: &'static str,
+        body: serde_json::Map<String, serde_json::Value>,
+    ) {
         self.bus.team_send(TeamEvent::Signal {
             kind,
             body: Arc::new(body),
