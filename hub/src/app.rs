@@ -263,7 +263,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     let mut tasks = vec![
         timers,
         ical,
-        push_alerts(&chat, push.clone()),
+        crate::alerts::guest_wrote(&chat, push.clone()),
         tokio::spawn(async {
             let mut every = tokio::time::interval(crate::platform::memory::TRIM_EVERY);
             loop {
@@ -331,7 +331,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     })
     .await
     .context("cannot start the calls")?;
-    tasks.push(push_calls(&calls, &chat, push.clone()));
+    tasks.push(crate::alerts::calls(&calls, &chat, push.clone()));
     let frontdesk = crate::frontdesk::FrontDesk::new(crate::frontdesk::Parts {
         store: store.clone(),
         clock: clock.clone(),
@@ -392,93 +392,6 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         broker,
         plan: Box::new(plan),
         _lock: lock,
-    })
-}
-
-/// The chat's alerts (a guest wrote; these members do not have the Team Messenger open)
-/// become Web Push notices that open the conversation.
-fn push_alerts(chat: &Arc<Chat>, push: crate::push::Push) -> tokio::task::JoinHandle<()> {
-    let reachable = push.clone();
-    let mut alerts = chat.alerts(move |assignee| reachable.could_reach(assignee));
-    let chat = chat.clone();
-    tokio::spawn(async move {
-        loop {
-            let alert = match alerts.recv().await {
-                Ok(a) => a,
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                    tracing::warn!(missed = n, "Push fell behind the chat's alerts.");
-                    continue;
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-            };
-            // Whoever can be reached by push and is not in the messenger to see it: the
-            // assignee, or with none everyone (an unassigned conversation is everyone's).
-            let mut reachable = push.subscribed();
-            if let Some(assignee) = alert.assignee {
-                reachable.retain(|id| *id == assignee);
-            }
-            let connected = chat.connected_staff();
-            let user_ids: Vec<i64> = reachable
-                .into_iter()
-                .filter(|id| !connected.contains(id))
-                .collect();
-            if user_ids.is_empty() {
-                continue;
-            }
-            let notice = crate::push::Notice {
-                title: format!("{} wrote", alert.from),
-                body: alert.text,
-                url: format!("/messenger/?open={}", alert.dialogue_id),
-                tag: format!("dialogue-{}", alert.dialogue_id),
-            };
-            if let Err(e) = push.send(user_ids, &notice).await {
-                tracing::warn!(error = %e, "A push notice was not sent.");
-            }
-        }
-    })
-}
-
-/// A call ringing or missed becomes a Web Push notice for the members who have push and
-/// no Team Messenger open (an open one rings by itself).
-fn push_calls(
-    calls: &crate::calls::Calls,
-    chat: &Arc<Chat>,
-    push: crate::push::Push,
-) -> tokio::task::JoinHandle<()> {
-    let mut events = calls.subscribe();
-    let chat = chat.clone();
-    tokio::spawn(async move {
-        loop {
-            let (title, record) = match events.recv().await {
-                Ok(crate::calls::CallEvent::Ringing(r)) => ("is calling the desk", r),
-                Ok(crate::calls::CallEvent::Missed(r)) => ("called: nobody answered", r),
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-            };
-            let connected = chat.connected_staff();
-            let user_ids: Vec<i64> = push
-                .subscribed()
-                .into_iter()
-                .filter(|id| !connected.contains(id))
-                .collect();
-            if user_ids.is_empty() {
-                continue;
-            }
-            let notice = crate::push::Notice {
-                title: format!("{} {title}", record.from),
-                body: if record.video {
-                    "Video call"
-                } else {
-                    "Audio call"
-                }
-                .into(),
-                url: "/messenger/#calls".into(),
-                tag: format!("call-{}", record.id),
-            };
-            if let Err(e) = push.send(user_ids, &notice).await {
-                tracing::warn!(error = %e, "A call's push notice was not sent.");
-            }
-        }
     })
 }
 

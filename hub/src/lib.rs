@@ -1,6 +1,7 @@
 //! Hotel Hub, the appliance daemon. `main.rs` is the command line; [`app::run`] starts the
 //! capabilities and [`wiring`] binds their routes. See ARCHITECTURE.md for the map.
 
+pub mod alerts;
 pub mod app;
 pub mod bookings;
 pub mod broker;

@@ -1,5 +1,5 @@
 //! The shape of `hub/src`, read from its `crate::` paths (imports and inline paths alike):
-//! - a capability never reaches the wiring (`app`, `wiring`, `plan`, `demo`);
+//! - a capability never reaches the wiring (`app`, `wiring`, `plan`, `demo`, `alerts`);
 //! - only a capability's HTTP edge (`api.rs`, `*_api.rs`, `*_ws.rs`) touches `web`;
 //! - the mechanism modules (`web`, `store`, `clock`, `config`, `ratelimit`, `secret`,
 //!   `notify`, `platform`) know no capability;
@@ -21,7 +21,7 @@ const CAPABILITIES: &[&str] = &[
     "broker",
     "push",
 ];
-const WIRING: &[&str] = &["app", "wiring", "plan", "demo"];
+const WIRING: &[&str] = &["app", "wiring", "plan", "demo", "alerts"];
 const MECHANISM: &[&str] = &[
     "web",
     "store",

@@ -186,11 +186,25 @@ async fn kiosk_socket(
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
     u16,
 > {
+    kiosk_socket_from(hub, cookie, None).await
+}
+
+async fn kiosk_socket_from(
+    hub: &Hub,
+    cookie: Option<&str>,
+    origin: Option<&str>,
+) -> Result<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    u16,
+> {
     let mut request = format!("ws://{}/ws/kiosk", hub.http)
         .into_client_request()
         .unwrap();
     if let Some(c) = cookie {
         request.headers_mut().insert("cookie", c.parse().unwrap());
+    }
+    if let Some(o) = origin {
+        request.headers_mut().insert("origin", o.parse().unwrap());
     }
     match tokio_tungstenite::connect_async(request).await {
         Ok((socket, _)) => Ok(socket),
@@ -214,6 +228,13 @@ async fn the_call_socket_refuses_strangers_and_drops_a_revoked_kiosk_at_once() {
         "a member of staff is not a kiosk"
     );
     let (cookie, id) = paired_kiosk(&hub).await;
+    assert_eq!(
+        kiosk_socket_from(&hub, Some(&cookie), Some("https://evil.example"))
+            .await
+            .err(),
+        Some(403),
+        "a page of another site cannot ride the kiosk's cookie"
+    );
     let mut socket = kiosk_socket(&hub, Some(&cookie)).await.unwrap();
     // Garbage is answered with an error, and the socket stays.
     socket
