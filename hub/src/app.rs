@@ -332,6 +332,15 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     .await
     .context("cannot start the calls")?;
     tasks.push(crate::alerts::calls(&calls, &chat, push.clone()));
+    let scans = crate::scans::Scans::start(
+        store.clone(),
+        clock.clone(),
+        bookings.clone(),
+        &config.data_dir,
+    )
+    .await
+    .context("cannot open the scanned documents")?;
+    tasks.push(scans.spawn_sweeper());
     let frontdesk = crate::frontdesk::FrontDesk::new(crate::frontdesk::Parts {
         store: store.clone(),
         clock: clock.clone(),
@@ -340,6 +349,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         reception: reception.clone(),
         chat: chat.clone(),
         calls: calls.clone(),
+        scans: scans.clone(),
     });
     let services = Services {
         store: store.clone(),
@@ -364,6 +374,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         reception,
         frontdesk,
         calls,
+        scans,
     };
     let connections = web::Connections::new(web::ConnectionLimits::within(
         config.web.max_connections,

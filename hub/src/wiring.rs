@@ -42,6 +42,7 @@ pub struct Services {
     pub reception: crate::reception::Reception,
     pub frontdesk: crate::frontdesk::FrontDesk,
     pub calls: crate::calls::Calls,
+    pub scans: crate::scans::Scans,
 }
 
 /// Every route of the hub with the OpenAPI document that describes the same set (the
@@ -58,12 +59,14 @@ pub fn router(s: &Services, connections: &Arc<Connections>) -> (Router, utoipa::
         .merge(crate::reception::api::admin_routes().with_state(s.reception.clone()))
         .merge(crate::frontdesk::api::admin_routes().with_state(s.frontdesk.clone()))
         .merge(crate::calls::api::admin_routes().with_state(s.calls.clone()))
+        .merge(crate::scans::api::admin_routes().with_state(s.scans.clone()))
         .route_layer(axum::middleware::from_fn(
             crate::team::staff_api::require_admin,
         ));
     let uploads = crate::chat::api::upload_routes()
         .merge(crate::chat::guest_api::upload_routes())
         .with_state(s.chat.clone())
+        .merge(crate::frontdesk::api::upload_routes().with_state(s.frontdesk.clone()))
         .layer(DefaultBodyLimit::max(s.config.chat.max_attachment_bytes));
     let api = OpenApiRouter::new()
         .merge(crate::team::api::routes().with_state(s.team.clone()))
@@ -78,6 +81,7 @@ pub fn router(s: &Services, connections: &Arc<Connections>) -> (Router, utoipa::
         .merge(crate::reception::api::routes().with_state(s.reception.clone()))
         .merge(crate::frontdesk::api::routes().with_state(s.frontdesk.clone()))
         .merge(crate::calls::api::routes().with_state(s.calls.clone()))
+        .merge(crate::scans::api::routes().with_state(s.scans.clone()))
         .merge(uploads)
         .nest("/admin", admin);
     let pages = OpenApiRouter::new()

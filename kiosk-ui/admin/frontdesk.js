@@ -1,5 +1,6 @@
 // The Front Desk's kiosks (DESK-1): pair a lobby tablet with a one-time code, see when each
-// kiosk was last seen, revoke one (it is cut off at once).
+// kiosk was last seen, revoke one (it is cut off at once); how long a call from a kiosk
+// rings before it is missed (DESK-3).
 import { api, el, submitting } from '/common/api.js';
 import { field, input, when } from '/common/forms.js';
 
@@ -21,8 +22,8 @@ export async function frontDeskView() {
         el('p', {}, `Code for ${shown.name} (works once, for ten minutes):`),
         el('p', { class: 'pairing-code' }, shown.code),
         el('p', {}, 'On the tablet, open ', el('strong', {}, kioskAddress),
-          '. For calls with camera and microphone later, the tablet must trust the hub\'s certificate: ',
-          el('a', { href: '/ca.crt' }, 'download it'), ' on the tablet and install it.')) : null);
+          '. Calls need the tablet\'s camera and microphone, which a browser opens only on a secure (https://) page: once, ',
+          el('a', { href: '/ca.crt' }, 'download the hub\'s certificate'), ' on the tablet, install it, and open the kiosk\'s https:// address.')) : null);
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       const code = await submitting(form, () => api('POST', '/admin/kiosks/pairing', { name: name.value }));
@@ -37,8 +38,46 @@ export async function frontDeskView() {
         render();
       } }, 'Revoke'))));
     root.replaceChildren(form, el('div', { class: 'card' }, el('h2', {}, `Kiosks (${kiosks.length})`),
-      kiosks.length ? el('table', {}, el('tbody', {}, rows)) : el('p', { class: 'muted' }, 'No tablet is paired yet.')));
+      kiosks.length ? el('table', {}, el('tbody', {}, rows)) : el('p', { class: 'muted' }, 'No tablet is paired yet.')),
+      await callSettings(), await scannedDocuments());
   };
   await render();
   return root;
+}
+
+// How long a guest's call rings on every open Team Messenger before it is missed (the guest
+// is then offered the text chat, and the team is told).
+async function callSettings() {
+  const [settings, scans] = await Promise.all([api('GET', '/admin/calls/settings'), api('GET', '/admin/scans/settings')]);
+  const ring = input(settings.ring_secs, { type: 'number', min: 10, max: 300, required: true });
+  const keep = input(scans.retention_days, { type: 'number', min: 1, max: 3650, required: true });
+  const saved = el('span', { class: 'muted', role: 'status' });
+  const form = el('form', { class: 'card', id: 'call-settings' }, el('h2', {}, 'Calls from the lobby'),
+    el('p', { class: 'muted' }, 'A guest calls reception from the kiosk by video or voice; every open Team Messenger rings, and the first to answer takes the call. Nobody answering within the ring time makes it a missed call.'),
+    el('div', { class: 'row' }, field('ring-secs', 'Ring for (seconds)', ring),
+      field('scan-days', 'Keep scanned documents (days after check-out)', keep), el('button', { type: 'submit' }, 'Save'), saved),
+    el('p', { class: 'muted' }, 'During a call, the receptionist can ask the guest to hold a passport or ID card to the kiosk\'s camera. The picture is kept encrypted on the hub, shown only to owners and admins (every view is recorded), and deleted automatically this many days after the stay\'s check-out. Local law decides how long you may keep it.'),
+    el('div', { class: 'error', role: 'alert' }));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    saved.textContent = '';
+    const done = await submitting(form, () => Promise.all([
+      api('PUT', '/admin/calls/settings', { ring_secs: Number(ring.value) }),
+      api('PUT', '/admin/scans/settings', { retention_days: Number(keep.value) })]));
+    if (done) saved.textContent = 'Saved';
+  });
+  return form;
+}
+
+// Scanned documents (DESK-5): who took each, when it goes, who has looked at it.
+async function scannedDocuments() {
+  const scans = await api('GET', '/scans').catch(() => null);
+  if (!scans) return null;
+  const rows = scans.map((s) => el('tr', { 'data-scan': s.id },
+    el('td', {}, when(s.taken_at)), el('td', {}, `${s.kiosk_name} · asked by ${s.asked_by_name}`),
+    el('td', { class: 'muted' }, s.deleted_at ? `deleted ${when(s.deleted_at)}` : `kept until ${when(s.delete_after)}`),
+    el('td', { class: 'muted' }, s.views.length ? `seen by ${[...new Set(s.views.map((v) => v.member_name))].join(', ')} (${s.views.length}×)` : 'not seen yet'),
+    el('td', {}, s.deleted_at ? null : el('a', { href: `/api/v1/scans/${s.id}/image`, target: '_blank', rel: 'noopener' }, 'View'))));
+  return el('div', { class: 'card', id: 'scans' }, el('h2', {}, `Scanned documents (${scans.filter((s) => !s.deleted_at).length})`),
+    scans.length ? el('table', {}, el('tbody', {}, rows)) : el('p', { class: 'muted' }, 'No document has been scanned yet.'));
 }

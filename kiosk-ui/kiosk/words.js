@@ -1,6 +1,8 @@
 // The kiosk's own words in the languages a small hotel's guests most often read (DESK-2).
 export const WORDS = {
   en: {
+    scanHint: 'Hold your passport or ID card inside the frame, still, facing the camera.', takePhoto: 'Take photo',
+    scanned: 'Thank you, it has been received.', scanFailed: 'The photo could not be sent. Please try again.',
     call: 'Video call reception', voiceCall: 'Voice call', calling: 'Calling reception…', talkingWith: 'You are talking with {name}',
     hangUp: 'Hang up', mute: 'Mute', unmute: 'Unmute', cameraOff: 'Camera off', cameraOn: 'Camera on', switchCamera: 'Switch camera',
     missed: 'Nobody could answer just now. Write to us and we will reply as soon as we can.', ended: 'The call has ended.',
@@ -14,6 +16,8 @@ export const WORDS = {
     sunrise: 'Sunrise', sunset: 'Sunset', language: 'Language',
   },
   ru: {
+    scanHint: 'Поднесите паспорт или удостоверение к камере так, чтобы он был внутри рамки, и держите неподвижно.', takePhoto: 'Сделать снимок',
+    scanned: 'Спасибо, снимок получен.', scanFailed: 'Не удалось отправить снимок. Попробуйте ещё раз.',
     call: 'Видеозвонок на ресепшен', voiceCall: 'Голосовой звонок', calling: 'Звоним на ресепшен…', talkingWith: 'Вы говорите с: {name}',
     hangUp: 'Завершить', mute: 'Выключить микрофон', unmute: 'Включить микрофон', cameraOff: 'Выключить камеру', cameraOn: 'Включить камеру', switchCamera: 'Сменить камеру',
     missed: 'Сейчас никто не смог ответить. Напишите нам, и мы ответим, как только сможем.', ended: 'Звонок завершён.',
@@ -27,6 +31,8 @@ export const WORDS = {
     sunrise: 'Восход', sunset: 'Закат', language: 'Язык',
   },
   de: {
+    scanHint: 'Halten Sie Ihren Pass oder Ausweis ruhig in den Rahmen, zur Kamera gerichtet.', takePhoto: 'Foto aufnehmen',
+    scanned: 'Danke, es ist angekommen.', scanFailed: 'Das Foto konnte nicht gesendet werden. Bitte versuchen Sie es erneut.',
     call: 'Videoanruf an die Rezeption', voiceCall: 'Sprachanruf', calling: 'Rezeption wird angerufen…', talkingWith: 'Sie sprechen mit {name}',
     hangUp: 'Auflegen', mute: 'Stumm', unmute: 'Ton an', cameraOff: 'Kamera aus', cameraOn: 'Kamera an', switchCamera: 'Kamera wechseln',
     missed: 'Gerade konnte niemand antworten. Schreiben Sie uns, wir antworten so bald wie möglich.', ended: 'Der Anruf ist beendet.',
@@ -40,6 +46,8 @@ export const WORDS = {
     sunrise: 'Sonnenaufgang', sunset: 'Sonnenuntergang', language: 'Sprache',
   },
   fr: {
+    scanHint: 'Tenez votre passeport ou votre carte d’identité immobile dans le cadre, face à la caméra.', takePhoto: 'Prendre la photo',
+    scanned: 'Merci, c’est bien reçu.', scanFailed: 'La photo n’a pas pu être envoyée. Veuillez réessayer.',
     call: 'Appel vidéo à la réception', voiceCall: 'Appel vocal', calling: 'Appel de la réception…', talkingWith: 'Vous parlez avec {name}',
     hangUp: 'Raccrocher', mute: 'Couper le micro', unmute: 'Activer le micro', cameraOff: 'Couper la caméra', cameraOn: 'Activer la caméra', switchCamera: 'Changer de caméra',
     missed: 'Personne n’a pu répondre pour l’instant. Écrivez-nous, nous répondrons dès que possible.', ended: 'L’appel est terminé.',
@@ -53,6 +61,8 @@ export const WORDS = {
     sunrise: 'Lever du soleil', sunset: 'Coucher du soleil', language: 'Langue',
   },
   es: {
+    scanHint: 'Sostenga su pasaporte o documento de identidad quieto dentro del marco, frente a la cámara.', takePhoto: 'Hacer la foto',
+    scanned: 'Gracias, se ha recibido.', scanFailed: 'No se pudo enviar la foto. Inténtelo de nuevo.',
     call: 'Videollamada a recepción', voiceCall: 'Llamada de voz', calling: 'Llamando a recepción…', talkingWith: 'Está hablando con {name}',
     hangUp: 'Colgar', mute: 'Silenciar', unmute: 'Activar micrófono', cameraOff: 'Apagar cámara', cameraOn: 'Encender cámara', switchCamera: 'Cambiar cámara',
     missed: 'Nadie pudo responder ahora. Escríbanos y le contestaremos lo antes posible.', ended: 'La llamada ha terminado.',
@@ -66,6 +76,8 @@ export const WORDS = {
     sunrise: 'Amanecer', sunset: 'Atardecer', language: 'Idioma',
   },
   pt: {
+    scanHint: 'Segure o passaporte ou cartão de cidadão imóvel dentro da moldura, virado para a câmara.', takePhoto: 'Tirar fotografia',
+    scanned: 'Obrigado, foi recebido.', scanFailed: 'Não foi possível enviar a fotografia. Tente novamente.',
     call: 'Videochamada para a receção', voiceCall: 'Chamada de voz', calling: 'A ligar para a receção…', talkingWith: 'Está a falar com {name}',
     hangUp: 'Desligar', mute: 'Silenciar', unmute: 'Ligar microfone', cameraOff: 'Desligar câmara', cameraOn: 'Ligar câmara', switchCamera: 'Mudar de câmara',
     missed: 'Ninguém pôde atender agora. Escreva-nos e responderemos assim que possível.', ended: 'A chamada terminou.',

@@ -229,6 +229,7 @@ function onFrame(f) {
     case 'visitors': ctx.visitors = f.visitors; renderVisitors(); updateCounts(); break;
     case 'notice': ctx.notify(f.text); break;
     case 'call': ctx.calls.update(f.call); break;
+    case 'scan': ctx.calls.scanned(f); break;
     case 'error': ctx.notify(f.message); break;
     default: break;
   }

@@ -74,6 +74,11 @@ export class Calls {
     screen.say(`Connecting to ${call.from}…`);
     const pc = connection(stream);
     screen.attach(pc);
+    // A document for check-in (DESK-5): the guest holds it to the kiosk's camera.
+    const ask = (shoot) => api('POST', `/calls/${call.id}/scan`, { shoot }).catch((e) => this.ctx.notify(e.message));
+    screen.root.querySelector('.call-controls').prepend(
+      el('button', { type: 'button', class: 'call-scan', onclick: () => ask(false) }, 'Ask for a document'),
+      el('button', { type: 'button', class: 'call-shoot', onclick: () => ask(true) }, 'Take the shot'));
     pc.addEventListener('connectionstatechange', () => {
       if (pc.connectionState === 'connected') { screen.say(`On a call with ${call.from}`); screen.started(); }
       if (pc.connectionState === 'failed' && this.current?.id === call.id) this.hangUp(true);
@@ -85,6 +90,25 @@ export class Calls {
       this.ctx.notify(e.status === 409 ? 'Someone else has answered this call.' : e.message);
       this.hangUp(false);
     }
+  }
+
+  /** A `scan` frame: the kiosk sent the document asked for in call `call_id`. */
+  scanned(f) {
+    if (this.current?.id !== f.call_id) return;
+    const seer = ['owner', 'admin'].includes(this.ctx.me.role);
+    this.ctx.notify(seer ? 'The document was scanned and kept encrypted on the hub.'
+      : 'The document was scanned. Owners and admins can see it.');
+    if (!seer) return;
+    const panel = el('aside', { class: 'scan-panel', 'data-scan': f.scan_id },
+      el('img', { src: `/api/v1/scans/${f.scan_id}/image`, alt: 'The scanned document' }));
+    const stays = el('select', { 'aria-label': 'Attach to a reservation' }, el('option', { value: '' }, 'Attach to a reservation…'));
+    api('GET', '/reservations').then((list) => stays.append(...list.filter((r) => r.status !== 'cancelled')
+      .map((r) => el('option', { value: r.id }, `${r.guest_name} · ${r.check_in} – ${r.check_out}`)))).catch(() => {});
+    stays.addEventListener('change', () => stays.value && api('PUT', `/scans/${f.scan_id}/reservation`, { reservation_id: Number(stays.value) })
+      .then(() => this.ctx.notify('Attached to the reservation.'), (e) => this.ctx.notify(e.message)));
+    panel.append(stays);
+    this.current.screen.root.querySelector('.scan-panel')?.remove();
+    this.current.screen.root.append(panel);
   }
 
   /** Ends this messenger's call; `tell` says the hub should hear of it. */

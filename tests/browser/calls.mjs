@@ -4,7 +4,8 @@
 // through the hub (inbound RTP bytes and decoded frames grow on both, and the remote end of
 // each side's selected ICE pair is a UDP socket of the hub's process); the agent hangs up
 // and both legs end; a second call nobody answers is missed, the kiosk offers the text chat
-// and the messengers are told. Leaves calls-*.png.
+// and the messengers are told. During the call the agent asks for a document scan and takes
+// the shot; the kiosk sends it. Leaves calls-*.png.
 // Usage: node calls.mjs HUB_URL HUB_PID OWNER_EMAIL OWNER_PASSWORD AGENT_EMAIL AGENT_PASSWORD SCREENSHOT_DIR
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -117,6 +118,16 @@ try {
   check(later.kiosk.remote.port !== later.agent.remote.port, 'each side has its own leg on the hub');
   await kiosk.screenshot({ path: `${dir}/calls-kiosk.png` });
   await agentPage.screenshot({ path: `${dir}/calls-agent.png` });
+
+  // A document for check-in: the agent asks, the kiosk shows where to hold it, the agent
+  // takes the shot; the still goes to the hub (an agent is told owners and admins see it).
+  await agentPage.click('#call .call-scan');
+  await kiosk.locator('.scan-guide .scan-status:has-text("passport")').waitFor();
+  await kiosk.screenshot({ path: `${dir}/calls-scan-guide.png` });
+  await agentPage.click('#call .call-shoot');
+  await kiosk.locator('.scan-status:has-text("Thank you")').waitFor();
+  await agentPage.locator('#notice:has-text("Owners and admins can see it")').waitFor();
+  await kiosk.waitForSelector('.scan-guide', { state: 'detached' });
 
   // The agent hangs up: both legs end, and the kiosk goes back to its idle screen.
   await agentPage.click('#call .call-hangup');

@@ -8,7 +8,7 @@ seconds while the hub's CPU time and RSS are read (with --hub-pid), then hung up
 kiosk and by staff in turn). One JSON line per call and per round; "peer ok" at the end.
 
 Usage: call_peer.py HUB_URL KIOSK_COOKIE STAFF_COOKIE [--rounds N] [--parallel K]
-       [--hold SECS] [--hub-pid PID]
+       [--hold SECS] [--hub-pid PID] [--picture still|moving]
 """
 
 import argparse
@@ -18,6 +18,7 @@ import os
 import time
 import urllib.request
 
+import av
 import websockets
 from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError
@@ -47,10 +48,35 @@ class Counter:
             pass
 
 
+NOISE = os.urandom(640 * 480 * 2)
+GREY = bytes([128]) * (320 * 240)
+
+
+class MovingPicture(VideoStreamTrack):
+    """640x480 noise that moves every frame: as hard to compress as a picture gets, so the
+    encoder sends at its full bit rate, like a camera in a busy lobby."""
+
+    n = 0
+
+    async def recv(self):
+        pts, time_base = await self.next_timestamp()
+        frame = av.VideoFrame(640, 480, "yuv420p")
+        self.n += 1
+        at = (self.n * 641 * 3) % (640 * 480)
+        frame.planes[0].update(NOISE[at:at + 640 * 480])
+        frame.planes[1].update(GREY)
+        frame.planes[2].update(GREY)
+        frame.pts, frame.time_base = pts, time_base
+        return frame
+
+
+PICTURE = VideoStreamTrack
+
+
 def peer(counter):
     pc = RTCPeerConnection()
     pc.addTrack(AudioStreamTrack())
-    pc.addTrack(VideoStreamTrack())
+    pc.addTrack(PICTURE())
     tasks = []
 
     @pc.on("track")
@@ -167,6 +193,12 @@ class Call:
         }
 
 
+async def video_bytes_sent(pc):
+    stats = await pc.getStats()
+    return sum(getattr(s, "bytesSent", 0) for s in stats.values()
+               if s.type == "outbound-rtp" and s.kind == "video")
+
+
 def hub_cpu_ticks(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -190,7 +222,10 @@ async def main():
     p.add_argument("--parallel", type=int, default=1)
     p.add_argument("--hold", type=float, default=1.0)
     p.add_argument("--hub-pid", type=int)
+    p.add_argument("--picture", choices=["still", "moving"], default="still")
     a = p.parse_args()
+    global PICTURE
+    PICTURE = MovingPicture if a.picture == "moving" else VideoStreamTrack
     ws_url = a.hub.replace("http", "ws", 1)
     team_ws = await websockets.connect(f"{ws_url}/ws/team", additional_headers={"Cookie": a.staff_cookie},
                                       max_size=1 << 22)
@@ -202,6 +237,8 @@ async def main():
         n += a.parallel
         await asyncio.gather(*(c.set_up() for c in calls))
         round_out = {"round": r, "parallel": a.parallel}
+        sent_before = [await video_bytes_sent(c.gpc) for c in calls]
+        hold_start = time.monotonic()
         if a.hub_pid:
             tick = os.sysconf("SC_CLK_TCK")
             before, t0 = hub_cpu_ticks(a.hub_pid), time.monotonic()
@@ -211,6 +248,9 @@ async def main():
             round_out["hub_rss_mib"] = round(hub_rss_kib(a.hub_pid) / 1024, 1)
         else:
             await asyncio.sleep(a.hold)
+        held = time.monotonic() - hold_start
+        sent = [await video_bytes_sent(c.gpc) - b for c, b in zip(calls, sent_before)]
+        round_out["guest_video_kbps"] = round(sum(sent) * 8 / 1000 / held / len(calls))
         results = await asyncio.gather(*(c.tear_down() for c in calls))
         for res in results:
             print(json.dumps(res), flush=True)

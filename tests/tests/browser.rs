@@ -401,4 +401,44 @@ async fn a_kiosk_call_rings_every_messenger_and_crosses_the_hub_in_chromium() {
     assert_eq!(log["calls"][0]["video"], false, "{log}");
     assert_eq!(log["calls"][1]["outcome"], "answered", "{log}");
     assert_eq!(log["calls"][1]["answered_by_name"], "Andre Agent", "{log}");
+
+    // The document scan the agent took: kept encrypted, shown to the owner only, each
+    // view logged.
+    let agent = hub.signed_in("agent").await.unwrap();
+    let status = agent
+        .get(hub.url("/api/v1/scans"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 403);
+    let scans = get_json(&owner, &hub.url("/api/v1/scans")).await.unwrap();
+    assert_eq!(scans.as_array().unwrap().len(), 1, "{scans}");
+    let scan = &scans[0];
+    assert_eq!(scan["asked_by_name"], "Andre Agent", "{scan}");
+    assert_eq!(scan["kiosk_name"], "Lobby", "{scan}");
+    let image = format!("/api/v1/scans/{}/image", scan["id"]);
+    let status = agent.get(hub.url(&image)).send().await.unwrap().status();
+    assert_eq!(status.as_u16(), 403);
+    let r = owner.get(hub.url(&image)).send().await.unwrap();
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let jpeg = r.bytes().await.unwrap();
+    assert!(jpeg.starts_with(&[0xFF, 0xD8, 0xFF]), "a JPEG comes back");
+    let on_disk = std::fs::read(hub.data.join(format!("scans/{}.scan", scan["id"]))).unwrap();
+    assert!(
+        !on_disk.starts_with(&[0xFF, 0xD8]),
+        "the file is not the image"
+    );
+    for at in [64, jpeg.len() / 2, jpeg.len() - 96] {
+        let stretch = &jpeg[at..at + 32];
+        assert!(
+            !on_disk.windows(32).any(|w| w == stretch),
+            "no stretch of the image is readable on disk"
+        );
+    }
+    let scans = get_json(&owner, &hub.url("/api/v1/scans")).await.unwrap();
+    assert_eq!(
+        scans[0]["views"][0]["member_name"], "Olivia Owner",
+        "{scans}"
+    );
 }

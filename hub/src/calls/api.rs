@@ -35,6 +35,7 @@ pub fn routes() -> OpenApiRouter<Calls> {
         .routes(routes!(log))
         .routes(routes!(answer))
         .routes(routes!(hang_up))
+        .routes(routes!(ask_for_scan))
 }
 
 pub fn admin_routes() -> OpenApiRouter<Calls> {
@@ -112,6 +113,30 @@ async fn hang_up(
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
     calls.hang_up(id, &staff.member).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ScanRequest {
+    /// Take the picture now, rather than let the guest press the button.
+    #[serde(default)]
+    shoot: bool,
+}
+
+/// The member on the call asks the guest to hold a passport or ID card to the kiosk's
+/// camera (DESK-5); the kiosk shows where to hold it, and the still arrives as a scan.
+#[utoipa::path(post, path = "/calls/{id}/scan", tag = "calls", security(("session" = [])),
+    params(("id" = i64, Path)), request_body = ScanRequest,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn ask_for_scan(
+    State(calls): State<Calls>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<ScanRequest>,
+) -> Result<StatusCode, AppError> {
+    calls.ask_for_scan(id, &staff.member, req.shoot).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

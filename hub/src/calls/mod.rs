@@ -9,7 +9,9 @@
 
 pub mod api;
 mod db;
+mod log;
 mod media;
+mod scanning;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -23,8 +25,10 @@ use crate::chat::Chat;
 use crate::clock::Clock;
 use crate::store::{Store, StoreError};
 use crate::team::{Member, Property};
+pub use log::CallLog;
 use media::{Leg, LegState, Route};
 pub use media::{MediaError, MediaSettings};
+pub use scanning::{ScanAsk, ScanAsker};
 
 /// The ring time when the owner has not set one, and its bounds, in seconds.
 pub const DEFAULT_RING_SECS: u32 = 45;
@@ -105,11 +109,13 @@ pub enum CallEvent {
     Missed(CallRecord),
 }
 
-/// A placed call: its id, the hub's answer to the caller's offer, and the caller's view.
+/// A placed call: its id, the hub's answer to the caller's offer, the caller's view, and
+/// what the member on the call asks of the caller's device.
 pub struct Placed {
     pub id: i64,
     pub answer: String,
     pub view: watch::Receiver<CallerView>,
+    pub asks: watch::Receiver<ScanAsk>,
 }
 
 enum Phase {
@@ -123,8 +129,12 @@ enum Phase {
 
 struct Call {
     id: i64,
+    caller_info: Caller,
     phase: Mutex<Phase>,
     view: watch::Sender<CallerView>,
+    asks: watch::Sender<ScanAsk>,
+    /// Who asked for a scan, and how many arrived.
+    scanning: Mutex<Option<(ScanAsker, u32)>>,
     caller: Leg,
     agent: tokio::sync::Mutex<Option<Leg>>,
     /// Media from the caller, to the agent's leg once it exists.
@@ -272,10 +282,14 @@ impl Calls {
         };
         leg.join(to_caller.clone());
         let (view_tx, view) = watch::channel(CallerView::Ringing);
+        let (asks_tx, asks) = watch::channel(ScanAsk::default());
         let call = Arc::new(Call {
             id: record.id,
+            caller_info: caller.clone(),
             phase: Mutex::new(Phase::Ringing),
             view: view_tx,
+            asks: asks_tx,
+            scanning: Mutex::new(None),
             caller: leg,
             agent: tokio::sync::Mutex::new(None),
             to_agent,
@@ -290,6 +304,7 @@ impl Calls {
             id: call.id,
             answer,
             view,
+            asks,
         })
     }
 
@@ -496,41 +511,6 @@ impl Calls {
             })
             .await
     }
-
-    /// The log of calls started on the days `from` to `to` (YYYY-MM-DD in the property's
-    /// zone, inclusive; the last 30 days by default), newest first, at most 500, with its
-    /// totals.
-    pub async fn log(
-        &self,
-        from: Option<&str>,
-        to: Option<&str>,
-        missed_only: bool,
-    ) -> Result<CallLog, CallError> {
-        let tz = self.inner.property.zone();
-        let today = self.inner.clock.now().with_timezone(&tz).date_naive();
-        let parse = |s: &str| {
-            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| CallError::Invalid("dates are YYYY-MM-DD".into()))
-        };
-        let to = to.map(parse).transpose()?.unwrap_or(today);
-        let from = from
-            .map(parse)
-            .transpose()?
-            .unwrap_or(to - chrono::Duration::days(30));
-        let start_of = |day: chrono::NaiveDate| {
-            crate::clock::stamp(crate::clock::resolve_local(
-                tz,
-                day.and_hms_opt(0, 0, 0).unwrap_or_default(),
-            ))
-        };
-        let (lo, hi) = (start_of(from), start_of(to + chrono::Duration::days(1)));
-        let calls = self
-            .inner
-            .store
-            .read(move |c| Ok::<_, CallError>(db::list(c, &lo, &hi, missed_only, 500)?))
-            .await?;
-        Ok(CallLog::of(from, to, calls))
-    }
 }
 
 /// Resolves once the call is over.
@@ -539,42 +519,4 @@ async fn ended(view: &mut watch::Receiver<CallerView>) {
         .wait_for(|v| matches!(v, CallerView::Ended { .. }))
         .await
         .map(|_| ());
-}
-
-/// A stretch of the call log with its totals (the messenger's Calls view and Statistics).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CallLog {
-    pub from: String,
-    pub to: String,
-    pub total: usize,
-    pub answered: usize,
-    /// Missed and abandoned: nobody spoke to the guest.
-    pub missed: usize,
-    pub average_wait_secs: Option<f64>,
-    pub average_duration_secs: Option<f64>,
-    pub calls: Vec<CallRecord>,
-}
-
-impl CallLog {
-    fn of(from: chrono::NaiveDate, to: chrono::NaiveDate, calls: Vec<CallRecord>) -> CallLog {
-        let average = |xs: Vec<i64>| {
-            (!xs.is_empty()).then(|| xs.iter().sum::<i64>() as f64 / xs.len() as f64)
-        };
-        let answered: Vec<&CallRecord> = calls.iter().filter(|c| c.answered_at.is_some()).collect();
-        CallLog {
-            from: from.to_string(),
-            to: to.to_string(),
-            total: calls.len(),
-            answered: answered.len(),
-            missed: calls
-                .iter()
-                .filter(|c| matches!(c.outcome.as_str(), "missed" | "abandoned"))
-                .count(),
-            average_wait_secs: average(answered.iter().filter_map(|c| c.wait_secs).collect()),
-            average_duration_secs: average(
-                answered.iter().filter_map(|c| c.duration_secs).collect(),
-            ),
-            calls,
-        }
-    }
 }

@@ -65,6 +65,11 @@ pub fn admin_routes() -> OpenApiRouter<FrontDesk> {
         .routes(routes!(revoke_kiosk))
 }
 
+/// Routes with a larger body than the API's default: the kiosk's document scan.
+pub fn upload_routes() -> OpenApiRouter<FrontDesk> {
+    OpenApiRouter::new().routes(routes!(scan))
+}
+
 pub fn routes() -> OpenApiRouter<FrontDesk> {
     OpenApiRouter::new()
         .routes(routes!(pair))
@@ -157,4 +162,31 @@ async fn idle(
     KioskSession(kiosk): KioskSession,
 ) -> Result<ApiJson<IdleScreen>, AppError> {
     Ok(ApiJson(desk.idle(&kiosk).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+struct ScanQuery {
+    /// The call whose member asked for the scan.
+    call_id: i64,
+}
+
+#[derive(serde::Serialize, ToSchema)]
+struct ScanTaken {
+    scan_id: i64,
+}
+
+/// The kiosk sends the document scan (a JPEG, at most 8 MiB) the member on its call asked
+/// for; it is kept encrypted on the hub.
+#[utoipa::path(post, path = "/kiosk/scan", tag = "frontdesk", security(("kiosk" = [])),
+    params(ScanQuery), request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    responses((status = 200, body = ScanTaken), (status = 400, body = crate::web::ErrorBody),
+        (status = 401, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody)))]
+async fn scan(
+    State(desk): State<FrontDesk>,
+    KioskSession(kiosk): KioskSession,
+    axum::extract::Query(q): axum::extract::Query<ScanQuery>,
+    body: axum::body::Bytes,
+) -> Result<ApiJson<ScanTaken>, AppError> {
+    let scan_id = desk.scan(&kiosk, q.call_id, body.to_vec()).await?;
+    Ok(ApiJson(ScanTaken { scan_id }))
 }

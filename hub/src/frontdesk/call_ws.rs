@@ -11,6 +11,7 @@ use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use futures_util::future::Either;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
@@ -18,7 +19,7 @@ use tokio::sync::watch;
 
 use super::api::KioskSession;
 use super::{FrontDesk, Kiosk};
-use crate::calls::{CallError, CallerView};
+use crate::calls::{CallError, CallerView, ScanAsk};
 use crate::web::AppError;
 
 /// The largest frame a kiosk sends: an offer of a few kilobytes.
@@ -49,21 +50,31 @@ pub async fn upgrade(
         .on_upgrade(move |socket| run(desk, socket, kiosk))
 }
 
-/// The call this socket placed, and what its caller is told.
+/// The call this socket placed, what its caller is told, and what the member asks of it.
 struct Current {
     id: i64,
     view: watch::Receiver<CallerView>,
+    asks: watch::Receiver<ScanAsk>,
 }
 
 async fn run(desk: FrontDesk, mut socket: WebSocket, kiosk: Kiosk) {
     let mut revoked = desk.revocations();
     let mut current: Option<Current> = None;
     loop {
-        let view_changed = async {
-            match current.as_mut() {
-                Some(c) => c.view.changed().await.is_ok(),
-                None => std::future::pending().await,
-            }
+        let (view_changed, asked) = match current.as_mut() {
+            Some(Current { view, asks, .. }) => (
+                Either::Left(async move { view.changed().await.is_ok() }),
+                Either::Left(async move {
+                    match asks.changed().await {
+                        Ok(()) => Some(*asks.borrow_and_update()),
+                        Err(_) => std::future::pending().await,
+                    }
+                }),
+            ),
+            None => (
+                Either::Right(std::future::pending()),
+                Either::Right(std::future::pending()),
+            ),
         };
         tokio::select! {
             frame = tokio::time::timeout(IDLE_TIMEOUT, socket.recv()) => {
@@ -83,7 +94,7 @@ async fn run(desk: FrontDesk, mut socket: WebSocket, kiosk: Kiosk) {
                         match desk.call(&kiosk, &sdp).await {
                             Ok(placed) => {
                                 let frame = json!({"type": "answer", "call_id": placed.id, "sdp": placed.answer});
-                                current = Some(Current { id: placed.id, view: placed.view });
+                                current = Some(Current { id: placed.id, view: placed.view, asks: placed.asks });
                                 if !send(&mut socket, frame).await {
                                     break;
                                 }
@@ -124,6 +135,13 @@ async fn run(desk: FrontDesk, mut socket: WebSocket, kiosk: Kiosk) {
                         if !error(&mut socket, "bad_frame", &e.to_string()).await {
                             break;
                         }
+                    }
+                }
+            }
+            ask = asked => {
+                if let Some(ask) = ask {
+                    if !send(&mut socket, json!({"type": "scan_request", "shoot": ask.shoot})).await {
+                        break;
                     }
                 }
             }

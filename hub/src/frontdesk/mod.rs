@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 use crate::calls::{CallError, Caller, Calls, Placed};
 use crate::clock::Clock;
 use crate::reception::Reception;
+use crate::scans::{Origin, ScanError, Scans};
 use crate::secret;
 use crate::store::{Store, StoreError};
 use crate::team::Property;
@@ -42,6 +43,25 @@ pub enum FrontDeskError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Internal(String),
+}
+
+impl From<CallError> for FrontDeskError {
+    fn from(e: CallError) -> Self {
+        match e {
+            CallError::NotFound => FrontDeskError::NotFound,
+            CallError::Invalid(why) | CallError::Gone(why) => FrontDeskError::Invalid(why),
+            other => FrontDeskError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<ScanError> for FrontDeskError {
+    fn from(e: ScanError) -> Self {
+        match e {
+            ScanError::Invalid(why) => FrontDeskError::Invalid(why),
+            other => FrontDeskError::Internal(other.to_string()),
+        }
+    }
 }
 
 impl From<rusqlite::Error> for FrontDeskError {
@@ -86,6 +106,7 @@ struct Inner {
     reception: Reception,
     chat: Arc<crate::chat::Chat>,
     calls: Calls,
+    scans: Scans,
     /// Kiosks revoked since start: their open call sockets close at once.
     revoked: tokio::sync::broadcast::Sender<i64>,
     codes: Mutex<Vec<Waiting>>,
@@ -107,6 +128,7 @@ pub struct Parts {
     pub reception: Reception,
     pub chat: Arc<crate::chat::Chat>,
     pub calls: Calls,
+    pub scans: Scans,
 }
 
 impl FrontDesk {
@@ -119,6 +141,7 @@ impl FrontDesk {
             reception,
             chat,
             calls,
+            scans,
         } = parts;
         FrontDesk {
             inner: Arc::new(Inner {
@@ -129,6 +152,7 @@ impl FrontDesk {
                 reception,
                 chat,
                 calls,
+                scans,
                 revoked: tokio::sync::broadcast::channel(16).0,
                 codes: Mutex::new(Vec::new()),
                 attempts: crate::ratelimit::FailureLimiter::new(Duration::from_secs(15 * 60), 10),
@@ -234,6 +258,26 @@ impl FrontDesk {
             kiosk_id: Some(kiosk.id),
         };
         self.inner.calls.place(caller, offer).await
+    }
+
+    /// `kiosk` brings the document scan (a JPEG) the member on call `call_id` asked for;
+    /// the scan's id.
+    pub async fn scan(
+        &self,
+        kiosk: &Kiosk,
+        call_id: i64,
+        jpeg: Vec<u8>,
+    ) -> Result<i64, FrontDeskError> {
+        let asker = self.inner.calls.scan_arriving(call_id, kiosk.id)?;
+        let origin = Origin {
+            call_id,
+            kiosk_name: asker.kiosk_name,
+            asked_by: asker.member_id,
+            asked_by_name: asker.member_name,
+        };
+        let scan = self.inner.scans.store(jpeg, origin).await?;
+        self.inner.calls.scan_arrived(call_id, scan.id);
+        Ok(scan.id)
     }
 
     /// The kiosk hangs up (or its socket closed).

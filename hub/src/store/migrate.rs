@@ -61,6 +61,10 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         "0013_calls.sql",
         include_str!("../../migrations/0013_calls.sql"),
     ),
+    (
+        "0014_scans.sql",
+        include_str!("../../migrations/0014_scans.sql"),
+    ),
 ];
 
 pub(super) fn apply(conn: &Connection, path: &Path) -> Result<(), StoreError> {

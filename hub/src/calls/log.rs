@@ -1,0 +1,82 @@
+//! The call log over a stretch of days, with its totals (the messenger's Calls view and
+//! Statistics).
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{db, CallError, CallRecord, Calls};
+
+impl Calls {
+    /// The log of calls started on the days `from` to `to` (YYYY-MM-DD in the property's
+    /// zone, inclusive; the last 30 days by default), newest first, at most 500, with its
+    /// totals.
+    pub async fn log(
+        &self,
+        from: Option<&str>,
+        to: Option<&str>,
+        missed_only: bool,
+    ) -> Result<CallLog, CallError> {
+        let tz = self.inner.property.zone();
+        let today = self.inner.clock.now().with_timezone(&tz).date_naive();
+        let parse = |s: &str| {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| CallError::Invalid("dates are YYYY-MM-DD".into()))
+        };
+        let to = to.map(parse).transpose()?.unwrap_or(today);
+        let from = from
+            .map(parse)
+            .transpose()?
+            .unwrap_or(to - chrono::Duration::days(30));
+        let start_of = |day: chrono::NaiveDate| {
+            crate::clock::stamp(crate::clock::resolve_local(
+                tz,
+                day.and_hms_opt(0, 0, 0).unwrap_or_default(),
+            ))
+        };
+        let (lo, hi) = (start_of(from), start_of(to + chrono::Duration::days(1)));
+        let calls = self
+            .inner
+            .store
+            .read(move |c| Ok::<_, CallError>(db::list(c, &lo, &hi, missed_only, 500)?))
+            .await?;
+        Ok(CallLog::of(from, to, calls))
+    }
+}
+
+/// A stretch of the call log with its totals (the messenger's Calls view and Statistics).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CallLog {
+    pub from: String,
+    pub to: String,
+    pub total: usize,
+    pub answered: usize,
+    /// Missed and abandoned: nobody spoke to the guest.
+    pub missed: usize,
+    pub average_wait_secs: Option<f64>,
+    pub average_duration_secs: Option<f64>,
+    pub calls: Vec<CallRecord>,
+}
+
+impl CallLog {
+    fn of(from: chrono::NaiveDate, to: chrono::NaiveDate, calls: Vec<CallRecord>) -> CallLog {
+        let average = |xs: Vec<i64>| {
+            (!xs.is_empty()).then(|| xs.iter().sum::<i64>() as f64 / xs.len() as f64)
+        };
+        let answered: Vec<&CallRecord> = calls.iter().filter(|c| c.answered_at.is_some()).collect();
+        CallLog {
+            from: from.to_string(),
+            to: to.to_string(),
+            total: calls.len(),
+            answered: answered.len(),
+            missed: calls
+                .iter()
+                .filter(|c| matches!(c.outcome.as_str(), "missed" | "abandoned"))
+                .count(),
+            average_wait_secs: average(answered.iter().filter_map(|c| c.wait_secs).collect()),
+            average_duration_secs: average(
+                answered.iter().filter_map(|c| c.duration_secs).collect(),
+            ),
+            calls,
+        }
+    }
+}
