@@ -167,6 +167,10 @@ async fn every_route_checks_the_session_and_the_role() {
             } else if scopes.contains(&"chat_admin") {
                 staff_routes += 1;
                 assert_eq!(as_agent, 403, "{method} {path} is for chat administrators");
+            } else if scopes.contains(&"documents") {
+                // Scanned identity documents: owners and admins only.
+                staff_routes += 1;
+                assert_eq!(as_agent, 403, "{method} {path} is for owners and admins");
             } else {
                 staff_routes += 1;
                 assert!(

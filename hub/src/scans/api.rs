@@ -1,5 +1,6 @@
 //! Scanned documents over HTTP: the list and an image for owners and admins (each view
-//! logged), attaching one to a reservation, and the retention period for admins. The kiosk
+//! logged; the OpenAPI scope "documents"), attaching one to a reservation, and the
+//! retention period for admins. The kiosk
 //! sends a scan through the Front Desk's routes.
 
 use axum::extract::{Path, State};
@@ -37,14 +38,14 @@ pub fn admin_routes() -> OpenApiRouter<Scans> {
 }
 
 /// Every scanned document's record with who has viewed it (owners and admins).
-#[utoipa::path(get, path = "/scans", tag = "scans", security(("session" = ["owner", "admin"])),
+#[utoipa::path(get, path = "/scans", tag = "scans", security(("session" = ["documents"])),
     responses((status = 200, body = Vec<Scan>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn list(State(scans): State<Scans>, staff: Staff) -> Result<ApiJson<Vec<Scan>>, AppError> {
     Ok(ApiJson(scans.list(&staff.member).await?))
 }
 
 /// The scanned image (JPEG); the view is logged before it is sent.
-#[utoipa::path(get, path = "/scans/{id}/image", tag = "scans", security(("session" = ["owner", "admin"])),
+#[utoipa::path(get, path = "/scans/{id}/image", tag = "scans", security(("session" = ["documents"])),
     params(("id" = i64, Path)),
     responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -73,7 +74,7 @@ struct Attach {
 
 /// Attaches a scan to a reservation: it is then kept until the retention period after
 /// that stay's check-out.
-#[utoipa::path(put, path = "/scans/{id}/reservation", tag = "scans", security(("session" = ["owner", "admin"])),
+#[utoipa::path(put, path = "/scans/{id}/reservation", tag = "scans", security(("session" = ["documents"])),
     params(("id" = i64, Path)), request_body = Attach,
     responses((status = 200, body = Scan), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -81,8 +82,11 @@ async fn attach(
     State(scans): State<Scans>,
     staff: Staff,
     Path(id): Path<i64>,
-    ApiJson(req): ApiJson<Attach>,
+    req: Result<ApiJson<Attach>, AppError>,
 ) -> Result<ApiJson<Scan>, AppError> {
+    // Whether the member may touch documents at all comes before what they sent.
+    super::may_see(&staff.member)?;
+    let ApiJson(req) = req?;
     Ok(ApiJson(
         scans.attach(id, req.reservation_id, &staff.member).await?,
     ))
