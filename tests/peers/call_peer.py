@@ -213,6 +213,21 @@ def hub_rss_kib(pid):
     return 0
 
 
+async def unanswered(a, ws_url):
+    """A call nobody takes: its end, as the kiosk is told."""
+    pc, _ = peer(Counter())
+    ws = await websockets.connect(f"{ws_url}/ws/kiosk", additional_headers={"Cookie": a.kiosk_cookie},
+                                  max_size=1 << 20)
+    kiosk = Frames(ws)
+    await ws.send(json.dumps({"type": "call", "sdp": await offer(pc)}))
+    _, answer = await kiosk.wait(lambda f: f["type"] == "answer", "answer")
+    await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+    _, end = await kiosk.wait(lambda f: f.get("state") == "ended", "the end of the call", timeout=400)
+    print(json.dumps({"call": answer["call_id"], "outcome": end["outcome"]}), flush=True)
+    await ws.close()
+    await pc.close()
+
+
 async def main():
     p = argparse.ArgumentParser()
     p.add_argument("hub")
@@ -223,10 +238,16 @@ async def main():
     p.add_argument("--hold", type=float, default=1.0)
     p.add_argument("--hub-pid", type=int)
     p.add_argument("--picture", choices=["still", "moving"], default="still")
+    p.add_argument("--no-answer", action="store_true",
+                   help="place one call, with no messenger open, and wait until it is missed")
     a = p.parse_args()
     global PICTURE
     PICTURE = MovingPicture if a.picture == "moving" else VideoStreamTrack
     ws_url = a.hub.replace("http", "ws", 1)
+    if a.no_answer:
+        await unanswered(a, ws_url)
+        print("peer ok", flush=True)
+        return
     team_ws = await websockets.connect(f"{ws_url}/ws/team", additional_headers={"Cookie": a.staff_cookie},
                                       max_size=1 << 22)
     await team_ws.send(json.dumps({"type": "hello"}))

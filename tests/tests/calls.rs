@@ -108,6 +108,55 @@ async fn an_aiortc_kiosk_and_agent_see_each_other_through_the_hub() {
     assert_eq!(log["calls"][0]["video"], true, "{log}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ringing_and_a_missed_call_reach_staff_without_the_messenger_by_web_push() {
+    let hub = calling_hub();
+    let (kiosk, _) = paired_kiosk(&hub).await;
+    let owner = hub.signed_in("owner").await.unwrap();
+    let r = owner
+        .put(hub.url("/api/v1/admin/calls/settings"))
+        .json(&json!({"ring_secs": 10}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let agent = hub.signed_in("agent").await.unwrap();
+    let service = e2e::LinePeer::start(
+        &python(),
+        &[
+            workspace()
+                .join("tests/peers/push_service.py")
+                .to_str()
+                .unwrap(),
+            "agent",
+        ],
+    )
+    .unwrap();
+    let subscription: Value = serde_json::from_str(&service.expect("subscription")).unwrap();
+    let r = agent
+        .post(hub.url("/api/v1/push/subscriptions"))
+        .json(&subscription)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    // Nobody has the messenger open: the call is pushed as it rings, and again when missed.
+    let lines = aiortc(&hub, &kiosk, "", &["--no-answer"]).await;
+    assert_eq!(lines[0]["outcome"], "missed", "{lines:?}");
+    let mut titles = Vec::new();
+    for _ in 0..2 {
+        let line = service.expect("push agent");
+        let (_, notice) = line.split_once(" {").unwrap();
+        let notice: Value = serde_json::from_str(&format!("{{{notice}")).unwrap();
+        assert_eq!(notice["url"], "/messenger/#calls", "{notice}");
+        titles.push(notice["title"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        titles,
+        ["Lobby is calling the desk", "Lobby called: nobody answered"]
+    );
+}
+
 /// Open descriptors, threads and resident KiB of a process.
 fn footprint(pid: u32) -> (usize, usize, u64) {
     let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
