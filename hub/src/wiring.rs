@@ -112,6 +112,10 @@ pub fn router(s: &Services, connections: &Arc<Connections>) -> (Router, utoipa::
         .route(
             "/ws/kiosk",
             axum::routing::get(crate::frontdesk::call_ws::upgrade).with_state(s.frontdesk.clone()),
+        )
+        .route(
+            "/ws/call",
+            axum::routing::get(crate::calls::guest_ws::upgrade).with_state(s.calls.clone()),
         );
     let router = router
         .merge(sockets)

@@ -41,6 +41,7 @@ export async function chatView() {
       ['es', 'Español'], ['fr', 'Français'], ['de', 'Deutsch'], ['ru', 'Русский']]),
     initial: select(w.initial_state, [['collapsed', 'Collapsed'], ['open', 'Open'], ['hidden', 'Hidden'], ['welcome', 'Welcome message slid out']]),
     phone: input(w.phone, { maxlength: 30 }),
+    calls: el('input', { type: 'checkbox', checked: w.calls, id: 'c-calls' }),
     links: el('textarea', { placeholder: 'Telegram | https://t.me/yourhotel' }, w.messenger_links.map((l) => `${l.label} | ${l.url}`).join('\n')),
     sites: el('textarea', { placeholder: 'https://www.yourhotel.com' }, (w.sites || []).join('\n')),
     distribution: select(s.distribution, [['auto', 'Automatic (round robin among online staff)'], ['manual', 'Manual']]),
@@ -66,7 +67,7 @@ export async function chatView() {
   const base = () => ({
     widget: {
       color: f.color.value, title: f.title.value, welcome_text: f.welcome.value, icon: f.icon.value,
-      position: f.position.value, language: f.language.value, initial_state: f.initial.value, phone: f.phone.value,
+      position: f.position.value, language: f.language.value, initial_state: f.initial.value, phone: f.phone.value, calls: f.calls.checked,
       messenger_links: lines(f.links.value).map((l) => { const [label, url] = l.split('|'); return { label: (label || '').trim(), url: (url || '').trim() }; }),
       sites: lines(f.sites.value).map((l) => l.replace(/\/+$/, '')),
     },
@@ -106,6 +107,7 @@ export async function chatView() {
     field('c-title', 'Title', f.title),
     field('c-welcome', 'Welcome text', f.welcome),
     el('div', { class: 'row' }, field('c-initial', 'Initial state', f.initial), field('c-lang', 'Language', f.language), field('c-phone', 'Phone in the channels panel', f.phone)),
+    el('label', {}, f.calls, ' Offer video and voice calls to reception in the channels panel (they ring every open Team Messenger; a camera needs the page on https)'),
     field('c-links', 'Messenger links (label | link, one per line)', f.links),
     field('c-sites', 'Your websites that show the chat (one address per line; empty: any site may)', f.sites),
     el('h2', {}, 'Distribution and timers'),

@@ -75,9 +75,13 @@ async function scannedDocuments() {
   if (!scans) return null;
   const rows = scans.map((s) => el('tr', { 'data-scan': s.id },
     el('td', {}, when(s.taken_at)), el('td', {}, `${s.kiosk_name} · asked by ${s.asked_by_name}`),
-    el('td', { class: 'muted' }, s.deleted_at ? `deleted ${when(s.deleted_at)}` : `kept until ${when(s.delete_after)}`),
+    el('td', { class: 'muted' }, s.reservation_id ? `reservation #${s.reservation_id}` : 'not attached to a stay'),
+    el('td', { class: 'muted' }, s.deleted_at ? `deleted ${when(s.deleted_at)}`
+      : `kept until ${when(s.delete_after)}${s.reservation_id ? '' : ' (from when it was taken, until attached to a stay)'}`),
     el('td', { class: 'muted' }, s.views.length ? `seen by ${[...new Set(s.views.map((v) => v.member_name))].join(', ')} (${s.views.length}×)` : 'not seen yet'),
-    el('td', {}, s.deleted_at ? null : el('a', { href: `/api/v1/scans/${s.id}/image`, target: '_blank', rel: 'noopener' }, 'View'))));
+    el('td', {}, s.deleted_at ? null : el('a', { href: `/api/v1/scans/${s.id}/image`, target: '_blank', rel: 'noopener',
+      // The view is recorded; the list shows it once it is read again.
+      onclick: () => setTimeout(() => scannedDocuments().then((card) => card && document.getElementById('scans')?.replaceWith(card)), 1500) }, 'View'))));
   return el('div', { class: 'card', id: 'scans' }, el('h2', {}, `Scanned documents (${scans.filter((s) => !s.deleted_at).length})`),
     scans.length ? el('table', {}, el('tbody', {}, rows)) : el('p', { class: 'muted' }, 'No document has been scanned yet.'));
 }

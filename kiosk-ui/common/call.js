@@ -70,7 +70,10 @@ export class CallScreen {
     this.switcher.hidden = true;
     mute.hidden = !audio;
     cam.hidden = !this.videoTrack();
-    const hang = button('call-hangup', words.hangUp, () => onHangUp());
+    // The hang-up button appears where the call button was: a double tap must not end the
+    // call it has just placed.
+    const shown = Date.now();
+    const hang = button('call-hangup', words.hangUp, () => { if (Date.now() - shown > 800) onHangUp(); });
     this.root = el('section', { class: 'call', id: 'call', role: 'dialog', 'aria-modal': 'true' },
       this.remote, this.local, el('div', { class: 'call-bar' }, this.status, this.timer),
       el('div', { class: 'call-controls' }, mute, cam, this.switcher, hang));

@@ -120,8 +120,10 @@ function draw() {
   const call = (video) => () => {
     if (calling) return;
     calling = true;
-    callReception({ video, w, onWrite: () => { openChat(); draw(); }, onClose: () => { calling = false; lastTouch = Date.now(); } })
-      .catch(() => { calling = false; });
+    // The chat's frame sits above everything: it steps aside for the call.
+    window.HotelHubChat?.hideWidget();
+    const ended = () => { calling = false; lastTouch = Date.now(); if (chatting) window.HotelHubChat?.showWidget(); };
+    callReception({ video, w, onWrite: () => { openChat(); draw(); }, onClose: ended }).catch(ended);
   };
   const calls = el('div', { class: 'actions calls' },
     el('button', { type: 'button', class: 'done call-video', id: 'call-video', onclick: call(true) }, w.call),
@@ -135,8 +137,9 @@ function draw() {
   let turn = 0;
   draw.timer = setInterval(() => {
     tick();
-    // The attract loop: the invitation in each of the hotel's languages in turn.
-    if (++turn % 4 === 0) {
+    // The attract loop: the invitation in each of the hotel's languages in turn, until a
+    // guest has chosen one.
+    if (++turn % 4 === 0 && !localStorage.getItem('kiosk.lang')) {
       const next = languages[(turn / 4) % languages.length];
       attract.lang = next;
       attract.textContent = WORDS[next].touch;

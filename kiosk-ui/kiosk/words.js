@@ -1,6 +1,7 @@
 // The kiosk's own words in the languages a small hotel's guests most often read (DESK-2).
 export const WORDS = {
   en: {
+    scanDark: 'The camera sees nothing: hold the document in front of it, in the light.',
     scanHint: 'Hold your passport or ID card inside the frame, still, facing the camera.', takePhoto: 'Take photo',
     scanned: 'Thank you, it has been received.', scanFailed: 'The photo could not be sent. Please try again.',
     call: 'Video call reception', voiceCall: 'Voice call', calling: 'Calling reception…', talkingWith: 'You are talking with {name}',
@@ -16,6 +17,7 @@ export const WORDS = {
     sunrise: 'Sunrise', sunset: 'Sunset', language: 'Language',
   },
   ru: {
+    scanDark: 'Камера ничего не видит: поднесите документ к ней, на свету.',
     scanHint: 'Поднесите паспорт или удостоверение к камере так, чтобы он был внутри рамки, и держите неподвижно.', takePhoto: 'Сделать снимок',
     scanned: 'Спасибо, снимок получен.', scanFailed: 'Не удалось отправить снимок. Попробуйте ещё раз.',
     call: 'Видеозвонок на ресепшен', voiceCall: 'Голосовой звонок', calling: 'Звоним на ресепшен…', talkingWith: 'Вы говорите с: {name}',
@@ -31,6 +33,7 @@ export const WORDS = {
     sunrise: 'Восход', sunset: 'Закат', language: 'Язык',
   },
   de: {
+    scanDark: 'Die Kamera sieht nichts: Halten Sie das Dokument im Hellen davor.',
     scanHint: 'Halten Sie Ihren Pass oder Ausweis ruhig in den Rahmen, zur Kamera gerichtet.', takePhoto: 'Foto aufnehmen',
     scanned: 'Danke, es ist angekommen.', scanFailed: 'Das Foto konnte nicht gesendet werden. Bitte versuchen Sie es erneut.',
     call: 'Videoanruf an die Rezeption', voiceCall: 'Sprachanruf', calling: 'Rezeption wird angerufen…', talkingWith: 'Sie sprechen mit {name}',
@@ -46,6 +49,7 @@ export const WORDS = {
     sunrise: 'Sonnenaufgang', sunset: 'Sonnenuntergang', language: 'Sprache',
   },
   fr: {
+    scanDark: 'La caméra ne voit rien : tenez le document devant elle, à la lumière.',
     scanHint: 'Tenez votre passeport ou votre carte d’identité immobile dans le cadre, face à la caméra.', takePhoto: 'Prendre la photo',
     scanned: 'Merci, c’est bien reçu.', scanFailed: 'La photo n’a pas pu être envoyée. Veuillez réessayer.',
     call: 'Appel vidéo à la réception', voiceCall: 'Appel vocal', calling: 'Appel de la réception…', talkingWith: 'Vous parlez avec {name}',
@@ -61,6 +65,7 @@ export const WORDS = {
     sunrise: 'Lever du soleil', sunset: 'Coucher du soleil', language: 'Langue',
   },
   es: {
+    scanDark: 'La cámara no ve nada: sostenga el documento delante, con luz.',
     scanHint: 'Sostenga su pasaporte o documento de identidad quieto dentro del marco, frente a la cámara.', takePhoto: 'Hacer la foto',
     scanned: 'Gracias, se ha recibido.', scanFailed: 'No se pudo enviar la foto. Inténtelo de nuevo.',
     call: 'Videollamada a recepción', voiceCall: 'Llamada de voz', calling: 'Llamando a recepción…', talkingWith: 'Está hablando con {name}',
@@ -76,6 +81,7 @@ export const WORDS = {
     sunrise: 'Amanecer', sunset: 'Atardecer', language: 'Idioma',
   },
   pt: {
+    scanDark: 'A câmara não vê nada: segure o documento à frente dela, com luz.',
     scanHint: 'Segure o passaporte ou cartão de cidadão imóvel dentro da moldura, virado para a câmara.', takePhoto: 'Tirar fotografia',
     scanned: 'Obrigado, foi recebido.', scanFailed: 'Não foi possível enviar a fotografia. Tente novamente.',
     call: 'Videochamada para a receção', voiceCall: 'Chamada de voz', calling: 'A ligar para a receção…', talkingWith: 'Está a falar com {name}',

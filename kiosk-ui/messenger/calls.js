@@ -45,7 +45,10 @@ export class Calls {
       }
     } else {
       this.ringing.delete(call.id);
-      if (this.current?.id === call.id && call.outcome !== 'connected') this.hangUp(false);
+      if (this.current?.id === call.id && call.outcome !== 'connected') {
+        if (!this.current.leaving) this.ctx.notify(call.outcome === 'failed' ? `The call with ${call.from} was cut off.` : `${call.from} hung up.`);
+        this.hangUp(false);
+      }
     }
     this.draw();
     if (this.ctx.view === 'calls') this.ctx.refreshLists();
@@ -115,6 +118,7 @@ export class Calls {
   hangUp(tell) {
     const current = this.current;
     if (!current) return;
+    current.leaving = true;
     this.current = null;
     if (tell) api('POST', `/calls/${current.id}/hangup`).catch(() => {});
     current.screen.close();
@@ -127,15 +131,21 @@ export class Calls {
 export async function renderCallLog(list, view) {
   const log = await api('GET', '/calls');
   if (view() !== 'calls') return;
-  const mins = (s) => (s == null ? '' : s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`);
+  const mins = duration;
   list.replaceChildren(
-    el('p', { class: 'totals' }, `${log.total} calls · ${log.answered} answered · ${log.missed} missed`,
+    el('p', { class: 'totals' }, `${log.total} calls · ${log.answered} answered · ${log.missed} missed or given up`,
       log.average_wait_secs != null ? ` · answered in ${Math.round(log.average_wait_secs)} s on average` : ''),
     ...log.calls.map((c) => el('div', { class: `item call-log ${c.outcome}`, 'data-call': c.id },
       el('div', { class: 'top' }, el('strong', {}, c.from), el('span', { class: 'muted' }, new Date(c.started_at).toLocaleString())),
       el('div', { class: 'preview' }, OUTCOMES[c.outcome] || c.outcome,
         c.answered_by_name ? ` · ${c.answered_by_name}` : '', c.duration_secs != null ? ` · ${mins(c.duration_secs)}` : '',
         c.video ? '' : ' · audio only'))));
+}
+
+function duration(s) {
+  if (s == null) return '';
+  const r = Math.round(s);
+  return r < 60 ? `${r} s` : `${Math.floor(r / 60)} min ${r % 60} s`;
 }
 
 /** Statistics' calls section. */
@@ -146,6 +156,6 @@ export async function callTotals() {
   return [el('h3', {}, 'Calls'), el('table', { class: 'calls-table' },
     el('tr', {}, ...['Calls', 'Answered', 'Missed', 'Answered in', 'Length'].map((h) => el('th', {}, h))),
     el('tr', {}, cell(log.total), cell(log.answered), cell(log.missed),
-      cell(log.average_wait_secs == null ? '—' : `${Math.round(log.average_wait_secs)} s`),
-      cell(log.average_duration_secs == null ? '—' : `${Math.round(log.average_duration_secs)} s`)))];
+      cell(log.average_wait_secs == null ? '—' : duration(log.average_wait_secs)),
+      cell(log.average_duration_secs == null ? '—' : duration(log.average_duration_secs))))];
 }

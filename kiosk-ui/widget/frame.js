@@ -6,6 +6,7 @@ import { clientId, el } from '/common/api.js';
 import { MessageList, messageItem, sendFile } from '/common/messages.js';
 import { HubSocket } from '/common/socket.js';
 import { applyTexts, textsFor } from '/widget/texts.js';
+import { placeCall } from '/common/caller.js';
 
 const params = new URLSearchParams(location.hash.slice(1));
 let words = textsFor(params.get('lang'));
@@ -60,8 +61,11 @@ function applySettings(s) {
   state.settings = s;
   const w = s.widget || {};
   document.documentElement.style.setProperty('--accent', w.color || '#0b7a75');
-  words = textsFor(w.language);
-  document.documentElement.lang = w.language && w.language !== 'auto' ? w.language : (navigator.language || 'en');
+  // The page's own language (its data-lang: the kiosk passes the guest's choice) comes
+  // before the owner's setting.
+  const language = params.get('lang') || w.language;
+  words = textsFor(language);
+  document.documentElement.lang = language && language !== 'auto' ? language : (navigator.language || 'en');
   applyTexts(document, words);
   $('.title').textContent = w.title || 'Chat';
   $('.welcome-text').textContent = w.welcome_text || '';
@@ -70,6 +74,8 @@ function applySettings(s) {
   const phone = $('.channel.phone');
   phone.hidden = !w.phone;
   if (w.phone) { phone.href = 'tel:' + w.phone.replace(/[^0-9+]/g, ''); phone.querySelector('span').textContent = w.phone; }
+  // Calls (CHAT-3) when the owner offers them; a camera needs a secure page.
+  for (const b of document.querySelectorAll('.channels [data-channel="video"], .channels [data-channel="voice"]')) b.hidden = !w.calls;
   const links = $('.channels .links');
   links.replaceChildren(...(w.messenger_links || []).map((l) =>
     el('a', { class: 'channel', href: l.url, target: '_blank', rel: 'noopener' }, l.label)));
@@ -355,6 +361,17 @@ $('.welcome-close').addEventListener('click', () => { state.welcomeShown = false
 $('.welcome').addEventListener('click', (e) => { if (!e.target.closest('.welcome-close')) setOpen(true); });
 $('.channels-btn').addEventListener('click', () => { $('.channels').hidden = !$('.channels').hidden; });
 $('.channels [data-channel="chat"]').addEventListener('click', () => { $('.channels').hidden = true; });
+let calling = false;
+for (const [channel, video] of [['video', true], ['voice', false]]) {
+  $(`.channels [data-channel="${channel}"]`).addEventListener('click', () => {
+    if (calling || !state.token) return;
+    calling = true;
+    $('.channels').hidden = true;
+    placeCall({ path: '/ws/call', hello: { type: 'hello', key: params.get('key'), token: state.token }, mount: $('#panel'),
+      video, w: words, onWrite: () => $('.composer textarea').focus(), onClose: () => { calling = false; } })
+      .catch(() => { calling = false; });
+  });
+}
 $('.consent-accept').addEventListener('click', () => {
   state.consentGiven = true;
   $('.consent').hidden = true;

@@ -3,6 +3,10 @@
 // missing falls back to English.
 export const TEXTS = {
   en: {
+    videoCall: '📹 Video call', voiceCall: '📞 Call us', calling: 'Calling reception…', talkingWith: 'You are talking with {name}',
+    hangUp: 'Hang up', mute: 'Mute', unmute: 'Unmute', cameraOff: 'Camera off', cameraOn: 'Camera on', switchCamera: 'Switch camera',
+    missed: 'Nobody could answer just now. Write to us here and we will reply as soon as we can.', ended: 'The call has ended.',
+    callFailed: 'The call could not be connected.', noMedia: 'Your camera and microphone cannot be used here.', back: 'Back',
     dismiss: 'Dismiss', stars: '{n} of 5 stars', chat: 'Chat',
     botName: "Assistant", botHandoff: "I am passing you to a member of our team; they will answer here shortly.",
     sysJoined: "{name} joined the chat", sysTookOver: "{name} took over the chat", sysLeft: "{name} left the chat",
@@ -18,6 +22,10 @@ export const TEXTS = {
     away: 'We are away right now. Leave us a message and we will answer soon.', sending: 'Sending', fileFailed: 'The file could not be sent.',
   },
   pt: {
+    videoCall: '📹 Videochamada', voiceCall: '📞 Ligar-nos', calling: 'A ligar para a receção…', talkingWith: 'Está a falar com {name}',
+    hangUp: 'Desligar', mute: 'Silenciar', unmute: 'Ligar microfone', cameraOff: 'Desligar câmara', cameraOn: 'Ligar câmara', switchCamera: 'Mudar de câmara',
+    missed: 'Ninguém pôde atender agora. Escreva-nos aqui e responderemos assim que possível.', ended: 'A chamada terminou.',
+    callFailed: 'Não foi possível ligar a chamada.', noMedia: 'A câmara e o microfone não podem ser usados aqui.', back: 'Voltar',
     dismiss: 'Fechar', stars: '{n} de 5 estrelas', chat: 'Conversa',
     botName: "Assistente", botHandoff: "Vou passá-lo a um membro da nossa equipa; vai responder-lhe aqui em breve.",
     sysJoined: "{name} entrou na conversa", sysTookOver: "{name} assumiu a conversa", sysLeft: "{name} saiu da conversa",
@@ -33,6 +41,10 @@ export const TEXTS = {
     away: 'Neste momento não estamos disponíveis. Deixe-nos uma mensagem e responderemos em breve.', sending: 'A enviar', fileFailed: 'Não foi possível enviar o ficheiro.',
   },
   es: {
+    videoCall: '📹 Videollamada', voiceCall: '📞 Llámenos', calling: 'Llamando a recepción…', talkingWith: 'Está hablando con {name}',
+    hangUp: 'Colgar', mute: 'Silenciar', unmute: 'Activar micrófono', cameraOff: 'Apagar cámara', cameraOn: 'Encender cámara', switchCamera: 'Cambiar cámara',
+    missed: 'Nadie pudo responder ahora. Escríbanos aquí y le contestaremos lo antes posible.', ended: 'La llamada ha terminado.',
+    callFailed: 'No se pudo conectar la llamada.', noMedia: 'Aquí no se pueden usar la cámara ni el micrófono.', back: 'Volver',
     dismiss: 'Cerrar', stars: '{n} de 5 estrellas', chat: 'Chat',
     botName: "Asistente", botHandoff: "Le paso con una persona de nuestro equipo; le responderá aquí en breve.",
     sysJoined: "{name} se unió al chat", sysTookOver: "{name} se hizo cargo del chat", sysLeft: "{name} salió del chat",
@@ -48,6 +60,10 @@ export const TEXTS = {
     away: 'Ahora no estamos disponibles. Déjenos un mensaje y le responderemos pronto.', sending: 'Enviando', fileFailed: 'No se pudo enviar el archivo.',
   },
   fr: {
+    videoCall: '📹 Appel vidéo', voiceCall: '📞 Nous appeler', calling: 'Appel de la réception…', talkingWith: 'Vous parlez avec {name}',
+    hangUp: 'Raccrocher', mute: 'Couper le micro', unmute: 'Activer le micro', cameraOff: 'Couper la caméra', cameraOn: 'Activer la caméra', switchCamera: 'Changer de caméra',
+    missed: 'Personne n’a pu répondre pour l’instant. Écrivez-nous ici, nous répondrons dès que possible.', ended: 'L’appel est terminé.',
+    callFailed: 'L’appel n’a pas pu être établi.', noMedia: 'La caméra et le micro ne peuvent pas être utilisés ici.', back: 'Retour',
     dismiss: 'Fermer', stars: '{n} étoiles sur 5', chat: 'Discussion',
     botName: "Assistant", botHandoff: "Je vous passe un membre de notre équipe ; il vous répondra ici sous peu.",
     sysJoined: "{name} a rejoint la discussion", sysTookOver: "{name} a repris la discussion", sysLeft: "{name} a quitté la discussion",
@@ -63,6 +79,10 @@ export const TEXTS = {
     away: 'Nous sommes absents pour le moment. Laissez-nous un message, nous répondrons vite.', sending: 'Envoi de', fileFailed: "Le fichier n'a pas pu être envoyé.",
   },
   de: {
+    videoCall: '📹 Videoanruf', voiceCall: '📞 Anrufen', calling: 'Rezeption wird angerufen…', talkingWith: 'Sie sprechen mit {name}',
+    hangUp: 'Auflegen', mute: 'Stumm', unmute: 'Ton an', cameraOff: 'Kamera aus', cameraOn: 'Kamera an', switchCamera: 'Kamera wechseln',
+    missed: 'Gerade konnte niemand antworten. Schreiben Sie uns hier, wir antworten so bald wie möglich.', ended: 'Der Anruf ist beendet.',
+    callFailed: 'Der Anruf konnte nicht verbunden werden.', noMedia: 'Kamera und Mikrofon können hier nicht genutzt werden.', back: 'Zurück',
     dismiss: 'Schließen', stars: '{n} von 5 Sternen', chat: 'Chat',
     botName: "Assistent", botHandoff: "Ich verbinde Sie mit jemandem aus unserem Team; Sie erhalten hier gleich eine Antwort.",
     sysJoined: "{name} ist dem Chat beigetreten", sysTookOver: "{name} hat den Chat übernommen", sysLeft: "{name} hat den Chat verlassen",
@@ -78,6 +98,10 @@ export const TEXTS = {
     away: 'Wir sind gerade nicht da. Hinterlassen Sie uns eine Nachricht, wir antworten bald.', sending: 'Sende', fileFailed: 'Die Datei konnte nicht gesendet werden.',
   },
   ru: {
+    videoCall: '📹 Видеозвонок', voiceCall: '📞 Позвонить', calling: 'Звоним на ресепшен…', talkingWith: 'Вы говорите с: {name}',
+    hangUp: 'Завершить', mute: 'Выключить микрофон', unmute: 'Включить микрофон', cameraOff: 'Выключить камеру', cameraOn: 'Включить камеру', switchCamera: 'Сменить камеру',
+    missed: 'Сейчас никто не смог ответить. Напишите нам здесь, и мы ответим, как только сможем.', ended: 'Звонок завершён.',
+    callFailed: 'Не удалось соединиться.', noMedia: 'Камеру и микрофон здесь использовать нельзя.', back: 'Назад',
     dismiss: 'Закрыть', stars: '{n} из 5 звёзд', chat: 'Чат',
     botName: "Ассистент", botHandoff: "Передаю вас сотруднику; он скоро ответит здесь.",
     sysJoined: "{name} присоединился к чату", sysTookOver: "{name} продолжает чат", sysLeft: "{name} покинул чат",

@@ -29,6 +29,7 @@ const recordConnections = () => {
 
 // What the page's latest connection has received, and where its selected pair leads.
 const media = (page) => page.evaluate(async () => {
+  if (!window.__pcs) return null;
   const pc = window.__pcs[window.__pcs.length - 1];
   if (!pc) return null;
   const out = { state: pc.connectionState, video: { bytes: 0, frames: 0 }, audio: { bytes: 0, packets: 0 }, remote: null };
@@ -148,10 +149,46 @@ try {
   await kiosk.click('#call-write');
   await kiosk.frameLocator('iframe[title="Chat"]').locator('.composer textarea').waitFor();
 
+  // A guest on the hotel's website calls from the chat widget's channels panel (CHAT-3),
+  // once the owner offers calls there: the same path through the hub.
+  const chat = await (await ownerPage.request.get(`${hub}/api/v1/admin/chat/settings`)).json();
+  chat.widget.calls = true;
+  const put = await ownerPage.request.put(`${hub}/api/v1/admin/chat/settings`, { data: chat });
+  check(put.ok(), `calls are offered in the widget: ${put.status()} ${await put.text()}`);
+  const visitorContext = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, reducedMotion: 'reduce' });
+  await visitorContext.addInitScript(recordConnections);
+  const visitor = await visitorContext.newPage();
+  visitor.setDefaultTimeout(20000);
+  await visitor.goto(`${hub}/widget/try`);
+  const widget = visitor.frameLocator('iframe[title="Chat"]');
+  await widget.locator('#launcher').click();
+  const frame = () => visitor.frames().find((f) => f.url().includes('/widget/frame.html'));
+  await visitor.waitForFunction(() => true);
+  for (let i = 0; i < 100 && !(await frame()?.evaluate(() => !!localStorage.getItem('hotelhub.token'))); i += 1) await visitor.waitForTimeout(100);
+  await widget.locator('.channels-btn').click();
+  await widget.locator('.channels [data-channel="video"]').click();
+  const webRing = agentPage.locator('#ringing .ring:not(:has-text("Lobby"))');
+  await webRing.waitFor();
+  await webRing.locator('button.answer').click();
+  await widget.locator('.call-status:has-text("Andre Agent")').waitFor();
+  const until = Date.now() + 20000;
+  let seen = null;
+  for (;;) {
+    seen = await media(frame());
+    if (seen?.video.frames > 0 && seen.audio.packets > 0) break;
+    check(Date.now() < until, `the widget's guest sees and hears the agent: ${JSON.stringify(seen)}`);
+    await visitor.waitForTimeout(500);
+  }
+  check(owner(seen.remote.port).includes(`pid=${hubPid},`), 'the widget call goes through the hub');
+  await visitor.screenshot({ path: `${dir}/calls-widget.png` });
+  await agentPage.click('#call .call-hangup');
+  await widget.locator('.call-over:has-text("The call has ended")').waitFor();
+  await visitorContext.close();
+
   // The call log, in the messenger.
   await ownerPage.goto(`${hub}/messenger/#calls`);
   await ownerPage.locator('.call-log.missed:has-text("Lobby")').waitFor();
-  await ownerPage.locator('.call-log.answered:has-text("Andre Agent")').waitFor();
+  await ownerPage.locator('.call-log.answered:has-text("Lobby"):has-text("Andre Agent")').waitFor();
   await ownerPage.screenshot({ path: `${dir}/calls-log.png` });
   // At a phone's size too, with nothing wider than the screen.
   await ownerPage.setViewportSize({ width: 390, height: 844 });

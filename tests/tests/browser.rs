@@ -394,13 +394,18 @@ async fn a_kiosk_call_rings_every_messenger_and_crosses_the_hub_in_chromium() {
     let log = get_json(&owner, &hub.url("/api/v1/calls")).await.unwrap();
     assert_eq!(
         (&log["total"], &log["answered"], &log["missed"]),
-        (&json!(2), &json!(1), &json!(1)),
+        (&json!(3), &json!(2), &json!(1)),
         "{log}"
     );
-    assert_eq!(log["calls"][0]["outcome"], "missed", "{log}");
-    assert_eq!(log["calls"][0]["video"], false, "{log}");
-    assert_eq!(log["calls"][1]["outcome"], "answered", "{log}");
-    assert_eq!(log["calls"][1]["answered_by_name"], "Andre Agent", "{log}");
+    assert_eq!(
+        log["calls"][0]["outcome"], "answered",
+        "the widget's: {log}"
+    );
+    assert_eq!(log["calls"][0]["kiosk_id"], json!(null), "{log}");
+    assert_eq!(log["calls"][1]["outcome"], "missed", "{log}");
+    assert_eq!(log["calls"][1]["video"], false, "{log}");
+    assert_eq!(log["calls"][2]["outcome"], "answered", "{log}");
+    assert_eq!(log["calls"][2]["answered_by_name"], "Andre Agent", "{log}");
 
     // The document scan the agent took: kept encrypted, shown to the owner only, each
     // view logged.

@@ -348,3 +348,60 @@ async fn next_json(
         }
     }
 }
+
+/// A guest's call socket from the widget (CHAT-3): refused while the owner does not offer
+/// calls, for a made-up guest token, and from another site's page; admitted otherwise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_widget_call_socket_admits_only_a_known_guest_when_calls_are_offered() {
+    use e2e::chat::{edit_chat_settings, guest_connect, widget_key, GuestState};
+    let hub = calling_hub();
+    let owner = hub.signed_in("owner").await.unwrap();
+    let key = widget_key(&owner, &hub).await.unwrap();
+    let mut guest = GuestState::default();
+    let _chat = guest_connect(hub.http, &key, &mut guest, "https://hotel.example/")
+        .await
+        .unwrap();
+    let token = guest.token.clone().unwrap();
+    let call_socket = |origin: Option<&'static str>| {
+        let hub = &hub;
+        async move {
+            let mut request = format!("ws://{}/ws/call", hub.http)
+                .into_client_request()
+                .unwrap();
+            if let Some(o) = origin {
+                request.headers_mut().insert("origin", o.parse().unwrap());
+            }
+            tokio_tungstenite::connect_async(request).await
+        }
+    };
+    let hello_answer = |key: String, token: String| {
+        let socket = call_socket(None);
+        async move {
+            let (mut ws, _) = socket.await.unwrap();
+            ws.send_text(&json!({"type": "hello", "key": key, "token": token}).to_string())
+                .await;
+            ws.send_text("{\"type\":\"call\",\"sdp\":\"not sdp\"}")
+                .await;
+            next_json(&mut ws).await
+        }
+    };
+    let off = hello_answer(key.clone(), token.clone()).await;
+    assert_eq!(
+        off["code"], "unavailable",
+        "calls are off by default: {off}"
+    );
+    edit_chat_settings(&owner, &hub, |s| s["widget"]["calls"] = json!(true))
+        .await
+        .unwrap();
+    let forged = hello_answer(key.clone(), "made-up".into()).await;
+    assert_eq!(forged["code"], "unavailable", "{forged}");
+    let admitted = hello_answer(key.clone(), token.clone()).await;
+    assert_eq!(
+        admitted["code"], "bad_offer",
+        "a known guest gets as far as the offer: {admitted}"
+    );
+    match call_socket(Some("https://evil.example")).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 403),
+        other => panic!("another site's page was let in: {:?}", other.map(|_| ())),
+    }
+}

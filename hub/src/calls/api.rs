@@ -22,6 +22,9 @@ impl From<CallError> for AppError {
             CallError::Gone(why) => AppError::Conflict(why),
             CallError::NotYours => AppError::Forbidden,
             CallError::Busy(_) => AppError::Conflict(e.to_string()),
+            CallError::TooMany(secs) => AppError::TooManyRequests {
+                retry_after_secs: secs,
+            },
             CallError::Media(super::MediaError::Offer(why)) => AppError::bad("bad_offer", why),
             CallError::Media(e) => AppError::Internal(e.to_string()),
             CallError::Store(e) => AppError::Internal(e.to_string()),

@@ -49,8 +49,10 @@ pub struct CallLog {
     pub from: String,
     pub to: String,
     pub total: usize,
+    /// Answered and spoken (ended, under way, or cut off by a hub stop).
     pub answered: usize,
-    /// Missed and abandoned: nobody spoke to the guest.
+    /// Missed and abandoned: nobody answered before the guest gave up or the ring time
+    /// ran out. Failed calls (the media never connected) are in neither count.
     pub missed: usize,
     pub average_wait_secs: Option<f64>,
     pub average_duration_secs: Option<f64>,
@@ -62,7 +64,12 @@ impl CallLog {
         let average = |xs: Vec<i64>| {
             (!xs.is_empty()).then(|| xs.iter().sum::<i64>() as f64 / xs.len() as f64)
         };
-        let answered: Vec<&CallRecord> = calls.iter().filter(|c| c.answered_at.is_some()).collect();
+        // Answered is a member and the guest who spoke: not an answer whose media never
+        // connected (failed).
+        let answered: Vec<&CallRecord> = calls
+            .iter()
+            .filter(|c| matches!(c.outcome.as_str(), "answered" | "connected" | "interrupted"))
+            .collect();
         CallLog {
             from: from.to_string(),
             to: to.to_string(),

@@ -8,7 +8,9 @@
 //! [`CallEvent`]s (Web Push is the wiring's).
 
 pub mod api;
+mod caller_ws;
 mod db;
+pub mod guest_ws;
 mod log;
 mod media;
 mod scanning;
@@ -25,6 +27,7 @@ use crate::chat::Chat;
 use crate::clock::Clock;
 use crate::store::{Store, StoreError};
 use crate::team::{Member, Property};
+pub use caller_ws::{serve_caller, MAX_FRAME as CALLER_MAX_FRAME};
 pub use log::CallLog;
 use media::{Leg, LegState, Route};
 pub use media::{MediaError, MediaSettings};
@@ -33,6 +36,9 @@ pub use scanning::{ScanAsk, ScanAsker};
 /// The ring time when the owner has not set one, and its bounds, in seconds.
 pub const DEFAULT_RING_SECS: u32 = 45;
 pub const RING_SECS: std::ops::RangeInclusive<u32> = 10..=300;
+/// Calls a guest's address may place through the widget per window.
+const GUEST_CALLS: u32 = 6;
+const GUEST_CALL_WINDOW: Duration = Duration::from_secs(10 * 60);
 /// A call that cannot connect its media within this long is given up.
 const CONNECT_WAIT: Duration = Duration::from_secs(30);
 
@@ -47,6 +53,8 @@ pub enum CallError {
     Gone(String),
     #[error("only the member who answered a call can hang it up")]
     NotYours,
+    #[error("too many calls from here; try again in {0} s")]
+    TooMany(u64),
     #[error("the hub is already carrying {0} calls; try again in a moment")]
     Busy(usize),
     #[error(transparent)]
@@ -159,6 +167,8 @@ struct Inner {
     ring_secs: std::sync::atomic::AtomicU32,
     active: Mutex<HashMap<i64, Arc<Call>>>,
     events: broadcast::Sender<CallEvent>,
+    /// Guests' calls per client address (strangers may ring the whole team).
+    guest_calls: crate::ratelimit::FailureLimiter,
 }
 
 /// What the calls are built from.
@@ -212,6 +222,7 @@ impl Calls {
                 ring_secs: ring.unwrap_or(DEFAULT_RING_SECS).into(),
                 active: Mutex::new(HashMap::new()),
                 events: broadcast::channel(64).0,
+                guest_calls: crate::ratelimit::FailureLimiter::new(GUEST_CALL_WINDOW, GUEST_CALLS),
             }),
         })
     }
@@ -361,6 +372,37 @@ impl Calls {
             self.announce(&record);
         }
         Ok(answer)
+    }
+
+    /// A guest in the chat widget (its key, the guest's browser token) at address `from`
+    /// may call when the owner offers calls in the widget, six times in ten minutes.
+    pub async fn admit_guest(
+        &self,
+        key: &str,
+        token: &str,
+        from: &str,
+    ) -> Result<Caller, CallError> {
+        let settings = self.inner.chat.settings();
+        if !settings.widget.calls || key != self.inner.chat.widget_key() {
+            return Err(CallError::NotFound);
+        }
+        let now = std::time::Instant::now();
+        self.inner
+            .guest_calls
+            .check(from, now)
+            .map_err(CallError::TooMany)?;
+        let visitor = self
+            .inner
+            .chat
+            .guest_by_token(token)
+            .await
+            .map_err(|e| CallError::Invalid(e.to_string()))?
+            .ok_or(CallError::NotFound)?;
+        self.inner.guest_calls.record_failure(from, now);
+        Ok(Caller {
+            name: visitor.display_name,
+            kiosk_id: None,
+        })
     }
 
     /// The caller hangs up call `id`; ending an ended call does nothing.

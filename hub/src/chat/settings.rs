@@ -58,6 +58,10 @@ pub struct WidgetDesign {
     pub phone: String,
     /// Messenger deep links offered in the channels panel.
     pub messenger_links: Vec<MessengerLink>,
+    /// Video and voice calls to reception offered in the channels panel (CHAT-3; the same
+    /// call path as the lobby kiosk). Off until the owner turns it on: every call rings
+    /// every open Team Messenger.
+    pub calls: bool,
     /// The hotel's own websites, as origins (`https://www.hotel.example`): only they may
     /// frame the widget (CSP `frame-ancestors`) and open guest sockets from their pages.
     /// Empty lets any site.
@@ -193,6 +197,7 @@ impl Default for WidgetDesign {
             initial_state: "collapsed".into(),
             phone: String::new(),
             messenger_links: Vec::new(),
+            calls: false,
             sites: Vec::new(),
         }
     }
@@ -439,6 +444,7 @@ impl ChatSettings {
                 "initial_state": w.initial_state,
                 "phone": w.phone,
                 "messenger_links": w.messenger_links,
+                "calls": w.calls,
             },
             "consent": {
                 "enabled": self.consent.enabled,

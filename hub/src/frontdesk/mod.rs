@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::calls::{CallError, Caller, Calls, Placed};
+use crate::calls::{CallError, Calls};
 use crate::clock::Clock;
 use crate::reception::Reception;
 use crate::scans::{Origin, ScanError, Scans};
@@ -251,13 +251,9 @@ impl FrontDesk {
         self.inner.revoked.subscribe()
     }
 
-    /// `kiosk` calls the team with its browser's SDP `offer` (DESK-3).
-    pub async fn call(&self, kiosk: &Kiosk, offer: &str) -> Result<Placed, CallError> {
-        let caller = Caller {
-            name: kiosk.name.clone(),
-            kiosk_id: Some(kiosk.id),
-        };
-        self.inner.calls.place(caller, offer).await
+    /// The calls a kiosk places (DESK-3).
+    pub fn calls(&self) -> &Calls {
+        &self.inner.calls
     }
 
     /// `kiosk` brings the document scan (a JPEG) the member on call `call_id` asked for;
@@ -278,11 +274,6 @@ impl FrontDesk {
         let scan = self.inner.scans.store(jpeg, origin).await?;
         self.inner.calls.scan_arrived(call_id, scan.id);
         Ok(scan.id)
-    }
-
-    /// The kiosk hangs up (or its socket closed).
-    pub async fn hang_up(&self, call_id: i64) {
-        self.inner.calls.caller_hangs_up(call_id).await;
     }
 
     /// The kiosk a credential belongs to, noting when it was last seen.
