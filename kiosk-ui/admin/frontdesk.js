@@ -11,7 +11,7 @@ export async function frontDeskView() {
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(location.hostname);
   const lan = loopback ? (await api('GET', '/reception/addresses').catch(() => ({ addresses: [] }))).addresses[0] : null;
   const kioskAddress = `${lan || location.origin}/kiosk/`;
-  const render = async (shown = null) => {
+  const render = async (shown = null, edit = null) => {
     const kiosks = await api('GET', '/admin/kiosks');
     const name = input('', { required: true, maxlength: 60, placeholder: 'Lobby' });
     const form = el('form', { class: 'card', id: 'kiosk-pairing' }, el('h2', {}, 'Pair a lobby tablet'),
@@ -32,13 +32,16 @@ export async function frontDeskView() {
     const rows = kiosks.map((k) => el('tr', { 'data-kiosk': k.name },
       el('td', {}, k.name), el('td', { class: 'muted' }, `paired ${when(k.paired_at)}`),
       el('td', { class: 'muted' }, k.last_seen_at ? `last seen ${when(k.last_seen_at)}` : 'not seen yet'),
-      el('td', {}, el('button', { type: 'button', class: 'danger', onclick: async () => {
-        if (!confirm(`Revoke ${k.name}? It is refused from now on; its screen goes back to pairing within a minute, and it must be paired again.`)) return;
-        await api('DELETE', `/admin/kiosks/${k.id}`).catch((e) => alert(e.message));
-        render();
-      } }, 'Revoke'))));
+      el('td', {}, el('button', { type: 'button', class: 'secondary', onclick: () => render(null, k.id) }, 'Screen'),
+        ' ', el('button', { type: 'button', class: 'danger', onclick: async () => {
+          if (!confirm(`Revoke ${k.name}? It is refused from now on; its screen goes back to pairing within a minute, and it must be paired again.`)) return;
+          await api('DELETE', `/admin/kiosks/${k.id}`).catch((e) => alert(e.message));
+          render();
+        } }, 'Revoke'))));
+    const editing = kiosks.find((k) => k.id === edit);
     root.replaceChildren(form, el('div', { class: 'card' }, el('h2', {}, `Kiosks (${kiosks.length})`),
       kiosks.length ? el('table', {}, el('tbody', {}, rows)) : el('p', { class: 'muted' }, 'No tablet is paired yet.')),
+      editing ? screenForm(editing, () => render()) : null,
       await callSettings(), await scannedDocuments());
   };
   await render();
@@ -84,4 +87,28 @@ async function scannedDocuments() {
       onclick: () => setTimeout(() => scannedDocuments().then((card) => card && document.getElementById('scans')?.replaceWith(card)), 1500) }, 'View'))));
   return el('div', { class: 'card', id: 'scans' }, el('h2', {}, `Scanned documents (${scans.filter((s) => !s.deleted_at).length})`),
     scans.length ? el('table', {}, el('tbody', {}, rows)) : el('p', { class: 'muted' }, 'No document has been scanned yet.'));
+}
+
+// One kiosk's idle screen: its name, which codes it shows, calls, and a note under the clock.
+function screenForm(kiosk, done) {
+  const k = kiosk.screen;
+  const name = input(kiosk.name, { required: true, maxlength: 60 });
+  const box = (checked) => el('input', { type: 'checkbox', checked });
+  const [wifi, guide, calls] = [box(k.show_wifi), box(k.show_guide), box(k.calls)];
+  const note = el('textarea', { maxlength: 200, rows: 2, placeholder: 'Breakfast 7–10 in the garden' }, k.note);
+  const form = el('form', { class: 'card', id: 'kiosk-screen' }, el('h2', {}, `${kiosk.name}: its screen`),
+    field('kiosk-rename', 'Where it stands', name),
+    el('label', {}, wifi, ' Show the Wi-Fi and its join code'),
+    el('label', {}, guide, ' Show the code of the hotel\'s guide'),
+    el('label', {}, calls, ' Guests may call reception from it (video and voice)'),
+    field('kiosk-note', 'A note under the clock (optional)', note),
+    el('div', { class: 'row' }, el('button', { type: 'submit' }, 'Save'), el('button', { type: 'button', class: 'secondary', onclick: done }, 'Cancel')),
+    el('div', { class: 'error', role: 'alert' }));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const saved = await submitting(form, () => api('PUT', `/admin/kiosks/${kiosk.id}`, {
+      name: name.value, screen: { show_wifi: wifi.checked, show_guide: guide.checked, calls: calls.checked, note: note.value } }));
+    if (saved) done();
+  });
+  return form;
 }

@@ -110,7 +110,8 @@ function draw() {
     el('p', {}, w.scanWifi), el('p', { class: 'wifi-login' }, `${w.network}: `, el('b', {}, screen.wifi.ssid),
       screen.wifi.password ? el('br') : null, screen.wifi.password ? `${w.password}: ` : null,
       screen.wifi.password ? el('b', {}, screen.wifi.password) : null)) : null;
-  const guide = el('section', { class: 'card code', id: 'guide' }, el('h2', {}, w.guide), svg(screen.reception_qr), el('p', {}, w.scanGuide));
+  const guide = screen.reception_qr ? el('section', { class: 'card code', id: 'guide' }, el('h2', {}, w.guide), svg(screen.reception_qr), el('p', {}, w.scanGuide)) : null;
+  const note = screen.note ? el('p', { class: 'note', id: 'note' }, screen.note) : null;
   const languages = Object.keys(WORDS).filter((t) => !screen.languages.length || screen.languages.some((l) => l.split('-')[0] === t));
   const switcher = el('nav', { class: 'langs', 'aria-label': w.language }, languages.map((t) =>
     el('button', { type: 'button', lang: t, 'aria-pressed': String(t === lang.split('-')[0]), onclick: () => { lang = t; localStorage.setItem('kiosk.lang', t); dropChat(); draw(); } }, WORDS[t].name)));
@@ -125,13 +126,13 @@ function draw() {
     const ended = () => { calling = false; lastTouch = Date.now(); if (chatting) window.HotelHubChat?.showWidget(); };
     callReception({ video, w, onWrite: () => { openChat(); draw(); }, onClose: ended }).catch(ended);
   };
-  const calls = el('div', { class: 'actions calls' },
+  const calls = !screen.calls ? null : el('div', { class: 'actions calls' },
     el('button', { type: 'button', class: 'done call-video', id: 'call-video', onclick: call(true) }, w.call),
     el('button', { type: 'button', class: 'done call-voice', id: 'call-voice', onclick: call(false) }, w.voiceCall));
   const attract = el('p', { class: 'attract', lang: lang.split('-')[0] }, w.touch);
   root.replaceChildren(
     el('header', {}, screen.logo_url ? el('img', { src: screen.logo_url, alt: '' }) : null, el('h1', {}, screen.property), switcher),
-    el('div', { class: 'board' }, el('section', { class: 'time' }, clock, date, weather), el('div', { class: 'codes' }, wifi, guide)),
+    el('div', { class: 'board' }, el('section', { class: 'time' }, clock, date, note, weather), el('div', { class: 'codes' }, wifi, guide)),
     el('footer', {}, done ? el('div', { class: 'actions' }, write, done) : write, calls, attract));
   clearInterval(draw.timer);
   let turn = 0;

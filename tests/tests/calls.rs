@@ -284,6 +284,19 @@ async fn the_call_socket_refuses_strangers_and_drops_a_revoked_kiosk_at_once() {
         Some(403),
         "a page of another site cannot ride the kiosk's cookie"
     );
+    // A kiosk the owner took calls from cannot open the call socket.
+    let owner = hub.signed_in("owner").await.unwrap();
+    let no_calls = json!({"name": "Lobby", "screen": {"show_wifi": true, "show_guide": true, "calls": false, "note": ""}});
+    let set = |body: Value| {
+        owner
+            .put(hub.url(&format!("/api/v1/admin/kiosks/{id}")))
+            .json(&body)
+            .send()
+    };
+    assert_eq!(set(no_calls).await.unwrap().status().as_u16(), 200);
+    assert_eq!(kiosk_socket(&hub, Some(&cookie)).await.err(), Some(403));
+    let calls = json!({"name": "Lobby", "screen": {"show_wifi": true, "show_guide": true, "calls": true, "note": ""}});
+    assert_eq!(set(calls).await.unwrap().status().as_u16(), 200);
     let mut socket = kiosk_socket(&hub, Some(&cookie)).await.unwrap();
     // Garbage is answered with an error, and the socket stays.
     socket
@@ -292,7 +305,6 @@ async fn the_call_socket_refuses_strangers_and_drops_a_revoked_kiosk_at_once() {
     let frame = next_json(&mut socket).await;
     assert_eq!(frame["type"], "error", "{frame}");
     assert_eq!(frame["code"], "bad_offer", "{frame}");
-    let owner = hub.signed_in("owner").await.unwrap();
     let revoke = owner
         .delete(hub.url(&format!("/api/v1/admin/kiosks/{id}")))
         .send()

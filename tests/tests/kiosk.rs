@@ -120,6 +120,31 @@ async fn a_tablet_pairs_once_shows_the_idle_screen_and_is_cut_off_when_revoked()
         .await
         .unwrap();
     assert_eq!(kiosks[0]["name"], "Lobby");
+    // The owner sets this kiosk's screen: no Wi-Fi code, no calls, a note.
+    let id = kiosks[0]["id"].as_i64().unwrap();
+    let screen = json!({"name": "Lobby", "screen": {"show_wifi": false, "show_guide": true, "calls": false,
+        "note": "Breakfast 7–10 in the garden"}});
+    let r = owner
+        .put(hub.url(&format!("/api/v1/admin/kiosks/{id}")))
+        .json(&screen)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let idle = get_json(&tablet, &idle_url).await.unwrap();
+    assert_eq!(idle["wifi"], Value::Null, "{idle}");
+    assert_eq!(idle["calls"], false);
+    assert_eq!(idle["note"], "Breakfast 7–10 in the garden");
+    assert!(idle["reception_qr"].is_string());
+    let long_note = json!({"name": "Lobby", "screen": {"show_wifi": true, "show_guide": true, "calls": true,
+        "note": "x".repeat(201)}});
+    let r = owner
+        .put(hub.url(&format!("/api/v1/admin/kiosks/{id}")))
+        .json(&long_note)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
     assert!(kiosks[0]["last_seen_at"].is_string(), "{kiosks}");
     let revoke = owner
         .delete(hub.url(&format!("/api/v1/admin/kiosks/{}", kiosks[0]["id"])))

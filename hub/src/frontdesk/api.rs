@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{FrontDesk, FrontDeskError, IdleScreen, Kiosk, PairingCode};
+use super::{FrontDesk, FrontDeskError, IdleScreen, Kiosk, KioskScreen, PairingCode};
 use crate::web::{ApiJson, AppError};
 
 /// The kiosk's credential: HttpOnly, SameSite=Strict, Secure (the kiosk runs on the hub's
@@ -62,7 +62,7 @@ pub fn admin_routes() -> OpenApiRouter<FrontDesk> {
     OpenApiRouter::new()
         .routes(routes!(list_kiosks))
         .routes(routes!(pairing_code))
-        .routes(routes!(revoke_kiosk))
+        .routes(routes!(revoke_kiosk, set_screen))
 }
 
 /// Routes with a larger body than the API's default: the kiosk's document scan.
@@ -112,6 +112,27 @@ async fn revoke_kiosk(
 ) -> Result<StatusCode, AppError> {
     desk.revoke(id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct KioskSettings {
+    /// Where the tablet stands, e.g. "Lobby".
+    name: String,
+    screen: KioskScreen,
+}
+
+/// Renames a kiosk and sets what its idle screen offers.
+#[utoipa::path(put, path = "/kiosks/{id}", tag = "frontdesk", security(("session" = ["admin"])),
+    params(("id" = i64, Path)), request_body = KioskSettings,
+    responses((status = 200, body = Kiosk), (status = 400, body = crate::web::ErrorBody),
+        (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody)))]
+async fn set_screen(
+    State(desk): State<FrontDesk>,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<KioskSettings>,
+) -> Result<ApiJson<Kiosk>, AppError> {
+    Ok(ApiJson(desk.set_screen(id, &req.name, req.screen).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -23,6 +23,9 @@ pub async fn upgrade(
         tracing::warn!(%origin, kiosk = kiosk.id, "A kiosk socket from another site was refused.");
         return AppError::ForeignOrigin.into_response();
     }
+    if !kiosk.screen.calls {
+        return AppError::Forbidden.into_response();
+    }
     ws.max_frame_size(CALLER_MAX_FRAME)
         .max_message_size(CALLER_MAX_FRAME)
         .on_upgrade(move |socket| {

@@ -1,6 +1,7 @@
 //! What a kiosk's idle screen shows (DESK-2): the property's name, logo and colour, the
-//! local time, the weather from the hub's cache with its age, sunrise and sunset, and the
-//! codes a guest scans: the Wi-Fi's and the property's own guest page.
+//! local time, the weather from the hub's cache with its age, sunrise and sunset, the
+//! codes a guest scans (the Wi-Fi's and the property's own guest page), whether it offers
+//! calls, and the owner's note; per kiosk, as its `KioskScreen` says.
 
 use chrono::Offset;
 use serde::Serialize;
@@ -30,9 +31,14 @@ pub struct IdleScreen {
     pub sunset: Option<String>,
     /// None when the owner set no network.
     pub wifi: Option<IdleWifi>,
-    /// The property's own guest page on the hub's LAN address, and its code as SVG.
-    pub reception_url: String,
-    pub reception_qr: String,
+    /// The property's own guest page on the hub's LAN address, and its code as SVG; none
+    /// when the owner hid the guide on this kiosk.
+    pub reception_url: Option<String>,
+    pub reception_qr: Option<String>,
+    /// Whether guests may call reception from this kiosk.
+    pub calls: bool,
+    /// The owner's words under the clock; may be empty.
+    pub note: String,
     /// The chat widget's key, for text chat from the kiosk (DESK-4).
     pub widget_key: String,
 }
@@ -95,7 +101,8 @@ impl FrontDesk {
                 .collect(),
         });
         let sun = inner.weather.sun_day(None).ok();
-        let wifi = match &design.wifi {
+        let screen = &kiosk.screen;
+        let wifi = match design.wifi.as_ref().filter(|_| screen.show_wifi) {
             Some(w) => Some(IdleWifi {
                 ssid: w.ssid.clone(),
                 password: w.password.clone(),
@@ -110,6 +117,11 @@ impl FrontDesk {
             .cloned()
             .unwrap_or_default();
         let reception_url = format!("{origin}/r/");
+        let reception_qr = if screen.show_guide {
+            Some(qr::svg(&reception_url, 320).map_err(|e| internal(&e))?)
+        } else {
+            None
+        };
         let zone = inner.property.zone();
         Ok(IdleScreen {
             kiosk: kiosk.name.clone(),
@@ -123,8 +135,10 @@ impl FrontDesk {
             sunrise: sun.as_ref().and_then(|s| s.sunrise.clone()),
             sunset: sun.and_then(|s| s.sunset),
             wifi,
-            reception_qr: qr::svg(&reception_url, 320).map_err(|e| internal(&e))?,
-            reception_url,
+            reception_url: screen.show_guide.then_some(reception_url),
+            reception_qr,
+            calls: screen.calls,
+            note: screen.note.clone(),
             widget_key: inner.chat.widget_key(),
         })
     }

@@ -12,7 +12,7 @@ mod idle;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::calls::{CallError, Calls};
@@ -79,6 +79,33 @@ pub struct Kiosk {
     pub paired_at: String,
     /// When it last asked the hub for anything (to the minute); none before.
     pub last_seen_at: Option<String>,
+    pub screen: KioskScreen,
+}
+
+/// What one kiosk's idle screen offers (the admin app's settings per tablet).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KioskScreen {
+    /// The Wi-Fi's name, password and join code.
+    pub show_wifi: bool,
+    /// The code of the hotel's guide (the property's guest page).
+    pub show_guide: bool,
+    /// Video and voice calls to reception (DESK-3).
+    pub calls: bool,
+    /// The owner's words under the clock ("Breakfast 7–10 in the garden"), up to 200
+    /// characters; empty shows none.
+    pub note: String,
+}
+
+impl Default for KioskScreen {
+    fn default() -> Self {
+        KioskScreen {
+            show_wifi: true,
+            show_guide: true,
+            calls: true,
+            note: String::new(),
+        }
+    }
 }
 
 /// A code an admin reads off the admin app and types on the tablet.
@@ -163,12 +190,7 @@ impl FrontDesk {
     /// A one-time code that pairs a tablet as kiosk `name` (1 to 60 characters) within
     /// ten minutes; the codes are kept in memory only.
     pub fn pairing_code(&self, name: &str) -> Result<PairingCode, FrontDeskError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
-            return Err(FrontDeskError::Invalid(
-                "a kiosk's name is 1 to 60 characters, like \"Lobby\"".into(),
-            ));
-        }
+        let name = valid_name(name)?;
         let code = secret::new_setup_code();
         let mut codes = self.inner.codes.lock().unwrap_or_else(|p| p.into_inner());
         codes.retain(|w| w.made.elapsed() < CODE_LIFE);
@@ -177,12 +199,12 @@ impl FrontDesk {
         }
         codes.push(Waiting {
             code: secret::normalize_setup_code(&code),
-            name: name.to_owned(),
+            name: name.clone(),
             made: Instant::now(),
         });
         Ok(PairingCode {
             code,
-            name: name.to_owned(),
+            name,
             expires_in: CODE_LIFE.as_secs(),
         })
     }
@@ -246,6 +268,37 @@ impl FrontDesk {
         Ok(())
     }
 
+    /// Renames kiosk `id` and sets what its idle screen offers; the tablet shows it within
+    /// its next minute's refresh.
+    pub async fn set_screen(
+        &self,
+        id: i64,
+        name: &str,
+        screen: KioskScreen,
+    ) -> Result<Kiosk, FrontDeskError> {
+        let name = valid_name(name)?;
+        let note = screen.note.trim().to_owned();
+        if note.chars().count() > 200 || note.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(FrontDeskError::Invalid(
+                "the note is up to 200 characters of text".into(),
+            ));
+        }
+        let screen = KioskScreen { note, ..screen };
+        let found = self
+            .inner
+            .store
+            .write(move |c| Ok::<_, FrontDeskError>(db::set_screen(c, id, &name, &screen)?))
+            .await?;
+        if !found {
+            return Err(FrontDeskError::NotFound);
+        }
+        self.kiosks()
+            .await?
+            .into_iter()
+            .find(|k| k.id == id)
+            .ok_or(FrontDeskError::NotFound)
+    }
+
     /// Revoked kiosks' ids as they are revoked.
     pub fn revocations(&self) -> tokio::sync::broadcast::Receiver<i64> {
         self.inner.revoked.subscribe()
@@ -303,4 +356,15 @@ impl FrontDesk {
         }
         Ok(Some(kiosk))
     }
+}
+
+/// A kiosk's name, trimmed: 1 to 60 characters, no control characters.
+fn valid_name(name: &str) -> Result<String, FrontDeskError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
+        return Err(FrontDeskError::Invalid(
+            "a kiosk's name is 1 to 60 characters, like \"Lobby\"".into(),
+        ));
+    }
+    Ok(name.to_owned())
 }

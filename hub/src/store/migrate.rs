@@ -65,6 +65,10 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         "0014_scans.sql",
         include_str!("../../migrations/0014_scans.sql"),
     ),
+    (
+        "0015_kiosk_screen.sql",
+        include_str!("../../migrations/0015_kiosk_screen.sql"),
+    ),
 ];
 
 pub(super) fn apply(conn: &Connection, path: &Path) -> Result<(), StoreError> {
