@@ -350,6 +350,10 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         chat: chat.clone(),
         calls: calls.clone(),
         scans: scans.clone(),
+        secure_addresses: match &https {
+            Some((listener, _)) => crate::platform::lan::secure_addresses(listener.local_addr()?),
+            None => Vec::new(),
+        },
     });
     let services = Services {
         store: store.clone(),

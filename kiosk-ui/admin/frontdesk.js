@@ -6,11 +6,10 @@ import { field, input, when } from '/common/forms.js';
 
 export async function frontDeskView() {
   const root = el('div', { id: 'front-desk' });
-  // Where the tablet opens the kiosk: this page's address, unless that is this machine's
-  // own (loopback), which a tablet cannot reach; then the hub's address on the LAN.
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(location.hostname);
-  const lan = loopback ? (await api('GET', '/reception/addresses').catch(() => ({ addresses: [] }))).addresses[0] : null;
-  const kioskAddress = `${lan || location.origin}/kiosk/`;
+  // Where the tablet opens the kiosk: the hub's HTTPS on the LAN (the camera and
+  // microphone of a call need a secure page).
+  const kioskAddress = (await api('GET', '/admin/kiosks/addresses').catch(() => ({ addresses: [] }))).addresses[0]
+    || `${location.origin}/kiosk/`;
   const render = async (shown = null, edit = null) => {
     const kiosks = await api('GET', '/admin/kiosks');
     const name = input('', { required: true, maxlength: 60, placeholder: 'Lobby' });
@@ -22,8 +21,8 @@ export async function frontDeskView() {
         el('p', {}, `Code for ${shown.name} (works once, for ten minutes):`),
         el('p', { class: 'pairing-code' }, shown.code),
         el('p', {}, 'On the tablet, open ', el('strong', {}, kioskAddress),
-          '. Calls need the tablet\'s camera and microphone, which a browser opens only on a secure (https://) page: once, ',
-          el('a', { href: '/ca.crt' }, 'download the hub\'s certificate'), ' on the tablet, install it, and open the kiosk\'s https:// address.')) : null);
+          '. Calls need the tablet\'s camera and microphone, which a browser opens only on a secure (https://) page: first, on the tablet, ',
+          el('a', { href: '/ca.crt' }, 'download the hub\'s certificate'), ' (it is at /ca.crt on the same address) and install it as a trusted certificate (Android: Settings → Security → Encryption & credentials → Install a certificate → CA certificate; iPad: open the file, then Settings → General → About → Certificate Trust Settings).')) : null);
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       const code = await submitting(form, () => api('POST', '/admin/kiosks/pairing', { name: name.value }));

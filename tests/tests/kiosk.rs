@@ -120,6 +120,15 @@ async fn a_tablet_pairs_once_shows_the_idle_screen_and_is_cut_off_when_revoked()
         .await
         .unwrap();
     assert_eq!(kiosks[0]["name"], "Lobby");
+    // Where the tablet opens the kiosk: the hub's HTTPS, for the camera of a call.
+    let addresses = get_json(&owner, &hub.url("/api/v1/admin/kiosks/addresses"))
+        .await
+        .unwrap();
+    assert_eq!(
+        addresses["addresses"][0],
+        format!("https://{}/kiosk/", hub.https.unwrap()),
+        "{addresses}"
+    );
     // The owner sets this kiosk's screen: no Wi-Fi code, no calls, a note.
     let id = kiosks[0]["id"].as_i64().unwrap();
     let screen = json!({"name": "Lobby", "screen": {"show_wifi": false, "show_guide": true, "calls": false,

@@ -63,6 +63,7 @@ pub fn admin_routes() -> OpenApiRouter<FrontDesk> {
         .routes(routes!(list_kiosks))
         .routes(routes!(pairing_code))
         .routes(routes!(revoke_kiosk, set_screen))
+        .routes(routes!(kiosk_addresses))
 }
 
 /// Routes with a larger body than the API's default: the kiosk's document scan.
@@ -112,6 +113,22 @@ async fn revoke_kiosk(
 ) -> Result<StatusCode, AppError> {
     desk.revoke(id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(serde::Serialize, ToSchema)]
+struct KioskAddresses {
+    /// `https://<LAN address>:<port>/kiosk/` for each of the hub's LAN addresses (plain
+    /// HTTP only with HTTPS off).
+    addresses: Vec<String>,
+}
+
+/// Where a tablet opens the kiosk.
+#[utoipa::path(get, path = "/kiosks/addresses", tag = "frontdesk", security(("session" = ["admin"])),
+    responses((status = 200, body = KioskAddresses), (status = 403, body = crate::web::ErrorBody)))]
+async fn kiosk_addresses(State(desk): State<FrontDesk>) -> ApiJson<KioskAddresses> {
+    ApiJson(KioskAddresses {
+        addresses: desk.kiosk_addresses(),
+    })
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -134,6 +134,7 @@ struct Inner {
     chat: Arc<crate::chat::Chat>,
     calls: Calls,
     scans: Scans,
+    secure_addresses: Vec<String>,
     /// Kiosks revoked since start: their open call sockets close at once.
     revoked: tokio::sync::broadcast::Sender<i64>,
     codes: Mutex<Vec<Waiting>>,
@@ -156,6 +157,9 @@ pub struct Parts {
     pub chat: Arc<crate::chat::Chat>,
     pub calls: Calls,
     pub scans: Scans,
+    /// The hub's HTTPS origins on the LAN, where a tablet opens the kiosk (a camera needs
+    /// a secure page); none with HTTPS off.
+    pub secure_addresses: Vec<String>,
 }
 
 impl FrontDesk {
@@ -169,6 +173,7 @@ impl FrontDesk {
             chat,
             calls,
             scans,
+            secure_addresses,
         } = parts;
         FrontDesk {
             inner: Arc::new(Inner {
@@ -180,6 +185,7 @@ impl FrontDesk {
                 chat,
                 calls,
                 scans,
+                secure_addresses,
                 revoked: tokio::sync::broadcast::channel(16).0,
                 codes: Mutex::new(Vec::new()),
                 attempts: crate::ratelimit::FailureLimiter::new(Duration::from_secs(15 * 60), 10),
@@ -302,6 +308,17 @@ impl FrontDesk {
     /// Revoked kiosks' ids as they are revoked.
     pub fn revocations(&self) -> tokio::sync::broadcast::Receiver<i64> {
         self.inner.revoked.subscribe()
+    }
+
+    /// Where a tablet opens the kiosk: the hub's HTTPS on the LAN (camera and microphone need
+    /// a secure page), else its plain HTTP guest addresses.
+    pub fn kiosk_addresses(&self) -> Vec<String> {
+        let origins = if self.inner.secure_addresses.is_empty() {
+            self.inner.reception.addresses().to_vec()
+        } else {
+            self.inner.secure_addresses.clone()
+        };
+        origins.into_iter().map(|o| format!("{o}/kiosk/")).collect()
     }
 
     /// The calls a kiosk places (DESK-3).

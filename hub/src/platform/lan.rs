@@ -5,6 +5,16 @@
 /// local CA is for staff devices; `hub.local` fails on some Android browsers), or the one
 /// address it listens on; loopback when there is no other.
 pub fn guest_addresses(http: std::net::SocketAddr) -> Vec<String> {
+    lan_origins("http", http)
+}
+
+/// Where staff devices and the lobby kiosk reach the hub's HTTPS (camera and microphone
+/// need a secure page): `https://<LAN address>:<port>`, as [`guest_addresses`] finds them.
+pub fn secure_addresses(https: std::net::SocketAddr) -> Vec<String> {
+    lan_origins("https", https)
+}
+
+fn lan_origins(scheme: &str, http: std::net::SocketAddr) -> Vec<String> {
     let port = http.port();
     let mut ips: Vec<std::net::IpAddr> = if http.ip().is_unspecified() {
         if_addrs::get_if_addrs()
@@ -21,7 +31,7 @@ pub fn guest_addresses(http: std::net::SocketAddr) -> Vec<String> {
     }
     ips.into_iter()
         .map(|ip| std::net::SocketAddr::new(ip, port))
-        .map(|a| format!("http://{a}"))
+        .map(|a| format!("{scheme}://{a}"))
         .collect()
 }
 
