@@ -38,10 +38,11 @@ export async function frontDeskView() {
           render();
         } }, 'Revoke'))));
     const editing = kiosks.find((k) => k.id === edit);
-    root.replaceChildren(form, el('div', { class: 'card' }, el('h2', {}, `Kiosks (${kiosks.length})`),
+    // replaceChildren would show a missing card as the text "null".
+    root.replaceChildren(...[form, el('div', { class: 'card' }, el('h2', {}, `Kiosks (${kiosks.length})`),
       kiosks.length ? el('table', {}, el('tbody', {}, rows)) : el('p', { class: 'muted' }, 'No tablet is paired yet.')),
       editing ? screenForm(editing, () => render()) : null,
-      await callSettings(), await scannedDocuments());
+      await callSettings(), await scannedDocuments()].filter(Boolean));
   };
   await render();
   return root;

@@ -25,6 +25,7 @@ try {
   const code = (await admin.locator('.pairing-code').textContent()).trim();
   check(/^[A-Z0-9]{4}-[A-Z0-9]{4}$/.test(code), `a code to type: ${code}`);
   await admin.screenshot({ path: `${dir}/kiosk-pairing.png` });
+  check(!(await admin.locator('#front-desk').textContent()).includes('null'), 'no card shows as "null"');
 
   // Reduced motion: the breathing button holds still for the clicks.
   const tablet = await browser.newContext({ viewport: { width: 1280, height: 800 }, hasTouch: true, locale: 'en-GB', reducedMotion: 'reduce' });
