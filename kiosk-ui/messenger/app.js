@@ -6,7 +6,7 @@ import { staffSignIn } from '/common/signin.js';
 import { TeamSocket } from '/messenger/socket.js';
 import { DialogueView } from '/messenger/dialogue.js';
 import { alertControls, guestWrote } from '/messenger/alerts.js';
-import { Calls, callTotals, renderCallLog } from '/messenger/calls.js';
+import { Calls, callTotals, missedCalls, renderCallLog } from '/messenger/calls.js';
 
 const $ = (s) => document.querySelector(s);
 const ctx = {
@@ -119,7 +119,10 @@ async function renderView() {
     const t = data.totals;
     const totals = el('p', { class: 'totals' }, `${conversations(t.count)}${view === 'history' ? ` · ${t.missed} missed · ${t.rated} rated${t.average_rating ? ` · ★ ${t.average_rating.toFixed(1)}` : ''}` : ''}`);
     const newDirect = view === 'direct' ? directPicker() : null;
-    list.replaceChildren(...(extra ? [extra.form] : []), totals, ...(newDirect ? [newDirect] : []), ...data.dialogues.map(summaryItem));
+    // Missed calls belong with the missed conversations: the guest waited for someone.
+    const calls = view === 'missed' ? await missedCalls() : [];
+    if (ctx.view !== view) return;
+    list.replaceChildren(...(extra ? [extra.form] : []), totals, ...(newDirect ? [newDirect] : []), ...data.dialogues.map(summaryItem), ...calls);
   } else if (view === 'leads') {
     const leads = await api('GET', '/chat/leads');
     if (ctx.view !== view) return;

@@ -148,6 +148,17 @@ function duration(s) {
   return r < 60 ? `${r} s` : `${Math.floor(r / 60)} min ${r % 60} s`;
 }
 
+/** The Missed view's calls: the last week's that nobody answered. */
+export async function missedCalls() {
+  const from = new Date(Date.now() - 7 * 864e5).toISOString().slice(0, 10);
+  const log = await api('GET', `/calls?missed=true&from=${from}`).catch(() => null);
+  if (!log || !log.calls.length) return [];
+  return [el('p', { class: 'totals' }, `${log.calls.length} missed call${log.calls.length === 1 ? '' : 's'}`),
+    ...log.calls.map((c) => el('a', { class: `item call-log ${c.outcome}`, href: '#calls', 'data-call': c.id },
+      el('div', { class: 'top' }, el('strong', {}, c.from), el('span', { class: 'muted' }, new Date(c.started_at).toLocaleString())),
+      el('div', { class: 'preview' }, OUTCOMES[c.outcome] || c.outcome)))];
+}
+
 /** Statistics' calls section. */
 export async function callTotals() {
   const log = await api('GET', '/calls').catch(() => null);

@@ -185,6 +185,10 @@ try {
   await widget.locator('.call-over:has-text("The call has ended")').waitFor();
   await visitorContext.close();
 
+  // The missed call is among the missed conversations too.
+  await ownerPage.goto(`${hub}/messenger/#missed`);
+  await ownerPage.locator('#list .call-log.missed:has-text("Lobby")').waitFor();
+
   // The call log, in the messenger.
   await ownerPage.goto(`${hub}/messenger/#calls`);
   await ownerPage.locator('.call-log.missed:has-text("Lobby")').waitFor();
