@@ -37,6 +37,8 @@ struct Current {
     asks: watch::Receiver<ScanAsk>,
 }
 
+/// Serves `caller`'s socket until it closes, `cut` resolves (its reason goes out as an
+/// error code), or the caller goes quiet for 90 s; a call under way is hung up then.
 pub async fn serve_caller(
     calls: Calls,
     caller: Caller,
