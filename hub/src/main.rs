@@ -71,6 +71,10 @@ fn on_loopback(config: &mut Config) {
         local(a);
     }
     local(&mut config.broker.listen);
+    // A call's media too: the demo's browsers are on this machine.
+    if config.calls.media_address.is_unspecified() {
+        config.calls.media_address = std::net::Ipv4Addr::LOCALHOST.into();
+    }
     if config.mdns.interfaces.is_empty() {
         config.mdns.interfaces = vec!["lo".into()];
     }
