@@ -167,6 +167,8 @@ struct Inner {
     ring_secs: std::sync::atomic::AtomicU32,
     active: Mutex<HashMap<i64, Arc<Call>>>,
     events: broadcast::Sender<CallEvent>,
+    /// Calls being set up (not yet in `active`).
+    placing: std::sync::atomic::AtomicUsize,
     /// Guests' calls per client address (strangers may ring the whole team).
     guest_calls: crate::ratelimit::FailureLimiter,
 }
@@ -221,12 +223,14 @@ impl Calls {
                 max_calls,
                 ring_secs: ring.unwrap_or(DEFAULT_RING_SECS).into(),
                 active: Mutex::new(HashMap::new()),
+                placing: std::sync::atomic::AtomicUsize::new(0),
                 events: broadcast::channel(64).0,
                 guest_calls: crate::ratelimit::FailureLimiter::new(GUEST_CALL_WINDOW, GUEST_CALLS),
             }),
         })
     }
 
+    /// Calls ringing and missed, for the wiring's Web Push.
     pub fn subscribe(&self) -> broadcast::Receiver<CallEvent> {
         self.inner.events.subscribe()
     }
@@ -268,9 +272,14 @@ impl Calls {
     /// `caller` calls the team with its browser's SDP `offer`: the hub answers it at once
     /// (the caller's media reaches the hub while it rings) and rings every open messenger.
     pub async fn place(&self, caller: Caller, offer: &str) -> Result<Placed, CallError> {
-        if self.active_count() >= self.inner.max_calls {
-            return Err(CallError::Busy(self.inner.max_calls));
-        }
+        // A place is held from here, so calls placed at the same moment cannot pass the
+        // limit while their legs are being set up.
+        let _slot = Slot::take(
+            &self.inner.placing,
+            self.active_count(),
+            self.inner.max_calls,
+        )
+        .ok_or(CallError::Busy(self.inner.max_calls))?;
         let video = media::sends_video(offer);
         let (to_agent, to_caller) = (Arc::new(Route::default()), Arc::new(Route::default()));
         let (leg, answer) = Leg::answer(&self.inner.media, offer, to_agent.clone()).await?;
@@ -552,6 +561,35 @@ impl Calls {
                 Ok::<_, CallError>(out)
             })
             .await
+    }
+}
+
+/// One call being set up, counted in `placing` until dropped.
+struct Slot<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Slot<'a> {
+    fn take(
+        placing: &'a std::sync::atomic::AtomicUsize,
+        active: usize,
+        max: usize,
+    ) -> Option<Slot<'a>> {
+        use std::sync::atomic::Ordering;
+        let mut now = placing.load(Ordering::Acquire);
+        loop {
+            if active + now >= max {
+                return None;
+            }
+            match placing.compare_exchange(now, now + 1, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return Some(Slot(placing)),
+                Err(seen) => now = seen,
+            }
+        }
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
     }
 }
 
