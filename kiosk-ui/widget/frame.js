@@ -61,9 +61,9 @@ function applySettings(s) {
   state.settings = s;
   const w = s.widget || {};
   document.documentElement.style.setProperty('--accent', w.color || '#0b7a75');
-  // The page's own language (its data-lang: the kiosk passes the guest's choice) comes
-  // before the owner's setting.
-  const language = params.get('lang') || w.language;
+  // A language the page chose (its data-lang: the kiosk passes the guest's choice) comes
+  // before the owner's setting; the browser's alone does not.
+  const language = (params.get('chosen') === '1' && params.get('lang')) || w.language;
   words = textsFor(language);
   document.documentElement.lang = language && language !== 'auto' ? language : (navigator.language || 'en');
   applyTexts(document, words);

@@ -24,6 +24,8 @@
     referrer: document.referrer,
     // A page in a language of the guest's choosing (the guest pages' switch) says so.
     lang: script.getAttribute('data-lang') || navigator.language || '',
+    // Whether that language is the page's choice (data-lang), not only the browser's.
+    chosen: script.hasAttribute('data-lang') ? '1' : '',
     // The frame posts its events (staff replies among them) to this origin only.
     host: location.origin,
   });

@@ -39,6 +39,10 @@ use vault::Vault;
 pub const MAX_DEVICES: usize = 2000;
 
 /// A device as the admin app and MQTT see it: the stored row and its link's status.
+/// How often, and how far apart, a command follows a device's link being replaced under it.
+const LINK_RETRIES: u32 = 10;
+const LINK_RETRY_WAIT: Duration = Duration::from_millis(50);
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DeviceView {
     #[serde(flatten)]
@@ -400,19 +404,27 @@ impl Devices {
                 )));
             }
         }
-        let link = self.link(id).ok_or_else(|| DeviceError::Driver {
+        let mut link = self.link(id).ok_or_else(|| DeviceError::Driver {
             code: "device_offline",
             message: "the device has no working link (check its key and address)".into(),
         })?;
         for command in commands {
-            let done = match link.command(*command).await {
-                // The link was replaced under the command (the device described itself
-                // anew): the new one carries it.
-                Err(device_drivers::link::DriverError::Closed) => match self.link(id) {
-                    Some(next) => next.command(*command).await,
-                    None => Err(device_drivers::link::DriverError::Closed),
-                },
-                other => other,
+            let mut tries = 0;
+            let done = loop {
+                match link.command(*command).await {
+                    // The link was replaced under the command (the device described itself
+                    // anew, sometimes several times in a burst of announcements): the next
+                    // one carries it, once it is in place.
+                    Err(device_drivers::link::DriverError::Closed) if tries < LINK_RETRIES => {
+                        tries += 1;
+                        tokio::time::sleep(LINK_RETRY_WAIT).await;
+                        match self.link(id) {
+                            Some(next) => link = next,
+                            None => break Err(device_drivers::link::DriverError::Closed),
+                        }
+                    }
+                    other => break other,
+                }
             };
             done.map_err(device_error)?;
         }
