@@ -1,5 +1,5 @@
 //! The call log over a stretch of days, with its totals (the messenger's Calls view and
-//! Statistics).
+//! Statistics), and the calls ringing now.
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -7,6 +7,26 @@ use utoipa::ToSchema;
 use super::{db, CallError, CallRecord, Calls};
 
 impl Calls {
+    /// The calls ringing now, for a messenger that has just opened.
+    pub async fn ringing(&self) -> Result<Vec<CallRecord>, CallError> {
+        let ids: Vec<i64> = self
+            .active()
+            .values()
+            .filter(|c| matches!(*c.phase(), super::Phase::Ringing))
+            .map(|c| c.id)
+            .collect();
+        self.inner
+            .store
+            .read(move |c| {
+                let mut out = Vec::new();
+                for id in ids {
+                    out.extend(db::get(c, id)?);
+                }
+                Ok::<_, CallError>(out)
+            })
+            .await
+    }
+
     /// The log of calls started on the days `from` to `to` (YYYY-MM-DD in the property's
     /// zone, inclusive; the last 30 days by default), newest first, at most 500, with its
     /// totals.

@@ -542,26 +542,6 @@ impl Calls {
         }
         self.inner.chat.signal_team("call", body);
     }
-
-    /// The calls ringing now, for a messenger that has just opened.
-    pub async fn ringing(&self) -> Result<Vec<CallRecord>, CallError> {
-        let ids: Vec<i64> = self
-            .active()
-            .values()
-            .filter(|c| matches!(*c.phase(), Phase::Ringing))
-            .map(|c| c.id)
-            .collect();
-        self.inner
-            .store
-            .read(move |c| {
-                let mut out = Vec::new();
-                for id in ids {
-                    out.extend(db::get(c, id)?);
-                }
-                Ok::<_, CallError>(out)
-            })
-            .await
-    }
 }
 
 /// One call being set up, counted in `placing` until dropped.
