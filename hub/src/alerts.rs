@@ -25,29 +25,15 @@ pub(crate) fn guest_wrote(
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             };
-            // Whoever can be reached by push and is not in the messenger to see it: the
-            // assignee, or with none everyone (an unassigned conversation is everyone's).
-            let mut reachable = push.subscribed();
-            if let Some(assignee) = alert.assignee {
-                reachable.retain(|id| *id == assignee);
-            }
-            let connected = chat.connected_staff();
-            let user_ids: Vec<i64> = reachable
-                .into_iter()
-                .filter(|id| !connected.contains(id))
-                .collect();
-            if user_ids.is_empty() {
-                continue;
-            }
+            // The assignee, or with none everyone (an unassigned conversation is everyone's).
             let notice = crate::push::Notice {
                 title: format!("{} wrote", alert.from),
                 body: alert.text,
                 url: format!("/messenger/?open={}", alert.dialogue_id),
                 tag: format!("dialogue-{}", alert.dialogue_id),
             };
-            if let Err(e) = push.send(user_ids, &notice).await {
-                tracing::warn!(error = %e, "A push notice was not sent.");
-            }
+            let assignee = alert.assignee;
+            to_absent(&push, &chat, |id| assignee.is_none_or(|a| a == id), &notice).await;
         }
     })
 }
@@ -69,15 +55,6 @@ pub(crate) fn calls(
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             };
-            let connected = chat.connected_staff();
-            let user_ids: Vec<i64> = push
-                .subscribed()
-                .into_iter()
-                .filter(|id| !connected.contains(id))
-                .collect();
-            if user_ids.is_empty() {
-                continue;
-            }
             let notice = crate::push::Notice {
                 title: format!("{} {title}", record.from),
                 body: if record.video {
@@ -89,9 +66,29 @@ pub(crate) fn calls(
                 url: "/messenger/#calls".into(),
                 tag: format!("call-{}", record.id),
             };
-            if let Err(e) = push.send(user_ids, &notice).await {
-                tracing::warn!(error = %e, "A call's push notice was not sent.");
-            }
+            to_absent(&push, &chat, |_| true, &notice).await;
         }
     })
+}
+
+/// Sends `notice` to the members `wanted` who can be reached by push and are not in the
+/// messenger to see it; a failure is logged.
+async fn to_absent(
+    push: &crate::push::Push,
+    chat: &Chat,
+    wanted: impl Fn(i64) -> bool,
+    notice: &crate::push::Notice,
+) {
+    let connected = chat.connected_staff();
+    let user_ids: Vec<i64> = push
+        .subscribed()
+        .into_iter()
+        .filter(|id| wanted(*id) && !connected.contains(id))
+        .collect();
+    if user_ids.is_empty() {
+        return;
+    }
+    if let Err(e) = push.send(user_ids, notice).await {
+        tracing::warn!(error = %e, tag = %notice.tag, "A push notice was not sent.");
+    }
 }

@@ -105,6 +105,24 @@ impl Clock {
     }
 }
 
+/// A report's days, `from` to `to` inclusive (YYYY-MM-DD, the property's days): `to` is
+/// `today` and `from` 30 days before `to` when not given. Errors name the expected form.
+pub fn report_days(
+    from: Option<&str>,
+    to: Option<&str>,
+    today: chrono::NaiveDate,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate), &'static str> {
+    let parse = |s: &str| {
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| "dates are YYYY-MM-DD")
+    };
+    let to = to.map(parse).transpose()?.unwrap_or(today);
+    let from = from
+        .map(parse)
+        .transpose()?
+        .unwrap_or(to - chrono::Duration::days(30));
+    Ok((from, to))
+}
+
 pub fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

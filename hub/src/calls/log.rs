@@ -38,15 +38,8 @@ impl Calls {
     ) -> Result<CallLog, CallError> {
         let tz = self.inner.property.zone();
         let today = self.inner.clock.now().with_timezone(&tz).date_naive();
-        let parse = |s: &str| {
-            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| CallError::Invalid("dates are YYYY-MM-DD".into()))
-        };
-        let to = to.map(parse).transpose()?.unwrap_or(today);
-        let from = from
-            .map(parse)
-            .transpose()?
-            .unwrap_or(to - chrono::Duration::days(30));
+        let (from, to) = crate::clock::report_days(from, to, today)
+            .map_err(|why| CallError::Invalid(why.into()))?;
         let start_of = |day: chrono::NaiveDate| {
             crate::clock::stamp(crate::clock::resolve_local(
                 tz,

@@ -345,8 +345,11 @@ impl Calls {
             match Leg::answer(&self.inner.media, offer, call.to_caller.clone()).await {
                 Ok(l) => l,
                 Err(e) => {
-                    // The call goes on ringing for the others.
-                    *call.phase() = Phase::Ringing;
+                    // The call goes on ringing for the others, unless it ended meanwhile.
+                    let mut phase = call.phase();
+                    if matches!(*phase, Phase::Answering(_)) {
+                        *phase = Phase::Ringing;
+                    }
                     return Err(e.into());
                 }
             };

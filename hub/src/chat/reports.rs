@@ -186,18 +186,8 @@ impl Chat {
     ) -> Result<Statistics, ChatError> {
         let tz = self.team.property().zone();
         let today = self.clock.now().with_timezone(&tz).date_naive();
-        let parse = |s: &str| {
-            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| ChatError::Invalid("dates are YYYY-MM-DD".into()))
-        };
-        let to = match to {
-            Some(t) => parse(t)?,
-            None => today,
-        };
-        let from = match from {
-            Some(f) => parse(f)?,
-            None => to - chrono::Duration::days(30),
-        };
+        let (from, to) = crate::clock::report_days(from, to, today)
+            .map_err(|why| ChatError::Invalid(why.into()))?;
         // Wide UTC bounds; each dialogue is then placed on its local day.
         let lo = crate::clock::stamp(
             from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - chrono::Duration::days(1),
