@@ -1,0 +1,182 @@
+//! The relay's settings: a TOML file (`hub-relay run --config FILE`), every key optional.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RelayConfig {
+    /// Where the registry (SQLite) and the relay's own certificate live.
+    pub data_dir: PathBuf,
+    /// The relay's address as browsers see it, without a path. A hub with id `<id>` is
+    /// reached at the same scheme and port with `<id>.` before the host name, so the name
+    /// needs a wildcard DNS record (names under `localhost` resolve by themselves).
+    pub public_url: String,
+    /// Plain HTTP for browsers (behind a TLS-terminating proxy, or `*.localhost`).
+    pub http_listen: Option<SocketAddr>,
+    /// HTTPS for browsers, with `tls_cert`/`tls_key` (or the relay's own certificate).
+    pub https_listen: Option<SocketAddr>,
+    /// PEM files of a certificate for the public name and its wildcard, and its key. Without
+    /// them the relay makes its own CA (`ca.pem` in `data_dir`), which hubs are then told
+    /// to trust (the hub's `cloud.relay_ca`).
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// The hub link: MQTT 3.1.1 over TLS, which hubs connect out to.
+    pub link_listen: SocketAddr,
+    /// The host name and port hubs use for the link, as the registration answer gives it.
+    pub link_address: String,
+    /// Browser connections carried at once per hub.
+    pub max_streams_per_hub: usize,
+    /// New browser connections per address per minute, before the relay answers 429.
+    pub connections_per_minute: u32,
+    /// Registrations per address per hour.
+    pub registrations_per_hour: u32,
+    /// Largest MQTT packet accepted from a hub, in bytes.
+    pub max_packet_bytes: usize,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        RelayConfig {
+            data_dir: PathBuf::from("relay-data"),
+            public_url: "http://relay.localhost:18080".into(),
+            http_listen: Some(SocketAddr::from(([127, 0, 0, 1], 18080))),
+            https_listen: None,
+            tls_cert: None,
+            tls_key: None,
+            link_listen: SocketAddr::from(([127, 0, 0, 1], 18883)),
+            link_address: "localhost:18883".into(),
+            max_streams_per_hub: 256,
+            connections_per_minute: 600,
+            registrations_per_hour: 20,
+            max_packet_bytes: 256 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Parse {
+        path: String,
+        source: toml::de::Error,
+    },
+    #[error("{key}: {why}")]
+    Invalid { key: &'static str, why: String },
+}
+
+impl RelayConfig {
+    pub fn load(path: &std::path::Path) -> Result<RelayConfig, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let config: RelayConfig = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: shown,
+            source,
+        })?;
+        config.public().map(|_| config)
+    }
+
+    /// The public address, checked: scheme, host, optional port.
+    pub fn public(&self) -> Result<PublicUrl, ConfigError> {
+        let invalid = |why: &str| ConfigError::Invalid {
+            key: "public_url",
+            why: why.to_owned(),
+        };
+        let (scheme, rest) = self
+            .public_url
+            .split_once("://")
+            .ok_or_else(|| invalid("needs http:// or https://"))?;
+        if scheme != "http" && scheme != "https" {
+            return Err(invalid("needs http:// or https://"));
+        }
+        let authority = rest.trim_end_matches('/');
+        if authority.is_empty() || authority.contains(['/', '?', '#', '@']) {
+            return Err(invalid("is a scheme and a host name with an optional port"));
+        }
+        let host = match authority.rsplit_once(':') {
+            Some((h, p)) if p.parse::<u16>().is_ok() => h,
+            _ => authority,
+        };
+        Ok(PublicUrl {
+            scheme: scheme.to_owned(),
+            authority: authority.to_ascii_lowercase(),
+            host: host.to_ascii_lowercase(),
+        })
+    }
+}
+
+/// [`RelayConfig::public_url`], read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    pub scheme: String,
+    /// Host and port as in a `Host` header.
+    pub authority: String,
+    pub host: String,
+}
+
+impl PublicUrl {
+    /// Where browsers reach hub `id`.
+    pub fn of_hub(&self, id: &cloud_link::HubId) -> String {
+        format!("{}://{id}.{}", self.scheme, self.authority)
+    }
+
+    /// The hub a `Host` header names, when it is `<hub id>.<the relay's host>`.
+    pub fn hub_of_host(&self, host: &str) -> Option<cloud_link::HubId> {
+        let host = host.trim().to_ascii_lowercase();
+        let name = match host.rsplit_once(':') {
+            Some((h, p)) if p.parse::<u16>().is_ok() => h.to_owned(),
+            _ => host,
+        };
+        let label = name.strip_suffix(&self.host)?.strip_suffix('.')?;
+        cloud_link::HubId::parse(label).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hubs_are_found_by_their_name_under_the_relays() {
+        let config = RelayConfig::default();
+        let public = config.public().unwrap();
+        let id = cloud_link::HubId::parse("0123456789abcdef0123").unwrap();
+        assert_eq!(
+            public.of_hub(&id),
+            "http://0123456789abcdef0123.relay.localhost:18080"
+        );
+        assert_eq!(
+            public.hub_of_host("0123456789ABCDEF0123.relay.localhost:18080"),
+            Some(id)
+        );
+        for other in [
+            "relay.localhost:18080",
+            "x.0123456789abcdef0123.relay.localhost",
+            "0123456789abcdef0123.evil.example",
+            "0123456789abcdef0123relay.localhost",
+        ] {
+            assert_eq!(public.hub_of_host(other), None, "{other}");
+        }
+        for bad in [
+            "relay.example",
+            "ftp://relay.example",
+            "https://relay.example/path",
+        ] {
+            let c = RelayConfig {
+                public_url: bad.into(),
+                ..RelayConfig::default()
+            };
+            assert!(c.public().is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! The `hub-relay` binary: `run` with a config file, or `demo` beside `hub demo`.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use relay::RelayConfig;
+
+#[derive(Parser)]
+#[command(
+    name = "hub-relay",
+    version,
+    about = "The cloud relay that Hotel Hub hubs link out to"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the relay with a config file (every key optional).
+    Run {
+        #[arg(long, env = "HUB_RELAY_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Runs a relay on this machine for `hub demo` (http://relay.localhost:18080, links on
+    /// localhost:18883, state in ./relay-data) and prints how to link the demo hub to it.
+    Demo,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HUB_RELAY_LOG")
+                .unwrap_or_else(|_| "info,rumqttd=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let (config, demo) = match cli.command {
+        Command::Run { config: Some(path) } => (RelayConfig::load(&path)?, false),
+        Command::Run { config: None } => (RelayConfig::default(), false),
+        Command::Demo => (RelayConfig::default(), true),
+    };
+    let data_dir = config.data_dir.clone();
+    let public_url = config.public_url.clone();
+    let running = relay::start(config)
+        .await
+        .context("the relay did not start")?;
+    if demo {
+        let ca = std::fs::canonicalize(data_dir.join("ca.pem")).unwrap_or(data_dir.join("ca.pem"));
+        println!("The relay is up at {public_url}. Link the demo hub to it with:");
+        println!(
+            "  hub demo --relay {public_url} --relay-ca {}",
+            ca.display()
+        );
+        println!("The hub's admin app then shows its public address (Settings → Cloud relay).");
+    }
+    tokio::select! {
+        () = running.wait() => {}
+        _ = tokio::signal::ctrl_c() => tracing::info!("Stopping."),
+    }
+    Ok(())
+}

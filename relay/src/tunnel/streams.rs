@@ -1,0 +1,241 @@
+//! Browser connections carried to hubs: this node's MQTT client (subscribed to the answers
+//! addressed to it) and one task per connection that cuts its bytes into frames one way and
+//! puts the hub's frames back in order the other way.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cloud_link::frame::{Reorder, MAX_BODY};
+use cloud_link::{topics, Frame, FrameKind, HubId};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+use crate::broker::Upstream;
+
+/// How long a hub has to send its first bytes for a connection.
+const FIRST_ANSWER: Duration = Duration::from_secs(20);
+/// Frames waiting for a slow browser before its connection is given up.
+const QUEUE: usize = 256;
+
+#[derive(Clone)]
+pub struct Streams {
+    node: String,
+    client: AsyncClient,
+    open: Arc<Mutex<HashMap<String, Open>>>,
+    max_per_hub: usize,
+}
+
+struct Open {
+    hub: HubId,
+    frames: mpsc::Sender<Frame>,
+}
+
+/// Why a connection was not carried.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The hub has as many connections as it may.
+    Busy,
+}
+
+impl Streams {
+    /// Connects this node's client to the broker and keeps it connected.
+    pub fn start(upstream: &Upstream, node: String, max_per_hub: usize) -> Streams {
+        let mut options = MqttOptions::new(
+            format!("relay-{node}"),
+            upstream.addr.ip().to_string(),
+            upstream.addr.port(),
+        );
+        options
+            .set_credentials(upstream.username.clone(), upstream.password.clone())
+            .set_clean_session(true)
+            .set_keep_alive(Duration::from_secs(30))
+            .set_max_packet_size(2 * MAX_BODY, 2 * MAX_BODY)
+            .set_inflight(200);
+        let (client, mut events) = AsyncClient::new(options, 512);
+        let streams = Streams {
+            node: node.clone(),
+            client: client.clone(),
+            open: Arc::default(),
+            max_per_hub,
+        };
+        let table = streams.open.clone();
+        tokio::spawn(async move {
+            loop {
+                match events.poll().await {
+                    Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                        let filter = topics::up_filter(&node);
+                        if let Err(e) = client.subscribe(filter, QoS::AtLeastOnce).await {
+                            tracing::warn!(error = %e, "Cannot subscribe to the hubs' answers.");
+                        }
+                    }
+                    Ok(Event::Incoming(Packet::Publish(p))) => {
+                        deliver(&table, &p.topic, &p.payload)
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "The relay's broker client lost its connection.");
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
+                }
+            }
+        });
+        streams
+    }
+
+    /// Carries `browser` to hub `hub`: `head` is what was read of it already; `peer` and
+    /// `tls` tell the hub who is asking and how; `silent_page` is the answer when the hub
+    /// sends nothing back in time.
+    pub async fn carry<B>(
+        &self,
+        hub: HubId,
+        mut browser: B,
+        head: Vec<u8>,
+        peer: SocketAddr,
+        tls: bool,
+        silent_page: String,
+    ) -> Result<(), Refusal>
+    where
+        B: AsyncRead + AsyncWrite + Unpin,
+    {
+        let stream = hex::encode(rand::random::<[u8; 8]>());
+        let (tx, mut rx) = mpsc::channel(QUEUE);
+        {
+            let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+            if open.values().filter(|o| o.hub == hub).count() >= self.max_per_hub {
+                return Err(Refusal::Busy);
+            }
+            open.insert(
+                stream.clone(),
+                Open {
+                    hub: hub.clone(),
+                    frames: tx,
+                },
+            );
+        }
+        let topic = topics::down(&hub, &self.node, &stream);
+        let mut sender = Sender {
+            client: &self.client,
+            topic: &topic,
+            seq: 0,
+        };
+        // Whether the hub still needs to be told that the connection ended.
+        let tell_hub = async {
+            let scheme = if tls { "tls" } else { "plain" };
+            let opened = format!("{peer} {scheme}").into_bytes();
+            if sender.send(FrameKind::Open, opened).await.is_none()
+                || sender.send(FrameKind::Data, head).await.is_none()
+            {
+                return true;
+            }
+            let mut reorder = Reorder::default();
+            let mut answered = false;
+            let mut buffer = vec![0u8; MAX_BODY];
+            loop {
+                let wait = async {
+                    if answered {
+                        std::future::pending::<()>().await;
+                    }
+                    tokio::time::sleep(FIRST_ANSWER).await;
+                };
+                tokio::select! {
+                    read = browser.read(&mut buffer) => match read {
+                        Ok(n) if n > 0 => {
+                            if sender.send(FrameKind::Data, buffer[..n].to_vec()).await.is_none() {
+                                return true;
+                            }
+                        }
+                        _ => return true,
+                    },
+                    frame = rx.recv() => {
+                        let Some(Ok(ready)) = frame.map(|f| reorder.accept(f)) else {
+                            return true;
+                        };
+                        for f in ready {
+                            match f.kind {
+                                FrameKind::Data => {
+                                    answered = true;
+                                    if browser.write_all(&f.body).await.is_err() {
+                                        return true;
+                                    }
+                                }
+                                FrameKind::End => return false,
+                                FrameKind::Open => {}
+                            }
+                        }
+                    }
+                    () = wait => {
+                        let _ = browser.write_all(silent_page.as_bytes()).await;
+                        return true;
+                    }
+                }
+            }
+        };
+        if tell_hub.await {
+            let _ = sender.send(FrameKind::End, Vec::new()).await;
+        }
+        let _ = browser.shutdown().await;
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&stream);
+        Ok(())
+    }
+}
+
+struct Sender<'a> {
+    client: &'a AsyncClient,
+    topic: &'a str,
+    seq: u64,
+}
+
+impl Sender<'_> {
+    /// Publishes one frame (QoS 1); `None` when the broker client is gone.
+    async fn send(&mut self, kind: FrameKind, body: Vec<u8>) -> Option<()> {
+        for chunk in body
+            .chunks(MAX_BODY)
+            .chain(body.is_empty().then_some(&[][..]))
+        {
+            let frame = Frame {
+                kind,
+                seq: self.seq,
+                body: chunk.to_vec(),
+            };
+            self.seq += 1;
+            self.client
+                .publish(self.topic, QoS::AtLeastOnce, false, frame.encode())
+                .await
+                .ok()?;
+        }
+        Some(())
+    }
+}
+
+/// Hands a hub's frame to the connection it belongs to.
+fn deliver(table: &Mutex<HashMap<String, Open>>, topic: &str, payload: &[u8]) {
+    let Some(place) = topics::parse(topic, "up") else {
+        tracing::debug!(topic, "An answer on an unknown topic.");
+        return;
+    };
+    let frame = match Frame::decode(payload) {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::debug!(topic, error = %e, "An unreadable frame from a hub.");
+            return;
+        }
+    };
+    let mut open = table.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(entry) = open.get(&place.stream) else {
+        return;
+    };
+    // Only the hub the connection went to may answer it.
+    if entry.hub != place.hub {
+        return;
+    }
+    if entry.frames.try_send(frame).is_err() {
+        // A browser this far behind is gone: ending its connection frees the hub's side too.
+        open.remove(&place.stream);
+    }
+}
