@@ -341,6 +341,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     .await
     .context("cannot open the scanned documents")?;
     tasks.push(scans.spawn_sweeper());
+    let cloud = crate::cloud::Cloud::new(&config.cloud, &config.data_dir, clock.clone());
     let frontdesk = crate::frontdesk::FrontDesk::new(crate::frontdesk::Parts {
         store: store.clone(),
         clock: clock.clone(),
@@ -379,6 +380,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         frontdesk,
         calls,
         scans,
+        cloud: cloud.clone(),
     };
     let connections = web::Connections::new(web::ConnectionLimits::within(
         config.web.max_connections,
@@ -389,7 +391,26 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     ));
     let (router, _) = crate::wiring::router(&services, &connections);
 
-    let listening = listen(&config, router, connections, http, https, &property_name)?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    if let Some(task) = cloud
+        .connect(
+            property_name.clone(),
+            router.clone(),
+            connections.clone(),
+            stop_rx.clone(),
+        )
+        .context("cannot start the cloud link")?
+    {
+        tasks.push(task);
+    }
+    let listening = listen(
+        &config,
+        router,
+        connections,
+        (http, https),
+        (stop_tx, stop_rx),
+        &property_name,
+    )?;
 
     Ok(Running {
         http: listening.http_addr,
@@ -425,11 +446,16 @@ fn listen(
     config: &Config,
     router: axum::Router,
     connections: Arc<web::Connections>,
-    http: tokio::net::TcpListener,
-    https: Option<(tokio::net::TcpListener, tls::TlsMaterial)>,
+    (http, https): (
+        tokio::net::TcpListener,
+        Option<(tokio::net::TcpListener, tls::TlsMaterial)>,
+    ),
+    (stop_tx, stop_rx): (
+        tokio::sync::watch::Sender<bool>,
+        tokio::sync::watch::Receiver<bool>,
+    ),
     property_name: &str,
 ) -> anyhow::Result<Listening> {
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let http_addr = http.local_addr()?;
     let http_task = web::serve(
         http,

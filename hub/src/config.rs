@@ -38,6 +38,18 @@ pub struct Config {
     pub weather: WeatherConfig,
     pub bookings: BookingsConfig,
     pub calls: CallsConfig,
+    pub cloud: CloudConfig,
+}
+
+/// The link to the cloud relay (CLOUD-1): off until a relay's address is set.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CloudConfig {
+    /// The relay's web address (`https://relay.example`); empty keeps the hub off the cloud.
+    pub relay: String,
+    /// A PEM file of the CA that signed the relay's certificate, for a relay with its own
+    /// CA (`hub-relay` writes `ca.pem`); without it the public web's roots are trusted.
+    pub relay_ca: Option<PathBuf>,
 }
 
 /// Calls through the hub (DESK-3); the ring time is the owner's, in the admin app.
@@ -232,6 +244,7 @@ impl Default for Config {
             weather: WeatherConfig::default(),
             bookings: BookingsConfig::default(),
             calls: CallsConfig::default(),
+            cloud: CloudConfig::default(),
         }
     }
 }
@@ -373,6 +386,15 @@ impl Config {
             || url::Url::parse(&self.weather.base_url).is_err()
         {
             return invalid("weather.base_url", "an http(s) URL");
+        }
+        if !self.cloud.relay.is_empty()
+            && !url::Url::parse(&self.cloud.relay)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        {
+            return invalid(
+                "cloud.relay",
+                "must be the relay's http:// or https:// address",
+            );
         }
         if !(1..=32).contains(&self.calls.max_calls) {
             return invalid("calls.max_calls", "must be between 1 and 32");

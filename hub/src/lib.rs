@@ -8,6 +8,7 @@ pub mod broker;
 pub mod calls;
 pub mod chat;
 pub mod clock;
+pub mod cloud;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;

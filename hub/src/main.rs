@@ -34,6 +34,13 @@ enum Command {
         /// network you trust.
         #[arg(long)]
         lan: bool,
+        /// Link the demo to a cloud relay at this address (`hub-relay demo` prints it), so
+        /// guests outside reach it there.
+        #[arg(long)]
+        relay: Option<String>,
+        /// The relay's CA certificate (PEM), for a relay with its own CA.
+        #[arg(long)]
+        relay_ca: Option<PathBuf>,
     },
     /// Print the one-time set-up code (until the owner account exists).
     SetupCode,
@@ -108,10 +115,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Run => runtime()?.block_on(Box::pin(hub::app::run(config, hub::app::Mode::Run))),
         #[cfg(feature = "demo")]
-        Command::Demo { lan } => {
+        Command::Demo {
+            lan,
+            relay,
+            relay_ca,
+        } => {
             let mut config = config;
             if !lan {
                 on_loopback(&mut config);
+            }
+            if let Some(relay) = relay {
+                config.cloud.relay = relay;
+                config.cloud.relay_ca = relay_ca.or(config.cloud.relay_ca);
+                config.validate()?;
             }
             runtime()?.block_on(Box::pin(hub::app::run(config, hub::app::Mode::Demo)))
         }

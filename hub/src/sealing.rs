@@ -35,24 +35,10 @@ impl Sealer {
             path: shown.clone(),
             source,
         };
-        let key = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                use std::io::Write;
-                use std::os::unix::fs::OpenOptionsExt;
-                let key: [u8; 32] = rand::random();
-                let mut file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&path)
-                    .map_err(io)?;
-                file.write_all(&key).map_err(io)?;
-                file.sync_all().map_err(io)?;
-                key.to_vec()
-            }
-            Err(e) => return Err(io(e)),
-        };
+        let key = crate::platform::files::read_or_create_secret(&path, || {
+            rand::random::<[u8; 32]>().to_vec()
+        })
+        .map_err(io)?;
         let cipher = Aes256Gcm::new_from_slice(&key).map_err(|_| SealError::BadKeyFile(shown))?;
         Ok(Sealer { cipher })
     }

@@ -43,6 +43,7 @@ pub struct Services {
     pub frontdesk: crate::frontdesk::FrontDesk,
     pub calls: crate::calls::Calls,
     pub scans: crate::scans::Scans,
+    pub cloud: crate::cloud::Cloud,
 }
 
 /// Every route of the hub with the OpenAPI document that describes the same set (the
@@ -60,6 +61,7 @@ pub fn router(s: &Services, connections: &Arc<Connections>) -> (Router, utoipa::
         .merge(crate::frontdesk::api::admin_routes().with_state(s.frontdesk.clone()))
         .merge(crate::calls::api::admin_routes().with_state(s.calls.clone()))
         .merge(crate::scans::api::admin_routes().with_state(s.scans.clone()))
+        .merge(crate::cloud::api::admin_routes().with_state(s.cloud.clone()))
         .route_layer(axum::middleware::from_fn(
             crate::team::staff_api::require_admin,
         ));

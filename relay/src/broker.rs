@@ -78,6 +78,17 @@ pub async fn start(max_packet_bytes: usize) -> Result<Upstream, BrokerError> {
     // rumqttd binds on its own thread: wait until our bind fails.
     for _ in 0..1000 {
         if std::net::TcpListener::bind(addr).is_err() {
+            // Each frame waits on the one before: without this, a PUBACK and the next
+            // PUBLISH meet Nagle's delay (about 40 ms a hop).
+            match accepted_nodelay::no_delay_for_accepted(addr) {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(%addr, "The broker's listener was not found for TCP_NODELAY.")
+                }
+                Err(e) => {
+                    tracing::warn!(%addr, error = %e, "TCP_NODELAY was refused on the broker's listener.")
+                }
+            }
             return Ok(Upstream {
                 addr,
                 username: "relay".into(),

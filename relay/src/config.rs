@@ -12,7 +12,8 @@ pub struct RelayConfig {
     pub data_dir: PathBuf,
     /// The relay's address as browsers see it, without a path. A hub with id `<id>` is
     /// reached at the same scheme and port with `<id>.` before the host name, so the name
-    /// needs a wildcard DNS record (names under `localhost` resolve by themselves).
+    /// needs a wildcard DNS record (names under `localhost` resolve by themselves). Empty:
+    /// `http(s)://relay.localhost:<the port bound>`.
     pub public_url: String,
     /// Plain HTTP for browsers (behind a TLS-terminating proxy, or `*.localhost`).
     pub http_listen: Option<SocketAddr>,
@@ -26,6 +27,7 @@ pub struct RelayConfig {
     /// The hub link: MQTT 3.1.1 over TLS, which hubs connect out to.
     pub link_listen: SocketAddr,
     /// The host name and port hubs use for the link, as the registration answer gives it.
+    /// Empty: `localhost:<the port bound>`.
     pub link_address: String,
     /// Browser connections carried at once per hub.
     pub max_streams_per_hub: usize,
@@ -83,7 +85,11 @@ impl RelayConfig {
             path: shown,
             source,
         })?;
-        config.public().map(|_| config)
+        // Empty, it follows the ports bound at start.
+        if !config.public_url.is_empty() {
+            config.public()?;
+        }
+        Ok(config)
     }
 
     /// The public address, checked: scheme, host, optional port.

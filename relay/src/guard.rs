@@ -52,6 +52,7 @@ pub struct Guard {
     pub upstream: Upstream,
     pub max_packet_bytes: usize,
     pub stats: Arc<GuardStats>,
+    pub streams: crate::tunnel::Streams,
 }
 
 impl Guard {
@@ -123,8 +124,14 @@ impl Guard {
             tracing::warn!(error = %e, "The registry did not record a link.");
         }
         let ended = self.pump(&id, &mut hub, &mut inbound, &mut broker).await;
-        if let Err(e) = self.registry.link_down(&id, unix_now()).await {
-            tracing::warn!(error = %e, "The registry did not record a link's end.");
+        match self.registry.link_down(&id, unix_now()).await {
+            // Browsers carried to a hub that is gone would wait for nothing.
+            Ok(true) => self.streams.end_hub(&id),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "The registry did not record a link's end.");
+                self.streams.end_hub(&id);
+            }
         }
         if matches!(ended, Err(GuardError::Refused(_))) {
             self.stats.refused.fetch_add(1, Ordering::Relaxed);

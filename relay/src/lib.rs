@@ -13,7 +13,6 @@ pub mod tunnel;
 pub mod web;
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,16 +25,12 @@ pub struct Running {
     pub http: Option<SocketAddr>,
     pub https: Option<SocketAddr>,
     pub link: SocketAddr,
-    guard: Arc<guard::GuardStats>,
+    /// The relay's public address, as configured or as it follows from the ports bound.
+    pub public_url: String,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
-    /// Hub links refused so far (bad credential, a topic not the hub's).
-    pub fn refused_links(&self) -> u64 {
-        self.guard.refused.load(Ordering::Relaxed)
-    }
-
     /// Waits for the listeners (they run until the process ends).
     pub async fn wait(self) {
         for task in self.tasks {
@@ -45,7 +40,40 @@ impl Running {
 }
 
 /// Opens the registry, starts the broker, the link guard and the public listeners.
-pub async fn start(config: RelayConfig) -> anyhow::Result<Running> {
+pub async fn start(mut config: RelayConfig) -> anyhow::Result<Running> {
+    let bind = |addr: Option<SocketAddr>, what: &'static str| async move {
+        match addr {
+            None => Ok::<_, anyhow::Error>(None),
+            Some(addr) => Ok(Some(
+                tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen for {what} on {addr}"))?,
+            )),
+        }
+    };
+    let http_listener = bind(config.http_listen, "browsers").await?;
+    let https_listener = bind(config.https_listen, "browsers").await?;
+    let link_listener = bind(Some(config.link_listen), "hub links")
+        .await?
+        .context("no link listener")?;
+    let http = http_listener.as_ref().map(|l| l.local_addr()).transpose()?;
+    let https = https_listener
+        .as_ref()
+        .map(|l| l.local_addr())
+        .transpose()?;
+    let link = link_listener.local_addr()?;
+    // Left empty, the addresses follow the ports bound (tests and one-machine set-ups).
+    if config.public_url.is_empty() {
+        let (scheme, port) = match (https, http) {
+            (Some(a), _) => ("https", a.port()),
+            (None, Some(a)) => ("http", a.port()),
+            (None, None) => anyhow::bail!("neither http_listen nor https_listen is set"),
+        };
+        config.public_url = format!("{scheme}://relay.localhost:{port}");
+    }
+    if config.link_address.is_empty() {
+        config.link_address = format!("localhost:{}", link.port());
+    }
     let public = config.public()?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot make {}", config.data_dir.display()))?;
@@ -67,21 +95,18 @@ pub async fn start(config: RelayConfig) -> anyhow::Result<Running> {
         .await
         .context("the relay's broker did not start")?;
     let stats = Arc::new(guard::GuardStats::default());
-    let link_listener = tokio::net::TcpListener::bind(config.link_listen)
-        .await
-        .with_context(|| format!("cannot listen for hub links on {}", config.link_listen))?;
-    let link = link_listener.local_addr()?;
+    let node = hex::encode(rand::random::<[u8; 4]>());
+    let streams = tunnel::Streams::start(&upstream, node, config.max_streams_per_hub);
     let mut tasks = vec![guard::Guard {
         acceptor: acceptor.clone(),
         registry: registry.clone(),
         upstream: upstream.clone(),
         max_packet_bytes: config.max_packet_bytes,
         stats: stats.clone(),
+        streams: streams.clone(),
     }
     .serve(link_listener)];
 
-    let node = hex::encode(rand::random::<[u8; 4]>());
-    let streams = tunnel::Streams::start(&upstream, node, config.max_streams_per_hub);
     let own = web::router(web::Own {
         registry: registry.clone(),
         public: public.clone(),
@@ -90,6 +115,7 @@ pub async fn start(config: RelayConfig) -> anyhow::Result<Running> {
             config.registrations_per_hour,
             Duration::from_secs(3600),
         )),
+        guard: stats.clone(),
     });
     let front = tunnel::Public {
         public,
@@ -101,33 +127,18 @@ pub async fn start(config: RelayConfig) -> anyhow::Result<Running> {
             Duration::from_secs(60),
         )),
     };
-    let bound = |addr: Option<SocketAddr>, tls: Option<tokio_rustls::TlsAcceptor>| async move {
-        match addr {
-            None => Ok::<_, anyhow::Error>(None),
-            Some(addr) => {
-                let listener = tokio::net::TcpListener::bind(addr)
-                    .await
-                    .with_context(|| format!("cannot listen for browsers on {addr}"))?;
-                Ok(Some((listener.local_addr()?, listener, tls)))
-            }
-        }
-    };
-    let mut http = None;
-    if let Some((addr, listener, tls)) = bound(config.http_listen, None).await? {
-        tasks.push(front.clone().serve(listener, tls));
-        http = Some(addr);
+    if let Some(listener) = http_listener {
+        tasks.push(front.clone().serve(listener, None));
     }
-    let mut https = None;
-    if let Some((addr, listener, tls)) = bound(config.https_listen, Some(acceptor)).await? {
-        tasks.push(front.serve(listener, tls));
-        https = Some(addr);
+    if let Some(listener) = https_listener {
+        tasks.push(front.serve(listener, Some(acceptor)));
     }
     tracing::info!(?http, ?https, %link, "The relay is ready.");
     Ok(Running {
         http,
         https,
         link,
-        guard: stats,
+        public_url: config.public_url,
         tasks,
     })
 }

@@ -44,19 +44,31 @@ async fn main() -> anyhow::Result<()> {
         Command::Demo => (RelayConfig::default(), true),
     };
     let data_dir = config.data_dir.clone();
-    let public_url = config.public_url.clone();
     let running = relay::start(config)
         .await
         .context("the relay did not start")?;
+    let public_url = running.public_url.clone();
+    // For scripts and tests: the bound addresses, then a closing line.
+    let shown = |a: Option<std::net::SocketAddr>| a.map_or("-".to_owned(), |a| a.to_string());
+    println!(
+        "hub-relay: listening http={} https={} link={} public={public_url}",
+        shown(running.http),
+        shown(running.https),
+        running.link
+    );
     if demo {
-        let ca = std::fs::canonicalize(data_dir.join("ca.pem")).unwrap_or(data_dir.join("ca.pem"));
+        let ca = data_dir.join("ca.pem");
+        let ca = std::fs::canonicalize(&ca).unwrap_or(ca);
+        // The hub registers at the relay's own address on this machine; browsers use the
+        // public one (names under localhost resolve to this machine in browsers).
+        let own = running
+            .http
+            .map_or(public_url.clone(), |a| format!("http://{a}"));
         println!("The relay is up at {public_url}. Link the demo hub to it with:");
-        println!(
-            "  hub demo --relay {public_url} --relay-ca {}",
-            ca.display()
-        );
+        println!("  hub demo --relay {own} --relay-ca {}", ca.display());
         println!("The hub's admin app then shows its public address (Settings → Cloud relay).");
     }
+    println!("hub-relay: ready");
     tokio::select! {
         () = running.wait() => {}
         _ = tokio::signal::ctrl_c() => tracing::info!("Stopping."),

@@ -21,6 +21,7 @@ pub struct Own {
     pub public: PublicUrl,
     pub link_address: String,
     pub registrations: Arc<Window>,
+    pub guard: Arc<crate::guard::GuardStats>,
 }
 
 pub fn router(own: Own) -> Router {
@@ -28,6 +29,7 @@ pub fn router(own: Own) -> Router {
         .route("/", get(landing))
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/v1/hubs", post(register))
+        .route("/metrics", get(metrics))
         .fallback(|| async { (StatusCode::NOT_FOUND, "Not found") })
         .layer(axum::extract::DefaultBodyLimit::max(4096))
         .with_state(own)
@@ -100,6 +102,18 @@ async fn register(
             )
         }
     }
+}
+
+/// Counters in Prometheus' text format.
+async fn metrics(State(own): State<Own>) -> String {
+    let refused = own.guard.refused.load(std::sync::atomic::Ordering::Relaxed);
+    let linked = own.registry.linked_count();
+    format!(
+        "# HELP relay_link_refusals_total Hub links refused (bad credential, a topic not the hub's).\n\
+         # TYPE relay_link_refusals_total counter\nrelay_link_refusals_total {refused}\n\
+         # HELP relay_hubs_linked Hubs whose link is up on this node.\n\
+         # TYPE relay_hubs_linked gauge\nrelay_hubs_linked {linked}\n"
+    )
 }
 
 fn problem(status: StatusCode, detail: &str) -> Response {

@@ -127,15 +127,34 @@ impl GuestState {
     }
 }
 
+/// Where a client connects: an address, and the host its requests name (a relay carries a
+/// hub's guests by that name).
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub addr: SocketAddr,
+    pub host: String,
+}
+
+impl From<SocketAddr> for Endpoint {
+    fn from(addr: SocketAddr) -> Endpoint {
+        Endpoint {
+            addr,
+            host: addr.to_string(),
+        }
+    }
+}
+
 /// Opens `/ws/guest` and says hello; returns the socket after the welcome.
 pub async fn guest_connect(
-    hub: SocketAddr,
+    hub: impl Into<Endpoint>,
     key: &str,
     state: &mut GuestState,
     page: &str,
 ) -> anyhow::Result<Socket> {
-    let url = format!("ws://{hub}/ws/guest");
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
+    let hub = hub.into();
+    let request = format!("ws://{}/ws/guest", hub.host).into_client_request()?;
+    let tcp = TcpStream::connect(hub.addr).await?;
+    let (mut ws, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(tcp)).await?;
     send(
         &mut ws,
         json!({"type": "hello", "key": key, "token": state.token, "dialogue_id": state.dialogue_id,

@@ -24,6 +24,11 @@ pub fn hub_binary() -> PathBuf {
     built_binaries().join("hub")
 }
 
+/// The `hub-relay` binary (the cloud relay).
+pub fn relay_binary() -> PathBuf {
+    built_binaries().join("hub-relay")
+}
+
 /// The `device-emulator` binary (emulated Tuya, eWeLink and miIO devices).
 pub fn emulator_binary() -> PathBuf {
     built_binaries().join("device-emulator")
@@ -41,6 +46,7 @@ fn built_binaries() -> PathBuf {
             cargo
                 .args(["build", "--quiet", "-p", "hub", "--bin", "hub"])
                 .args(["-p", "device-drivers", "--bin", "device-emulator"])
+                .args(["-p", "relay", "--bin", "hub-relay"])
                 .current_dir(workspace());
             // The test runner sets these for this crate; a build script (ring's) that
             // watches them would see a change and rebuild the hub in every test process.
@@ -61,7 +67,7 @@ fn built_binaries() -> PathBuf {
             let status = cargo.status();
             assert!(
                 matches!(status, Ok(s) if s.success()),
-                "building the hub and emulator binaries failed"
+                "building the hub, relay and emulator binaries failed"
             );
             target.join("debug")
         })
@@ -91,10 +97,12 @@ pub fn ha_current_python() -> PathBuf {
 }
 
 pub mod chat;
+pub mod delivery;
 pub mod devices;
 pub mod inproc;
 pub mod netns;
 mod peer;
+pub mod relay;
 pub mod standins;
 pub mod wait;
 pub mod world;

@@ -1,4 +1,5 @@
-//! The process's open-file limit, which bounds how many connections the hub can hold.
+//! The process's open-file limit, which bounds how many connections the hub can hold, and
+//! the key files the hub makes for itself.
 
 /// Raises the soft `RLIMIT_NOFILE` to the hard one (as systemd's `LimitNOFILE=` or the shell's
 /// `ulimit -Hn` allows; getrlimit(2)) and returns the soft limit now in force. Without an
@@ -28,4 +29,28 @@ pub fn raise_open_file_limit() -> u64 {
     // rlim_t is 32 bits wide on 32-bit ARM and 64 elsewhere.
     #[allow(clippy::useless_conversion)]
     u64::try_from(limit.rlim_cur).unwrap_or(u64::MAX)
+}
+
+/// The secret kept in `path`, made by `make` and written (mode 0600, synced) the first time.
+pub fn read_or_create_secret(
+    path: &std::path::Path,
+    make: impl FnOnce() -> Vec<u8>,
+) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let secret = make();
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)?;
+            file.write_all(&secret)?;
+            file.sync_all()?;
+            Ok(secret)
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -7,5 +7,4 @@ pub mod files;
 pub mod lan;
 pub mod mdns;
 pub mod memory;
-pub mod sockets;
 pub mod systemd;

@@ -96,6 +96,34 @@ pub fn serve(
     })
 }
 
+/// Serves one connection that reached the hub another way than its listeners: a browser
+/// carried over the cloud link, `peer` being the browser's own address and `tls` whether it
+/// spoke TLS to the relay. It counts against the same limits as a direct connection;
+/// `false` when they refuse it.
+pub fn serve_carried<I>(
+    io: I,
+    peer: SocketAddr,
+    tls: bool,
+    router: Router,
+    connections: &Arc<Connections>,
+    stop: watch::Receiver<bool>,
+) -> bool
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    match connections.admit(peer.ip(), false) {
+        Ok(slot) => {
+            let slot = Arc::new(slot);
+            tokio::spawn(serve_io(TokioIo::new(io), peer, tls, slot, router, stop));
+            true
+        }
+        Err(why) => {
+            tracing::debug!(%peer, ?why, "A carried connection was refused.");
+            false
+        }
+    }
+}
+
 /// Resolves once the hub is stopping (or its stop signal is gone).
 async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;

@@ -27,7 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use connections::{ConnectionLimits, Connections};
 pub use error::{ApiJson, AppError, ErrorBody};
-pub use listener::{bind, serve, tls_acceptor, Transport};
+pub use listener::{bind, serve, serve_carried, tls_acceptor, Transport};
 pub use metrics::{Gauge, Metrics};
 pub use origin::foreign_origin;
 pub use pages::Pages;

@@ -95,8 +95,9 @@ impl Registry {
         Ok(())
     }
 
-    /// A link session of `id` ended on this node.
-    pub async fn link_down(&self, id: &HubId, now: i64) -> Result<(), RegistryError> {
+    /// A link session of `id` ended on this node; `true` when it was the last one (the hub
+    /// is gone from this node).
+    pub async fn link_down(&self, id: &HubId, now: i64) -> Result<bool, RegistryError> {
         let last = {
             let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
             match sessions.get_mut(id) {
@@ -115,7 +116,15 @@ impl Registry {
             let id = id.clone();
             self.with(move |c| db::set_offline(c, &id, now)).await?;
         }
-        Ok(())
+        Ok(last)
+    }
+
+    /// How many hubs have their link up on this node.
+    pub fn linked_count(&self) -> usize {
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
     }
 
     /// Whether `id`'s link is up on this node.
@@ -148,12 +157,12 @@ mod tests {
         assert_eq!(again, id);
         registry.link_up(&id, 300).await.unwrap();
         registry.link_up(&id, 301).await.unwrap();
-        registry.link_down(&id, 302).await.unwrap();
+        assert!(!registry.link_down(&id, 302).await.unwrap());
         let record = registry.get(&id).await.unwrap().unwrap();
         assert_eq!(record.name, "Sea View Inn");
         assert_eq!(record.online_since, Some(300));
         assert!(registry.linked_here(&id));
-        registry.link_down(&id, 303).await.unwrap();
+        assert!(registry.link_down(&id, 303).await.unwrap());
         let record = registry.get(&id).await.unwrap().unwrap();
         assert_eq!(
             (record.online_since, record.offline_since),

@@ -55,6 +55,7 @@ impl Streams {
             .set_max_packet_size(2 * MAX_BODY, 2 * MAX_BODY)
             .set_inflight(200);
         let (client, mut events) = AsyncClient::new(options, 512);
+        events.network_options.set_tcp_nodelay(true);
         let streams = Streams {
             node: node.clone(),
             client: client.clone(),
@@ -182,6 +183,16 @@ impl Streams {
             .unwrap_or_else(|p| p.into_inner())
             .remove(&stream);
         Ok(())
+    }
+}
+
+impl Streams {
+    /// Ends every connection carried to `hub` (its link is gone).
+    pub fn end_hub(&self, hub: &HubId) {
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, o| o.hub != *hub);
     }
 }
 

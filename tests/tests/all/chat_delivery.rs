@@ -3,146 +3,22 @@
 //! afterwards each side holds every stored message exactly once, in order, and the store
 //! holds each client id once. A second test kills the hub with SIGKILL mid-burst.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use e2e::chat::{
-    assert_in_order_once, edit_chat_settings, guest_connect, recv, recv_until, send,
-    session_cookie, team_connect, widget_key, GuestState, Socket, TeamState,
+    assert_in_order_once, edit_chat_settings, recv, recv_until, send, session_cookie, team_connect,
+    widget_key, Socket, TeamState,
 };
-use e2e::{eventually, Hub, HubOptions};
+use e2e::delivery::{
+    all, assert_store_exact, guest_burst, guest_catch_up, roomy_limits, store_messages, GuestRun,
+    Lcg, WAIT,
+};
+use e2e::{eventually, Hub};
 use serde_json::json;
-
-const WAIT: Duration = Duration::from_secs(10);
-
-/// A tiny deterministic generator: the same seed drops the same sockets on every run.
-struct Lcg(u64);
-
-impl Lcg {
-    fn chance(&mut self, one_in: u64) -> bool {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33).is_multiple_of(one_in)
-    }
-}
-
-fn roomy_limits() -> HubOptions {
-    HubOptions {
-        env: vec![
-            (
-                "HUB_CHAT__GUEST_MESSAGES_PER_MINUTE".into(),
-                "1000000".into(),
-            ),
-            (
-                "HUB_CHAT__GUEST_CONNECTS_PER_MINUTE".into(),
-                "1000000".into(),
-            ),
-            ("HUB_CHAT__GUEST_FRAMES_PER_10S".into(), "1000000".into()),
-        ],
-        ..HubOptions::default()
-    }
-}
-
-/// What a guest's run left behind.
-struct GuestRun {
-    state: GuestState,
-    /// The next message index to send (everything before it is acked).
-    next: usize,
-    acked: HashSet<String>,
-    /// Acks across all guests, for the test to pick its moment.
-    counter: Arc<AtomicUsize>,
-}
-
-impl GuestRun {
-    fn new(counter: &Arc<AtomicUsize>) -> GuestRun {
-        GuestRun {
-            state: GuestState::default(),
-            next: 0,
-            acked: HashSet::new(),
-            counter: counter.clone(),
-        }
-    }
-}
-
-/// Sends messages `run.next..n`, dropping the socket at random; returns on completion or
-/// when the hub is gone (the run can then continue against a new hub).
-async fn guest_burst(
-    addr: SocketAddr,
-    key: &str,
-    idx: usize,
-    n: usize,
-    drop_one_in: u64,
-    run: &mut GuestRun,
-) -> bool {
-    let mut rng = Lcg(idx as u64 * 7919 + run.next as u64);
-    let mut failures = 0;
-    'connect: loop {
-        if run.next == n {
-            return true;
-        }
-        let Ok(mut ws) = guest_connect(addr, key, &mut run.state, "https://hotel.example/").await
-        else {
-            failures += 1;
-            if failures > 3 {
-                return false;
-            }
-            // A moment between attempts, as a client would (not a wait for anything):
-            // four failures in a row mean the hub is gone.
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            continue;
-        };
-        loop {
-            if run.next == n {
-                return true;
-            }
-            let cid = format!("g{idx}-{}", run.next);
-            if send(&mut ws, json!({"type":"send","client_id":cid,"body":format!("guest {idx} says {}", run.next)})).await.is_err() {
-                continue 'connect;
-            }
-            if drop_one_in > 0 && rng.chance(drop_one_in) {
-                continue 'connect; // dropped before the ack arrived
-            }
-            let state = &mut run.state;
-            match recv_until(
-                &mut ws,
-                WAIT,
-                |v| state.absorb(v),
-                |v| v["type"] == "ack" && v["client_id"] == cid.as_str(),
-            )
-            .await
-            {
-                Ok(_) => {
-                    run.acked.insert(cid);
-                    run.next += 1;
-                    run.counter.fetch_add(1, Ordering::SeqCst);
-                }
-                Err(_) => continue 'connect,
-            }
-            if drop_one_in > 0 && rng.chance(drop_one_in * 2) {
-                continue 'connect; // dropped after the ack
-            }
-        }
-    }
-}
-
-/// Reconnects and reads until the guest holds its dialogue up to `last_seq`.
-async fn guest_catch_up(addr: SocketAddr, key: &str, state: &mut GuestState, last_seq: i64) {
-    let mut ws = guest_connect(addr, key, state, "https://hotel.example/")
-        .await
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while state.last_seq < last_seq {
-        let v = recv(&mut ws, deadline.saturating_duration_since(Instant::now()))
-            .await
-            .unwrap_or_else(|e| panic!("guest stuck at {} of {last_seq}: {e}", state.last_seq));
-        state.absorb(&v);
-    }
-}
 
 /// A member of staff: joins the dialogues of its share, answers every third guest message,
 /// and drops its socket at random; resends what was not acked after reconnecting.
@@ -243,71 +119,6 @@ async fn staff_run(
     }
 }
 
-/// Waits for every task, in order; each has two minutes.
-async fn all<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
-    let mut out = Vec::new();
-    for t in tasks {
-        let done = tokio::time::timeout(Duration::from_secs(120), t).await;
-        out.push(done.expect("the task finishes").unwrap());
-    }
-    out
-}
-
-fn store_messages(hub: &Hub) -> Vec<(i64, i64, i64, String, bool, Option<String>)> {
-    let conn = rusqlite::Connection::open_with_flags(
-        hub.data.join("hub.db"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    let mut stmt = conn
-        .prepare("SELECT dialogue_id, seq, id, author_kind, private, client_id FROM messages ORDER BY dialogue_id, seq")
-        .unwrap();
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })
-        .unwrap();
-    rows.map(Result::unwrap).collect()
-}
-
-/// Every stored client id once, each guest's `n` messages all there, each dialogue's
-/// sequence 1, 2, 3… with no hole.
-fn assert_store_exact(
-    hub: &Hub,
-    guests: usize,
-    n: usize,
-) -> Vec<(i64, i64, i64, String, bool, Option<String>)> {
-    let rows = store_messages(hub);
-    let mut client_ids = HashSet::new();
-    let mut last: HashMap<i64, i64> = HashMap::new();
-    for (d, seq, _, _, _, cid) in &rows {
-        if let Some(cid) = cid {
-            assert!(
-                client_ids.insert(cid.clone()),
-                "client id {cid} stored twice"
-            );
-        }
-        let prev = last.insert(*d, *seq).unwrap_or(0);
-        assert_eq!(*seq, prev + 1, "dialogue {d}: a hole before seq {seq}");
-    }
-    for g in 0..guests {
-        for i in 0..n {
-            assert!(
-                client_ids.contains(&format!("g{g}-{i}")),
-                "guest {g} message {i} was lost"
-            );
-        }
-    }
-    rows
-}
-
 /// Turns on "agents see others" so both staff see every dialogue.
 async fn everyone_sees_everything(hub: &Hub, owner: &reqwest::Client) {
     edit_chat_settings(owner, hub, |s| s["agents_see_others"] = json!(true))
@@ -343,7 +154,7 @@ async fn random_drops_lose_nothing_and_double_nothing() {
         guests.push(tokio::spawn(async move {
             let mut run = GuestRun::new(&Arc::default());
             assert!(
-                guest_burst(addr, &key, idx, N, 7, &mut run).await,
+                guest_burst(addr.into(), &key, idx, N, 7, &mut run).await,
                 "guest {idx} could not finish"
             );
             run
@@ -412,7 +223,7 @@ async fn random_drops_lose_nothing_and_double_nothing() {
             .map(|r| r.1)
             .max()
             .unwrap_or(0);
-        guest_catch_up(hub.http, &key, &mut run.state, last_seq).await;
+        guest_catch_up(hub.http.into(), &key, &mut run.state, last_seq).await;
         assert_in_order_once("guest", &run.state.received);
         let got: Vec<i64> = run.state.received.iter().map(|r| r.2).collect();
         assert_eq!(
@@ -437,7 +248,7 @@ async fn kill_9_mid_burst_loses_no_acknowledged_message() {
         let counter = counter.clone();
         tasks.push(tokio::spawn(async move {
             let mut run = GuestRun::new(&counter);
-            guest_burst(addr, &key, idx, N, 0, &mut run).await;
+            guest_burst(addr.into(), &key, idx, N, 0, &mut run).await;
             run
         }));
     }
@@ -476,7 +287,7 @@ async fn kill_9_mid_burst_loses_no_acknowledged_message() {
         let (addr, key) = (hub.http, key.clone());
         tasks.push(tokio::spawn(async move {
             assert!(
-                guest_burst(addr, &key, idx, N, 0, &mut run).await,
+                guest_burst(addr.into(), &key, idx, N, 0, &mut run).await,
                 "guest {idx} finishes after the restart"
             );
             run
@@ -492,7 +303,7 @@ async fn kill_9_mid_burst_loses_no_acknowledged_message() {
             .map(|r| r.1)
             .max()
             .unwrap_or(0);
-        guest_catch_up(hub.http, &key, &mut run.state, last_seq).await;
+        guest_catch_up(hub.http.into(), &key, &mut run.state, last_seq).await;
         assert_in_order_once("guest", &run.state.received);
     }
 }

@@ -31,6 +31,7 @@ mod mdns;
 mod plates;
 mod push;
 mod reception;
+mod relay;
 mod scenarios_devices;
 mod scenarios_modes;
 mod scenarios_restart;

@@ -1,4 +1,4 @@
-//! A socket option on a listener the hub does not own: rumqttd binds the broker's listener
+//! A socket option on a listener the process does not own: rumqttd binds its listener
 //! itself and accepts device connections without `TCP_NODELAY`. Then a small command to a
 //! device that has just been acknowledged (a PUBACK in flight) waits for the device's
 //! delayed ACK, about 40 ms (Nagle's algorithm, RFC 896, meeting delayed ACKs, RFC 1122

@@ -1,0 +1,222 @@
+//! The link itself: register with the relay (`POST /api/v1/hubs`, the hub's public key and
+//! name; once per start, again after a refusal), then hold an MQTT 3.1.1 session over TLS
+//! (client id = hub id, `clean_session = false`, password = a token signed with the hub's
+//! key), reconnecting with back-off and a fresh token, and hand what arrives to the tunnel.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cloud_link::frame::MAX_BODY;
+use cloud_link::{topics, HubKey};
+use rumqttc::{
+    AsyncClient, ConnectReturnCode, Event, MqttOptions, Packet, QoS, TlsConfiguration, Transport,
+};
+use serde::Deserialize;
+use tokio::sync::watch;
+
+use super::tunnel::Tunnel;
+use super::{Cloud, LinkState};
+
+/// The longest wait between two tries.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+pub(super) struct Link {
+    pub cloud: Cloud,
+    pub key: HubKey,
+    pub property_name: String,
+    pub tunnel: Tunnel,
+}
+
+/// The relay's answer to a registration.
+#[derive(Debug, Deserialize)]
+struct Registered {
+    hub_id: String,
+    public_url: String,
+    /// `host:port` of the relay's MQTT-over-TLS listener.
+    link: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum LinkError {
+    #[error("the relay's CA file {path}: {detail}")]
+    Ca { path: String, detail: String },
+    #[error("cannot reach the relay: {0}")]
+    Http(String),
+    #[error("the relay refused the registration: {0}")]
+    Refused(String),
+    #[error("the relay answered with a hub id that is not this hub's")]
+    WrongId,
+    #[error("the relay's link address {0:?} is not host:port")]
+    BadLinkAddress(String),
+    #[error("the relay refused the link ({0:?}); registering again")]
+    NotAuthorized(ConnectReturnCode),
+    #[error("the link dropped: {0}")]
+    Connection(String),
+}
+
+impl Link {
+    pub(super) async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut registered: Option<Registered> = None;
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            let attempt = async {
+                let reg = match registered.take() {
+                    Some(r) => r,
+                    None => self.register().await?,
+                };
+                let outcome = self.session(&reg).await;
+                registered = Some(reg);
+                outcome
+            };
+            let outcome = tokio::select! {
+                o = attempt => o,
+                _ = stop.wait_for(|s| *s) => return,
+            };
+            match outcome {
+                Ok(()) => backoff = Duration::from_secs(1),
+                Err(e) => {
+                    if matches!(e, LinkError::NotAuthorized(_)) {
+                        registered = None;
+                    }
+                    tracing::warn!(error = %e, "The cloud link is down.");
+                    self.cloud
+                        .set_state(LinkState::Offline, Some(e.to_string()));
+                }
+            }
+            // Spread reconnects of many hubs after a relay restart.
+            let jitter = Duration::from_millis(rand::random::<u64>() % 500);
+            tokio::select! {
+                () = tokio::time::sleep(backoff + jitter) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    fn relay_ca(&self) -> Result<Option<Vec<u8>>, LinkError> {
+        let Some(path) = self.cloud.config.relay_ca.as_ref() else {
+            return Ok(None);
+        };
+        std::fs::read(path).map(Some).map_err(|e| LinkError::Ca {
+            path: path.display().to_string(),
+            detail: e.to_string(),
+        })
+    }
+
+    async fn register(&self) -> Result<Registered, LinkError> {
+        let mut client = reqwest::Client::builder().timeout(Duration::from_secs(20));
+        if let Some(pem) = self.relay_ca()? {
+            let ca = reqwest::Certificate::from_pem(&pem).map_err(|e| LinkError::Ca {
+                path: "relay_ca".into(),
+                detail: e.to_string(),
+            })?;
+            client = client.add_root_certificate(ca);
+        }
+        let client = client.build().map_err(|e| LinkError::Http(e.to_string()))?;
+        let url = format!(
+            "{}/api/v1/hubs",
+            self.cloud.config.relay.trim_end_matches('/')
+        );
+        let answer = client
+            .post(&url)
+            .json(&serde_json::json!({
+                "public_key": self.key.public_key_text(),
+                "name": self.property_name,
+            }))
+            .send()
+            .await
+            .map_err(|e| LinkError::Http(e.to_string()))?;
+        if !answer.status().is_success() {
+            let status = answer.status();
+            let text = answer.text().await.unwrap_or_default();
+            return Err(LinkError::Refused(format!(
+                "{status}: {}",
+                text.chars().take(200).collect::<String>()
+            )));
+        }
+        let reg: Registered = answer
+            .json()
+            .await
+            .map_err(|e| LinkError::Http(e.to_string()))?;
+        if reg.hub_id != self.key.id().as_str() {
+            return Err(LinkError::WrongId);
+        }
+        self.cloud
+            .update(|s| s.public_url = Some(reg.public_url.clone()));
+        Ok(reg)
+    }
+
+    /// One MQTT session, until it drops.
+    async fn session(&self, reg: &Registered) -> Result<(), LinkError> {
+        let (host, port) = reg
+            .link
+            .rsplit_once(':')
+            .and_then(|(h, p)| Some((h.to_owned(), p.parse::<u16>().ok()?)))
+            .ok_or_else(|| LinkError::BadLinkAddress(reg.link.clone()))?;
+        let id = self.key.id();
+        let mut options = MqttOptions::new(id.to_string(), host, port);
+        let now = chrono::Utc::now().timestamp();
+        options
+            .set_credentials(id.to_string(), self.key.token(now))
+            .set_clean_session(false)
+            .set_keep_alive(Duration::from_secs(30))
+            .set_max_packet_size(2 * MAX_BODY, 2 * MAX_BODY)
+            .set_transport(Transport::Tls(TlsConfiguration::Rustls(Arc::new(
+                self.tls()?,
+            ))));
+        let (client, mut events) = AsyncClient::new(options, 256);
+        // Each frame is a browser's request or answer, waited on: no Nagle delay.
+        events.network_options.set_tcp_nodelay(true);
+        self.cloud.set_state(LinkState::Connecting, None);
+        let ended = loop {
+            match events.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+                    if ack.code != ConnectReturnCode::Success {
+                        break Err(LinkError::NotAuthorized(ack.code));
+                    }
+                    if let Err(e) = client
+                        .subscribe(topics::down_filter(&id), QoS::AtLeastOnce)
+                        .await
+                    {
+                        break Err(LinkError::Connection(e.to_string()));
+                    }
+                    tracing::info!(hub = %id, "The cloud link is up.");
+                    self.cloud.set_state(LinkState::Online, None);
+                }
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    self.tunnel.deliver(&client, &p.topic, &p.payload);
+                }
+                Ok(_) => {}
+                Err(rumqttc::ConnectionError::ConnectionRefused(code)) => {
+                    break Err(LinkError::NotAuthorized(code))
+                }
+                Err(e) => break Err(LinkError::Connection(e.to_string())),
+            }
+        };
+        // Connections carried over this session cannot continue on the next one.
+        self.tunnel.end_all();
+        ended
+    }
+
+    fn tls(&self) -> Result<rustls::ClientConfig, LinkError> {
+        let mut roots = rustls::RootCertStore::empty();
+        match self.relay_ca()? {
+            Some(pem) => {
+                use rustls::pki_types::pem::PemObject;
+                for cert in rustls::pki_types::CertificateDer::pem_slice_iter(&pem) {
+                    let added = cert
+                        .map_err(|e| e.to_string())
+                        .and_then(|c| roots.add(c).map_err(|e| e.to_string()));
+                    added.map_err(|detail| LinkError::Ca {
+                        path: "relay_ca".into(),
+                        detail,
+                    })?;
+                }
+            }
+            None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        }
+        Ok(rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth())
+    }
+}

@@ -1,0 +1,130 @@
+//! The hub's link to the cloud relay (CLOUD-1, CLOUD-4): the hub's identity, the link out to
+//! `hub-relay` (MQTT 3.1.1 over TLS, persistent session, client id = hub id) and the browser
+//! connections the relay carries over it to the hub's own web routes. The hub works the same
+//! with the link down; the admin app shows its state and last error.
+
+pub mod api;
+mod identity;
+mod link;
+mod tunnel;
+
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::clock::Clock;
+use crate::config::CloudConfig;
+
+pub use identity::IdentityError;
+
+/// What the admin app shows about the link.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct CloudStatus {
+    /// Whether a relay is configured (`[cloud] relay`).
+    pub enabled: bool,
+    /// The relay's web address, as configured.
+    pub relay: String,
+    /// `off` (no relay configured), `connecting`, `online` or `offline`.
+    pub state: LinkState,
+    /// When the link reached its state (RFC 3339, UTC).
+    pub since: Option<String>,
+    /// The last failure, in words; kept after the link recovers.
+    pub last_error: Option<String>,
+    /// The hub's id on the relay.
+    pub hub_id: Option<String>,
+    /// Where browsers outside the hotel reach this hub (its widget, guest pages, apps).
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkState {
+    Off,
+    Connecting,
+    Online,
+    Offline,
+}
+
+#[derive(Clone)]
+pub struct Cloud {
+    config: CloudConfig,
+    data_dir: std::path::PathBuf,
+    status: Arc<Mutex<CloudStatus>>,
+    clock: Clock,
+}
+
+impl Cloud {
+    pub fn new(config: &CloudConfig, data_dir: &std::path::Path, clock: Clock) -> Cloud {
+        let enabled = !config.relay.is_empty();
+        Cloud {
+            config: config.clone(),
+            data_dir: data_dir.to_owned(),
+            status: Arc::new(Mutex::new(CloudStatus {
+                enabled,
+                relay: config.relay.clone(),
+                state: if enabled {
+                    LinkState::Connecting
+                } else {
+                    LinkState::Off
+                },
+                since: None,
+                last_error: None,
+                hub_id: None,
+                public_url: None,
+            })),
+            clock,
+        }
+    }
+
+    pub fn status(&self) -> CloudStatus {
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Starts the link when a relay is configured: browsers it carries are served by
+    /// `router` within `connections`' limits until `stop`.
+    pub fn connect(
+        &self,
+        property_name: String,
+        router: axum::Router,
+        connections: Arc<crate::web::Connections>,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<Option<tokio::task::JoinHandle<()>>, IdentityError> {
+        if self.config.relay.is_empty() {
+            return Ok(None);
+        }
+        let key = identity::load_or_create(&self.data_dir)?;
+        self.update(|s| s.hub_id = Some(key.id().to_string()));
+        // The operator's counters stay on the LAN; everything else answers as it does there.
+        let router = router.layer(axum::middleware::from_fn(tunnel::lan_only));
+        let tunnel = tunnel::Tunnel::new(key.id(), router, connections, stop.clone());
+        let link = link::Link {
+            cloud: self.clone(),
+            key,
+            property_name,
+            tunnel,
+        };
+        Ok(Some(tokio::spawn(link.run(stop))))
+    }
+
+    fn update(&self, f: impl FnOnce(&mut CloudStatus)) {
+        f(&mut self.status.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+
+    /// Records a change of the link's state, now.
+    fn set_state(&self, state: LinkState, error: Option<String>) {
+        let now = self.clock.now().to_rfc3339();
+        self.update(|s| {
+            if s.state != state {
+                s.state = state;
+                s.since = Some(now);
+            }
+            if error.is_some() {
+                s.last_error = error;
+            }
+        });
+    }
+}
