@@ -13,6 +13,7 @@ import { bookingsView } from '/admin/bookings.js';
 import { scenariosView } from '/admin/scenarios.js';
 import { receptionView } from '/admin/reception.js';
 import { frontDeskView } from '/admin/frontdesk.js';
+import { cloudView } from '/admin/cloud.js';
 
 const SECTIONS = [
   { id: 'account', title: 'My account', view: accountView, admin: false },
@@ -26,6 +27,7 @@ const SECTIONS = [
   { id: 'devices', title: 'Devices', view: devicesView, admin: false },
   { id: 'scenarios', title: 'Scenarios', view: scenariosView, admin: true },
   { id: 'mqtt', title: 'MQTT sign-in', view: brokerView, admin: true },
+  { id: 'cloud', title: 'Cloud relay', view: cloudView, admin: true },
 ];
 
 let me = null;

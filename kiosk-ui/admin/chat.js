@@ -23,8 +23,13 @@ function parsePages(text) {
 }
 
 export async function chatView() {
-  const [s, snippet, property] = await Promise.all([api('GET', '/admin/chat/settings'), api('GET', '/chat/widget'),
-    api('GET', '/property')]);
+  const [s, snippet, property, cloud] = await Promise.all([api('GET', '/admin/chat/settings'), api('GET', '/chat/widget'),
+    api('GET', '/property'), api('GET', '/admin/cloud').catch(() => null)]);
+  // Linked to the cloud relay, the public website's tag loads the chat from the relay.
+  const lanScript = snippet.script;
+  if (cloud && cloud.public_url) {
+    snippet.script = lanScript.replace(/src="[^"]*\/widget\.js"/, `src="${cloud.public_url}/widget.js"`);
+  }
   const w = s.widget;
   const select = (value, options) => {
     const sel = el('select', {}, ...options.map(([v, label]) => el('option', { value: v }, label)));
@@ -152,9 +157,13 @@ export async function chatView() {
   const guides = el('div', { class: 'card' },
     el('h2', {}, 'Put the chat on your website'),
     code, copy, copied,
-    el('p', { class: 'muted' }, 'Who can reach it: the tag loads the chat from this hub, so it works for guests on the hotel\'s own network. ' +
-      'A website served over https needs the hub\'s https address (the tag above uses it) and a device that trusts the hub\'s certificate; ' +
-      'guests elsewhere reach the chat once the hub is linked to its cloud relay.'),
+    cloud && cloud.public_url
+      ? el('div', {}, el('p', { class: 'muted' }, 'Who can reach it: the tag loads the chat through the hub\'s cloud relay, so guests anywhere can write. ' +
+        'For a page on the hotel\'s own network only (the lobby, an intranet), this tag loads it straight from the hub:'),
+      el('pre', { class: 'snippet', id: 'widget-snippet-lan' }, lanScript))
+      : el('p', { class: 'muted' }, 'Who can reach it: the tag loads the chat from this hub, so it works for guests on the hotel\'s own network. ' +
+        'A website served over https needs the hub\'s https address (the tag above uses it) and a device that trusts the hub\'s certificate; ' +
+        'guests elsewhere reach the chat once the hub is linked to its cloud relay (see Cloud relay).'),
     el('h3', {}, 'WordPress'), el('p', {}, 'Appearance → Theme File Editor → footer.php (or a "header and footer scripts" plugin): paste the tag just before </body>.'),
     el('h3', {}, 'Shopify'), el('p', {}, 'Online Store → Themes → Edit code → layout/theme.liquid: paste the tag just before </body>, then Save.'),
     el('h3', {}, 'Google Tag Manager'), el('p', {}, 'Tags → New → Custom HTML: paste the tag, trigger "All Pages", then Submit and Publish.'),

@@ -352,6 +352,9 @@ try {
     await admin.locator('.history').scrollIntoViewIfNeeded();
     await view(admin, size, 'admin-scenario-history');
 
+    await adminSection(admin, 'cloud', '#cloud-state');
+    await view(admin, size, 'admin-cloud');
+
     await adminSection(admin, 'mqtt', '#cred-username');
     await view(admin, size, 'admin-mqtt');
     await admin.fill('#cred-username', `terrace_shelly_${size.name}_${run}`);

@@ -412,7 +412,10 @@ async fn a_relay_killed_mid_burst_loses_and_doubles_nothing() {
     .await;
     relay.kill();
     let cut_at = counter.load(Ordering::SeqCst);
-    assert!(cut_at < GUESTS * N, "the relay died mid-burst ({cut_at} acknowledged)");
+    assert!(
+        cut_at < GUESTS * N,
+        "the relay died mid-burst ({cut_at} acknowledged)"
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     let restarted = Instant::now();
     relay.restart().unwrap();
@@ -443,4 +446,36 @@ async fn a_relay_killed_mid_burst_loses_and_doubles_nothing() {
         guest_catch_up(via.clone(), &key, &mut run.state, last_seq).await;
         assert_in_order_once("guest outside", &run.state.received);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_outside_and_staff_on_the_lan_chat_in_chromium() {
+    let relay = Relay::start().unwrap();
+    let a = linked_hub(&relay);
+    let b = linked_hub(&relay);
+    let public = linked(&a, LINK_UP).await.unwrap();
+    linked(&b, LINK_UP).await.unwrap();
+    let owner = a.signed_in("owner").await.unwrap();
+    let key = widget_key(&owner, &a).await.unwrap();
+    let (agent, agent_password) = a.password_of("agent");
+    let (owner_email, owner_password) = a.password_of("owner");
+    crate::browser::run_script(
+        "relay-chat.mjs",
+        vec![
+            public,
+            key,
+            a.url(""),
+            agent,
+            agent_password,
+            owner_email,
+            owner_password,
+        ],
+        "relay chat ok",
+    )
+    .await;
+    assert!(bodies_in(&a).iter().any(|m| m.contains("check in at 11")));
+    assert!(
+        !bodies_in(&b).iter().any(|m| m.contains("check in at 11")),
+        "hub B never sees A's guest"
+    );
 }
