@@ -392,13 +392,9 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     let (router, _) = crate::wiring::router(&services, &connections);
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let carried = crate::wiring::carried(&router, &connections, &stop_rx);
     if let Some(task) = cloud
-        .connect(
-            property_name.clone(),
-            router.clone(),
-            connections.clone(),
-            stop_rx.clone(),
-        )
+        .connect(property_name.clone(), carried, stop_rx.clone())
         .context("cannot start the cloud link")?
     {
         tasks.push(task);

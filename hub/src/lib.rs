@@ -16,6 +16,7 @@ pub mod devices;
 pub mod frontdesk;
 pub mod inbound;
 pub mod language;
+pub mod markup;
 pub mod notify;
 pub mod plan;
 pub mod platform;

@@ -192,3 +192,19 @@ fn gauges(s: &Services, connections: &Arc<Connections>) -> Vec<Gauge> {
         },
     ]
 }
+
+/// How the cloud link serves a browser connection the relay carries: on the same routes and
+/// within the same connection limits as the listeners, minus what stays on the LAN.
+pub fn carried(
+    router: &Router,
+    connections: &Arc<Connections>,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> crate::cloud::ServeCarried {
+    let router = router
+        .clone()
+        .layer(axum::middleware::from_fn(crate::cloud::api::lan_only));
+    let (connections, stop) = (connections.clone(), stop.clone());
+    Arc::new(move |io, peer, tls| {
+        crate::web::serve_carried(io, peer, tls, router.clone(), &connections, stop.clone())
+    })
+}

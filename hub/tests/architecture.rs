@@ -20,6 +20,11 @@ const CAPABILITIES: &[&str] = &[
     "devices",
     "broker",
     "push",
+    "reception",
+    "frontdesk",
+    "calls",
+    "scans",
+    "cloud",
 ];
 const WIRING: &[&str] = &["app", "wiring", "plan", "demo", "alerts"];
 const MECHANISM: &[&str] = &[
@@ -31,6 +36,10 @@ const MECHANISM: &[&str] = &[
     "secret",
     "notify",
     "platform",
+    "markup",
+    "language",
+    "inbound",
+    "sealing",
 ];
 const MAX_LINES: usize = 600;
 

@@ -1,4 +1,5 @@
-//! The link's state for admins: `GET /api/v1/admin/cloud`.
+//! The link's state for admins (`GET /api/v1/admin/cloud`), and what browsers outside may
+//! not reach through it.
 
 use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
@@ -17,4 +18,17 @@ pub fn admin_routes() -> OpenApiRouter<Cloud> {
     responses((status = 200, body = CloudStatus), (status = 403, body = ErrorBody)))]
 async fn status(State(cloud): State<Cloud>) -> ApiJson<CloudStatus> {
     ApiJson(cloud.status())
+}
+
+/// Refuses, to browsers carried by the relay, what is for the LAN alone: the operator's
+/// metrics.
+pub async fn lan_only(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if request.uri().path() == "/metrics" {
+        return axum::http::StatusCode::NOT_FOUND.into_response();
+    }
+    next.run(request).await
 }

@@ -46,6 +46,12 @@ pub enum LinkState {
     Offline,
 }
 
+/// Serves one browser connection the relay carries on the hub's own routes: the stream,
+/// the browser's address, whether it spoke TLS to the relay. `false` when the hub's
+/// connection limits refuse it. The wiring provides it (the web listener's).
+pub type ServeCarried =
+    Arc<dyn Fn(tokio::io::DuplexStream, std::net::SocketAddr, bool) -> bool + Send + Sync>;
+
 #[derive(Clone)]
 pub struct Cloud {
     config: CloudConfig,
@@ -84,13 +90,12 @@ impl Cloud {
             .clone()
     }
 
-    /// Starts the link when a relay is configured: browsers it carries are served by
-    /// `router` within `connections`' limits until `stop`.
+    /// Starts the link when a relay is configured: `serve` serves each browser connection
+    /// it carries, until `stop`.
     pub fn connect(
         &self,
         property_name: String,
-        router: axum::Router,
-        connections: Arc<crate::web::Connections>,
+        serve: ServeCarried,
         stop: tokio::sync::watch::Receiver<bool>,
     ) -> Result<Option<tokio::task::JoinHandle<()>>, IdentityError> {
         if self.config.relay.is_empty() {
@@ -98,9 +103,7 @@ impl Cloud {
         }
         let key = identity::load_or_create(&self.data_dir)?;
         self.update(|s| s.hub_id = Some(key.id().to_string()));
-        // The operator's counters stay on the LAN; everything else answers as it does there.
-        let router = router.layer(axum::middleware::from_fn(tunnel::lan_only));
-        let tunnel = tunnel::Tunnel::new(key.id(), router, connections, stop.clone());
+        let tunnel = tunnel::Tunnel::new(key.id(), serve);
         let link = link::Link {
             cloud: self.clone(),
             key,

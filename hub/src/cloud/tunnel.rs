@@ -1,5 +1,5 @@
 //! Browser connections the relay carries to this hub: each stream becomes an in-memory
-//! connection served by the hub's own routes (the same sign-in, roles and limits as on the
+//! connection served by the hub's own routes (through the wiring's `ServeCarried`) (the same sign-in, roles and limits as on the
 //! LAN, with the browser's own address), its bytes cut into frames back to the relay node
 //! that holds the browser.
 
@@ -11,7 +11,7 @@ use cloud_link::frame::{Reorder, MAX_BODY};
 use cloud_link::{topics, Frame, FrameKind, HubId};
 use rumqttc::{AsyncClient, QoS};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 /// Browser connections carried at once; the relay holds each hub to fewer.
 const MAX_STREAMS: usize = 512;
@@ -24,25 +24,16 @@ type StreamKey = (String, String);
 #[derive(Clone)]
 pub(super) struct Tunnel {
     hub: HubId,
-    router: axum::Router,
-    connections: Arc<crate::web::Connections>,
-    stop: watch::Receiver<bool>,
+    serve: super::ServeCarried,
     /// (relay node, stream) → the stream's task.
     open: Arc<Mutex<HashMap<StreamKey, mpsc::Sender<Frame>>>>,
 }
 
 impl Tunnel {
-    pub(super) fn new(
-        hub: HubId,
-        router: axum::Router,
-        connections: Arc<crate::web::Connections>,
-        stop: watch::Receiver<bool>,
-    ) -> Tunnel {
+    pub(super) fn new(hub: HubId, serve: super::ServeCarried) -> Tunnel {
         Tunnel {
             hub,
-            router,
-            connections,
-            stop,
+            serve,
             open: Arc::default(),
         }
     }
@@ -104,14 +95,7 @@ impl Tunnel {
         tls: bool,
     ) {
         let (mut ours, served) = tokio::io::duplex(2 * MAX_BODY);
-        let admitted = crate::web::serve_carried(
-            served,
-            peer,
-            tls,
-            self.router.clone(),
-            &self.connections,
-            self.stop.clone(),
-        );
+        let admitted = (self.serve)(served, peer, tls);
         let mut seq = 0u64;
         let mut send = |kind: FrameKind, body: Vec<u8>| {
             let frame = Frame { kind, seq, body };
@@ -168,19 +152,6 @@ impl Tunnel {
             let _ = send(FrameKind::End, Vec::new()).await;
         }
     }
-}
-
-/// Refuses, to browsers carried by the relay, what is for the LAN alone: the operator's
-/// metrics.
-pub(super) async fn lan_only(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    if request.uri().path() == "/metrics" {
-        return axum::http::StatusCode::NOT_FOUND.into_response();
-    }
-    next.run(request).await
 }
 
 /// The `Open` frame's body: `<ip:port> <tls|plain>`.

@@ -17,10 +17,6 @@ use utoipa_axum::routes;
 use super::{FrontDesk, FrontDeskError, IdleScreen, Kiosk, KioskScreen, PairingCode};
 use crate::web::{ApiJson, AppError};
 
-/// The kiosk's credential: HttpOnly, SameSite=Strict, Secure (the kiosk runs on the hub's
-/// HTTPS, or on loopback), kept 400 days (the longest browsers keep a cookie).
-pub const KIOSK_COOKIE: &str = "hub_kiosk";
-
 impl From<FrontDeskError> for AppError {
     fn from(e: FrontDeskError) -> AppError {
         match e {
@@ -47,7 +43,7 @@ impl FromRequestParts<FrontDesk> for KioskSession {
     ) -> Result<KioskSession, AppError> {
         let jar = CookieJar::from_headers(&parts.headers);
         let token = jar
-            .get(KIOSK_COOKIE)
+            .get(crate::web::KIOSK_COOKIE)
             .map(|c| c.value().to_owned())
             .filter(|t| !t.is_empty() && t.len() <= 128)
             .ok_or(AppError::Unauthorized)?;
@@ -182,7 +178,7 @@ async fn pair(
                 "This code is wrong or was used or is older than ten minutes: make a new one in the admin app.",
             )
         })?;
-    let cookie = Cookie::build((KIOSK_COOKIE, token))
+    let cookie = Cookie::build((crate::web::KIOSK_COOKIE, token))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)

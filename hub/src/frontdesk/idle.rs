@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{FrontDesk, FrontDeskError, Kiosk};
-use crate::reception::qr;
+use crate::reception::{qr_svg, wifi_payload};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct IdleScreen {
@@ -106,7 +106,7 @@ impl FrontDesk {
             Some(w) => Some(IdleWifi {
                 ssid: w.ssid.clone(),
                 password: w.password.clone(),
-                qr: qr::svg(&qr::wifi_payload(w), 320).map_err(|e| internal(&e))?,
+                qr: qr_svg(&wifi_payload(w), 320).map_err(|e| internal(&e))?,
             }),
             None => None,
         };
@@ -118,7 +118,7 @@ impl FrontDesk {
             .unwrap_or_default();
         let reception_url = format!("{origin}/r/");
         let reception_qr = if screen.show_guide {
-            Some(qr::svg(&reception_url, 320).map_err(|e| internal(&e))?)
+            Some(qr_svg(&reception_url, 320).map_err(|e| internal(&e))?)
         } else {
             None
         };

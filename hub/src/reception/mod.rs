@@ -32,6 +32,7 @@ use crate::store::{Store, StoreError};
 use crate::team::Property;
 use crate::weather::Weather;
 use design::{Design, Text};
+pub use qr::{svg as qr_svg, wifi_payload};
 pub use stays::{LinkOutcome, Opened, StayLink};
 pub use visit::Visit;
 

@@ -12,9 +12,9 @@ use super::design::{BlockKind, Design};
 use super::words::{self, Words};
 use super::{qr, Place};
 use crate::bookings::{Reservation, Room};
+use crate::markup::html_escape as esc;
 use crate::team::PropertySettings;
 use crate::weather::{Snapshot, SunDay};
-use crate::web::html_escape as esc;
 
 /// Everything one guest page shows.
 pub(super) struct View<'a> {

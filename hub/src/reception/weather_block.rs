@@ -9,8 +9,8 @@ use chrono_tz::Tz;
 
 use super::page::{degrees, sky, View};
 use super::words::Words;
+use crate::markup::html_escape as esc;
 use crate::weather::{Snapshot, FRESH_HOURS};
-use crate::web::html_escape as esc;
 
 pub(super) fn weather(v: &View) -> String {
     let w = v.words;

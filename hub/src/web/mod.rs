@@ -33,15 +33,15 @@ pub use origin::foreign_origin;
 pub use pages::Pages;
 
 /// `s` safe inside HTML text and double-quoted attributes.
-pub fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+pub use crate::markup::html_escape;
 
 /// The session cookie's name, declared as the `session` security scheme.
 pub const SESSION_COOKIE: &str = "hub_session";
+
+/// A paired kiosk's cookie, declared as the `kiosk` security scheme: HttpOnly,
+/// SameSite=Strict, Secure (the kiosk runs on the hub's HTTPS, or on loopback), kept 400
+/// days (the longest browsers keep a cookie).
+pub const KIOSK_COOKIE: &str = "hub_kiosk";
 
 /// Set on every request by the listener that accepted it.
 #[derive(Debug, Clone, Copy)]
@@ -70,9 +70,7 @@ impl utoipa::Modify for SessionScheme {
         );
         components.add_security_scheme(
             "kiosk",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
-                crate::frontdesk::api::KIOSK_COOKIE,
-            ))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(KIOSK_COOKIE))),
         );
     }
 }

@@ -6,8 +6,8 @@ use std::fmt::Write;
 
 use super::design::{PlateDesign, PlateFormat};
 use super::fonts::{self, FAMILIES};
+use crate::markup::html_escape as esc;
 use crate::reception::qr::{self, QrError};
-use crate::web::html_escape as esc;
 
 /// One plate's own content.
 #[derive(Debug, Clone)]
