@@ -385,7 +385,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     let connections = web::Connections::new(web::ConnectionLimits::within(
         config.web.max_connections,
         config.web.max_connections_per_address,
-        crate::platform::files::raise_open_file_limit(),
+        os_sockets::raise_open_file_limit(),
         Duration::from_secs(config.web.head_timeout_secs),
         Duration::from_secs(config.web.idle_timeout_secs),
     ));

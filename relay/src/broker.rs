@@ -80,7 +80,7 @@ pub async fn start(max_packet_bytes: usize) -> Result<Upstream, BrokerError> {
         if std::net::TcpListener::bind(addr).is_err() {
             // Each frame waits on the one before: without this, a PUBACK and the next
             // PUBLISH meet Nagle's delay (about 40 ms a hop).
-            match accepted_nodelay::no_delay_for_accepted(addr) {
+            match os_sockets::no_delay_for_accepted(addr) {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::warn!(%addr, "The broker's listener was not found for TCP_NODELAY.")

@@ -41,6 +41,9 @@ impl Running {
 
 /// Opens the registry, starts the broker, the link guard and the public listeners.
 pub async fn start(mut config: RelayConfig) -> anyhow::Result<Running> {
+    // Each hub link is two sockets (the hub's and the broker's), each browser one.
+    let open_files = os_sockets::raise_open_file_limit();
+    tracing::debug!(open_files, "The open-file limit.");
     let bind = |addr: Option<SocketAddr>, what: &'static str| async move {
         match addr {
             None => Ok::<_, anyhow::Error>(None),

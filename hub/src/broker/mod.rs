@@ -167,7 +167,7 @@ pub async fn start(config: &BrokerConfig, handle: BrokerHandle) -> Result<Runnin
         })
         .map_err(|e| BrokerError::Start(e.to_string()))?;
     wait_until_listening(addr).await?;
-    match accepted_nodelay::no_delay_for_accepted(addr) {
+    match os_sockets::no_delay_for_accepted(addr) {
         Ok(true) => {}
         Ok(false) => {
             tracing::warn!(%addr, "The broker's listener was not found; device commands may wait for delayed ACKs.")

@@ -75,8 +75,8 @@ pub fn trim() {
 }
 
 /// Large allocations go straight to mmap; called once, first thing in `main`. A plain C
-/// call with no pointers (the other `unsafe` blocks are the code release above and the file
-/// limit's, in `files.rs`).
+/// call with no pointers (the other `unsafe` block is the code release above; the sockets'
+/// are in the `os-sockets` crate).
 #[allow(unsafe_code)]
 pub fn return_large_blocks() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -1,0 +1,425 @@
+//! The relay's figures (`cargo bench -p relay --bench relay`), release builds on loopback:
+//! a guest's message to staff through the relay beside the same on the LAN (p50/p99), and
+//! 1,000 simulated hub links on one relay node, idle and at 10 messages/s each (the relay's
+//! RSS and CPU). Every loop is bounded in count and time.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cloud_link::{topics, HubKey};
+use futures_util::{SinkExt, StreamExt};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message as Ws;
+
+const LINKS: usize = 1000;
+const RATE_PER_LINK: u64 = 10;
+const SAMPLES: usize = 200;
+
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn lines_until(child: &mut Child, last: &str) -> Vec<String> {
+    use std::io::BufRead;
+    let out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut seen = Vec::new();
+    for line in out.lines().map_while(Result::ok) {
+        let done = line.starts_with(last);
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    seen
+}
+
+fn field(lines: &[String], prefix: &str, name: &str) -> String {
+    lines
+        .iter()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.split_whitespace().find_map(|kv| kv.strip_prefix(name)))
+        .unwrap_or_else(|| panic!("no {name} in {lines:?}"))
+        .to_owned()
+}
+
+/// CPU seconds (user + system) the process has used, from /proc/PID/stat (clock ticks of
+/// 1/100 s on Linux).
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+/// The relay's CPU share (% of one core) over `window`.
+async fn cpu_percent(pid: u32, window: Duration) -> f64 {
+    let before = cpu_secs(pid);
+    tokio::time::sleep(window).await;
+    (cpu_secs(pid) - before) / window.as_secs_f64() * 100.0
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted
+        .get(((sorted.len().max(1) - 1) as f64 * p).round() as usize)
+        .copied()
+        .unwrap_or_default()
+}
+
+fn release_hub() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "--quiet", "-p", "hub", "--bin", "hub"])
+        .current_dir(&root)
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "the release hub builds");
+    root.join("target/release/hub")
+}
+
+/// Writes one guest frame and waits for the answer carrying `cid`.
+async fn guest_send<S>(ws: &mut S, cid: &str, body: &str)
+where
+    S: StreamExt<Item = Result<Ws, tokio_tungstenite::tungstenite::Error>> + SinkExt<Ws> + Unpin,
+{
+    let frame = json!({"type": "send", "client_id": cid, "body": body}).to_string();
+    let _ = ws.send(Ws::Text(frame.into())).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while let Ok(Some(Ok(m))) = tokio::time::timeout_at(deadline.into(), ws.next()).await {
+        if matches!(&m, Ws::Text(t) if t.contains(cid)) {
+            return;
+        }
+    }
+    panic!("no ack for {cid}");
+}
+
+/// Sends `SAMPLES` messages from a guest whose socket reaches the hub at `addr` asking for
+/// `host`; returns the times until a staff socket on the LAN saw each one.
+async fn guest_to_staff(
+    addr: &str,
+    host: &str,
+    key: &str,
+    staff: &mut (impl StreamExt<Item = Result<Ws, tokio_tungstenite::tungstenite::Error>> + Unpin),
+) -> Vec<Duration> {
+    let request = format!("ws://{host}/ws/guest")
+        .into_client_request()
+        .expect("request");
+    let tcp = TcpStream::connect(addr).await.expect("connect");
+    let (mut ws, _) = tokio_tungstenite::client_async(request, tcp)
+        .await
+        .expect("guest socket");
+    let hello = json!({"type": "hello", "key": key}).to_string();
+    ws.send(Ws::Text(hello.into())).await.expect("hello");
+    guest_send(&mut ws, "first", "hello").await;
+    let mut times = Vec::with_capacity(SAMPLES);
+    for i in 0..SAMPLES {
+        let body = format!("lat-{host}-{i}");
+        let started = Instant::now();
+        guest_send(&mut ws, &format!("c{i}"), &body).await;
+        let deadline = started + Duration::from_secs(10);
+        loop {
+            match tokio::time::timeout_at(deadline.into(), staff.next()).await {
+                Ok(Some(Ok(Ws::Text(t)))) if t.contains(&body) => break,
+                Ok(Some(Ok(_))) => {}
+                _ => panic!("staff never saw {body}"),
+            }
+        }
+        times.push(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    times.sort();
+    times
+}
+
+async fn latency(relay_http: &str, ca: &std::path::Path) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut hub = Command::new(release_hub());
+    hub.arg("demo")
+        .env("HUB_DATA_DIR", dir.path().join("hub-data"))
+        .env("HUB_WEB__HTTP_LISTEN", "127.0.0.1:0")
+        .env("HUB_WEB__HTTPS_LISTEN", "127.0.0.1:0")
+        .env("HUB_BROKER__LISTEN", "127.0.0.1:0")
+        .env("HUB_MDNS__ENABLED", "false")
+        .env("HUB_LOG__FILTER", "warn")
+        .env("HUB_WEATHER__BASE_URL", "http://127.0.0.1:9")
+        .env("HUB_CLOUD__RELAY", format!("http://{relay_http}"))
+        .env("HUB_CLOUD__RELAY_CA", ca)
+        .stdout(Stdio::piped());
+    let mut hub = Process(hub.spawn().expect("hub starts"));
+    let said = lines_until(&mut hub.0, "hub: ready");
+    let lan = field(&said, "hub: listening ", "http=");
+    let owner = said
+        .iter()
+        .find_map(|l| l.strip_prefix("credentials: owner "))
+        .map(|r| r.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+        .expect("owner credentials");
+    let http = reqwest::Client::new();
+    let login = http
+        .post(format!("http://{lan}/api/v1/auth/login"))
+        .json(&json!({"email": owner[0], "password": owner[1]}))
+        .send()
+        .await
+        .expect("sign in");
+    let cookie = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.split(';')
+                .next()
+                .filter(|c| c.starts_with("hub_session="))
+        })
+        .expect("session")
+        .to_owned();
+    let get = |path: &str| {
+        http.get(format!("http://{lan}{path}"))
+            .header("cookie", &cookie)
+            .send()
+    };
+    let key = get("/api/v1/chat/widget")
+        .await
+        .expect("widget")
+        .json::<Value>()
+        .await
+        .expect("json")["widget_key"]
+        .as_str()
+        .expect("key")
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let public = loop {
+        let s: Value = get("/api/v1/admin/cloud")
+            .await
+            .expect("cloud")
+            .json()
+            .await
+            .expect("json");
+        if s["state"] == "online" {
+            break s["public_url"].as_str().expect("public url").to_owned();
+        }
+        assert!(Instant::now() < deadline, "the hub never linked: {s}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut request = format!("ws://{lan}/ws/team")
+        .into_client_request()
+        .expect("request");
+    request
+        .headers_mut()
+        .insert("cookie", cookie.parse().expect("cookie"));
+    let (mut staff, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("team socket");
+    staff
+        .send(Ws::Text(json!({"type": "hello"}).to_string().into()))
+        .await
+        .expect("hello");
+    let host = public.split("://").nth(1).expect("host").to_owned();
+    let relayed = guest_to_staff(relay_http, &host, &key, &mut staff).await;
+    let direct = guest_to_staff(&lan, &lan, &key, &mut staff).await;
+    println!(
+        "relay: guest → hub → staff, {SAMPLES} messages at most 50/s, release builds on loopback"
+    );
+    println!(
+        "relay:   through the relay  p50 {:>6.2} ms  p99 {:>6.2} ms",
+        ms(percentile(&relayed, 0.5)),
+        ms(percentile(&relayed, 0.99))
+    );
+    println!(
+        "relay:   on the LAN         p50 {:>6.2} ms  p99 {:>6.2} ms",
+        ms(percentile(&direct, 0.5)),
+        ms(percentile(&direct, 0.99))
+    );
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// One simulated hub: registers, links with its own credential, subscribes to its
+/// downlink, then publishes `rate` frames a second on its uplink while `load` is on.
+async fn simulated_hub(
+    relay_http: String,
+    link_port: u16,
+    tls: Arc<rustls::ClientConfig>,
+    load: Arc<AtomicU64>,
+    published: Arc<AtomicU64>,
+    linked: tokio::sync::mpsc::UnboundedSender<()>,
+) {
+    let key = HubKey::generate().expect("key");
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("http://{relay_http}/api/v1/hubs"))
+        .json(&json!({"public_key": key.public_key_text(), "name": "bench"}))
+        .send()
+        .await
+        .expect("register");
+    assert!(r.status().is_success(), "registration: {}", r.status());
+    let id = key.id();
+    let mut options = MqttOptions::new(id.as_str(), "localhost", link_port);
+    options
+        .set_credentials(id.as_str(), key.token(chrono_now()))
+        .set_clean_session(false)
+        .set_keep_alive(Duration::from_secs(60))
+        .set_transport(rumqttc::Transport::Tls(rumqttc::TlsConfiguration::Rustls(
+            tls,
+        )));
+    let (client, mut events) = AsyncClient::new(options, 64);
+    let mut said_linked = false;
+    let topic = topics::up(&id, "bench", "s1");
+    let sender = {
+        let (client, load, published) = (client.clone(), load.clone(), published.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(1000 / RATE_PER_LINK));
+            loop {
+                tick.tick().await;
+                match load.load(Ordering::Relaxed) {
+                    0 => continue,
+                    2 => return,
+                    _ => {}
+                }
+                if client
+                    .publish(&topic, QoS::AtLeastOnce, false, vec![7u8; 256])
+                    .await
+                    .is_ok()
+                {
+                    published.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        })
+    };
+    while load.load(Ordering::Relaxed) != 2 {
+        match tokio::time::timeout(Duration::from_secs(1), events.poll()).await {
+            Ok(Ok(Event::Incoming(Packet::ConnAck(_)))) => {
+                let _ = client
+                    .subscribe(topics::down_filter(&id), QoS::AtLeastOnce)
+                    .await;
+            }
+            Ok(Ok(Event::Incoming(Packet::SubAck(_)))) if !said_linked => {
+                said_linked = true;
+                let _ = linked.send(());
+            }
+            Ok(Ok(_)) | Err(_) => {}
+            Ok(Err(e)) => panic!("a simulated hub lost its link: {e}"),
+        }
+    }
+    sender.abort();
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+async fn links(relay_http: &str, link_port: u16, ca: &std::path::Path, pid: u32) {
+    let pem = std::fs::read(ca).expect("ca.pem");
+    let mut roots = rustls::RootCertStore::empty();
+    use rustls::pki_types::pem::PemObject;
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(&pem) {
+        roots.add(cert.expect("cert")).expect("root");
+    }
+    let tls = Arc::new(
+        rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    );
+    let rss_empty = rss_mib(pid);
+    let load = Arc::new(AtomicU64::new(0));
+    let published = Arc::new(AtomicU64::new(0));
+    let (linked_tx, mut linked_rx) = tokio::sync::mpsc::unbounded_channel();
+    let started = Instant::now();
+    for batch in 0..LINKS.div_ceil(50) {
+        for _ in batch * 50..((batch + 1) * 50).min(LINKS) {
+            tokio::spawn(simulated_hub(
+                relay_http.to_owned(),
+                link_port,
+                tls.clone(),
+                load.clone(),
+                published.clone(),
+                linked_tx.clone(),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for n in 0..LINKS {
+        tokio::time::timeout_at(deadline.into(), linked_rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {n} of {LINKS} hubs linked in time"));
+    }
+    println!(
+        "relay: {LINKS} simulated hubs registered and linked over TLS in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle_cpu = cpu_percent(pid, Duration::from_secs(10)).await;
+    let idle_rss = rss_mib(pid);
+    load.store(1, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = published.load(Ordering::Relaxed);
+    let window = Duration::from_secs(10);
+    let busy_cpu = cpu_percent(pid, window).await;
+    let rate = (published.load(Ordering::Relaxed) - before) as f64 / window.as_secs_f64();
+    let busy_rss = rss_mib(pid);
+    load.store(2, Ordering::Relaxed);
+    println!("relay: one node, {LINKS} hub links         |  CPU (% of a core) | RSS MiB");
+    println!("relay:   none linked                        |                   | {rss_empty:>7.1}");
+    println!("relay:   idle                               | {idle_cpu:>17.1} | {idle_rss:>7.1}");
+    println!("relay:   {RATE_PER_LINK} msg/s each (achieved {rate:>6.0} msg/s) | {busy_cpu:>17.1} | {busy_rss:>7.1}");
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    // A thousand TLS links on each side of loopback.
+    os_sockets::raise_open_file_limit();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("relay-data");
+    let config = dir.path().join("relay.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\npublic_url = \"\"\nlink_address = \"\"\nhttp_listen = \"127.0.0.1:0\"\n\
+             link_listen = \"127.0.0.1:0\"\nregistrations_per_hour = 1000000\nconnections_per_minute = 1000000\n",
+            data.display().to_string()
+        ),
+    )
+    .expect("config");
+    let mut relay = Command::new(env!("CARGO_BIN_EXE_hub-relay"));
+    relay
+        .args(["run", "--config"])
+        .arg(&config)
+        .env("HUB_RELAY_LOG", "warn")
+        .stdout(Stdio::piped());
+    let mut relay = Process(relay.spawn().expect("relay starts"));
+    let said = lines_until(&mut relay.0, "hub-relay: ready");
+    let http = field(&said, "hub-relay: listening ", "http=");
+    let link: std::net::SocketAddr = field(&said, "hub-relay: listening ", "link=")
+        .parse()
+        .expect("link");
+    let ca = data.join("ca.pem");
+    latency(&http, &ca).await;
+    links(&http, link.port(), &ca, relay.0.id()).await;
+}
