@@ -42,6 +42,22 @@ export async function cloudView() {
         copied.textContent = await copyText(tag) ? ' Copied.' : ' Select the tag above and copy it.';
       } }, 'Copy'), copied);
   }
+  // An owner adds this property to their account on the relay with a one-time code.
+  const claimed = el('div', { id: 'claim-result', role: 'status' });
+  card.append(el('h3', {}, 'Add this property to your account on the relay'),
+    el('p', { class: 'muted' }, `Sign in (or sign up) at ${status.relay}/ and choose "Add a property": it asks for a code from here.`),
+    el('button', { type: 'button', id: 'claim-code', onclick: async (event) => {
+      event.target.disabled = true;
+      try {
+        const made = await api('POST', '/admin/cloud/claim-code');
+        claimed.replaceChildren(el('p', {}, 'Your code: ', el('strong', { class: 'code', id: 'claim-code-value' }, made.code)),
+          el('p', { class: 'muted' }, `It works once, within ${Math.round(made.expires_in_secs / 60)} minutes.`));
+      } catch (e) {
+        claimed.replaceChildren(el('p', { class: 'error' }, e.message));
+      } finally {
+        event.target.disabled = false;
+      }
+    } }, 'Get a code'), claimed);
   card.append(el('p', { class: 'muted' }, `Hub id on the relay: ${status.hub_id || '—'}. ` +
     'The hub works the same while the link is down; guests outside see that the hotel is offline and their messages wait in their browser.'));
   return card;

@@ -35,8 +35,28 @@ pub struct RelayConfig {
     pub connections_per_minute: u32,
     /// Registrations per address per hour.
     pub registrations_per_hour: u32,
+    /// Owners' sign-ins, sign-ups, reset requests and claims per address per minute.
+    pub sign_ins_per_minute: u32,
     /// Largest MQTT packet accepted from a hub, in bytes.
     pub max_packet_bytes: usize,
+    /// How the relay sends owners their e-mail (address confirmation, password reset).
+    pub mail: MailConfig,
+}
+
+/// Outgoing e-mail: an SMTP server, or a folder of `.eml` files (a pickup directory, for a
+/// relay on one machine). Neither set: owners cannot sign up.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `starttls` (default), `tls`, or `none` (a server on this machine).
+    pub security: String,
+    pub username: String,
+    pub password: String,
+    /// The sender, `Name <address>`.
+    pub from: String,
+    pub pickup_dir: Option<PathBuf>,
 }
 
 impl Default for RelayConfig {
@@ -53,7 +73,9 @@ impl Default for RelayConfig {
             max_streams_per_hub: 256,
             connections_per_minute: 600,
             registrations_per_hour: 20,
+            sign_ins_per_minute: 10,
             max_packet_bytes: 256 * 1024,
+            mail: MailConfig::default(),
         }
     }
 }

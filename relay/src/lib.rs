@@ -3,6 +3,7 @@
 //! guard (MQTT over TLS, each hub to its own topics) and browsers reach a hub at
 //! `<hub id>.<relay host>`, carried over that link.
 
+pub mod accounts;
 pub mod broker;
 pub mod config;
 pub mod guard;
@@ -110,8 +111,24 @@ pub async fn start(mut config: RelayConfig) -> anyhow::Result<Running> {
     }
     .serve(link_listener)];
 
+    let mailer = accounts::Mailer::from_config(&config.mail)
+        .context("the [mail] settings are not usable")?;
+    if let Some(dir) = &config.mail.pickup_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot make {}", dir.display()))?;
+    }
+    let accounts = accounts::Accounts::open(
+        &config.data_dir.join("relay.db"),
+        mailer,
+        format!("{}://{}", public.scheme, public.authority),
+    )
+    .context("cannot open the owners' accounts")?;
     let own = web::router(web::Own {
         registry: registry.clone(),
+        accounts,
+        sign_ins: Arc::new(limits::Window::new(
+            config.sign_ins_per_minute,
+            Duration::from_secs(60),
+        )),
         public: public.clone(),
         link_address: config.link_address.clone(),
         registrations: Arc::new(limits::Window::new(

@@ -41,7 +41,12 @@ async fn main() -> anyhow::Result<()> {
     let (config, demo) = match cli.command {
         Command::Run { config: Some(path) } => (RelayConfig::load(&path)?, false),
         Command::Run { config: None } => (RelayConfig::default(), false),
-        Command::Demo => (RelayConfig::default(), true),
+        Command::Demo => {
+            let mut config = RelayConfig::default();
+            // No mail server on one machine: the owners' e-mail lands in a folder.
+            config.mail.pickup_dir = Some(config.data_dir.join("outbox"));
+            (config, true)
+        }
     };
     let data_dir = config.data_dir.clone();
     let running = relay::start(config)
@@ -66,7 +71,11 @@ async fn main() -> anyhow::Result<()> {
             .map_or(public_url.clone(), |a| format!("http://{a}"));
         println!("The relay is up at {public_url}. Link the demo hub to it with:");
         println!("  hub demo --relay {own} --relay-ca {}", ca.display());
-        println!("The hub's admin app then shows its public address (Settings → Cloud relay).");
+        println!("The hub's admin app then shows its public address (section Cloud relay).");
+        println!(
+            "Owners sign up at {public_url}/; their e-mail (the confirmation link) is written to {}.",
+            data_dir.join("outbox").display()
+        );
     }
     println!("hub-relay: ready");
     tokio::select! {

@@ -5,11 +5,21 @@ use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Cloud, CloudStatus};
-use crate::web::{ApiJson, ErrorBody};
+use axum::http::StatusCode;
+
+use super::{ClaimCode, Cloud, CloudError, CloudStatus};
+use crate::web::{ApiJson, AppError, ErrorBody};
+
+impl From<CloudError> for AppError {
+    fn from(e: CloudError) -> AppError {
+        AppError::Conflict(e.to_string())
+    }
+}
 
 pub fn admin_routes() -> OpenApiRouter<Cloud> {
-    OpenApiRouter::new().routes(routes!(status))
+    OpenApiRouter::new()
+        .routes(routes!(status))
+        .routes(routes!(claim_code))
 }
 
 /// Whether the hub is linked to its cloud relay, since when, the last error, and the hub's
@@ -18,6 +28,16 @@ pub fn admin_routes() -> OpenApiRouter<Cloud> {
     responses((status = 200, body = CloudStatus), (status = 403, body = ErrorBody)))]
 async fn status(State(cloud): State<Cloud>) -> ApiJson<CloudStatus> {
     ApiJson(cloud.status())
+}
+
+/// A one-time code for the owner to claim this hub on the relay (valid an hour); a new
+/// code replaces the last.
+#[utoipa::path(post, path = "/cloud/claim-code", tag = "cloud", security(("session" = ["admin"])),
+    responses((status = 201, body = ClaimCode), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn claim_code(
+    State(cloud): State<Cloud>,
+) -> Result<(StatusCode, ApiJson<ClaimCode>), AppError> {
+    Ok((StatusCode::CREATED, ApiJson(cloud.claim_code().await?)))
 }
 
 /// Refuses, to browsers carried by the relay, what is for the LAN alone: the operator's

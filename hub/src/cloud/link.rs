@@ -22,7 +22,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 pub(super) struct Link {
     pub cloud: Cloud,
-    pub key: HubKey,
+    pub key: Arc<HubKey>,
     pub property_name: String,
     pub tunnel: Tunnel,
 }
@@ -37,7 +37,7 @@ struct Registered {
 }
 
 #[derive(Debug, thiserror::Error)]
-enum LinkError {
+pub(super) enum LinkError {
     #[error("the relay's CA file {path}: {detail}")]
     Ca { path: String, detail: String },
     #[error("cannot reach the relay: {0}")]
@@ -93,26 +93,8 @@ impl Link {
         }
     }
 
-    fn relay_ca(&self) -> Result<Option<Vec<u8>>, LinkError> {
-        let Some(path) = self.cloud.config.relay_ca.as_ref() else {
-            return Ok(None);
-        };
-        std::fs::read(path).map(Some).map_err(|e| LinkError::Ca {
-            path: path.display().to_string(),
-            detail: e.to_string(),
-        })
-    }
-
     async fn register(&self) -> Result<Registered, LinkError> {
-        let mut client = reqwest::Client::builder().timeout(Duration::from_secs(20));
-        if let Some(pem) = self.relay_ca()? {
-            let ca = reqwest::Certificate::from_pem(&pem).map_err(|e| LinkError::Ca {
-                path: "relay_ca".into(),
-                detail: e.to_string(),
-            })?;
-            client = client.add_root_certificate(ca);
-        }
-        let client = client.build().map_err(|e| LinkError::Http(e.to_string()))?;
+        let client = relay_client(&self.cloud.config)?;
         let url = format!(
             "{}/api/v1/hubs",
             self.cloud.config.relay.trim_end_matches('/')
@@ -200,7 +182,7 @@ impl Link {
 
     fn tls(&self) -> Result<rustls::ClientConfig, LinkError> {
         let mut roots = rustls::RootCertStore::empty();
-        match self.relay_ca()? {
+        match relay_ca(&self.cloud.config)? {
             Some(pem) => {
                 use rustls::pki_types::pem::PemObject;
                 for cert in rustls::pki_types::CertificateDer::pem_slice_iter(&pem) {
@@ -219,4 +201,30 @@ impl Link {
             .with_root_certificates(roots)
             .with_no_client_auth())
     }
+}
+
+/// The relay's CA (PEM) when one is configured.
+fn relay_ca(config: &crate::config::CloudConfig) -> Result<Option<Vec<u8>>, LinkError> {
+    let Some(path) = config.relay_ca.as_ref() else {
+        return Ok(None);
+    };
+    std::fs::read(path).map(Some).map_err(|e| LinkError::Ca {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    })
+}
+
+/// An HTTP client for the relay's own API, trusting its CA when one is configured.
+pub(super) fn relay_client(
+    config: &crate::config::CloudConfig,
+) -> Result<reqwest::Client, LinkError> {
+    let mut client = reqwest::Client::builder().timeout(Duration::from_secs(20));
+    if let Some(pem) = relay_ca(config)? {
+        let ca = reqwest::Certificate::from_pem(&pem).map_err(|e| LinkError::Ca {
+            path: "relay_ca".into(),
+            detail: e.to_string(),
+        })?;
+        client = client.add_root_certificate(ca);
+    }
+    client.build().map_err(|e| LinkError::Http(e.to_string()))
 }

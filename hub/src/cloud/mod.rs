@@ -18,6 +18,24 @@ use crate::config::CloudConfig;
 
 pub use identity::IdentityError;
 
+/// Why a request to the relay did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum CloudError {
+    #[error("this hub is not linked to a cloud relay ([cloud] relay in its configuration)")]
+    Off,
+    #[error("the relay: {0}")]
+    Relay(String),
+}
+
+/// A one-time code that lets an owner claim this hub on the relay.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClaimCode {
+    /// Eight letters and digits, grouped `XXXX-XXXX`.
+    pub code: String,
+    /// Seconds it stays valid.
+    pub expires_in_secs: i64,
+}
+
 /// What the admin app shows about the link.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct CloudStatus {
@@ -58,6 +76,7 @@ pub struct Cloud {
     data_dir: std::path::PathBuf,
     status: Arc<Mutex<CloudStatus>>,
     clock: Clock,
+    key: Arc<Mutex<Option<Arc<cloud_link::HubKey>>>>,
 }
 
 impl Cloud {
@@ -80,6 +99,7 @@ impl Cloud {
                 public_url: None,
             })),
             clock,
+            key: Arc::default(),
         }
     }
 
@@ -101,8 +121,9 @@ impl Cloud {
         if self.config.relay.is_empty() {
             return Ok(None);
         }
-        let key = identity::load_or_create(&self.data_dir)?;
+        let key = Arc::new(identity::load_or_create(&self.data_dir)?);
         self.update(|s| s.hub_id = Some(key.id().to_string()));
+        *self.key.lock().unwrap_or_else(|p| p.into_inner()) = Some(key.clone());
         let tunnel = tunnel::Tunnel::new(key.id(), serve);
         let link = link::Link {
             cloud: self.clone(),
@@ -111,6 +132,56 @@ impl Cloud {
             tunnel,
         };
         Ok(Some(tokio::spawn(link.run(stop))))
+    }
+
+    /// Makes a claim code, registers it with the relay (signed with the hub's key) and
+    /// returns it to show the owner.
+    pub async fn claim_code(&self) -> Result<ClaimCode, CloudError> {
+        let key = self
+            .key
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or(CloudError::Off)?;
+        // No 0/O or 1/I: the code is read off a screen and typed.
+        const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        let letters: String = (0..8)
+            .map(|_| ALPHABET[rand::random::<usize>() % ALPHABET.len()] as char)
+            .collect();
+        let code = format!("{}-{}", &letters[..4], &letters[4..]);
+        let client =
+            link::relay_client(&self.config).map_err(|e| CloudError::Relay(e.to_string()))?;
+        let url = format!(
+            "{}/api/v1/hubs/claim-code",
+            self.config.relay.trim_end_matches('/')
+        );
+        let token = key.token(self.clock.now().timestamp());
+        let answer = client
+            .post(url)
+            .header(
+                reqwest::header::AUTHORIZATION,
+                format!("Hub {} {token}", key.id()),
+            )
+            .json(&serde_json::json!({ "code": code }))
+            .send()
+            .await
+            .map_err(|e| CloudError::Relay(e.to_string()))?;
+        if !answer.status().is_success() {
+            let status = answer.status();
+            let text: String = answer
+                .text()
+                .await
+                .unwrap_or_default()
+                .chars()
+                .take(200)
+                .collect();
+            return Err(CloudError::Relay(format!("{status}: {text}")));
+        }
+        let said: serde_json::Value = answer.json().await.unwrap_or_default();
+        Ok(ClaimCode {
+            code,
+            expires_in_secs: said["expires_in_secs"].as_i64().unwrap_or(3600),
+        })
     }
 
     fn update(&self, f: impl FnOnce(&mut CloudStatus)) {

@@ -1,0 +1,122 @@
+// The owners' app on the relay: sign up (with a confirmed e-mail address), sign in, reset a
+// forgotten password, claim a property with the code its hub's admin app shows, and the
+// dashboard of every property with its state and links to its apps through the relay.
+const view = document.getElementById('view');
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+async function api(method, path, body) {
+  const r = await fetch(`/api/v1${path}`, {
+    method, credentials: 'same-origin',
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const data = r.status === 204 ? {} : await r.json().catch(() => ({}));
+  if (!r.ok) throw Object.assign(new Error(data.error || `The relay answered ${r.status}.`), { status: r.status });
+  return data;
+}
+
+function field(id, label, attrs) {
+  return [el('label', { for: id }, label), el('input', { id, name: id, ...attrs })];
+}
+
+/** A form whose submit runs `action(values)`; its message line says how it went. */
+function form(id, title, fields, button, action) {
+  const message = el('p', { role: 'status', class: 'muted' });
+  const f = el('form', { class: 'card', id }, el('h2', {}, title), ...fields, el('button', { type: 'submit' }, button), message);
+  f.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const values = Object.fromEntries(new FormData(f).entries());
+    message.className = 'muted';
+    message.textContent = 'One moment…';
+    try {
+      const said = await action(values);
+      message.className = 'notice';
+      message.textContent = said || 'Done.';
+    } catch (e) {
+      message.className = 'error';
+      message.textContent = e.message.charAt(0).toUpperCase() + e.message.slice(1) + (e.message.endsWith('.') ? '' : '.');
+    }
+  });
+  return f;
+}
+
+function signedOut(notice) {
+  document.getElementById('who').textContent = '';
+  view.replaceChildren(
+    notice ? el('p', { class: 'notice card', id: 'notice' }, notice) : '',
+    form('signin', 'Sign in', [...field('email', 'E-mail', { type: 'email', required: '', autocomplete: 'username' }),
+      ...field('password', 'Password', { type: 'password', required: '', autocomplete: 'current-password' })], 'Sign in',
+    async (v) => { await api('POST', '/account/signin', v); await start(); return 'Signed in.'; }),
+    form('signup', 'New here? Make an account', [...field('signup-email', 'E-mail', { type: 'email', required: '', autocomplete: 'email' }),
+      ...field('signup-password', 'Password (at least 10 characters)', { type: 'password', required: '', minlength: '10', autocomplete: 'new-password' })],
+    'Make my account', async (v) => {
+      await api('POST', '/account/signup', { email: v['signup-email'], password: v['signup-password'] });
+      return 'Check your e-mail: the message has a link that confirms your address.';
+    }),
+    form('forgot', 'Forgot your password?', field('forgot-email', 'E-mail', { type: 'email', required: '' }), 'Send me a link',
+      async (v) => { await api('POST', '/account/reset', { email: v['forgot-email'] }); return 'If the address has an account, a link is on its way.'; }));
+}
+
+function since(unix) {
+  return new Date(unix * 1000).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+async function dashboard(me) {
+  document.getElementById('who').replaceChildren(me.email, ' ',
+    el('button', { class: 'secondary', id: 'signout', onclick: async () => { await api('POST', '/account/signout'); signedOut('Signed out.'); } }, 'Sign out'));
+  const hubs = await api('GET', '/account/hubs');
+  const list = el('div', { id: 'hubs' });
+  if (hubs.length === 0) list.append(el('p', { class: 'card muted' }, 'No property yet. Add one with the code from its hub (below).'));
+  for (const h of hubs) {
+    const online = h.online_since !== null;
+    list.append(el('div', { class: 'card hub', 'data-hub': h.hub_id },
+      el('h3', {}, h.name || h.hub_id),
+      el('span', { class: `badge ${online ? 'online' : 'offline'}` }, online ? 'Online' : 'Offline'),
+      el('p', { class: 'muted' }, online ? `Online since ${since(h.online_since)}` :
+        h.offline_since ? `Offline since ${since(h.offline_since)}` : 'Not connected yet'),
+      el('div', { class: 'actions' },
+        el('a', { class: 'button', href: `${h.public_url}/admin/`, target: '_blank', rel: 'noopener' }, 'Admin app'),
+        el('a', { class: 'button secondary', href: `${h.public_url}/messenger/`, target: '_blank', rel: 'noopener' }, 'Team Messenger'))));
+  }
+  view.replaceChildren(el('h2', {}, 'Your properties'), list,
+    form('claim', 'Add a property', [el('p', { class: 'muted' }, "In the property's admin app, open Cloud relay and choose \"Get a code\"; type the code here."),
+      ...field('code', 'Code', { required: '', autocomplete: 'off', placeholder: 'K7Q2-M9XD' })], 'Add',
+    async (v) => { await api('POST', '/account/hubs/claim', { code: v.code }); await dashboard(me); return 'Added.'; }));
+}
+
+async function start() {
+  const token = location.hash.slice(1);
+  if (location.pathname === '/verify' && token) {
+    history.replaceState(null, '', '/');
+    try {
+      await api('POST', '/account/verify', { token });
+      return signedOut('Your e-mail address is confirmed. Sign in.');
+    } catch (e) {
+      return signedOut(`This confirmation link does not work: ${e.message}.`);
+    }
+  }
+  if (location.pathname === '/reset' && token) {
+    history.replaceState(null, '', '/');
+    view.replaceChildren(form('reset', 'Choose a new password',
+      field('new-password', 'New password (at least 10 characters)', { type: 'password', required: '', minlength: '10', autocomplete: 'new-password' }),
+      'Save', async (v) => { await api('POST', '/account/reset/confirm', { token, password: v['new-password'] }); signedOut('Your password is changed. Sign in with it.'); }));
+    return;
+  }
+  try {
+    await dashboard(await api('GET', '/account'));
+  } catch (e) {
+    if (e.status === 401) signedOut();
+    else view.replaceChildren(el('p', { class: 'error card' }, e.message));
+  }
+}
+
+start();
