@@ -21,16 +21,22 @@ pub struct Relay {
     pub link: SocketAddr,
     /// `http://relay.localhost:<port>`.
     pub public_url: String,
+    extra: String,
     _dir: tempfile::TempDir,
 }
 
 impl Relay {
     pub fn start() -> anyhow::Result<Relay> {
+        Relay::start_with("")
+    }
+
+    /// A relay whose config ends with `extra` (TOML tables such as `[mail]`).
+    pub fn start_with(extra: &str) -> anyhow::Result<Relay> {
         let dir = tempfile::tempdir()?;
         let data = dir.path().join("relay-data");
         let config = format!(
             "data_dir = {:?}\npublic_url = \"\"\nlink_address = \"\"\n\
-             http_listen = \"127.0.0.1:0\"\nlink_listen = \"127.0.0.1:0\"\n",
+             http_listen = \"127.0.0.1:0\"\nlink_listen = \"127.0.0.1:0\"\n{extra}",
             data.display().to_string()
         );
         let (child, http, link, public_url) = spawn(dir.path(), &config)?;
@@ -40,6 +46,7 @@ impl Relay {
             link,
             public_url,
             data,
+            extra: extra.to_owned(),
             _dir: dir,
         })
     }
@@ -49,12 +56,13 @@ impl Relay {
         self.kill();
         let config = format!(
             "data_dir = {:?}\npublic_url = {:?}\nlink_address = \"localhost:{}\"\n\
-             http_listen = \"{}\"\nlink_listen = \"{}\"\n",
+             http_listen = \"{}\"\nlink_listen = \"{}\"\n{}",
             self.data.display().to_string(),
             self.public_url,
             self.link.port(),
             self.http,
-            self.link
+            self.link,
+            self.extra
         );
         let (child, _, _, _) = spawn(self._dir.path(), &config)?;
         self.child = child;

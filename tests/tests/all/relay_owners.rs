@@ -1,0 +1,244 @@
+//! Owners on the relay (CLOUD-7, CLOUD-5): an account made with a confirmed e-mail address
+//! (a real SMTP server, aiosmtpd, receives the links), sign-in, a password reset, a hub
+//! claimed with the code its admin app makes, and the dashboard that lists only one's own
+//! hubs; the whole walked in Chromium at phone size. Strangers are refused: another site's
+//! page, a burst of sign-ins, an unsigned claim code, a spent code.
+
+use std::time::Duration;
+
+use e2e::relay::{linked, Relay};
+use e2e::{client, Hub, HubOptions, Peer};
+use serde_json::{json, Value};
+
+const LINK_UP: Duration = Duration::from_secs(30);
+
+fn relay_mailing_to(smtp: &Peer) -> Relay {
+    Relay::start_with(&format!(
+        "sign_ins_per_minute = 15\n[mail]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\nsecurity = \"none\"\n\
+         from = \"Hotel Hub <relay@relay.example>\"\n",
+        smtp.port
+    ))
+    .unwrap()
+}
+
+fn linked_hub(relay: &Relay) -> Hub {
+    Hub::start(HubOptions {
+        env: relay.hub_env(),
+        ..HubOptions::default()
+    })
+    .unwrap()
+}
+
+/// The token in the link a mail carries (`…/verify#TOKEN`, `…/reset#TOKEN`).
+fn token_in(mail: &Value) -> String {
+    let body = mail["body"].as_str().unwrap_or_default();
+    body.split('#')
+        .nth(1)
+        .map(|rest| {
+            rest.chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect()
+        })
+        .unwrap_or_else(|| panic!("no link in {body}"))
+}
+
+async fn post(c: &reqwest::Client, relay: &Relay, path: &str, body: Value) -> (u16, Value) {
+    let r = c.post(relay.url(path)).json(&body).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Signs up `email`, follows the confirmation link from the mail, and signs in.
+async fn owner_account(relay: &Relay, smtp: &Peer, email: &str, password: &str) -> reqwest::Client {
+    let c = client();
+    let creds = json!({ "email": email, "password": password });
+    let (status, _) = post(&c, relay, "/api/v1/account/signup", creds.clone()).await;
+    assert_eq!(status, 202);
+    let mail = smtp.next("confirmation");
+    assert_eq!(mail["to"][0], email);
+    assert!(mail["body"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("{}/verify#", relay.public_url)));
+    let (status, said) = post(&c, relay, "/api/v1/account/signin", creds.clone()).await;
+    assert_eq!(status, 403, "unconfirmed: {said}");
+    let (status, _) = post(
+        &c,
+        relay,
+        "/api/v1/account/verify",
+        json!({ "token": token_in(&mail) }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = post(&c, relay, "/api/v1/account/signin", creds).await;
+    assert_eq!(status, 200);
+    c
+}
+
+async fn claim_code(hub: &Hub) -> String {
+    let admin = hub.signed_in("owner").await.unwrap();
+    let r = admin
+        .post(hub.url("/api/v1/admin/cloud/claim-code"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let made: Value = r.json().await.unwrap();
+    made["code"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_claims_their_hub_and_sees_only_their_own() {
+    let smtp = Peer::start("smtp_sink.py", &[]).unwrap();
+    let relay = relay_mailing_to(&smtp);
+    let (a, b) = (linked_hub(&relay), linked_hub(&relay));
+    let public_a = linked(&a, LINK_UP).await.unwrap();
+    linked(&b, LINK_UP).await.unwrap();
+
+    let olivia = owner_account(
+        &relay,
+        &smtp,
+        "olivia@seaview.example",
+        "sea view passphrase",
+    )
+    .await;
+    let code = claim_code(&a).await;
+    let (status, said) = post(
+        &olivia,
+        &relay,
+        "/api/v1/account/hubs/claim",
+        json!({ "code": code.to_lowercase() }),
+    )
+    .await;
+    assert_eq!(status, 200, "{said}");
+    let hubs: Value = olivia
+        .get(relay.url("/api/v1/account/hubs"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let list = hubs.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{hubs}");
+    assert_eq!(list[0]["public_url"], public_a.as_str());
+    assert_eq!(list[0]["role"], "owner");
+    assert!(list[0]["online_since"].is_i64(), "online: {hubs}");
+    assert_eq!(list[0]["name"], "Seaview Guest House");
+
+    // A code works once; another owner sees nothing of Olivia's.
+    let mallory = owner_account(
+        &relay,
+        &smtp,
+        "mallory@elsewhere.example",
+        "another passphrase",
+    )
+    .await;
+    let (status, _) = post(
+        &mallory,
+        &relay,
+        "/api/v1/account/hubs/claim",
+        json!({ "code": code }),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let theirs: Value = mallory
+        .get(relay.url("/api/v1/account/hubs"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs, json!([]));
+    // Only a hub can make a code for itself.
+    let (status, _) = post(
+        &client(),
+        &relay,
+        "/api/v1/hubs/claim-code",
+        json!({ "code": "AAAA-BBBB" }),
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // A forgotten password: the reset link ends the old sessions.
+    let (status, _) = post(
+        &client(),
+        &relay,
+        "/api/v1/account/reset",
+        json!({ "email": "olivia@seaview.example" }),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let mail = smtp.next("reset");
+    let (status, _) = post(
+        &client(),
+        &relay,
+        "/api/v1/account/reset/confirm",
+        json!({ "token": token_in(&mail), "password": "a brand new passphrase" }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let r = olivia
+        .get(relay.url("/api/v1/account/hubs"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "the old session ended with the reset");
+    let (status, _) = post(
+        &client(),
+        &relay,
+        "/api/v1/account/reset",
+        json!({ "email": "nobody@nowhere.example" }),
+    )
+    .await;
+    assert_eq!(status, 202, "an unknown address is not told apart");
+
+    // Another site's page cannot sign anyone in; a burst of tries is cut off.
+    let r = client()
+        .post(relay.url("/api/v1/account/signin"))
+        .header("origin", "https://evil.example")
+        .json(&json!({ "email": "olivia@seaview.example", "password": "a brand new passphrase" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let stranger = client();
+    let mut limited = false;
+    for _ in 0..20 {
+        let (status, _) = post(
+            &stranger,
+            &relay,
+            "/api/v1/account/signin",
+            json!({ "email": "olivia@seaview.example", "password": "guess guess guess" }),
+        )
+        .await;
+        assert!(status == 401 || status == 429, "{status}");
+        limited |= status == 429;
+    }
+    assert!(limited, "a burst of sign-ins is limited");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_away_from_the_hotel_claims_and_opens_it_in_chromium() {
+    let smtp = Peer::start("smtp_sink.py", &[]).unwrap();
+    let relay = relay_mailing_to(&smtp);
+    let hub = linked_hub(&relay);
+    let public = linked(&hub, LINK_UP).await.unwrap();
+    let (email, password) = hub.password_of("owner");
+    let relay_password = "the owner's relay passphrase";
+    owner_account(&relay, &smtp, &email, relay_password).await;
+    crate::browser::run_script(
+        "relay-owner.mjs",
+        vec![
+            relay.public_url.clone(),
+            email,
+            relay_password.into(),
+            hub.url(""),
+            password,
+            public,
+        ],
+        "relay owner ok",
+    )
+    .await;
+}
