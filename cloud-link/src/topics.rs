@@ -59,9 +59,25 @@ pub fn parse(topic: &str, direction: &str) -> Option<StreamTopic> {
     })
 }
 
-/// Whether hub `hub` may publish on `topic`.
+/// Where a hub publishes its summary for its owners' dashboard (JSON).
+pub fn summary(hub: &HubId) -> String {
+    format!("hubs/{hub}/up/summary")
+}
+
+/// What each relay node subscribes to for the summaries.
+pub fn summary_filter() -> String {
+    "hubs/+/up/summary".into()
+}
+
+/// The hub a summary topic belongs to.
+pub fn parse_summary(topic: &str) -> Option<HubId> {
+    let hub = topic.strip_prefix("hubs/")?.strip_suffix("/up/summary")?;
+    HubId::parse(hub).ok()
+}
+
+/// Whether hub `hub` may publish on `topic`: its streams' answers and its summary.
 pub fn hub_may_publish(hub: &HubId, topic: &str) -> bool {
-    parse(topic, "up").is_some_and(|t| t.hub == *hub)
+    parse(topic, "up").is_some_and(|t| t.hub == *hub) || parse_summary(topic).as_ref() == Some(hub)
 }
 
 /// Whether hub `hub` may subscribe to `filter`: its own downlink, nothing wider.
@@ -86,6 +102,10 @@ mod tests {
         let a = HubId::parse("0123456789abcdef0123").unwrap();
         let b = HubId::parse("fedcba9876543210fedc").unwrap();
         assert!(hub_may_publish(&a, &up(&a, "n1", "s1")));
+        assert!(hub_may_publish(&a, &summary(&a)));
+        assert!(!hub_may_publish(&a, &summary(&b)));
+        assert!(!hub_may_publish(&a, "hubs/+/up/summary"));
+        assert_eq!(parse_summary(&summary(&b)), Some(b.clone()));
         assert!(!hub_may_publish(&a, &up(&b, "n1", "s1")));
         assert!(!hub_may_publish(&a, &down(&a, "n1", "s1")));
         assert!(!hub_may_publish(&a, "hubs/+/up/n1/s1"));

@@ -394,7 +394,12 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let carried = crate::wiring::carried(&router, &connections, &stop_rx);
     if let Some(task) = cloud
-        .connect(property_name.clone(), carried, stop_rx.clone())
+        .connect(
+            property_name.clone(),
+            carried,
+            crate::wiring::dashboard_summary(&services),
+            stop_rx.clone(),
+        )
         .context("cannot start the cloud link")?
     {
         tasks.push(task);

@@ -42,7 +42,7 @@ pub struct Config {
 }
 
 /// The link to the cloud relay (CLOUD-1): off until a relay's address is set.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct CloudConfig {
     /// The relay's web address (`https://relay.example`); empty keeps the hub off the cloud.
@@ -50,6 +50,19 @@ pub struct CloudConfig {
     /// A PEM file of the CA that signed the relay's certificate, for a relay with its own
     /// CA (`hub-relay` writes `ca.pem`); without it the public web's roots are trusted.
     pub relay_ca: Option<PathBuf>,
+    /// Seconds between looks at the figures the owners' dashboard shows (sent when they
+    /// change), 1 to 3,600.
+    pub summary_secs: u64,
+}
+
+impl Default for CloudConfig {
+    fn default() -> Self {
+        CloudConfig {
+            relay: String::new(),
+            relay_ca: None,
+            summary_secs: 30,
+        }
+    }
 }
 
 /// Calls through the hub (DESK-3); the ring time is the owner's, in the admin app.
@@ -395,6 +408,9 @@ impl Config {
                 "cloud.relay",
                 "must be the relay's http:// or https:// address",
             );
+        }
+        if !(1..=3600).contains(&self.cloud.summary_secs) {
+            return invalid("cloud.summary_secs", "must be between 1 and 3600");
         }
         if !(1..=32).contains(&self.calls.max_calls) {
             return invalid("calls.max_calls", "must be between 1 and 32");

@@ -208,3 +208,50 @@ pub fn carried(
         crate::web::serve_carried(io, peer, tls, router.clone(), &connections, stop.clone())
     })
 }
+
+/// What the owners' dashboard on the relay shows, from the chat, the bookings and the
+/// devices (CLOUD-5).
+pub fn dashboard_summary(s: &Services) -> crate::cloud::SummarySource {
+    let (chat, bookings, devices, team) = (
+        s.chat.clone(),
+        s.bookings.clone(),
+        s.devices.clone(),
+        s.team.clone(),
+    );
+    Arc::new(move || {
+        let (chat, bookings, devices, team) = (
+            chat.clone(),
+            bookings.clone(),
+            devices.clone(),
+            team.clone(),
+        );
+        Box::pin(async move {
+            let zone: chrono_tz::Tz = team.property().current().time_zone.parse().ok()?;
+            let today = chrono::Utc::now().with_timezone(&zone).date_naive();
+            let (from, to) = (
+                (today - chrono::Duration::days(1)).to_string(),
+                (today + chrono::Duration::days(1)).to_string(),
+            );
+            let stays = bookings.between(Some(&from), Some(&to)).await.ok()?;
+            let today = today.to_string();
+            let live =
+                |r: &&crate::bookings::Reservation| r.status != crate::bookings::Status::Cancelled;
+            let list = devices.list().await.ok()?;
+            Some(crate::cloud::Summary {
+                unanswered: chat.unanswered().await.ok()?,
+                arrivals: stays
+                    .iter()
+                    .filter(live)
+                    .filter(|r| r.check_in == today)
+                    .count() as i64,
+                departures: stays
+                    .iter()
+                    .filter(live)
+                    .filter(|r| r.check_out == today)
+                    .count() as i64,
+                devices: list.len() as i64,
+                devices_offline: list.iter().filter(|d| !d.online).count() as i64,
+            })
+        })
+    })
+}

@@ -100,7 +100,12 @@ pub async fn start(mut config: RelayConfig) -> anyhow::Result<Running> {
         .context("the relay's broker did not start")?;
     let stats = Arc::new(guard::GuardStats::default());
     let node = hex::encode(rand::random::<[u8; 4]>());
-    let streams = tunnel::Streams::start(&upstream, node, config.max_streams_per_hub);
+    let streams = tunnel::Streams::start(
+        &upstream,
+        node,
+        config.max_streams_per_hub,
+        registry.clone(),
+    );
     let mut tasks = vec![guard::Guard {
         acceptor: acceptor.clone(),
         registry: registry.clone(),

@@ -70,6 +70,20 @@ function since(unix) {
   return new Date(unix * 1000).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
 }
 
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+/** What needs the owner's eye at a property, as its hub last told it. */
+function summary(s) {
+  if (!s) return el('p', { class: 'muted' }, 'No news from the property yet.');
+  const devices = s.devices === 0 ? 'No devices'
+    : s.devices_offline === 0 ? `All ${s.devices} devices online` : `${s.devices_offline} of ${s.devices} devices offline`;
+  return el('ul', { class: 'facts' },
+    el('li', { class: s.unanswered > 0 ? 'attention' : '' }, plural(s.unanswered, 'unanswered dialogue', 'unanswered dialogues')),
+    el('li', {}, `${plural(s.arrivals, 'arrival', 'arrivals')} and ${plural(s.departures, 'departure', 'departures')} today`),
+    el('li', { class: s.devices_offline > 0 ? 'attention' : '' }, devices),
+    el('li', { class: 'muted' }, `as of ${since(Math.floor(s.seq / 1000))}`));
+}
+
 async function dashboard(me) {
   document.getElementById('who').replaceChildren(me.email, ' ',
     el('button', { class: 'secondary', id: 'signout', onclick: async () => { await api('POST', '/account/signout'); signedOut('Signed out.'); } }, 'Sign out'));
@@ -83,6 +97,7 @@ async function dashboard(me) {
       el('span', { class: `badge ${online ? 'online' : 'offline'}` }, online ? 'Online' : 'Offline'),
       el('p', { class: 'muted' }, online ? `Online since ${since(h.online_since)}` :
         h.offline_since ? `Offline since ${since(h.offline_since)}` : 'Not connected yet'),
+      summary(h.summary),
       el('div', { class: 'actions' },
         el('a', { class: 'button', href: `${h.public_url}/admin/`, target: '_blank', rel: 'noopener' }, 'Admin app'),
         el('a', { class: 'button secondary', href: `${h.public_url}/messenger/`, target: '_blank', rel: 'noopener' }, 'Team Messenger'))));

@@ -44,6 +44,7 @@ try {
   const card = owner.locator('#hubs .hub');
   await card.locator('.badge.online').waitFor();
   check((await card.textContent()).includes('Seaview Guest House'), 'the property is named');
+  await card.locator('.facts li:has-text("devices")').waitFor();
   check(await fits(owner), 'the dashboard fits a phone');
   await owner.screenshot({ path: `${dir}/relay-dashboard-phone.png`, fullPage: true });
 

@@ -211,6 +211,22 @@ impl Chat {
             .await
     }
 
+    /// Guest dialogues still open whose guest waits for a staff answer (the owners'
+    /// dashboard on the relay shows the number).
+    pub async fn unanswered(&self) -> Result<i64, ChatError> {
+        self.store
+            .read(|c| {
+                c.query_row(
+                    "SELECT count(*) FROM dialogues WHERE kind = 'guest' AND state != 'ended'
+                     AND waiting_since IS NOT NULL",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(ChatError::from)
+            })
+            .await
+    }
+
     /// Loads a dialogue the member may see, with its audience.
     async fn visible_dialogue(
         &self,

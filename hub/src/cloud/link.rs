@@ -25,7 +25,12 @@ pub(super) struct Link {
     pub key: Arc<HubKey>,
     pub property_name: String,
     pub tunnel: Tunnel,
+    pub summary: super::SummarySource,
 }
+
+/// The summary is sent when it changed (looked at every `cloud.summary_secs`), and every
+/// [`SUMMARY_REFRESH`] anyway (the dashboard says as of when).
+const SUMMARY_REFRESH: Duration = Duration::from_secs(600);
 
 /// The relay's answer to a registration.
 #[derive(Debug, Deserialize)]
@@ -150,6 +155,7 @@ impl Link {
         // Each frame is a browser's request or answer, waited on: no Nagle delay.
         events.network_options.set_tcp_nodelay(true);
         self.cloud.set_state(LinkState::Connecting, None);
+        let mut summaries: Option<tokio::task::JoinHandle<()>> = None;
         let ended = loop {
             match events.poll().await {
                 Ok(Event::Incoming(Packet::ConnAck(ack))) => {
@@ -164,6 +170,15 @@ impl Link {
                     }
                     tracing::info!(hub = %id, "The cloud link is up.");
                     self.cloud.set_state(LinkState::Online, None);
+                    if let Some(old) = summaries.take() {
+                        old.abort();
+                    }
+                    summaries = Some(tokio::spawn(send_summaries(
+                        client.clone(),
+                        topics::summary(&id),
+                        self.summary.clone(),
+                        Duration::from_secs(self.cloud.config.summary_secs),
+                    )));
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
                     self.tunnel.deliver(&client, &p.topic, &p.payload);
@@ -177,6 +192,9 @@ impl Link {
         };
         // Connections carried over this session cannot continue on the next one.
         self.tunnel.end_all();
+        if let Some(task) = summaries {
+            task.abort();
+        }
         ended
     }
 
@@ -227,4 +245,33 @@ pub(super) fn relay_client(
         client = client.add_root_certificate(ca);
     }
     client.build().map_err(|e| LinkError::Http(e.to_string()))
+}
+
+/// Sends the summary at once, then whenever it changes (looked at every `every`) and every
+/// [`SUMMARY_REFRESH`] regardless; `seq` is the hub's clock in ms, so the relay keeps the
+/// newest whatever order they arrive in.
+async fn send_summaries(
+    client: AsyncClient,
+    topic: String,
+    source: super::SummarySource,
+    every: Duration,
+) {
+    let mut last: Option<(super::Summary, std::time::Instant)> = None;
+    loop {
+        if let Some(now) = source().await {
+            let due = last.is_none_or(|(s, at)| s != now || at.elapsed() >= SUMMARY_REFRESH);
+            if due {
+                let mut body = serde_json::to_value(now).unwrap_or_default();
+                body["seq"] = chrono::Utc::now().timestamp_millis().into();
+                let sent = client
+                    .publish(&topic, QoS::AtLeastOnce, false, body.to_string())
+                    .await;
+                if sent.is_err() {
+                    return;
+                }
+                last = Some((now, std::time::Instant::now()));
+            }
+        }
+        tokio::time::sleep(every).await;
+    }
 }

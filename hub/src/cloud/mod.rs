@@ -27,6 +27,24 @@ pub enum CloudError {
     Relay(String),
 }
 
+/// What the owners' dashboard on the relay shows of this property (CLOUD-5).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    /// Open guest dialogues waiting for a staff answer.
+    pub unanswered: i64,
+    /// Stays starting and ending today (the property's day).
+    pub arrivals: i64,
+    pub departures: i64,
+    /// Devices in the registry, and those not answering.
+    pub devices: i64,
+    pub devices_offline: i64,
+}
+
+/// Makes the summary from the capabilities that know it; the wiring provides it. `None`
+/// when one of them could not answer (nothing is sent then).
+pub type SummarySource =
+    Arc<dyn Fn() -> futures_util::future::BoxFuture<'static, Option<Summary>> + Send + Sync>;
+
 /// A one-time code that lets an owner claim this hub on the relay.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ClaimCode {
@@ -111,11 +129,12 @@ impl Cloud {
     }
 
     /// Starts the link when a relay is configured: `serve` serves each browser connection
-    /// it carries, until `stop`.
+    /// it carries, `summary` says what the owners' dashboard shows, until `stop`.
     pub fn connect(
         &self,
         property_name: String,
         serve: ServeCarried,
+        summary: SummarySource,
         stop: tokio::sync::watch::Receiver<bool>,
     ) -> Result<Option<tokio::task::JoinHandle<()>>, IdentityError> {
         if self.config.relay.is_empty() {
@@ -130,6 +149,7 @@ impl Cloud {
             key,
             property_name,
             tunnel,
+            summary,
         };
         Ok(Some(tokio::spawn(link.run(stop))))
     }

@@ -14,7 +14,11 @@ CREATE TABLE IF NOT EXISTS hubs (
     name TEXT NOT NULL,
     registered_at INTEGER NOT NULL,
     online_since INTEGER,
-    offline_since INTEGER
+    offline_since INTEGER,
+    -- The hub's latest summary for the dashboard (JSON) and its sequence (the hub's clock,
+    -- ms): an older one arriving late changes nothing.
+    summary TEXT,
+    summary_seq INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 ";
 
@@ -50,7 +54,7 @@ pub(super) fn upsert(
 
 pub(super) fn get(c: &Connection, id: &HubId) -> rusqlite::Result<Option<HubRecord>> {
     c.query_row(
-        "SELECT public_key, name, online_since, offline_since FROM hubs WHERE id = ?1",
+        "SELECT public_key, name, online_since, offline_since, summary FROM hubs WHERE id = ?1",
         [id.as_str()],
         |r| {
             Ok(HubRecord {
@@ -59,6 +63,7 @@ pub(super) fn get(c: &Connection, id: &HubId) -> rusqlite::Result<Option<HubReco
                 name: r.get(1)?,
                 online_since: r.get(2)?,
                 offline_since: r.get(3)?,
+                summary: r.get(4)?,
             })
         },
     )
@@ -79,4 +84,18 @@ pub(super) fn set_offline(c: &Connection, id: &HubId, now: i64) -> rusqlite::Res
         params![id.as_str(), now],
     )?;
     Ok(())
+}
+
+/// Keeps `summary` unless a newer one is stored already.
+pub(super) fn set_summary(
+    c: &Connection,
+    id: &HubId,
+    seq: i64,
+    summary: &str,
+) -> rusqlite::Result<bool> {
+    let n = c.execute(
+        "UPDATE hubs SET summary = ?3, summary_seq = ?2 WHERE id = ?1 AND summary_seq < ?2",
+        params![id.as_str(), seq, summary],
+    )?;
+    Ok(n == 1)
 }

@@ -27,6 +27,8 @@ pub struct HubRecord {
     pub online_since: Option<i64>,
     /// Unix seconds the link last went down; `None` if it never has.
     pub offline_since: Option<i64>,
+    /// The hub's latest summary for the dashboard (JSON), once it has sent one.
+    pub summary: Option<String>,
 }
 
 #[derive(Clone)]
@@ -78,6 +80,19 @@ impl Registry {
     pub async fn get(&self, id: &HubId) -> Result<Option<HubRecord>, RegistryError> {
         let id = id.clone();
         self.with(move |c| db::get(c, &id)).await
+    }
+
+    /// Keeps a hub's summary (JSON, at most 4 KiB) with its sequence; `false` when a newer
+    /// one is kept already (a late duplicate changes nothing).
+    pub async fn set_summary(
+        &self,
+        id: &HubId,
+        seq: i64,
+        summary: String,
+    ) -> Result<bool, RegistryError> {
+        let id = id.clone();
+        self.with(move |c| db::set_summary(c, &id, seq, &summary))
+            .await
     }
 
     /// A link session of `id` began on this node.
@@ -160,6 +175,16 @@ mod tests {
         assert!(!registry.link_down(&id, 302).await.unwrap());
         let record = registry.get(&id).await.unwrap().unwrap();
         assert_eq!(record.name, "Sea View Inn");
+        assert!(registry
+            .set_summary(&id, 5, "{\"unanswered\":2}".into())
+            .await
+            .unwrap());
+        assert!(!registry
+            .set_summary(&id, 4, "{\"unanswered\":9}".into())
+            .await
+            .unwrap());
+        let kept = registry.get(&id).await.unwrap().unwrap().summary;
+        assert_eq!(kept.as_deref(), Some("{\"unanswered\":2}"));
         assert_eq!(record.online_since, Some(300));
         assert!(registry.linked_here(&id));
         assert!(registry.link_down(&id, 303).await.unwrap());

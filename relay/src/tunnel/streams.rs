@@ -42,7 +42,13 @@ pub enum Refusal {
 
 impl Streams {
     /// Connects this node's client to the broker and keeps it connected.
-    pub fn start(upstream: &Upstream, node: String, max_per_hub: usize) -> Streams {
+    /// Hubs' summaries (`hubs/<id>/up/summary`) arriving on it go to `registry`.
+    pub fn start(
+        upstream: &Upstream,
+        node: String,
+        max_per_hub: usize,
+        registry: crate::registry::Registry,
+    ) -> Streams {
         let mut options = MqttOptions::new(
             format!("relay-{node}"),
             upstream.addr.ip().to_string(),
@@ -67,13 +73,18 @@ impl Streams {
             loop {
                 match events.poll().await {
                     Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                        let filter = topics::up_filter(&node);
-                        if let Err(e) = client.subscribe(filter, QoS::AtLeastOnce).await {
-                            tracing::warn!(error = %e, "Cannot subscribe to the hubs' answers.");
+                        for filter in [topics::up_filter(&node), topics::summary_filter()] {
+                            if let Err(e) = client.subscribe(filter, QoS::AtLeastOnce).await {
+                                tracing::warn!(error = %e, "Cannot subscribe to the hubs' answers.");
+                            }
                         }
                     }
                     Ok(Event::Incoming(Packet::Publish(p))) => {
-                        deliver(&table, &p.topic, &p.payload)
+                        if let Some(hub) = topics::parse_summary(&p.topic) {
+                            keep_summary(&registry, hub, &p.payload);
+                        } else {
+                            deliver(&table, &p.topic, &p.payload);
+                        }
                     }
                     Ok(_) => {}
                     Err(e) => {
@@ -222,6 +233,25 @@ impl Sender<'_> {
         }
         Some(())
     }
+}
+
+/// Keeps a hub's summary for the dashboard: JSON with a `seq` (the hub's clock in ms), at
+/// most 4 KiB; anything else is dropped.
+fn keep_summary(registry: &crate::registry::Registry, hub: HubId, payload: &[u8]) {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(payload) else {
+        tracing::debug!(%hub, "An unreadable summary.");
+        return;
+    };
+    let Some(seq) = value["seq"].as_i64().filter(|_| payload.len() <= 4096) else {
+        tracing::debug!(%hub, "A summary without its sequence, or too large.");
+        return;
+    };
+    let registry = registry.clone();
+    tokio::spawn(async move {
+        if let Err(e) = registry.set_summary(&hub, seq, value.to_string()).await {
+            tracing::warn!(error = %e, "A hub's summary was not kept.");
+        }
+    });
 }
 
 /// Hands a hub's frame to the connection it belongs to.

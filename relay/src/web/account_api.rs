@@ -233,6 +233,10 @@ pub(super) struct DashboardHub {
     offline_since: Option<i64>,
     /// Where the hub's apps open through the relay.
     public_url: String,
+    /// The hub's latest summary: `unanswered` dialogues, today's `arrivals` and
+    /// `departures`, `devices` and `devices_offline`, and `seq` (when, the hub's clock in
+    /// ms); `null` until the hub has sent one.
+    summary: Option<serde_json::Value>,
 }
 
 pub(super) async fn me(SignedIn(owner, _): SignedIn) -> Response {
@@ -255,6 +259,10 @@ pub(super) async fn hubs(State(own): State<Own>, SignedIn(owner, _): SignedIn) -
             name: record.as_ref().map_or(String::new(), |r| r.name.clone()),
             online_since: record.as_ref().and_then(|r| r.online_since),
             offline_since: record.as_ref().and_then(|r| r.offline_since),
+            summary: record
+                .as_ref()
+                .and_then(|r| r.summary.as_deref())
+                .and_then(|s| serde_json::from_str(s).ok()),
             hub_id: hub,
             role,
         });

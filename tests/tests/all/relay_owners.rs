@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use e2e::relay::{linked, Relay};
-use e2e::{client, Hub, HubOptions, Peer};
+use e2e::{client, eventually, Hub, HubOptions, Peer};
 use serde_json::{json, Value};
 
 const LINK_UP: Duration = Duration::from_secs(30);
@@ -22,8 +22,10 @@ fn relay_mailing_to(smtp: &Peer) -> Relay {
 }
 
 fn linked_hub(relay: &Relay) -> Hub {
+    let mut env = relay.hub_env();
+    env.push(("HUB_CLOUD__SUMMARY_SECS".into(), "1".into()));
     Hub::start(HubOptions {
-        env: relay.hub_env(),
+        env,
         ..HubOptions::default()
     })
     .unwrap()
@@ -125,6 +127,46 @@ async fn an_owner_claims_their_hub_and_sees_only_their_own() {
     assert_eq!(list[0]["role"], "owner");
     assert!(list[0]["online_since"].is_i64(), "online: {hubs}");
     assert_eq!(list[0]["name"], "Seaview Guest House");
+
+    // A guest writes at the hotel: the dashboard shows an unanswered dialogue within the
+    // hub's look-interval (a second here), beside the demo's arrivals and devices.
+    let owner_a = a.signed_in("owner").await.unwrap();
+    let key = e2e::chat::widget_key(&owner_a, &a).await.unwrap();
+    let _guest = e2e::chat::new_guest_dialogue(&a, &key, "Is the pool open today?")
+        .await
+        .unwrap();
+    let summary = eventually(
+        "an unanswered dialogue on the dashboard",
+        Duration::from_secs(20),
+        async || {
+            let hubs: Value = olivia
+                .get(relay.url("/api/v1/account/hubs"))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?
+                .json()
+                .await
+                .map_err(|e| e.to_string())?;
+            let s = hubs[0]["summary"].clone();
+            (s["unanswered"].as_i64() >= Some(1))
+                .then_some(s.clone())
+                .ok_or(s.to_string())
+        },
+    )
+    .await;
+    for figure in [
+        "arrivals",
+        "departures",
+        "devices",
+        "devices_offline",
+        "seq",
+    ] {
+        assert!(summary[figure].is_i64(), "{figure} in {summary}");
+    }
+    assert!(
+        summary["devices"].as_i64() > Some(0),
+        "the demo's devices: {summary}"
+    );
 
     // A code works once; another owner sees nothing of Olivia's.
     let mallory = owner_account(
