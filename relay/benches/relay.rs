@@ -389,6 +389,8 @@ async fn links(relay_http: &str, link_port: u16, ca: &std::path::Path, pid: u32)
     let rate = (published.load(Ordering::Relaxed) - before) as f64 / window.as_secs_f64();
     let busy_rss = rss_mib(pid);
     load.store(2, Ordering::Relaxed);
+    // The simulated hubs look at `load` each second: let them stop before the relay does.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     println!("relay: one node, {LINKS} hub links         |  CPU (% of a core) | RSS MiB");
     println!("relay:   none linked                        |                   | {rss_empty:>7.1}");
     println!("relay:   idle                               | {idle_cpu:>17.1} | {idle_rss:>7.1}");

@@ -41,6 +41,22 @@ pub struct RelayConfig {
     pub max_packet_bytes: usize,
     /// How the relay sends owners their e-mail (address confirmation, password reset).
     pub mail: MailConfig,
+    /// OpenID Connect providers owners may sign in with (`[[oidc]]` tables).
+    pub oidc: Vec<OidcProvider>,
+}
+
+/// An OpenID Connect provider: Google (`https://accounts.google.com`), or any other by its
+/// issuer. Its redirect URI is `<public_url>/auth/oidc/<id>/callback`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OidcProvider {
+    /// A short name for the address (`google`).
+    pub id: String,
+    /// What the sign-in button says (`Google`).
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
 }
 
 /// Outgoing e-mail: an SMTP server, or a folder of `.eml` files (a pickup directory, for a
@@ -76,6 +92,7 @@ impl Default for RelayConfig {
             sign_ins_per_minute: 10,
             max_packet_bytes: 256 * 1024,
             mail: MailConfig::default(),
+            oidc: Vec::new(),
         }
     }
 }

@@ -127,9 +127,15 @@ pub async fn start(mut config: RelayConfig) -> anyhow::Result<Running> {
         format!("{}://{}", public.scheme, public.authority),
     )
     .context("cannot open the owners' accounts")?;
+    let oidc = accounts::Oidc::new(
+        config.oidc.clone(),
+        format!("{}://{}", public.scheme, public.authority),
+    )
+    .context("the [[oidc]] providers are not usable")?;
     let own = web::router(web::Own {
         registry: registry.clone(),
         accounts,
+        oidc,
         sign_ins: Arc::new(limits::Window::new(
             config.sign_ins_per_minute,
             Duration::from_secs(60),

@@ -49,10 +49,21 @@ function form(id, title, fields, button, action) {
   return f;
 }
 
-function signedOut(notice) {
+/** "Sign in with …" for each OpenID provider the relay is set up with. */
+async function providerButtons() {
+  const providers = await api('GET', '/account/providers').catch(() => []);
+  if (providers.length === 0) return '';
+  return el('div', { class: 'card', id: 'providers' }, el('h2', {}, 'Sign in with'),
+    el('div', { class: 'actions' }, ...providers.map((p) =>
+      el('a', { class: 'button secondary', href: `/auth/oidc/${encodeURIComponent(p.id)}/start`, 'data-provider': p.id }, p.name))));
+}
+
+async function signedOut(notice) {
   document.getElementById('who').textContent = '';
+  const providers = await providerButtons();
   view.replaceChildren(
     notice ? el('p', { class: 'notice card', id: 'notice' }, notice) : '',
+    providers,
     form('signin', 'Sign in', [...field('email', 'E-mail', { type: 'email', required: '', autocomplete: 'username' }),
       ...field('password', 'Password', { type: 'password', required: '', autocomplete: 'current-password' })], 'Sign in',
     async (v) => { await api('POST', '/account/signin', v); await start(); return 'Signed in.'; }),

@@ -29,6 +29,12 @@ CREATE TABLE IF NOT EXISTS memberships (
     role TEXT NOT NULL CHECK (role IN ('owner', 'manager')),
     PRIMARY KEY (hub_id, owner_id)
 ) STRICT;
+CREATE TABLE IF NOT EXISTS owner_identities (
+    provider TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    owner_id INTEGER NOT NULL REFERENCES owners (id) ON DELETE CASCADE,
+    PRIMARY KEY (provider, subject)
+) STRICT;
 CREATE TABLE IF NOT EXISTS claim_codes (
     hub_id TEXT PRIMARY KEY,
     code_hash TEXT NOT NULL UNIQUE,
@@ -217,4 +223,56 @@ pub(super) fn memberships(
         c.prepare("SELECT hub_id, role FROM memberships WHERE owner_id = ?1 ORDER BY hub_id")?;
     let rows = stmt.query_map([owner_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
+}
+
+/// The owner an OpenID provider's subject signs in as: linked before, or the one with that
+/// confirmed address (linked now), or a new one (confirmed, with no password).
+pub(super) fn owner_for_identity(
+    c: &mut Connection,
+    provider: &str,
+    subject: &str,
+    email: &str,
+    now: i64,
+) -> rusqlite::Result<i64> {
+    let tx = c.transaction()?;
+    let linked: Option<i64> = tx
+        .query_row(
+            "SELECT owner_id FROM owner_identities WHERE provider = ?1 AND subject = ?2",
+            params![provider, subject],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let owner = match linked {
+        Some(id) => id,
+        None => {
+            let existing: Option<i64> = tx
+                .query_row("SELECT id FROM owners WHERE email = ?1", [email], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            let id = match existing {
+                Some(id) => {
+                    // The provider confirmed the address: that is what confirming it here does.
+                    tx.execute("UPDATE owners SET verified = 1 WHERE id = ?1", [id])?;
+                    id
+                }
+                None => {
+                    // "!" is no argon2 hash: no password signs in until one is reset.
+                    tx.execute(
+                        "INSERT INTO owners (email, password_hash, verified, created_at)
+                         VALUES (?1, '!', 1, ?2)",
+                        params![email, now],
+                    )?;
+                    tx.last_insert_rowid()
+                }
+            };
+            tx.execute(
+                "INSERT INTO owner_identities (provider, subject, owner_id) VALUES (?1, ?2, ?3)",
+                params![provider, subject, id],
+            )?;
+            id
+        }
+    };
+    tx.commit()?;
+    Ok(owner)
 }

@@ -4,6 +4,7 @@
 
 mod db;
 pub mod mail;
+pub mod oidc;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -17,6 +18,7 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 pub use mail::{MailError, Mailer};
+pub use oidc::{Identity, Oidc, OidcError};
 
 /// A session lasts 30 days.
 pub const SESSION_SECS: i64 = 30 * 24 * 3600;
@@ -153,6 +155,20 @@ impl Accounts {
             .await?
             .ok_or(AccountError::BadToken)?;
         self.with(move |c| db::set_verified(c, owner)).await
+    }
+
+    /// Opens a session for someone an OpenID provider vouched for: the account linked to
+    /// that provider's subject, else the account with that (provider-confirmed) address,
+    /// now linked, else a new one.
+    pub async fn sign_in_with(&self, who: Identity, now: i64) -> Result<String, AccountError> {
+        let owner = self
+            .with(move |c| db::owner_for_identity(c, &who.provider, &who.subject, &who.email, now))
+            .await?;
+        let token = new_token();
+        let hashed = hash_token(&token);
+        self.with(move |c| db::insert_session(c, &hashed, owner, now + SESSION_SECS))
+            .await?;
+        Ok(token)
     }
 
     /// Checks the password and opens a session: its token (for the cookie).

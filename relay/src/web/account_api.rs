@@ -41,6 +41,18 @@ impl IntoResponse for AccountError {
     }
 }
 
+/// The session cookie: HttpOnly, SameSite=Lax (the provider's redirect back is a top-level
+/// navigation from its site), Secure, 30 days.
+pub(super) fn session_cookie(token: String) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, token))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(true)
+        .max_age(time::Duration::seconds(SESSION_SECS))
+        .build()
+}
+
 /// The signed-in owner, from the session cookie; 401 without one.
 pub(super) struct SignedIn(Owner, String);
 
@@ -152,20 +164,11 @@ pub(super) async fn sign_in(
         .sign_in(&form.email, &form.password, unix_now())
         .await
     {
-        Ok(token) => {
-            let cookie = Cookie::build((SESSION_COOKIE, token))
-                .path("/")
-                .http_only(true)
-                .same_site(SameSite::Lax)
-                .secure(true)
-                .max_age(time::Duration::seconds(SESSION_SECS))
-                .build();
-            (
-                jar.add(cookie),
-                Json(serde_json::json!({ "signed_in": true })),
-            )
-                .into_response()
-        }
+        Ok(token) => (
+            jar.add(session_cookie(token)),
+            Json(serde_json::json!({ "signed_in": true })),
+        )
+            .into_response(),
         Err(e) => e.into_response(),
     }
 }

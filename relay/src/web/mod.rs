@@ -4,6 +4,7 @@
 
 mod account_api;
 mod hubs_api;
+mod oidc_api;
 
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ use crate::registry::Registry;
 pub struct Own {
     pub registry: Registry,
     pub accounts: Accounts,
+    pub oidc: crate::accounts::Oidc,
     pub public: PublicUrl,
     pub link_address: String,
     pub registrations: Arc<Window>,
@@ -60,6 +62,9 @@ pub fn router(own: Own) -> Router {
         .route("/api/v1/account/reset/confirm", post(account_api::reset))
         .route("/api/v1/account/hubs", get(account_api::hubs))
         .route("/api/v1/account/hubs/claim", post(account_api::claim))
+        .route("/api/v1/account/providers", get(oidc_api::providers))
+        .route("/auth/oidc/{id}/start", get(oidc_api::start))
+        .route("/auth/oidc/{id}/callback", get(oidc_api::callback))
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "not found") })
         .layer(axum::extract::DefaultBodyLimit::max(4096))
         .layer(axum::middleware::map_response(secure_headers))

@@ -34,7 +34,7 @@ async fn edit_property(
 }
 
 /// Runs `tests/browser/<script>` with node; its output must contain `ok_line`.
-pub(crate) async fn run_script(script: &str, args: Vec<String>, ok_line: &str) {
+pub(crate) async fn run_script(script: &str, args: Vec<String>, ok_line: &str) -> String {
     let path = workspace().join("tests/browser").join(script);
     let shots = workspace().join("target/screenshots");
     let out = tokio::task::spawn_blocking(move || {
@@ -44,6 +44,7 @@ pub(crate) async fn run_script(script: &str, args: Vec<String>, ok_line: &str) {
     .unwrap()
     .unwrap();
     assert!(out.contains(ok_line), "{out}");
+    out
 }
 
 #[test]

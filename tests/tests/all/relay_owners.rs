@@ -284,3 +284,80 @@ async fn an_owner_away_from_the_hotel_claims_and_opens_it_in_chromium() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_signs_in_with_an_openid_provider_and_forged_callbacks_are_refused() {
+    // The provider's port is chosen first: the relay's configuration names its issuer, and
+    // the provider's client names the relay's callback.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let relay = Relay::start_with(&format!(
+        "[[oidc]]\nid = \"local\"\nname = \"Local ID\"\nissuer = \"http://127.0.0.1:{port}\"\n\
+         client_id = \"hotel-hub-relay\"\nclient_secret = \"a secret for this test only\"\n"
+    ))
+    .unwrap();
+    let callback = format!("{}/auth/oidc/local/callback", relay.public_url);
+    let script = e2e::workspace().join("tests/browser/oidc-op.mjs");
+    let op = e2e::LinePeer::start(
+        std::path::Path::new("node"),
+        &[
+            &script.display().to_string(),
+            &port.to_string(),
+            &callback,
+            "hotel-hub-relay",
+            "a secret for this test only",
+        ],
+    )
+    .unwrap();
+    op.expect("listening");
+
+    let offered: Value = client()
+        .get(relay.url("/api/v1/account/providers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(offered, json!([{ "id": "local", "name": "Local ID" }]));
+
+    let out = crate::browser::run_script(
+        "relay-oidc.mjs",
+        vec![relay.public_url.clone(), "maria@seaview.example".into()],
+        "relay oidc ok",
+    )
+    .await;
+    let used = out
+        .lines()
+        .find_map(|l| l.strip_prefix("callback "))
+        .expect("the callback address")
+        .replace(&relay.public_url, &relay.url(""));
+
+    // The same callback again (a replay, say from a stolen address) is refused, and so are
+    // a made-up state and a provider's refusal; each says why in a page.
+    let replayed = client().get(&used).send().await.unwrap();
+    assert_eq!(replayed.status(), 400);
+    assert!(replayed.text().await.unwrap().contains("did not work"));
+    let forged = client()
+        .get(relay.url("/auth/oidc/local/callback?code=abc&state=made-up"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+    let refused = client()
+        .get(relay.url("/auth/oidc/local/callback?error=access_denied"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("access_denied"));
+    let unknown = client()
+        .get(relay.url("/auth/oidc/elsewhere/start"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}
