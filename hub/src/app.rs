@@ -392,18 +392,8 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     let (router, _) = crate::wiring::router(&services, &connections);
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let carried = crate::wiring::carried(&router, &connections, &stop_rx);
-    if let Some(task) = cloud
-        .connect(
-            property_name.clone(),
-            carried,
-            crate::wiring::dashboard_summary(&services),
-            stop_rx.clone(),
-        )
-        .context("cannot start the cloud link")?
-    {
-        tasks.push(task);
-    }
+    let linked = crate::wiring::link_to_relay(&services, &router, &connections, &stop_rx);
+    tasks.extend(linked.context("cannot start the cloud link")?);
     let listening = listen(
         &config,
         router,

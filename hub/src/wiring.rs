@@ -193,9 +193,25 @@ fn gauges(s: &Services, connections: &Arc<Connections>) -> Vec<Gauge> {
     ]
 }
 
+/// Starts the cloud link when a relay is configured, with what it needs from the rest of
+/// the hub: how to serve carried connections and the dashboard's figures.
+pub fn link_to_relay(
+    s: &Services,
+    router: &Router,
+    connections: &Arc<Connections>,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> Result<Option<tokio::task::JoinHandle<()>>, crate::cloud::IdentityError> {
+    s.cloud.connect(
+        s.team.property().current().name,
+        carried(router, connections, stop),
+        dashboard_summary(s),
+        stop.clone(),
+    )
+}
+
 /// How the cloud link serves a browser connection the relay carries: on the same routes and
 /// within the same connection limits as the listeners, minus what stays on the LAN.
-pub fn carried(
+fn carried(
     router: &Router,
     connections: &Arc<Connections>,
     stop: &tokio::sync::watch::Receiver<bool>,
@@ -211,7 +227,7 @@ pub fn carried(
 
 /// What the owners' dashboard on the relay shows, from the chat, the bookings and the
 /// devices (CLOUD-5).
-pub fn dashboard_summary(s: &Services) -> crate::cloud::SummarySource {
+fn dashboard_summary(s: &Services) -> crate::cloud::SummarySource {
     let (chat, bookings, devices, team) = (
         s.chat.clone(),
         s.bookings.clone(),

@@ -205,7 +205,14 @@ ctx.openDialogue = async (id) => {
     const detail = await api('GET', `/chat/dialogues/${id}`);
     const last = detail.messages.length ? detail.messages[detail.messages.length - 1].seq : 0;
     ctx.socket.track(id, last);
+    // Opening the same conversation again (after joining, say) keeps what was being typed.
+    const before = ctx.open?.id === id ? ctx.open.textarea : null;
+    const typing = before && document.activeElement === before;
     ctx.open = new DialogueView(ctx, detail);
+    if (before?.value && ctx.open.textarea) {
+      ctx.open.textarea.value = before.value;
+      if (typing) ctx.open.textarea.focus();
+    }
     for (const b of document.querySelectorAll('#list .item')) b.classList.toggle('active', Number(b.dataset.dialogue) === id);
   } catch (e) { ctx.notify(e.message); }
 };

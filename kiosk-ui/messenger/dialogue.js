@@ -44,6 +44,9 @@ export class DialogueView {
   }
 
   render() {
+    // A redraw (joining, a colleague's change) keeps what the member was typing.
+    const draft = this.textarea ? this.textarea.value : '';
+    const typingHere = Boolean(this.textarea) && document.activeElement === this.textarea;
     const { dialogue, visitor, members } = this.detail;
     const me = this.ctx.me;
     const member = members.some((m) => m.id === me.id);
@@ -66,15 +69,18 @@ export class DialogueView {
       ? members.filter((m) => m.id !== me.id).map((m) => m.name).join(', ')
       : `${visitor?.display_name || 'Guest'}${this.detail.online ? ' · online' : ''}`;
     this.textarea = el('textarea', { placeholder: member || dialogue.kind === 'direct' ? 'Reply… ( / for shortcuts)' : 'Join to reply, or write a private note', 'aria-label': 'Reply' });
+    this.textarea.value = draft;
     this.shortcutList = el('ul', { class: 'shortcuts', hidden: true });
     // A private note hides a line from the guest: colleague-only chats have no guest.
     const noteToggle = dialogue.kind === 'direct' ? null : el('label', { class: 'note-label' }, el('input', { type: 'checkbox', class: 'note-toggle', onchange: (e) => { this.note = e.target.checked; this.composer.classList.toggle('note', this.note); } }), ' Private note');
+    if (noteToggle) noteToggle.querySelector('input').checked = this.note;
     const file = el('input', { type: 'file', hidden: true, onchange: (e) => this.attach(e) });
     this.composer = el('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.send(); } },
       this.shortcutList,
       el('label', { class: 'secondary attach', title: 'Attach a file', 'aria-label': 'Attach a file', tabindex: 0, role: 'button',
         onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); file.click(); } } }, clip(), file),
       this.textarea, noteToggle, el('button', { type: 'submit' }, 'Send'));
+    this.composer.classList.toggle('note', this.note);
     this.textarea.addEventListener('input', () => this.onInput());
     this.textarea.addEventListener('keydown', (e) => this.onKey(e));
     // On a phone the list, the conversation and the guest's card are screens of their own.
@@ -90,6 +96,7 @@ export class DialogueView {
       this.list, this.typing, open || dialogue.kind === 'direct' ? this.composer : el('p', { class: 'muted ended' }, dialogue.rating ? `Ended · rated ${dialogue.rating}/5` : 'Ended'));
     const pane = this.ctx.pane;
     pane.replaceChildren(conv, this.cardPane());
+    if (typingHere) this.textarea.focus();
     for (const m of this.detail.messages) this.add(m);
     this.oldest = this.detail.messages.length ? this.detail.messages[0].seq : 0;
     this.olderButton();

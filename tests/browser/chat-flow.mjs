@@ -131,11 +131,15 @@ try {
   check(card.includes('Maria Silva'), `the card shows the name from setUser: ${card}`);
   check(await agent.inputValue('.visitor-form input[name=email]') === 'maria@example.org', 'the e-mail from setUser');
 
-  // Join, then reply with a shortcut: "/wif" + Enter inserts it, Enter sends it.
+  // Join, then reply with a shortcut: "/wif" + Enter inserts it, Enter sends it. What the
+  // agent had begun to write before joining survives the redraw that joining makes.
+  await agent.fill('.composer textarea', 'A draft begun before joining');
   await agent.click('.conv-head button.join');
   await agent.waitForSelector('.msgs .m.system:has-text("joined")');
-  // Joining redraws the conversation: type into the composer of the redrawn one.
   await agent.waitForSelector('.composer textarea[placeholder^="Reply"]');
+  const kept = await agent.inputValue('.composer textarea');
+  check(kept === 'A draft begun before joining', `the draft survives joining: "${kept}"`);
+  await agent.fill('.composer textarea', '');
   // The guest sees the agent typing, and stops seeing it within seconds of the agent
   // stopping (4 s without a key, then "stopped").
   await agent.type('.composer textarea', 'Let me check');

@@ -14,6 +14,9 @@ use crate::{Hub, HubOptions};
 
 pub const WAIT: Duration = Duration::from_secs(10);
 
+/// A stored message: dialogue, seq, id, author kind, private, client id.
+pub type StoredMessage = (i64, i64, i64, String, bool, Option<String>);
+
 /// A tiny deterministic generator: the same seed drops the same sockets on every run.
 pub struct Lcg(pub u64);
 
@@ -151,7 +154,7 @@ pub async fn all<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
     out
 }
 
-pub fn store_messages(hub: &Hub) -> Vec<(i64, i64, i64, String, bool, Option<String>)> {
+pub fn store_messages(hub: &Hub) -> Vec<StoredMessage> {
     let conn = rusqlite::Connection::open_with_flags(
         hub.data.join("hub.db"),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
@@ -177,11 +180,7 @@ pub fn store_messages(hub: &Hub) -> Vec<(i64, i64, i64, String, bool, Option<Str
 
 /// Every stored client id once, each guest's `n` messages all there, each dialogue's
 /// sequence 1, 2, 3… with no hole.
-pub fn assert_store_exact(
-    hub: &Hub,
-    guests: usize,
-    n: usize,
-) -> Vec<(i64, i64, i64, String, bool, Option<String>)> {
+pub fn assert_store_exact(hub: &Hub, guests: usize, n: usize) -> Vec<StoredMessage> {
     let rows = store_messages(hub);
     let mut client_ids = HashSet::new();
     let mut last: HashMap<i64, i64> = HashMap::new();
@@ -204,4 +203,27 @@ pub fn assert_store_exact(
         }
     }
     rows
+}
+
+/// Reconnects each guest at `addr` and reads its dialogue up to the last message the store
+/// holds for it (`rows`, from [`assert_store_exact`]); each must then have received every
+/// message once, in order.
+pub async fn guests_caught_up(
+    addr: Endpoint,
+    key: &str,
+    runs: &mut [GuestRun],
+    rows: &[StoredMessage],
+    who: &str,
+) {
+    for run in runs {
+        let d = run.state.dialogue_id.expect("a dialogue");
+        let last_seq = rows
+            .iter()
+            .filter(|r| r.0 == d && !r.4)
+            .map(|r| r.1)
+            .max()
+            .unwrap_or(0);
+        guest_catch_up(addr.clone(), key, &mut run.state, last_seq).await;
+        crate::chat::assert_in_order_once(who, &run.state.received);
+    }
 }

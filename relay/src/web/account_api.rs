@@ -87,6 +87,21 @@ fn same_site(own: &Own, headers: &HeaderMap) -> Option<()> {
     }
 }
 
+/// The refusal of a request from another site's page, or from an address past its limit (counted
+/// before any password is hashed: a burst costs the sender, not the relay).
+fn admit(own: &Own, headers: &HeaderMap, peer: SocketAddr) -> Option<Response> {
+    if same_site(own, headers).is_none() {
+        return Some(foreign());
+    }
+    if !own.sign_ins.allow(peer.ip()) {
+        return Some(problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many tries from this address; wait a few minutes",
+        ));
+    }
+    None
+}
+
 fn foreign() -> Response {
     problem(StatusCode::FORBIDDEN, "this request came from another site")
 }
@@ -104,14 +119,8 @@ pub(super) async fn sign_up(
     headers: HeaderMap,
     Json(form): Json<Credentials>,
 ) -> Response {
-    if same_site(&own, &headers).is_none() {
-        return foreign();
-    }
-    if !own.sign_ins.allow(peer.ip()) {
-        return problem(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many tries from this address; wait a few minutes",
-        );
+    if let Some(refused) = admit(&own, &headers, peer) {
+        return refused;
     }
     match own
         .accounts
@@ -149,15 +158,8 @@ pub(super) async fn sign_in(
     jar: CookieJar,
     Json(form): Json<Credentials>,
 ) -> Response {
-    if same_site(&own, &headers).is_none() {
-        return foreign();
-    }
-    // Counted before the password is hashed: a burst costs the attacker, not the relay.
-    if !own.sign_ins.allow(peer.ip()) {
-        return problem(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many tries from this address; wait a few minutes",
-        );
+    if let Some(refused) = admit(&own, &headers, peer) {
+        return refused;
     }
     match own
         .accounts
@@ -198,13 +200,11 @@ pub(super) struct ResetRequest {
 pub(super) async fn request_reset(
     State(own): State<Own>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Json(form): Json<ResetRequest>,
 ) -> Response {
-    if !own.sign_ins.allow(peer.ip()) {
-        return problem(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many tries from this address; wait a few minutes",
-        );
+    if let Some(refused) = admit(&own, &headers, peer) {
+        return refused;
     }
     match own.accounts.request_reset(&form.email, unix_now()).await {
         Ok(()) => (
@@ -286,14 +286,8 @@ pub(super) async fn claim(
     SignedIn(owner, _): SignedIn,
     Json(form): Json<Claim>,
 ) -> Response {
-    if same_site(&own, &headers).is_none() {
-        return foreign();
-    }
-    if !own.sign_ins.allow(peer.ip()) {
-        return problem(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many tries from this address; wait a few minutes",
-        );
+    if let Some(refused) = admit(&own, &headers, peer) {
+        return refused;
     }
     match own.accounts.claim(&owner, &form.code, unix_now()).await {
         Ok(hub) => Json(serde_json::json!({ "hub_id": hub })).into_response(),

@@ -14,8 +14,8 @@ use e2e::chat::{
     widget_key, Socket, TeamState,
 };
 use e2e::delivery::{
-    all, assert_store_exact, guest_burst, guest_catch_up, roomy_limits, store_messages, GuestRun,
-    Lcg, WAIT,
+    all, assert_store_exact, guest_burst, guest_catch_up, guests_caught_up, roomy_limits,
+    store_messages, GuestRun, Lcg, WAIT,
 };
 use e2e::{eventually, Hub};
 use serde_json::json;
@@ -295,15 +295,5 @@ async fn kill_9_mid_burst_loses_no_acknowledged_message() {
     }
     let mut runs = all(tasks).await;
     let rows = assert_store_exact(&hub, GUESTS, N);
-    for run in &mut runs {
-        let d = run.state.dialogue_id.expect("a dialogue");
-        let last_seq = rows
-            .iter()
-            .filter(|r| r.0 == d && !r.4)
-            .map(|r| r.1)
-            .max()
-            .unwrap_or(0);
-        guest_catch_up(hub.http.into(), &key, &mut run.state, last_seq).await;
-        assert_in_order_once("guest", &run.state.received);
-    }
+    guests_caught_up(hub.http.into(), &key, &mut runs, &rows, "guest").await;
 }

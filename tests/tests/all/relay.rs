@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cloud_link::{topics, HubKey};
-use e2e::chat::{
-    assert_in_order_once, guest_connect, recv_until, send, widget_key, Endpoint, GuestState,
+use e2e::chat::{guest_connect, recv_until, send, widget_key, Endpoint, GuestState};
+use e2e::delivery::{
+    all, assert_store_exact, guest_burst, guests_caught_up, roomy_limits, GuestRun,
 };
-use e2e::delivery::{all, assert_store_exact, guest_burst, guest_catch_up, roomy_limits, GuestRun};
 use e2e::relay::{linked, Relay};
 use e2e::{eventually, get_json, Hub};
 use rumqttc::{AsyncClient, ConnectReturnCode, Event, MqttOptions, Packet, QoS};
@@ -435,17 +435,7 @@ async fn a_relay_killed_mid_burst_loses_and_doubles_nothing() {
     let replies = staff.await.unwrap();
     assert!(replies > 0, "staff answered during the burst");
     let rows = assert_store_exact(&hub, GUESTS, N);
-    for run in &mut runs {
-        let d = run.state.dialogue_id.expect("a dialogue");
-        let last_seq = rows
-            .iter()
-            .filter(|r| r.0 == d && !r.4)
-            .map(|r| r.1)
-            .max()
-            .unwrap_or(0);
-        guest_catch_up(via.clone(), &key, &mut run.state, last_seq).await;
-        assert_in_order_once("guest outside", &run.state.received);
-    }
+    guests_caught_up(via, &key, &mut runs, &rows, "guest outside").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
