@@ -95,6 +95,26 @@ function summary(s) {
     el('li', { class: 'muted' }, `as of ${since(Math.floor(s.seq / 1000))}`));
 }
 
+/** The owner shares a property: an invitation by e-mail to manage it with them. */
+function share(h) {
+  const message = el('span', { role: 'status', class: 'muted' });
+  const email = el('input', { type: 'email', required: '', placeholder: 'colleague@example.com', 'aria-label': 'Their e-mail address' });
+  const f = el('form', { class: 'share' }, email, el('button', { type: 'submit', class: 'secondary' }, 'Share'), message);
+  f.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await api('POST', `/account/hubs/${h.hub_id}/invites`, { email: email.value });
+      message.className = 'notice';
+      message.textContent = ` Invitation sent to ${email.value}.`;
+      email.value = '';
+    } catch (e) {
+      message.className = 'error';
+      message.textContent = ` ${e.message}`;
+    }
+  });
+  return f;
+}
+
 async function dashboard(me) {
   document.getElementById('who').replaceChildren(me.email, ' ',
     el('button', { class: 'secondary', id: 'signout', onclick: async () => { await api('POST', '/account/signout'); signedOut('Signed out.'); } }, 'Sign out'));
@@ -111,7 +131,8 @@ async function dashboard(me) {
       summary(h.summary),
       el('div', { class: 'actions' },
         el('a', { class: 'button', href: `${h.public_url}/admin/`, target: '_blank', rel: 'noopener' }, 'Admin app'),
-        el('a', { class: 'button secondary', href: `${h.public_url}/messenger/`, target: '_blank', rel: 'noopener' }, 'Team Messenger'))));
+        el('a', { class: 'button secondary', href: `${h.public_url}/messenger/`, target: '_blank', rel: 'noopener' }, 'Team Messenger')),
+      h.role === 'owner' ? share(h) : el('p', { class: 'muted' }, 'You manage this property with its owner.')));
   }
   view.replaceChildren(el('h2', {}, 'Your properties'), list,
     form('claim', 'Add a property', [el('p', { class: 'muted' }, "In the property's admin app, open Cloud relay and choose \"Get a code\"; type the code here."),
@@ -137,9 +158,30 @@ async function start() {
       'Save', async (v) => { await api('POST', '/account/reset/confirm', { token, password: v['new-password'] }); signedOut('Your password is changed. Sign in with it.'); }));
     return;
   }
+  if (location.pathname === '/invite' && token) {
+    // Kept until the invited person is signed in, then spent.
+    sessionStorage.setItem('invite', token);
+    history.replaceState(null, '', '/');
+  }
   try {
-    await dashboard(await api('GET', '/account'));
+    const me = await api('GET', '/account');
+    const invite = sessionStorage.getItem('invite');
+    if (invite) {
+      sessionStorage.removeItem('invite');
+      try {
+        await api('POST', '/account/invites/accept', { token: invite });
+      } catch (e) {
+        await dashboard(me);
+        view.prepend(el('p', { class: 'error card', id: 'notice' }, `The invitation did not work: ${e.message}.`));
+        return;
+      }
+    }
+    await dashboard(me);
   } catch (e) {
+    if (e.status === 401 && sessionStorage.getItem('invite')) {
+      signedOut('Sign in, or make an account, with the address the invitation went to: the property is added then.');
+      return;
+    }
     if (e.status === 401) signedOut();
     else view.replaceChildren(el('p', { class: 'error card' }, e.message));
   }

@@ -1,6 +1,6 @@
 // An owner away from the hotel, on a phone: signs in on the relay, adds the property with the
-// code the hub's admin app shows, sees it online on the dashboard, and opens its admin app
-// through the relay with the hub's own sign-in.
+// code the hub's admin app shows, sees it online on the dashboard, shares it with a manager,
+// and opens its admin app through the relay with the hub's own sign-in.
 // Usage: node relay-owner.mjs RELAY_URL EMAIL RELAY_PASSWORD HUB_LAN_URL HUB_PASSWORD
 //        HUB_PUBLIC_URL SCREENSHOT_DIR
 import { launch, signIn } from './launch.mjs';
@@ -46,6 +46,10 @@ try {
   check((await card.textContent()).includes('Seaview Guest House'), 'the property is named');
   await card.locator('.facts li:has-text("devices")').waitFor();
   check(await fits(owner), 'the dashboard fits a phone');
+  // The owner shares the property with the manager.
+  await card.locator('.share input').fill('manager@seaview.example');
+  await card.locator('.share button').click();
+  await card.locator('.share .notice:has-text("Invitation sent")').waitFor();
   await owner.screenshot({ path: `${dir}/relay-dashboard-phone.png`, fullPage: true });
 
   // Its admin app opens through the relay, behind the hub's own sign-in.

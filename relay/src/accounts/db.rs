@@ -35,6 +35,14 @@ CREATE TABLE IF NOT EXISTS owner_identities (
     owner_id INTEGER NOT NULL REFERENCES owners (id) ON DELETE CASCADE,
     PRIMARY KEY (provider, subject)
 ) STRICT;
+CREATE TABLE IF NOT EXISTS invites (
+    token_hash TEXT PRIMARY KEY,
+    hub_id TEXT NOT NULL,
+    email TEXT NOT NULL COLLATE NOCASE,
+    role TEXT NOT NULL CHECK (role IN ('manager')),
+    invited_by INTEGER NOT NULL REFERENCES owners (id) ON DELETE CASCADE,
+    expires_at INTEGER NOT NULL
+) STRICT;
 CREATE TABLE IF NOT EXISTS claim_codes (
     hub_id TEXT PRIMARY KEY,
     code_hash TEXT NOT NULL UNIQUE,
@@ -275,4 +283,75 @@ pub(super) fn owner_for_identity(
     };
     tx.commit()?;
     Ok(owner)
+}
+
+/// The role `owner_id` holds on `hub_id`, if any.
+pub(super) fn role(
+    c: &Connection,
+    hub_id: &str,
+    owner_id: i64,
+) -> rusqlite::Result<Option<String>> {
+    c.query_row(
+        "SELECT role FROM memberships WHERE hub_id = ?1 AND owner_id = ?2",
+        params![hub_id, owner_id],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+pub(super) fn insert_invite(
+    c: &Connection,
+    token_hash: &str,
+    hub_id: &str,
+    email: &str,
+    invited_by: i64,
+    expires_at: i64,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO invites (token_hash, hub_id, email, role, invited_by, expires_at)
+         VALUES (?1, ?2, ?3, 'manager', ?4, ?5)",
+        params![token_hash, hub_id, email, invited_by, expires_at],
+    )?;
+    Ok(())
+}
+
+/// What accepting an invitation came to.
+pub(super) enum Accepted {
+    Hub(String),
+    Unknown,
+    /// The invitation is for another address; it stays for its owner.
+    NotYours,
+}
+
+/// Spends an invitation for `owner_id` when it was made out to `email`.
+pub(super) fn accept_invite(
+    c: &mut Connection,
+    token_hash: &str,
+    owner_id: i64,
+    email: &str,
+    now: i64,
+) -> rusqlite::Result<Accepted> {
+    let tx = c.transaction()?;
+    let invite: Option<(String, String, String)> = tx
+        .query_row(
+            "SELECT hub_id, email, role FROM invites WHERE token_hash = ?1 AND expires_at > ?2",
+            params![token_hash, now],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((hub, invited, role)) = invite else {
+        return Ok(Accepted::Unknown);
+    };
+    if !invited.eq_ignore_ascii_case(email) {
+        return Ok(Accepted::NotYours);
+    }
+    tx.execute("DELETE FROM invites WHERE token_hash = ?1", [token_hash])?;
+    // Someone who owns the hub already keeps owning it.
+    tx.execute(
+        "INSERT INTO memberships (hub_id, owner_id, role) VALUES (?1, ?2, ?3)
+         ON CONFLICT (hub_id, owner_id) DO NOTHING",
+        params![hub, owner_id, role],
+    )?;
+    tx.commit()?;
+    Ok(Accepted::Hub(hub))
 }

@@ -25,6 +25,8 @@ pub const SESSION_SECS: i64 = 30 * 24 * 3600;
 /// An address confirmation link lasts two days; a reset link an hour.
 const VERIFY_SECS: i64 = 2 * 24 * 3600;
 const RESET_SECS: i64 = 3600;
+/// An invitation to share a hub lasts a week.
+const INVITE_SECS: i64 = 7 * 24 * 3600;
 /// A hub's claim code lasts an hour.
 pub const CLAIM_SECS: i64 = 3600;
 pub const MIN_PASSWORD: usize = 10;
@@ -41,6 +43,10 @@ pub enum AccountError {
     BadToken,
     #[error("the code is unknown, used or too old")]
     BadCode,
+    #[error("only the property's owner can do that")]
+    NotOwner,
+    #[error("this invitation is for another e-mail address: sign in with that one")]
+    NotYours,
     #[error("e-mail: {0}")]
     Mail(#[from] MailError),
     #[error("the accounts' database failed: {0}")]
@@ -266,6 +272,56 @@ impl Accounts {
         self.with(move |c| db::claim(c, &hashed, id, now))
             .await?
             .ok_or(AccountError::BadCode)
+    }
+
+    /// The hub's owner invites `email` to manage it with them: a link by e-mail, spent by
+    /// the account with that address.
+    pub async fn invite(
+        &self,
+        owner: &Owner,
+        hub: &str,
+        hub_name: &str,
+        email: &str,
+        now: i64,
+    ) -> Result<(), AccountError> {
+        let email = checked_email(email)?;
+        let (id, h) = (owner.id, hub.to_owned());
+        let role = self.with(move |c| db::role(c, &h, id)).await?;
+        if role.as_deref() != Some("owner") {
+            return Err(AccountError::NotOwner);
+        }
+        let token = new_token();
+        let (hashed, h, address) = (hash_token(&token), hub.to_owned(), email.clone());
+        self.with(move |c| db::insert_invite(c, &hashed, &h, &address, id, now + INVITE_SECS))
+            .await?;
+        let body = format!(
+            "{} invites you to manage {hub_name} with them on Hotel Hub.\n\n\
+             Accept with this link (sign in, or make an account with this address, first):\n\n\
+             {}/invite#{token}\n\nThe link works for a week.",
+            owner.email, self.public_url
+        );
+        self.mailer
+            .send(&email, &format!("Manage {hub_name} on Hotel Hub"), body)
+            .await?;
+        Ok(())
+    }
+
+    /// Accepts an invitation for the signed-in owner; returns the hub's id.
+    pub async fn accept(
+        &self,
+        owner: &Owner,
+        token: &str,
+        now: i64,
+    ) -> Result<String, AccountError> {
+        let (id, email, hashed) = (owner.id, owner.email.clone(), hash_token(token));
+        match self
+            .with(move |c| db::accept_invite(c, &hashed, id, &email, now))
+            .await?
+        {
+            db::Accepted::Hub(hub) => Ok(hub),
+            db::Accepted::Unknown => Err(AccountError::BadToken),
+            db::Accepted::NotYours => Err(AccountError::NotYours),
+        }
     }
 
     /// The hubs the owner may open: (hub id, role).

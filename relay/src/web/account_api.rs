@@ -24,7 +24,9 @@ impl IntoResponse for AccountError {
         let status = match &self {
             AccountError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AccountError::WrongCredentials => StatusCode::UNAUTHORIZED,
-            AccountError::Unverified => StatusCode::FORBIDDEN,
+            AccountError::Unverified | AccountError::NotOwner | AccountError::NotYours => {
+                StatusCode::FORBIDDEN
+            }
             AccountError::BadToken | AccountError::BadCode => StatusCode::NOT_FOUND,
             AccountError::Mail(crate::accounts::MailError::NotConfigured) => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -290,6 +292,67 @@ pub(super) async fn claim(
         return refused;
     }
     match own.accounts.claim(&owner, &form.code, unix_now()).await {
+        Ok(hub) => Json(serde_json::json!({ "hub_id": hub })).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Invite {
+    email: String,
+}
+
+/// The hub's owner shares it: `{"email": …}` gets an invitation to manage it.
+pub(super) async fn invite(
+    State(own): State<Own>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    axum::extract::Path(hub): axum::extract::Path<String>,
+    SignedIn(owner, _): SignedIn,
+    Json(form): Json<Invite>,
+) -> Response {
+    if let Some(refused) = admit(&own, &headers, peer) {
+        return refused;
+    }
+    let Ok(id) = cloud_link::HubId::parse(&hub) else {
+        return problem(StatusCode::NOT_FOUND, "no such property");
+    };
+    let name = match own.registry.get(&id).await {
+        Ok(Some(record)) => record.name,
+        Ok(None) => return problem(StatusCode::NOT_FOUND, "no such property"),
+        Err(e) => {
+            tracing::error!(error = %e, "The registry cannot be read.");
+            return problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the relay cannot do that just now",
+            );
+        }
+    };
+    match own
+        .accounts
+        .invite(&owner, &hub, &name, &form.email, unix_now())
+        .await
+    {
+        Ok(()) => (
+            StatusCode::ACCEPTED,
+            Json(serde_json::json!({ "sent": true })),
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+pub(super) async fn accept(
+    State(own): State<Own>,
+    headers: HeaderMap,
+    SignedIn(owner, _): SignedIn,
+    Json(form): Json<TokenForm>,
+) -> Response {
+    if same_site(&own, &headers).is_none() {
+        return foreign();
+    }
+    match own.accounts.accept(&owner, &form.token, unix_now()).await {
         Ok(hub) => Json(serde_json::json!({ "hub_id": hub })).into_response(),
         Err(e) => e.into_response(),
     }

@@ -62,6 +62,12 @@ pub fn router(own: Own) -> Router {
         .route("/api/v1/account/reset/confirm", post(account_api::reset))
         .route("/api/v1/account/hubs", get(account_api::hubs))
         .route("/api/v1/account/hubs/claim", post(account_api::claim))
+        .route(
+            "/api/v1/account/hubs/{hub}/invites",
+            post(account_api::invite),
+        )
+        .route("/api/v1/account/invites/accept", post(account_api::accept))
+        .route("/invite", get(page))
         .route("/api/v1/account/providers", get(oidc_api::providers))
         .route("/auth/oidc/{id}/start", get(oidc_api::start))
         .route("/auth/oidc/{id}/callback", get(oidc_api::callback))

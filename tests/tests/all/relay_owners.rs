@@ -14,7 +14,7 @@ const LINK_UP: Duration = Duration::from_secs(30);
 
 fn relay_mailing_to(smtp: &Peer) -> Relay {
     Relay::start_with(&format!(
-        "sign_ins_per_minute = 15\n[mail]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\nsecurity = \"none\"\n\
+        "sign_ins_per_minute = 30\n[mail]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\nsecurity = \"none\"\n\
          from = \"Hotel Hub <relay@relay.example>\"\n",
         smtp.port
     ))
@@ -193,6 +193,80 @@ async fn an_owner_claims_their_hub_and_sees_only_their_own() {
         .await
         .unwrap();
     assert_eq!(theirs, json!([]));
+    // Olivia shares the property with Mallory: the invitation works for Mallory's address
+    // only, once, and a manager cannot share further.
+    let hub_a = list[0]["hub_id"].as_str().unwrap().to_owned();
+    let invites = format!("/api/v1/account/hubs/{hub_a}/invites");
+    let (status, said) = post(
+        &olivia,
+        &relay,
+        &invites,
+        json!({ "email": "mallory@elsewhere.example" }),
+    )
+    .await;
+    assert_eq!(status, 202, "{said}");
+    let invitation = smtp.next("invitation");
+    assert_eq!(invitation["to"][0], "mallory@elsewhere.example");
+    assert!(invitation["subject"]
+        .as_str()
+        .unwrap()
+        .contains("Seaview Guest House"));
+    let accept = json!({ "token": token_in(&invitation) });
+    let eve = owner_account(
+        &relay,
+        &smtp,
+        "eve@elsewhere.example",
+        "eve's own passphrase",
+    )
+    .await;
+    let (status, _) = post(
+        &eve,
+        &relay,
+        "/api/v1/account/invites/accept",
+        accept.clone(),
+    )
+    .await;
+    assert_eq!(
+        status, 403,
+        "an invitation forwarded to someone else does not work"
+    );
+    let (status, _) = post(
+        &mallory,
+        &relay,
+        "/api/v1/account/invites/accept",
+        accept.clone(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = post(&mallory, &relay, "/api/v1/account/invites/accept", accept).await;
+    assert_eq!(status, 404, "spent");
+    let shared: Value = mallory
+        .get(relay.url("/api/v1/account/hubs"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shared[0]["hub_id"], hub_a.as_str());
+    assert_eq!(shared[0]["role"], "manager");
+    let (status, _) = post(
+        &mallory,
+        &relay,
+        &invites,
+        json!({ "email": "eve@elsewhere.example" }),
+    )
+    .await;
+    assert_eq!(status, 403, "a manager does not share further");
+    let (status, _) = post(
+        &eve,
+        &relay,
+        &invites,
+        json!({ "email": "eve@elsewhere.example" }),
+    )
+    .await;
+    assert_eq!(status, 403, "a stranger does not share at all");
+
     // Only a hub can make a code for itself.
     let (status, _) = post(
         &client(),
@@ -247,7 +321,7 @@ async fn an_owner_claims_their_hub_and_sees_only_their_own() {
     assert_eq!(r.status(), 403);
     let stranger = client();
     let mut limited = false;
-    for _ in 0..20 {
+    for _ in 0..40 {
         let (status, _) = post(
             &stranger,
             &relay,
