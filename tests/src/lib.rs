@@ -187,24 +187,11 @@ impl Hub {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         let mut child = cmd.spawn().context("cannot start the hub")?;
-        let stdout = child.stdout.take().context("no stdout")?;
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let seen = announced(&mut child, "hub: ready", Duration::from_secs(60))?;
         let mut listening = None;
         let mut credentials = Vec::new();
         let mut setup_code = None;
-        let mut seen = Vec::new();
-        while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            if line == "hub: ready" {
-                break;
-            }
+        for line in &seen {
             if let Some(rest) = line.strip_prefix("credentials: ") {
                 if let [role, email, password] = rest.split_whitespace().collect::<Vec<_>>()[..] {
                     credentials.push((role.to_owned(), email.to_owned(), password.to_owned()));
@@ -216,7 +203,6 @@ impl Hub {
             if line.starts_with("hub: listening ") {
                 listening = Some(line.clone());
             }
-            seen.push(line);
         }
         let Some(listening) = listening else {
             let _ = child.kill();
@@ -305,6 +291,28 @@ pub fn client() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap_or_default()
+}
+
+/// What a started program printed on stdout up to the line `ready` (or the deadline); the
+/// rest of its output is read and dropped, so it never blocks on a full pipe.
+pub fn announced(child: &mut Child, ready: &str, wait: Duration) -> anyhow::Result<Vec<String>> {
+    let stdout = child.stdout.take().context("no stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        // Read to the end, past the reader's interest: a full pipe would stop the program.
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + wait;
+    let mut seen = Vec::new();
+    while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        if line == ready {
+            break;
+        }
+        seen.push(line);
+    }
+    Ok(seen)
 }
 
 /// GET `url` and parse the JSON answer.

@@ -2,7 +2,6 @@
 //! loopback ports it picks, with its public name under `relay.localhost` (browsers resolve
 //! such names to this machine by themselves; the Rust clients here are told to).
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -155,25 +154,10 @@ fn spawn(
         .stderr(Stdio::inherit())
         .spawn()
         .context("cannot start hub-relay")?;
-    let stdout = child.stdout.take().context("no stdout")?;
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut listening = None;
-    while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-        if line == "hub-relay: ready" {
-            break;
-        }
-        if line.starts_with("hub-relay: listening ") {
-            listening = Some(line);
-        }
-    }
+    let seen = crate::announced(&mut child, "hub-relay: ready", Duration::from_secs(30))?;
+    let listening = seen
+        .into_iter()
+        .find(|l| l.starts_with("hub-relay: listening "));
     let Some(listening) = listening else {
         let _ = child.kill();
         bail!("hub-relay did not announce its addresses");
