@@ -45,7 +45,9 @@ export async function cloudView() {
   // An owner adds this property to their account on the relay with a one-time code.
   const claimed = el('div', { id: 'claim-result', role: 'status' });
   card.append(el('h3', {}, 'Add this property to your account on the relay'),
-    el('p', { class: 'muted' }, `Sign in (or sign up) at ${status.relay}/ and choose "Add a property": it asks for a code from here.`),
+    el('p', { class: 'muted' }, 'Sign in (or sign up) at ',
+      el('a', { href: `${status.relay_public || status.relay}/`, target: '_blank', rel: 'noopener', id: 'cloud-relay-home' }, `${status.relay_public || status.relay}/`),
+      ' and choose "Add a property": it asks for a code from here.'),
     el('button', { type: 'button', id: 'claim-code', onclick: async (event) => {
       event.target.disabled = true;
       try {

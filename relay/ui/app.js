@@ -83,8 +83,9 @@ function since(unix) {
 
 const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 
-/** What needs the owner's eye at a property, as its hub last told it. */
-function summary(s) {
+/** What needs the owner's eye at a property, as its hub last told it (`online`: whether
+ * the figures are current or the last known before it went offline). */
+function summary(s, online) {
   if (!s) return el('p', { class: 'muted' }, 'No news from the property yet.');
   const devices = s.devices === 0 ? 'No devices'
     : s.devices_offline === 0 ? `All ${s.devices} devices online` : `${s.devices_offline} of ${s.devices} devices offline`;
@@ -92,7 +93,8 @@ function summary(s) {
     el('li', { class: s.unanswered > 0 ? 'attention' : '' }, plural(s.unanswered, 'unanswered dialogue', 'unanswered dialogues')),
     el('li', {}, `${plural(s.arrivals, 'arrival', 'arrivals')} and ${plural(s.departures, 'departure', 'departures')} today`),
     el('li', { class: s.devices_offline > 0 ? 'attention' : '' }, devices),
-    el('li', { class: 'muted' }, `as of ${since(Math.floor(s.seq / 1000))}`));
+    el('li', { class: 'muted' }, online ? `Figures reported at ${since(Math.floor(s.seq / 1000))}; sent again when they change`
+      : `Last known figures, reported at ${since(Math.floor(s.seq / 1000))}, before the property went offline`));
 }
 
 /** The owner shares a property: an invitation by e-mail to manage it with them. */
@@ -115,9 +117,16 @@ function share(h) {
   return f;
 }
 
+let refreshing = null;
+
 async function dashboard(me) {
+  // The dashboard follows the properties by itself: state and figures every 30 s.
+  clearInterval(refreshing);
+  refreshing = setInterval(() => {
+    if (document.getElementById('hubs') && !document.activeElement?.closest('form')) dashboard(me).catch(() => {});
+  }, 30000);
   document.getElementById('who').replaceChildren(me.email, ' ',
-    el('button', { class: 'secondary', id: 'signout', onclick: async () => { await api('POST', '/account/signout'); signedOut('Signed out.'); } }, 'Sign out'));
+    el('button', { class: 'secondary', id: 'signout', onclick: async () => { clearInterval(refreshing); await api('POST', '/account/signout'); signedOut('Signed out.'); } }, 'Sign out'));
   const hubs = await api('GET', '/account/hubs');
   const list = el('div', { id: 'hubs' });
   if (hubs.length === 0) list.append(el('p', { class: 'card muted' }, 'No property yet. Add one with the code from its hub (below).'));
@@ -128,7 +137,7 @@ async function dashboard(me) {
       el('span', { class: `badge ${online ? 'online' : 'offline'}` }, online ? 'Online' : 'Offline'),
       el('p', { class: 'muted' }, online ? `Online since ${since(h.online_since)}` :
         h.offline_since ? `Offline since ${since(h.offline_since)}` : 'Not connected yet'),
-      summary(h.summary),
+      summary(h.summary, online),
       el('div', { class: 'actions' },
         el('a', { class: 'button', href: `${h.public_url}/admin/`, target: '_blank', rel: 'noopener' }, 'Admin app'),
         el('a', { class: 'button secondary', href: `${h.public_url}/messenger/`, target: '_blank', rel: 'noopener' }, 'Team Messenger')),

@@ -39,6 +39,9 @@ struct Registered {
     public_url: String,
     /// `host:port` of the relay's MQTT-over-TLS listener.
     link: String,
+    /// Where owners sign in on the relay.
+    #[serde(default)]
+    relay_url: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -128,8 +131,10 @@ impl Link {
         if reg.hub_id != self.key.id().as_str() {
             return Err(LinkError::WrongId);
         }
-        self.cloud
-            .update(|s| s.public_url = Some(reg.public_url.clone()));
+        self.cloud.update(|s| {
+            s.public_url = Some(reg.public_url.clone());
+            s.relay_public = (!reg.relay_url.is_empty()).then(|| reg.relay_url.clone());
+        });
         Ok(reg)
     }
 

@@ -71,6 +71,8 @@ pub struct CloudStatus {
     pub hub_id: Option<String>,
     /// Where browsers outside the hotel reach this hub (its widget, guest pages, apps).
     pub public_url: Option<String>,
+    /// Where owners sign in on the relay (its public address, as the relay gives it).
+    pub relay_public: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
@@ -115,6 +117,7 @@ impl Cloud {
                 last_error: None,
                 hub_id: None,
                 public_url: None,
+                relay_public: None,
             })),
             clock,
             key: Arc::default(),

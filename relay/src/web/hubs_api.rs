@@ -29,6 +29,8 @@ struct Registered {
     hub_id: String,
     public_url: String,
     link: String,
+    /// Where owners sign in on the relay (its own public address).
+    relay_url: String,
 }
 
 pub(super) async fn register(
@@ -58,6 +60,7 @@ pub(super) async fn register(
             public_url: own.public.of_hub(&id),
             hub_id: id.to_string(),
             link: own.link_address.clone(),
+            relay_url: format!("{}://{}", own.public.scheme, own.public.authority),
         })
         .into_response(),
         Err(e) => {

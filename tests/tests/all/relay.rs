@@ -110,6 +110,11 @@ async fn a_guest_outside_reaches_their_hotels_hub_and_no_other() {
         .await
         .unwrap();
     assert_eq!(status["public_url"], pa.as_str());
+    assert_eq!(
+        status["relay_public"],
+        relay.public_url.as_str(),
+        "owners are sent to the relay's public address"
+    );
     // A's owner is nobody on B.
     let at_b = relay.client_for(&pb);
     let refused = at_b
