@@ -5,7 +5,9 @@
 //! - `hubs/<hub>/down/<node>/<stream>`: relay node `<node>` to the hub, one browser
 //!   connection `<stream>`;
 //! - `hubs/<hub>/up/<node>/<stream>`: the hub's answer, addressed to the node that holds the
-//!   browser (each relay node subscribes to `hubs/+/up/<node>/#`).
+//!   browser (each relay node subscribes to `hubs/+/up/<node>/#`);
+//! - `hubs/<hub>/up/summary`: the hub's figures for its owners' dashboard;
+//! - `relays/links/<hub>`: between relay nodes, the hub's link began or ended.
 //!
 //! Levels use no `.`, `+`, `#` or spaces, so they map one to one onto NATS subjects
 //! (nats.docs mqtt/README.md "Topics and subjects").
@@ -64,15 +66,29 @@ pub fn summary(hub: &HubId) -> String {
     format!("hubs/{hub}/up/summary")
 }
 
-/// What each relay node subscribes to for the summaries.
-pub fn summary_filter() -> String {
-    "hubs/+/up/summary".into()
-}
 
 /// The hub a summary topic belongs to.
 pub fn parse_summary(topic: &str) -> Option<HubId> {
     let hub = topic.strip_prefix("hubs/")?.strip_suffix("/up/summary")?;
     HubId::parse(hub).ok()
+}
+
+/// Where relay nodes tell each other that hub `hub`'s link began or ended; the payload is
+/// that moment (unix ms, decimal). The hub drops its carried connections with each link,
+/// so the connections carried to it from before then are over, on whichever node.
+/// Hubs can neither publish nor subscribe here.
+pub fn link_notice(hub: &HubId) -> String {
+    format!("relays/links/{hub}")
+}
+
+/// What each relay node subscribes to for the link notices.
+pub fn link_notice_filter() -> String {
+    "relays/links/+".into()
+}
+
+/// The hub a link notice is about.
+pub fn parse_link_notice(topic: &str) -> Option<HubId> {
+    HubId::parse(topic.strip_prefix("relays/links/")?).ok()
 }
 
 /// Whether hub `hub` may publish on `topic`: its streams' answers and its summary.

@@ -1,9 +1,13 @@
-//! The single node's embedded broker (rumqttd), on loopback only: hubs reach it through the
-//! link guard, the relay's own client directly. Both sign in with a secret made at start.
+//! The broker behind the link guard: on a single node an embedded rumqttd, on loopback
+//! only, signed in to with a secret made at start; in a cluster the NATS servers' MQTT
+//! listeners, with the relay's NATS user. Hubs reach it only through the guard, the relay's
+//! own client directly.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpStream;
 
 use rumqttd::{Config, ConnectionSettings, RouterConfig, ServerSettings};
 
@@ -18,9 +22,42 @@ pub enum BrokerError {
 /// Where the broker listens and how to sign in to it.
 #[derive(Clone)]
 pub struct Upstream {
-    pub addr: SocketAddr,
+    /// `host:port` of each broker, the nearest first.
+    pub addrs: Vec<String>,
     pub username: String,
     pub password: String,
+}
+
+/// How long one broker has to accept a connection before the next is tried.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+impl Upstream {
+    /// A cluster's NATS servers.
+    pub fn cluster(config: &crate::config::ClusterConfig) -> Upstream {
+        Upstream {
+            addrs: config.brokers.clone(),
+            username: config.broker_username.clone(),
+            password: config.broker_password.clone(),
+        }
+    }
+
+    /// A connection to the first broker that takes one, starting at `first` (an index
+    /// into `addrs`, wrapping), with the index of the one that took it.
+    pub async fn connect(&self, first: usize) -> std::io::Result<(TcpStream, usize)> {
+        let mut last = std::io::Error::other("no broker is configured");
+        for i in (0..self.addrs.len()).map(|k| (first + k) % self.addrs.len()) {
+            match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&self.addrs[i])).await {
+                Ok(Ok(tcp)) => {
+                    let _ = tcp.set_nodelay(true);
+                    return Ok((tcp, i));
+                }
+                Ok(Err(e)) => last = e,
+                Err(_) => last = std::io::ErrorKind::TimedOut.into(),
+            }
+            tracing::debug!(broker = %self.addrs[i], error = %last, "A broker did not answer.");
+        }
+        Err(last)
+    }
 }
 
 /// Starts rumqttd on its own threads and returns once it listens.
@@ -90,7 +127,7 @@ pub async fn start(max_packet_bytes: usize) -> Result<Upstream, BrokerError> {
                 }
             }
             return Ok(Upstream {
-                addr,
+                addrs: vec![addr.to_string()],
                 username: "relay".into(),
                 password,
             });

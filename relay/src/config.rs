@@ -43,6 +43,34 @@ pub struct RelayConfig {
     pub mail: MailConfig,
     /// OpenID Connect providers owners may sign in with (`[[oidc]]` tables).
     pub oidc: Vec<OidcProvider>,
+    /// This node's name: 1 to 32 lowercase letters and digits, unique among a cluster's
+    /// nodes (it names the node's MQTT client and topics, and its heartbeat).
+    pub node: String,
+    /// Set, the node is one of a cluster: NATS carries the hub links, PostgreSQL keeps
+    /// the state. Unset, the node embeds its broker and keeps its state in SQLite.
+    pub cluster: Option<ClusterConfig>,
+}
+
+/// A cluster node's engines (`[cluster]`). Any node serves any hub, owner or guest.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// PostgreSQL for the registry and the accounts, as a libpq connection string
+    /// (`host=10.0.0.5 port=5432 user=relay dbname=relay`).
+    pub postgres: String,
+    /// Connections this node keeps open to PostgreSQL.
+    #[serde(default = "default_connections")]
+    pub postgres_connections: usize,
+    /// The NATS servers' MQTT listeners (`host:port`), the nearest first: a hub's link
+    /// goes to the first that answers.
+    pub brokers: Vec<String>,
+    /// The NATS user the relay signs in as (the hubs' own credentials stop at the guard).
+    pub broker_username: String,
+    pub broker_password: String,
+}
+
+fn default_connections() -> usize {
+    4
 }
 
 /// An OpenID Connect provider: Google (`https://accounts.google.com`), or any other by its
@@ -93,6 +121,8 @@ impl Default for RelayConfig {
             max_packet_bytes: 256 * 1024,
             mail: MailConfig::default(),
             oidc: Vec::new(),
+            node: "relay".into(),
+            cluster: None,
         }
     }
 }
@@ -127,6 +157,20 @@ impl RelayConfig {
         // Empty, it follows the ports bound at start.
         if !config.public_url.is_empty() {
             config.public()?;
+        }
+        if !cloud_link::topics::is_label(&config.node) {
+            return Err(ConfigError::Invalid {
+                key: "node",
+                why: "is 1 to 32 lowercase letters and digits".into(),
+            });
+        }
+        if let Some(cluster) = &config.cluster {
+            if cluster.brokers.is_empty() {
+                return Err(ConfigError::Invalid {
+                    key: "cluster.brokers",
+                    why: "names at least one NATS server's MQTT listener".into(),
+                });
+            }
         }
         Ok(config)
     }

@@ -103,10 +103,11 @@ impl Guard {
             }
         };
 
-        let mut broker = TcpStream::connect(self.upstream.addr)
+        let (mut broker, _) = self
+            .upstream
+            .connect(0)
             .await
             .map_err(|e| GuardError::Broker(e.to_string()))?;
-        let _ = broker.set_nodelay(true);
         let mut upstream_connect = connect;
         upstream_connect.login = Some(Login::new(
             self.upstream.username.clone(),
@@ -123,14 +124,16 @@ impl Guard {
         if let Err(e) = self.registry.link_up(&id, now).await {
             tracing::warn!(error = %e, "The registry did not record a link.");
         }
+        // The hub dropped what it carried with its last link, wherever that was.
+        self.streams.announce_link(&id).await;
         let ended = self.pump(&id, &mut hub, &mut inbound, &mut broker).await;
         match self.registry.link_down(&id, unix_now()).await {
             // Browsers carried to a hub that is gone would wait for nothing.
-            Ok(true) => self.streams.end_hub(&id),
+            Ok(true) => self.streams.announce_link(&id).await,
             Ok(false) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "The registry did not record a link's end.");
-                self.streams.end_hub(&id);
+                self.streams.announce_link(&id).await;
             }
         }
         if matches!(ended, Err(GuardError::Refused(_))) {
@@ -178,6 +181,11 @@ impl Guard {
                     Packet::Publish(p) if !topics::hub_may_publish(id, &p.topic) => {
                         return Err(GuardError::Refused(format!("PUBLISH on {}", p.topic)));
                     }
+                    // The node holding the link keeps the summary: one worker per hub, and
+                    // the work moves with the link.
+                    Packet::Publish(p) if topics::parse_summary(&p.topic).is_some() => {
+                        keep_summary(&self.registry, id.clone(), &p.payload);
+                    }
                     Packet::Subscribe(s) => {
                         if let Some(f) = s
                             .filters
@@ -214,6 +222,25 @@ impl Guard {
         let _ = hub_tx.shutdown().await;
         ended
     }
+}
+
+/// Keeps a hub's summary for the dashboard: JSON with a `seq` (the hub's clock in ms), at
+/// most 4 KiB; anything else is dropped.
+fn keep_summary(registry: &crate::registry::Registry, hub: HubId, payload: &[u8]) {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(payload) else {
+        tracing::debug!(%hub, "An unreadable summary.");
+        return;
+    };
+    let Some(seq) = value["seq"].as_i64().filter(|_| payload.len() <= 4096) else {
+        tracing::debug!(%hub, "A summary without its sequence, or too large.");
+        return;
+    };
+    let registry = registry.clone();
+    tokio::spawn(async move {
+        if let Err(e) = registry.set_summary(&hub, seq, value.to_string()).await {
+            tracing::warn!(error = %e, "A hub's summary was not kept.");
+        }
+    });
 }
 
 /// Reads one packet, buffering across reads; `max` bounds its size.

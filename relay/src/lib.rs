@@ -1,7 +1,8 @@
 //! `hub-relay`: the cloud side that hubs behind NAT link out to. A single node embeds its
-//! broker (rumqttd, loopback only) and keeps its registry in SQLite; hubs link through the
-//! guard (MQTT over TLS, each hub to its own topics) and browsers reach a hub at
-//! `<hub id>.<relay host>`, carried over that link.
+//! broker (rumqttd, loopback only) and keeps its state in SQLite; a cluster's nodes use NATS
+//! (MQTT) for the links and PostgreSQL for the state. Hubs link through the guard (MQTT over
+//! TLS, each hub to its own topics) and browsers reach a hub at `<hub id>.<relay host>`,
+//! carried over that link, through any node.
 
 pub mod accounts;
 pub mod broker;
@@ -9,6 +10,7 @@ pub mod config;
 pub mod guard;
 pub mod limits;
 pub mod registry;
+pub mod store;
 pub mod tls;
 pub mod tunnel;
 pub mod web;
@@ -81,7 +83,18 @@ pub async fn start(mut config: RelayConfig) -> anyhow::Result<Running> {
     let public = config.public()?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot make {}", config.data_dir.display()))?;
-    let registry = registry::Registry::open(&config.data_dir.join("relay.db"))
+    let store = match &config.cluster {
+        None => store::Store::sqlite(&config.data_dir.join("relay.db"))
+            .context("cannot open the relay's database")?,
+        Some(cluster) => {
+            let (url, n) = (cluster.postgres.clone(), cluster.postgres_connections);
+            tokio::task::spawn_blocking(move || store::Store::postgres(&url, n))
+                .await?
+                .context("cannot reach PostgreSQL ([cluster] postgres)")?
+        }
+    };
+    let registry = registry::Registry::open(store.clone(), &config.node, guard::unix_now())
+        .await
         .context("cannot open the hub registry")?;
     let link_host = config
         .link_address
@@ -95,18 +108,15 @@ pub async fn start(mut config: RelayConfig) -> anyhow::Result<Running> {
     let acceptor = tls::acceptor(&config.data_dir, configured, names)
         .context("the relay's TLS certificate is not usable")?;
 
-    let upstream = broker::start(config.max_packet_bytes)
-        .await
-        .context("the relay's broker did not start")?;
+    let upstream = match &config.cluster {
+        None => broker::start(config.max_packet_bytes)
+            .await
+            .context("the relay's broker did not start")?,
+        Some(cluster) => broker::Upstream::cluster(cluster),
+    };
     let stats = Arc::new(guard::GuardStats::default());
-    let node = hex::encode(rand::random::<[u8; 4]>());
-    let streams = tunnel::Streams::start(
-        &upstream,
-        node,
-        config.max_streams_per_hub,
-        registry.clone(),
-    );
-    let mut tasks = vec![guard::Guard {
+    let streams = tunnel::Streams::start(&upstream, config.node.clone(), config.max_streams_per_hub);
+    let mut tasks = vec![heartbeat(registry.clone()), guard::Guard {
         acceptor: acceptor.clone(),
         registry: registry.clone(),
         upstream: upstream.clone(),
@@ -122,10 +132,11 @@ pub async fn start(mut config: RelayConfig) -> anyhow::Result<Running> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot make {}", dir.display()))?;
     }
     let accounts = accounts::Accounts::open(
-        &config.data_dir.join("relay.db"),
+        store,
         mailer,
         format!("{}://{}", public.scheme, public.authority),
     )
+    .await
     .context("cannot open the owners' accounts")?;
     let oidc = accounts::Oidc::new(
         config.oidc.clone(),
@@ -164,12 +175,28 @@ pub async fn start(mut config: RelayConfig) -> anyhow::Result<Running> {
     if let Some(listener) = https_listener {
         tasks.push(front.serve(listener, Some(acceptor)));
     }
-    tracing::info!(?http, ?https, %link, "The relay is ready.");
+    tracing::info!(?http, ?https, %link, node = %config.node, "The relay is ready.");
     Ok(Running {
         http,
         https,
         link,
         public_url: config.public_url,
         tasks,
+    })
+}
+
+/// Says every few seconds that this node is alive, and takes down the links of nodes that
+/// have stopped saying so (their hubs show offline until they link again elsewhere).
+fn heartbeat(registry: registry::Registry) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(registry::HEARTBEAT_SECS));
+        loop {
+            every.tick().await;
+            match registry.heartbeat(guard::unix_now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(hubs = n, "Links of a silent relay node were taken down."),
+                Err(e) => tracing::warn!(error = %e, "The node's heartbeat was not recorded."),
+            }
+        }
     })
 }

@@ -227,3 +227,44 @@ pub async fn guests_caught_up(
         crate::chat::assert_in_order_once(who, &run.state.received);
     }
 }
+
+/// A member of staff on the hub's LAN (`owner`, signed in at `url`) joining every dialogue
+/// and answering each every 100 ms until `done`; the replies sent.
+pub fn staff_answering(
+    owner: reqwest::Client,
+    url: String,
+    done: Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinHandle<usize> {
+    tokio::spawn(async move {
+        let mut sent = 0;
+        let mut joined = HashSet::new();
+        while !done.load(Ordering::SeqCst) {
+            let mut ids = Vec::new();
+            for view in ["unassigned", "mine"] {
+                let list = crate::get_json(&owner, &format!("{url}/api/v1/chat/dialogues?view={view}"))
+                    .await
+                    .unwrap_or_default();
+                let found = list["dialogues"].as_array().into_iter().flatten();
+                ids.extend(found.filter_map(|d| d["id"].as_i64()));
+            }
+            for d in ids {
+                if joined.insert(d) {
+                    let _ = owner
+                        .post(format!("{url}/api/v1/chat/dialogues/{d}/join"))
+                        .send()
+                        .await;
+                }
+                let r = owner
+                    .post(format!("{url}/api/v1/chat/dialogues/{d}/messages"))
+                    .json(&json!({ "client_id": format!("desk-{d}-{sent}"), "body": format!("desk {sent}") }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 201);
+                sent += 1;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        sent
+    })
+}

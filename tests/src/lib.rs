@@ -97,6 +97,7 @@ pub fn ha_current_python() -> PathBuf {
 }
 
 pub mod chat;
+pub mod cluster;
 pub mod delivery;
 pub mod devices;
 pub mod inproc;

@@ -9,7 +9,7 @@ use crate::run_ok;
 pub struct Namespace(pub String);
 
 impl Namespace {
-    fn add(name: &str) -> Namespace {
+    pub(crate) fn add(name: &str) -> Namespace {
         let _ = Command::new("ip").args(["netns", "del", name]).output();
         run_ok(Command::new("ip").args(["netns", "add", name]))
             .expect("ip netns needs root (tests/run runs as root in CI)");
@@ -18,7 +18,7 @@ impl Namespace {
         ns
     }
 
-    fn ip(&self, args: &[&str]) {
+    pub(crate) fn ip(&self, args: &[&str]) {
         run_ok(Command::new("ip").args(["-n", &self.0]).args(args)).unwrap();
     }
 

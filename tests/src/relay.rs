@@ -141,9 +141,26 @@ fn spawn(
     dir: &std::path::Path,
     config: &str,
 ) -> anyhow::Result<(Child, SocketAddr, SocketAddr, String)> {
+    spawn_in(&[], dir, config)
+}
+
+/// [`spawn`] with `prefix` before the command (`ip netns exec <name>`).
+pub fn spawn_in(
+    prefix: &[String],
+    dir: &std::path::Path,
+    config: &str,
+) -> anyhow::Result<(Child, SocketAddr, SocketAddr, String)> {
     let path = dir.join("relay.toml");
     std::fs::write(&path, config)?;
-    let mut child = Command::new(relay_binary())
+    let mut command = match prefix.split_first() {
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(relay_binary());
+            c
+        }
+        None => Command::new(relay_binary()),
+    };
+    let mut child = command
         .args(["run", "--config"])
         .arg(&path)
         .env_clear()

@@ -80,8 +80,13 @@ impl Link {
                 o = attempt => o,
                 _ = stop.wait_for(|s| *s) => return,
             };
+            // A link that came up and later dropped starts its back-off afresh: a relay
+            // node lost in a cluster is replaced within a second or two.
+            if outcome.is_ok() || self.cloud.status().state == LinkState::Online {
+                backoff = Duration::from_secs(1);
+            }
             match outcome {
-                Ok(()) => backoff = Duration::from_secs(1),
+                Ok(()) => {}
                 Err(e) => {
                     if matches!(e, LinkError::NotAuthorized(_)) {
                         registered = None;

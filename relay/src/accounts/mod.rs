@@ -6,8 +6,6 @@ mod db;
 pub mod mail;
 pub mod oidc;
 
-use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -18,6 +16,8 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 pub use mail::{MailError, Mailer};
+
+use crate::store::{Sql, Store, StoreError};
 pub use oidc::{Identity, Oidc, OidcError};
 
 /// A session lasts 30 days.
@@ -50,7 +50,7 @@ pub enum AccountError {
     #[error("e-mail: {0}")]
     Mail(#[from] MailError),
     #[error("the accounts' database failed: {0}")]
-    Db(#[from] rusqlite::Error),
+    Db(#[from] StoreError),
     #[error("a worker thread failed: {0}")]
     Worker(String),
 }
@@ -64,7 +64,7 @@ pub struct Owner {
 
 #[derive(Clone)]
 pub struct Accounts {
-    db: Arc<Mutex<rusqlite::Connection>>,
+    db: Store,
     mailer: Mailer,
     /// The relay's public address, for the links in e-mail.
     public_url: String,
@@ -79,15 +79,15 @@ fn new_token() -> String {
 }
 
 impl Accounts {
-    pub fn open(path: &Path, mailer: Mailer, public_url: String) -> Result<Accounts, AccountError> {
-        let conn = rusqlite::Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(db::SCHEMA)?;
+    /// The accounts in `store` (their tables made where missing).
+    pub async fn open(
+        store: Store,
+        mailer: Mailer,
+        public_url: String,
+    ) -> Result<Accounts, AccountError> {
+        store.ensure(&db::SCHEMA).await?;
         Ok(Accounts {
-            db: Arc::new(Mutex::new(conn)),
+            db: store,
             mailer,
             public_url,
         })
@@ -95,16 +95,9 @@ impl Accounts {
 
     async fn with<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, AccountError> {
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = db.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut conn)
-        })
-        .await
-        .map_err(|e| AccountError::Worker(e.to_string()))?
-        .map_err(AccountError::Db)
+        self.db.run(|c| f(c).map_err(AccountError::Db)).await
     }
 
     /// Makes an unconfirmed account and mails the confirmation link. An address that has an
@@ -409,12 +402,10 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        let accounts = Accounts::open(
-            &dir.path().join("relay.db"),
-            mailer,
-            "http://relay.localhost".into(),
-        )
-        .unwrap();
+        let store = crate::store::Store::sqlite(&dir.path().join("relay.db")).unwrap();
+        let accounts = Accounts::open(store, mailer, "http://relay.localhost".into())
+            .await
+            .unwrap();
         let link_in_mail = |n: usize| {
             let mut files: Vec<_> = std::fs::read_dir(&pickup)
                 .unwrap()

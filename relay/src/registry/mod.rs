@@ -1,21 +1,27 @@
 //! The hub registry: which hubs exist (id and public key; never a secret), and whether each
-//! one's link is up or since when it is down. One SQLite file on a single node.
+//! one's link is up, on which relay node, or since when it is down. In the relay's store:
+//! SQLite on a single node, PostgreSQL shared by a cluster's nodes.
 
 mod db;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use cloud_link::HubId;
 
+use crate::store::{Sql, Store, StoreError};
+
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     #[error("the registry's database failed: {0}")]
-    Db(#[from] rusqlite::Error),
-    #[error("the registry's worker thread failed: {0}")]
-    Worker(String),
+    Db(#[from] StoreError),
 }
+
+/// A node not heard from for this long (seconds) has lost its links: its hubs show as
+/// offline since its last heartbeat.
+pub const NODE_TIMEOUT_SECS: i64 = 15;
+/// How often a node says it is alive (seconds).
+pub const HEARTBEAT_SECS: u64 = 5;
 
 /// A hub as the registry knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,37 +35,58 @@ pub struct HubRecord {
     pub offline_since: Option<i64>,
     /// The hub's latest summary for the dashboard (JSON), once it has sent one.
     pub summary: Option<String>,
+    /// The relay node holding the link while it is up.
+    pub linked_node: Option<String>,
 }
 
 #[derive(Clone)]
 pub struct Registry {
-    db: Arc<Mutex<rusqlite::Connection>>,
+    db: Store,
+    /// This relay node's name (unique in a cluster).
+    node: Arc<str>,
     /// Link sessions per hub on this node: a hub reconnecting opens its new session
     /// before the old one is seen to close.
     sessions: Arc<Mutex<HashMap<HubId, usize>>>,
 }
 
 impl Registry {
-    pub fn open(path: &Path) -> Result<Registry, RegistryError> {
-        let conn = db::open(path)?;
+    /// The registry in `store` as node `node` sees it; the links this node held before it
+    /// stopped are recorded as ended.
+    pub async fn open(store: Store, node: &str, now: i64) -> Result<Registry, RegistryError> {
+        store.ensure(&db::SCHEMA).await?;
+        let name = node.to_owned();
+        store.run(move |c| db::open(c, &name, now)).await?;
         Ok(Registry {
-            db: Arc::new(Mutex::new(conn)),
+            db: store,
+            node: node.into(),
             sessions: Arc::default(),
         })
     }
 
     async fn with<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, RegistryError> {
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = db.lock().unwrap_or_else(|p| p.into_inner());
-            f(&conn)
-        })
-        .await
-        .map_err(|e| RegistryError::Worker(e.to_string()))?
-        .map_err(RegistryError::Db)
+        self.db.run(|c| f(c).map_err(RegistryError::Db)).await
+    }
+
+    /// This node's name.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Says this node is alive at `now` and takes down the links of nodes that are not;
+    /// the number of hubs that took down.
+    pub async fn heartbeat(&self, now: i64) -> Result<u64, RegistryError> {
+        let node = self.node.clone();
+        self.with(move |c| db::heartbeat(c, &node, now, now - NODE_TIMEOUT_SECS))
+            .await
+    }
+
+    /// The relay nodes alive at `now`, by name.
+    pub async fn live_nodes(&self, now: i64) -> Result<Vec<String>, RegistryError> {
+        self.with(move |c| db::live_nodes(c, now - NODE_TIMEOUT_SECS))
+            .await
     }
 
     /// Records the hub owning `public_key` (32 bytes, checked by the caller) and returns its
@@ -104,8 +131,9 @@ impl Registry {
             *n == 1
         };
         if first {
-            let id = id.clone();
-            self.with(move |c| db::set_online(c, &id, now)).await?;
+            let (id, node) = (id.clone(), self.node.clone());
+            self.with(move |c| db::set_online(c, &id, &node, now))
+                .await?;
         }
         Ok(())
     }
@@ -128,8 +156,9 @@ impl Registry {
             }
         };
         if last {
-            let id = id.clone();
-            self.with(move |c| db::set_offline(c, &id, now)).await?;
+            let (id, node) = (id.clone(), self.node.clone());
+            self.with(move |c| db::set_offline(c, &id, &node, now))
+                .await?;
         }
         Ok(last)
     }
@@ -158,7 +187,8 @@ mod tests {
     #[tokio::test]
     async fn a_hub_is_registered_once_and_its_link_is_tracked() {
         let dir = tempfile::tempdir().unwrap();
-        let registry = Registry::open(&dir.path().join("relay.db")).unwrap();
+        let store = Store::sqlite(&dir.path().join("relay.db")).unwrap();
+        let registry = Registry::open(store, "r1", 50).await.unwrap();
         let key = cloud_link::HubKey::generate().unwrap();
         let id = registry
             .register(key.public_key().to_vec(), "Sea View".into(), 100)
@@ -196,5 +226,34 @@ mod tests {
         assert!(!registry.linked_here(&id));
         let unknown = HubId::parse("0000000000aaaaaaaaaa").unwrap();
         assert_eq!(registry.get(&unknown).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_link_moves_between_nodes_and_a_silent_nodes_links_go_down() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::sqlite(&dir.path().join("relay.db")).unwrap();
+        let r1 = Registry::open(store.clone(), "r1", 100).await.unwrap();
+        let r2 = Registry::open(store, "r2", 100).await.unwrap();
+        let key = cloud_link::HubKey::generate().unwrap();
+        let id = r1
+            .register(key.public_key().to_vec(), "Sea View".into(), 100)
+            .await
+            .unwrap();
+        r1.heartbeat(100).await.unwrap();
+        r2.heartbeat(100).await.unwrap();
+        r1.link_up(&id, 101).await.unwrap();
+        // The hub moves to r2 before r1 sees its old link end: it stays online.
+        r2.link_up(&id, 110).await.unwrap();
+        assert!(r1.link_down(&id, 111).await.unwrap());
+        let record = r2.get(&id).await.unwrap().unwrap();
+        assert_eq!(record.online_since, Some(110));
+        assert_eq!(record.linked_node.as_deref(), Some("r2"));
+        // r2 falls silent; r1's heartbeat takes r2's links down as of r2's last one.
+        r2.heartbeat(120).await.unwrap();
+        assert_eq!(r1.heartbeat(130).await.unwrap(), 0);
+        assert_eq!(r1.heartbeat(136).await.unwrap(), 1);
+        let record = r1.get(&id).await.unwrap().unwrap();
+        assert_eq!((record.online_since, record.offline_since), (None, Some(120)));
+        assert_eq!(r1.live_nodes(136).await.unwrap(), vec!["r1".to_owned()]);
     }
 }

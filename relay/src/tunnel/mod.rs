@@ -94,7 +94,8 @@ impl Public {
             return;
         };
         let trouble = match self.registry.get(&hub).await {
-            Ok(Some(_)) if self.registry.linked_here(&hub) => None,
+            // Linked to any node: the broker carries the frames between nodes.
+            Ok(Some(r)) if r.online_since.is_some() || self.registry.linked_here(&hub) => None,
             Ok(Some(_)) => Some(Trouble::Offline),
             Ok(None) => Some(Trouble::Unknown),
             Err(e) => {

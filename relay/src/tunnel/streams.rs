@@ -30,6 +30,8 @@ pub struct Streams {
 
 struct Open {
     hub: HubId,
+    /// When the connection began (unix ms).
+    opened_ms: i64,
     frames: mpsc::Sender<Frame>,
 }
 
@@ -41,26 +43,24 @@ pub enum Refusal {
 }
 
 impl Streams {
-    /// Connects this node's client to the broker and keeps it connected.
-    /// Hubs' summaries (`hubs/<id>/up/summary`) arriving on it go to `registry`.
-    pub fn start(
-        upstream: &Upstream,
-        node: String,
-        max_per_hub: usize,
-        registry: crate::registry::Registry,
-    ) -> Streams {
-        let mut options = MqttOptions::new(
-            format!("relay-{node}"),
-            upstream.addr.ip().to_string(),
-            upstream.addr.port(),
-        );
-        options
-            .set_credentials(upstream.username.clone(), upstream.password.clone())
-            .set_clean_session(true)
-            .set_keep_alive(Duration::from_secs(30))
-            .set_max_packet_size(2 * MAX_BODY, 2 * MAX_BODY)
-            .set_inflight(200);
-        let (client, mut events) = AsyncClient::new(options, 512);
+    /// Connects this node's client to the broker and keeps it connected, moving to the
+    /// next broker of `upstream` when one is lost.
+    pub fn start(upstream: &Upstream, node: String, max_per_hub: usize) -> Streams {
+        let options = |i: usize| {
+            let (host, port) = upstream.addrs[i]
+                .rsplit_once(':')
+                .and_then(|(h, p)| Some((h.trim_matches(['[', ']']).to_owned(), p.parse().ok()?)))
+                .unwrap_or_else(|| (upstream.addrs[i].clone(), 1883));
+            let mut options = MqttOptions::new(format!("relay-{node}"), host, port);
+            options
+                .set_credentials(upstream.username.clone(), upstream.password.clone())
+                .set_clean_session(true)
+                .set_keep_alive(Duration::from_secs(30))
+                .set_max_packet_size(2 * MAX_BODY, 2 * MAX_BODY)
+                .set_inflight(200);
+            options
+        };
+        let (client, mut events) = AsyncClient::new(options(0), 512);
         events.network_options.set_tcp_nodelay(true);
         let streams = Streams {
             node: node.clone(),
@@ -69,19 +69,28 @@ impl Streams {
             max_per_hub,
         };
         let table = streams.open.clone();
+        let brokers = upstream.addrs.len();
+        let options: Vec<MqttOptions> = (0..brokers).map(options).collect();
         tokio::spawn(async move {
+            let mut broker = 0;
             loop {
                 match events.poll().await {
                     Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                        for filter in [topics::up_filter(&node), topics::summary_filter()] {
+                        tracing::info!(broker = ?events.mqtt_options.broker_address(), "The relay's broker client is connected.");
+                        for filter in [topics::up_filter(&node), topics::link_notice_filter()] {
                             if let Err(e) = client.subscribe(filter, QoS::AtLeastOnce).await {
                                 tracing::warn!(error = %e, "Cannot subscribe to the hubs' answers.");
                             }
                         }
                     }
                     Ok(Event::Incoming(Packet::Publish(p))) => {
-                        if let Some(hub) = topics::parse_summary(&p.topic) {
-                            keep_summary(&registry, hub, &p.payload);
+                        if let Some(hub) = topics::parse_link_notice(&p.topic) {
+                            let before = std::str::from_utf8(&p.payload)
+                                .ok()
+                                .and_then(|t| t.parse().ok());
+                            if let Some(before) = before {
+                                end_hub(&table, &hub, before);
+                            }
                         } else {
                             deliver(&table, &p.topic, &p.payload);
                         }
@@ -89,6 +98,9 @@ impl Streams {
                     Ok(_) => {}
                     Err(e) => {
                         tracing::warn!(error = %e, "The relay's broker client lost its connection.");
+                        // The next broker of a cluster, if there is one (they share sessions).
+                        broker = (broker + 1) % brokers;
+                        events.mqtt_options = options[broker].clone();
                         tokio::time::sleep(Duration::from_millis(500)).await;
                     }
                 }
@@ -123,6 +135,7 @@ impl Streams {
                 stream.clone(),
                 Open {
                     hub: hub.clone(),
+                    opened_ms: unix_ms(),
                     frames: tx,
                 },
             );
@@ -198,13 +211,34 @@ impl Streams {
 }
 
 impl Streams {
-    /// Ends every connection carried to `hub` (its link is gone).
-    pub fn end_hub(&self, hub: &HubId) {
-        self.open
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, o| o.hub != *hub);
+    /// Tells every node (this one too) that `hub`'s link began or ended now: the
+    /// connections carried to it until now are over.
+    pub async fn announce_link(&self, hub: &HubId) {
+        let now = unix_ms();
+        end_hub(&self.open, hub, now);
+        let notice = now.to_string().into_bytes();
+        if let Err(e) = self
+            .client
+            .publish(topics::link_notice(hub), QoS::AtLeastOnce, false, notice)
+            .await
+        {
+            tracing::warn!(error = %e, "A link notice was not sent to the other relay nodes.");
+        }
     }
+}
+
+/// Ends the connections carried to `hub` that began before `before` (unix ms).
+fn end_hub(table: &Mutex<HashMap<String, Open>>, hub: &HubId, before: i64) {
+    table
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .retain(|_, o| o.hub != *hub || o.opened_ms >= before);
+}
+
+fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 struct Sender<'a> {
@@ -233,25 +267,6 @@ impl Sender<'_> {
         }
         Some(())
     }
-}
-
-/// Keeps a hub's summary for the dashboard: JSON with a `seq` (the hub's clock in ms), at
-/// most 4 KiB; anything else is dropped.
-fn keep_summary(registry: &crate::registry::Registry, hub: HubId, payload: &[u8]) {
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(payload) else {
-        tracing::debug!(%hub, "An unreadable summary.");
-        return;
-    };
-    let Some(seq) = value["seq"].as_i64().filter(|_| payload.len() <= 4096) else {
-        tracing::debug!(%hub, "A summary without its sequence, or too large.");
-        return;
-    };
-    let registry = registry.clone();
-    tokio::spawn(async move {
-        if let Err(e) = registry.set_summary(&hub, seq, value.to_string()).await {
-            tracing::warn!(error = %e, "A hub's summary was not kept.");
-        }
-    });
 }
 
 /// Hands a hub's frame to the connection it belongs to.

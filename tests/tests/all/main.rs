@@ -32,6 +32,7 @@ mod plates;
 mod push;
 mod reception;
 mod relay;
+mod relay_cluster;
 mod relay_owners;
 mod scenarios_devices;
 mod scenarios_modes;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use cloud_link::{topics, HubKey};
 use e2e::chat::{guest_connect, recv_until, send, widget_key, Endpoint, GuestState};
 use e2e::delivery::{
-    all, assert_store_exact, guest_burst, guests_caught_up, roomy_limits, GuestRun,
+    all, assert_store_exact, guest_burst, guests_caught_up, roomy_limits, staff_answering, GuestRun,
 };
 use e2e::relay::{linked, Relay};
 use e2e::{eventually, get_json, Hub};
@@ -370,42 +370,7 @@ async fn a_relay_killed_mid_burst_loses_and_doubles_nothing() {
     }
     // Staff on the LAN answer throughout, relay or not.
     let staff_done = Arc::new(AtomicBool::new(false));
-    let staff = {
-        let (owner, url, done) = (owner.clone(), hub.url(""), staff_done.clone());
-        tokio::spawn(async move {
-            let mut sent = 0;
-            let mut joined = std::collections::HashSet::new();
-            while !done.load(Ordering::SeqCst) {
-                let mut ids = Vec::new();
-                for view in ["unassigned", "mine"] {
-                    let list =
-                        get_json(&owner, &format!("{url}/api/v1/chat/dialogues?view={view}"))
-                            .await
-                            .unwrap_or_default();
-                    let found = list["dialogues"].as_array().into_iter().flatten();
-                    ids.extend(found.filter_map(|d| d["id"].as_i64()));
-                }
-                for d in ids {
-                    if joined.insert(d) {
-                        let _ = owner
-                            .post(format!("{url}/api/v1/chat/dialogues/{d}/join"))
-                            .send()
-                            .await;
-                    }
-                    let r = owner
-                        .post(format!("{url}/api/v1/chat/dialogues/{d}/messages"))
-                        .json(&json!({ "client_id": format!("desk-{d}-{sent}"), "body": format!("desk {sent}") }))
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(r.status(), 201);
-                    sent += 1;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            sent
-        })
-    };
+    let staff = staff_answering(owner.clone(), hub.url(""), staff_done.clone());
     eventually(
         "a third of the burst",
         Duration::from_secs(60),
