@@ -66,7 +66,6 @@ pub fn summary(hub: &HubId) -> String {
     format!("hubs/{hub}/up/summary")
 }
 
-
 /// The hub a summary topic belongs to.
 pub fn parse_summary(topic: &str) -> Option<HubId> {
     let hub = topic.strip_prefix("hubs/")?.strip_suffix("/up/summary")?;

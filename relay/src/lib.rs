@@ -115,16 +115,20 @@ pub async fn start(mut config: RelayConfig) -> anyhow::Result<Running> {
         Some(cluster) => broker::Upstream::cluster(cluster),
     };
     let stats = Arc::new(guard::GuardStats::default());
-    let streams = tunnel::Streams::start(&upstream, config.node.clone(), config.max_streams_per_hub);
-    let mut tasks = vec![heartbeat(registry.clone()), guard::Guard {
-        acceptor: acceptor.clone(),
-        registry: registry.clone(),
-        upstream: upstream.clone(),
-        max_packet_bytes: config.max_packet_bytes,
-        stats: stats.clone(),
-        streams: streams.clone(),
-    }
-    .serve(link_listener)];
+    let streams =
+        tunnel::Streams::start(&upstream, config.node.clone(), config.max_streams_per_hub);
+    let mut tasks = vec![
+        heartbeat(registry.clone()),
+        guard::Guard {
+            acceptor: acceptor.clone(),
+            registry: registry.clone(),
+            upstream: upstream.clone(),
+            max_packet_bytes: config.max_packet_bytes,
+            stats: stats.clone(),
+            streams: streams.clone(),
+        }
+        .serve(link_listener),
+    ];
 
     let mailer = accounts::Mailer::from_config(&config.mail)
         .context("the [mail] settings are not usable")?;

@@ -36,6 +36,8 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_env("HUB_RELAY_LOG")
                 .unwrap_or_else(|_| "info,rumqttd=warn".into()),
         )
+        // Standard output is for what the relay announces (its addresses, the demo's steps).
+        .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     let (config, demo) = match cli.command {

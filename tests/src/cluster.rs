@@ -30,10 +30,11 @@ impl Fabric {
         switch.ip(&["link", "add", "br0", "type", "bridge"]);
         switch.ip(&["link", "set", "br0", "up"]);
         let root_link = format!("{tag}r");
-        let _ = Command::new("ip").args(["link", "del", &root_link]).output();
+        let _ = Command::new("ip")
+            .args(["link", "del", &root_link])
+            .output();
         run_ok(Command::new("ip").args([
-            "link", "add", &root_link, "type", "veth", "peer", "name", "up0", "netns",
-            &switch.0,
+            "link", "add", &root_link, "type", "veth", "peer", "name", "up0", "netns", &switch.0,
         ]))?;
         switch.ip(&["link", "set", "up0", "master", "br0", "up"]);
         run_ok(Command::new("ip").args(["addr", "add", "10.98.0.1/24", "dev", &root_link]))?;
@@ -56,7 +57,8 @@ impl Fabric {
         self.switch.ip(&[
             "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns", &ns.0,
         ]);
-        self.switch.ip(&["link", "set", &port, "master", "br0", "up"]);
+        self.switch
+            .ip(&["link", "set", &port, "master", "br0", "up"]);
         ns.ip(&["addr", "add", &format!("{ip}/24"), "dev", "eth0"]);
         ns.ip(&["link", "set", "eth0", "up"]);
         if !hosts.is_empty() {
@@ -78,7 +80,9 @@ impl Fabric {
 
 impl Drop for Fabric {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["link", "del", &self.root_link]).output();
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.root_link])
+            .output();
         for dir in &self.etc {
             let _ = std::fs::remove_dir_all(dir);
         }
@@ -186,16 +190,38 @@ pub fn postgres(prefix: &[String], dir: &Path, ip: &str) -> anyhow::Result<(Proc
     for path in [dir, data.as_path()] {
         run_ok(Command::new("chown").arg("postgres:postgres").arg(path))?;
     }
-    let as_postgres = ["--reuid=postgres", "--regid=postgres", "--init-groups", "--"];
+    let as_postgres = [
+        "--reuid=postgres",
+        "--regid=postgres",
+        "--init-groups",
+        "--",
+    ];
     run_ok(
         Command::new("setpriv")
             .args(as_postgres)
             .arg(bin.join("initdb"))
-            .args(["-U", "relay", "--auth=trust", "-E", "UTF8", "--no-sync", "-D"])
+            .args([
+                "-U",
+                "relay",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "-D",
+            ])
             .arg(&data),
     )?;
+    // The relays connect from their own namespaces, on the bridge.
+    let hba = data.join("pg_hba.conf");
+    let mut rules = std::fs::read_to_string(&hba)?;
+    rules.push_str("host all relay 10.98.0.0/24 trust\n");
+    std::fs::write(&hba, rules)?;
     let log = std::fs::File::create(dir.join("postgres.log"))?;
-    run_ok(Command::new("chown").arg("postgres").arg(dir.join("postgres.log")))?;
+    run_ok(
+        Command::new("chown")
+            .arg("postgres")
+            .arg(dir.join("postgres.log")),
+    )?;
     let child = command(prefix, "setpriv")
         .args(as_postgres)
         .arg(bin.join("postgres"))
@@ -218,7 +244,10 @@ pub fn postgres(prefix: &[String], dir: &Path, ip: &str) -> anyhow::Result<(Proc
         .is_ok_and(|s| s.success())
     {
         if Instant::now() > deadline {
-            bail!("PostgreSQL did not start; see {}", dir.join("postgres.log").display());
+            bail!(
+                "PostgreSQL did not start; see {}",
+                dir.join("postgres.log").display()
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -232,7 +261,9 @@ pub fn postgres(prefix: &[String], dir: &Path, ip: &str) -> anyhow::Result<(Proc
 pub fn psql(ip: &str, query: &str) -> anyhow::Result<Vec<Vec<String>>> {
     let out = run_ok(
         Command::new("psql")
-            .args(["-h", ip, "-p", "5432", "-U", "relay", "-d", "postgres", "-At", "-c"])
+            .args([
+                "-h", ip, "-p", "5432", "-U", "relay", "-d", "postgres", "-At", "-c",
+            ])
             .arg(query),
     )?;
     Ok(out

@@ -120,6 +120,9 @@ pub struct Hub {
     /// `(role, email, password)` from a demo run.
     pub credentials: Vec<(String, String, String)>,
     pub setup_code: Option<String>,
+    /// "http", or "https" for staff off loopback (the hub asks them for TLS): then
+    /// [`Hub::url`] is the HTTPS listener and [`Hub::signed_in`] trusts the hub's own CA.
+    pub scheme: &'static str,
     /// The environment it was started with; a restart keeps it.
     env: Vec<(String, String)>,
     _dir: Option<tempfile::TempDir>,
@@ -224,13 +227,17 @@ impl Hub {
             mqtt: field("mqtt="),
             credentials,
             setup_code,
+            scheme: "http",
             env: options.env,
             _dir: dir,
         })
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.http)
+        match (self.scheme, self.https) {
+            ("https", Some(https)) => format!("https://{https}{path}"),
+            _ => format!("http://{}{path}", self.http),
+        }
     }
 
     pub fn password_of(&self, role: &str) -> (String, String) {
@@ -243,7 +250,16 @@ impl Hub {
 
     /// A client signed in as the demo member with this role.
     pub async fn signed_in(&self, role: &str) -> anyhow::Result<reqwest::Client> {
-        let client = client();
+        let client = if self.scheme == "https" {
+            // The hub's certificate is from its own CA, made at its first start.
+            reqwest::Client::builder()
+                .cookie_store(true)
+                .timeout(Duration::from_secs(30))
+                .danger_accept_invalid_certs(true)
+                .build()?
+        } else {
+            client()
+        };
         let (email, password) = self.password_of(role);
         let r = client
             .post(self.url("/api/v1/auth/login"))

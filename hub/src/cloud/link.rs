@@ -193,6 +193,18 @@ impl Link {
                 Ok(Event::Incoming(Packet::Publish(p))) => {
                     self.tunnel.deliver(&client, &p.topic, &p.payload);
                 }
+                // A cluster's broker refuses subscriptions while it elects a leader: a link
+                // without its downlink would carry nothing, so it starts again.
+                Ok(Event::Incoming(Packet::SubAck(ack)))
+                    if ack
+                        .return_codes
+                        .iter()
+                        .any(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure)) =>
+                {
+                    break Err(LinkError::Connection(
+                        "the relay refused the subscription to this hub's topics".into(),
+                    ));
+                }
                 Ok(_) => {}
                 Err(rumqttc::ConnectionError::ConnectionRefused(code)) => {
                     break Err(LinkError::NotAuthorized(code))

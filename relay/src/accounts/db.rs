@@ -194,7 +194,10 @@ pub(super) fn take_token(
 }
 
 pub(super) fn set_verified(c: &mut dyn Sql, owner_id: i64) -> Result<(), StoreError> {
-    c.exec("UPDATE owners SET verified = 1 WHERE id = $1", args![owner_id])?;
+    c.exec(
+        "UPDATE owners SET verified = 1 WHERE id = $1",
+        args![owner_id],
+    )?;
     Ok(())
 }
 
@@ -388,7 +391,10 @@ pub(super) fn accept_invite(
     if !invited.eq_ignore_ascii_case(email) {
         return Ok(Accepted::NotYours);
     }
-    c.exec("DELETE FROM invites WHERE token_hash = $1", args![token_hash])?;
+    c.exec(
+        "DELETE FROM invites WHERE token_hash = $1",
+        args![token_hash],
+    )?;
     // Someone who owns the hub already keeps owning it.
     c.exec(
         "INSERT INTO memberships (hub_id, owner_id, role) VALUES ($1, $2, $3)

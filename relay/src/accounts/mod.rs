@@ -6,7 +6,6 @@ mod db;
 pub mod mail;
 pub mod oidc;
 
-
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };

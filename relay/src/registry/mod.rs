@@ -253,7 +253,10 @@ mod tests {
         assert_eq!(r1.heartbeat(130).await.unwrap(), 0);
         assert_eq!(r1.heartbeat(136).await.unwrap(), 1);
         let record = r1.get(&id).await.unwrap().unwrap();
-        assert_eq!((record.online_since, record.offline_since), (None, Some(120)));
+        assert_eq!(
+            (record.online_since, record.offline_since),
+            (None, Some(120))
+        );
         assert_eq!(r1.live_nodes(136).await.unwrap(), vec!["r1".to_owned()]);
     }
 }

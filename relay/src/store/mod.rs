@@ -59,7 +59,7 @@ macro_rules! args {
 pub enum StoreError {
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", postgres_message(.0))]
     Postgres(#[from] ::postgres::Error),
     #[error("column {column} is {found}, not {wanted}")]
     Type {
@@ -69,6 +69,14 @@ pub enum StoreError {
     },
     #[error("the database's worker thread failed: {0}")]
     Worker(String),
+}
+
+/// What the server said, where it said something ("db error" alone says nothing).
+fn postgres_message(e: &::postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.severity(), db.message()),
+        None => e.to_string(),
+    }
 }
 
 /// A row as read: its columns in the statement's order.
@@ -176,7 +184,10 @@ impl Store {
     /// (`host=… port=… user=… dbname=…`), with `connections` kept open.
     pub fn postgres(config: &str, connections: usize) -> Result<Store, StoreError> {
         Ok(Store {
-            kind: Arc::new(Kind::Postgres(postgres::Pool::connect(config, connections)?)),
+            kind: Arc::new(Kind::Postgres(postgres::Pool::connect(
+                config,
+                connections,
+            )?)),
         })
     }
 
@@ -228,13 +239,13 @@ pub enum Dialect {
     Postgres,
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     static SCHEMA: Schema = Schema {
-        sqlite: "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, name TEXT, key BLOB) STRICT;",
+        sqlite:
+            "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, name TEXT, key BLOB) STRICT;",
         postgres: "",
     };
 

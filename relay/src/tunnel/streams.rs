@@ -95,6 +95,25 @@ impl Streams {
                             deliver(&table, &p.topic, &p.payload);
                         }
                     }
+                    // A cluster's broker refuses subscriptions while it elects a leader:
+                    // without them no answer arrives, so they are asked for again.
+                    Ok(Event::Incoming(Packet::SubAck(ack)))
+                        if ack
+                            .return_codes
+                            .iter()
+                            .any(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure)) =>
+                    {
+                        tracing::warn!(
+                            "The broker refused a subscription; asking again in a second."
+                        );
+                        let (client, node) = (client.clone(), node.clone());
+                        tokio::spawn(async move {
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                            for filter in [topics::up_filter(&node), topics::link_notice_filter()] {
+                                let _ = client.subscribe(filter, QoS::AtLeastOnce).await;
+                            }
+                        });
+                    }
                     Ok(_) => {}
                     Err(e) => {
                         tracing::warn!(error = %e, "The relay's broker client lost its connection.");

@@ -13,7 +13,7 @@ use e2e::delivery::{
     all, assert_store_exact, guest_burst, guests_caught_up, roomy_limits, staff_answering, GuestRun,
 };
 use e2e::relay::{linked, Relay};
-use e2e::{eventually, get_json, Hub};
+use e2e::{eventually, Hub};
 use rumqttc::{AsyncClient, ConnectReturnCode, Event, MqttOptions, Packet, QoS};
 use serde_json::json;
 

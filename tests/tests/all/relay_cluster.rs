@@ -12,8 +12,7 @@ use std::time::{Duration, Instant};
 use e2e::chat::{widget_key, Endpoint};
 use e2e::cluster::{nats, postgres, psql, Fabric, Process};
 use e2e::delivery::{
-    all, assert_store_exact, guest_burst, guests_caught_up, roomy_limits, staff_answering,
-    GuestRun,
+    all, assert_store_exact, guest_burst, guests_caught_up, roomy_limits, staff_answering, GuestRun,
 };
 use e2e::relay::{linked, spawn_in};
 use e2e::{eventually, Hub};
@@ -43,20 +42,26 @@ fn relay_config(data: &std::path::Path, node: &str, ip: &str, pg: &str, nearest:
 
 /// The node `hub` is linked to, as PostgreSQL has it.
 fn linked_node(hub: &str) -> Option<String> {
-    psql(PG, &format!("SELECT linked_node FROM hubs WHERE id = '{hub}'"))
-        .ok()?
-        .into_iter()
-        .next()?
-        .into_iter()
-        .next()
-        .filter(|n| !n.is_empty())
+    psql(
+        PG,
+        &format!("SELECT linked_node FROM hubs WHERE id = '{hub}'"),
+    )
+    .ok()?
+    .into_iter()
+    .next()?
+    .into_iter()
+    .next()
+    .filter(|n| !n.is_empty())
 }
 
 fn summary_seq(hub: &str) -> i64 {
-    psql(PG, &format!("SELECT summary_seq FROM hubs WHERE id = '{hub}'"))
-        .ok()
-        .and_then(|rows| rows.first()?.first()?.parse().ok())
-        .unwrap_or(0)
+    psql(
+        PG,
+        &format!("SELECT summary_seq FROM hubs WHERE id = '{hub}'"),
+    )
+    .ok()
+    .and_then(|rows| rows.first()?.first()?.parse().ok())
+    .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -76,14 +81,14 @@ async fn a_cluster_loses_a_nats_node_and_a_relay_under_traffic_and_nothing() {
     // Both relays answer to one name, as a DNS name with two addresses would; they share
     // one CA, so a hub trusts either.
     let mut relays: Vec<Process> = Vec::new();
-    let mut data_dirs = Vec::new();
+    let mut data_dirs: Vec<std::path::PathBuf> = Vec::new();
     for (i, ip) in RELAYS.iter().enumerate() {
         let node = format!("r{}", i + 1);
         let data = dir.path().join(&node);
         std::fs::create_dir_all(&data).unwrap();
         if i > 0 {
             for file in ["ca.pem", "ca.key"] {
-                std::fs::copy(data_dirs[0].to_owned().join(file), data.join(file)).unwrap();
+                std::fs::copy(data_dirs[0].join(file), data.join(file)).unwrap();
             }
         }
         let prefix = fabric.member(&node, ip, &[]).unwrap();
@@ -96,11 +101,15 @@ async fn a_cluster_loses_a_nats_node_and_a_relay_under_traffic_and_nothing() {
     }
     let ca = data_dirs[0].join("ca.pem");
 
-    // Hub A finds relay 1 first, hub B relay 2.
+    // The relays' name has both addresses; a resolver puts first the one sharing the
+    // longest prefix with the asking host (RFC 6724 rule 9, which glibc applies), so hub A
+    // (.30) tries relay 1 (.31) first and hub B (.33) relay 2 (.32).
     let mut hubs = Vec::new();
-    for (i, ip) in ["10.98.0.41", "10.98.0.42"].iter().enumerate() {
-        let (near, far) = (RELAYS[i], RELAYS[1 - i]);
-        let hosts = [format!("{near} relay.cluster"), format!("{far} relay.cluster")];
+    for (i, ip) in ["10.98.0.30", "10.98.0.33"].iter().enumerate() {
+        let hosts = [
+            format!("{} relay.cluster", RELAYS[0]),
+            format!("{} relay.cluster", RELAYS[1]),
+        ];
         let hosts: Vec<&str> = hosts.iter().map(String::as_str).collect();
         let prefix = fabric.member(&format!("hub{i}"), ip, &hosts).unwrap();
         let mut options = roomy_limits();
@@ -108,11 +117,17 @@ async fn a_cluster_loses_a_nats_node_and_a_relay_under_traffic_and_nothing() {
         options.env.extend([
             ("HUB_WEB__HTTP_LISTEN".into(), format!("{ip}:0")),
             ("HUB_WEB__HTTPS_LISTEN".into(), format!("{ip}:0")),
-            ("HUB_CLOUD__RELAY".into(), "http://relay.cluster:8080".into()),
+            (
+                "HUB_CLOUD__RELAY".into(),
+                "http://relay.cluster:8080".into(),
+            ),
             ("HUB_CLOUD__RELAY_CA".into(), ca.display().to_string()),
             ("HUB_CLOUD__SUMMARY_SECS".into(), "1".into()),
         ]);
-        hubs.push(Hub::start(options).unwrap());
+        let mut hub = Hub::start(options).unwrap();
+        // Off loopback, the hub takes staff only over HTTPS.
+        hub.scheme = "https";
+        hubs.push(hub);
     }
     let mut ids = Vec::new();
     let mut publics = Vec::new();
@@ -148,7 +163,10 @@ async fn a_cluster_loses_a_nats_node_and_a_relay_under_traffic_and_nothing() {
                 let deadline = Instant::now() + Duration::from_secs(120);
                 let mut way = 0;
                 while !guest_burst(ways[way].clone(), &key, g, N, 0, &mut run).await {
-                    assert!(Instant::now() < deadline, "guest {g} never got through again");
+                    assert!(
+                        Instant::now() < deadline,
+                        "guest {g} never got through again"
+                    );
                     way = (way + 1) % ways.len();
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
@@ -163,10 +181,14 @@ async fn a_cluster_loses_a_nats_node_and_a_relay_under_traffic_and_nothing() {
         staff.push(staff_answering(owner, hub.url(""), staff_done.clone()));
     }
     let total = 2 * GUESTS * N;
-    eventually("a third of the bursts", Duration::from_secs(90), async || {
-        let acks = counter.load(Ordering::SeqCst);
-        (acks >= total / 3).then_some(()).ok_or(acks)
-    })
+    eventually(
+        "a third of the bursts",
+        Duration::from_secs(90),
+        async || {
+            let acks = counter.load(Ordering::SeqCst);
+            (acks >= total / 3).then_some(()).ok_or(acks)
+        },
+    )
     .await;
 
     // Relay 1's nearest NATS node and relay 2 die together.
@@ -175,18 +197,26 @@ async fn a_cluster_loses_a_nats_node_and_a_relay_under_traffic_and_nothing() {
     relays[1].kill();
     let killed = Instant::now();
     let cut_at = counter.load(Ordering::SeqCst);
-    assert!(cut_at < total, "the kill came mid-burst ({cut_at} acknowledged)");
+    assert!(
+        cut_at < total,
+        "the kill came mid-burst ({cut_at} acknowledged)"
+    );
     let mut moved = [None, None];
-    eventually("both hubs linked to relay 1", Duration::from_secs(90), async || {
-        for (h, id) in ids.iter().enumerate() {
-            if moved[h].is_none() && linked_node(id).as_deref() == Some("r1") {
-                if h == 0 || summary_seq(id) > summary_before {
+    eventually(
+        "both hubs linked to relay 1",
+        Duration::from_secs(90),
+        async || {
+            for (h, id) in ids.iter().enumerate() {
+                if moved[h].is_none()
+                    && linked_node(id).as_deref() == Some("r1")
+                    && (h == 0 || summary_seq(id) > summary_before)
+                {
                     moved[h] = Some(killed.elapsed());
                 }
             }
-        }
-        moved.iter().all(Option::is_some).then_some(()).ok_or(moved)
-    })
+            moved.iter().all(Option::is_some).then_some(()).ok_or(moved)
+        },
+    )
     .await;
     eventually("acks again", Duration::from_secs(90), async || {
         let acks = counter.load(Ordering::SeqCst);
