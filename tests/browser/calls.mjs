@@ -182,7 +182,12 @@ try {
   check(owner(seen.remote.port).includes(`pid=${hubPid},`), 'the widget call goes through the hub');
   await visitor.screenshot({ path: `${dir}/calls-widget.png` });
   await agentPage.click('#call .call-hangup');
-  await widget.locator('.call-over:has-text("The call has ended")').waitFor();
+  await widget.locator('.call-over:has-text("The call has ended")').waitFor().catch(async (e) => {
+    await visitor.screenshot({ path: `${dir}/calls-widget-end.png` });
+    await agentPage.screenshot({ path: `${dir}/calls-widget-agent.png` });
+    console.log('widget shows:', await frame()?.evaluate(() => document.body.innerText));
+    throw e;
+  });
   await visitorContext.close();
 
   // The missed call is among the missed conversations too.

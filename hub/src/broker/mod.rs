@@ -26,6 +26,8 @@ pub enum BrokerError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("another program took the broker's port {0}")]
+    Taken(SocketAddr),
     #[error("the broker would not start: {0}")]
     Start(String),
     #[error("the hub's own broker link failed: {0}")]
@@ -103,6 +105,23 @@ pub struct Running {
 /// the listener is bound, with the hub's in-process link connected and `hub/status`
 /// published (retained) through it.
 pub async fn start(config: &BrokerConfig, handle: BrokerHandle) -> Result<Running, BrokerError> {
+    // For "any port", a port another program takes between our probe and rumqttd's bind is
+    // drawn again (rumqttd only logs that its bind failed).
+    let tries = if config.listen.port() == 0 { 3 } else { 1 };
+    let mut outcome = Err(BrokerError::Start("not tried".into()));
+    for _ in 0..tries {
+        outcome = start_once(config, handle.clone()).await;
+        match &outcome {
+            Err(BrokerError::Taken(addr)) => {
+                tracing::warn!(%addr, "Another program took the broker's port; drawing another.")
+            }
+            _ => break,
+        }
+    }
+    outcome
+}
+
+async fn start_once(config: &BrokerConfig, handle: BrokerHandle) -> Result<Running, BrokerError> {
     // rumqttd only logs a failed bind from its thread; bind first to fail loudly instead.
     let probe = probe_port(config.listen).map_err(|source| BrokerError::Bind {
         addr: config.listen,
@@ -221,7 +240,11 @@ fn probe_port(listen: SocketAddr) -> std::io::Result<std::net::TcpListener> {
 async fn wait_until_listening(addr: SocketAddr) -> Result<(), BrokerError> {
     for _ in 0..1000 {
         if std::net::TcpListener::bind(addr).is_err() {
-            return Ok(());
+            // Held, but is it held by rumqttd, in this process?
+            return match os_sockets::no_delay_for_accepted(addr) {
+                Ok(false) => Err(BrokerError::Taken(addr)),
+                _ => Ok(()),
+            };
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }

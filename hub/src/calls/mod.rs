@@ -452,13 +452,15 @@ impl Calls {
         self.active().remove(&call.id);
         call.to_agent.clear();
         call.to_caller.clear();
+        // The caller hears how the call ended before its media stops: a browser that sees
+        // the leg close first takes it for a failed call.
+        call.view.send_replace(CallerView::Ended {
+            outcome: outcome.to_owned(),
+        });
         call.caller.close().await;
         if let Some(leg) = call.agent.lock().await.take() {
             leg.close().await;
         }
-        call.view.send_replace(CallerView::Ended {
-            outcome: outcome.to_owned(),
-        });
         let (id, now) = (call.id, self.inner.clock.now_text());
         match self
             .inner
