@@ -205,6 +205,15 @@ pub fn assert_store_exact(hub: &Hub, guests: usize, n: usize) -> Vec<StoredMessa
     rows
 }
 
+/// The last sequence of dialogue `d` a guest sees in `rows` (private notes left out).
+pub fn last_guest_seq(rows: &[StoredMessage], d: i64) -> i64 {
+    rows.iter()
+        .filter(|r| r.0 == d && !r.4)
+        .map(|r| r.1)
+        .max()
+        .unwrap_or(0)
+}
+
 /// Reconnects each guest at `addr` and reads its dialogue up to the last message the store
 /// holds for it (`rows`, from [`assert_store_exact`]); each must then have received every
 /// message once, in order.
@@ -217,12 +226,7 @@ pub async fn guests_caught_up(
 ) {
     for run in runs {
         let d = run.state.dialogue_id.expect("a dialogue");
-        let last_seq = rows
-            .iter()
-            .filter(|r| r.0 == d && !r.4)
-            .map(|r| r.1)
-            .max()
-            .unwrap_or(0);
+        let last_seq = last_guest_seq(rows, d);
         guest_catch_up(addr.clone(), key, &mut run.state, last_seq).await;
         crate::chat::assert_in_order_once(who, &run.state.received);
     }

@@ -70,11 +70,6 @@ impl Registry {
         self.db.run(|c| f(c).map_err(RegistryError::Db)).await
     }
 
-    /// This node's name.
-    pub fn node(&self) -> &str {
-        &self.node
-    }
-
     /// Says this node is alive at `now` and takes down the links of nodes that are not;
     /// the number of hubs that took down.
     pub async fn heartbeat(&self, now: i64) -> Result<u64, RegistryError> {

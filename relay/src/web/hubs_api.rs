@@ -77,12 +77,23 @@ pub(super) async fn register(
 pub(super) async fn metrics(State(own): State<Own>) -> String {
     let refused = own.guard.refused.load(std::sync::atomic::Ordering::Relaxed);
     let linked = own.registry.linked_count();
-    format!(
+    let mut text = format!(
         "# HELP relay_link_refusals_total Hub links refused (bad credential, a topic not the hub's).\n\
          # TYPE relay_link_refusals_total counter\nrelay_link_refusals_total {refused}\n\
          # HELP relay_hubs_linked Hubs whose link is up on this node.\n\
          # TYPE relay_hubs_linked gauge\nrelay_hubs_linked {linked}\n"
-    )
+    );
+    // Left out when the database cannot say: a gauge of 0 would read as every node gone.
+    match own.registry.live_nodes(crate::guard::unix_now()).await {
+        Ok(nodes) => text.push_str(&format!(
+            "# HELP relay_nodes_alive Relay nodes that sent a heartbeat in the last {} s.\n\
+             # TYPE relay_nodes_alive gauge\nrelay_nodes_alive {}\n",
+            crate::registry::NODE_TIMEOUT_SECS,
+            nodes.len()
+        )),
+        Err(e) => tracing::warn!(error = %e, "The live nodes cannot be read for /metrics."),
+    }
+    text
 }
 
 /// A hub's new claim code: `{"code": "K7Q2-M9XD"}`.

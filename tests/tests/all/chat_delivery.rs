@@ -14,8 +14,8 @@ use e2e::chat::{
     widget_key, Socket, TeamState,
 };
 use e2e::delivery::{
-    all, assert_store_exact, guest_burst, guest_catch_up, guests_caught_up, roomy_limits,
-    store_messages, GuestRun, Lcg, WAIT,
+    all, assert_store_exact, guest_burst, guest_catch_up, guests_caught_up, last_guest_seq,
+    roomy_limits, store_messages, GuestRun, Lcg, WAIT,
 };
 use e2e::{eventually, Hub};
 use serde_json::json;
@@ -217,12 +217,7 @@ async fn random_drops_lose_nothing_and_double_nothing() {
             .filter(|r| r.0 == d && !r.4)
             .map(|r| r.2)
             .collect();
-        let last_seq = rows
-            .iter()
-            .filter(|r| r.0 == d && !r.4)
-            .map(|r| r.1)
-            .max()
-            .unwrap_or(0);
+        let last_seq = last_guest_seq(&rows, d);
         guest_catch_up(hub.http.into(), &key, &mut run.state, last_seq).await;
         assert_in_order_once("guest", &run.state.received);
         let got: Vec<i64> = run.state.received.iter().map(|r| r.2).collect();

@@ -237,6 +237,20 @@ async fn a_cluster_loses_a_nats_node_and_a_relay_under_traffic_and_nothing() {
         moved[0].unwrap_or_default(),
         moved[1].unwrap_or_default(),
     );
+    // The survivor's metrics tell its operator a node is gone.
+    let metrics = format!("http://{}:8080/metrics", RELAYS[0]);
+    eventually(
+        "one live node in r1's metrics",
+        Duration::from_secs(30),
+        async || {
+            let text = reqwest::get(&metrics).await.map_err(|e| e.to_string())?;
+            let text = text.text().await.map_err(|e| e.to_string())?;
+            text.contains("\nrelay_nodes_alive 1\n")
+                .then_some(())
+                .ok_or(text)
+        },
+    )
+    .await;
     let survivor = |h: usize| Endpoint {
         addr: format!("{}:8080", RELAYS[0]).parse().unwrap(),
         host: publics[h].clone(),
