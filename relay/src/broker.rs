@@ -41,20 +41,19 @@ impl Upstream {
         }
     }
 
-    /// A connection to the first broker that takes one, starting at `first` (an index
-    /// into `addrs`, wrapping), with the index of the one that took it.
-    pub async fn connect(&self, first: usize) -> std::io::Result<(TcpStream, usize)> {
+    /// A connection to the first broker, in order, that takes one.
+    pub async fn connect(&self) -> std::io::Result<TcpStream> {
         let mut last = std::io::Error::other("no broker is configured");
-        for i in (0..self.addrs.len()).map(|k| (first + k) % self.addrs.len()) {
-            match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&self.addrs[i])).await {
+        for addr in &self.addrs {
+            match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
                 Ok(Ok(tcp)) => {
                     let _ = tcp.set_nodelay(true);
-                    return Ok((tcp, i));
+                    return Ok(tcp);
                 }
                 Ok(Err(e)) => last = e,
                 Err(_) => last = std::io::ErrorKind::TimedOut.into(),
             }
-            tracing::debug!(broker = %self.addrs[i], error = %last, "A broker did not answer.");
+            tracing::debug!(broker = %addr, error = %last, "A broker did not answer.");
         }
         Err(last)
     }

@@ -103,9 +103,9 @@ impl Guard {
             }
         };
 
-        let (mut broker, _) = self
+        let mut broker = self
             .upstream
-            .connect(0)
+            .connect()
             .await
             .map_err(|e| GuardError::Broker(e.to_string()))?;
         let mut upstream_connect = connect;

@@ -191,11 +191,6 @@ impl Store {
         })
     }
 
-    /// Whether state is shared with other nodes (PostgreSQL).
-    pub fn shared(&self) -> bool {
-        matches!(*self.kind, Kind::Postgres(_))
-    }
-
     /// Makes the tables of `schema` where they are missing (nodes starting together take
     /// turns on PostgreSQL).
     pub async fn ensure(&self, schema: &'static Schema) -> Result<(), StoreError> {

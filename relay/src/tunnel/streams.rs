@@ -77,11 +77,7 @@ impl Streams {
                 match events.poll().await {
                     Ok(Event::Incoming(Packet::ConnAck(_))) => {
                         tracing::info!(broker = ?events.mqtt_options.broker_address(), "The relay's broker client is connected.");
-                        for filter in [topics::up_filter(&node), topics::link_notice_filter()] {
-                            if let Err(e) = client.subscribe(filter, QoS::AtLeastOnce).await {
-                                tracing::warn!(error = %e, "Cannot subscribe to the hubs' answers.");
-                            }
-                        }
+                        subscribe(&client, &node).await;
                     }
                     Ok(Event::Incoming(Packet::Publish(p))) => {
                         if let Some(hub) = topics::parse_link_notice(&p.topic) {
@@ -109,9 +105,7 @@ impl Streams {
                         let (client, node) = (client.clone(), node.clone());
                         tokio::spawn(async move {
                             tokio::time::sleep(Duration::from_secs(1)).await;
-                            for filter in [topics::up_filter(&node), topics::link_notice_filter()] {
-                                let _ = client.subscribe(filter, QoS::AtLeastOnce).await;
-                            }
+                            subscribe(&client, &node).await;
                         });
                     }
                     Ok(_) => {}
@@ -242,6 +236,16 @@ impl Streams {
             .await
         {
             tracing::warn!(error = %e, "A link notice was not sent to the other relay nodes.");
+        }
+    }
+}
+
+/// Subscribes node `node`'s client to the hubs' answers addressed to it and to the other
+/// nodes' link notices.
+async fn subscribe(client: &AsyncClient, node: &str) {
+    for filter in [topics::up_filter(node), topics::link_notice_filter()] {
+        if let Err(e) = client.subscribe(filter, QoS::AtLeastOnce).await {
+            tracing::warn!(error = %e, "Cannot subscribe to the hubs' answers.");
         }
     }
 }
