@@ -18,9 +18,22 @@ const hostOrigin = preview ? location.origin : params.get('host') || null;
 const framed = window.parent !== window && hostOrigin !== null;
 function toParent(message) { if (framed) window.parent.postMessage(message, hostOrigin); }
 const $ = (sel) => document.querySelector(sel);
+// The frame's own storage when the browser gives it one; else (a cross-site frame in a
+// browser blocking third-party storage) the host page keeps the values for it: the loader
+// passes them back in the fragment (`kept`) and takes each change (`keep`).
+const ownStorage = (() => {
+  try { localStorage.setItem('hotelhub.probe', '1'); localStorage.removeItem('hotelhub.probe'); return true; } catch { return false; }
+})();
+const kept = (() => { try { return JSON.parse(params.get('kept') || '{}') || {}; } catch { return {}; } })();
 const store = {
-  get(k) { try { return JSON.parse(localStorage.getItem('hotelhub.' + k)); } catch { return null; } },
-  set(k, v) { try { localStorage.setItem('hotelhub.' + k, JSON.stringify(v)); } catch { /* private mode */ } },
+  get(k) {
+    if (!ownStorage) return kept[k] ?? null;
+    try { return JSON.parse(localStorage.getItem('hotelhub.' + k)); } catch { return null; }
+  },
+  set(k, v) {
+    if (!ownStorage) { kept[k] = v; toParent({ hotelhub: 'keep', values: kept }); return; }
+    try { localStorage.setItem('hotelhub.' + k, JSON.stringify(v)); } catch { /* storage full */ }
+  },
 };
 
 const state = {

@@ -3,7 +3,8 @@
 // Optional: data-state="collapsed|open|hidden|welcome", data-tags="room-12,spa",
 // data-lang="ru" (else the browser's language), data-attach="off" (no file button).
 // The chat itself runs in an iframe on the hub's origin, so the host page's CSS cannot
-// reach it and the guest's token stays with the hub. This file only places the frame,
+// reach it and the guest's token stays with the hub, unless the browser denies that frame
+// its storage (see `kept`). This file only places the frame,
 // relays the JavaScript API (window.HotelHubChat) and does customer identification,
 // which needs the host site's cookies.
 (function () {
@@ -13,6 +14,12 @@
     document.querySelector('script[src*="/widget.js"][data-key]');
   if (!script) return;
   var origin = new URL(script.src, location.href).origin;
+  // A browser that blocks third-party cookies also denies a cross-site frame its storage
+  // (Chromium's incognito does; the hub seen through the cloud relay is such a frame). The
+  // frame then asks this page to keep its conversation (token, dialogue, unsent messages)
+  // in the hotel site's own storage, and gets it back here when the page loads again.
+  var keptKey = 'hotelhub:' + origin;
+  function kept() { try { return localStorage.getItem(keptKey) || ''; } catch (e) { return ''; } }
   var params = new URLSearchParams({
     key: script.getAttribute('data-key') || '',
     state: script.getAttribute('data-state') || '',
@@ -28,6 +35,8 @@
     chosen: script.hasAttribute('data-lang') ? '1' : '',
     // The frame posts its events (staff replies among them) to this origin only.
     host: location.origin,
+    // In the fragment: never sent to the hub or anyone else.
+    kept: kept(),
   });
   var frame = document.createElement('iframe');
   frame.src = origin + '/widget/frame.html#' + params.toString();
@@ -76,6 +85,8 @@
       queue.splice(0).forEach(function (m) { frame.contentWindow.postMessage(m, origin); });
       if (data.identifyUrl) identify(data.identifyUrl);
       emit('ready', {});
+    } else if (data.hotelhub === 'keep') {
+      try { localStorage.setItem(keptKey, JSON.stringify(data.values || {})); } catch (e) { /* private mode */ }
     } else if (data.hotelhub === 'event') {
       emit(data.name, data.detail || {});
     }

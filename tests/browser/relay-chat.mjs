@@ -64,6 +64,13 @@ try {
   await frame.locator(`.msg.theirs:has-text("${answer}")`).waitFor();
   await guest.waitForFunction(() => window.events.includes('message'));
   await guest.screenshot({ path: `${dir}/relay-guest-answered.png` });
+  // The guest reloads the hotel's page: the conversation is still theirs.
+  await guest.reload();
+  await guest.waitForFunction(() => window.events.includes('ready'));
+  await frame.locator('#launcher').click();
+  await frame.locator(`.msg.theirs:has-text("${answer}")`).waitFor();
+  await frame.locator('.msg.mine:has-text("check in at 11")').waitFor();
+  await guest.screenshot({ path: `${dir}/relay-guest-reloaded.png` });
 
   // The owner, away: the admin app through the relay, at phone size.
   const ownerContext = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });

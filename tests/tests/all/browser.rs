@@ -17,7 +17,7 @@ use e2e::{eventually, get_json, run_ok, workspace, Hub, HubOptions};
 use serde_json::json;
 
 /// Reads the property settings as the owner, lets `edit` change them, and saves them.
-async fn edit_property(
+pub(crate) async fn edit_property(
     owner: &reqwest::Client,
     hub: &Hub,
     edit: impl FnOnce(&mut serde_json::Value),
