@@ -319,6 +319,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     plan.reception_up(&reception)
         .await
         .context("the plan could not set up the guest pages")?;
+    let cloud = crate::cloud::Cloud::new(&config.cloud, &config.data_dir, clock.clone());
     let calls = crate::calls::Calls::start(crate::calls::Parts {
         store: store.clone(),
         clock: clock.clone(),
@@ -326,6 +327,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         chat: chat.clone(),
         media: crate::calls::MediaSettings {
             address: config.calls.media_address,
+            ice_servers: crate::wiring::ice_servers(&cloud),
         },
         max_calls: config.calls.max_calls,
     })
@@ -341,7 +343,6 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     .await
     .context("cannot open the scanned documents")?;
     tasks.push(scans.spawn_sweeper());
-    let cloud = crate::cloud::Cloud::new(&config.cloud, &config.data_dir, clock.clone());
     let frontdesk = crate::frontdesk::FrontDesk::new(crate::frontdesk::Parts {
         store: store.clone(),
         clock: clock.clone(),

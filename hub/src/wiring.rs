@@ -271,3 +271,23 @@ fn dashboard_summary(s: &Services) -> crate::cloud::SummarySource {
         })
     })
 }
+
+/// The calls' TURN servers: the cloud relay's, with this hub's short-lived credential.
+pub fn ice_servers(cloud: &crate::cloud::Cloud) -> crate::calls::IceServers {
+    let cloud = cloud.clone();
+    Arc::new(move || {
+        let cloud = cloud.clone();
+        Box::pin(async move {
+            cloud
+                .turn_servers()
+                .await
+                .into_iter()
+                .map(|s| crate::calls::IceServer {
+                    urls: s.urls,
+                    username: s.username,
+                    credential: s.credential,
+                })
+                .collect()
+        })
+    })
+}

@@ -16,9 +16,12 @@ export async function localMedia(video) {
   }
 }
 
-/** A peer connection sending `stream` (receiving whatever the other side sends). */
-export function connection(stream) {
-  const pc = new RTCPeerConnection();
+/**
+ * A peer connection sending `stream` (receiving whatever the other side sends); `iceServers`
+ * (RTCIceServer entries: the relay's TURN) for an end off the hotel's network.
+ */
+export function connection(stream, iceServers = []) {
+  const pc = new RTCPeerConnection({ iceServers });
   const tracks = stream ? stream.getTracks() : [];
   for (const t of tracks) pc.addTrack(t, stream);
   // Hear and see the other side even without a camera or microphone here.

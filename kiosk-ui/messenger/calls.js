@@ -69,13 +69,14 @@ export class Calls {
 
   async answer(call, video) {
     if (this.current) return;
-    const stream = await localMedia(video);
+    // Away from the hotel's network, the media goes through the relay's TURN server.
+    const [stream, iceServers] = await Promise.all([localMedia(video), api('GET', '/calls/ice-servers').catch(() => [])]);
     const screen = new CallScreen({ words: WORDS, stream, onHangUp: () => this.hangUp(true) });
     this.current = { id: call.id, screen };
     this.draw();
     document.body.append(screen.root);
     screen.say(`Connecting to ${call.from}…`);
-    const pc = connection(stream);
+    const pc = connection(stream, iceServers);
     screen.attach(pc);
     // A document for check-in (DESK-5): the guest holds it to the kiosk's camera.
     const ask = (shoot) => api('POST', `/calls/${call.id}/scan`, { shoot }).catch((e) => this.ctx.notify(e.message));

@@ -49,6 +49,67 @@ pub struct RelayConfig {
     /// Set, the node is one of a cluster: NATS carries the hub links, PostgreSQL keeps
     /// the state. Unset, the node embeds its broker and keeps its state in SQLite.
     pub cluster: Option<ClusterConfig>,
+    /// Set, the relay hands hubs short-lived TURN credentials for calls off the hotel's LAN
+    /// (and starts coturn when `[turn.server]` is set).
+    pub turn: Option<TurnConfig>,
+}
+
+/// TURN for calls between a hub behind NAT and a browser on another network (`[turn]`):
+/// credentials by the TURN REST API scheme coturn implements (`use-auth-secret`;
+/// draft-uberti-behave-turn-rest-00 §2.2): user name `<unix expiry>:<hub id>`, password
+/// base64(HMAC-SHA1(secret, user name)).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TurnConfig {
+    /// The secret shared with the TURN server (coturn's `static-auth-secret`), at least 16
+    /// characters; the same on every node of a cluster.
+    pub secret: String,
+    /// TURN URIs for browsers and hubs (RFC 7065), `turn:turn.example.com:3478?transport=udp`.
+    pub urls: Vec<String>,
+    /// How long a credential is valid, in seconds (hubs ask again at half of it).
+    #[serde(default = "default_turn_ttl")]
+    pub ttl_secs: u64,
+    /// Start and watch over coturn with these settings.
+    pub server: Option<TurnServerConfig>,
+}
+
+/// The coturn the relay starts (`[turn.server]`); it restarts it when it ends.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TurnServerConfig {
+    /// The program: Debian's coturn installs `turnserver`.
+    pub program: PathBuf,
+    /// Where it listens for TURN over UDP and TCP.
+    pub listen: SocketAddr,
+    /// The address it relays media from (its relayed candidates); unset, the listening one.
+    pub relay_ip: Option<std::net::IpAddr>,
+    /// The relay's public address when it sits behind 1:1 NAT (coturn's `external-ip`).
+    pub external_ip: Option<std::net::IpAddr>,
+    /// The UDP ports it relays on.
+    pub min_port: u16,
+    pub max_port: u16,
+    /// Peers it may relay to although their addresses are private, as `first-last` ranges
+    /// (`10.98.0.0-10.98.0.255`). Otherwise private, shared (RFC 6598), loopback and
+    /// link-local peers are refused: a TURN server must not reach into its own network.
+    pub allowed_peers: Vec<String>,
+}
+
+impl Default for TurnServerConfig {
+    fn default() -> Self {
+        TurnServerConfig {
+            program: PathBuf::from("turnserver"),
+            listen: SocketAddr::from(([0, 0, 0, 0], 3478)),
+            relay_ip: None,
+            external_ip: None,
+            min_port: 49152,
+            max_port: 65535,
+            allowed_peers: Vec::new(),
+        }
+    }
+}
+
+fn default_turn_ttl() -> u64 {
+    12 * 3600
 }
 
 /// A cluster node's engines (`[cluster]`). Any node serves any hub, owner or guest.
@@ -123,6 +184,7 @@ impl Default for RelayConfig {
             oidc: Vec::new(),
             node: "relay".into(),
             cluster: None,
+            turn: None,
         }
     }
 }
@@ -169,6 +231,20 @@ impl RelayConfig {
                 return Err(ConfigError::Invalid {
                     key: "cluster.brokers",
                     why: "names at least one NATS server's MQTT listener".into(),
+                });
+            }
+        }
+        if let Some(turn) = &config.turn {
+            if turn.secret.chars().count() < 16 {
+                return Err(ConfigError::Invalid {
+                    key: "turn.secret",
+                    why: "has at least 16 characters".into(),
+                });
+            }
+            if turn.urls.is_empty() || turn.urls.iter().any(|u| !u.starts_with("turn")) {
+                return Err(ConfigError::Invalid {
+                    key: "turn.urls",
+                    why: "lists at least one turn: or turns: URI".into(),
                 });
             }
         }

@@ -13,6 +13,7 @@ pub mod registry;
 pub mod store;
 pub mod tls;
 pub mod tunnel;
+pub mod turn;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -130,6 +131,12 @@ pub async fn start(mut config: RelayConfig) -> anyhow::Result<Running> {
         .serve(link_listener),
     ];
 
+    if let Some(turn) = &config.turn {
+        tasks.extend(
+            turn::supervise(turn, &public.host, &config.data_dir)
+                .context("cannot write coturn's configuration")?,
+        );
+    }
     let mailer = accounts::Mailer::from_config(&config.mail)
         .context("the [mail] settings are not usable")?;
     if let Some(dir) = &config.mail.pickup_dir {
@@ -162,6 +169,7 @@ pub async fn start(mut config: RelayConfig) -> anyhow::Result<Running> {
             Duration::from_secs(3600),
         )),
         guard: stats.clone(),
+        turn: config.turn.clone().map(turn::Turn::new),
     });
     let front = tunnel::Public {
         public,

@@ -4,10 +4,11 @@ import { chromium } from 'playwright-core';
 
 /** The browser, watching every page for what the hub's Content-Security-Policy blocked:
  * closing it throws if anything was (an inline script or style the policy refuses is a
- * page that silently does not work). */
-export async function launch(extraArgs = []) {
+ * page that silently does not work). `executablePath`: another way to start Chromium (a
+ * script that starts it in a network namespace). */
+export async function launch(extraArgs = [], executablePath = '/usr/bin/chromium') {
   const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
       ...extraArgs],

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{CallError, CallLog, CallRecord, Calls};
+use super::{CallError, CallLog, CallRecord, Calls, IceServer};
 use crate::team::Staff;
 use crate::web::{ApiJson, AppError, ErrorBody};
 
@@ -35,6 +35,7 @@ impl From<CallError> for AppError {
 pub fn routes() -> OpenApiRouter<Calls> {
     OpenApiRouter::new()
         .routes(routes!(ringing))
+        .routes(routes!(ice_servers))
         .routes(routes!(log))
         .routes(routes!(answer))
         .routes(routes!(hang_up))
@@ -53,6 +54,18 @@ async fn ringing(
     _staff: Staff,
 ) -> Result<ApiJson<Vec<CallRecord>>, AppError> {
     Ok(ApiJson(calls.ringing().await?))
+}
+
+/// The TURN servers to put in the browser's peer connection before answering: a member
+/// away from the hotel's network reaches the hub's media through them. Their credentials
+/// expire (hours); ask before each call.
+#[utoipa::path(get, path = "/calls/ice-servers", tag = "calls", security(("session" = [])),
+    responses((status = 200, body = Vec<IceServer>), (status = 401, body = ErrorBody)))]
+async fn ice_servers(
+    State(calls): State<Calls>,
+    _staff: Staff,
+) -> Result<ApiJson<Vec<IceServer>>, AppError> {
+    Ok(ApiJson(calls.ice_servers().await))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -18,6 +18,7 @@ use rtc::peer_connection::configuration::media_engine::{
 use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
 use rtc::peer_connection::configuration::RTCConfigurationBuilder;
 use rtc::peer_connection::sdp::RTCSessionDescription;
+use rtc::peer_connection::transport::RTCIceServer;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters,
@@ -34,8 +35,8 @@ use webrtc::peer_connection::{
 
 /// How often the sender of a forwarded picture is asked for a keyframe.
 const KEYFRAME_EVERY: Duration = Duration::from_secs(2);
-/// How long the hub gathers its candidates before answering (host candidates only: they
-/// are there at once).
+/// How long the hub gathers its candidates before answering (host candidates are there at
+/// once; a TURN allocation takes two round trips to the relay).
 const GATHER_WAIT: Duration = Duration::from_secs(3);
 /// The largest SDP offer taken from a browser, in bytes (Chromium's are about 5 KB).
 pub(super) const MAX_SDP: usize = 64 * 1024;
@@ -53,11 +54,27 @@ fn setup(e: impl std::fmt::Display) -> MediaError {
 }
 
 /// Where the hub's media sockets bind: an address (`0.0.0.0` means every interface but
-/// loopback, each its own host candidate; a concrete address only that one).
-#[derive(Debug, Clone)]
+/// loopback, each its own host candidate; a concrete address only that one); and the TURN
+/// servers its legs and the browsers use when an end is off the hotel's LAN.
+#[derive(Clone)]
 pub struct MediaSettings {
     pub address: std::net::IpAddr,
+    pub ice_servers: IceServers,
 }
+
+/// A TURN (or STUN) server for a call's ICE, as a browser's `RTCPeerConnection` takes it
+/// (W3C webrtc-pc §4.2.1 RTCIceServer): `{"urls": [...], "username": ..., "credential": ...}`.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema, PartialEq, Eq)]
+pub struct IceServer {
+    /// `turn:host:port?transport=udp` and the like (RFC 7065).
+    pub urls: Vec<String>,
+    pub username: String,
+    pub credential: String,
+}
+
+/// The ICE servers to use now (short-lived credentials change); the wiring provides them.
+pub type IceServers =
+    Arc<dyn Fn() -> futures_util::future::BoxFuture<'static, Vec<IceServer>> + Send + Sync>;
 
 /// A leg's connection, as its watchers see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -295,8 +312,21 @@ async fn build(
         .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
         .with_include_loopback_candidate(settings.address.is_loopback())
         .build();
+    let ice_servers = (settings.ice_servers)()
+        .await
+        .into_iter()
+        .map(|s| RTCIceServer {
+            urls: s.urls,
+            username: s.username,
+            credential: s.credential,
+        })
+        .collect();
     PeerConnectionBuilder::new()
-        .with_configuration(RTCConfigurationBuilder::new().build())
+        .with_configuration(
+            RTCConfigurationBuilder::new()
+                .with_ice_servers(ice_servers)
+                .build(),
+        )
         .with_media_engine(engine)
         .with_setting_engine(settings_engine)
         .with_interceptor_registry(registry)

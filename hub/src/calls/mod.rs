@@ -29,8 +29,8 @@ use crate::store::{Store, StoreError};
 use crate::team::{Member, Property};
 pub use caller_ws::{serve_caller, MAX_FRAME as CALLER_MAX_FRAME};
 pub use log::CallLog;
+pub use media::{IceServer, IceServers, MediaError, MediaSettings};
 use media::{Leg, LegState, Route};
-pub use media::{MediaError, MediaSettings};
 pub use scanning::{ScanAsk, ScanAsker};
 
 /// The ring time when the owner has not set one, and its bounds, in seconds.
@@ -233,6 +233,12 @@ impl Calls {
     /// Calls ringing and missed, for the wiring's Web Push.
     pub fn subscribe(&self) -> broadcast::Receiver<CallEvent> {
         self.inner.events.subscribe()
+    }
+
+    /// The TURN servers a browser's end of a call uses beside the hub's own (none while the
+    /// hub has no cloud relay offering them).
+    pub async fn ice_servers(&self) -> Vec<IceServer> {
+        (self.inner.media.ice_servers)().await
     }
 
     /// Seconds a call rings before it is missed.

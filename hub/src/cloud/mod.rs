@@ -7,6 +7,7 @@ pub mod api;
 mod identity;
 mod link;
 mod tunnel;
+mod turn;
 
 use std::sync::{Arc, Mutex};
 
@@ -17,6 +18,7 @@ use crate::clock::Clock;
 use crate::config::CloudConfig;
 
 pub use identity::IdentityError;
+pub use turn::TurnServer;
 
 /// Why a request to the relay did not go through.
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +99,8 @@ pub struct Cloud {
     status: Arc<Mutex<CloudStatus>>,
     clock: Clock,
     key: Arc<Mutex<Option<Arc<cloud_link::HubKey>>>>,
+    /// The relay's TURN credentials, one request at a time.
+    turn: Arc<tokio::sync::Mutex<Option<turn::Held>>>,
 }
 
 impl Cloud {
@@ -121,6 +125,7 @@ impl Cloud {
             })),
             clock,
             key: Arc::default(),
+            turn: Arc::default(),
         }
     }
 
@@ -160,12 +165,7 @@ impl Cloud {
     /// Makes a claim code, registers it with the relay (signed with the hub's key) and
     /// returns it to show the owner.
     pub async fn claim_code(&self) -> Result<ClaimCode, CloudError> {
-        let key = self
-            .key
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or(CloudError::Off)?;
+        let key = self.key().ok_or(CloudError::Off)?;
         // No 0/O or 1/I: the code is read off a screen and typed.
         const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
         let letters: String = (0..8)
@@ -205,6 +205,11 @@ impl Cloud {
             code,
             expires_in_secs: said["expires_in_secs"].as_i64().unwrap_or(3600),
         })
+    }
+
+    /// The hub's key, once the link has started.
+    fn key(&self) -> Option<Arc<cloud_link::HubKey>> {
+        self.key.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     fn update(&self, f: impl FnOnce(&mut CloudStatus)) {

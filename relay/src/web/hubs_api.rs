@@ -1,6 +1,7 @@
 //! What hubs ask of the relay over HTTP: registration before the first link
 //! (`POST /api/v1/hubs`), and a new claim code shown in the hub's admin app
-//! (`POST /api/v1/hubs/claim-code`, signed with the hub's key); and the relay's counters.
+//! (`POST /api/v1/hubs/claim-code`, signed with the hub's key), TURN credentials for its
+//! calls (`POST /api/v1/hubs/turn`, signed the same); and the relay's counters.
 
 use std::net::SocketAddr;
 
@@ -136,6 +137,26 @@ pub(super) async fn claim_code(
         }
     }
 }
+
+/// TURN credentials for a hub's calls (signed like a claim code): `{"ice_servers": [...],
+/// "expires_at": <unix seconds>}`, the list empty when the relay has no `[turn]`.
+pub(super) async fn turn(State(own): State<Own>, headers: HeaderMap) -> Response {
+    let now = crate::guard::unix_now();
+    let Some(hub) = signed_hub(&own, &headers, now).await else {
+        return problem(StatusCode::UNAUTHORIZED, "a hub's signed token is needed");
+    };
+    match &own.turn {
+        Some(turn) => Json(turn.credentials(&hub, now)).into_response(),
+        None => Json(crate::turn::Credentials {
+            ice_servers: Vec::new(),
+            expires_at: now.saturating_add(NO_TURN_ASK_AGAIN_SECS),
+        })
+        .into_response(),
+    }
+}
+
+/// Without TURN, when a hub asks again (a relay's configuration may gain it).
+const NO_TURN_ASK_AGAIN_SECS: i64 = 600;
 
 /// The hub whose valid token the request carries.
 async fn signed_hub(own: &Own, headers: &HeaderMap, now: i64) -> Option<cloud_link::HubId> {

@@ -29,6 +29,8 @@ pub struct Own {
     /// Sign-ins, sign-ups, resets and claims per address.
     pub sign_ins: Arc<Window>,
     pub guard: Arc<crate::guard::GuardStats>,
+    /// TURN credentials for hubs' calls, when `[turn]` is set.
+    pub turn: Option<crate::turn::Turn>,
 }
 
 const INDEX: &str = include_str!("../../ui/index.html");
@@ -53,6 +55,7 @@ pub fn router(own: Own) -> Router {
         .route("/metrics", get(hubs_api::metrics))
         .route("/api/v1/hubs", post(hubs_api::register))
         .route("/api/v1/hubs/claim-code", post(hubs_api::claim_code))
+        .route("/api/v1/hubs/turn", post(hubs_api::turn))
         .route("/api/v1/account", get(account_api::me))
         .route("/api/v1/account/signup", post(account_api::sign_up))
         .route("/api/v1/account/verify", post(account_api::verify))

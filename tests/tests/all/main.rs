@@ -34,6 +34,7 @@ mod reception;
 mod relay;
 mod relay_cluster;
 mod relay_owners;
+mod relay_turn;
 mod scenarios_devices;
 mod scenarios_modes;
 mod scenarios_restart;

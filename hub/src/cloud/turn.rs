@@ -1,0 +1,93 @@
+//! TURN credentials from the relay for the hub's calls (`POST /api/v1/hubs/turn`, signed
+//! with the hub's key): asked for when a call needs them and kept until half their life is
+//! over, so every credential handed on to a browser still has hours to run.
+
+use serde::Deserialize;
+
+use super::{link, Cloud};
+
+/// A TURN server and its credential (W3C webrtc-pc §4.2.1 RTCIceServer).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct TurnServer {
+    pub urls: Vec<String>,
+    pub username: String,
+    pub credential: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Answer {
+    ice_servers: Vec<TurnServer>,
+    /// Unix seconds.
+    expires_at: i64,
+}
+
+/// What the relay last gave, and when (unix seconds).
+#[derive(Debug)]
+pub(super) struct Held {
+    servers: Vec<TurnServer>,
+    fetched_at: i64,
+    expires_at: i64,
+}
+
+impl Cloud {
+    /// The relay's TURN servers with a credential for this hub; none without a relay, or
+    /// while the relay cannot be asked and the last credential has expired. Waits at most
+    /// the relay client's timeout.
+    pub async fn turn_servers(&self) -> Vec<TurnServer> {
+        let Some(key) = self.key() else {
+            return Vec::new();
+        };
+        let mut held = self.turn.lock().await;
+        // Credentials are checked against real time by the TURN server, not the hub's clock.
+        let now = chrono::Utc::now().timestamp();
+        if let Some(h) = held.as_ref() {
+            if now < h.fetched_at + (h.expires_at - h.fetched_at) / 2 {
+                return h.servers.clone();
+            }
+        }
+        match self.ask_for_turn(&key, now).await {
+            Ok(answer) => {
+                let servers = answer.ice_servers.clone();
+                *held = Some(Held {
+                    servers: answer.ice_servers,
+                    fetched_at: now,
+                    expires_at: answer.expires_at,
+                });
+                servers
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "The relay gave no TURN credentials.");
+                held.as_ref()
+                    .filter(|h| now < h.expires_at)
+                    .map(|h| h.servers.clone())
+                    .unwrap_or_default()
+            }
+        }
+    }
+
+    async fn ask_for_turn(
+        &self,
+        key: &cloud_link::HubKey,
+        now: i64,
+    ) -> Result<Answer, super::CloudError> {
+        let relay = |e: &dyn std::fmt::Display| super::CloudError::Relay(e.to_string());
+        let client = link::relay_client(&self.config).map_err(|e| relay(&e))?;
+        let url = format!(
+            "{}/api/v1/hubs/turn",
+            self.config.relay.trim_end_matches('/')
+        );
+        let answer = client
+            .post(url)
+            .header(
+                reqwest::header::AUTHORIZATION,
+                format!("Hub {} {}", key.id(), key.token(now)),
+            )
+            .send()
+            .await
+            .map_err(|e| relay(&e))?;
+        if !answer.status().is_success() {
+            return Err(super::CloudError::Relay(answer.status().to_string()));
+        }
+        answer.json().await.map_err(|e| relay(&e))
+    }
+}
