@@ -53,6 +53,18 @@ pub struct CloudConfig {
     /// Seconds between looks at the figures the owners' dashboard shows (sent when they
     /// change), 1 to 3,600.
     pub summary_secs: u64,
+    /// How the link goes out: `auto` tries MQTT over TLS on the relay's link port and, when
+    /// that cannot connect, MQTT over a WebSocket on its HTTPS port (for networks that let
+    /// only that port out), turn and turn about; `tls` or `websocket` keep to one.
+    pub link_transport: LinkTransport,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkTransport {
+    Auto,
+    Tls,
+    Websocket,
 }
 
 impl Default for CloudConfig {
@@ -61,6 +73,7 @@ impl Default for CloudConfig {
             relay: String::new(),
             relay_ca: None,
             summary_secs: 30,
+            link_transport: LinkTransport::Auto,
         }
     }
 }

@@ -24,7 +24,10 @@ export async function cloudView() {
     return card;
   }
   const since = status.since ? ` since ${when(status.since)}` : '';
-  card.append(el('p', {}, `Relay: ${status.relay}. ${word}${since}.`));
+  // Over the HTTPS port means the hotel's network blocks the link port: worth knowing.
+  const way = status.state === 'online' && status.transport === 'websocket'
+    ? ' Linked through the relay\'s HTTPS port (the link port is blocked on this network).' : '';
+  card.append(el('p', {}, `Relay: ${status.relay}. ${word}${since}.${way}`));
   if (status.last_error) {
     card.append(el('p', { class: status.state === 'online' ? 'muted' : 'error', id: 'cloud-error' },
       `${status.state === 'online' ? 'Last problem (now solved)' : 'Problem'}: ${status.last_error}`));

@@ -1,4 +1,5 @@
-//! The hub link's front door: MQTT 3.1.1 over TLS from hubs. It checks each hub's token
+//! The hub link's front door: MQTT 3.1.1 over TLS from hubs (or over a WebSocket the
+//! relay's HTTPS listener took, `web/`). It checks each hub's token
 //! against the registry, then passes its packets to the broker, refusing any PUBLISH outside
 //! `hubs/<its id>/up/` and any SUBSCRIBE wider than `hubs/<its id>/down/#` (the broker
 //! itself has no per-client topic rules). A refusal closes the link and is counted.
@@ -18,7 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use crate::broker::Upstream;
 use crate::registry::Registry;
 
-/// How long a hub has for its TLS handshake and CONNECT.
+/// How long a hub has for its TLS handshake, and then for its CONNECT.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
@@ -80,8 +81,32 @@ impl Guard {
 
     async fn session(&self, tcp: TcpStream, peer: SocketAddr) -> Result<(), GuardError> {
         let _ = tcp.set_nodelay(true);
+        let hub = tokio::time::timeout(HELLO_TIMEOUT, self.acceptor.accept(tcp))
+            .await
+            .map_err(|_| GuardError::Slow(HELLO_TIMEOUT))?
+            .map_err(GuardError::Tls)?;
+        self.link(hub, peer).await
+    }
+
+    /// A hub's link over a WebSocket (MQTT over WebSocket, MQTT 3.1.1 §6) that the relay's
+    /// HTTPS listener accepted: for hotels whose network lets only port 443 out.
+    pub async fn websocket_link<S>(&self, hub: S, peer: SocketAddr)
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        if let Err(e) = self.link(hub, peer).await {
+            tracing::info!(%peer, error = %e, "A hub link over WebSocket ended.");
+        }
+    }
+
+    /// One hub's link, its transport's security done: CONNECT, the hub admitted, then its
+    /// packets carried until either side ends.
+    async fn link<S>(&self, hub: S, peer: SocketAddr) -> Result<(), GuardError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
         let (mut hub, mut inbound, connect) = tokio::time::timeout(HELLO_TIMEOUT, async {
-            let mut hub = self.acceptor.accept(tcp).await.map_err(GuardError::Tls)?;
+            let mut hub = hub;
             let mut inbound = BytesMut::with_capacity(4096);
             match read_packet(&mut hub, &mut inbound, self.max_packet_bytes).await? {
                 Packet::Connect(c) => Ok((hub, inbound, c)),

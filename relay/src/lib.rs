@@ -118,17 +118,17 @@ pub async fn start(mut config: RelayConfig) -> anyhow::Result<Running> {
     let stats = Arc::new(guard::GuardStats::default());
     let streams =
         tunnel::Streams::start(&upstream, config.node.clone(), config.max_streams_per_hub);
+    let links = guard::Guard {
+        acceptor: acceptor.clone(),
+        registry: registry.clone(),
+        upstream: upstream.clone(),
+        max_packet_bytes: config.max_packet_bytes,
+        stats: stats.clone(),
+        streams: streams.clone(),
+    };
     let mut tasks = vec![
         heartbeat(registry.clone()),
-        guard::Guard {
-            acceptor: acceptor.clone(),
-            registry: registry.clone(),
-            upstream: upstream.clone(),
-            max_packet_bytes: config.max_packet_bytes,
-            stats: stats.clone(),
-            streams: streams.clone(),
-        }
-        .serve(link_listener),
+        links.clone().serve(link_listener),
     ];
 
     if let Some(turn) = &config.turn {
@@ -170,6 +170,8 @@ pub async fn start(mut config: RelayConfig) -> anyhow::Result<Running> {
         )),
         guard: stats.clone(),
         turn: config.turn.clone().map(turn::Turn::new),
+        links,
+        max_packet_bytes: config.max_packet_bytes,
     });
     let front = tunnel::Public {
         public,

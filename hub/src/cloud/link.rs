@@ -1,6 +1,6 @@
 //! The link itself: register with the relay (`POST /api/v1/hubs`, the hub's public key and
-//! name; once per start, again after a refusal), then hold an MQTT 3.1.1 session over TLS
-//! (client id = hub id, `clean_session = false`, password = a token signed with the hub's
+//! name; once per start, again after a refusal), then hold an MQTT 3.1.1 session over TLS,
+//! or over a WebSocket on the relay's HTTPS port where only that gets out (client id = hub id, `clean_session = false`, password = a token signed with the hub's
 //! key), reconnecting with back-off and a fresh token, and hand what arrives to the tunnel.
 
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use tokio::sync::watch;
 
 use super::tunnel::Tunnel;
 use super::{Cloud, LinkState};
+use crate::config::LinkTransport;
 
 /// The longest wait between two tries.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -39,6 +40,10 @@ struct Registered {
     public_url: String,
     /// `host:port` of the relay's MQTT-over-TLS listener.
     link: String,
+    /// `wss://host[:port]/mqtt`: the same over a WebSocket on the relay's HTTPS port; empty
+    /// when the relay offers none.
+    #[serde(default)]
+    link_websocket: String,
     /// Where owners sign in on the relay.
     #[serde(default)]
     relay_url: String,
@@ -66,15 +71,17 @@ impl Link {
     pub(super) async fn run(self, mut stop: watch::Receiver<bool>) {
         let mut registered: Option<Registered> = None;
         let mut backoff = Duration::from_secs(1);
+        let mut over_websocket = self.cloud.config.link_transport == LinkTransport::Websocket;
         loop {
             let attempt = async {
                 let reg = match registered.take() {
                     Some(r) => r,
-                    None => self.register().await?,
+                    None => self.register().await.map_err(|e| (e, false))?,
                 };
-                let outcome = self.session(&reg).await;
+                let outcome = self.session(&reg, over_websocket).await;
+                let offers_websocket = !reg.link_websocket.is_empty();
                 registered = Some(reg);
-                outcome
+                outcome.map_err(|e| (e, offers_websocket))
             };
             let outcome = tokio::select! {
                 o = attempt => o,
@@ -82,14 +89,24 @@ impl Link {
             };
             // A link that came up and later dropped starts its back-off afresh: a relay
             // node lost in a cluster is replaced within a second or two.
-            if outcome.is_ok() || self.cloud.status().state == LinkState::Online {
+            let was_up = outcome.is_ok() || self.cloud.status().state == LinkState::Online;
+            if was_up {
                 backoff = Duration::from_secs(1);
             }
             match outcome {
                 Ok(()) => {}
-                Err(e) => {
+                Err((e, offers_websocket)) => {
                     if matches!(e, LinkError::NotAuthorized(_)) {
                         registered = None;
+                    }
+                    // A way out that never connected may be blocked: try the other.
+                    if !was_up
+                        && matches!(e, LinkError::Connection(_))
+                        && self.cloud.config.link_transport == LinkTransport::Auto
+                        && (over_websocket || offers_websocket)
+                    {
+                        over_websocket = !over_websocket;
+                        backoff = Duration::from_secs(1);
                     }
                     tracing::warn!(error = %e, "The cloud link is down.");
                     self.cloud
@@ -143,24 +160,33 @@ impl Link {
         Ok(reg)
     }
 
-    /// One MQTT session, until it drops.
-    async fn session(&self, reg: &Registered) -> Result<(), LinkError> {
-        let (host, port) = reg
-            .link
-            .rsplit_once(':')
-            .and_then(|(h, p)| Some((h.to_owned(), p.parse::<u16>().ok()?)))
-            .ok_or_else(|| LinkError::BadLinkAddress(reg.link.clone()))?;
+    /// One MQTT session, until it drops: over TLS to the link port, or over a WebSocket
+    /// to the relay's HTTPS port.
+    async fn session(&self, reg: &Registered, over_websocket: bool) -> Result<(), LinkError> {
         let id = self.key.id();
-        let mut options = MqttOptions::new(id.to_string(), host, port);
+        let tls = TlsConfiguration::Rustls(Arc::new(self.tls()?));
+        let websocket = over_websocket && !reg.link_websocket.is_empty();
+        let mut options = if websocket {
+            // rumqttc takes the host and port from the URL.
+            let mut o = MqttOptions::new(id.to_string(), reg.link_websocket.clone(), 443);
+            o.set_transport(Transport::Wss(tls));
+            o
+        } else {
+            let (host, port) = reg
+                .link
+                .rsplit_once(':')
+                .and_then(|(h, p)| Some((h.to_owned(), p.parse::<u16>().ok()?)))
+                .ok_or_else(|| LinkError::BadLinkAddress(reg.link.clone()))?;
+            let mut o = MqttOptions::new(id.to_string(), host, port);
+            o.set_transport(Transport::Tls(tls));
+            o
+        };
         let now = chrono::Utc::now().timestamp();
         options
             .set_credentials(id.to_string(), self.key.token(now))
             .set_clean_session(false)
             .set_keep_alive(Duration::from_secs(30))
-            .set_max_packet_size(2 * MAX_BODY, 2 * MAX_BODY)
-            .set_transport(Transport::Tls(TlsConfiguration::Rustls(Arc::new(
-                self.tls()?,
-            ))));
+            .set_max_packet_size(2 * MAX_BODY, 2 * MAX_BODY);
         let (client, mut events) = AsyncClient::new(options, 256);
         // Each frame is a browser's request or answer, waited on: no Nagle delay.
         events.network_options.set_tcp_nodelay(true);
@@ -178,7 +204,14 @@ impl Link {
                     {
                         break Err(LinkError::Connection(e.to_string()));
                     }
-                    tracing::info!(hub = %id, "The cloud link is up.");
+                    tracing::info!(hub = %id, websocket, "The cloud link is up.");
+                    self.cloud.update(|s| {
+                        s.transport = Some(if websocket {
+                            LinkTransport::Websocket
+                        } else {
+                            LinkTransport::Tls
+                        });
+                    });
                     self.cloud.set_state(LinkState::Online, None);
                     if let Some(old) = summaries.take() {
                         old.abort();

@@ -75,6 +75,9 @@ pub struct CloudStatus {
     pub public_url: Option<String>,
     /// Where owners sign in on the relay (its public address, as the relay gives it).
     pub relay_public: Option<String>,
+    /// How the link last came up: `tls` (the relay's link port) or `websocket` (its HTTPS
+    /// port).
+    pub transport: Option<crate::config::LinkTransport>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
@@ -122,6 +125,7 @@ impl Cloud {
                 hub_id: None,
                 public_url: None,
                 relay_public: None,
+                transport: None,
             })),
             clock,
             key: Arc::default(),

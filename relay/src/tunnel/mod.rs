@@ -133,6 +133,8 @@ impl Public {
             .timer(TokioTimer::new())
             .header_read_timeout(HEAD_TIMEOUT)
             .serve_connection(TokioIo::new(io), service)
+            // A hub's link may come as a WebSocket (`/mqtt`).
+            .with_upgrades()
             .await;
         if let Err(e) = served {
             tracing::debug!(%peer, error = %e, "A relay page's connection ended.");

@@ -30,6 +30,10 @@ struct Registered {
     hub_id: String,
     public_url: String,
     link: String,
+    /// The same link as MQTT over a WebSocket on the HTTPS port (`wss://<relay>/mqtt`), for
+    /// networks that let only that port out; empty when the relay's public address is not
+    /// HTTPS.
+    link_websocket: String,
     /// Where owners sign in on the relay (its own public address).
     relay_url: String,
 }
@@ -61,6 +65,11 @@ pub(super) async fn register(
             public_url: own.public.of_hub(&id),
             hub_id: id.to_string(),
             link: own.link_address.clone(),
+            link_websocket: if own.public.scheme == "https" {
+                format!("wss://{}/mqtt", own.public.authority)
+            } else {
+                String::new()
+            },
             relay_url: format!("{}://{}", own.public.scheme, own.public.authority),
         })
         .into_response(),

@@ -4,6 +4,7 @@
 
 mod account_api;
 mod hubs_api;
+mod link_ws;
 mod oidc_api;
 
 use std::sync::Arc;
@@ -31,6 +32,10 @@ pub struct Own {
     pub guard: Arc<crate::guard::GuardStats>,
     /// TURN credentials for hubs' calls, when `[turn]` is set.
     pub turn: Option<crate::turn::Turn>,
+    /// Takes hub links that come as WebSockets.
+    pub links: crate::guard::Guard,
+    /// Largest MQTT packet accepted from a hub, in bytes.
+    pub max_packet_bytes: usize,
 }
 
 const INDEX: &str = include_str!("../../ui/index.html");
@@ -56,6 +61,7 @@ pub fn router(own: Own) -> Router {
         .route("/api/v1/hubs", post(hubs_api::register))
         .route("/api/v1/hubs/claim-code", post(hubs_api::claim_code))
         .route("/api/v1/hubs/turn", post(hubs_api::turn))
+        .route("/mqtt", get(link_ws::upgrade))
         .route("/api/v1/account", get(account_api::me))
         .route("/api/v1/account/signup", post(account_api::sign_up))
         .route("/api/v1/account/verify", post(account_api::verify))

@@ -2,8 +2,10 @@
 //! short-lived credentials (TURN REST API, coturn's `use-auth-secret`), which the hub uses
 //! for its own end of a call and hands on to the member answering. Three network
 //! namespaces: the relay (with coturn), the hotel (the hub; the lobby tablet beside it) and
-//! a phone network that can reach the relay but not the hotel. A receptionist on that
-//! phone answers the lobby tablet's video call in Chromium, through the relay.
+//! a phone network that can reach the relay but not the hotel. The hotel's network blocks
+//! the relay's link port, so the hub links over a WebSocket on the HTTPS port. A
+//! receptionist on the phone answers the lobby tablet's video call in Chromium, through
+//! the relay.
 
 use std::time::Duration;
 
@@ -28,12 +30,14 @@ fn relay_config(data: &std::path::Path) -> String {
     )
 }
 
-/// Drops everything between the namespace of `prefix` and `other`, both ways.
-fn isolate(prefix: &[String], other: &str) {
+/// Drops everything between the namespace of `prefix` and `other`, both ways, and what it
+/// sends to TCP port `blocked` anywhere (a network that lets only the web's ports out).
+fn isolate(prefix: &[String], other: &str, blocked: u16) {
     let rules = format!(
         "table inet isolate {{\n\
            chain input {{ type filter hook input priority 0; ip saddr {other} drop; }}\n\
-           chain output {{ type filter hook output priority 0; ip daddr {other} drop; }}\n\
+           chain output {{ type filter hook output priority 0; ip daddr {other} drop; \
+             tcp dport {blocked} drop; }}\n\
          }}\n"
     );
     let path = std::env::temp_dir().join(format!("isolate-{}.nft", std::process::id()));
@@ -57,7 +61,8 @@ async fn a_receptionist_on_a_phone_network_takes_a_kiosk_call_through_turn() {
         .member("hotel", HOTEL, &[&format!("{RELAY} relay.turn")])
         .unwrap();
     let phone_ns = fabric.member("phone", PHONE, &[]).unwrap();
-    isolate(&hotel_ns, PHONE);
+    // The hotel's network lets the web out, not the relay's link port.
+    isolate(&hotel_ns, PHONE, 8883);
 
     let data = dir.path().join("relay");
     std::fs::create_dir_all(&data).unwrap();
@@ -93,6 +98,19 @@ async fn a_receptionist_on_a_phone_network_takes_a_kiosk_call_through_turn() {
     let mut hub = Hub::start(options).unwrap();
     hub.scheme = "https";
     let public = linked(&hub, Duration::from_secs(60)).await.unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    let status: serde_json::Value = owner
+        .get(hub.url("/api/v1/admin/cloud"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        status["transport"], "websocket",
+        "the link went out over the HTTPS port: {status}"
+    );
     let hub_id = public
         .split("://")
         .nth(1)
@@ -114,7 +132,6 @@ async fn a_receptionist_on_a_phone_network_takes_a_kiosk_call_through_turn() {
         .unwrap();
     assert_eq!(refused.status(), 401);
 
-    let owner = hub.signed_in("owner").await.unwrap();
     let pairing: serde_json::Value = owner
         .post(hub.url("/api/v1/admin/kiosks/pairing"))
         .json(&serde_json::json!({ "name": "Lobby" }))
