@@ -1,7 +1,9 @@
-//! The relay's figures (`cargo bench -p relay --bench relay`), release builds on loopback:
-//! a guest's message to staff through the relay beside the same on the LAN (p50/p99), and
-//! 1,000 simulated hub links on one relay node, idle and at 10 messages/s each (the relay's
-//! RSS and CPU). Every loop is bounded in count and time.
+//! The relay's figures (`cargo bench -p relay --bench relay`), release builds: a guest's
+//! message to staff through the relay beside the same on the LAN (p50/p99), and 1,000
+//! simulated hub links, idle and at 10 messages/s each (RSS and CPU of every process that
+//! carries them). First one relay node on loopback; then a cluster: three `nats-server`
+//! nodes, PostgreSQL and two relay nodes, each in a network namespace of its own (root
+//! only; skipped, saying why, otherwise). Every loop is bounded in count and time.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -73,13 +75,6 @@ fn rss_mib(pid: u32) -> f64 {
         })
         .unwrap_or(0.0)
         / 1024.0
-}
-
-/// The relay's CPU share (% of one core) over `window`.
-async fn cpu_percent(pid: u32, window: Duration) -> f64 {
-    let before = cpu_secs(pid);
-    tokio::time::sleep(window).await;
-    (cpu_secs(pid) - before) / window.as_secs_f64() * 100.0
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -154,7 +149,17 @@ async fn guest_to_staff(
     times
 }
 
-async fn latency(relay_http: &str, ca: &std::path::Path) {
+/// A relay node as hubs and guests reach it: its HTTP listener, and its link's host (a
+/// name or address its certificate holds) and port.
+struct Node {
+    http: String,
+    link_host: String,
+    link_port: u16,
+}
+
+/// A demo hub registers at `register_at` (and links where the answer says); a guest
+/// reaches it through `guest_through`.
+async fn latency(register_at: &str, guest_through: &str, ca: &std::path::Path, title: &str) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut hub = Command::new(release_hub());
     hub.arg("demo")
@@ -169,7 +174,7 @@ async fn latency(relay_http: &str, ca: &std::path::Path) {
         .env("HUB_CHAT__GUEST_MESSAGES_PER_MINUTE", "10000000")
         .env("HUB_CHAT__GUEST_CONNECTS_PER_MINUTE", "10000000")
         .env("HUB_CHAT__GUEST_FRAMES_PER_10S", "10000000")
-        .env("HUB_CLOUD__RELAY", format!("http://{relay_http}"))
+        .env("HUB_CLOUD__RELAY", format!("http://{register_at}"))
         .env("HUB_CLOUD__RELAY_CA", ca)
         .stdout(Stdio::piped());
     let mut hub = Process(hub.spawn().expect("hub starts"));
@@ -241,11 +246,9 @@ async fn latency(relay_http: &str, ca: &std::path::Path) {
         .await
         .expect("hello");
     let host = public.split("://").nth(1).expect("host").to_owned();
-    let relayed = guest_to_staff(relay_http, &host, &key, &mut staff).await;
+    let relayed = guest_to_staff(guest_through, &host, &key, &mut staff).await;
     let direct = guest_to_staff(&lan, &lan, &key, &mut staff).await;
-    println!(
-        "relay: guest → hub → staff, {SAMPLES} messages at most 50/s, release builds on loopback"
-    );
+    println!("relay: guest → hub → staff, {SAMPLES} messages at most 50/s; {title}");
     println!(
         "relay:   through the relay  p50 {:>6.2} ms  p99 {:>6.2} ms",
         ms(percentile(&relayed, 0.5)),
@@ -266,6 +269,7 @@ fn ms(d: Duration) -> f64 {
 /// downlink, then publishes `rate` frames a second on its uplink while `load` is on.
 async fn simulated_hub(
     relay_http: String,
+    link_host: String,
     link_port: u16,
     tls: Arc<rustls::ClientConfig>,
     load: Arc<AtomicU64>,
@@ -282,7 +286,7 @@ async fn simulated_hub(
         .expect("register");
     assert!(r.status().is_success(), "registration: {}", r.status());
     let id = key.id();
-    let mut options = MqttOptions::new(id.as_str(), "localhost", link_port);
+    let mut options = MqttOptions::new(id.as_str(), link_host, link_port);
     options
         .set_credentials(id.as_str(), key.token(chrono_now()))
         .set_clean_session(false)
@@ -338,7 +342,18 @@ fn chrono_now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-async fn links(relay_http: &str, link_port: u16, ca: &std::path::Path, pid: u32) {
+/// The CPU share (% of one core) of each of `pids` over `window`.
+async fn cpu_percents(pids: &[u32], window: Duration) -> Vec<f64> {
+    let before: Vec<f64> = pids.iter().map(|&p| cpu_secs(p)).collect();
+    tokio::time::sleep(window).await;
+    pids.iter()
+        .zip(before)
+        .map(|(&p, b)| (cpu_secs(p) - b) / window.as_secs_f64() * 100.0)
+        .collect()
+}
+
+/// `LINKS` simulated hubs, spread over `nodes`; the figures of the `measured` processes.
+async fn links(nodes: &[Node], ca: &std::path::Path, measured: &[(&str, u32)], title: &str) {
     let pem = std::fs::read(ca).expect("ca.pem");
     let mut roots = rustls::RootCertStore::empty();
     use rustls::pki_types::pem::PemObject;
@@ -350,16 +365,20 @@ async fn links(relay_http: &str, link_port: u16, ca: &std::path::Path, pid: u32)
             .with_root_certificates(roots)
             .with_no_client_auth(),
     );
-    let rss_empty = rss_mib(pid);
+    let pids: Vec<u32> = measured.iter().map(|(_, p)| *p).collect();
+    let rss = || pids.iter().map(|&p| rss_mib(p)).collect::<Vec<_>>();
+    let rss_empty = rss();
     let load = Arc::new(AtomicU64::new(0));
     let published = Arc::new(AtomicU64::new(0));
     let (linked_tx, mut linked_rx) = tokio::sync::mpsc::unbounded_channel();
     let started = Instant::now();
     for batch in 0..LINKS.div_ceil(50) {
-        for _ in batch * 50..((batch + 1) * 50).min(LINKS) {
+        for i in batch * 50..((batch + 1) * 50).min(LINKS) {
+            let node = &nodes[i % nodes.len()];
             tokio::spawn(simulated_hub(
-                relay_http.to_owned(),
-                link_port,
+                node.http.clone(),
+                node.link_host.clone(),
+                node.link_port,
                 tls.clone(),
                 load.clone(),
                 published.clone(),
@@ -368,33 +387,195 @@ async fn links(relay_http: &str, link_port: u16, ca: &std::path::Path, pid: u32)
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_secs(300);
     for n in 0..LINKS {
         tokio::time::timeout_at(deadline.into(), linked_rx.recv())
             .await
             .unwrap_or_else(|_| panic!("only {n} of {LINKS} hubs linked in time"));
     }
     println!(
-        "relay: {LINKS} simulated hubs registered and linked over TLS in {:.1} s",
+        "relay: {LINKS} simulated hubs registered and linked over TLS in {:.1} s ({title})",
         started.elapsed().as_secs_f64()
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let idle_cpu = cpu_percent(pid, Duration::from_secs(10)).await;
-    let idle_rss = rss_mib(pid);
+    let idle_cpu = cpu_percents(&pids, Duration::from_secs(10)).await;
+    let idle_rss = rss();
     load.store(1, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let before = published.load(Ordering::Relaxed);
     let window = Duration::from_secs(10);
-    let busy_cpu = cpu_percent(pid, window).await;
+    let busy_cpu = cpu_percents(&pids, window).await;
     let rate = (published.load(Ordering::Relaxed) - before) as f64 / window.as_secs_f64();
-    let busy_rss = rss_mib(pid);
+    let busy_rss = rss();
     load.store(2, Ordering::Relaxed);
     // The simulated hubs look at `load` each second: let them stop before the relay does.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    println!("relay: one node, {LINKS} hub links         |  CPU (% of a core) | RSS MiB");
-    println!("relay:   none linked                        |                   | {rss_empty:>7.1}");
-    println!("relay:   idle                               | {idle_cpu:>17.1} | {idle_rss:>7.1}");
-    println!("relay:   {RATE_PER_LINK} msg/s each (achieved {rate:>6.0} msg/s) | {busy_cpu:>17.1} | {busy_rss:>7.1}");
+    println!(
+        "relay: {title}, {LINKS} hub links at {RATE_PER_LINK} msg/s each achieved {rate:.0} msg/s"
+    );
+    println!("relay:   process   | RSS MiB empty | idle: CPU %  RSS MiB | loaded: CPU %  RSS MiB");
+    let sum = |v: &[f64]| v.iter().sum::<f64>();
+    let mut rows: Vec<(String, f64, f64, f64, f64, f64)> = measured
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| {
+            let r = (
+                rss_empty[i],
+                idle_cpu[i],
+                idle_rss[i],
+                busy_cpu[i],
+                busy_rss[i],
+            );
+            ((*name).to_owned(), r.0, r.1, r.2, r.3, r.4)
+        })
+        .collect();
+    if measured.len() > 1 {
+        rows.push((
+            "all".into(),
+            sum(&rss_empty),
+            sum(&idle_cpu),
+            sum(&idle_rss),
+            sum(&busy_cpu),
+            sum(&busy_rss),
+        ));
+    }
+    for (name, empty, icpu, irss, bcpu, brss) in rows {
+        println!(
+            "relay:   {name:<9} | {empty:>13.1} | {icpu:>11.1} {irss:>8.1} | {bcpu:>13.1} {brss:>8.1}"
+        );
+    }
+}
+
+/// Starts a release `hub-relay` with `config`, inside a namespace when `prefix` says so;
+/// what it announced.
+fn start_relay(prefix: &[String], config: &std::path::Path) -> (Process, Vec<String>) {
+    let mut relay = match prefix.split_first() {
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(env!("CARGO_BIN_EXE_hub-relay"));
+            c
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_hub-relay")),
+    };
+    relay
+        .args(["run", "--config"])
+        .arg(config)
+        .env("HUB_RELAY_LOG", "warn")
+        .stdout(Stdio::piped());
+    let mut relay = Process(relay.spawn().expect("relay starts"));
+    let said = lines_until(&mut relay.0, "hub-relay: ready");
+    (relay, said)
+}
+
+/// Why the cluster cannot be set up here, if it cannot.
+fn cluster_missing() -> Option<&'static str> {
+    let root = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .map(|v| v.split_whitespace().next() == Some("0"))
+        })
+        .unwrap_or(false);
+    if !root {
+        return Some("network namespaces need root");
+    }
+    let have = |program: &str| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {program}")])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !have("nats-server") {
+        return Some("no nats-server (Debian's nats-server; tests/run installs it)");
+    }
+    if !std::path::Path::new("/usr/lib/postgresql").is_dir() {
+        return Some("no PostgreSQL server (Debian's postgresql; tests/run installs it)");
+    }
+    None
+}
+
+const NATS: [&str; 3] = ["10.96.0.11", "10.96.0.12", "10.96.0.13"];
+const PG: &str = "10.96.0.20";
+const RELAYS: [&str; 2] = ["10.96.0.31", "10.96.0.32"];
+const NATS_PASSWORD: &str = "nats-secret-for-the-bench";
+
+/// Three NATS nodes, PostgreSQL and two relay nodes, each in its own namespace: a hub
+/// linked to one node with its guest on the other, and the thousand links over both.
+async fn cluster() {
+    use e2e::cluster::{nats, postgres, Fabric};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut fabric = Fabric::new("hb", "10.96.0").expect("namespaces");
+    let mut brokers = Vec::new();
+    for (i, ip) in NATS.iter().enumerate() {
+        let prefix = fabric.member(&format!("n{i}"), ip, &[]).expect("namespace");
+        let name = format!("n{i}");
+        brokers.push(nats(&prefix, dir.path(), &name, ip, &NATS, NATS_PASSWORD).expect("nats"));
+    }
+    let pg_dir = dir.path().join("pg");
+    std::fs::create_dir_all(&pg_dir).expect("pg dir");
+    let pg_prefix = fabric.member("pg", PG, &[]).expect("namespace");
+    let (_pg, conninfo) = postgres(&pg_prefix, &pg_dir, PG).expect("postgres");
+    let mut relays = Vec::new();
+    let mut nodes = Vec::new();
+    for (i, ip) in RELAYS.iter().enumerate() {
+        let node = format!("r{}", i + 1);
+        let data = dir.path().join(&node);
+        std::fs::create_dir_all(&data).expect("data dir");
+        if i > 0 {
+            for file in ["ca.pem", "ca.key"] {
+                std::fs::copy(dir.path().join("r1").join(file), data.join(file)).expect("ca");
+            }
+        }
+        let brokers: Vec<String> = (0..3)
+            .map(|k| format!("\"{}:1883\"", NATS[(i + k) % 3]))
+            .collect();
+        let config = dir.path().join(format!("{node}.toml"));
+        std::fs::write(
+            &config,
+            format!(
+                "node = \"{node}\"\ndata_dir = {:?}\npublic_url = \"http://relay.cluster:8080\"\n\
+                 http_listen = \"{ip}:8080\"\nlink_listen = \"{ip}:8883\"\n\
+                 link_address = \"{ip}:8883\"\nregistrations_per_hour = 1000000\n\
+                 connections_per_minute = 1000000\n[cluster]\npostgres = \"{conninfo}\"\n\
+                 brokers = [{}]\nbroker_username = \"relay\"\nbroker_password = \"{NATS_PASSWORD}\"\n",
+                data.display().to_string(),
+                brokers.join(", ")
+            ),
+        )
+        .expect("config");
+        let prefix = fabric.member(&node, ip, &[]).expect("namespace");
+        relays.push(start_relay(&prefix, &config).0);
+        nodes.push(Node {
+            http: format!("{ip}:8080"),
+            link_host: (*ip).to_owned(),
+            link_port: 8883,
+        });
+    }
+    let ca = dir.path().join("r1/ca.pem");
+    latency(
+        &nodes[0].http,
+        &nodes[1].http,
+        &ca,
+        "a cluster: 3 NATS nodes, 2 relay nodes, each in a namespace; hub on node 1, guest through node 2",
+    )
+    .await;
+    let pid = |p: &e2e::cluster::Process| p.0.as_ref().map_or(0, std::process::Child::id);
+    let measured = [
+        ("relay r1", relays[0].0.id()),
+        ("relay r2", relays[1].0.id()),
+        ("nats n0", pid(&brokers[0])),
+        ("nats n1", pid(&brokers[1])),
+        ("nats n2", pid(&brokers[2])),
+    ];
+    links(
+        &nodes,
+        &ca,
+        &measured,
+        "a cluster, half the hubs on each relay node",
+    )
+    .await;
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -413,19 +594,22 @@ async fn main() {
         ),
     )
     .expect("config");
-    let mut relay = Command::new(env!("CARGO_BIN_EXE_hub-relay"));
-    relay
-        .args(["run", "--config"])
-        .arg(&config)
-        .env("HUB_RELAY_LOG", "warn")
-        .stdout(Stdio::piped());
-    let mut relay = Process(relay.spawn().expect("relay starts"));
-    let said = lines_until(&mut relay.0, "hub-relay: ready");
+    let (relay, said) = start_relay(&[], &config);
     let http = field(&said, "hub-relay: listening ", "http=");
     let link: std::net::SocketAddr = field(&said, "hub-relay: listening ", "link=")
         .parse()
         .expect("link");
     let ca = data.join("ca.pem");
-    latency(&http, &ca).await;
-    links(&http, link.port(), &ca, relay.0.id()).await;
+    latency(&http, &http, &ca, "one node, release builds on loopback").await;
+    let node = Node {
+        http: http.clone(),
+        link_host: "localhost".into(),
+        link_port: link.port(),
+    };
+    links(&[node], &ca, &[("relay", relay.0.id())], "one node").await;
+    drop(relay);
+    match cluster_missing() {
+        None => cluster().await,
+        Some(why) => println!("relay: the cluster's figures are skipped: {why}"),
+    }
 }

@@ -168,15 +168,16 @@ async function start() {
     return;
   }
   if (location.pathname === '/invite' && token) {
-    // Kept until the invited person is signed in, then spent.
-    sessionStorage.setItem('invite', token);
+    // Kept until the invited person is signed in, then spent; in localStorage, because a new
+    // account's confirmation link opens in another tab.
+    localStorage.setItem('invite', token);
     history.replaceState(null, '', '/');
   }
   try {
     const me = await api('GET', '/account');
-    const invite = sessionStorage.getItem('invite');
+    const invite = localStorage.getItem('invite');
     if (invite) {
-      sessionStorage.removeItem('invite');
+      localStorage.removeItem('invite');
       try {
         await api('POST', '/account/invites/accept', { token: invite });
       } catch (e) {
@@ -187,7 +188,7 @@ async function start() {
     }
     await dashboard(me);
   } catch (e) {
-    if (e.status === 401 && sessionStorage.getItem('invite')) {
+    if (e.status === 401 && localStorage.getItem('invite')) {
       signedOut('Sign in, or make an account, with the address the invitation went to: the property is added then.');
       return;
     }

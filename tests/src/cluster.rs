@@ -1,7 +1,7 @@
 //! A relay cluster for the tests, each member in a network namespace of its own on one
-//! bridge (10.98.0.0/24): `nats-server` nodes (MQTT and JetStream, Debian's package),
+//! bridge (a /24 such as 10.98.0.0/24): `nats-server` nodes (MQTT and JetStream, Debian's package),
 //! PostgreSQL (Debian's server, run as its `postgres` user), relay nodes and hubs. The test
-//! process reaches them all from 10.98.0.1. Everything is removed on drop. Needs root.
+//! process reaches them all from the net's `.1`. Everything is removed on drop. Needs root.
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -23,8 +23,10 @@ pub struct Fabric {
 }
 
 impl Fabric {
-    /// A bridge in a namespace of its own; `tag` (a few letters) keeps names apart.
-    pub fn new(tag: &str) -> anyhow::Result<Fabric> {
+    /// A bridge in a namespace of its own for the members of `net`.0/24 (`"10.98.0"`),
+    /// reached from `net`.1; `tag` (a few letters) keeps names apart. Fabrics that may
+    /// exist at once need nets of their own.
+    pub fn new(tag: &str, net: &str) -> anyhow::Result<Fabric> {
         let tag = format!("{tag}{}", std::process::id() % 10_000);
         let switch = Namespace::add(&format!("{tag}-sw"));
         switch.ip(&["link", "add", "br0", "type", "bridge"]);
@@ -37,7 +39,13 @@ impl Fabric {
             "link", "add", &root_link, "type", "veth", "peer", "name", "up0", "netns", &switch.0,
         ]))?;
         switch.ip(&["link", "set", "up0", "master", "br0", "up"]);
-        run_ok(Command::new("ip").args(["addr", "add", "10.98.0.1/24", "dev", &root_link]))?;
+        run_ok(Command::new("ip").args([
+            "addr",
+            "add",
+            &format!("{net}.1/24"),
+            "dev",
+            &root_link,
+        ]))?;
         run_ok(Command::new("ip").args(["link", "set", &root_link, "up"]))?;
         Ok(Fabric {
             tag,
@@ -48,7 +56,7 @@ impl Fabric {
         })
     }
 
-    /// A member `name` at `ip` (10.98.0.x); `hosts` lines, when given, are its /etc/hosts
+    /// A member `name` at `ip` (in the fabric's net); `hosts` lines, when given, are its /etc/hosts
     /// (what `ip netns exec` shows programs run inside). Returns the command prefix that
     /// runs a program there.
     pub fn member(&mut self, name: &str, ip: &str, hosts: &[&str]) -> anyhow::Result<Vec<String>> {
@@ -214,7 +222,8 @@ pub fn postgres(prefix: &[String], dir: &Path, ip: &str) -> anyhow::Result<(Proc
     // The relays connect from their own namespaces, on the bridge.
     let hba = data.join("pg_hba.conf");
     let mut rules = std::fs::read_to_string(&hba)?;
-    rules.push_str("host all relay 10.98.0.0/24 trust\n");
+    let net = ip.rsplit_once('.').map_or(ip, |(net, _)| net);
+    rules.push_str(&format!("host all relay {net}.0/24 trust\n"));
     std::fs::write(&hba, rules)?;
     let log = std::fs::File::create(dir.join("postgres.log"))?;
     run_ok(

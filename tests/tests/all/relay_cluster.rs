@@ -67,7 +67,7 @@ fn summary_seq(hub: &str) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_loses_a_nats_node_and_a_relay_under_traffic_and_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let mut fabric = Fabric::new("hc").unwrap();
+    let mut fabric = Fabric::new("hc", "10.98.0").unwrap();
     let mut brokers: Vec<Process> = Vec::new();
     for (i, ip) in NATS.iter().enumerate() {
         let prefix = fabric.member(&format!("n{i}"), ip, &[]).unwrap();

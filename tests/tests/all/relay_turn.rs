@@ -13,9 +13,9 @@ use e2e::cluster::{Fabric, Process};
 use e2e::relay::{linked, spawn_in};
 use e2e::{run_ok, Hub, HubOptions};
 
-const RELAY: &str = "10.98.0.40";
-const HOTEL: &str = "10.98.0.41";
-const PHONE: &str = "10.98.0.42";
+const RELAY: &str = "10.97.0.40";
+const HOTEL: &str = "10.97.0.41";
+const PHONE: &str = "10.97.0.42";
 const SECRET: &str = "a-turn-secret-only-the-relay-and-coturn-know";
 
 fn relay_config(data: &std::path::Path) -> String {
@@ -25,7 +25,7 @@ fn relay_config(data: &std::path::Path) -> String {
          link_listen = \"{RELAY}:8883\"\nlink_address = \"relay.turn:8883\"\n\
          [turn]\nsecret = \"{SECRET}\"\nurls = [\"turn:{RELAY}:3478?transport=udp\"]\n\
          [turn.server]\nlisten = \"{RELAY}:3478\"\nmin_port = 50000\nmax_port = 50100\n\
-         allowed_peers = [\"10.98.0.0-10.98.0.255\"]\n",
+         allowed_peers = [\"10.97.0.0-10.97.0.255\"]\n",
         data.display().to_string()
     )
 }
@@ -55,7 +55,7 @@ fn isolate(prefix: &[String], other: &str, blocked: u16) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receptionist_on_a_phone_network_takes_a_kiosk_call_through_turn() {
     let dir = tempfile::tempdir().unwrap();
-    let mut fabric = Fabric::new("ht").unwrap();
+    let mut fabric = Fabric::new("ht", "10.97.0").unwrap();
     let relay_ns = fabric.member("relay", RELAY, &[]).unwrap();
     let hotel_ns = fabric
         .member("hotel", HOTEL, &[&format!("{RELAY} relay.turn")])
