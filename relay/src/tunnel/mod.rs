@@ -104,7 +104,13 @@ impl Public {
             }
         };
         if let Some(trouble) = trouble {
-            let _ = browser.write_all(refuse(trouble).as_bytes()).await;
+            // The hotel's website keeps its chat button, which tells the guest why it waits.
+            let answer = if trouble == Trouble::Offline && is_widget_script(&head) {
+                pages::offline_widget(lang)
+            } else {
+                refuse(trouble)
+            };
+            let _ = browser.write_all(answer.as_bytes()).await;
             return;
         }
         let silent = refuse(Trouble::Silent);
@@ -140,6 +146,17 @@ impl Public {
             tracing::debug!(%peer, error = %e, "A relay page's connection ended.");
         }
     }
+}
+
+/// Whether the request is `GET /widget.js` (any query), the chat loader a hotel's website
+/// embeds.
+fn is_widget_script(head: &[u8]) -> bool {
+    let line = head.split(|&b| b == b'\r').next().unwrap_or_default();
+    let mut parts = line.split(|&b| b == b' ');
+    let (Some(b"GET"), Some(target)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    target.split(|&b| b == b'?').next() == Some(b"/widget.js".as_slice())
 }
 
 /// Reads up to the end of the request head (`\r\n\r\n`); `None` when the browser closes
@@ -184,6 +201,17 @@ fn host_and_language(head: &[u8]) -> (Option<String>, Option<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_widget_script_is_known_by_its_request_line() {
+        assert!(is_widget_script(
+            b"GET /widget.js HTTP/1.1\r\nHost: x\r\n\r\n"
+        ));
+        assert!(is_widget_script(b"GET /widget.js?v=2 HTTP/1.1\r\n\r\n"));
+        assert!(!is_widget_script(b"POST /widget.js HTTP/1.1\r\n\r\n"));
+        assert!(!is_widget_script(b"GET /widget.jsx HTTP/1.1\r\n\r\n"));
+        assert!(!is_widget_script(b"garbage"));
+    }
 
     #[tokio::test]
     async fn a_head_is_read_whole_and_its_host_found() {

@@ -88,6 +88,24 @@ pub fn response(trouble: Trouble, lang: usize) -> String {
     )
 }
 
+/// The hotel's `widget.js` while its hub is offline (a whole HTTP/1.1 response): the chat
+/// button stays on the hotel's website and says, in language `lang`, that the hotel is not
+/// reachable for the moment.
+pub fn offline_widget(lang: usize) -> String {
+    let lang = lang.min(LANGUAGES.len() - 1);
+    let (title, text) = words(Trouble::Offline)[lang];
+    let quote = |s: &str| serde_json::Value::from(s).to_string();
+    let body = include_str!("../../ui/offline-widget.js")
+        .replacen("__TITLE__", &quote(title), 1)
+        .replacen("__TEXT__", &quote(text), 1);
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/javascript; charset=utf-8\r\n\
+         Content-Length: {}\r\nCache-Control: no-store\r\nVary: Accept-Language\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +120,10 @@ mod tests {
         assert!(r.starts_with("HTTP/1.1 503"));
         assert!(r.contains("Отель сейчас недоступен"));
         let (head, body) = r.split_once("\r\n\r\n").unwrap();
+        assert!(head.contains(&format!("Content-Length: {}", body.len())));
+        let js = offline_widget(1);
+        assert!(js.contains("var title = \"Отель сейчас недоступен\";"));
+        let (head, body) = js.split_once("\r\n\r\n").unwrap();
         assert!(head.contains(&format!("Content-Length: {}", body.len())));
     }
 }

@@ -207,6 +207,23 @@ async fn a_guest_outside_reaches_their_hotels_hub_and_no_other() {
             .ok_or(r.status().to_string())
     })
     .await;
+    // The hotel's website keeps a chat button that says why, in the guest's language.
+    let loader = at_b
+        .get(format!("{pb}/widget.js"))
+        .header("accept-language", "ru-RU,ru;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(loader.status(), 200);
+    assert!(loader.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert!(loader
+        .text()
+        .await
+        .unwrap()
+        .contains("Отель сейчас недоступен"));
     let own = reqwest::get(relay.url("/healthz")).await.unwrap();
     assert_eq!(own.text().await.unwrap(), "ok");
 }
@@ -424,7 +441,7 @@ async fn a_guest_outside_and_staff_on_the_lan_chat_in_chromium() {
     crate::browser::run_script(
         "relay-chat.mjs",
         vec![
-            public,
+            public.clone(),
             key,
             a.url(""),
             agent,
@@ -440,4 +457,21 @@ async fn a_guest_outside_and_staff_on_the_lan_chat_in_chromium() {
         !bodies_in(&b).iter().any(|m| m.contains("check in at 11")),
         "hub B never sees A's guest"
     );
+
+    // Hub A goes offline: its website keeps a chat button that says so.
+    let mut a = a;
+    a.kill_hard();
+    let probe = relay.client_for(&public);
+    eventually("A offline", Duration::from_secs(10), async || {
+        let r = probe
+            .get(format!("{public}/healthz"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        (r.status() == 503)
+            .then_some(())
+            .ok_or(r.status().to_string())
+    })
+    .await;
+    crate::browser::run_script("relay-offline.mjs", vec![public], "relay offline ok").await;
 }
