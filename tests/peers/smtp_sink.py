@@ -19,6 +19,10 @@ class Sink:
             "from": envelope.mail_from,
             "subject": str(msg["subject"]),
             "body": body.get_content() if body else "",
+            # What a mail reader goes by to show the text as written (RFC 2045).
+            "mime_version": str(msg["mime-version"] or ""),
+            "content_type": msg.get_content_type(),
+            "charset": msg.get_content_charset() or "",
         }), flush=True)
         return "250 OK"
 

@@ -1,7 +1,7 @@
 //! Outgoing e-mail over SMTP (lettre): invites, chat notices, transcripts and replies. Web Push and messenger
 //! notifications join with their own issues.
 
-use lettre::message::Mailbox;
+use lettre::message::{Mailbox, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -71,7 +71,9 @@ impl Mailer {
             .from(self.from.clone())
             .to(to.parse()?)
             .subject(subject)
-            .body(body.to_owned())?;
+            // MIME-Version and `text/plain; charset=utf-8`: mail readers show a guest's
+            // Cyrillic or accents as written, not guessed (RFC 2045 §4, RFC 2046 §4.1.2).
+            .singlepart(SinglePart::plain(body.to_owned()))?;
         self.transport.send(message).await?;
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! The owners' e-mail: address confirmation and password reset links, sent over SMTP
 //! (lettre) or written as `.eml` files into a pickup directory.
 
-use lettre::message::Mailbox;
+use lettre::message::{Mailbox, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -87,7 +87,8 @@ impl Mailer {
             .from(from.clone())
             .to(to.parse()?)
             .subject(subject)
-            .body(body)?;
+            // MIME-Version and `text/plain; charset=utf-8` (RFC 2045 §4, RFC 2046 §4.1.2).
+            .singlepart(SinglePart::plain(body))?;
         match transport {
             Transport::Smtp(t) => {
                 t.send(message).await?;

@@ -100,6 +100,8 @@ async fn mail_goes_to_a_real_smtp_server_and_the_crm_checks_the_signature() {
     assert_eq!(r.status(), 204);
     let transcript = smtp.next("transcript");
     assert_eq!(transcript["to"][0], "maria@example.org");
+    assert_eq!(transcript["content_type"], "text/plain");
+    assert_eq!(transcript["charset"], "utf-8");
     let body = transcript["body"].as_str().unwrap();
     assert!(
         body.contains("Is parking free?") && body.contains("parking is free"),

@@ -58,6 +58,9 @@ async fn owner_account(relay: &Relay, smtp: &Peer, email: &str, password: &str) 
     assert_eq!(status, 202);
     let mail = smtp.next("confirmation");
     assert_eq!(mail["to"][0], email);
+    assert_eq!(mail["mime_version"], "1.0");
+    assert_eq!(mail["content_type"], "text/plain");
+    assert_eq!(mail["charset"], "utf-8");
     assert!(mail["body"]
         .as_str()
         .unwrap()
