@@ -97,11 +97,43 @@ function summary(s, online) {
       : `Last known figures, reported at ${since(Math.floor(s.seq / 1000))}, before the property went offline`));
 }
 
+/** Who has access to a property (its owner sees it): managers can be removed at once, and
+ * invitations not yet accepted are listed until they are. */
+async function people(h, list, message) {
+  let sharing;
+  try {
+    sharing = await api('GET', `/account/hubs/${h.hub_id}/members`);
+  } catch (e) {
+    list.replaceChildren(el('li', { class: 'error' }, e.message));
+    return;
+  }
+  const rows = sharing.members.map((m) => el('li', {}, el('span', {}, m.email),
+    el('span', { class: 'muted' }, m.role === 'owner' ? ' (owner)' : ' (manager) '),
+    m.role === 'manager' ? el('button', { type: 'button', class: 'secondary remove', onclick: async () => {
+      try {
+        await api('DELETE', `/account/hubs/${h.hub_id}/members/${m.id}`);
+        message.className = 'notice';
+        message.textContent = ` ${m.email} no longer has access.`;
+      } catch (e) {
+        message.className = 'error';
+        message.textContent = ` ${e.message}`;
+      }
+      people(h, list, message);
+    } }, 'Remove') : ''));
+  for (const i of sharing.invited) {
+    rows.push(el('li', {}, el('span', {}, i.email), el('span', { class: 'muted' }, ` (invited, until ${since(i.expires_at)})`)));
+  }
+  list.replaceChildren(...rows);
+}
+
 /** The owner shares a property: an invitation by e-mail to manage it with them. */
 function share(h) {
   const message = el('span', { role: 'status', class: 'muted' });
-  const email = el('input', { type: 'email', required: '', placeholder: 'colleague@example.com', 'aria-label': 'Their e-mail address' });
-  const f = el('form', { class: 'share' }, email, el('button', { type: 'submit', class: 'secondary' }, 'Share'), message);
+  const list = el('ul', { class: 'people', 'aria-label': 'People with access' });
+  const email = el('input', { type: 'email', required: '', placeholder: 'colleague@example.com', id: `share-${h.hub_id}` });
+  const f = el('form', { class: 'share' },
+    el('label', { for: `share-${h.hub_id}` }, 'Invite a manager by e-mail'),
+    email, el('button', { type: 'submit', class: 'secondary' }, 'Send invitation'), message);
   f.addEventListener('submit', async (event) => {
     event.preventDefault();
     try {
@@ -109,12 +141,14 @@ function share(h) {
       message.className = 'notice';
       message.textContent = ` Invitation sent to ${email.value}.`;
       email.value = '';
+      people(h, list, message);
     } catch (e) {
       message.className = 'error';
       message.textContent = ` ${e.message}`;
     }
   });
-  return f;
+  people(h, list, message);
+  return el('section', { class: 'sharing' }, el('h4', {}, 'People with access'), list, f);
 }
 
 let refreshing = null;

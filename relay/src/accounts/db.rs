@@ -348,6 +348,49 @@ pub(super) fn role(
     )?)
 }
 
+/// Who may open `hub_id`: (owner id, e-mail, role), owners first.
+pub(super) fn members(
+    c: &mut dyn Sql,
+    hub_id: &str,
+) -> Result<Vec<(i64, String, String)>, StoreError> {
+    c.rows(
+        "SELECT o.id, o.email, m.role FROM memberships m JOIN owners o ON o.id = m.owner_id
+         WHERE m.hub_id = $1 ORDER BY m.role DESC, lower(o.email)",
+        args![hub_id],
+    )?
+    .into_iter()
+    .map(|r| Ok((r.int(0)?, r.text(1)?, r.text(2)?)))
+    .collect()
+}
+
+/// Invitations to `hub_id` not yet accepted and still valid: (e-mail, expiry).
+pub(super) fn pending_invites(
+    c: &mut dyn Sql,
+    hub_id: &str,
+    now: i64,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    c.rows(
+        "SELECT email, expires_at FROM invites WHERE hub_id = $1 AND expires_at > $2
+         ORDER BY lower(email)",
+        args![hub_id, now],
+    )?
+    .into_iter()
+    .map(|r| Ok((r.text(0)?, r.int(1)?)))
+    .collect()
+}
+
+/// Takes a manager's access to `hub_id` away (an owner's stays); whether there was one.
+pub(super) fn remove_manager(
+    c: &mut dyn Sql,
+    hub_id: &str,
+    owner_id: i64,
+) -> Result<bool, StoreError> {
+    Ok(c.exec(
+        "DELETE FROM memberships WHERE hub_id = $1 AND owner_id = $2 AND role = 'manager'",
+        args![hub_id, owner_id],
+    )? > 0)
+}
+
 pub(super) fn insert_invite(
     c: &mut dyn Sql,
     token_hash: &str,

@@ -46,12 +46,36 @@ pub enum AccountError {
     NotOwner,
     #[error("this invitation is for another e-mail address: sign in with that one")]
     NotYours,
+    #[error("that person does not manage this property")]
+    NoSuchManager,
     #[error("e-mail: {0}")]
     Mail(#[from] MailError),
     #[error("the accounts' database failed: {0}")]
     Db(#[from] StoreError),
     #[error("a worker thread failed: {0}")]
     Worker(String),
+}
+
+/// Who shares a property: `{"members": [{"id", "email", "role"}], "invited": [{"email",
+/// "expires_at"}]}` (unix seconds).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Sharing {
+    pub members: Vec<Member>,
+    pub invited: Vec<Invited>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Member {
+    pub id: i64,
+    pub email: String,
+    /// `owner` or `manager`.
+    pub role: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Invited {
+    pub email: String,
+    pub expires_at: i64,
 }
 
 /// A signed-in owner.
@@ -277,11 +301,8 @@ impl Accounts {
         now: i64,
     ) -> Result<(), AccountError> {
         let email = checked_email(email)?;
-        let (id, h) = (owner.id, hub.to_owned());
-        let role = self.with(move |c| db::role(c, &h, id)).await?;
-        if role.as_deref() != Some("owner") {
-            return Err(AccountError::NotOwner);
-        }
+        self.owner_of(owner, hub).await?;
+        let id = owner.id;
         let token = new_token();
         let (hashed, h, address) = (hash_token(&token), hub.to_owned(), email.clone());
         self.with(move |c| db::insert_invite(c, &hashed, &h, &address, id, now + INVITE_SECS))
@@ -313,6 +334,51 @@ impl Accounts {
             db::Accepted::Hub(hub) => Ok(hub),
             db::Accepted::Unknown => Err(AccountError::BadToken),
             db::Accepted::NotYours => Err(AccountError::NotYours),
+        }
+    }
+
+    /// Who may open `hub`, and who is invited to, for its owner only.
+    pub async fn sharing(
+        &self,
+        owner: &Owner,
+        hub: &str,
+        now: i64,
+    ) -> Result<Sharing, AccountError> {
+        self.owner_of(owner, hub).await?;
+        let h = hub.to_owned();
+        self.with(move |c| {
+            let members = db::members(c, &h)?
+                .into_iter()
+                .map(|(id, email, role)| Member { id, email, role })
+                .collect();
+            let invited = db::pending_invites(c, &h, now)?
+                .into_iter()
+                .map(|(email, expires_at)| Invited { email, expires_at })
+                .collect();
+            Ok(Sharing { members, invited })
+        })
+        .await
+    }
+
+    /// The hub's owner takes manager `member`'s access away, at once.
+    pub async fn revoke(&self, owner: &Owner, hub: &str, member: i64) -> Result<(), AccountError> {
+        self.owner_of(owner, hub).await?;
+        let h = hub.to_owned();
+        if self
+            .with(move |c| db::remove_manager(c, &h, member))
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(AccountError::NoSuchManager)
+        }
+    }
+
+    async fn owner_of(&self, owner: &Owner, hub: &str) -> Result<(), AccountError> {
+        let (id, h) = (owner.id, hub.to_owned());
+        match self.with(move |c| db::role(c, &h, id)).await?.as_deref() {
+            Some("owner") => Ok(()),
+            _ => Err(AccountError::NotOwner),
         }
     }
 

@@ -27,7 +27,9 @@ impl IntoResponse for AccountError {
             AccountError::Unverified | AccountError::NotOwner | AccountError::NotYours => {
                 StatusCode::FORBIDDEN
             }
-            AccountError::BadToken | AccountError::BadCode => StatusCode::NOT_FOUND,
+            AccountError::BadToken | AccountError::BadCode | AccountError::NoSuchManager => {
+                StatusCode::NOT_FOUND
+            }
             AccountError::Mail(crate::accounts::MailError::NotConfigured) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -339,6 +341,35 @@ pub(super) async fn invite(
             Json(serde_json::json!({ "sent": true })),
         )
             .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Who may open a property and who is invited to (its owner only).
+pub(super) async fn sharing(
+    State(own): State<Own>,
+    axum::extract::Path(hub): axum::extract::Path<String>,
+    SignedIn(owner, _): SignedIn,
+) -> Response {
+    match own.accounts.sharing(&owner, &hub, unix_now()).await {
+        Ok(sharing) => Json(sharing).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The owner takes a manager's access away.
+pub(super) async fn revoke(
+    State(own): State<Own>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    axum::extract::Path((hub, member)): axum::extract::Path<(String, i64)>,
+    SignedIn(owner, _): SignedIn,
+) -> Response {
+    if let Some(refused) = admit(&own, &headers, peer) {
+        return refused;
+    }
+    match own.accounts.revoke(&owner, &hub, member).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => e.into_response(),
     }
 }

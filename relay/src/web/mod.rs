@@ -76,6 +76,14 @@ pub fn router(own: Own) -> Router {
             post(account_api::invite),
         )
         .route("/api/v1/account/invites/accept", post(account_api::accept))
+        .route(
+            "/api/v1/account/hubs/{hub}/members",
+            get(account_api::sharing),
+        )
+        .route(
+            "/api/v1/account/hubs/{hub}/members/{member}",
+            axum::routing::delete(account_api::revoke),
+        )
         .route("/invite", get(page))
         .route("/api/v1/account/providers", get(oidc_api::providers))
         .route("/auth/oidc/{id}/start", get(oidc_api::start))

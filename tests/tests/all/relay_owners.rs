@@ -270,6 +270,63 @@ async fn an_owner_claims_their_hub_and_sees_only_their_own() {
     .await;
     assert_eq!(status, 403, "a stranger does not share at all");
 
+    // Olivia sees who has access, and takes Mallory's away at once; only she may.
+    let members = format!("/api/v1/account/hubs/{hub_a}/members");
+    let sharing: Value = olivia
+        .get(relay.url(&members))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let people: Vec<(&str, &str)> = sharing["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["email"].as_str().unwrap(), m["role"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        people,
+        [
+            ("olivia@seaview.example", "owner"),
+            ("mallory@elsewhere.example", "manager")
+        ]
+    );
+    let status = |r: reqwest::Response| r.status().as_u16();
+    assert_eq!(
+        status(mallory.get(relay.url(&members)).send().await.unwrap()),
+        403
+    );
+    let (olivia_id, mallory_id) = (
+        sharing["members"][0]["id"].as_i64().unwrap(),
+        sharing["members"][1]["id"].as_i64().unwrap(),
+    );
+    let access = |id: i64| relay.url(&format!("{members}/{id}"));
+    assert_eq!(
+        status(mallory.delete(access(olivia_id)).send().await.unwrap()),
+        403,
+        "a manager removes nobody"
+    );
+    assert_eq!(
+        status(olivia.delete(access(olivia_id)).send().await.unwrap()),
+        404,
+        "an owner is not removed as a manager"
+    );
+    assert_eq!(
+        status(olivia.delete(access(mallory_id)).send().await.unwrap()),
+        204
+    );
+    let shared: Value = mallory
+        .get(relay.url("/api/v1/account/hubs"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shared, json!([]), "Mallory's access is gone");
+
     // Only a hub can make a code for itself.
     let (status, _) = post(
         &client(),
