@@ -27,6 +27,8 @@ export async function chatView() {
     api('GET', '/property'), api('GET', '/admin/cloud').catch(() => null)]);
   // Linked to the cloud relay, the public website's tag loads the chat from the relay.
   const lanScript = snippet.script;
+  // Opened through the relay, this page's own address is the relay's, not the hub's LAN one.
+  const viaRelay = !!(cloud && cloud.public_url && new URL(cloud.public_url).host === location.host);
   if (cloud && cloud.public_url) {
     snippet.script = lanScript.replace(/src="[^"]*\/widget\.js"/, `src="${cloud.public_url}/widget.js"`);
   }
@@ -159,8 +161,9 @@ export async function chatView() {
     code, copy, copied,
     cloud && cloud.public_url
       ? el('div', {}, el('p', { class: 'muted' }, 'Who can reach it: the tag loads the chat through the hub\'s cloud relay, so guests anywhere can write. ' +
-        'For a page on the hotel\'s own network only (the lobby, an intranet), this tag loads it straight from the hub:'),
-      el('pre', { class: 'snippet', id: 'widget-snippet-lan' }, lanScript))
+        'For a page on the hotel\'s own network only (the lobby, an intranet), a tag can load it straight from the hub' +
+        (viaRelay ? ': open this page on the hotel\'s network to see it.' : ':')),
+      viaRelay ? '' : el('pre', { class: 'snippet', id: 'widget-snippet-lan' }, lanScript))
       : el('p', { class: 'muted' }, 'Who can reach it: the tag loads the chat from this hub, so it works for guests on the hotel\'s own network. ' +
         'A website served over https needs the hub\'s https address (the tag above uses it) and a device that trusts the hub\'s certificate; ' +
         'guests elsewhere reach the chat once the hub is linked to its cloud relay (see Cloud relay).'),

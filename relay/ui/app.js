@@ -90,7 +90,7 @@ function summary(s, online) {
   const devices = s.devices === 0 ? 'No devices'
     : s.devices_offline === 0 ? `All ${s.devices} devices online` : `${s.devices_offline} of ${s.devices} devices offline`;
   return el('ul', { class: 'facts' },
-    el('li', { class: s.unanswered > 0 ? 'attention' : '' }, plural(s.unanswered, 'unanswered dialogue', 'unanswered dialogues')),
+    el('li', { class: s.unanswered > 0 ? 'attention' : '' }, plural(s.unanswered, 'guest waiting for an answer', 'guests waiting for an answer')),
     el('li', {}, `${plural(s.arrivals, 'arrival', 'arrivals')} and ${plural(s.departures, 'departure', 'departures')} today`),
     el('li', { class: s.devices_offline > 0 ? 'attention' : '' }, devices),
     el('li', { class: 'muted' }, online ? `Figures reported at ${since(Math.floor(s.seq / 1000))}; sent again when they change`
@@ -133,6 +133,7 @@ function share(h) {
   const email = el('input', { type: 'email', required: '', placeholder: 'colleague@example.com', id: `share-${h.hub_id}` });
   const f = el('form', { class: 'share' },
     el('label', { for: `share-${h.hub_id}` }, 'Invite a manager by e-mail'),
+    el('p', { class: 'muted' }, 'They see this property here. To open its apps they also need an account of the hotel: add them in its admin app, Team.'),
     email, el('button', { type: 'submit', class: 'secondary' }, 'Send invitation'), message);
   f.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -175,6 +176,9 @@ async function dashboard(me) {
       el('div', { class: 'actions' },
         el('a', { class: 'button', href: `${h.public_url}/admin/`, target: '_blank', rel: 'noopener' }, 'Admin app'),
         el('a', { class: 'button secondary', href: `${h.public_url}/messenger/`, target: '_blank', rel: 'noopener' }, 'Team Messenger')),
+      // Two accounts that look alike: this one lists properties, the hotel's own opens them.
+      el('p', { class: 'muted' }, 'These open the hotel\'s own apps: sign in there with your account of the hotel ' +
+        '(the one its admin app\'s Team section made for you), not with this one.'),
       h.role === 'owner' ? share(h) : el('p', { class: 'muted' }, 'You manage this property with its owner.')));
   }
   view.replaceChildren(el('h2', {}, 'Your properties'), list,
@@ -211,10 +215,12 @@ async function start() {
     const me = await api('GET', '/account');
     const invite = localStorage.getItem('invite');
     if (invite) {
-      localStorage.removeItem('invite');
       try {
         await api('POST', '/account/invites/accept', { token: invite });
+        localStorage.removeItem('invite');
       } catch (e) {
+        // Made out to another address: kept, for when that one signs in here.
+        if (e.status !== 403) localStorage.removeItem('invite');
         await dashboard(me);
         view.prepend(el('p', { class: 'error card', id: 'notice' }, `The invitation did not work: ${e.message}.`));
         return;

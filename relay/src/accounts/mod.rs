@@ -302,6 +302,19 @@ impl Accounts {
     ) -> Result<(), AccountError> {
         let email = checked_email(email)?;
         self.owner_of(owner, hub).await?;
+        let (h, address) = (hub.to_owned(), email.clone());
+        let has_access = self
+            .with(move |c| {
+                Ok(db::members(c, &h)?
+                    .iter()
+                    .any(|(_, e, _)| e.eq_ignore_ascii_case(&address)))
+            })
+            .await?;
+        if has_access {
+            return Err(AccountError::Invalid(
+                "that address has access to this property already",
+            ));
+        }
         let id = owner.id;
         let token = new_token();
         let (hashed, h, address) = (hash_token(&token), hub.to_owned(), email.clone());

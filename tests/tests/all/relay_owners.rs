@@ -269,6 +269,17 @@ async fn an_owner_claims_their_hub_and_sees_only_their_own() {
     )
     .await;
     assert_eq!(status, 403, "a stranger does not share at all");
+    let (status, said) = post(
+        &olivia,
+        &relay,
+        &invites,
+        json!({ "email": "Mallory@Elsewhere.example" }),
+    )
+    .await;
+    assert_eq!(
+        status, 422,
+        "someone with access is not invited again: {said}"
+    );
 
     // Olivia sees who has access, and takes Mallory's away at once; only she may.
     let members = format!("/api/v1/account/hubs/{hub_a}/members");
