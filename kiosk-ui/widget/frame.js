@@ -80,6 +80,7 @@ function applySettings(s) {
   words = textsFor(language);
   document.documentElement.lang = language && language !== 'auto' ? language : (navigator.language || 'en');
   applyTexts(document, words);
+  if (!preview) showLeadSent();
   $('.title').textContent = w.title || 'Chat';
   $('.welcome-text').textContent = w.welcome_text || '';
   const launcher = $('#launcher');
@@ -446,8 +447,34 @@ $('.lead-form').addEventListener('submit', async (e) => {
     method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify(Object.fromEntries(form.entries())),
   });
-  if (r.ok) { $('.lead-done').hidden = false; e.target.querySelectorAll('input,textarea,button').forEach((x) => { x.disabled = true; }); }
+  if (r.ok) {
+    $('.lead-done').hidden = false;
+    e.target.querySelectorAll('input,textarea,button').forEach((x) => { x.disabled = true; });
+    store.set('lead', { at: Date.now(), message: form.get('message') });
+  }
   else status(words.errFailed);
+});
+
+// A message left out of hours stays in sight for a day, so a guest who comes back does not
+// wonder whether it went, or send it again.
+const LEAD_SHOWN_MS = 24 * 3600 * 1000;
+function showLeadSent() {
+  const lead = store.get('lead');
+  const recent = !!lead && Date.now() - lead.at < LEAD_SHOWN_MS;
+  $('.lead-sent').hidden = !recent;
+  $('.lead-form').hidden = recent;
+  if (!recent) return;
+  const time = new Date(lead.at).toLocaleString(document.documentElement.lang || [], { weekday: 'short', hour: '2-digit', minute: '2-digit' });
+  $('.lead-sent-text').textContent = words.leadSent.replace('{time}', time);
+  $('.lead-sent-body').textContent = lead.message;
+}
+$('.lead-another').addEventListener('click', () => {
+  store.set('lead', null);
+  const f = $('.lead-form');
+  f.reset();
+  f.querySelectorAll('input,textarea,button').forEach((x) => { x.disabled = false; });
+  $('.lead-done').hidden = true;
+  showLeadSent();
 });
 
 // Commands from the host page.
@@ -477,6 +504,7 @@ if (preview) {
   );
   layout();
 } else {
+  showLeadSent();
   layout();
   connect();
 }

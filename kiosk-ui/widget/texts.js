@@ -3,6 +3,7 @@
 // missing falls back to English.
 export const TEXTS = {
   en: {
+    leadSent: 'We have your message ({time}); we will answer by e-mail.', leadAnother: 'Write another message',
     videoCall: '📹 Video call', voiceCall: '📞 Call us', calling: 'Calling reception…', talkingWith: 'You are talking with {name}',
     hangUp: 'Hang up', mute: 'Mute', unmute: 'Unmute', cameraOff: 'Camera off', cameraOn: 'Camera on', switchCamera: 'Switch camera',
     missed: 'Nobody could answer just now. Write to us here and we will reply as soon as we can.', ended: 'The call has ended.',
@@ -22,6 +23,7 @@ export const TEXTS = {
     away: 'We are away right now. Leave us a message and we will answer soon.', sending: 'Sending', fileFailed: 'The file could not be sent.',
   },
   pt: {
+    leadSent: 'Recebemos a sua mensagem ({time}); respondemos por e-mail.', leadAnother: 'Escrever outra mensagem',
     videoCall: '📹 Videochamada', voiceCall: '📞 Ligar-nos', calling: 'A ligar para a receção…', talkingWith: 'Está a falar com {name}',
     hangUp: 'Desligar', mute: 'Silenciar', unmute: 'Ligar microfone', cameraOff: 'Desligar câmara', cameraOn: 'Ligar câmara', switchCamera: 'Mudar de câmara',
     missed: 'Ninguém pôde atender agora. Escreva-nos aqui e responderemos assim que possível.', ended: 'A chamada terminou.',
@@ -41,6 +43,7 @@ export const TEXTS = {
     away: 'Neste momento não estamos disponíveis. Deixe-nos uma mensagem e responderemos em breve.', sending: 'A enviar', fileFailed: 'Não foi possível enviar o ficheiro.',
   },
   es: {
+    leadSent: 'Hemos recibido su mensaje ({time}); le responderemos por correo.', leadAnother: 'Escribir otro mensaje',
     videoCall: '📹 Videollamada', voiceCall: '📞 Llámenos', calling: 'Llamando a recepción…', talkingWith: 'Está hablando con {name}',
     hangUp: 'Colgar', mute: 'Silenciar', unmute: 'Activar micrófono', cameraOff: 'Apagar cámara', cameraOn: 'Encender cámara', switchCamera: 'Cambiar cámara',
     missed: 'Nadie pudo responder ahora. Escríbanos aquí y le contestaremos lo antes posible.', ended: 'La llamada ha terminado.',
@@ -60,6 +63,7 @@ export const TEXTS = {
     away: 'Ahora no estamos disponibles. Déjenos un mensaje y le responderemos pronto.', sending: 'Enviando', fileFailed: 'No se pudo enviar el archivo.',
   },
   fr: {
+    leadSent: 'Nous avons bien reçu votre message ({time}) ; nous répondrons par e-mail.', leadAnother: 'Écrire un autre message',
     videoCall: '📹 Appel vidéo', voiceCall: '📞 Nous appeler', calling: 'Appel de la réception…', talkingWith: 'Vous parlez avec {name}',
     hangUp: 'Raccrocher', mute: 'Couper le micro', unmute: 'Activer le micro', cameraOff: 'Couper la caméra', cameraOn: 'Activer la caméra', switchCamera: 'Changer de caméra',
     missed: 'Personne n’a pu répondre pour l’instant. Écrivez-nous ici, nous répondrons dès que possible.', ended: 'L’appel est terminé.',
@@ -79,6 +83,7 @@ export const TEXTS = {
     away: 'Nous sommes absents pour le moment. Laissez-nous un message, nous répondrons vite.', sending: 'Envoi de', fileFailed: "Le fichier n'a pas pu être envoyé.",
   },
   de: {
+    leadSent: 'Ihre Nachricht ist angekommen ({time}); wir antworten per E-Mail.', leadAnother: 'Weitere Nachricht schreiben',
     videoCall: '📹 Videoanruf', voiceCall: '📞 Anrufen', calling: 'Rezeption wird angerufen…', talkingWith: 'Sie sprechen mit {name}',
     hangUp: 'Auflegen', mute: 'Stumm', unmute: 'Ton an', cameraOff: 'Kamera aus', cameraOn: 'Kamera an', switchCamera: 'Kamera wechseln',
     missed: 'Gerade konnte niemand antworten. Schreiben Sie uns hier, wir antworten so bald wie möglich.', ended: 'Der Anruf ist beendet.',
@@ -98,6 +103,7 @@ export const TEXTS = {
     away: 'Wir sind gerade nicht da. Hinterlassen Sie uns eine Nachricht, wir antworten bald.', sending: 'Sende', fileFailed: 'Die Datei konnte nicht gesendet werden.',
   },
   ru: {
+    leadSent: 'Ваше сообщение получено ({time}); мы ответим по электронной почте.', leadAnother: 'Написать ещё сообщение',
     videoCall: '📹 Видеозвонок', voiceCall: '📞 Позвонить', calling: 'Звоним на ресепшен…', talkingWith: 'Вы говорите с: {name}',
     hangUp: 'Завершить', mute: 'Выключить микрофон', unmute: 'Включить микрофон', cameraOff: 'Выключить камеру', cameraOn: 'Включить камеру', switchCamera: 'Сменить камеру',
     missed: 'Сейчас никто не смог ответить. Напишите нам здесь, и мы ответим, как только сможем.', ended: 'Звонок завершён.',

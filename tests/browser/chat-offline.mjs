@@ -43,6 +43,16 @@ try {
   await frame.locator('.lead-form button[type=submit]').click();
   await frame.locator('.lead-done').waitFor({ state: 'visible' });
   await guest.screenshot({ path: `${dir}/chat-offline-form.png` });
+  // Back on the page later: the message left is in sight, in the guest's language, and
+  // another can be written.
+  await guest.reload();
+  await frame.locator('#launcher').click();
+  await frame.locator('.lead-sent-text:has-text("Recebemos a sua mensagem")').waitFor({ state: 'visible' });
+  await frame.locator('.lead-sent-body:has-text("two nights in May")').waitFor({ state: 'visible' });
+  check(await frame.locator('.lead-form').isHidden(), 'the form waits behind "write another"');
+  await guest.screenshot({ path: `${dir}/chat-offline-lead-kept.png` });
+  await frame.locator('.lead-another').click();
+  await frame.locator('.lead-form input[name=name]').waitFor({ state: 'visible' });
 
   const agent = await (await browser.newContext()).newPage();
   agent.setDefaultTimeout(15000);
