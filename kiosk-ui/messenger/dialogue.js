@@ -94,6 +94,13 @@ export class DialogueView {
       el('div', { class: 'conv-head' }, back, el('h2', {}, title), el('span', { class: 'pill state' }, dialogue.state), card,
         el('div', { class: 'conv-actions' }, ...actions)),
       this.list, this.typing, open || dialogue.kind === 'direct' ? this.composer : el('p', { class: 'muted ended' }, dialogue.rating ? `Ended · rated ${dialogue.rating}/5` : 'Ended'));
+    // On a phone the actions are one row that scrolls sideways: fade its edge while more
+    // are out of sight.
+    const actionsRow = conv.querySelector('.conv-actions');
+    const hint = () => actionsRow.classList.toggle('more',
+      actionsRow.scrollLeft + actionsRow.clientWidth < actionsRow.scrollWidth - 2);
+    actionsRow.addEventListener('scroll', hint, { passive: true });
+    new ResizeObserver(hint).observe(actionsRow);
     const pane = this.ctx.pane;
     pane.replaceChildren(conv, this.cardPane());
     if (typingHere) this.textarea.focus();
