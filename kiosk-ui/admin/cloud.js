@@ -45,6 +45,17 @@ export async function cloudView() {
         copied.textContent = await copyText(tag) ? ' Copied.' : ' Select the tag above and copy it.';
       } }, 'Copy'), copied);
   }
+  // Who holds the property on the relay, as the relay says (it may not be reachable).
+  const holders = el('div', { id: 'cloud-access' });
+  if (status.state === 'online') {
+    api('GET', '/admin/cloud/access').then((members) => {
+      holders.replaceChildren(members.length
+        ? el('p', {}, 'On the relay, this property is in the account of ',
+          ...members.flatMap((m, i) => [i ? ', ' : '', el('strong', {}, m.email), ` (${m.role})`]), '.')
+        : el('p', { class: 'muted' }, 'No owner has added this property to an account on the relay yet.'));
+    }).catch(() => holders.replaceChildren());
+  }
+  card.append(holders);
   // An owner adds this property to their account on the relay with a one-time code.
   const claimed = el('div', { id: 'claim-result', role: 'status' });
   card.append(el('h3', {}, 'Add this property to your account on the relay'),
@@ -63,7 +74,7 @@ export async function cloudView() {
         event.target.disabled = false;
       }
     } }, 'Get a code'), claimed);
-  card.append(el('p', { class: 'muted' }, `Hub id on the relay: ${status.hub_id || '—'}. ` +
+  card.append(el('p', { class: 'muted' }, `This hub's name on the relay: ${status.hub_id || '—'}. ` +
     'The hub works the same while the link is down; guests outside see that the hotel is offline and their messages wait in their browser.'));
   return card;
 }

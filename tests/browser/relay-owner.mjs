@@ -51,6 +51,11 @@ try {
   await card.locator('.share button').click();
   await card.locator('.share .notice:has-text("Invitation sent")').waitFor();
   await owner.screenshot({ path: `${dir}/relay-dashboard-phone.png`, fullPage: true });
+  // Back at the hotel, the admin app says whose account holds the property now.
+  await admin.reload();
+  await admin.locator('#cloud-access strong').first().waitFor();
+  check((await admin.textContent('#cloud-access')).includes('(owner)'), 'the hub names its owner on the relay');
+  await admin.screenshot({ path: `${dir}/relay-hub-cloud-claimed.png` });
 
   // Its admin app opens through the relay, behind the hub's own sign-in.
   const [opened] = await Promise.all([phone.waitForEvent('page'), card.locator('a:has-text("Admin app")').click()]);

@@ -1,5 +1,5 @@
-//! The link's state for admins (`GET /api/v1/admin/cloud`), and what browsers outside may
-//! not reach through it.
+//! The link's state for admins (`GET /api/v1/admin/cloud`), the accounts on the relay that
+//! hold the hub, claim codes, and what browsers outside may not reach through it.
 
 use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
@@ -7,7 +7,7 @@ use utoipa_axum::routes;
 
 use axum::http::StatusCode;
 
-use super::{ClaimCode, Cloud, CloudError, CloudStatus};
+use super::{ClaimCode, Cloud, CloudError, CloudStatus, RelayMember};
 use crate::web::{ApiJson, AppError, ErrorBody};
 
 impl From<CloudError> for AppError {
@@ -20,6 +20,7 @@ pub fn admin_routes() -> OpenApiRouter<Cloud> {
     OpenApiRouter::new()
         .routes(routes!(status))
         .routes(routes!(claim_code))
+        .routes(routes!(access))
 }
 
 /// Whether the hub is linked to its cloud relay, since when, the last error, and the hub's
@@ -38,6 +39,18 @@ async fn claim_code(
     State(cloud): State<Cloud>,
 ) -> Result<(StatusCode, ApiJson<ClaimCode>), AppError> {
     Ok((StatusCode::CREATED, ApiJson(cloud.claim_code().await?)))
+}
+
+/// Whose accounts on the relay hold this hub (owners first); empty before a claim or without
+/// a relay. 409 when the relay cannot be asked.
+#[utoipa::path(get, path = "/cloud/access", tag = "cloud", security(("session" = ["admin"])),
+    responses((status = 200, body = Vec<RelayMember>), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn access(State(cloud): State<Cloud>) -> Result<ApiJson<Vec<RelayMember>>, AppError> {
+    match cloud.relay_access().await {
+        // No relay: no account holds the hub.
+        Err(CloudError::Off) => Ok(ApiJson(Vec::new())),
+        other => Ok(ApiJson(other?)),
+    }
 }
 
 /// Refuses, to browsers carried by the relay, what is for the LAN alone: the operator's

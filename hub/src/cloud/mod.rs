@@ -56,6 +56,14 @@ pub struct ClaimCode {
     pub expires_in_secs: i64,
 }
 
+/// An account on the relay that holds this hub.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema, PartialEq, Eq)]
+pub struct RelayMember {
+    pub email: String,
+    /// `owner` or `manager`.
+    pub role: String,
+}
+
 /// What the admin app shows about the link.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct CloudStatus {
@@ -169,30 +177,48 @@ impl Cloud {
     /// Makes a claim code, registers it with the relay (signed with the hub's key) and
     /// returns it to show the owner.
     pub async fn claim_code(&self) -> Result<ClaimCode, CloudError> {
-        let key = self.key().ok_or(CloudError::Off)?;
         // No 0/O or 1/I: the code is read off a screen and typed.
         const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
         let letters: String = (0..8)
             .map(|_| ALPHABET[rand::random::<usize>() % ALPHABET.len()] as char)
             .collect();
         let code = format!("{}-{}", &letters[..4], &letters[4..]);
-        let client =
-            link::relay_client(&self.config).map_err(|e| CloudError::Relay(e.to_string()))?;
-        let url = format!(
-            "{}/api/v1/hubs/claim-code",
-            self.config.relay.trim_end_matches('/')
-        );
-        let token = key.token(self.clock.now().timestamp());
-        let answer = client
-            .post(url)
-            .header(
-                reqwest::header::AUTHORIZATION,
-                format!("Hub {} {token}", key.id()),
+        let answer = self
+            .ask_relay(
+                reqwest::Method::POST,
+                "/api/v1/hubs/claim-code",
+                Some(serde_json::json!({ "code": code })),
             )
-            .json(&serde_json::json!({ "code": code }))
-            .send()
-            .await
-            .map_err(|e| CloudError::Relay(e.to_string()))?;
+            .await?;
+        let said: serde_json::Value = answer.json().await.unwrap_or_default();
+        Ok(ClaimCode {
+            code,
+            expires_in_secs: said["expires_in_secs"].as_i64().unwrap_or(3600),
+        })
+    }
+
+    /// Sends a request to the relay's API at `path`, signed with the hub's key as its link
+    /// is (`Authorization: Hub <id> <token>`); the answer when the relay said yes.
+    async fn ask_relay(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<reqwest::Response, CloudError> {
+        let key = self.key().ok_or(CloudError::Off)?;
+        let relay = |e: &dyn std::fmt::Display| CloudError::Relay(e.to_string());
+        let client = link::relay_client(&self.config).map_err(|e| relay(&e))?;
+        let url = format!("{}{path}", self.config.relay.trim_end_matches('/'));
+        // The relay checks the token against real time, not the hub's clock.
+        let token = key.token(chrono::Utc::now().timestamp());
+        let mut request = client.request(method, url).header(
+            reqwest::header::AUTHORIZATION,
+            format!("Hub {} {token}", key.id()),
+        );
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let answer = request.send().await.map_err(|e| relay(&e))?;
         if !answer.status().is_success() {
             let status = answer.status();
             let text: String = answer
@@ -204,11 +230,24 @@ impl Cloud {
                 .collect();
             return Err(CloudError::Relay(format!("{status}: {text}")));
         }
-        let said: serde_json::Value = answer.json().await.unwrap_or_default();
-        Ok(ClaimCode {
-            code,
-            expires_in_secs: said["expires_in_secs"].as_i64().unwrap_or(3600),
-        })
+        Ok(answer)
+    }
+
+    /// Whose accounts on the relay hold this hub: e-mail and role (`owner`, `manager`),
+    /// owners first; none before an owner has claimed it.
+    pub async fn relay_access(&self) -> Result<Vec<RelayMember>, CloudError> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            members: Vec<RelayMember>,
+        }
+        let answer = self
+            .ask_relay(reqwest::Method::GET, "/api/v1/hubs/access", None)
+            .await?;
+        let said: Answer = answer
+            .json()
+            .await
+            .map_err(|e| CloudError::Relay(e.to_string()))?;
+        Ok(said.members)
     }
 
     /// The hub's key, once the link has started.

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{link, Cloud};
+use super::Cloud;
 
 /// A TURN server and its credential (W3C webrtc-pc §4.2.1 RTCIceServer).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -34,9 +34,9 @@ impl Cloud {
     /// while the relay cannot be asked and the last credential has expired. Waits at most
     /// the relay client's timeout.
     pub async fn turn_servers(&self) -> Vec<TurnServer> {
-        let Some(key) = self.key() else {
+        if self.key().is_none() {
             return Vec::new();
-        };
+        }
         let mut held = self.turn.lock().await;
         // Credentials are checked against real time by the TURN server, not the hub's clock.
         let now = chrono::Utc::now().timestamp();
@@ -45,7 +45,7 @@ impl Cloud {
                 return h.servers.clone();
             }
         }
-        match self.ask_for_turn(&key, now).await {
+        match self.ask_for_turn().await {
             Ok(answer) => {
                 let servers = answer.ice_servers.clone();
                 *held = Some(Held {
@@ -65,29 +65,11 @@ impl Cloud {
         }
     }
 
-    async fn ask_for_turn(
-        &self,
-        key: &cloud_link::HubKey,
-        now: i64,
-    ) -> Result<Answer, super::CloudError> {
-        let relay = |e: &dyn std::fmt::Display| super::CloudError::Relay(e.to_string());
-        let client = link::relay_client(&self.config).map_err(|e| relay(&e))?;
-        let url = format!(
-            "{}/api/v1/hubs/turn",
-            self.config.relay.trim_end_matches('/')
-        );
-        let answer = client
-            .post(url)
-            .header(
-                reqwest::header::AUTHORIZATION,
-                format!("Hub {} {}", key.id(), key.token(now)),
-            )
-            .send()
+    async fn ask_for_turn(&self) -> Result<Answer, super::CloudError> {
+        self.ask_relay(reqwest::Method::POST, "/api/v1/hubs/turn", None)
+            .await?
+            .json()
             .await
-            .map_err(|e| relay(&e))?;
-        if !answer.status().is_success() {
-            return Err(super::CloudError::Relay(answer.status().to_string()));
-        }
-        answer.json().await.map_err(|e| relay(&e))
+            .map_err(|e| super::CloudError::Relay(e.to_string()))
     }
 }

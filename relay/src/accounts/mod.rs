@@ -387,6 +387,19 @@ impl Accounts {
         }
     }
 
+    /// Whose accounts hold `hub` (the hub itself asks, to show its admins): e-mail and
+    /// role, owners first.
+    pub async fn holders(&self, hub: &str) -> Result<Vec<Member>, AccountError> {
+        let h = hub.to_owned();
+        self.with(move |c| {
+            Ok(db::members(c, &h)?
+                .into_iter()
+                .map(|(id, email, role)| Member { id, email, role })
+                .collect())
+        })
+        .await
+    }
+
     async fn owner_of(&self, owner: &Owner, hub: &str) -> Result<(), AccountError> {
         let (id, h) = (owner.id, hub.to_owned());
         match self.with(move |c| db::role(c, &h, id)).await?.as_deref() {

@@ -164,6 +164,30 @@ pub(super) async fn turn(State(own): State<Own>, headers: HeaderMap) -> Response
     }
 }
 
+/// Whose owners' accounts hold the hub (signed like a claim code), for its admin app:
+/// `{"members": [{"email", "role"}]}`, owners first; empty before a claim.
+pub(super) async fn access(State(own): State<Own>, headers: HeaderMap) -> Response {
+    let Some(hub) = signed_hub(&own, &headers, crate::guard::unix_now()).await else {
+        return problem(StatusCode::UNAUTHORIZED, "a hub's signed token is needed");
+    };
+    match own.accounts.holders(hub.as_str()).await {
+        Ok(members) => {
+            let members: Vec<serde_json::Value> = members
+                .into_iter()
+                .map(|m| serde_json::json!({ "email": m.email, "role": m.role }))
+                .collect();
+            Json(serde_json::json!({ "members": members })).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "The accounts cannot be read.");
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the relay cannot say just now",
+            )
+        }
+    }
+}
+
 /// Without TURN, when a hub asks again (a relay's configuration may gain it).
 const NO_TURN_ASK_AGAIN_SECS: i64 = 600;
 

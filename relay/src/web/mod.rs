@@ -61,6 +61,7 @@ pub fn router(own: Own) -> Router {
         .route("/api/v1/hubs", post(hubs_api::register))
         .route("/api/v1/hubs/claim-code", post(hubs_api::claim_code))
         .route("/api/v1/hubs/turn", post(hubs_api::turn))
+        .route("/api/v1/hubs/access", get(hubs_api::access))
         .route("/mqtt", get(link_ws::upgrade))
         .route("/api/v1/account", get(account_api::me))
         .route("/api/v1/account/signup", post(account_api::sign_up))

@@ -80,6 +80,18 @@ async fn owner_account(relay: &Relay, smtp: &Peer, email: &str, password: &str) 
     c
 }
 
+/// Whose accounts on the relay hold `hub`, as its admin app asks.
+async fn holders(hub: &Hub) -> Value {
+    let admin = hub.signed_in("owner").await.unwrap();
+    let r = admin
+        .get(hub.url("/api/v1/admin/cloud/access"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
 async fn claim_code(hub: &Hub) -> String {
     let admin = hub.signed_in("owner").await.unwrap();
     let r = admin
@@ -280,6 +292,16 @@ async fn an_owner_claims_their_hub_and_sees_only_their_own() {
         status, 422,
         "someone with access is not invited again: {said}"
     );
+
+    // The hotel's admin app says whose accounts hold it; hub B's, nobody's.
+    assert_eq!(
+        holders(&a).await,
+        json!([
+            { "email": "olivia@seaview.example", "role": "owner" },
+            { "email": "mallory@elsewhere.example", "role": "manager" }
+        ])
+    );
+    assert_eq!(holders(&b).await, json!([]));
 
     // Olivia sees who has access, and takes Mallory's away at once; only she may.
     let members = format!("/api/v1/account/hubs/{hub_a}/members");
