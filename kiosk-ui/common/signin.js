@@ -11,7 +11,10 @@ export function staffSignIn(title, start) {
     el('label', { for: 'signin-password' }, 'Password'),
     el('input', { id: 'signin-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
     el('div', { class: 'error', role: 'alert' }),
-    el('button', { type: 'submit' }, 'Sign in'));
+    el('button', { type: 'submit' }, 'Sign in'),
+    // Two sign-ins meet owners away from the hotel: this one is the hotel's own.
+    el('p', { class: 'muted' }, 'Your account at this hotel, the one its Team invitation made (not a cloud relay account). ' +
+      'Forgot the password? The hotel\'s owner or an admin can remove you in Team and invite you again.'));
   const section = el('section', { id: 'signin', hidden: true }, el('main', { class: 'narrow' }, form));
   document.body.prepend(section);
   const app = document.getElementById('app');
