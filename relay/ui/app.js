@@ -195,7 +195,11 @@ async function start() {
       await api('POST', '/account/verify', { token });
       return signedOut('Your e-mail address is confirmed. Sign in.');
     } catch (e) {
-      return signedOut(`This confirmation link does not work: ${e.message}.`);
+      // Opened a second time (a mail app may open it twice), the link is spent: the address
+      // is most likely confirmed already.
+      return signedOut(e.status === 404
+        ? 'This confirmation link has been used already or is too old. If you confirmed your address, just sign in; otherwise sign up again for a new link.'
+        : `This confirmation link does not work: ${e.message}.`);
     }
   }
   if (location.pathname === '/reset' && token) {
