@@ -504,7 +504,6 @@ if (preview) {
   );
   layout();
 } else {
-  showLeadSent();
   layout();
   connect();
 }

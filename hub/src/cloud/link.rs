@@ -1,7 +1,8 @@
 //! The link itself: register with the relay (`POST /api/v1/hubs`, the hub's public key and
 //! name; once per start, again after a refusal), then hold an MQTT 3.1.1 session over TLS,
-//! or over a WebSocket on the relay's HTTPS port where only that gets out (client id = hub id, `clean_session = false`, password = a token signed with the hub's
-//! key), reconnecting with back-off and a fresh token, and hand what arrives to the tunnel.
+//! or over a WebSocket on the relay's HTTPS port where only that gets out (client id = hub
+//! id, `clean_session = false`, password = a token signed with the hub's key), reconnecting
+//! with back-off and a fresh token, and hand what arrives to the tunnel.
 
 use std::sync::Arc;
 use std::time::Duration;

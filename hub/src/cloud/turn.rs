@@ -2,9 +2,14 @@
 //! with the hub's key): asked for when a call needs them and kept until half their life is
 //! over, so every credential handed on to a browser still has hours to run.
 
+use std::time::Duration;
+
 use serde::Deserialize;
 
-use super::Cloud;
+use super::{Cloud, LinkState};
+
+/// The longest a call's set-up waits for the relay's TURN credentials.
+const TURN_ASK: Duration = Duration::from_secs(3);
 
 /// A TURN server and its credential (W3C webrtc-pc §4.2.1 RTCIceServer).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -31,8 +36,9 @@ pub(super) struct Held {
 
 impl Cloud {
     /// The relay's TURN servers with a credential for this hub; none without a relay, or
-    /// while the relay cannot be asked and the last credential has expired. Waits at most
-    /// the relay client's timeout.
+    /// while the relay cannot be asked and the last credential has expired. Every call leg
+    /// waits on this, so the relay is asked only while the link is up, for at most
+    /// [`TURN_ASK`].
     pub async fn turn_servers(&self) -> Vec<TurnServer> {
         if self.key().is_none() {
             return Vec::new();
@@ -40,12 +46,23 @@ impl Cloud {
         let mut held = self.turn.lock().await;
         // Credentials are checked against real time by the TURN server, not the hub's clock.
         let now = chrono::Utc::now().timestamp();
+        let still_valid = |h: &Held| now < h.expires_at;
         if let Some(h) = held.as_ref() {
             if now < h.fetched_at + (h.expires_at - h.fetched_at) / 2 {
                 return h.servers.clone();
             }
         }
-        match self.ask_for_turn().await {
+        if self.status().state != LinkState::Online {
+            return held
+                .as_ref()
+                .filter(|h| still_valid(h))
+                .map(|h| h.servers.clone())
+                .unwrap_or_default();
+        }
+        let asked = tokio::time::timeout(TURN_ASK, self.ask_for_turn())
+            .await
+            .unwrap_or_else(|_| Err(super::CloudError::Relay("no answer in time".into())));
+        match asked {
             Ok(answer) => {
                 let servers = answer.ice_servers.clone();
                 *held = Some(Held {
@@ -58,7 +75,7 @@ impl Cloud {
             Err(e) => {
                 tracing::warn!(error = %e, "The relay gave no TURN credentials.");
                 held.as_ref()
-                    .filter(|h| now < h.expires_at)
+                    .filter(|h| still_valid(h))
                     .map(|h| h.servers.clone())
                     .unwrap_or_default()
             }

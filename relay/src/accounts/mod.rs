@@ -302,23 +302,29 @@ impl Accounts {
     ) -> Result<(), AccountError> {
         let email = checked_email(email)?;
         self.owner_of(owner, hub).await?;
-        let (h, address) = (hub.to_owned(), email.clone());
-        let has_access = self
-            .with(move |c| {
-                Ok(db::members(c, &h)?
-                    .iter()
-                    .any(|(_, e, _)| e.eq_ignore_ascii_case(&address)))
-            })
-            .await?;
-        if has_access {
-            return Err(AccountError::Invalid(
-                "that address has access to this property already",
-            ));
-        }
         let id = owner.id;
         let token = new_token();
         let (hashed, h, address) = (hash_token(&token), hub.to_owned(), email.clone());
-        self.with(move |c| db::insert_invite(c, &hashed, &h, &address, id, now + INVITE_SECS))
+        // Checked and written in one transaction.
+        self.db
+            .run(move |c| {
+                if members_of(c, &h)?
+                    .iter()
+                    .any(|m| m.email.eq_ignore_ascii_case(&address))
+                {
+                    return Err(AccountError::Invalid(
+                        "that address has access to this property already",
+                    ));
+                }
+                Ok(db::insert_invite(
+                    c,
+                    &hashed,
+                    &h,
+                    &address,
+                    id,
+                    now + INVITE_SECS,
+                )?)
+            })
             .await?;
         let body = format!(
             "{} invites you to manage {hub_name} with them on Hotel Hub.\n\n\
@@ -360,10 +366,7 @@ impl Accounts {
         self.owner_of(owner, hub).await?;
         let h = hub.to_owned();
         self.with(move |c| {
-            let members = db::members(c, &h)?
-                .into_iter()
-                .map(|(id, email, role)| Member { id, email, role })
-                .collect();
+            let members = members_of(c, &h)?;
             let invited = db::pending_invites(c, &h, now)?
                 .into_iter()
                 .map(|(email, expires_at)| Invited { email, expires_at })
@@ -391,13 +394,7 @@ impl Accounts {
     /// role, owners first.
     pub async fn holders(&self, hub: &str) -> Result<Vec<Member>, AccountError> {
         let h = hub.to_owned();
-        self.with(move |c| {
-            Ok(db::members(c, &h)?
-                .into_iter()
-                .map(|(id, email, role)| Member { id, email, role })
-                .collect())
-        })
-        .await
+        self.with(move |c| members_of(c, &h)).await
     }
 
     async fn owner_of(&self, owner: &Owner, hub: &str) -> Result<(), AccountError> {
@@ -413,6 +410,14 @@ impl Accounts {
         let id = owner.id;
         self.with(move |c| db::memberships(c, id)).await
     }
+}
+
+/// Who may open `hub`, owners first.
+fn members_of(c: &mut dyn Sql, hub: &str) -> Result<Vec<Member>, StoreError> {
+    Ok(db::members(c, hub)?
+        .into_iter()
+        .map(|(id, email, role)| Member { id, email, role })
+        .collect())
 }
 
 /// Codes are shown grouped (`K7Q2-M9XD`) and typed any way: compare them bare, upper case.

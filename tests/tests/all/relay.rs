@@ -37,6 +37,25 @@ fn endpoint(relay: &Relay, public_url: &str) -> Endpoint {
     }
 }
 
+/// Waits until the relay answers for the hub at `public` that it is offline (503).
+async fn said_offline(client: &reqwest::Client, public: &str) {
+    eventually(
+        "the hub shown offline",
+        Duration::from_secs(10),
+        async || {
+            let r = client
+                .get(format!("{public}/healthz"))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            (r.status() == 503)
+                .then_some(())
+                .ok_or(r.status().to_string())
+        },
+    )
+    .await;
+}
+
 fn bodies_in(hub: &Hub) -> Vec<String> {
     let conn = rusqlite::Connection::open_with_flags(
         hub.data.join("hub.db"),
@@ -196,17 +215,7 @@ async fn a_guest_outside_reaches_their_hotels_hub_and_no_other() {
     assert_eq!(page.status(), 404);
     assert!(page.text().await.unwrap().contains("Отель не найден"));
     b.kill_hard();
-    eventually("B offline", Duration::from_secs(10), async || {
-        let r = at_b
-            .get(format!("{pb}/healthz"))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        (r.status() == 503)
-            .then_some(())
-            .ok_or(r.status().to_string())
-    })
-    .await;
+    said_offline(&at_b, &pb).await;
     // The hotel's website keeps a chat button that says why, in the guest's language.
     let loader = at_b
         .get(format!("{pb}/widget.js"))
@@ -461,17 +470,6 @@ async fn a_guest_outside_and_staff_on_the_lan_chat_in_chromium() {
     // Hub A goes offline: its website keeps a chat button that says so.
     let mut a = a;
     a.kill_hard();
-    let probe = relay.client_for(&public);
-    eventually("A offline", Duration::from_secs(10), async || {
-        let r = probe
-            .get(format!("{public}/healthz"))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        (r.status() == 503)
-            .then_some(())
-            .ok_or(r.status().to_string())
-    })
-    .await;
+    said_offline(&relay.client_for(&public), &public).await;
     crate::browser::run_script("relay-offline.mjs", vec![public], "relay offline ok").await;
 }
