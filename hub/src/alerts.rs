@@ -1,52 +1,126 @@
-//! Wiring: what the capabilities announce that becomes a Web Push notice for the members
-//! who have push and no Team Messenger open (an open one alerts by itself): a guest wrote,
-//! a call rings or was missed.
+//! Wiring: the messenger channels' start, and the one notification system (TEAM-3, CLOUD-3). What the capabilities announce
+//! (a guest wrote, a call rings or was missed) becomes a notice for the members who are not
+//! in the Team Messenger to see it (an open one alerts by itself), sent where each member
+//! chose: Web Push or one linked messenger, by their events and quiet hours, so nobody is
+//! told twice of one event.
 
 use std::sync::Arc;
 
 use crate::chat::Chat;
+use crate::messengers::{Messengers, NoticeEvent, NoticeRoute};
+
+/// Starts the messenger channels, the hub's public address for their webhooks read from
+/// the cloud link.
+pub(crate) async fn start_messengers(
+    config: &crate::config::Config,
+    chat: &Arc<Chat>,
+    reception: &crate::reception::Reception,
+    cloud: &crate::cloud::Cloud,
+    http: reqwest::Client,
+) -> Result<Messengers, crate::messengers::MessengerError> {
+    let cloud = cloud.clone();
+    Messengers::start(crate::messengers::MessengersParts {
+        store: chat.store.clone(),
+        clock: chat.clock.clone(),
+        data_dir: config.data_dir.clone(),
+        http,
+        config: config.messengers.clone(),
+        chat: chat.clone(),
+        reception: reception.clone(),
+        public_url: Arc::new(move || cloud.status().public_url),
+    })
+    .await
+}
+
+/// The notices' tasks: the messengers' outbox, guests' messages and calls.
+pub(crate) fn spawn(
+    chat: &Arc<Chat>,
+    push: &crate::push::Push,
+    messengers: &Messengers,
+    calls: &crate::calls::Calls,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let notices = Notices {
+        chat: chat.clone(),
+        push: push.clone(),
+        messengers: messengers.clone(),
+    };
+    vec![
+        messengers.spawn_outbox(),
+        guest_wrote(notices.clone()),
+        self::calls(calls, notices),
+    ]
+}
+
+/// What a notice goes through.
+#[derive(Clone)]
+struct Notices {
+    pub chat: Arc<Chat>,
+    pub push: crate::push::Push,
+    pub messengers: Messengers,
+}
 
 /// The chat's alerts (a guest wrote; these members do not have the Team Messenger open)
-/// become Web Push notices that open the conversation.
-pub(crate) fn guest_wrote(
-    chat: &Arc<Chat>,
-    push: crate::push::Push,
-) -> tokio::task::JoinHandle<()> {
-    let reachable = push.clone();
-    let mut alerts = chat.alerts(move |assignee| reachable.could_reach(assignee));
-    let chat = chat.clone();
+/// become notices that open the conversation, naming the guest and their unit.
+fn guest_wrote(n: Notices) -> tokio::task::JoinHandle<()> {
+    let (push, messengers) = (n.push.clone(), n.messengers.clone());
+    let mut alerts = n
+        .chat
+        .alerts(move |assignee| push.could_reach(assignee) || messengers.anyone_linked());
     tokio::spawn(async move {
         loop {
             let alert = match alerts.recv().await {
                 Ok(a) => a,
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                    tracing::warn!(missed = n, "Push fell behind the chat's alerts.");
+                    tracing::warn!(missed = n, "Notices fell behind the chat's alerts.");
                     continue;
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             };
-            // The assignee, or with none everyone (an unassigned conversation is everyone's).
+            let unit = match alert.visitor_id {
+                Some(v) => n.chat.visitor_card(v).await.ok().and_then(|card| {
+                    card.tags
+                        .iter()
+                        .find_map(|t| t.strip_prefix("room-").map(str::to_owned))
+                }),
+                None => None,
+            };
+            let from = match &unit {
+                Some(u) => format!("{} (room {u})", alert.from),
+                None => alert.from.clone(),
+            };
+            let via = match alert.channel.as_str() {
+                "web" | "reception" | "kiosk" => String::new(),
+                other => format!(
+                    " on {}",
+                    crate::messengers::Platform::parse(other)
+                        .map(|p| p.label())
+                        .unwrap_or(other)
+                ),
+            };
+            let (event, title) = if alert.new_dialogue {
+                (
+                    NoticeEvent::NewDialogue,
+                    format!("{from} started a conversation{via}"),
+                )
+            } else {
+                (NoticeEvent::GuestMessage, format!("{from} wrote{via}"))
+            };
             let notice = crate::push::Notice {
-                title: format!("{} wrote", alert.from),
+                title,
                 body: alert.text,
                 url: format!("/messenger/?open={}", alert.dialogue_id),
                 tag: format!("dialogue-{}", alert.dialogue_id),
             };
             let assignee = alert.assignee;
-            to_absent(&push, &chat, |id| assignee.is_none_or(|a| a == id), &notice).await;
+            to_absent(&n, |id| assignee.is_none_or(|a| a == id), event, &notice).await;
         }
     })
 }
 
-/// A call ringing or missed becomes a Web Push notice for the members who have push and
-/// no Team Messenger open (an open one rings by itself).
-pub(crate) fn calls(
-    calls: &crate::calls::Calls,
-    chat: &Arc<Chat>,
-    push: crate::push::Push,
-) -> tokio::task::JoinHandle<()> {
+/// A call ringing or missed becomes a notice for the members not in the Team Messenger
+/// (an open one rings by itself).
+fn calls(calls: &crate::calls::Calls, n: Notices) -> tokio::task::JoinHandle<()> {
     let mut events = calls.subscribe();
-    let chat = chat.clone();
     tokio::spawn(async move {
         loop {
             let (title, record) = match events.recv().await {
@@ -66,29 +140,47 @@ pub(crate) fn calls(
                 url: "/messenger/#calls".into(),
                 tag: format!("call-{}", record.id),
             };
-            to_absent(&push, &chat, |_| true, &notice).await;
+            to_absent(&n, |_| true, NoticeEvent::Call, &notice).await;
         }
     })
 }
 
-/// Sends `notice` to the members `wanted` who can be reached by push and are not in the
-/// messenger to see it; a failure is logged.
+/// Sends `notice` to the members `wanted` who are not in the Team Messenger to see it,
+/// each where they chose; a failure is logged.
 async fn to_absent(
-    push: &crate::push::Push,
-    chat: &Chat,
+    n: &Notices,
     wanted: impl Fn(i64) -> bool,
+    event: NoticeEvent,
     notice: &crate::push::Notice,
 ) {
-    let connected = chat.connected_staff();
-    let user_ids: Vec<i64> = push
-        .subscribed()
-        .into_iter()
-        .filter(|id| wanted(*id) && !connected.contains(id))
-        .collect();
-    if user_ids.is_empty() {
+    let connected = n.chat.connected_staff();
+    let members = match n.chat.colleagues().await {
+        Ok(all) => all.into_iter().map(|m| m.id).collect::<Vec<i64>>(),
+        Err(e) => {
+            tracing::warn!(error = %e, "Notices cannot list the team.");
+            return;
+        }
+    };
+    let subscribed = n.push.subscribed();
+    let mut by_push = Vec::new();
+    for id in members {
+        if !wanted(id) || connected.contains(&id) {
+            continue;
+        }
+        match n.messengers.route(id, event).await {
+            NoticeRoute::Push if subscribed.contains(&id) => by_push.push(id),
+            NoticeRoute::Messenger(platform, address) => {
+                n.messengers
+                    .notify(platform, &address, &notice.title, &notice.body, &notice.url)
+                    .await;
+            }
+            NoticeRoute::Push | NoticeRoute::Nowhere => {}
+        }
+    }
+    if by_push.is_empty() {
         return;
     }
-    if let Err(e) = push.send(user_ids, notice).await {
+    if let Err(e) = n.push.send(by_push, notice).await {
         tracing::warn!(error = %e, tag = %notice.tag, "A push notice was not sent.");
     }
 }

@@ -147,7 +147,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
             .await?
             .context("cannot open the store")?;
     let mailer = Mailer::from_config(&config.smtp).context("the SMTP settings do not work")?;
-    let http = reqwest::Client::builder()
+    let outgoing = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .connect_timeout(Duration::from_secs(5))
         .redirect(reqwest::redirect::Policy::none())
@@ -171,7 +171,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     let push = crate::push::Push::start(
         store.clone(),
         clock.clone(),
-        http.clone(),
+        outgoing.clone(),
         &config.web.host_name,
     )
     .await
@@ -184,7 +184,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         team: team.clone(),
         config: config.chat.clone(),
         data_dir: config.data_dir.clone(),
-        http,
+        http: outgoing.clone(),
     })
     .await
     .context("cannot start the chat")?;
@@ -263,7 +263,6 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     let mut tasks = vec![
         timers,
         ical,
-        crate::alerts::guest_wrote(&chat, push.clone()),
         tokio::spawn(async {
             let mut every = tokio::time::interval(crate::platform::memory::TRIM_EVERY);
             loop {
@@ -333,7 +332,10 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     })
     .await
     .context("cannot start the calls")?;
-    tasks.push(crate::alerts::calls(&calls, &chat, push.clone()));
+    let messengers = crate::alerts::start_messengers(&config, &chat, &reception, &cloud, outgoing)
+        .await
+        .context("cannot start the messenger channels")?;
+    tasks.extend(crate::alerts::spawn(&chat, &push, &messengers, &calls));
     let scans = crate::scans::Scans::start(
         store.clone(),
         clock.clone(),
@@ -382,6 +384,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         calls,
         scans,
         cloud: cloud.clone(),
+        messengers,
     };
     let connections = web::Connections::new(web::ConnectionLimits::within(
         config.web.max_connections,

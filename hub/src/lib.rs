@@ -17,6 +17,7 @@ pub mod frontdesk;
 pub mod inbound;
 pub mod language;
 pub mod markup;
+pub mod messengers;
 pub mod notify;
 pub mod plan;
 pub mod platform;

@@ -44,6 +44,7 @@ pub struct Services {
     pub calls: crate::calls::Calls,
     pub scans: crate::scans::Scans,
     pub cloud: crate::cloud::Cloud,
+    pub messengers: crate::messengers::Messengers,
 }
 
 /// Every route of the hub with the OpenAPI document that describes the same set (the
@@ -62,6 +63,7 @@ pub fn router(s: &Services, connections: &Arc<Connections>) -> (Router, utoipa::
         .merge(crate::calls::api::admin_routes().with_state(s.calls.clone()))
         .merge(crate::scans::api::admin_routes().with_state(s.scans.clone()))
         .merge(crate::cloud::api::admin_routes().with_state(s.cloud.clone()))
+        .merge(crate::messengers::api::admin_routes().with_state(s.messengers.clone()))
         .route_layer(axum::middleware::from_fn(
             crate::team::staff_api::require_admin,
         ));
@@ -84,12 +86,14 @@ pub fn router(s: &Services, connections: &Arc<Connections>) -> (Router, utoipa::
         .merge(crate::frontdesk::api::routes().with_state(s.frontdesk.clone()))
         .merge(crate::calls::api::routes().with_state(s.calls.clone()))
         .merge(crate::scans::api::routes().with_state(s.scans.clone()))
+        .merge(crate::messengers::api::routes().with_state(s.messengers.clone()))
         .merge(uploads)
         .nest("/admin", admin);
     let pages = OpenApiRouter::new()
         .merge(crate::team::api::page_routes().with_state(s.team.clone()))
         .merge(crate::chat::api::page_routes().with_state(s.chat.clone()))
-        .merge(crate::reception::api::page_routes().with_state(s.reception.clone()));
+        .merge(crate::reception::api::page_routes().with_state(s.reception.clone()))
+        .merge(crate::messengers::api::hook_routes().with_state(s.messengers.clone()));
     let metrics = Arc::new(Metrics::new(s.store.clone(), gauges(s, connections)));
     let (router, openapi) = web::assemble(
         api,
@@ -154,7 +158,13 @@ fn gauges(s: &Services, connections: &Arc<Connections>) -> Vec<Gauge> {
     let devices = s.devices.clone();
     let scenarios = s.scenarios.clone();
     let calls = s.calls.clone();
+    let messengers = s.messengers.clone();
     vec![
+        Gauge {
+            name: "hub_messenger_webhooks_refused",
+            help: "Messenger webhooks refused since start: a signature or token that is not the platform's.",
+            read: Box::new(move || messengers.refused_total() as f64),
+        },
         Gauge {
             name: "hub_calls_active",
             help: "Calls ringing or under way through the hub.",

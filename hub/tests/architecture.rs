@@ -25,6 +25,7 @@ const CAPABILITIES: &[&str] = &[
     "calls",
     "scans",
     "cloud",
+    "messengers",
 ];
 const WIRING: &[&str] = &["app", "wiring", "plan", "demo", "alerts"];
 const MECHANISM: &[&str] = &[

@@ -67,6 +67,22 @@ pub(super) fn messages_after(
     )
 }
 
+/// The staff's and the bot's public messages to a visitor after message id `after`, in
+/// every dialogue of theirs, oldest first: what a messenger's outbox carries.
+pub(super) fn replies_to_visitor(
+    conn: &Connection,
+    visitor_id: i64,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Message>, ChatError> {
+    messages_where(
+        conn,
+        "m.id > ?2 AND m.private = 0 AND m.author_kind IN ('staff', 'bot') AND m.dialogue_id IN \
+         (SELECT id FROM dialogues WHERE visitor_id = ?1) ORDER BY m.id LIMIT ?3",
+        params![visitor_id, after, limit],
+    )
+}
+
 /// One place in a dialogue's sequence as the guest side may read it.
 #[derive(Debug, Clone)]
 pub(super) enum Item {

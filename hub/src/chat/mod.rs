@@ -11,6 +11,7 @@ pub mod api;
 mod attachments;
 mod automation;
 mod bus;
+mod channels;
 mod db;
 mod frames;
 pub mod geoip;
@@ -40,7 +41,9 @@ use utoipa::ToSchema;
 
 use crate::store::StoreError;
 
-pub use service::{Alert, Chat, ChatParts};
+pub use channels::ChannelGuest;
+pub use service::{Alert, Chat, ChatParts, Posted};
+pub use visitors::Visitor;
 
 /// Longest message body, in characters.
 pub const MAX_BODY_CHARS: usize = 4000;

@@ -39,6 +39,8 @@ pub struct Chat {
     /// Whether anyone could use an alert for a conversation with this assignee (set by
     /// the listener): a guest message costs nothing when nobody could be reached.
     pub(super) alert_wanted: RwLock<Option<AlertWanted>>,
+    /// Visitors the team or the bot just wrote to (for messenger outboxes).
+    pub(super) replies: tokio::sync::broadcast::Sender<i64>,
     /// The typical first-answer time the widget promises, and when it was worked out.
     pub(super) reply_estimate: std::sync::Mutex<Option<(std::time::Instant, Option<u32>)>>,
 }
@@ -53,6 +55,12 @@ pub struct Alert {
     /// The conversation's assignee; with none, it is everyone's.
     pub assignee: Option<i64>,
     pub dialogue_id: i64,
+    /// The guest's first message of this conversation.
+    pub new_dialogue: bool,
+    /// The conversation's channel ("web", "reception", "telegram", …).
+    pub channel: String,
+    /// The guest's card (`Chat::visitor_card`), for the unit they wrote from.
+    pub visitor_id: Option<i64>,
     /// Who wrote (the guest's name or nickname).
     pub from: String,
     /// The message, cut to 140 characters.
@@ -258,10 +266,12 @@ impl Chat {
         let minute = std::time::Duration::from_secs(60);
         let presence = super::presence::Presence::new(clock.now());
         let (alerts, _) = tokio::sync::broadcast::channel(256);
+        let (replies, _) = tokio::sync::broadcast::channel(256);
         Ok(Arc::new(Chat {
             presence,
             alerts,
             alert_wanted: RwLock::new(None),
+            replies,
             reply_estimate: std::sync::Mutex::new(None),
             store,
             clock,
@@ -382,7 +392,7 @@ impl Chat {
     }
 
     /// Tells whoever listens that a guest wrote `m`; costs nothing when nobody listens.
-    fn alert(&self, m: &Message, assignee: Option<i64>) {
+    fn alert(&self, m: &Message, dialogue: &DialogueRow, assignee: Option<i64>) {
         let wanted = self
             .alert_wanted
             .read()
@@ -394,6 +404,9 @@ impl Chat {
         let _ = self.alerts.send(Alert {
             assignee,
             dialogue_id: m.dialogue_id,
+            new_dialogue: m.seq == 1,
+            channel: dialogue.channel.clone(),
+            visitor_id: dialogue.visitor_id,
             from: m.author_name.clone(),
             text: m.body.chars().take(140).collect(),
         });
@@ -418,7 +431,12 @@ impl Chat {
                 );
             }
             if m.author_kind == AuthorKind::Guest && !m.private {
-                self.alert(&m, audience.assignee_id);
+                self.alert(&m, &dialogue, audience.assignee_id);
+            }
+            if matches!(m.author_kind, AuthorKind::Staff | AuthorKind::Bot) && !m.private {
+                if let Some(visitor_id) = dialogue.visitor_id {
+                    let _ = self.replies.send(visitor_id);
+                }
             }
             self.bus.team_send(TeamEvent::Message(m, audience.clone()));
         }

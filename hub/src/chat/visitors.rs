@@ -102,6 +102,16 @@ pub(super) fn create(conn: &Connection, token_hash: &str, now: &str) -> Result<V
     by_id(conn, conn.last_insert_rowid())
 }
 
+/// Gives the visitor `name` unless they already have one (a name staff or the guest set
+/// wins over what a platform reports).
+pub(super) fn set_name_if_empty(conn: &Connection, id: i64, name: &str) -> Result<(), ChatError> {
+    conn.execute(
+        "UPDATE visitors SET name = ?2 WHERE id = ?1 AND name = ''",
+        params![id, short(name, 80)],
+    )?;
+    Ok(())
+}
+
 /// Where the guest is and came from, as the widget reports it on connect.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PageInfo {

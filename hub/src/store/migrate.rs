@@ -69,6 +69,10 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         "0015_kiosk_screen.sql",
         include_str!("../../migrations/0015_kiosk_screen.sql"),
     ),
+    (
+        "0016_messengers.sql",
+        include_str!("../../migrations/0016_messengers.sql"),
+    ),
 ];
 
 pub(super) fn apply(conn: &Connection, path: &Path) -> Result<(), StoreError> {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 /// The commented default, printed by `hub config example`.
-pub const EXAMPLE: &str = include_str!("../hub.example.toml");
+pub const EXAMPLE: &str = include_str!("../../hub.example.toml");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -39,6 +39,35 @@ pub struct Config {
     pub bookings: BookingsConfig,
     pub calls: CallsConfig,
     pub cloud: CloudConfig,
+    pub messengers: MessengersConfig,
+}
+
+/// Where the messenger platforms' APIs are (CLOUD-2, CLOUD-3): their public hosts unless a
+/// test or a proxy stands in.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MessengersConfig {
+    /// Telegram Bot API (`<telegram_api>/bot<token>/<method>`).
+    pub telegram_api: String,
+    /// Viber REST bot API (`<viber_api>/pa/<method>`).
+    pub viber_api: String,
+    /// Meta's Graph API with its version, for WhatsApp Cloud API and Messenger
+    /// (`<graph_api>/<id>/messages`).
+    pub graph_api: String,
+    /// The hub's public address for the platforms' webhooks when it is not the relay's
+    /// (`https://hotel.example`); empty uses the address the relay gives the hub.
+    pub public_url: String,
+}
+
+impl Default for MessengersConfig {
+    fn default() -> Self {
+        MessengersConfig {
+            telegram_api: "https://api.telegram.org".into(),
+            viber_api: "https://chatapi.viber.com".into(),
+            graph_api: "https://graph.facebook.com/v21.0".into(),
+            public_url: String::new(),
+        }
+    }
 }
 
 /// The link to the cloud relay (CLOUD-1): off until a relay's address is set.
@@ -271,6 +300,7 @@ impl Default for Config {
             bookings: BookingsConfig::default(),
             calls: CallsConfig::default(),
             cloud: CloudConfig::default(),
+            messengers: MessengersConfig::default(),
         }
     }
 }
@@ -413,6 +443,21 @@ impl Config {
         {
             return invalid("weather.base_url", "an http(s) URL");
         }
+        for (key, value) in [
+            ("messengers.telegram_api", &self.messengers.telegram_api),
+            ("messengers.viber_api", &self.messengers.viber_api),
+            ("messengers.graph_api", &self.messengers.graph_api),
+        ] {
+            if !url::Url::parse(value).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+                return invalid(key, "an http(s) URL");
+            }
+        }
+        if !self.messengers.public_url.is_empty()
+            && !url::Url::parse(&self.messengers.public_url)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        {
+            return invalid("messengers.public_url", "the hub's public http(s) address");
+        }
         if !self.cloud.relay.is_empty()
             && !url::Url::parse(&self.cloud.relay)
                 .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
@@ -527,69 +572,4 @@ fn apply_env(table: &mut toml::Table, name: &str, raw: &str) -> Result<(), Confi
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn the_printed_example_is_the_default() {
-        let table: toml::Table = toml::from_str(EXAMPLE).unwrap();
-        let parsed = Config::deserialize(toml::Value::Table(table)).unwrap();
-        assert_eq!(parsed, Config::default());
-    }
-
-    #[test]
-    fn env_overrides_keep_types_and_nest() {
-        let c = Config::load(
-            None,
-            env(&[
-                ("HUB_WEB__HTTP_LISTEN", "127.0.0.1:9000"),
-                ("HUB_BROKER__MAX_CONNECTIONS", "12"),
-                ("HUB_MDNS__INTERFACES", "[\"lo\"]"),
-                ("HUB_CONFIG", "/ignored.toml"),
-                ("PATH", "/bin"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(
-            c.web.http_listen,
-            "127.0.0.1:9000".parse::<SocketAddr>().unwrap()
-        );
-        assert_eq!(c.broker.max_connections, 12);
-        assert_eq!(c.mdns.interfaces, vec!["lo".to_string()]);
-    }
-
-    #[test]
-    fn unknown_keys_are_refused_by_name() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("hub.toml");
-        std::fs::write(&path, "[web]\nhttp_lisen = \"0.0.0.0:80\"\n").unwrap();
-        let err = Config::load(Some(&path), env(&[])).unwrap_err().to_string();
-        assert!(err.contains("http_lisen"), "{err}");
-        let err = Config::load(None, env(&[("HUB_WEB__NOPE", "1")]))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("nope"), "{err}");
-    }
-
-    #[test]
-    fn invalid_values_name_their_key() {
-        let err = Config::load(None, env(&[("HUB_WEB__HOST_NAME", "my hub!")])).unwrap_err();
-        assert!(err.to_string().contains("web.host_name"));
-        let err = Config::load(None, env(&[("HUB_WEB__TLS_CERT", "/x.pem")])).unwrap_err();
-        assert!(err.to_string().contains("tls_key"));
-    }
-
-    #[test]
-    fn the_smtp_password_is_never_printed() {
-        let mut c = Config::default();
-        c.smtp.password = "hunter2".into();
-        assert!(!format!("{c:?}").contains("hunter2"));
-    }
-}
+mod tests;

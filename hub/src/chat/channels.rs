@@ -1,0 +1,160 @@
+//! Chat's side of the messenger channels (CLOUD-2): a guest known by their account on a
+//! platform rather than by a browser token, what they write, and what the team says to them
+//! that the platform must carry back. The platforms themselves are `messengers/`.
+
+use super::service::Posted;
+use super::visitors::{self, PageInfo, Visitor};
+use super::{db, ChatError, Message};
+
+/// A guest writing from a messenger.
+#[derive(Debug, Clone)]
+pub struct ChannelGuest {
+    /// The dialogue's channel: "telegram", "viber", "whatsapp" or "messenger".
+    pub channel: String,
+    /// The platform's id of the chat or user (Telegram chat id, Viber user id, WhatsApp
+    /// number, Messenger page-scoped id).
+    pub address: String,
+    /// The name the platform gives, if any.
+    pub name: String,
+    /// The language the platform reports (`en`, `ru-RU`), if any.
+    pub language: String,
+    /// Tags the visitor card gets, e.g. the unit the guest came from (`room-102`).
+    pub tags: Vec<String>,
+}
+
+/// The key a messenger guest is stored under, in the column that holds a browser token's
+/// SHA-256 in hex: the colon cannot occur in a hex digest, so no browser token can ever name
+/// a messenger guest.
+fn channel_key(channel: &str, address: &str) -> String {
+    format!("{channel}:{address}")
+}
+
+impl super::Chat {
+    /// Finds or makes the visitor for a messenger account; the name, language and tags
+    /// given replace the card's when not empty.
+    pub async fn channel_guest(&self, guest: ChannelGuest) -> Result<Visitor, ChatError> {
+        if guest.address.is_empty() || guest.address.len() > 128 {
+            return Err(ChatError::Invalid(
+                "a messenger address of 1 to 128 bytes".into(),
+            ));
+        }
+        let now = self.clock.now_text();
+        self.store
+            .write(move |c| -> Result<_, ChatError> {
+                let key = channel_key(&guest.channel, &guest.address);
+                let visitor = match visitors::by_token_hash(c, &key)? {
+                    Some(v) => v,
+                    None => visitors::create(c, &key, &now)?,
+                };
+                let page = PageInfo {
+                    title: guest.channel.clone(),
+                    language: guest.language.clone(),
+                    tags: guest.tags.clone(),
+                    ..PageInfo::default()
+                };
+                let new_visit = visitor.visits == 0;
+                visitors::record_visit(c, visitor.id, &page, "", "", new_visit, &now)?;
+                if !guest.name.trim().is_empty() {
+                    visitors::set_name_if_empty(c, visitor.id, &guest.name)?;
+                }
+                visitors::by_id(c, visitor.id)
+            })
+            .await
+    }
+
+    /// What a messenger guest wrote, with the platform's message id as the client id (a
+    /// platform's repeated delivery is stored once) and a file if they sent one. Writing on
+    /// a messenger is the guest's own choice of channel, so no consent step is asked for.
+    pub async fn channel_post(
+        &self,
+        visitor: &Visitor,
+        channel: &str,
+        message_id: &str,
+        body: &str,
+        file: Option<(Vec<u8>, String)>,
+    ) -> Result<Posted, ChatError> {
+        let client_id = Some(format!("{channel}:{message_id}").chars().take(64).collect());
+        match file {
+            None => {
+                self.guest_post(visitor.id, client_id, body, channel, true, None)
+                    .await
+            }
+            Some((bytes, name)) => {
+                let visitor_id = visitor.id;
+                let caption = body.to_owned();
+                self.post_file(&bytes, &name, |file_body, file| async move {
+                    let text = if caption.trim().is_empty() {
+                        file_body
+                    } else {
+                        caption
+                    };
+                    self.guest_post(visitor_id, client_id, &text, channel, true, Some(file))
+                        .await
+                })
+                .await
+            }
+        }
+    }
+
+    /// What the guest should receive after message id `after`: the team's and the bot's
+    /// messages that are not private, in every dialogue of the visitor, oldest first, at
+    /// most `limit`. A messenger's outbox reads this with its own cursor.
+    pub async fn for_channel_guest(
+        &self,
+        visitor_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<Message>, ChatError> {
+        self.store
+            .read(move |c| db::replies_to_visitor(c, visitor_id, after, limit))
+            .await
+    }
+
+    /// The file of a message the guest received, for a messenger to carry.
+    pub async fn channel_attachment(
+        &self,
+        visitor_id: i64,
+        attachment_id: i64,
+    ) -> Result<(Vec<u8>, String, String), ChatError> {
+        let stored = self.guest_attachment(visitor_id, attachment_id).await?;
+        let bytes = self.attachment_bytes(&stored).await?;
+        Ok((bytes, stored.file_name, stored.content_type))
+    }
+
+    /// A note only the team sees in a messenger guest's dialogue (a message the platform
+    /// refused, the window closed).
+    pub async fn channel_note(&self, dialogue_id: i64, text: &str) -> Result<(), ChatError> {
+        let body = super::clean_body(text)?;
+        let now = self.clock.now_text();
+        let changes = self
+            .store
+            .write(move |c| -> Result<_, ChatError> {
+                let mut changes = super::service::Changes::default();
+                changes.messages.push(super::service::system_message(
+                    c,
+                    dialogue_id,
+                    &body,
+                    true,
+                    &now,
+                )?);
+                super::service::finish(c, dialogue_id, &mut changes)?;
+                Ok(changes)
+            })
+            .await?;
+        self.publish(changes);
+        Ok(())
+    }
+
+    /// A visitor's card.
+    pub async fn visitor_card(&self, visitor_id: i64) -> Result<Visitor, ChatError> {
+        self.store
+            .read(move |c| visitors::by_id(c, visitor_id))
+            .await
+    }
+
+    /// Dialogues with something the guest should receive: tells a messenger's outbox which
+    /// visitor to look at (sent after the commit; a missed one is found by the cursor).
+    pub fn replies(&self) -> tokio::sync::broadcast::Receiver<i64> {
+        self.replies.subscribe()
+    }
+}
