@@ -171,8 +171,7 @@ async fn to_absent(
             NoticeRoute::Push if subscribed.contains(&id) => by_push.push(id),
             NoticeRoute::Messenger(platform, address) => {
                 n.messengers
-                    .notify(platform, &address, &notice.title, &notice.body, &notice.url)
-                    .await;
+                    .notify(platform, &address, &notice.title, &notice.body, &notice.url);
             }
             NoticeRoute::Push | NoticeRoute::Nowhere => {}
         }

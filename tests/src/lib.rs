@@ -101,6 +101,7 @@ pub mod cluster;
 pub mod delivery;
 pub mod devices;
 pub mod inproc;
+pub mod messengers;
 pub mod netns;
 mod peer;
 pub mod relay;

@@ -223,7 +223,7 @@ async fn guest_links(
 }
 
 /// Every platform and its state.
-#[utoipa::path(get, path = "/messengers", tag = "messengers", security(("session" = [])),
+#[utoipa::path(get, path = "/messengers", tag = "messengers", security(("session" = ["admin"])),
     responses((status = 200, body = Vec<PlatformStatus>), (status = 401, body = crate::web::ErrorBody),
         (status = 403, body = crate::web::ErrorBody)))]
 async fn list(State(m): State<Messengers>) -> ApiJson<Vec<PlatformStatus>> {
@@ -233,7 +233,7 @@ async fn list(State(m): State<Messengers>) -> ApiJson<Vec<PlatformStatus>> {
 /// Connects the property's own bot, number or page on `platform` (checked with the
 /// platform first; its webhook set to the hub's public address where the platform allows).
 #[utoipa::path(put, path = "/messengers/{platform}", tag = "messengers",
-    security(("session" = [])), request_body = NewBot,
+    security(("session" = ["admin"])), request_body = NewBot,
     responses((status = 200, body = PlatformStatus), (status = 400, body = crate::web::ErrorBody),
         (status = 401, body = crate::web::ErrorBody), (status = 403, body = crate::web::ErrorBody),
         (status = 503, body = crate::web::ErrorBody)))]
@@ -247,7 +247,7 @@ async fn connect(
 
 /// Disconnects `platform`; its conversations stay.
 #[utoipa::path(delete, path = "/messengers/{platform}", tag = "messengers",
-    security(("session" = [])),
+    security(("session" = ["admin"])),
     responses((status = 204), (status = 401, body = crate::web::ErrorBody),
         (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody)))]
 async fn disconnect(
@@ -260,7 +260,7 @@ async fn disconnect(
 
 /// Asks the platform who these credentials belong to, without saving them.
 #[utoipa::path(post, path = "/messengers/{platform}/test", tag = "messengers",
-    security(("session" = [])), request_body = NewBot,
+    security(("session" = ["admin"])), request_body = NewBot,
     responses((status = 200, body = BotInfo), (status = 400, body = crate::web::ErrorBody),
         (status = 401, body = crate::web::ErrorBody), (status = 403, body = crate::web::ErrorBody),
         (status = 503, body = crate::web::ErrorBody)))]

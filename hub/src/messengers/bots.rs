@@ -80,45 +80,56 @@ impl Messengers {
             .await
             .map_err(|e| MessengerError::Platform(e.to_string()))?;
         let public = self.public_base();
-        let webhook_url = public
-            .as_ref()
-            .map(|base| format!("{base}/hooks/{}", platform.as_str()))
-            .unwrap_or_default();
-        let webhook_error = match (&public, platform) {
+        let mut row = db::BotRow {
+            platform,
+            credentials: seal_credentials(&self.inner.sealer, platform, &creds)?,
+            name: info.name,
+            link_name: info.link_name,
+            offered: new.offered,
+            webhook_url: public
+                .as_ref()
+                .map(|base| format!("{base}/hooks/{}", platform.as_str()))
+                .unwrap_or_default(),
+            webhook_error: String::new(),
+        };
+        self.keep(row.clone(), creds.clone()).await?;
+        // Viber checks the address with a signed callback before it answers, so the
+        // credentials are in force before the webhook is set.
+        row.webhook_error = match (&public, platform) {
             (None, _) => MessengerError::NoPublicAddress.to_string(),
             (Some(_), Platform::Telegram | Platform::Viber) => {
-                match self.set_webhook(platform, &creds, &webhook_url).await {
+                match self.set_webhook(platform, &creds, &row.webhook_url).await {
                     Ok(()) => String::new(),
                     Err(e) => e.to_string(),
                 }
             }
             (Some(_), _) => String::new(),
         };
-        let row = db::BotRow {
-            platform,
-            credentials: seal_credentials(&self.inner.sealer, platform, &creds)?,
-            name: info.name,
-            link_name: info.link_name,
-            offered: new.offered,
-            webhook_url,
-            webhook_error,
-        };
+        if !row.webhook_error.is_empty() {
+            self.keep(row, creds).await?;
+        }
+        tracing::info!(platform = platform.as_str(), "A messenger was connected.");
+        self.status()
+            .into_iter()
+            .find(|s| s.platform == platform)
+            .ok_or(MessengerError::NotFound)
+    }
+
+    /// Stores a platform's row and puts it in force.
+    async fn keep(&self, row: db::BotRow, creds: Credentials) -> Result<(), MessengerError> {
         let stored = row.clone();
         let now = self.inner.clock.now_text();
         self.inner
             .store
             .write(move |c| db::put_bot(c, &stored, &now))
             .await?;
+        let platform = row.platform;
         self.inner
             .bots
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(platform, Bot { row, creds });
-        tracing::info!(platform = platform.as_str(), "A messenger was connected.");
-        self.status()
-            .into_iter()
-            .find(|s| s.platform == platform)
-            .ok_or(MessengerError::NotFound)
+        Ok(())
     }
 
     async fn set_webhook(

@@ -101,7 +101,7 @@ impl Messengers {
         {
             let link = self.team_link("/messenger/");
             let text = format!("This chat brings you the hotel's notifications. Answer guests in the Team Messenger: {link}");
-            self.send_now(bot, &inbound.address, text).await;
+            self.send_now(bot, &inbound.address, text);
             return Ok(());
         }
         let unit = self.unit_of(&inbound).await;
@@ -130,7 +130,7 @@ impl Messengers {
         if inbound.text.trim().is_empty() && inbound.file.is_none() {
             let hotel = self.inner.chat.property().name;
             let text = words::greeting(&visitor.language, &hotel, unit.as_deref());
-            self.send_now(bot, &inbound.address, text).await;
+            self.send_now(bot, &inbound.address, text);
             return Ok(());
         }
         let file = match &inbound.file {

@@ -242,14 +242,19 @@ impl Messengers {
         (self.inner.public_url)().map(|u| u.trim_end_matches('/').to_owned())
     }
 
-    /// Sends one message through `bot` now, outside the outbox (a greeting, a member's
-    /// notification); a failure is logged.
-    async fn send_now(&self, bot: &Bot, address: &str, text: String) {
-        let out = Outgoing { text, file: None };
-        if let Err(e) = self.send(bot, address, &out).await {
-            tracing::warn!(platform = bot.row.platform.as_str(), error = %e,
-                "A message to a messenger was not sent.");
-        }
+    /// Sends one message through `bot` outside the outbox (a greeting, a member's
+    /// notification), in the background at the chat's pace, giving up after five minutes;
+    /// a failure is logged.
+    fn send_now(&self, bot: &Bot, address: &str, text: String) {
+        let (m, bot, address) = (self.clone(), bot.clone(), address.to_owned());
+        tokio::spawn(async move {
+            let out = Outgoing { text, file: None };
+            let budget = Some(std::time::Duration::from_secs(300));
+            if let Err(e) = outbox::send_paced(&m, &bot, &address, &out, budget).await {
+                tracing::warn!(platform = bot.row.platform.as_str(), error = %e,
+                    "A message to a messenger was not sent.");
+            }
+        });
     }
 
     async fn send(&self, bot: &Bot, address: &str, out: &Outgoing) -> Result<(), SendError> {

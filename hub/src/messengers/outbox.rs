@@ -26,6 +26,8 @@ pub(super) struct Outbox {
     /// When each platform may be sent to next: Telegram's limit across chats is about 30
     /// messages a second (core.telegram.org/bots/faq).
     next_slot: tokio::sync::Mutex<HashMap<Platform, tokio::time::Instant>>,
+    /// When each chat may be sent to next (guests' and members' alike).
+    next_in_chat: tokio::sync::Mutex<HashMap<(Platform, String), tokio::time::Instant>>,
 }
 
 struct Slot {
@@ -128,7 +130,6 @@ async fn worker(m: Messengers, guest_id: i64, slot: Arc<Slot>) {
 
 /// Sends everything after the guest's cursor, in order, moving the cursor after each.
 async fn drain(m: &Messengers, guest_id: i64) -> Result<(), super::MessengerError> {
-    let mut last_sent: Option<tokio::time::Instant> = None;
     loop {
         let Some(guest) = m.inner.store.read(move |c| db::guest(c, guest_id)).await? else {
             return Ok(());
@@ -155,7 +156,7 @@ async fn drain(m: &Messengers, guest_id: i64) -> Result<(), super::MessengerErro
                 ))
             } else {
                 let out = outgoing(m, &bot, &guest, &message).await;
-                send_paced(m, &bot, &guest.address, &out, &mut last_sent).await
+                send_paced(m, &bot, &guest.address, &out, None).await
             };
             if let Err(why) = outcome {
                 tracing::warn!(
@@ -233,45 +234,65 @@ async fn outgoing(
     }
 }
 
-/// Sends `out`, keeping the platform's per-chat gap after the last send and its overall
-/// pace, waiting as told on a 429 and backing off (1 s doubling to 60 s) while the
-/// platform cannot be reached. `Err` is why it was refused for good.
-async fn send_paced(
+/// Sends `out`, keeping the platform's per-chat gap and its overall pace, waiting as told
+/// on a 429 and backing off (1 s doubling to 60 s) while the platform cannot be reached,
+/// for at most `budget` when one is given. `Err` is why it was not sent.
+pub(super) async fn send_paced(
     m: &Messengers,
     bot: &super::Bot,
     address: &str,
     out: &Outgoing,
-    last_sent: &mut Option<tokio::time::Instant>,
+    budget: Option<Duration>,
 ) -> Result<(), String> {
     let platform = bot.row.platform;
+    let deadline = budget.map(|b| tokio::time::Instant::now() + b);
     let mut backoff = Duration::from_secs(1);
     loop {
-        if let Some(last) = *last_sent {
-            tokio::time::sleep_until(last + platform.per_chat_gap()).await;
-        }
+        chat_pace(m, platform, address).await;
         overall_pace(m, platform).await;
-        let result = m.send(bot, address, out).await;
-        *last_sent = Some(tokio::time::Instant::now());
-        match result {
+        let wait = match m.send(bot, address, out).await {
             Ok(()) => return Ok(()),
             Err(SendError::RetryAfter(wait)) => {
                 tracing::info!(
                     platform = platform.as_str(),
                     ?wait,
-                    "The platform asked the outbox to wait."
+                    "The platform asked to wait."
                 );
-                tokio::time::sleep(wait).await;
+                wait
             }
             Err(SendError::Transient(e)) => {
                 tracing::warn!(platform = platform.as_str(), error = %e, "A messenger send failed; trying again.");
-                tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(60));
+                backoff / 2
             }
             Err(SendError::Refused(e)) => {
                 return Err(format!("Not sent on {}: {e}", platform.label()));
             }
+        };
+        if deadline.is_some_and(|d| tokio::time::Instant::now() + wait > d) {
+            return Err(format!(
+                "Not sent on {}: it kept refusing",
+                platform.label()
+            ));
         }
+        tokio::time::sleep(wait).await;
     }
+}
+
+/// Waits for this chat's next free slot: the platform's per-chat gap after the last send.
+async fn chat_pace(m: &Messengers, platform: Platform, address: &str) {
+    let at = {
+        let mut next = m.inner.outbox.next_in_chat.lock().await;
+        let now = tokio::time::Instant::now();
+        if next.len() > 1000 {
+            next.retain(|_, t| *t > now);
+        }
+        let key = (platform, address.to_owned());
+        let at = next.get(&key).copied().unwrap_or(now).max(now);
+        next.insert(key, at + platform.per_chat_gap());
+        at
+    };
+    tokio::time::sleep_until(at).await;
 }
 
 /// Waits for the platform's next free slot across all chats (30 a second).

@@ -262,7 +262,7 @@ impl Messengers {
         };
         let Some((user_id, _, _)) = found else {
             let text = "This link has expired or was used already. Make a new one in the Team Messenger, under My account.".to_owned();
-            self.send_now(bot, &inbound.address, text).await;
+            self.send_now(bot, &inbound.address, text);
             return Ok(());
         };
         let (address, display) = (inbound.address.clone(), inbound.name.clone());
@@ -287,7 +287,7 @@ impl Messengers {
             self.inner.chat.property().name,
             self.team_link("/messenger/")
         );
-        self.send_now(bot, &inbound.address, text).await;
+        self.send_now(bot, &inbound.address, text);
         Ok(())
     }
 
@@ -365,20 +365,13 @@ impl Messengers {
     }
 
     /// Sends a member a notice on their linked messenger: the title, the text and the
-    /// link that opens the Team Messenger at `path`.
-    pub async fn notify(
-        &self,
-        platform: Platform,
-        address: &str,
-        title: &str,
-        body: &str,
-        path: &str,
-    ) {
+    /// link that opens the Team Messenger at `path` (sent in the background).
+    pub fn notify(&self, platform: Platform, address: &str, title: &str, body: &str, path: &str) {
         let Some(bot) = self.bot(platform) else {
             return;
         };
         let text = format!("{title}\n{body}\n{}", self.team_link(path));
-        self.send_now(&bot, address, text).await;
+        self.send_now(&bot, address, text);
     }
 }
 

@@ -39,6 +39,17 @@ const PUBLIC: &[(&str, &str)] = &[
     ("post", "/api/v1/invites/{token}/accept"),
     // Checked by its HMAC signature instead of a session.
     ("post", "/api/v1/bookings/webhook"),
+    // The messenger platforms' webhooks, each verified as its platform signs it (and
+    // Meta's subscription check by its verify token): tests/all/messengers.rs.
+    ("get", "/hooks/{platform}"),
+    ("post", "/hooks/{platform}"),
+    // A file the team sent a Viber guest, at an address signed by the hub.
+    (
+        "get",
+        "/hooks/viber/media/{visitor}/{attachment}/{signature}",
+    ),
+    // The messengers the property offers guests: links, no guest data.
+    ("get", "/api/v1/messengers/links"),
 ];
 
 async fn call(client: &reqwest::Client, method: &str, url: &str) -> reqwest::StatusCode {

@@ -28,6 +28,7 @@ mod field_bookings;
 mod field_devices;
 mod kiosk;
 mod mdns;
+mod messengers;
 mod plates;
 mod push;
 mod reception;
