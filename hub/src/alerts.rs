@@ -10,7 +10,7 @@ use crate::chat::Chat;
 use crate::messengers::{Messengers, NoticeEvent, NoticeRoute};
 
 /// Starts the messenger channels, the hub's public address for their webhooks read from
-/// the cloud link.
+/// the cloud link, and offers them on the guest pages.
 pub(crate) async fn start_messengers(
     config: &crate::config::Config,
     chat: &Arc<Chat>,
@@ -19,7 +19,7 @@ pub(crate) async fn start_messengers(
     http: reqwest::Client,
 ) -> Result<Messengers, crate::messengers::MessengerError> {
     let cloud = cloud.clone();
-    Messengers::start(crate::messengers::MessengersParts {
+    let messengers = Messengers::start(crate::messengers::MessengersParts {
         store: chat.store.clone(),
         clock: chat.clock.clone(),
         data_dir: config.data_dir.clone(),
@@ -29,7 +29,16 @@ pub(crate) async fn start_messengers(
         reception: reception.clone(),
         public_url: Arc::new(move || cloud.status().public_url),
     })
-    .await
+    .await?;
+    let links = messengers.clone();
+    reception.offer_channels(Arc::new(move |unit, lang| {
+        links
+            .guest_links(unit, lang)
+            .into_iter()
+            .map(|l| (l.label.to_owned(), l.url))
+            .collect()
+    }));
+    Ok(messengers)
 }
 
 /// The notices' tasks: the messengers' outbox, guests' messages and calls.

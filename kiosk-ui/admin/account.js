@@ -1,5 +1,6 @@
 // The member's own card: name, nickname, availability (TEAM-4).
 import { api, el, submitting } from '/common/api.js';
+import { noticesCard } from '/admin/notices.js';
 
 export async function accountView(me) {
   const status = el('select', { id: 'status', name: 'status' },
@@ -33,5 +34,6 @@ export async function accountView(me) {
     const saved = await submitting(profile, () => api('PUT', '/me', { name: name.value, nickname: nickname.value }));
     if (saved) Object.assign(me, saved);
   });
-  return el('div', {}, statusForm, profile);
+  const notices = await noticesCard().catch(() => null);
+  return el('div', {}, statusForm, notices, profile);
 }

@@ -14,6 +14,7 @@ import { scenariosView } from '/admin/scenarios.js';
 import { receptionView } from '/admin/reception.js';
 import { frontDeskView } from '/admin/frontdesk.js';
 import { cloudView } from '/admin/cloud.js';
+import { messengersView } from '/admin/messengers.js';
 
 const SECTIONS = [
   { id: 'account', title: 'My account', view: accountView, admin: false },
@@ -27,6 +28,7 @@ const SECTIONS = [
   { id: 'devices', title: 'Devices', view: devicesView, admin: false },
   { id: 'scenarios', title: 'Scenarios', view: scenariosView, admin: true },
   { id: 'mqtt', title: 'MQTT sign-in', view: brokerView, admin: true },
+  { id: 'messengers', title: 'Messengers', view: messengersView, admin: true },
   { id: 'cloud', title: 'Cloud relay', view: cloudView, admin: true },
 ];
 

@@ -3,6 +3,10 @@
 import { api, clientId, el } from '/common/api.js';
 import { MessageList, messageItem, sendFile } from '/common/messages.js';
 
+// Dialogues from a messenger (CLOUD-2) say so; Meta's take free text only within 24 hours
+// of the guest's last message, so the agent is told before sending outside it.
+const CHANNELS = { telegram: 'Telegram', viber: 'Viber', whatsapp: 'WhatsApp', messenger: 'Messenger' };
+
 function time(at) {
   return at ? new Date(at).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }) : '';
 }
@@ -90,10 +94,14 @@ export class DialogueView {
       onclick: () => document.body.classList.toggle('show-card') }, 'Guest');
     document.body.classList.add('in-conversation');
     document.body.classList.remove('show-card');
+    const via = CHANNELS[dialogue.channel] ? el('span', { class: 'pill channel' }, `via ${CHANNELS[dialogue.channel]}`) : null;
+    this.windowLine = el('p', { class: 'window-line', role: 'status', hidden: true });
+    this.windowClosed = false;
+    if (open && (dialogue.channel === 'whatsapp' || dialogue.channel === 'messenger')) this.loadWindow(dialogue.id);
     const conv = el('div', { class: 'conv' },
-      el('div', { class: 'conv-head' }, back, el('h2', {}, title), el('span', { class: 'pill state' }, dialogue.state), card,
+      el('div', { class: 'conv-head' }, back, el('h2', {}, title), via, el('span', { class: 'pill state' }, dialogue.state), card,
         el('div', { class: 'conv-actions' }, ...actions)),
-      this.list, this.typing, open || dialogue.kind === 'direct' ? this.composer : el('p', { class: 'muted ended' }, dialogue.rating ? `Ended · rated ${dialogue.rating}/5` : 'Ended'));
+      this.list, this.typing, this.windowLine, open || dialogue.kind === 'direct' ? this.composer : el('p', { class: 'muted ended' }, dialogue.rating ? `Ended · rated ${dialogue.rating}/5` : 'Ended'));
     // On a phone the actions are one row that scrolls sideways: fade its edge while more
     // are out of sight.
     const actionsRow = conv.querySelector('.conv-actions');
@@ -230,9 +238,22 @@ export class DialogueView {
     } catch (e) { this.ctx.notify(e.message); }
   }
 
+  async loadWindow(id) {
+    const w = await api('GET', `/messengers/dialogues/${id}`).catch(() => null);
+    if (!w || !w.closes_at || this.id !== id) return;
+    const at = new Date(w.closes_at).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' });
+    this.windowClosed = !w.open;
+    this.windowLine.hidden = false;
+    this.windowLine.classList.toggle('closed', !w.open);
+    this.windowLine.textContent = w.open
+      ? `${w.label} delivers your replies until ${at} (24 hours after the guest's last message).`
+      : `${w.label} will not deliver a reply now: the guest last wrote more than 24 hours ago. It reaches them only if they write again.`;
+  }
+
   send() {
     const body = this.textarea.value.trim();
     if (!body) return;
+    if (this.windowClosed && !this.note && !confirm(`${this.windowLine.textContent}\n\nSend it anyway? It stays in the conversation.`)) return;
     this.textarea.value = '';
     this.shortcutList.hidden = true;
     this.typingStop();

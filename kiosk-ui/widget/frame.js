@@ -90,15 +90,29 @@ function applySettings(s) {
   if (w.phone) { phone.href = 'tel:' + w.phone.replace(/[^0-9+]/g, ''); phone.querySelector('span').textContent = w.phone; }
   // Calls (CHAT-3) when the owner offers them; a camera needs a secure page.
   for (const b of document.querySelectorAll('.channels [data-channel="video"], .channels [data-channel="voice"]')) b.hidden = !w.calls;
-  const links = $('.channels .links');
-  links.replaceChildren(...(w.messenger_links || []).map((l) =>
-    el('a', { class: 'channel', href: l.url, target: '_blank', rel: 'noopener' }, l.label)));
+  renderLinks();
   $('.consent-text').textContent = s.consent?.text || '';
   const link = $('.consent-link');
   link.hidden = !s.consent?.link;
   link.href = s.consent?.link || '#';
   state.identifyUrl = s.identify_url || '';
   layout();
+}
+
+// The messengers the hotel connected (CLOUD-2), read once, beside the owner's own links.
+let messengerLinks = [];
+function renderLinks() {
+  const own = state.settings?.widget?.messenger_links || [];
+  const urls = new Set(own.map((l) => l.url));
+  const all = [...messengerLinks.filter((l) => !urls.has(l.url)), ...own];
+  $('.channels .links').replaceChildren(...all.map((l) =>
+    el('a', { class: 'channel', href: l.url, target: '_blank', rel: 'noopener', 'data-platform': l.platform || '' }, l.label)));
+}
+if (!preview) {
+  fetch('/api/v1/messengers/links?lang=' + encodeURIComponent(params.get('lang') || navigator.language || ''))
+    .then((r) => (r.ok ? r.json() : []))
+    .then((links) => { messengerLinks = Array.isArray(links) ? links : []; renderLinks(); })
+    .catch(() => {});
 }
 
 function setOpen(open) {

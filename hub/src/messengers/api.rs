@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use super::{
     BotInfo, Choices, GuestLink, LinkOffer, MessengerError, Messengers, NewBot, Platform,
-    PlatformStatus, StaffLink,
+    PlatformStatus, ReplyWindow, StaffLink,
 };
 use crate::team::Staff;
 use crate::web::{ApiJson, AppError};
@@ -60,6 +60,7 @@ pub fn routes() -> OpenApiRouter<Messengers> {
         .routes(routes!(my_notifications, set_my_notifications))
         .routes(routes!(link_code, unlink))
         .routes(routes!(guest_links))
+        .routes(routes!(reply_window))
 }
 
 /// The owner's and admins' platform settings.
@@ -220,6 +221,21 @@ async fn guest_links(
     Query(q): Query<LinksFor>,
 ) -> ApiJson<Vec<GuestLink>> {
     ApiJson(m.guest_links(None, &q.lang))
+}
+
+/// A messenger dialogue's platform and, on WhatsApp and Messenger, until when the team's
+/// free text reaches the guest (24 hours after their last message); `null` for other
+/// dialogues.
+#[utoipa::path(get, path = "/messengers/dialogues/{id}", tag = "chat", security(("session" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Option<ReplyWindow>), (status = 401, body = crate::web::ErrorBody),
+        (status = 404, body = crate::web::ErrorBody)))]
+async fn reply_window(
+    State(m): State<Messengers>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<ApiJson<Option<ReplyWindow>>, AppError> {
+    Ok(ApiJson(m.reply_window(&staff.member, id).await?))
 }
 
 /// Every platform and its state.

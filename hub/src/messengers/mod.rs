@@ -139,6 +139,17 @@ pub struct GuestLink {
     pub url: String,
 }
 
+/// How long the team may still send free text to a guest on a platform with a window.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReplyWindow {
+    pub platform: Platform,
+    pub label: &'static str,
+    /// When the window closes (RFC 3339); `None` on a platform without one.
+    pub closes_at: Option<String>,
+    /// The team's messages reach the guest now.
+    pub open: bool,
+}
+
 /// A connected platform, its credentials open in memory.
 #[derive(Clone)]
 struct Bot {
@@ -274,6 +285,47 @@ impl Messengers {
                 meta::send_messenger(http, &c.graph_api, &bot.creds, address, out).await
             }
         }
+    }
+
+    /// A messenger dialogue's reply window as `member` may see it; `None` when the dialogue
+    /// is not a messenger's.
+    pub async fn reply_window(
+        &self,
+        member: &crate::team::Member,
+        dialogue_id: i64,
+    ) -> Result<Option<ReplyWindow>, MessengerError> {
+        let detail = self
+            .inner
+            .chat
+            .dialogue_detail(member, dialogue_id)
+            .await
+            .map_err(|e| match e {
+                crate::chat::ChatError::Store(s) => MessengerError::Store(s),
+                _ => MessengerError::NotFound,
+            })?;
+        let (Some(platform), Some(visitor)) = (
+            Platform::parse(&detail.dialogue.channel),
+            detail.visitor.map(|v| v.id),
+        ) else {
+            return Ok(None);
+        };
+        let guests = self
+            .inner
+            .store
+            .read(move |c| db::guests_of_visitor(c, visitor))
+            .await?;
+        let Some(guest) = guests.into_iter().find(|g| g.platform == platform) else {
+            return Ok(None);
+        };
+        let closes = platform
+            .reply_window()
+            .and_then(|w| crate::clock::parse(&guest.last_inbound_at).map(|t| t + w));
+        Ok(Some(ReplyWindow {
+            platform,
+            label: platform.label(),
+            closes_at: closes.map(crate::clock::stamp),
+            open: closes.is_none_or(|c| c > self.inner.clock.now()),
+        }))
     }
 
     /// The deep links guest surfaces offer, for the unit whose page is `slug` when known

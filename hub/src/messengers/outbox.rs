@@ -180,9 +180,7 @@ fn window_closed(m: &Messengers, guest: &db::GuestRow) -> bool {
     let Some(window) = guest.platform.reply_window() else {
         return false;
     };
-    chrono::DateTime::parse_from_rfc3339(&guest.last_inbound_at)
-        .map(|t| m.inner.clock.now() - t.with_timezone(&chrono::Utc) > window)
-        .unwrap_or(false)
+    crate::clock::parse(&guest.last_inbound_at).is_some_and(|t| m.inner.clock.now() - t > window)
 }
 
 /// The message as the platform takes it: its text, and its file's bytes (with a signed

@@ -40,6 +40,8 @@ pub(super) struct View<'a> {
     pub typed: Option<(&'a str, &'a str)>,
     /// The draft this page previews: its theme, and language links that keep previewing.
     pub preview: Option<&'a str>,
+    /// The hotel's messengers as `(label, deep link)`, carrying the unit.
+    pub channels: &'a [(String, String)],
 }
 
 /// The page.
@@ -397,8 +399,27 @@ fn chat(v: &View) -> String {
             format!(" data-tags=\"room-{}\"", esc(&tag))
         })
         .unwrap_or_default();
+    let elsewhere = if v.channels.is_empty() {
+        String::new()
+    } else {
+        let links: String = v
+            .channels
+            .iter()
+            .map(|(label, url)| {
+                format!(
+                    "<a class=\"channel\" href=\"{}\" rel=\"noopener\">{}</a>",
+                    esc(url),
+                    esc(label)
+                )
+            })
+            .collect();
+        format!(
+            "<p>{}</p><p class=\"channels\">{links}</p>",
+            v.words.chat_elsewhere
+        )
+    };
     format!(
-        "<h2>{}</h2><p>{}</p><script src=\"/widget.js\" data-key=\"{}\" data-lang=\"{}\" data-state=\"{}\"{tags} async></script>",
+        "<h2>{}</h2><p>{}</p>{elsewhere}<script src=\"/widget.js\" data-key=\"{}\" data-lang=\"{}\" data-state=\"{}\"{tags} async></script>",
         v.words.chat,
         v.words.chat_hint,
         esc(key),

@@ -103,6 +103,13 @@ impl Reception {
             self.inner.weather.sun_day(None).ok(),
         );
         let widget_key = self.inner.chat.widget_key();
+        let channels = match self.inner.channel_links.get() {
+            Some(links) if !previewing => links(
+                room.as_ref().map(|r| (visit.slug, r.name.as_str())),
+                words.tag,
+            ),
+            _ => Vec::new(),
+        };
         let view = page::View {
             words,
             slug: visit.slug,
@@ -119,6 +126,7 @@ impl Reception {
             notice: visit.notice,
             typed: visit.typed,
             preview: visit.preview,
+            channels: &channels,
         };
         Ok(Some(page::render(&view)))
     }

@@ -46,6 +46,8 @@ pub struct Words {
     pub website: &'static str,
     pub chat: &'static str,
     pub chat_hint: &'static str,
+    /// Before the messengers the hotel answers on (CLOUD-2).
+    pub chat_elsewhere: &'static str,
     pub language: &'static str,
     pub not_found: &'static str,
     pub not_found_hint: &'static str,

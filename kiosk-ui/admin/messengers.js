@@ -1,0 +1,91 @@
+// Messengers (CLOUD-2): the property's own Telegram bot, Viber bot, WhatsApp number and
+// Facebook page. Guests who write there land in the Team Messenger; the team's answers go
+// back the same way; staff can have their notifications there (My account).
+import { api, el, busy, copyText } from '/common/api.js';
+import { field } from '/common/forms.js';
+
+// What each platform asks of the owner, and where they find it.
+const HELP = {
+  telegram: ['Create a bot with @BotFather in Telegram (/newbot) and paste the token it gives.', false],
+  viber: ['Create a bot account on partners.viber.com and paste its authentication token. ' +
+    'Viber admits new bots on commercial terms only.', false],
+  whatsapp: ['From your app in Meta for Developers, WhatsApp → API Setup: a permanent access token and ' +
+    'the phone number ID; the app secret is under App settings → Basic.', true],
+  messenger: ['From your app in Meta for Developers: a Page access token, the Page ID, and the app secret ' +
+    '(App settings → Basic).', true],
+};
+
+export async function messengersView() {
+  const [platforms, cloud] = await Promise.all([api('GET', '/admin/messengers'),
+    api('GET', '/admin/cloud').catch(() => ({}))]);
+  const root = el('div', { id: 'messengers' });
+  const intro = el('div', { class: 'card' }, el('h2', {}, 'Messengers'),
+    el('p', {}, 'Guests can write to the hotel from Telegram, Viber, WhatsApp or Messenger: each conversation ' +
+      'appears in the Team Messenger with its channel and room, and your answers go back the same way.'));
+  if (!cloud.public_url) {
+    intro.append(el('p', { class: 'error', id: 'messengers-no-relay' }, 'The platforms reach the hub through the cloud relay, ' +
+      'and this hub is not linked to one yet (see Cloud relay). You can connect a bot now; its messages arrive once the link is up.'));
+  }
+  root.append(intro, ...platforms.map((p) => platformCard(p, root)));
+  return root;
+}
+
+function platformCard(p, root) {
+  const [help, meta] = HELP[p.platform];
+  const id = (name) => `${p.platform}-${name}`;
+  const token = el('input', { type: 'password', autocomplete: 'off', spellcheck: 'false' });
+  const secret = el('input', { type: 'password', autocomplete: 'off', spellcheck: 'false' });
+  const account = el('input', { inputmode: 'numeric', autocomplete: 'off' });
+  const offered = el('input', { type: 'checkbox', id: id('offered'), checked: p.connected ? p.offered : true });
+  const error = el('div', { class: 'error', role: 'alert' });
+  const result = el('p', { class: 'notice', role: 'status', id: id('result') });
+  const body = () => ({ token: token.value.trim(), app_secret: secret.value.trim(),
+    account_id: account.value.trim(), offered: offered.checked });
+  const state = p.connected
+    ? el('span', { class: 'badge online' }, 'Connected') : el('span', { class: 'badge vacant' }, 'Not connected');
+  const card = el('form', { class: 'card', id: id('card') }, el('h2', {}, `${p.label} `, state));
+  if (p.connected) {
+    card.append(el('p', {}, 'Guests write to ', el('strong', { id: id('name') }, p.name), '.'));
+    if (p.webhook_error) card.append(el('p', { class: 'error' }, `The platform could not be told where to send messages: ${p.webhook_error}`));
+    if (meta && p.webhook_url) {
+      card.append(el('p', { class: 'muted' }, 'In your app\'s Webhooks settings, enter this callback URL and verify token, ' +
+        `and subscribe to ${p.platform === 'whatsapp' ? '"messages"' : '"messages" and "messaging_referrals"'}:`),
+      copyable(p.webhook_url), copyable(p.verify_token || ''));
+    }
+    if (p.refused) card.append(el('p', { class: 'muted' }, `${p.refused} request(s) that were not from ${p.label} were refused since the hub started.`));
+    card.append(el('h3', {}, 'Replace the credentials'));
+  }
+  card.append(el('p', { class: 'muted' }, help),
+    field(id('token'), meta ? 'Access token' : 'Token', token));
+  if (meta) {
+    card.append(field(id('account'), p.platform === 'whatsapp' ? 'Phone number ID' : 'Page ID', account),
+      field(id('secret'), 'App secret', secret));
+  }
+  card.append(el('label', {}, offered, ' Offer it to guests (chat button, guest pages, QR plates)'), error, result,
+    el('div', { class: 'actions' },
+      el('button', { type: 'button', class: 'secondary', id: id('test'), onclick: async (event) => {
+        const info = await busy(event.target, error, () => api('POST', `/admin/messengers/${p.platform}/test`, body()));
+        if (info) result.textContent = `These credentials belong to ${info.name}.`;
+      } }, 'Test'),
+      el('button', { type: 'submit', id: id('connect') }, p.connected ? 'Save' : 'Connect'),
+      p.connected ? el('button', { type: 'button', class: 'danger', onclick: async () => {
+        if (!confirm(`Disconnect ${p.label}? Its conversations stay; new messages stop arriving.`)) return;
+        await api('DELETE', `/admin/messengers/${p.platform}`).catch((e) => alert(e.message));
+        root.replaceWith(await messengersView());
+      } }, 'Disconnect') : null));
+  card.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const saved = await busy(card.querySelector('button[type=submit]'), error,
+      () => api('PUT', `/admin/messengers/${p.platform}`, body()));
+    if (saved) root.replaceWith(await messengersView());
+  });
+  return card;
+}
+
+function copyable(text) {
+  const said = el('span', { class: 'muted', role: 'status' });
+  return el('p', { class: 'copyable' }, el('code', {}, text), ' ',
+    el('button', { type: 'button', class: 'secondary', onclick: async () => {
+      said.textContent = await copyText(text) ? ' Copied.' : ' Select it and copy it.';
+    } }, 'Copy'), said);
+}
