@@ -53,7 +53,8 @@ function platformCard(p, root) {
       copyable(p.webhook_url), copyable(p.verify_token || ''));
     }
     if (p.refused) card.append(el('p', { class: 'muted' }, `${p.refused} request(s) that were not from ${p.label} were refused since the hub started.`));
-    card.append(el('h3', {}, 'Replace the credentials'));
+    card.append(el('h3', {}, 'Change the credentials'),
+      el('p', { class: 'muted' }, 'Leave a field empty to keep what is saved.'));
   }
   card.append(el('p', { class: 'muted' }, help),
     field(id('token'), meta ? 'Access token' : 'Token', token));
@@ -61,7 +62,7 @@ function platformCard(p, root) {
     card.append(field(id('account'), p.platform === 'whatsapp' ? 'Phone number ID' : 'Page ID', account),
       field(id('secret'), 'App secret', secret));
   }
-  card.append(el('label', {}, offered, ' Offer it to guests (chat button, guest pages, QR plates)'), error, result,
+  card.append(el('label', {}, offered, ' Offer it to guests (the chat button and the guest pages)'), error, result,
     el('div', { class: 'actions' },
       el('button', { type: 'button', class: 'secondary', id: id('test'), onclick: async (event) => {
         const info = await busy(event.target, error, () => api('POST', `/admin/messengers/${p.platform}/test`, body()));

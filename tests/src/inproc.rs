@@ -20,6 +20,8 @@ pub struct InProc {
     /// Whether the embedded broker runs. rumqttd cannot be stopped inside a process, so
     /// each boot puts it on a fresh port ([`InProc::broker_addr`]); devices reconnect there.
     broker: bool,
+    /// Where the messenger platforms are (their stand-ins).
+    messengers: hub::config::MessengersConfig,
 }
 
 pub const OWNER: &str = "owner@seed.test";
@@ -41,6 +43,7 @@ impl InProc {
             weather_url: weather_url.to_owned(),
             password: "a long test password 1".into(),
             broker: false,
+            messengers: Default::default(),
         };
         hub.boot().await?;
         let code = hub
@@ -69,6 +72,7 @@ impl InProc {
         config.mdns.enabled = false;
         config.weather.base_url = self.weather_url.clone();
         config.weather.refresh_minutes = 15;
+        config.messengers = self.messengers.clone();
         let running = Box::pin(hub::app::start(
             config,
             hub::app::Mode::Run,
@@ -119,6 +123,17 @@ impl InProc {
         self.broker = true;
         self.restart().await?;
         self.broker_addr().context("the broker runs")
+    }
+
+    /// Restarts with the messenger platforms' APIs at `api` (their stand-ins).
+    pub async fn with_messengers(&mut self, api: &str) -> anyhow::Result<()> {
+        self.messengers = hub::config::MessengersConfig {
+            telegram_api: api.to_owned(),
+            viber_api: api.to_owned(),
+            graph_api: format!("{api}/graph"),
+            public_url: String::new(),
+        };
+        self.restart().await
     }
 
     pub fn broker_addr(&self) -> Option<std::net::SocketAddr> {

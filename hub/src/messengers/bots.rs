@@ -69,11 +69,25 @@ impl Messengers {
         platform: Platform,
         new: NewBot,
     ) -> Result<PlatformStatus, MessengerError> {
-        let secret = self
-            .bot(platform)
-            .map(|b| b.creds.webhook_secret)
+        let held = self.bot(platform).map(|b| b.creds);
+        let secret = held
+            .as_ref()
+            .map(|c| c.webhook_secret.clone())
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| crate::secret::new_token().replace(['+', '/', '='], ""));
+        // Left empty, a field keeps what is held (the owner changes only what they type).
+        let mut new = new;
+        if let Some(c) = &held {
+            for (field, kept) in [
+                (&mut new.token, &c.token),
+                (&mut new.app_secret, &c.app_secret),
+                (&mut new.account_id, &c.account_id),
+            ] {
+                if field.trim().is_empty() {
+                    field.clone_from(kept);
+                }
+            }
+        }
         let creds = checked_credentials(platform, &new, secret)?;
         let info = self
             .me(platform, &creds)

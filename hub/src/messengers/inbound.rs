@@ -129,7 +129,7 @@ impl Messengers {
             .await?;
         if inbound.text.trim().is_empty() && inbound.file.is_none() {
             let hotel = self.inner.chat.property().name;
-            let text = words::greeting(&visitor.language, &hotel, unit.as_deref());
+            let text = words::greeting(&self.language_of(&visitor), &hotel, unit.as_deref());
             self.send_now(bot, &inbound.address, text);
             return Ok(());
         }
@@ -171,12 +171,32 @@ impl Messengers {
                 .chat
                 .scenario_message(
                     posted.message.dialogue_id,
-                    words::which_room(&visitor.language),
+                    words::which_room(&self.language_of(&visitor)),
                 )
                 .await
                 .map_err(chat_error)?;
         }
         Ok(())
+    }
+
+    /// The language the hub speaks to a guest in: what the platform said of the guest,
+    /// else the widget's fixed one, else the property's first.
+    fn language_of(&self, visitor: &crate::chat::Visitor) -> String {
+        if !visitor.language.is_empty() {
+            return visitor.language.clone();
+        }
+        let settings = self.inner.chat.settings();
+        let lang = settings.guest_language("");
+        if !lang.is_empty() {
+            return lang.to_owned();
+        }
+        self.inner
+            .chat
+            .property()
+            .languages
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "en".into())
     }
 
     /// The unit a guest came from: a deep link's `r-<page slug>`, or on WhatsApp the code in

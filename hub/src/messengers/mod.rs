@@ -96,6 +96,8 @@ pub struct MessengersParts {
 #[serde(deny_unknown_fields)]
 pub struct NewBot {
     /// Telegram's bot token (from @BotFather), Viber's auth token, or Meta's access token.
+    /// Empty (as every field here) keeps what is saved for a connected platform.
+    #[serde(default)]
     pub token: String,
     /// Meta only: the app secret that signs its webhooks.
     #[serde(default)]

@@ -217,6 +217,17 @@ async fn a_telegram_guest_writes_from_their_room_and_gets_the_teams_text_and_pho
             .contains(&format!("https://t.me/{}", platforms::TELEGRAM_BOT)),
         "{links}"
     );
+    // Not offered any more (the token left empty keeps the saved one): no link.
+    let hidden = connect(&s, "telegram", json!({"offered": false})).await;
+    assert_eq!(
+        (hidden["connected"].clone(), hidden["offered"].clone()),
+        (json!(true), json!(false))
+    );
+    let links = get_json(&e2e::client(), &s.hub.url("/api/v1/messengers/links"))
+        .await
+        .unwrap();
+    assert_eq!(links, json!([]));
+    connect(&s, "telegram", json!({"offered": true})).await;
     let start = telegram_message(1, 10, 5001, &format!("/start r-{slug}"));
     assert_eq!(
         s.platforms.telegram_update(&start, false).await.unwrap(),
@@ -802,4 +813,166 @@ async fn a_hundred_replies_to_one_telegram_chat_keep_its_rate_and_honour_a_429()
         min_gap >= Duration::from_millis(950),
         "one a second per chat: {min_gap:?}"
     );
+}
+
+/// A WhatsApp notification with one text message from `from`.
+fn whatsapp_text(from: &str, id: &str, text: &str) -> Vec<u8> {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages",
+        "value": {"messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "351912345678", "phone_number_id": platforms::WHATSAPP_PHONE_ID},
+            "contacts": [{"profile": {"name": "João Silva"}, "wa_id": from}],
+            "messages": [{"from": from, "id": id, "timestamp": "1764547200", "type": "text",
+                "text": {"body": text}}]}}]}]})
+    .to_string()
+    .into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whatsapp_replies_outside_the_24_hour_window_are_held_and_the_agent_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = chrono::Utc::now();
+    let platforms = Platforms::start(None).await.unwrap();
+    let mut hub = e2e::inproc::InProc::start(
+        dir.path(),
+        hub::clock::Clock::manual(start),
+        "http://127.0.0.1:9",
+    )
+    .await
+    .unwrap();
+    hub.with_messengers(&platforms.url).await.unwrap();
+    let owner = hub.owner().await.unwrap();
+    let r = owner
+        .put(hub.api("/admin/messengers/whatsapp"))
+        .json(
+            &json!({"token": platforms::WHATSAPP_TOKEN, "app_secret": platforms::WHATSAPP_SECRET,
+            "account_id": platforms::WHATSAPP_PHONE_ID}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let hook = format!("{}/hooks/whatsapp", hub.url);
+    let body = whatsapp_text("351961234567", "wamid.W1", "Is the pool open?");
+    assert_eq!(
+        platforms
+            .post_signed("whatsapp", &hook, &body, false)
+            .await
+            .unwrap(),
+        200
+    );
+    let mut id = 0;
+    eventually("the dialogue", Duration::from_secs(10), async || {
+        let list = get_json(&owner, &hub.api("/chat/dialogues?view=unassigned"))
+            .await
+            .map_err(|e| e.to_string())?;
+        id = list["dialogues"][0]["id"].as_i64().ok_or("none yet")?;
+        Ok::<(), String>(())
+    })
+    .await;
+    // The guest wrote with no room: asked once.
+    platforms
+        .wait_sent(Duration::from_secs(10), |m| m.text.contains("Which room"))
+        .await
+        .unwrap();
+    owner
+        .post(hub.api(&format!("/chat/dialogues/{id}/join")))
+        .send()
+        .await
+        .unwrap();
+    let say = async |text: &str| {
+        let r = owner
+            .post(hub.api(&format!("/chat/dialogues/{id}/messages")))
+            .json(&json!({"body": text}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    };
+    let window = get_json(&owner, &hub.api(&format!("/messengers/dialogues/{id}")))
+        .await
+        .unwrap();
+    assert_eq!(window["open"], true, "{window}");
+    say("Yes, until 20:00.").await;
+    platforms
+        .wait_sent(Duration::from_secs(10), |m| m.text == "Yes, until 20:00.")
+        .await
+        .unwrap();
+
+    hub.time.set(start + chrono::Duration::hours(25));
+    let window = get_json(&owner, &hub.api(&format!("/messengers/dialogues/{id}")))
+        .await
+        .unwrap();
+    assert_eq!(window["open"], false, "{window}");
+    say("Towels are at the pool bar.").await;
+    eventually("the agent told", Duration::from_secs(10), async || {
+        let d = get_json(&owner, &hub.api(&format!("/chat/dialogues/{id}")))
+            .await
+            .map_err(|e| e.to_string())?;
+        let told = d["messages"].as_array().into_iter().flatten().any(|m| {
+            m["private"] == true
+                && m["body"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("more than 24 hours")
+        });
+        told.then_some(()).ok_or("no note yet".to_string())
+    })
+    .await;
+    assert!(
+        !platforms.sent().iter().any(|m| m.text.contains("Towels")),
+        "nothing is sent outside the window"
+    );
+    // The guest writes again: the window opens, and the next reply goes.
+    let body = whatsapp_text("351961234567", "wamid.W2", "Thanks, and tomorrow?");
+    assert_eq!(
+        platforms
+            .post_signed("whatsapp", &hook, &body, false)
+            .await
+            .unwrap(),
+        200
+    );
+    say("Tomorrow from 9:00.").await;
+    platforms
+        .wait_sent(Duration::from_secs(10), |m| m.text == "Tomorrow from 9:00.")
+        .await
+        .unwrap();
+    hub.stop().await;
+}
+
+/// The owner's Messengers page, an agent linking Telegram, a WhatsApp conversation's
+/// channel and reply window, and a room's guest page offering the messengers, in Chromium on
+/// a phone and a desktop (`tests/browser/messengers.mjs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_messengers_in_the_apps_and_on_a_guest_page_in_chromium() {
+    let s = setup().await;
+    connect(&s, "telegram", json!({"token": platforms::TELEGRAM_TOKEN})).await;
+    connect(
+        &s,
+        "whatsapp",
+        json!({"token": platforms::WHATSAPP_TOKEN,
+        "app_secret": platforms::WHATSAPP_SECRET, "account_id": platforms::WHATSAPP_PHONE_ID}),
+    )
+    .await;
+    let hook = format!("{}/hooks/whatsapp", s.public);
+    let body = whatsapp_text("351961234567", "wamid.B1", "Bom dia! Há estacionamento?");
+    assert_eq!(
+        s.platforms
+            .post_signed("whatsapp", &hook, &body, false)
+            .await
+            .unwrap(),
+        200
+    );
+    dialogue_on(&s.owner, &s.hub, "whatsapp").await;
+    let slug = slug_of(&s, "102").await;
+    let (owner_email, owner_password) = s.hub.password_of("owner");
+    let (email, password) = s.hub.password_of("agent");
+    let args = vec![
+        s.hub.url(""),
+        owner_email,
+        owner_password,
+        email,
+        password,
+        slug,
+    ];
+    crate::browser::run_script("messengers.mjs", args, "messengers ok").await;
 }
