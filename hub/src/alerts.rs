@@ -106,7 +106,12 @@ fn guest_wrote(n: Notices) -> tokio::task::JoinHandle<()> {
                         .unwrap_or(other)
                 ),
             };
-            let (event, title) = if alert.new_dialogue {
+            let (event, title) = if alert.unanswered {
+                (
+                    NoticeEvent::Unanswered,
+                    format!("{from}{via} is waiting for an answer"),
+                )
+            } else if alert.new_dialogue {
                 (
                     NoticeEvent::NewDialogue,
                     format!("{from} started a conversation{via}"),
@@ -116,7 +121,11 @@ fn guest_wrote(n: Notices) -> tokio::task::JoinHandle<()> {
             };
             let notice = crate::push::Notice {
                 title,
-                body: alert.text,
+                body: if alert.unanswered {
+                    "Nobody has answered yet.".into()
+                } else {
+                    alert.text
+                },
                 url: format!("/messenger/?open={}", alert.dialogue_id),
                 tag: format!("dialogue-{}", alert.dialogue_id),
             };

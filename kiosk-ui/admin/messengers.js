@@ -62,7 +62,7 @@ function platformCard(p, root) {
     card.append(field(id('account'), p.platform === 'whatsapp' ? 'Phone number ID' : 'Page ID', account),
       field(id('secret'), 'App secret', secret));
   }
-  card.append(el('label', {}, offered, ' Offer it to guests (the chat button and the guest pages)'), error, result,
+  card.append(el('label', {}, offered, ' Offer it to guests (the chat button, the guest pages and the QR plates)'), error, result,
     el('div', { class: 'actions' },
       el('button', { type: 'button', class: 'secondary', id: id('test'), onclick: async (event) => {
         const info = await busy(event.target, error, () => api('POST', `/admin/messengers/${p.platform}/test`, body()));

@@ -7,6 +7,7 @@ import { field } from '/common/forms.js';
 const EVENTS = [
   ['new_dialogue', 'A guest starts a conversation'],
   ['guest_message', 'A guest writes again'],
+  ['unanswered', 'A guest has waited too long for an answer'],
   ['call', 'A guest calls the desk, or a call is missed'],
 ];
 const LABELS = { push: 'This browser and phone (push)', telegram: 'Telegram', viber: 'Viber', messenger: 'Messenger', off: 'Nowhere' };

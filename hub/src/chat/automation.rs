@@ -70,6 +70,21 @@ impl Chat {
             self.publish(changes);
         }
         for id in &swept.to_alert {
+            let id_now = *id;
+            let waiting = self
+                .store
+                .read(move |c| -> Result<_, ChatError> {
+                    let d = db::dialogue(c, id_now)?;
+                    let from = match d.visitor_id {
+                        Some(v) => super::visitors::by_id(c, v)?.display_name,
+                        None => "A guest".into(),
+                    };
+                    Ok((d, from))
+                })
+                .await;
+            if let Ok((d, from)) = waiting {
+                self.alert_unanswered(&d, from);
+            }
             let text = format!("Dialogue {id} has a guest message waiting for an answer");
             self.bus.team_send(TeamEvent::Notice {
                 kind: "unanswered",

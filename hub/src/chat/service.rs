@@ -57,6 +57,8 @@ pub struct Alert {
     pub dialogue_id: i64,
     /// The guest's first message of this conversation.
     pub new_dialogue: bool,
+    /// Not a new message: the guest has waited past the owner's unanswered-alert time.
+    pub unanswered: bool,
     /// The conversation's channel ("web", "reception", "telegram", …).
     pub channel: String,
     /// The guest's card (`Chat::visitor_card`), for the unit they wrote from.
@@ -405,10 +407,33 @@ impl Chat {
             assignee,
             dialogue_id: m.dialogue_id,
             new_dialogue: m.seq == 1,
+            unanswered: false,
             channel: dialogue.channel.clone(),
             visitor_id: dialogue.visitor_id,
             from: m.author_name.clone(),
             text: m.body.chars().take(140).collect(),
+        });
+    }
+
+    /// Tells whoever listens that the guest of `d` (called `from`) waits for an answer.
+    pub(super) fn alert_unanswered(&self, d: &DialogueRow, from: String) {
+        let wanted = self
+            .alert_wanted
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if self.alerts.receiver_count() == 0 || !wanted.is_some_and(|w| w(d.assignee_id)) {
+            return;
+        }
+        let _ = self.alerts.send(Alert {
+            assignee: d.assignee_id,
+            dialogue_id: d.id,
+            new_dialogue: false,
+            unanswered: true,
+            channel: d.channel.clone(),
+            visitor_id: d.visitor_id,
+            from,
+            text: "is waiting for an answer".into(),
         });
     }
 

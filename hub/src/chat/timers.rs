@@ -324,11 +324,15 @@ mod tests {
         let at = w.advance(Duration::minutes(2));
         drop(w);
         let w = open(&path, at).await;
+        // Whoever delivers notices hears of it (Web Push, a linked messenger).
+        let mut alerts = w.chat.alerts(|_| true);
         assert_eq!(
             w.chat.sweep().await.unwrap().to_alert,
             vec![d],
             "restart or not, 6 minutes alert"
         );
+        let alert = alerts.try_recv().expect("an alert for the notices");
+        assert!(alert.unanswered && alert.dialogue_id == d && !alert.new_dialogue);
         assert!(
             w.chat.sweep().await.unwrap().to_alert.is_empty(),
             "once per wait"

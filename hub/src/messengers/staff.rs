@@ -25,6 +25,8 @@ pub enum NoticeEvent {
     NewDialogue,
     /// A guest wrote again in a conversation.
     GuestMessage,
+    /// A guest has waited past the owner's unanswered-alert time.
+    Unanswered,
     /// A guest is calling the desk, or a call was missed.
     Call,
 }
@@ -52,6 +54,7 @@ impl Default for Choices {
             events: vec![
                 NoticeEvent::NewDialogue,
                 NoticeEvent::GuestMessage,
+                NoticeEvent::Unanswered,
                 NoticeEvent::Call,
             ],
             quiet_from: String::new(),

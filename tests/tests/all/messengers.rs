@@ -964,6 +964,48 @@ async fn the_messengers_in_the_apps_and_on_a_guest_page_in_chromium() {
     );
     dialogue_on(&s.owner, &s.hub, "whatsapp").await;
     let slug = slug_of(&s, "102").await;
+    // The room's QR plate names the messengers (its code opens the page whose links
+    // carry the room).
+    let pages = get_json(&s.owner, &s.hub.url("/api/v1/admin/reception/pages"))
+        .await
+        .unwrap();
+    let room = pages
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["room"] == "102")
+        .unwrap();
+    let svg = s
+        .owner
+        .get(s.hub.url(&format!(
+            "/api/v1/admin/reception/pages/{}/plate?base=http://192.168.1.20:8080&format=svg",
+            room["room_id"]
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        svg.contains("Telegram") && svg.contains("WhatsApp"),
+        "the plate names the messengers: {svg}"
+    );
+    let png = s
+        .owner
+        .get(s.hub.url(&format!(
+            "/api/v1/admin/reception/pages/{}/plate?base=http://192.168.1.20:8080&format=png",
+            room["room_id"]
+        )))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let shots = e2e::workspace().join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    std::fs::write(shots.join("messengers-plate.png"), &png).unwrap();
     let (owner_email, owner_password) = s.hub.password_of("owner");
     let (email, password) = s.hub.password_of("agent");
     let args = vec![

@@ -106,8 +106,11 @@ async fn a_guest_message_reaches_staff_without_the_messenger_by_web_push() {
     let notice: Value = serde_json::from_str(&format!("{{{notice}")).unwrap();
     assert_eq!(notice["body"], "Is the sauna open tonight?");
     assert!(
-        notice["title"].as_str().unwrap().ends_with(" wrote"),
-        "{notice}"
+        notice["title"]
+            .as_str()
+            .unwrap()
+            .ends_with(" started a conversation"),
+        "the guest's first message opens a conversation: {notice}"
     );
     assert_eq!(notice["url"], format!("/messenger/?open={dialogue}"));
     e2e::eventually(

@@ -21,6 +21,9 @@ pub(super) struct Plate {
     pub lines: Vec<String>,
     /// Shown small under everything when the design asks for it; empty for none.
     pub address: String,
+    /// The messengers the hotel answers on ("Or write from your messenger: Telegram ·
+    /// WhatsApp"), under the invitation; empty for none.
+    pub messengers: String,
 }
 
 /// ISO 216 A4, the sheet stickers are printed on, in millimetres.
@@ -166,6 +169,16 @@ fn body(design: &PlateDesign, plate: &Plate) -> Result<String, QrError> {
         for l in &plate.lines {
             items.push(text(l, 0.052 * w, false, &design.ink, 1.0, lines));
         }
+    }
+    if !plate.messengers.is_empty() {
+        items.push(text(
+            &plate.messengers,
+            0.04 * w,
+            false,
+            &design.ink,
+            0.9,
+            lines,
+        ));
     }
     let address_size = 0.034 * w;
     if design.show_address && !plate.address.is_empty() && address_size >= 1.8 {
@@ -363,6 +376,7 @@ mod tests {
             payload: "http://192.168.1.20:8080/r/room-12-k3m9qz".into(),
             lines: vec![],
             address: "192.168.1.20:8080/r/room-12-k3m9qz".into(),
+            messengers: "Or write from your messenger: Telegram · WhatsApp".into(),
         }
     }
 

@@ -57,17 +57,37 @@ async fn drawing<T: Send + 'static>(
         .map_err(|e| ReceptionError::Internal(e.to_string()))?
 }
 
-fn unit_plate(page: UnitPage, base: &str) -> Plate {
+fn unit_plate(page: UnitPage, base: &str, messengers: String) -> Plate {
     let url = format!("{base}{}", page.path);
     Plate {
         title: page.room,
         payload: url.clone(),
         lines: Vec::new(),
         address: url,
+        messengers,
     }
 }
 
 impl Reception {
+    /// The messengers the hotel offers, named on unit and property plates in the
+    /// property's first language (the code opens the page whose links carry the unit);
+    /// empty when none.
+    fn messengers_line(&self) -> String {
+        let Some(links) = self.inner.channel_links.get() else {
+            return String::new();
+        };
+        let lang = self.inner.property.current().languages.first().cloned();
+        let lang = lang.as_deref().unwrap_or("en");
+        let names: Vec<String> = links(None, lang)
+            .into_iter()
+            .map(|(label, _)| label)
+            .collect();
+        if names.is_empty() {
+            return String::new();
+        }
+        format!("{} {}", words::of(lang).chat_elsewhere, names.join(" · "))
+    }
+
     /// The stored plate design, or the one a hotel starts from: its name, the guest page's
     /// accent and the invitation in the property's first language.
     pub async fn plate_design(&self) -> Result<PlateDesign, ReceptionError> {
@@ -105,7 +125,11 @@ impl Reception {
     /// `http://192.168.1.20:8080`).
     async fn plate_of(&self, subject: Subject, base: &str) -> Result<Plate, ReceptionError> {
         match subject {
-            Subject::Unit(id) => Ok(unit_plate(self.page_of(id).await?, base)),
+            Subject::Unit(id) => Ok(unit_plate(
+                self.page_of(id).await?,
+                base,
+                self.messengers_line(),
+            )),
             Subject::Property => {
                 let url = format!("{base}/r/");
                 Ok(Plate {
@@ -113,6 +137,7 @@ impl Reception {
                     payload: url.clone(),
                     lines: Vec::new(),
                     address: url,
+                    messengers: self.messengers_line(),
                 })
             }
             Subject::Wifi => {
@@ -132,6 +157,7 @@ impl Reception {
                     payload: super::qr::wifi_payload(&wifi),
                     lines,
                     address: String::new(),
+                    messengers: String::new(),
                 })
             }
         }
@@ -175,7 +201,7 @@ impl Reception {
         let design = self.plate_design().await?;
         let mut plates = vec![self.plate_of(Subject::Property, base).await?];
         for page in self.pages().await? {
-            plates.push(unit_plate(page, base));
+            plates.push(unit_plate(page, base, self.messengers_line()));
         }
         if self.design().await?.wifi.is_some() {
             plates.push(self.plate_of(Subject::Wifi, base).await?);
