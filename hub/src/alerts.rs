@@ -35,7 +35,11 @@ pub(crate) async fn start_messengers(
         links
             .guest_links(unit, lang)
             .into_iter()
-            .map(|l| (l.label.to_owned(), l.url))
+            .map(|l| crate::reception::ChannelLink {
+                label: l.label.to_owned(),
+                url: l.url,
+                name: l.name,
+            })
             .collect()
     }));
     Ok(messengers)

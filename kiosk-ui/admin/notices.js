@@ -10,7 +10,7 @@ const EVENTS = [
   ['unanswered', 'A guest has waited too long for an answer'],
   ['call', 'A guest calls the desk, or a call is missed'],
 ];
-const LABELS = { push: 'This browser and phone (push)', telegram: 'Telegram', viber: 'Viber', messenger: 'Messenger', off: 'Nowhere' };
+const LABELS = { push: 'Notifications on this device', telegram: 'Telegram', viber: 'Viber', messenger: 'Facebook Messenger', off: 'Nowhere' };
 
 export async function noticesCard() {
   const mine = await api('GET', '/account/notifications');
@@ -26,7 +26,7 @@ export async function noticesCard() {
   const saved = el('p', { class: 'notice', role: 'status' });
   const form = el('form', { class: 'card', id: 'notices' },
     el('h2', {}, 'Notifications'),
-    el('p', { class: 'muted' }, 'While the Team Messenger is not open, you are told here. It alerts by itself while open.'),
+    el('p', { class: 'muted' }, 'When the Team Messenger is closed, you are notified where you choose below. While it is open, it alerts you itself.'),
     field('notice-channel', 'Send them to', channel),
     el('fieldset', {}, el('legend', {}, 'Tell me when'), ...boxes),
     el('fieldset', { class: 'inline' }, el('legend', {}, 'Quiet hours (the hotel\'s time; leave empty for none)'),
@@ -47,7 +47,7 @@ export async function noticesCard() {
 function linksCard(mine, refresh) {
   const card = el('div', { class: 'card', id: 'messenger-links' }, el('h2', {}, 'Your messenger accounts'));
   if (!mine.linkable.length) {
-    card.append(el('p', { class: 'muted' }, 'The hotel has not connected a Telegram, Viber or Messenger bot yet (admin app, Messengers).'));
+    card.append(el('p', { class: 'muted' }, 'The hotel has not connected a Telegram, Viber or Facebook Messenger bot yet. Ask the owner.'));
     return card;
   }
   const error = el('div', { class: 'error', role: 'alert' });
@@ -64,10 +64,14 @@ function linksCard(mine, refresh) {
         : el('button', { type: 'button', id: `link-${platform}`, onclick: async (event) => {
           const made = await busy(event.target, error, () => api('POST', `/account/messengers/${platform}`));
           if (!made) return;
+          event.target.hidden = true;
           offer.replaceChildren(
             el('p', {}, el('a', { href: made.url, target: '_blank', rel: 'noopener', class: 'button', id: 'link-open' }, `Open ${label} to link`)),
-            el('p', { class: 'muted' }, `Then press Start in the chat with the hotel's bot. The link works once, within ${Math.round(made.expires_in_secs / 60)} minutes. ` +
-              'Come back here and reload to choose it for your notifications.'));
+            el('p', { class: 'muted' }, `Tap Start in the hotel's chat in ${label}. This link works once, for ${Math.round(made.expires_in_secs / 60)} minutes. ` +
+              `${label} then appears under "Send them to".`));
+          // Linked on the phone: this page shows it once the member comes back to it.
+          const back = () => { if (document.visibilityState === 'visible') { document.removeEventListener('visibilitychange', back); refresh(); } };
+          document.addEventListener('visibilitychange', back);
         } }, `Link ${label}`)));
   }
   card.append(error, offer);

@@ -5,7 +5,7 @@ import { MessageList, messageItem, sendFile } from '/common/messages.js';
 
 // Dialogues from a messenger (CLOUD-2) say so; Meta's take free text only within 24 hours
 // of the guest's last message, so the agent is told before sending outside it.
-const CHANNELS = { telegram: 'Telegram', viber: 'Viber', whatsapp: 'WhatsApp', messenger: 'Messenger' };
+const CHANNELS = { telegram: 'Telegram', viber: 'Viber', whatsapp: 'WhatsApp', messenger: 'Facebook Messenger' };
 
 function time(at) {
   return at ? new Date(at).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }) : '';
@@ -246,7 +246,7 @@ export class DialogueView {
     this.windowLine.hidden = false;
     this.windowLine.classList.toggle('closed', !w.open);
     this.windowLine.textContent = w.open
-      ? `${w.label} delivers your replies until ${at} (24 hours after the guest's last message).`
+      ? `${w.label} delivers your replies until ${at}; after that, only once the guest writes again.`
       : `${w.label} will not deliver a reply now: the guest last wrote more than 24 hours ago. It reaches them only if they write again.`;
   }
 

@@ -18,6 +18,8 @@ pub struct ChannelGuest {
     pub name: String,
     /// The language the platform reports (`en`, `ru-RU`), if any.
     pub language: String,
+    /// The guest's phone number when the platform gives it (WhatsApp), else empty.
+    pub phone: String,
     /// Tags the visitor card gets, e.g. the unit the guest came from (`room-102`).
     pub tags: Vec<String>,
 }
@@ -56,6 +58,9 @@ impl super::Chat {
                 visitors::record_visit(c, visitor.id, &page, "", "", new_visit, &now)?;
                 if !guest.name.trim().is_empty() {
                     visitors::set_name_if_empty(c, visitor.id, &guest.name)?;
+                }
+                if !guest.phone.is_empty() {
+                    visitors::set_phone_if_empty(c, visitor.id, &guest.phone)?;
                 }
                 visitors::by_id(c, visitor.id)
             })

@@ -112,6 +112,15 @@ pub(super) fn set_name_if_empty(conn: &Connection, id: i64, name: &str) -> Resul
     Ok(())
 }
 
+/// Gives the visitor `phone` unless they already have one.
+pub(super) fn set_phone_if_empty(conn: &Connection, id: i64, phone: &str) -> Result<(), ChatError> {
+    conn.execute(
+        "UPDATE visitors SET phone = ?2 WHERE id = ?1 AND phone = ''",
+        params![id, short(phone, 40)],
+    )?;
+    Ok(())
+}
+
 /// Where the guest is and came from, as the widget reports it on connect.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PageInfo {

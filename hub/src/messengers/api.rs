@@ -285,5 +285,5 @@ async fn test(
     Path(name): Path<String>,
     ApiJson(new): ApiJson<NewBot>,
 ) -> Result<ApiJson<BotInfo>, AppError> {
-    Ok(ApiJson(m.test(platform(&name)?, &new).await?))
+    Ok(ApiJson(m.test(platform(&name)?, new).await?))
 }

@@ -44,8 +44,9 @@ impl Messengers {
     }
 
     /// Asks the platform who the bot is, without saving anything (the admin app's test).
-    pub async fn test(&self, platform: Platform, new: &NewBot) -> Result<BotInfo, MessengerError> {
-        let creds = checked_credentials(platform, new, String::new())?;
+    pub async fn test(&self, platform: Platform, new: NewBot) -> Result<BotInfo, MessengerError> {
+        let new = self.filled(platform, new);
+        let creds = checked_credentials(platform, &new, String::new())?;
         self.me(platform, &creds)
             .await
             .map_err(|e| MessengerError::Platform(e.to_string()))
@@ -75,19 +76,7 @@ impl Messengers {
             .map(|c| c.webhook_secret.clone())
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| crate::secret::new_token().replace(['+', '/', '='], ""));
-        // Left empty, a field keeps what is held (the owner changes only what they type).
-        let mut new = new;
-        if let Some(c) = &held {
-            for (field, kept) in [
-                (&mut new.token, &c.token),
-                (&mut new.app_secret, &c.app_secret),
-                (&mut new.account_id, &c.account_id),
-            ] {
-                if field.trim().is_empty() {
-                    field.clone_from(kept);
-                }
-            }
-        }
+        let new = self.filled(platform, new);
         let creds = checked_credentials(platform, &new, secret)?;
         let info = self
             .me(platform, &creds)
@@ -127,6 +116,24 @@ impl Messengers {
             .into_iter()
             .find(|s| s.platform == platform)
             .ok_or(MessengerError::NotFound)
+    }
+
+    /// `new` with each field left empty taken from what is held for `platform` (the owner
+    /// changes only what they type).
+    fn filled(&self, platform: Platform, mut new: NewBot) -> NewBot {
+        if let Some(bot) = self.bot(platform) {
+            let c = bot.creds;
+            for (field, kept) in [
+                (&mut new.token, c.token),
+                (&mut new.app_secret, c.app_secret),
+                (&mut new.account_id, c.account_id),
+            ] {
+                if field.trim().is_empty() {
+                    *field = kept;
+                }
+            }
+        }
+        new
     }
 
     /// Stores a platform's row and puts it in force.

@@ -112,7 +112,17 @@ impl Messengers {
                 channel: platform.as_str().into(),
                 address: inbound.address.clone(),
                 name: inbound.name.clone(),
-                language: inbound.language.clone(),
+                language: if inbound.language.is_empty() && platform == Platform::Whatsapp {
+                    words::language_of_number(&inbound.address).to_owned()
+                } else {
+                    inbound.language.clone()
+                },
+                // A WhatsApp address is the guest's number (E.164 digits).
+                phone: if platform == Platform::Whatsapp {
+                    format!("+{}", inbound.address)
+                } else {
+                    String::new()
+                },
                 tags: unit
                     .as_ref()
                     .map(|u| vec![format!("room-{}", tag_safe(u))])

@@ -139,6 +139,8 @@ pub struct GuestLink {
     pub platform: Platform,
     pub label: &'static str,
     pub url: String,
+    /// What the guest looks for there: "@SeaviewBot", "+351 912 345 678", the page.
+    pub name: String,
 }
 
 /// How long the team may still send free text to a guest on a platform with a window.
@@ -366,6 +368,7 @@ impl Messengers {
                     platform: b.row.platform,
                     label: b.row.platform.label(),
                     url,
+                    name: b.row.name.clone(),
                 }
             })
             .collect()

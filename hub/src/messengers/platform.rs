@@ -44,7 +44,7 @@ impl Platform {
             Platform::Telegram => "Telegram",
             Platform::Viber => "Viber",
             Platform::Whatsapp => "WhatsApp",
-            Platform::Messenger => "Messenger",
+            Platform::Messenger => "Facebook Messenger",
         }
     }
 

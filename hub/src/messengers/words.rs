@@ -71,3 +71,49 @@ pub(super) fn whatsapp_text(lang: &str, unit: &str, code: &str) -> String {
     };
     format!("{hello} {unit} [{code}]")
 }
+
+/// A guess at a WhatsApp guest's language from their number's country calling code (ITU-T
+/// E.164 assignments), since WhatsApp reports none; empty when the code says nothing.
+pub(super) fn language_of_number(digits: &str) -> &'static str {
+    const CODES: &[(&str, &str)] = &[
+        ("351", "pt"),
+        ("244", "pt"),
+        ("258", "pt"),
+        ("55", "pt"),
+        ("375", "ru"),
+        ("7", "ru"),
+        ("49", "de"),
+        ("43", "de"),
+        ("33", "fr"),
+        ("34", "es"),
+        ("52", "es"),
+        ("54", "es"),
+        ("56", "es"),
+        ("57", "es"),
+        ("51", "es"),
+        ("353", "en"),
+        ("44", "en"),
+        ("61", "en"),
+        ("64", "en"),
+        ("1", "en"),
+    ];
+    CODES
+        .iter()
+        .filter(|(code, _)| digits.starts_with(code))
+        .max_by_key(|(code, _)| code.len())
+        .map(|(_, lang)| *lang)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_numbers_country_code_gives_a_language() {
+        assert_eq!(super::language_of_number("351961234567"), "pt");
+        assert_eq!(super::language_of_number("79161234567"), "ru");
+        assert_eq!(super::language_of_number("375291234567"), "ru");
+        assert_eq!(super::language_of_number("4915112345678"), "de");
+        assert_eq!(super::language_of_number("12025550123"), "en");
+        assert_eq!(super::language_of_number("30691234567"), "");
+    }
+}

@@ -177,10 +177,19 @@ struct Inner {
     channel_links: std::sync::OnceLock<ChannelLinks>,
 }
 
-/// Deep links to the hotel's messengers for the unit `(slug, name)` (or none) in a language:
-/// `(label, url)` each.
-pub type ChannelLinks =
-    Arc<dyn Fn(Option<(&str, &str)>, &str) -> Vec<(String, String)> + Send + Sync>;
+/// Deep links to the hotel's messengers for the unit `(slug, name)` (or none) in a language.
+pub type ChannelLinks = Arc<dyn Fn(Option<(&str, &str)>, &str) -> Vec<ChannelLink> + Send + Sync>;
+
+/// One messenger the hotel answers on.
+#[derive(Debug, Clone)]
+pub struct ChannelLink {
+    /// The platform, as people write it ("Telegram").
+    pub label: String,
+    /// The deep link.
+    pub url: String,
+    /// What to look for there: the bot's @username, the number, the page's name.
+    pub name: String,
+}
 
 #[derive(Clone)]
 pub struct Reception {

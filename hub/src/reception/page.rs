@@ -40,8 +40,8 @@ pub(super) struct View<'a> {
     pub typed: Option<(&'a str, &'a str)>,
     /// The draft this page previews: its theme, and language links that keep previewing.
     pub preview: Option<&'a str>,
-    /// The hotel's messengers as `(label, deep link)`, carrying the unit.
-    pub channels: &'a [(String, String)],
+    /// The hotel's messengers, their deep links carrying the unit.
+    pub channels: &'a [super::ChannelLink],
 }
 
 /// The page.
@@ -405,11 +405,11 @@ fn chat(v: &View) -> String {
         let links: String = v
             .channels
             .iter()
-            .map(|(label, url)| {
+            .map(|c| {
                 format!(
                     "<a class=\"channel\" href=\"{}\" rel=\"noopener\">{}</a>",
-                    esc(url),
-                    esc(label)
+                    esc(&c.url),
+                    esc(&c.label)
                 )
             })
             .collect();

@@ -869,9 +869,9 @@ async fn whatsapp_replies_outside_the_24_hour_window_are_held_and_the_agent_told
         Ok::<(), String>(())
     })
     .await;
-    // The guest wrote with no room: asked once.
+    // The guest wrote with no room: asked once, in the language of their number (+351).
     platforms
-        .wait_sent(Duration::from_secs(10), |m| m.text.contains("Which room"))
+        .wait_sent(Duration::from_secs(10), |m| m.text.starts_with("Em que quarto"))
         .await
         .unwrap();
     owner

@@ -69,9 +69,9 @@ fn unit_plate(page: UnitPage, base: &str, messengers: String) -> Plate {
 }
 
 impl Reception {
-    /// The messengers the hotel offers, named on unit and property plates in the
-    /// property's first language (the code opens the page whose links carry the unit);
-    /// empty when none.
+    /// The messengers the hotel offers, each with what to look for there ("Telegram
+    /// @SeaviewBot"), named on unit and property plates in the property's first language
+    /// (the code opens the page whose links carry the unit); empty when none.
     fn messengers_line(&self) -> String {
         let Some(links) = self.inner.channel_links.get() else {
             return String::new();
@@ -80,7 +80,7 @@ impl Reception {
         let lang = lang.as_deref().unwrap_or("en");
         let names: Vec<String> = links(None, lang)
             .into_iter()
-            .map(|(label, _)| label)
+            .map(|c| format!("{} {}", c.label, c.name).trim().to_owned())
             .collect();
         if names.is_empty() {
             return String::new();

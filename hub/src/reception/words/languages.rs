@@ -105,7 +105,7 @@ pub static RU: Words = Words {
     network: "Сеть",
     password: "Пароль",
     scan_to_join: "Другие устройства подключатся, отсканировав этот код",
-    plate_invitation: "Отсканируйте: Wi-Fi, погода, места рядом и чат с ресепшен",
+    plate_invitation: "Отсканируйте: Wi-Fi, погода, места рядом и чат с ресепшеном",
     weather_here: "Погода там, где я",
     weather_here_title: "Погода там, где вы",
     weather_here_failed: "Погоду в вашем месте сейчас не получить: это погода у отеля.",
