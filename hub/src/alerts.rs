@@ -18,7 +18,7 @@ pub(crate) async fn start_messengers(
     cloud: &crate::cloud::Cloud,
     http: reqwest::Client,
 ) -> Result<Messengers, crate::messengers::MessengerError> {
-    let cloud = cloud.clone();
+    let (cloud, public) = (cloud.clone(), cloud.clone());
     let messengers = Messengers::start(crate::messengers::MessengersParts {
         store: chat.store.clone(),
         clock: chat.clock.clone(),
@@ -27,7 +27,8 @@ pub(crate) async fn start_messengers(
         config: config.messengers.clone(),
         chat: chat.clone(),
         reception: reception.clone(),
-        public_url: Arc::new(move || cloud.status().public_url),
+        public_url: Arc::new(move || public.status().public_url),
+        cloud,
     })
     .await?;
     let links = messengers.clone();

@@ -52,6 +52,24 @@ pub struct RelayConfig {
     /// Set, the relay hands hubs short-lived TURN credentials for calls off the hotel's LAN
     /// (and starts coturn when `[turn.server]` is set).
     pub turn: Option<TurnConfig>,
+    /// Set, the relay runs a shared Telegram bot for hotels without one of their own
+    /// (CLOUD-2): guests reach a hotel by its link, the relay forwards to that hotel's hub.
+    pub gateway: Option<GatewayConfig>,
+}
+
+/// The shared gateway bot (`[gateway]`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// The bot's token from @BotFather.
+    pub telegram_token: String,
+    /// Telegram Bot API (`<telegram_api>/bot<token>/<method>`), for a proxy or a stand-in.
+    #[serde(default = "default_telegram_api")]
+    pub telegram_api: String,
+}
+
+fn default_telegram_api() -> String {
+    "https://api.telegram.org".into()
 }
 
 /// TURN for calls between a hub behind NAT and a browser on another network (`[turn]`):
@@ -185,6 +203,7 @@ impl Default for RelayConfig {
             node: "relay".into(),
             cluster: None,
             turn: None,
+            gateway: None,
         }
     }
 }

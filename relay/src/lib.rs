@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod broker;
 pub mod config;
+pub mod gateway;
 pub mod guard;
 pub mod limits;
 pub mod registry;
@@ -143,7 +144,7 @@ pub async fn start(mut config: RelayConfig) -> anyhow::Result<Running> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot make {}", dir.display()))?;
     }
     let accounts = accounts::Accounts::open(
-        store,
+        store.clone(),
         mailer,
         format!("{}://{}", public.scheme, public.authority),
     )
@@ -154,6 +155,19 @@ pub async fn start(mut config: RelayConfig) -> anyhow::Result<Running> {
         format!("{}://{}", public.scheme, public.authority),
     )
     .context("the [[oidc]] providers are not usable")?;
+    let gateway = match &config.gateway {
+        Some(g) => Some(
+            gateway::Gateway::start(
+                g,
+                store.clone(),
+                (streams.clone(), registry.clone()),
+                public.clone(),
+            )
+            .await
+            .context("the shared gateway bot did not start")?,
+        ),
+        None => None,
+    };
     let own = web::router(web::Own {
         registry: registry.clone(),
         accounts,
@@ -172,6 +186,7 @@ pub async fn start(mut config: RelayConfig) -> anyhow::Result<Running> {
         turn: config.turn.clone().map(turn::Turn::new),
         links,
         max_packet_bytes: config.max_packet_bytes,
+        gateway,
     });
     let front = tunnel::Public {
         public,

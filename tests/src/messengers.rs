@@ -63,7 +63,7 @@ struct Inner {
 struct Shared {
     inner: Arc<Mutex<Inner>>,
     /// Where the hub's public names resolve (the relay's listener).
-    relay: Option<SocketAddr>,
+    relay: Arc<Mutex<Option<SocketAddr>>>,
     base: Arc<Mutex<String>>,
 }
 
@@ -75,7 +75,8 @@ impl Shared {
     /// A client that reaches `url`'s host at the relay, as the internet would.
     fn client_for(&self, url: &str) -> reqwest::Client {
         let mut b = reqwest::Client::builder().timeout(Duration::from_secs(15));
-        if let (Some(relay), Ok(u)) = (self.relay, reqwest::Url::parse(url)) {
+        let relay = *self.relay.lock().unwrap_or_else(|p| p.into_inner());
+        if let (Some(relay), Ok(u)) = (relay, reqwest::Url::parse(url)) {
             if let Some(host) = u.host_str() {
                 b = b.resolve(host, relay);
             }
@@ -96,7 +97,7 @@ impl Platforms {
     pub async fn start(relay: Option<SocketAddr>) -> anyhow::Result<Platforms> {
         let shared = Shared {
             inner: Arc::default(),
-            relay,
+            relay: Arc::new(Mutex::new(relay)),
             base: Arc::default(),
         };
         let app = axum::Router::new()
@@ -119,6 +120,11 @@ impl Platforms {
             shared,
             _task: task,
         })
+    }
+
+    /// From now on, public names resolve to the relay at `relay` (one started after these).
+    pub fn set_relay(&self, relay: SocketAddr) {
+        *self.shared.relay.lock().unwrap_or_else(|p| p.into_inner()) = Some(relay);
     }
 
     /// What a hub's environment needs to use these stand-ins.

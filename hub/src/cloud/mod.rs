@@ -4,6 +4,7 @@
 //! with the link down; the admin app shows its state and last error.
 
 pub mod api;
+mod gateway;
 mod identity;
 mod link;
 mod tunnel;
@@ -17,6 +18,7 @@ use utoipa::ToSchema;
 use crate::clock::Clock;
 use crate::config::CloudConfig;
 
+pub use gateway::GatewaySent;
 pub use identity::IdentityError;
 pub use turn::TurnServer;
 
@@ -198,8 +200,8 @@ impl Cloud {
     }
 
     /// Sends a request to the relay's API at `path`, signed with the hub's key as its link
-    /// is (`Authorization: Hub <id> <token>`); the answer when the relay said yes.
-    async fn ask_relay(
+    /// is (`Authorization: Hub <id> <token>`); the relay's answer, whatever it said.
+    async fn signed_request(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -218,7 +220,17 @@ impl Cloud {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let answer = request.send().await.map_err(|e| relay(&e))?;
+        request.send().await.map_err(|e| relay(&e))
+    }
+
+    /// [`Self::signed_request`], and the answer only when the relay said yes.
+    async fn ask_relay(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<reqwest::Response, CloudError> {
+        let answer = self.signed_request(method, path, body).await?;
         if !answer.status().is_success() {
             let status = answer.status();
             let text: String = answer

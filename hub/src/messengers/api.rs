@@ -51,6 +51,7 @@ fn platform(name: &str) -> Result<Platform, AppError> {
 pub fn hook_routes() -> OpenApiRouter<Messengers> {
     OpenApiRouter::new()
         .routes(routes!(subscribe_check, webhook))
+        .routes(routes!(gateway_webhook))
         .routes(routes!(media))
 }
 
@@ -119,6 +120,24 @@ async fn webhook(
 ) -> Result<StatusCode, AppError> {
     let p = platform(&name)?;
     m.webhook(p, &headers, &body, peer.ip()).await?;
+    Ok(StatusCode::OK)
+}
+
+/// An update of the cloud relay's shared bot, forwarded over the hub's link and signed by
+/// the relay with this hub's secret (`X-Relay-Signature`); 200 once stored.
+#[utoipa::path(post, path = "/hooks/gateway/{platform}", tag = "messengers",
+    request_body(content = String, content_type = "application/json"),
+    responses((status = 200), (status = 400, body = crate::web::ErrorBody),
+        (status = 403, body = crate::web::ErrorBody), (status = 404, body = crate::web::ErrorBody)))]
+async fn gateway_webhook(
+    State(m): State<Messengers>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, AppError> {
+    m.gateway_webhook(platform(&name)?, &headers, &body, peer.ip())
+        .await?;
     Ok(StatusCode::OK)
 }
 

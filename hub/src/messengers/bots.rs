@@ -23,6 +23,7 @@ impl Messengers {
                     platform: p,
                     label: p.label(),
                     connected: bot.is_some(),
+                    shared: bot.as_ref().is_some_and(|b| b.creds.shared),
                     name: bot.as_ref().map(|b| b.row.name.clone()).unwrap_or_default(),
                     offered: bot.as_ref().is_some_and(|b| b.row.offered),
                     webhook_url: bot
@@ -70,7 +71,10 @@ impl Messengers {
         platform: Platform,
         new: NewBot,
     ) -> Result<PlatformStatus, MessengerError> {
-        let held = self.bot(platform).map(|b| b.creds);
+        if new.shared {
+            return self.connect_shared(platform, new.offered).await;
+        }
+        let held = self.bot(platform).map(|b| b.creds).filter(|c| !c.shared);
         let secret = held
             .as_ref()
             .map(|c| c.webhook_secret.clone())
@@ -118,10 +122,51 @@ impl Messengers {
             .ok_or(MessengerError::NotFound)
     }
 
+    /// Takes the cloud relay's shared bot for `platform` (Telegram's only): the relay is
+    /// given a new secret to sign the updates it forwards with, and names its bot.
+    async fn connect_shared(
+        &self,
+        platform: Platform,
+        offered: bool,
+    ) -> Result<PlatformStatus, MessengerError> {
+        if platform != Platform::Telegram {
+            return Err(MessengerError::Invalid(
+                "the cloud relay's shared bot is on Telegram only".into(),
+            ));
+        }
+        let secret = crate::secret::new_token();
+        let username = self
+            .inner
+            .cloud
+            .gateway_enrol(&secret)
+            .await
+            .map_err(|e| MessengerError::Platform(e.to_string()))?;
+        let creds = Credentials {
+            webhook_secret: secret,
+            shared: true,
+            ..Credentials::default()
+        };
+        let row = db::BotRow {
+            platform,
+            credentials: seal_credentials(&self.inner.sealer, platform, &creds)?,
+            name: format!("@{username}"),
+            link_name: username,
+            offered,
+            webhook_url: String::new(),
+            webhook_error: String::new(),
+        };
+        self.keep(row, creds).await?;
+        tracing::info!("Telegram goes through the cloud relay's shared bot.");
+        self.status()
+            .into_iter()
+            .find(|s| s.platform == platform)
+            .ok_or(MessengerError::NotFound)
+    }
+
     /// `new` with each field left empty taken from what is held for `platform` (the owner
     /// changes only what they type).
     fn filled(&self, platform: Platform, mut new: NewBot) -> NewBot {
-        if let Some(bot) = self.bot(platform) {
+        if let Some(bot) = self.bot(platform).filter(|b| !b.creds.shared) {
             let c = bot.creds;
             for (field, kept) in [
                 (&mut new.token, c.token),
@@ -215,6 +260,7 @@ fn checked_credentials(
         app_secret: new.app_secret.trim().to_owned(),
         account_id: new.account_id.trim().to_owned(),
         webhook_secret,
+        shared: false,
     })
 }
 

@@ -72,8 +72,41 @@ impl Messengers {
             Platform::Whatsapp => meta::read_whatsapp(body)?,
             Platform::Messenger => meta::read_messenger(body)?,
         };
+        self.take_all(&bot, messages).await
+    }
+
+    /// An update of the relay's shared bot, forwarded over the link and signed by the
+    /// relay with this hub's secret (`X-Relay-Signature`, hex HMAC-SHA256 of the body).
+    pub async fn gateway_webhook(
+        &self,
+        platform: Platform,
+        headers: &HeaderMap,
+        body: &[u8],
+        from: IpAddr,
+    ) -> Result<(), MessengerError> {
+        let bot = self
+            .bot(platform)
+            .filter(|b| b.creds.shared)
+            .ok_or(MessengerError::NotConnected(platform.label()))?;
+        let signed = headers
+            .get("x-relay-signature")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|sig| {
+                platform::hmac_sha256_matches(bot.creds.webhook_secret.as_bytes(), body, sig)
+            });
+        if !signed {
+            return Err(self.refuse(platform, from));
+        }
+        let messages = telegram::read(body)?;
+        self.take_all(&bot, messages).await
+    }
+
+    /// Takes each message; a store failure stops (the platform sends them again), another
+    /// failure skips that one.
+    async fn take_all(&self, bot: &Bot, messages: Vec<Inbound>) -> Result<(), MessengerError> {
+        let platform = bot.row.platform;
         for inbound in messages {
-            match self.take(&bot, inbound).await {
+            match self.take(bot, inbound).await {
                 Ok(()) => {}
                 Err(e @ MessengerError::Store(_)) => return Err(e),
                 Err(e) => {
@@ -87,8 +120,12 @@ impl Messengers {
 
     /// One message from a platform: a member linking their account, a member's chat (not
     /// a guest's), or a guest writing.
-    async fn take(&self, bot: &Bot, inbound: Inbound) -> Result<(), MessengerError> {
+    async fn take(&self, bot: &Bot, mut inbound: Inbound) -> Result<(), MessengerError> {
         let platform = bot.row.platform;
+        // The shared bot's links start with the hub's id, for the relay: `h-<id>-<payload>`.
+        if let Some(rest) = inbound.start.as_deref().and_then(|s| s.strip_prefix("h-")) {
+            inbound.start = Some(rest.get(21..).unwrap_or_default().to_owned());
+        }
         if let Some(code) = inbound.start.as_deref().and_then(|s| s.strip_prefix("s-")) {
             return self.link_from_platform(bot, &inbound, code).await;
         }

@@ -89,6 +89,8 @@ pub struct MessengersParts {
     pub chat: Arc<Chat>,
     pub reception: Reception,
     pub public_url: PublicUrl,
+    /// The cloud link: the relay's shared bot is reached through it.
+    pub cloud: crate::cloud::Cloud,
 }
 
 /// What the owner enters to connect a platform.
@@ -108,6 +110,10 @@ pub struct NewBot {
     /// Offer this channel in the widget, on the guest pages and on the QR plates.
     #[serde(default = "yes")]
     pub offered: bool,
+    /// Telegram only: use the cloud relay's shared bot instead of the property's own (no
+    /// token needed; guests see the relay's bot).
+    #[serde(default)]
+    pub shared: bool,
 }
 
 fn yes() -> bool {
@@ -120,6 +126,8 @@ pub struct PlatformStatus {
     pub platform: Platform,
     pub label: &'static str,
     pub connected: bool,
+    /// Through the relay's shared bot.
+    pub shared: bool,
     pub name: String,
     pub offered: bool,
     /// Where the platform posts its webhooks, once set.
@@ -176,6 +184,7 @@ struct Inner {
     chat: Arc<Chat>,
     reception: Reception,
     public_url: PublicUrl,
+    cloud: crate::cloud::Cloud,
     bots: RwLock<HashMap<Platform, Bot>>,
     refused: HashMap<Platform, AtomicU64>,
     refusals: FailureLimiter,
@@ -211,6 +220,7 @@ impl Messengers {
                 chat: parts.chat,
                 reception: parts.reception,
                 public_url: parts.public_url,
+                cloud: parts.cloud,
                 bots: RwLock::new(bots),
                 refused: Platform::ALL
                     .into_iter()
@@ -273,6 +283,9 @@ impl Messengers {
     }
 
     async fn send(&self, bot: &Bot, address: &str, out: &Outgoing) -> Result<(), SendError> {
+        if bot.creds.shared {
+            return self.send_shared(address, out).await;
+        }
         let (http, c) = (&self.inner.http, &self.inner.config);
         match bot.row.platform {
             Platform::Telegram => {
@@ -332,6 +345,41 @@ impl Messengers {
         }))
     }
 
+    /// Sends through the relay's shared bot.
+    async fn send_shared(&self, chat: &str, out: &Outgoing) -> Result<(), SendError> {
+        use base64::Engine as _;
+        let file = out.file.as_ref().map(|f| {
+            serde_json::json!({
+                "name": f.name,
+                "content_type": f.content_type,
+                "data": base64::engine::general_purpose::STANDARD.encode(&f.bytes),
+            })
+        });
+        let message = serde_json::json!({ "chat_id": chat, "text": out.text, "file": file });
+        match self.inner.cloud.gateway_send(message).await {
+            Ok(crate::cloud::GatewaySent::Sent) => Ok(()),
+            Ok(crate::cloud::GatewaySent::Wait(s)) => Err(SendError::RetryAfter(
+                std::time::Duration::from_secs(s.max(1)),
+            )),
+            Ok(crate::cloud::GatewaySent::Refused(why)) => Err(SendError::Refused(why)),
+            Err(e) => Err(SendError::Transient(e.to_string())),
+        }
+    }
+
+    /// A deep link's payload for `bot`: the relay's shared bot needs the hub's id first
+    /// (`h-<hub id>-<payload>`) to know which hotel the guest means.
+    fn payload(&self, bot: &Bot, payload: &str) -> String {
+        if !bot.creds.shared {
+            return payload.to_owned();
+        }
+        let hub = self.inner.cloud.status().hub_id.unwrap_or_default();
+        if payload.is_empty() {
+            format!("h-{hub}")
+        } else {
+            format!("h-{hub}-{payload}")
+        }
+    }
+
     /// The deep links guest surfaces offer, for the unit whose page is `slug` when known
     /// (its name for WhatsApp's filled-in text) and the guest's language.
     pub fn guest_links(&self, unit: Option<(&str, &str)>, lang: &str) -> Vec<GuestLink> {
@@ -354,7 +402,16 @@ impl Messengers {
             .map(|b| {
                 let name = &b.row.link_name;
                 let url = match b.row.platform {
-                    Platform::Telegram => telegram::deep_link(name, &code),
+                    Platform::Telegram => {
+                        let payload = self.payload(b, &code);
+                        // Telegram's start payload is at most 64 characters.
+                        let payload = if payload.len() <= 64 {
+                            payload
+                        } else {
+                            self.payload(b, "")
+                        };
+                        telegram::deep_link(name, &payload)
+                    }
                     Platform::Viber => viber::deep_link(name, &code),
                     Platform::Whatsapp => match unit {
                         Some((_, room)) if !code.is_empty() => {

@@ -81,9 +81,12 @@ pub(super) struct Credentials {
     pub app_secret: String,
     /// WhatsApp's phone-number id or the Facebook page's id.
     pub account_id: String,
-    /// Made by the hub: Telegram's `secret_token`, or the `hub.verify_token` Meta's
-    /// subscription check must echo.
+    /// Made by the hub: Telegram's `secret_token`, the `hub.verify_token` Meta's
+    /// subscription check must echo, or the key the relay signs the shared bot's forwarded
+    /// updates with.
     pub webhook_secret: String,
+    /// The relay's shared bot rather than the property's own (Telegram only).
+    pub shared: bool,
 }
 
 /// The bot as its platform describes it.

@@ -215,7 +215,7 @@ impl Messengers {
             .filter(char::is_ascii_alphanumeric)
             .take(12)
             .collect();
-        let payload = format!("s-{code}");
+        let payload = self.payload(&bot, &format!("s-{code}"));
         let url = match platform {
             Platform::Telegram => telegram::deep_link(&bot.row.link_name, &payload),
             Platform::Viber => viber::deep_link(&bot.row.link_name, &payload),

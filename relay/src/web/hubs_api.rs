@@ -192,7 +192,11 @@ pub(super) async fn access(State(own): State<Own>, headers: HeaderMap) -> Respon
 const NO_TURN_ASK_AGAIN_SECS: i64 = 600;
 
 /// The hub whose valid token the request carries.
-async fn signed_hub(own: &Own, headers: &HeaderMap, now: i64) -> Option<cloud_link::HubId> {
+pub(super) async fn signed_hub(
+    own: &Own,
+    headers: &HeaderMap,
+    now: i64,
+) -> Option<cloud_link::HubId> {
     let value = headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()

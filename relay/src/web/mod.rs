@@ -3,12 +3,14 @@
 //! Content-Security-Policy; the app's files are built into the binary.
 
 mod account_api;
+mod gateway_api;
 mod hubs_api;
 mod link_ws;
 mod oidc_api;
 
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -36,6 +38,8 @@ pub struct Own {
     pub links: crate::guard::Guard,
     /// Largest MQTT packet accepted from a hub, in bytes.
     pub max_packet_bytes: usize,
+    /// The shared Telegram bot, when `[gateway]` is set.
+    pub gateway: Option<crate::gateway::Gateway>,
 }
 
 const INDEX: &str = include_str!("../../ui/index.html");
@@ -63,6 +67,15 @@ pub fn router(own: Own) -> Router {
         .route("/api/v1/hubs/turn", post(hubs_api::turn))
         .route("/api/v1/hubs/access", get(hubs_api::access))
         .route("/mqtt", get(link_ws::upgrade))
+        .route(
+            "/gateway/telegram",
+            post(gateway_api::webhook).layer(DefaultBodyLimit::max(1024 * 1024)),
+        )
+        .route("/api/v1/hubs/gateway", post(gateway_api::enrol))
+        .route(
+            "/api/v1/hubs/gateway/send",
+            post(gateway_api::send).layer(DefaultBodyLimit::max(16 * 1024 * 1024)),
+        )
         .route("/api/v1/account", get(account_api::me))
         .route("/api/v1/account/signup", post(account_api::sign_up))
         .route("/api/v1/account/verify", post(account_api::verify))
@@ -90,7 +103,7 @@ pub fn router(own: Own) -> Router {
         .route("/auth/oidc/{id}/start", get(oidc_api::start))
         .route("/auth/oidc/{id}/callback", get(oidc_api::callback))
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "not found") })
-        .layer(axum::extract::DefaultBodyLimit::max(4096))
+        .layer(DefaultBodyLimit::max(4096))
         .layer(axum::middleware::map_response(secure_headers))
         .with_state(own)
 }

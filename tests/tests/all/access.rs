@@ -43,6 +43,8 @@ const PUBLIC: &[(&str, &str)] = &[
     // Meta's subscription check by its verify token): tests/all/messengers.rs.
     ("get", "/hooks/{platform}"),
     ("post", "/hooks/{platform}"),
+    // The relay's shared bot's updates, signed by the relay with the hub's own secret.
+    ("post", "/hooks/gateway/{platform}"),
     // A file the team sent a Viber guest, at an address signed by the hub.
     (
         "get",

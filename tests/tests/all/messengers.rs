@@ -871,7 +871,9 @@ async fn whatsapp_replies_outside_the_24_hour_window_are_held_and_the_agent_told
     .await;
     // The guest wrote with no room: asked once, in the language of their number (+351).
     platforms
-        .wait_sent(Duration::from_secs(10), |m| m.text.starts_with("Em que quarto"))
+        .wait_sent(Duration::from_secs(10), |m| {
+            m.text.starts_with("Em que quarto")
+        })
         .await
         .unwrap();
     owner
@@ -1017,4 +1019,131 @@ async fn the_messengers_in_the_apps_and_on_a_guest_page_in_chromium() {
         slug,
     ];
     crate::browser::run_script("messengers.mjs", args, "messengers ok").await;
+}
+
+/// The relay's shared Telegram bot: a hotel without its own takes it, a guest opens the
+/// room's link and writes, the relay forwards to that hotel's hub over its link, the team's
+/// answer goes back through the relay; a chat without a hotel's link is told to open one,
+/// a forged forward is refused by the hub, and with the hub away the relay says "later".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hotel_without_a_bot_uses_the_relays_shared_bot() {
+    let platforms = Platforms::start(None).await.unwrap();
+    let relay = Relay::start_with(&format!(
+        "[gateway]\ntelegram_token = \"{}\"\ntelegram_api = \"{}\"\n",
+        platforms::TELEGRAM_TOKEN,
+        platforms.url
+    ))
+    .unwrap();
+    platforms.set_relay(relay.http);
+    let (hook, _) = platforms
+        .telegram_webhook()
+        .expect("the relay set its bot's webhook");
+    assert!(hook.ends_with("/gateway/telegram"), "{hook}");
+    let mut env = relay.hub_env();
+    env.extend(platforms.hub_env());
+    let mut hub = Hub::start(HubOptions {
+        env,
+        ..HubOptions::default()
+    })
+    .unwrap();
+    let public = linked(&hub, LINK_UP).await.unwrap();
+    let owner = hub.signed_in("owner").await.unwrap();
+    let r = owner
+        .put(hub.url("/api/v1/admin/messengers/telegram"))
+        .json(&json!({"shared": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let status: Value = r.json().await.unwrap();
+    assert_eq!(
+        (status["shared"].clone(), status["name"].clone()),
+        (json!(true), json!("@AuroraHotelBot"))
+    );
+    let hub_id = public
+        .split("://")
+        .nth(1)
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap()
+        .to_owned();
+    let pages = get_json(&owner, &hub.url("/api/v1/admin/reception/pages"))
+        .await
+        .unwrap();
+    let slug = pages
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["room"] == "102")
+        .unwrap()["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let links = get_json(&e2e::client(), &hub.url("/api/v1/messengers/links"))
+        .await
+        .unwrap();
+    assert_eq!(
+        links[0]["url"],
+        format!("https://t.me/AuroraHotelBot?start=h-{hub_id}")
+    );
+
+    // The room's link names the hotel for the relay and the room for the hub.
+    let start = telegram_message(1, 50, 4001, &format!("/start h-{hub_id}-r-{slug}"));
+    assert_eq!(platforms.telegram_update(&start, false).await.unwrap(), 200);
+    let greeting = platforms
+        .wait_sent(Duration::from_secs(15), |m| m.to == "4001")
+        .await
+        .unwrap();
+    assert!(greeting.text.contains("(102)"), "{}", greeting.text);
+    let hello = telegram_message(2, 51, 4001, "Можно поздний выезд?");
+    assert_eq!(platforms.telegram_update(&hello, false).await.unwrap(), 200);
+    let d = dialogue_on(&owner, &hub, "telegram").await;
+    assert!(d["visitor_tags"].to_string().contains("room-102"), "{d}");
+    let id = d["id"].as_i64().unwrap();
+    owner
+        .post(hub.url(&format!("/api/v1/chat/dialogues/{id}/join")))
+        .send()
+        .await
+        .unwrap();
+    let r = owner
+        .post(hub.url(&format!("/api/v1/chat/dialogues/{id}/messages")))
+        .json(&json!({"body": "Да, до 14:00."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    platforms
+        .wait_sent(Duration::from_secs(15), |m| {
+            m.to == "4001" && m.text == "Да, до 14:00."
+        })
+        .await
+        .unwrap();
+
+    // A chat with no hotel's link is asked to open one; nothing reaches the hub.
+    let stray = telegram_message(3, 52, 4002, "hello?");
+    assert_eq!(platforms.telegram_update(&stray, false).await.unwrap(), 200);
+    let told = platforms
+        .wait_sent(Duration::from_secs(10), |m| m.to == "4002")
+        .await
+        .unwrap();
+    assert!(told.text.contains("Откройте ссылку"), "{}", told.text);
+    // A forward not signed with the hub's secret is refused by the hub.
+    let forged = telegram_message(4, 53, 4001, "forged through the relay");
+    let r = relay
+        .client_for(&public)
+        .post(format!("{public}/hooks/gateway/telegram"))
+        .header(
+            "x-relay-signature",
+            platforms::hmac_hex("guess", forged.to_string().as_bytes()),
+        )
+        .json(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // The hub away: the relay answers "later", so Telegram keeps the update.
+    hub.kill_hard();
+    let later = telegram_message(5, 54, 4001, "are you there?");
+    assert_eq!(platforms.telegram_update(&later, false).await.unwrap(), 503);
 }
