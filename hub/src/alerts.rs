@@ -48,12 +48,18 @@ pub(crate) async fn start_messengers(
 
 /// The notices' tasks: the messengers' outbox, guests' messages and calls.
 pub(crate) fn spawn(
+    team: &crate::team::Team,
     chat: &Arc<Chat>,
     push: &crate::push::Push,
     messengers: &Messengers,
     calls: &crate::calls::Calls,
 ) -> Vec<tokio::task::JoinHandle<()>> {
+    // A member who made their own choices has a guest left waiting by them (below), not by
+    // the chat's "notify me while offline" e-mail.
+    let chose = messengers.clone();
+    chat.filter_waiting_mail(move |id| !chose.chose(id));
     let notices = Notices {
+        team: team.clone(),
         chat: chat.clone(),
         push: push.clone(),
         messengers: messengers.clone(),
@@ -69,6 +75,7 @@ pub(crate) fn spawn(
 #[derive(Clone)]
 struct Notices {
     pub chat: Arc<Chat>,
+    pub team: crate::team::Team,
     pub push: crate::push::Push,
     pub messengers: Messengers,
 }
@@ -79,7 +86,7 @@ fn guest_wrote(n: Notices) -> tokio::task::JoinHandle<()> {
     let (push, messengers) = (n.push.clone(), n.messengers.clone());
     let mut alerts = n
         .chat
-        .alerts(move |assignee| push.could_reach(assignee) || messengers.anyone_linked());
+        .alerts(move |assignee| push.could_reach(assignee) || messengers.anyone_reachable());
     tokio::spawn(async move {
         loop {
             let alert = match alerts.recv().await {
@@ -177,8 +184,8 @@ async fn to_absent(
     notice: &crate::push::Notice,
 ) {
     let connected = n.chat.connected_staff();
-    let members = match n.chat.colleagues().await {
-        Ok(all) => all.into_iter().map(|m| m.id).collect::<Vec<i64>>(),
+    let members = match n.team.members().await {
+        Ok(all) => all,
         Err(e) => {
             tracing::warn!(error = %e, "Notices cannot list the team.");
             return;
@@ -186,15 +193,27 @@ async fn to_absent(
     };
     let subscribed = n.push.subscribed();
     let mut by_push = Vec::new();
-    for id in members {
-        if !wanted(id) || connected.contains(&id) {
+    for m in members {
+        if !wanted(m.id) || connected.contains(&m.id) {
             continue;
         }
-        match n.messengers.route(id, event).await {
-            NoticeRoute::Push if subscribed.contains(&id) => by_push.push(id),
+        match n.messengers.route(m.id, event).await {
+            NoticeRoute::Push if subscribed.contains(&m.id) => by_push.push(m.id),
             NoticeRoute::Messenger(platform, address) => {
                 n.messengers
                     .notify(platform, &address, &notice.title, &notice.body, &notice.url);
+            }
+            NoticeRoute::Email => {
+                if let Some(mailer) = n.chat.mailer().cloned() {
+                    let text =
+                        format!("{}\n\n{}", notice.body, n.messengers.team_link(&notice.url));
+                    let (to, subject) = (m.email.clone(), notice.title.clone());
+                    tokio::spawn(async move {
+                        if let Err(e) = mailer.send(&to, &subject, &text).await {
+                            tracing::warn!(error = %e, "A notice by e-mail was not sent.");
+                        }
+                    });
+                }
             }
             NoticeRoute::Push | NoticeRoute::Nowhere => {}
         }

@@ -335,7 +335,13 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     let messengers = crate::alerts::start_messengers(&config, &chat, &reception, &cloud, outgoing)
         .await
         .context("cannot start the messenger channels")?;
-    tasks.extend(crate::alerts::spawn(&chat, &push, &messengers, &calls));
+    tasks.extend(crate::alerts::spawn(
+        &team,
+        &chat,
+        &push,
+        &messengers,
+        &calls,
+    ));
     let scans = crate::scans::Scans::start(
         store.clone(),
         clock.clone(),

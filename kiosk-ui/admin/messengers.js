@@ -61,7 +61,8 @@ function platformCard(p, root) {
     ? el('span', { class: 'badge online' }, 'Connected') : el('span', { class: 'badge vacant' }, 'Not connected');
   const card = el('form', { class: 'card', id: id('card') }, el('h2', {}, `${p.label} `, state));
   if (p.connected) {
-    card.append(el('p', {}, 'Guests write to ', el('strong', { id: id('name') }, p.name), '.'));
+    card.append(el('p', {}, 'Guests write to ', el('strong', { id: id('name') }, p.name),
+      p.shared ? ', the cloud relay\'s shared bot: guests see its name, not your hotel\'s. Connect a bot of your own below to show yours.' : '.'));
     if (p.webhook_error) card.append(el('p', { class: 'error' }, `The platform could not be told where to send messages: ${p.webhook_error}`));
     if (meta && p.webhook_url) {
       card.append(el('p', { class: 'muted' }, 'In your app\'s Webhooks settings, enter these two and subscribe to ' +
@@ -91,6 +92,7 @@ function platformCard(p, root) {
       el('p', { class: 'muted' }, 'Leave a field empty to keep what is saved.'), steps, ...fields), error, result, buttons);
   } else {
     card.append(steps, ...fields, offer, error, result, buttons);
+    if (p.platform === 'telegram') card.append(sharedOption(card, root, offered, error));
   }
   card.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -99,6 +101,17 @@ function platformCard(p, root) {
     if (saved) root.replaceWith(await messengersView());
   });
   return card;
+}
+
+// A hotel without a Telegram bot of its own can use the cloud relay's (when it runs one).
+function sharedOption(card, root, offered, error) {
+  return el('div', { class: 'shared-option' },
+    el('h3', {}, 'No bot of your own?'),
+    el('p', { class: 'muted' }, 'Use the cloud relay\'s shared Telegram bot: nothing to create or paste. Guests then see the relay\'s bot rather than your hotel\'s name.'),
+    el('button', { type: 'button', class: 'secondary', id: 'telegram-shared', onclick: async (event) => {
+      const saved = await busy(event.target, error, () => api('PUT', '/admin/messengers/telegram', { shared: true, offered: offered.checked }));
+      if (saved) root.replaceWith(await messengersView());
+    } }, 'Use the shared bot'));
 }
 
 function copyable(label, text) {

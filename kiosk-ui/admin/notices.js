@@ -10,13 +10,13 @@ const EVENTS = [
   ['unanswered', 'A guest has waited too long for an answer'],
   ['call', 'A guest calls the desk, or a call is missed'],
 ];
-const LABELS = { push: 'Notifications on this device', telegram: 'Telegram', viber: 'Viber', messenger: 'Facebook Messenger', off: 'Nowhere' };
+const LABELS = { push: 'Notifications on this device', email: 'E-mail', telegram: 'Telegram', viber: 'Viber', messenger: 'Facebook Messenger', off: 'Nowhere' };
 
 export async function noticesCard() {
   const mine = await api('GET', '/account/notifications');
   const linked = new Set(mine.links.map((l) => l.platform));
   const channel = el('select', { id: 'notice-channel' },
-    ...['push', ...mine.linkable.filter((p) => linked.has(p)), 'off'].map((c) =>
+    ...['push', 'email', ...mine.linkable.filter((p) => linked.has(p)), 'off'].map((c) =>
       el('option', { value: c, selected: c === mine.choices.channel }, LABELS[c])));
   const boxes = EVENTS.map(([value, label]) => el('label', { class: 'inline' },
     el('input', { type: 'checkbox', value, checked: mine.choices.events.includes(value) }), ` ${label}`));

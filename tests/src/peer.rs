@@ -52,6 +52,11 @@ impl Peer {
         Ok(Peer { child, port, lines })
     }
 
+    /// The next JSON line within `wait`, if one comes.
+    pub fn next_within(&self, wait: Duration) -> Option<Value> {
+        self.lines.recv_timeout(wait).ok()
+    }
+
     /// The next JSON line; panics (naming `what`) after 20 s.
     pub fn next(&self, what: &str) -> Value {
         self.lines

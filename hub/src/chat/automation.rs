@@ -92,8 +92,18 @@ impl Chat {
             });
             if let Some(mailer) = self.mailer.clone() {
                 let team = self.team.clone();
-                let connected_now = self.presence.connected();
+                let mut connected_now = self.presence.connected();
+                let wanted = self
+                    .waiting_mail
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
                 tokio::spawn(async move {
+                    // Members the filter leaves out are treated as here: not mailed.
+                    if let (Some(wanted), Ok(members)) = (wanted, team.members().await) {
+                        connected_now
+                            .extend(members.iter().map(|m| m.id).filter(|id| !wanted(*id)));
+                    }
                     super::notify_team(
                         &team,
                         &mailer,

@@ -39,6 +39,9 @@ pub struct Chat {
     /// Whether anyone could use an alert for a conversation with this assignee (set by
     /// the listener): a guest message costs nothing when nobody could be reached.
     pub(super) alert_wanted: RwLock<Option<AlertWanted>>,
+    /// Which members get the e-mail of a guest left waiting besides their "notify me while
+    /// offline" (set by whoever delivers notices; all of them when unset).
+    pub(super) waiting_mail: RwLock<Option<MemberFilter>>,
     /// Visitors the team or the bot just wrote to (for messenger outboxes).
     pub(super) replies: tokio::sync::broadcast::Sender<i64>,
     /// The typical first-answer time the widget promises, and when it was worked out.
@@ -46,6 +49,7 @@ pub struct Chat {
 }
 
 type AlertWanted = Arc<dyn Fn(Option<i64>) -> bool + Send + Sync>;
+type MemberFilter = Arc<dyn Fn(i64) -> bool + Send + Sync>;
 
 /// A guest wrote: for notifications to staff who are not in the Team Messenger to see it
 /// (the chat's event; whoever delivers it listens with [`Chat::alerts`] and leaves out
@@ -273,6 +277,7 @@ impl Chat {
             presence,
             alerts,
             alert_wanted: RwLock::new(None),
+            waiting_mail: RwLock::new(None),
             replies,
             reply_estimate: std::sync::Mutex::new(None),
             store,
@@ -368,6 +373,12 @@ impl Chat {
     ) -> tokio::sync::broadcast::Receiver<Alert> {
         *self.alert_wanted.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(wanted));
         self.alerts.subscribe()
+    }
+
+    /// Lets only the members `wanted` says have the e-mail of a guest left waiting (the
+    /// notices' choices decide for those who made them).
+    pub fn filter_waiting_mail(&self, wanted: impl Fn(i64) -> bool + Send + Sync + 'static) {
+        *self.waiting_mail.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(wanted));
     }
 
     /// Tells every open Team Messenger `{"type": kind, ...body}` (another capability's live

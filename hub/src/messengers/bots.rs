@@ -140,7 +140,15 @@ impl Messengers {
             .cloud
             .gateway_enrol(&secret)
             .await
-            .map_err(|e| MessengerError::Platform(e.to_string()))?;
+            .map_err(|e| match e {
+                crate::cloud::CloudError::Off => MessengerError::NoPublicAddress,
+                other => {
+                    tracing::warn!(error = %other, "The relay's shared bot could not be taken.");
+                    MessengerError::Platform(
+                        "the cloud relay has no shared bot, or cannot be reached now".into(),
+                    )
+                }
+            })?;
         let creds = Credentials {
             webhook_secret: secret,
             shared: true,

@@ -35,8 +35,8 @@ pub enum NoticeEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Choices {
-    /// Where notices go: "push" (this member's browsers), "telegram", "viber", "messenger",
-    /// or "off".
+    /// Where notices go: "push" (this member's browsers), "email", "telegram", "viber",
+    /// "messenger", or "off".
     pub channel: String,
     pub events: Vec<NoticeEvent>,
     /// Quiet hours in the property's time zone, "HH:MM" each; both empty for none. A span
@@ -51,10 +51,12 @@ impl Default for Choices {
     fn default() -> Self {
         Choices {
             channel: "push".into(),
+            // A member who never chose keeps what the hub did before: push for guests'
+            // messages and calls, and (when "notify me while offline" is on) e-mail for a
+            // guest left waiting, which the chat sends.
             events: vec![
                 NoticeEvent::NewDialogue,
                 NoticeEvent::GuestMessage,
-                NoticeEvent::Unanswered,
                 NoticeEvent::Call,
             ],
             quiet_from: String::new(),
@@ -67,6 +69,7 @@ impl Default for Choices {
 #[derive(Debug, Clone, PartialEq)]
 pub enum NoticeRoute {
     Push,
+    Email,
     Messenger(Platform, String),
     Nowhere,
 }
@@ -87,6 +90,8 @@ pub struct LinkOffer {
 pub(super) struct StaffSide {
     codes: Mutex<HashMap<String, (i64, Platform, Instant)>>,
     linked: Mutex<HashSet<i64>>,
+    /// Members who saved their own choices (the rest get the defaults).
+    chose: Mutex<HashSet<i64>>,
 }
 
 impl StaffSide {
@@ -98,23 +103,30 @@ impl StaffSide {
                 Ok(ids.collect::<Result<_, _>>()?)
             })
             .await?;
+        let chose = store
+            .read(|c| -> Result<HashSet<i64>, MessengerError> {
+                let mut stmt = c.prepare("SELECT user_id FROM notice_choices")?;
+                let ids = stmt.query_map([], |r| r.get(0))?;
+                Ok(ids.collect::<Result<_, _>>()?)
+            })
+            .await?;
         Ok(StaffSide {
             codes: Mutex::new(HashMap::new()),
             linked: Mutex::new(linked),
+            chose: Mutex::new(chose),
         })
     }
 }
 
 fn check_choices(c: &Choices) -> Result<(), MessengerError> {
-    let channel_ok = c.channel == "push"
-        || c.channel == "off"
+    let channel_ok = ["push", "email", "off"].contains(&c.channel.as_str())
         || matches!(
             Platform::parse(&c.channel),
             Some(Platform::Telegram | Platform::Viber | Platform::Messenger)
         );
     if !channel_ok {
         return Err(MessengerError::Invalid(
-            "channel: push, telegram, viber, messenger or off".into(),
+            "channel: push, email, telegram, viber, messenger or off".into(),
         ));
     }
     let time_ok = |t: &str| t.is_empty() || chrono::NaiveTime::parse_from_str(t, "%H:%M").is_ok();
@@ -194,7 +206,24 @@ impl Messengers {
                 )
             })
             .await?;
+        self.inner
+            .staff
+            .chose
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(user_id);
         Ok(c)
+    }
+
+    /// Whether `user_id` saved their own choices: then e-mail of a guest left waiting goes
+    /// by them, not by "notify me while offline".
+    pub fn chose(&self, user_id: i64) -> bool {
+        self.inner
+            .staff
+            .chose
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&user_id)
     }
 
     pub async fn staff_links(&self, user_id: i64) -> Result<Vec<db::StaffLink>, MessengerError> {
@@ -324,15 +353,20 @@ impl Messengers {
         Ok(())
     }
 
-    /// Whether anyone has a messenger linked (cheap; for the chat's "could anyone be told").
-    pub fn anyone_linked(&self) -> bool {
-        !self
-            .inner
-            .staff
+    /// Whether anyone has a messenger linked or made their own choices (cheap; for the
+    /// chat's "could anyone be told").
+    pub fn anyone_reachable(&self) -> bool {
+        let side = &self.inner.staff;
+        !side
             .linked
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .is_empty()
+            || !side
+                .chose
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_empty()
     }
 
     /// Where `event` for `user_id` goes now, by their choices and quiet hours.
@@ -353,6 +387,9 @@ impl Messengers {
         let local = self.inner.clock.now().with_timezone(&zone).time();
         if quiet(&choices.quiet_from, &choices.quiet_to, local) {
             return NoticeRoute::Nowhere;
+        }
+        if choices.channel == "email" {
+            return NoticeRoute::Email;
         }
         let Some(platform) = Platform::parse(&choices.channel) else {
             return NoticeRoute::Push;

@@ -201,3 +201,41 @@ async fn invites_go_out_by_smtp_with_a_working_link() {
         .unwrap();
     assert_eq!(r.status(), 200, "the e-mailed link opens");
 }
+
+/// A member who chose e-mail for their notifications (TEAM-3: one set of choices) is told
+/// of a new conversation there, once, with the link that opens it; the colleague who did
+/// not choose gets no e-mail for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_who_chose_email_is_told_of_a_new_conversation_by_email() {
+    let smtp = Peer::start("smtp_sink.py", &[]).unwrap();
+    let hub = hub_mailing_to(&smtp);
+    let owner = hub.signed_in("owner").await.unwrap();
+    let agent = hub.signed_in("agent").await.unwrap();
+    let r = agent
+        .put(hub.url("/api/v1/account/notifications"))
+        .json(&json!({"channel": "email", "events": ["new_dialogue"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let key = widget_key(&owner, &hub).await.unwrap();
+    let (_ws, _g, d) = e2e::chat::new_guest_dialogue(&hub, &key, "Is there parking nearby?")
+        .await
+        .unwrap();
+    let mail = smtp.next("the notice by e-mail");
+    assert_eq!(mail["to"][0], "agent@demo.hotel");
+    assert!(
+        mail["subject"]
+            .as_str()
+            .unwrap()
+            .ends_with("started a conversation"),
+        "{mail}"
+    );
+    let body = mail["body"].as_str().unwrap();
+    assert!(body.contains("Is there parking nearby?"), "{body}");
+    assert!(body.contains(&format!("/messenger/?open={d}")), "{body}");
+    assert!(
+        smtp.next_within(Duration::from_secs(3)).is_none(),
+        "one e-mail, to the member who chose it"
+    );
+}
