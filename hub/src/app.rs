@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use crate::alerts;
 use crate::bookings::Bookings;
 use crate::broker::{self, BrokerHandle, Credentials};
 use crate::chat::{Chat, ChatParts};
@@ -332,16 +333,10 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     })
     .await
     .context("cannot start the calls")?;
-    let messengers = crate::alerts::start_messengers(&config, &chat, &reception, &cloud, outgoing)
+    let messengers = alerts::start_messengers(&config, &chat, &reception, &cloud, outgoing)
         .await
         .context("cannot start the messenger channels")?;
-    tasks.extend(crate::alerts::spawn(
-        &team,
-        &chat,
-        &push,
-        &messengers,
-        &calls,
-    ));
+    tasks.extend(alerts::spawn(&team, &chat, &push, &messengers, &calls));
     let scans = crate::scans::Scans::start(
         store.clone(),
         clock.clone(),

@@ -65,6 +65,16 @@ def check_vapid(header, origin):
     return None, key
 
 
+SAY = threading.Lock()
+
+
+def say(line):
+    """One whole line at a time: the server's threads would interleave print's two writes."""
+    with SAY:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
 class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
@@ -72,22 +82,22 @@ class Handler(BaseHTTPRequestHandler):
         if path == "gone":
             self.send_response(410)
             self.end_headers()
-            print(f"gone {path}", flush=True)
+            say(f"gone {path}")
             return
         origin = f"http://{self.headers.get('host')}"
         verdict = check_vapid(self.headers.get("authorization", ""), origin)
         if isinstance(verdict, str):
-            print(f"bad {path} {verdict}", flush=True)
+            say(f"bad {path} {verdict}")
             self.send_response(403)
             self.end_headers()
             return
         if self.headers.get("content-encoding") != "aes128gcm":
-            print(f"bad {path} content-encoding {self.headers.get('content-encoding')}", flush=True)
+            say(f"bad {path} content-encoding {self.headers.get('content-encoding')}")
             self.send_response(400)
             self.end_headers()
             return
         plain = http_ece.decrypt(body, private_key=browser_key, auth_secret=auth_secret, version="aes128gcm")
-        print(f"push {path} key={verdict[1]} ttl={self.headers.get('ttl')} {plain.decode()}", flush=True)
+        say(f"push {path} key={verdict[1]} ttl={self.headers.get('ttl')} {plain.decode()}")
         self.send_response(201)
         self.end_headers()
 
@@ -100,6 +110,6 @@ port = server.server_address[1]
 for name in sys.argv[1:]:
     sub = {"endpoint": f"http://127.0.0.1:{port}/push/{name}",
            "keys": {"p256dh": b64e(browser_public), "auth": b64e(auth_secret)}}
-    print("subscription " + json.dumps(sub), flush=True)
+    say("subscription " + json.dumps(sub))
 threading.Timer(120, server.shutdown).start()
 server.serve_forever()

@@ -119,7 +119,7 @@ async fn webhook(
     body: Bytes,
 ) -> Result<StatusCode, AppError> {
     let p = platform(&name)?;
-    m.webhook(p, &headers, &body, peer.ip()).await?;
+    m.webhook(p, false, (&headers, &body), peer.ip()).await?;
     Ok(StatusCode::OK)
 }
 
@@ -136,7 +136,7 @@ async fn gateway_webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, AppError> {
-    m.gateway_webhook(platform(&name)?, &headers, &body, peer.ip())
+    m.webhook(platform(&name)?, true, (&headers, &body), peer.ip())
         .await?;
     Ok(StatusCode::OK)
 }

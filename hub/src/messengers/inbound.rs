@@ -47,18 +47,27 @@ impl Messengers {
     /// A webhook: verified over `body` as the platform signs it, read, and each guest's
     /// message stored before the answer (a store failure answers 500, so the platform
     /// sends it again; repeats are stored once). One message the hub cannot take is
-    /// logged and skipped; the rest stand.
+    /// logged and skipped; the rest stand. `via_relay`: an update of the relay's shared bot,
+    /// forwarded over the link and signed by the relay with this hub's secret
+    /// (`X-Relay-Signature`, hex HMAC-SHA256 of the body) instead.
     pub async fn webhook(
         &self,
         platform: Platform,
-        headers: &HeaderMap,
-        body: &[u8],
+        via_relay: bool,
+        (headers, body): (&HeaderMap, &[u8]),
         from: IpAddr,
     ) -> Result<(), MessengerError> {
         let bot = self
             .bot(platform)
+            .filter(|b| b.creds.shared == via_relay)
             .ok_or(MessengerError::NotConnected(platform.label()))?;
         let verified = match platform {
+            _ if via_relay => headers
+                .get("x-relay-signature")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|sig| {
+                    platform::hmac_sha256_matches(bot.creds.webhook_secret.as_bytes(), body, sig)
+                }),
             Platform::Telegram => telegram::verified(headers, &bot.creds),
             Platform::Viber => viber::verified(headers, body, &bot.creds),
             Platform::Whatsapp | Platform::Messenger => meta::verified(headers, body, &bot.creds),
@@ -72,32 +81,6 @@ impl Messengers {
             Platform::Whatsapp => meta::read_whatsapp(body)?,
             Platform::Messenger => meta::read_messenger(body)?,
         };
-        self.take_all(&bot, messages).await
-    }
-
-    /// An update of the relay's shared bot, forwarded over the link and signed by the
-    /// relay with this hub's secret (`X-Relay-Signature`, hex HMAC-SHA256 of the body).
-    pub async fn gateway_webhook(
-        &self,
-        platform: Platform,
-        headers: &HeaderMap,
-        body: &[u8],
-        from: IpAddr,
-    ) -> Result<(), MessengerError> {
-        let bot = self
-            .bot(platform)
-            .filter(|b| b.creds.shared)
-            .ok_or(MessengerError::NotConnected(platform.label()))?;
-        let signed = headers
-            .get("x-relay-signature")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|sig| {
-                platform::hmac_sha256_matches(bot.creds.webhook_secret.as_bytes(), body, sig)
-            });
-        if !signed {
-            return Err(self.refuse(platform, from));
-        }
-        let messages = telegram::read(body)?;
         self.take_all(&bot, messages).await
     }
 

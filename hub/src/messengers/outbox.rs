@@ -30,6 +30,12 @@ pub(super) struct Outbox {
     next_in_chat: tokio::sync::Mutex<HashMap<(Platform, String), tokio::time::Instant>>,
 }
 
+impl Outbox {
+    fn workers(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Arc<Slot>>> {
+        self.workers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 struct Slot {
     notify: Notify,
     /// Set under the workers' lock by every wake; a worker leaves only when it is clear.
@@ -85,12 +91,7 @@ pub(super) fn spawn(m: Messengers) -> tokio::task::JoinHandle<()> {
 
 /// Makes sure guest `guest_id`'s worker runs and looks at the store again.
 pub(super) fn wake(m: &Messengers, guest_id: i64) {
-    let mut workers = m
-        .inner
-        .outbox
-        .workers
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
+    let mut workers = m.inner.outbox.workers();
     let slot = workers.entry(guest_id).or_insert_with(|| {
         let slot = Arc::new(Slot {
             notify: Notify::new(),
@@ -115,12 +116,7 @@ async fn worker(m: Messengers, guest_id: i64, slot: Arc<Slot>) {
         {
             continue;
         }
-        let mut workers = m
-            .inner
-            .outbox
-            .workers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut workers = m.inner.outbox.workers();
         if !slot.pending.load(Ordering::SeqCst) {
             workers.remove(&guest_id);
             return;

@@ -96,25 +96,34 @@ pub(super) struct StaffSide {
 
 impl StaffSide {
     pub(super) async fn load(store: &Store) -> Result<StaffSide, MessengerError> {
-        let linked = store
-            .read(|c| -> Result<HashSet<i64>, MessengerError> {
-                let mut stmt = c.prepare("SELECT DISTINCT user_id FROM messenger_staff")?;
-                let ids = stmt.query_map([], |r| r.get(0))?;
-                Ok(ids.collect::<Result<_, _>>()?)
-            })
-            .await?;
-        let chose = store
-            .read(|c| -> Result<HashSet<i64>, MessengerError> {
-                let mut stmt = c.prepare("SELECT user_id FROM notice_choices")?;
-                let ids = stmt.query_map([], |r| r.get(0))?;
-                Ok(ids.collect::<Result<_, _>>()?)
-            })
-            .await?;
         Ok(StaffSide {
             codes: Mutex::new(HashMap::new()),
-            linked: Mutex::new(linked),
-            chose: Mutex::new(chose),
+            linked: Mutex::new(
+                members_in(store, "SELECT DISTINCT user_id FROM messenger_staff").await?,
+            ),
+            chose: Mutex::new(members_in(store, "SELECT user_id FROM notice_choices").await?),
         })
+    }
+}
+
+/// The member ids `sql` selects.
+async fn members_in(store: &Store, sql: &'static str) -> Result<HashSet<i64>, MessengerError> {
+    store
+        .read(move |c| -> Result<HashSet<i64>, MessengerError> {
+            let mut stmt = c.prepare(sql)?;
+            let ids = stmt.query_map([], |r| r.get(0))?;
+            Ok(ids.collect::<Result<_, _>>()?)
+        })
+        .await
+}
+
+impl StaffSide {
+    fn chose(&self) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+        self.chose.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn linked(&self) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+        self.linked.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -206,24 +215,14 @@ impl Messengers {
                 )
             })
             .await?;
-        self.inner
-            .staff
-            .chose
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(user_id);
+        self.inner.staff.chose().insert(user_id);
         Ok(c)
     }
 
     /// Whether `user_id` saved their own choices: then e-mail of a guest left waiting goes
     /// by them, not by "notify me while offline".
     pub fn chose(&self, user_id: i64) -> bool {
-        self.inner
-            .staff
-            .chose
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(&user_id)
+        self.inner.staff.chose().contains(&user_id)
     }
 
     pub async fn staff_links(&self, user_id: i64) -> Result<Vec<db::StaffLink>, MessengerError> {
@@ -303,12 +302,7 @@ impl Messengers {
             .store
             .write(move |c| db::link_staff(c, user_id, platform, &address, &display, &now))
             .await?;
-        self.inner
-            .staff
-            .linked
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(user_id);
+        self.inner.staff.linked().insert(user_id);
         tracing::info!(
             platform = platform.as_str(),
             user_id,
@@ -343,12 +337,7 @@ impl Messengers {
         }
         let still = !self.staff_links(user_id).await?.is_empty();
         if !still {
-            self.inner
-                .staff
-                .linked
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&user_id);
+            self.inner.staff.linked().remove(&user_id);
         }
         Ok(())
     }

@@ -29,6 +29,7 @@ mod field_devices;
 mod kiosk;
 mod mdns;
 mod messengers;
+mod messengers_staff;
 mod plates;
 mod push;
 mod reception;
