@@ -11,6 +11,8 @@
 pub mod api;
 mod bots;
 mod db;
+#[cfg(test)]
+mod decode_tests;
 mod inbound;
 mod meta;
 mod outbox;
