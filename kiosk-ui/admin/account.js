@@ -9,7 +9,7 @@ export async function accountView(me) {
   const statusForm = el('form', { class: 'card' },
     el('h2', {}, 'Availability'),
     el('label', { for: 'status' }, 'Status'), status,
-    el('label', {}, notify, ' Notify me of guest messages while offline'),
+    el('label', {}, notify, ' While I am offline, e-mail me contact forms and the team\'s notices'),
     el('div', { class: 'error', role: 'alert' }),
     el('p', { class: 'notice', id: 'status-saved' }),
     el('button', { type: 'submit' }, 'Save'));

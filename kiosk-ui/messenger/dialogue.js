@@ -178,16 +178,22 @@ export class DialogueView {
           : `${page.room} · no stay under way`;
       }).catch(() => { unit.textContent = 'unknown (the page moved)'; });
     }
+    const messenger = CHANNELS[this.detail.dialogue.channel] ? this.detail.dialogue.channel : null;
+    const room = (v.tags || []).find((t) => t.startsWith('room-'))?.slice(5).replace(/-+/g, ' ');
     return el('aside', { class: 'card-pane visitor-card' },
       el('h3', {}, v.display_name),
       el('dl', {},
         unit ? [el('dt', {}, 'Unit'), unit] : null,
         el('dt', {}, 'Visits'), el('dd', { class: 'visits' }, v.visits),
-        el('dt', {}, 'Page'), el('dd', { class: 'page' }, v.page_title || v.page_url),
-        el('dt', {}, 'Referrer'), el('dd', {}, v.referrer || '—'),
-        el('dt', {}, 'UTM'), el('dd', {}, utm || '—'),
-        el('dt', {}, 'IP'), el('dd', { class: 'ip' }, v.ip),
-        el('dt', {}, 'Location'), el('dd', {}, v.location || 'unknown'),
+        // A messenger guest has a room from their link (or none yet), not a web page.
+        messenger
+          ? [el('dt', {}, 'Writes on'), el('dd', {}, CHANNELS[messenger]),
+            el('dt', {}, 'Room'), el('dd', { class: 'room' }, room || 'not given yet')]
+          : [el('dt', {}, 'Page'), el('dd', { class: 'page' }, v.page_title || v.page_url),
+            el('dt', {}, 'Referrer'), el('dd', {}, v.referrer || '—'),
+            el('dt', {}, 'UTM'), el('dd', {}, utm || '—'),
+            el('dt', {}, 'IP'), el('dd', { class: 'ip' }, v.ip),
+            el('dt', {}, 'Location'), el('dd', {}, v.location || 'unknown')],
         el('dt', {}, 'Customer'), el('dd', {}, customer || '—'),
         el('dt', {}, 'Staff'), el('dd', {}, this.detail.members.map((m) => m.name).join(', ') || '—'),
         el('dt', {}, 'First seen'), el('dd', {}, time(v.first_seen))),

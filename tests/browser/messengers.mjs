@@ -60,6 +60,12 @@ try {
     await agent.click('#list .item:has-text("João Silva")');
     await agent.locator('.pill.channel:has-text("via WhatsApp")').waitFor();
     await agent.locator('.window-line:has-text("WhatsApp delivers your replies until")').waitFor();
+    // The guest's card says where they write from, not a web page's details.
+    if (size.name === 'phone') await agent.click('.card-toggle');
+    await agent.locator('.visitor-card dd:has-text("WhatsApp")').waitFor();
+    await agent.locator('.visitor-card dd.room:has-text("not given yet")').waitFor();
+    check(!(await agent.locator('.visitor-card dd.ip').count()), 'no IP line for a messenger guest');
+    if (size.name === 'phone') await agent.click('.card-toggle');
     check(await fits(agent), `the conversation fits the ${size.name}`);
     await agent.screenshot({ path: `${dir}/messengers-conversation-${size.name}.png` });
     await agentContext.close();
