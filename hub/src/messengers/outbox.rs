@@ -244,7 +244,9 @@ pub(super) async fn send_paced(
     loop {
         chat_pace(m, platform, address).await;
         overall_pace(m, platform).await;
-        let wait = match m.send(bot, address, out).await {
+        let sent = m.send(bot, address, out).await;
+        chat_sent(m, platform, address).await;
+        let wait = match sent {
             Ok(()) => return Ok(()),
             Err(SendError::RetryAfter(wait)) => {
                 tracing::info!(
@@ -287,6 +289,15 @@ async fn chat_pace(m: &Messengers, platform: Platform, address: &str) {
         at
     };
     tokio::time::sleep_until(at).await;
+}
+
+/// The chat's next slot counts from now, when the platform has answered: a request that
+/// was slow on its way must not bring the next one within the gap of it at the platform.
+async fn chat_sent(m: &Messengers, platform: Platform, address: &str) {
+    let mut next = m.inner.outbox.next_in_chat.lock().await;
+    let after = tokio::time::Instant::now() + platform.per_chat_gap();
+    let slot = next.entry((platform, address.to_owned())).or_insert(after);
+    *slot = (*slot).max(after);
 }
 
 /// Waits for the platform's next free slot across all chats (30 a second).
