@@ -10,7 +10,7 @@ use crate::chat::Chat;
 use crate::messengers::{Messengers, NoticeEvent, NoticeRoute};
 
 /// Starts the messenger channels, the hub's public address for their webhooks read from
-/// the cloud link, and offers them on the guest pages.
+/// the cloud link, and offers them to guests (widget, guest pages, plates).
 pub(crate) async fn start_messengers(
     config: &crate::config::Config,
     chat: &Arc<Chat>,
@@ -32,11 +32,12 @@ pub(crate) async fn start_messengers(
     })
     .await?;
     let links = messengers.clone();
-    reception.offer_channels(Arc::new(move |unit, lang| {
+    chat.offer_channels(Arc::new(move |unit, lang| {
         links
             .guest_links(unit, lang)
             .into_iter()
-            .map(|l| crate::reception::ChannelLink {
+            .map(|l| crate::chat::ChannelLink {
+                platform: l.platform.as_str().to_owned(),
                 label: l.label.to_owned(),
                 url: l.url,
                 name: l.name,

@@ -99,20 +99,10 @@ function applySettings(s) {
   layout();
 }
 
-// The messengers the hotel connected (CLOUD-2), read once, beside the owner's own links.
-let messengerLinks = [];
+// The hotel's messengers (CLOUD-2) come first in the settings' links, beside the owner's.
 function renderLinks() {
-  const own = state.settings?.widget?.messenger_links || [];
-  const urls = new Set(own.map((l) => l.url));
-  const all = [...messengerLinks.filter((l) => !urls.has(l.url)), ...own];
-  $('.channels .links').replaceChildren(...all.map((l) =>
+  $('.channels .links').replaceChildren(...(state.settings?.widget?.messenger_links || []).map((l) =>
     el('a', { class: 'channel', href: l.url, target: '_blank', rel: 'noopener', 'data-platform': l.platform || '' }, l.label)));
-}
-if (!preview) {
-  fetch('/api/v1/messengers/links?lang=' + encodeURIComponent(params.get('lang') || navigator.language || ''))
-    .then((r) => (r.ok ? r.json() : []))
-    .then((links) => { messengerLinks = Array.isArray(links) ? links : []; renderLinks(); })
-    .catch(() => {});
 }
 
 function setOpen(open) {

@@ -2,6 +2,8 @@
 //! platform rather than by a browser token, what they write, and what the team says to them
 //! that the platform must carry back. The platforms themselves are `messengers/`.
 
+use std::sync::Arc;
+
 use super::service::Posted;
 use super::visitors::{self, PageInfo, Visitor};
 use super::{db, ChatError, Message};
@@ -24,6 +26,23 @@ pub struct ChannelGuest {
     pub tags: Vec<String>,
 }
 
+/// One messenger the hotel answers on, as guest surfaces offer it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ChannelLink {
+    /// "telegram", "viber", "whatsapp" or "messenger".
+    pub platform: String,
+    /// The platform, as people write it ("Telegram").
+    pub label: String,
+    /// The deep link.
+    pub url: String,
+    /// What to look for there: the bot's @username, the number, the page's name.
+    pub name: String,
+}
+
+/// Deep links to the hotel's messengers for the unit `(page slug, name)` (or none) in a
+/// language; the messenger channels provide them.
+pub type ChannelLinks = Arc<dyn Fn(Option<(&str, &str)>, &str) -> Vec<ChannelLink> + Send + Sync>;
+
 /// The key a messenger guest is stored under, in the column that holds a browser token's
 /// SHA-256 in hex: the colon cannot occur in a hex digest, so no browser token can ever name
 /// a messenger guest.
@@ -32,6 +51,41 @@ fn channel_key(channel: &str, address: &str) -> String {
 }
 
 impl super::Chat {
+    /// Offers guests the hotel's messengers: in the widget's channels panel, on the unit
+    /// pages and the QR plates (once; later calls change nothing).
+    pub fn offer_channels(&self, links: ChannelLinks) {
+        let _ = self.channel_links.set(links);
+    }
+
+    /// The hotel's messengers for the unit `(page slug, name)` (or none), in `lang`.
+    pub fn channel_links(&self, unit: Option<(&str, &str)>, lang: &str) -> Vec<ChannelLink> {
+        self.channel_links
+            .get()
+            .map(|links| links(unit, lang))
+            .unwrap_or_default()
+    }
+
+    /// What the widget may know (`ChatSettings::public`), its channels panel with the
+    /// hotel's messengers before the owner's own links.
+    pub(super) fn public_settings(
+        &self,
+        settings: &super::settings::ChatSettings,
+        lang: &str,
+    ) -> serde_json::Value {
+        let mut public = settings.public(lang);
+        let own = public["widget"]["messenger_links"].take();
+        let own = own.as_array().cloned().unwrap_or_default();
+        let mut links: Vec<serde_json::Value> = self
+            .channel_links(None, lang)
+            .into_iter()
+            .filter(|l| !own.iter().any(|o| o["url"] == l.url.as_str()))
+            .filter_map(|l| serde_json::to_value(l).ok())
+            .collect();
+        links.extend(own);
+        public["widget"]["messenger_links"] = serde_json::Value::Array(links);
+        public
+    }
+
     /// Finds or makes the visitor for a messenger account; the name, language and tags
     /// given replace the card's when not empty.
     pub async fn channel_guest(&self, guest: ChannelGuest) -> Result<Visitor, ChatError> {

@@ -291,7 +291,7 @@ async fn greet(chat: Arc<Chat>, socket: &mut WebSocket, ip: IpAddr) -> Option<Se
         visitor: json!({"id": visitor.id, "name": visitor.name, "display_name": visitor.display_name,
                     "email": visitor.email}),
         dialogue: hello.dialogue.as_ref().map(GuestDialogue::of),
-        settings: settings.public(lang),
+        settings: chat.public_settings(&settings, lang),
         property: json!({"name": property.name, "logo_url": property.logo_url}),
         open,
         out_of_hours_text: language::pick(
@@ -429,7 +429,7 @@ impl Session {
                         }
                         GuestEvent::Typing { who, on } => send(&mut socket, &Frame::Typing { dialogue_id: None, who: &who, on }).await,
                         GuestEvent::Settings(settings) => {
-                            let public = settings.public(settings.guest_language(&guest.visitor.language));
+                            let public = chat.public_settings(&settings, settings.guest_language(&guest.visitor.language));
                             send(&mut socket, &Frame::Settings { settings: &public }).await
                         }
                         GuestEvent::Read { dialogue_id, seq } => send(&mut socket, &Frame::Read { dialogue_id, seq }).await,

@@ -41,7 +41,7 @@ use utoipa::ToSchema;
 
 use crate::store::StoreError;
 
-pub use channels::ChannelGuest;
+pub use channels::{ChannelGuest, ChannelLink, ChannelLinks};
 pub use service::{Alert, Chat, ChatParts, Posted};
 pub use visitors::Visitor;
 

@@ -42,6 +42,8 @@ pub struct Chat {
     /// Which members get the e-mail of a guest left waiting besides their "notify me while
     /// offline" (set by whoever delivers notices; all of them when unset).
     pub(super) waiting_mail: RwLock<Option<MemberFilter>>,
+    /// The hotel's messengers as guest surfaces offer them (set once they run).
+    pub(super) channel_links: std::sync::OnceLock<super::ChannelLinks>,
     /// Visitors the team or the bot just wrote to (for messenger outboxes).
     pub(super) replies: tokio::sync::broadcast::Sender<i64>,
     /// The typical first-answer time the widget promises, and when it was worked out.
@@ -278,6 +280,7 @@ impl Chat {
             alerts,
             alert_wanted: RwLock::new(None),
             waiting_mail: RwLock::new(None),
+            channel_links: std::sync::OnceLock::new(),
             replies,
             reply_estimate: std::sync::Mutex::new(None),
             store,

@@ -172,23 +172,6 @@ struct Inner {
     drafts: visit::Drafts,
     /// Where guests' phones reach the hub.
     addresses: Vec<String>,
-    /// The messengers the hotel answers on, as links for a unit's page (set once the
-    /// messenger channels run).
-    channel_links: std::sync::OnceLock<ChannelLinks>,
-}
-
-/// Deep links to the hotel's messengers for the unit `(slug, name)` (or none) in a language.
-pub type ChannelLinks = Arc<dyn Fn(Option<(&str, &str)>, &str) -> Vec<ChannelLink> + Send + Sync>;
-
-/// One messenger the hotel answers on.
-#[derive(Debug, Clone)]
-pub struct ChannelLink {
-    /// The platform, as people write it ("Telegram").
-    pub label: String,
-    /// The deep link.
-    pub url: String,
-    /// What to look for there: the bot's @username, the number, the page's name.
-    pub name: String,
 }
 
 #[derive(Clone)]
@@ -276,7 +259,6 @@ impl Reception {
                 bookings,
                 chat,
                 addresses,
-                channel_links: std::sync::OnceLock::new(),
                 attempts: crate::ratelimit::FailureLimiter::new(
                     std::time::Duration::from_secs(15 * 60),
                     10,
@@ -471,12 +453,6 @@ impl Reception {
             .find(|u| u.id == page.room_id)
             .and_then(|u| u.reservation);
         Ok(UnitStay { page, stay })
-    }
-
-    /// Offers guests the hotel's messengers on the unit pages (once; later calls change
-    /// nothing).
-    pub fn offer_channels(&self, links: ChannelLinks) {
-        let _ = self.inner.channel_links.set(links);
     }
 
     /// Where guests' phones reach the hub (`http://<LAN address>:<port>`), for QR codes and

@@ -41,7 +41,7 @@ pub(super) struct View<'a> {
     /// The draft this page previews: its theme, and language links that keep previewing.
     pub preview: Option<&'a str>,
     /// The hotel's messengers, their deep links carrying the unit.
-    pub channels: &'a [super::ChannelLink],
+    pub channels: &'a [crate::chat::ChannelLink],
 }
 
 /// The page.

@@ -103,12 +103,11 @@ impl Reception {
             self.inner.weather.sun_day(None).ok(),
         );
         let widget_key = self.inner.chat.widget_key();
-        let channels = match self.inner.channel_links.get() {
-            Some(links) if !previewing => links(
-                room.as_ref().map(|r| (visit.slug, r.name.as_str())),
-                words.tag,
-            ),
-            _ => Vec::new(),
+        let channels = if previewing {
+            Vec::new()
+        } else {
+            let unit = room.as_ref().map(|r| (visit.slug, r.name.as_str()));
+            self.inner.chat.channel_links(unit, words.tag)
         };
         let view = page::View {
             words,

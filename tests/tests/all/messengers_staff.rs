@@ -156,6 +156,22 @@ async fn the_messengers_in_the_apps_and_on_a_guest_page_in_chromium() {
     );
     dialogue_on(&s.owner, &s.hub, "whatsapp").await;
     let slug = slug_of(&s, "102").await;
+    // The website's chat button offers them in its channels panel, from its settings.
+    let key = e2e::chat::widget_key(&s.owner, &s.hub).await.unwrap();
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws/guest", s.hub.http))
+        .await
+        .unwrap();
+    let hello = json!({"type": "hello", "key": key, "page": {"url": "https://hotel.example/", "title": "Home"}});
+    e2e::chat::send(&mut ws, hello).await.unwrap();
+    let welcome = e2e::chat::recv(&mut ws, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let offered = welcome["settings"]["widget"]["messenger_links"].to_string();
+    assert!(
+        offered.contains("https://t.me/AuroraHotelBot")
+            && offered.contains("https://wa.me/351912345678"),
+        "{offered}"
+    );
     // The room's QR plate names the messengers (its code opens the page whose links
     // carry the room).
     let pages = get_json(&s.owner, &s.hub.url("/api/v1/admin/reception/pages"))

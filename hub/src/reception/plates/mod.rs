@@ -73,12 +73,12 @@ impl Reception {
     /// @SeaviewBot"), named on unit and property plates in the property's first language
     /// (the code opens the page whose links carry the unit); empty when none.
     fn messengers_line(&self) -> String {
-        let Some(links) = self.inner.channel_links.get() else {
-            return String::new();
-        };
         let lang = self.inner.property.current().languages.first().cloned();
         let lang = lang.as_deref().unwrap_or("en");
-        let names: Vec<String> = links(None, lang)
+        let names: Vec<String> = self
+            .inner
+            .chat
+            .channel_links(None, lang)
             .into_iter()
             .map(|c| format!("{} {}", c.label, c.name).trim().to_owned())
             .collect();
