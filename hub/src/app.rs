@@ -68,6 +68,9 @@ pub struct Running {
     tasks: Vec<tokio::task::JoinHandle<()>>,
     weather: crate::weather::Weather,
     broker: Option<broker::Running>,
+    updates: crate::updates::Updates,
+    gpio: crate::gpio::Gpio,
+    team: Team,
     /// What the plan keeps running (the demo's emulated devices), dropped last.
     plan: Box<dyn std::any::Any + Send>,
     _lock: File,
@@ -87,8 +90,17 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
     );
     systemd::ready();
     systemd::spawn_watchdog(running.http);
+    let mut running = running;
+    let serving = crate::appliance::serving(
+        &running.updates,
+        &running.gpio,
+        &running.team,
+        running.http,
+        running.mqtt,
+    );
+    running.tasks.extend(serving);
     tokio::task::spawn_blocking(crate::platform::memory::release_start_up_code);
-    wait_for_signal().await;
+    crate::platform::wait_for_signal().await;
     tracing::info!("Shutting down.");
     systemd::stopping();
     running.stop().await;
@@ -102,6 +114,10 @@ impl Running {
 
     pub fn devices(&self) -> &crate::devices::Devices {
         &self.devices
+    }
+
+    pub fn gpio(&self) -> &crate::gpio::Gpio {
+        &self.gpio
     }
 
     /// Stops serving, then the engine, device links and the rest, in reverse order.
@@ -147,6 +163,7 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         tokio::task::spawn_blocking(move || Store::open(&store_path, StoreOptions::default()))
             .await?
             .context("cannot open the store")?;
+    let (updates, gpio) = crate::appliance::start(&config, &store, &clock).await?;
     let mailer = Mailer::from_config(&config.smtp).context("the SMTP settings do not work")?;
     let outgoing = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -228,6 +245,9 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
     let broker = broker.map(|mut running| {
         if let Some((tx, rx)) = running.link.take() {
             crate::devices::mqtt::spawn(devices.clone(), bookings.clone(), tx, rx);
+        }
+        if let Some(link) = running.gpio_link.take() {
+            gpio.attach_relays(link);
         }
         running
     });
@@ -386,6 +406,8 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         scans,
         cloud: cloud.clone(),
         messengers,
+        updates: updates.clone(),
+        gpio: gpio.clone(),
     };
     let connections = web::Connections::new(web::ConnectionLimits::within(
         config.web.max_connections,
@@ -422,6 +444,9 @@ async fn start_with<P: Plan>(config: Config, clock: Clock, mut plan: P) -> anyho
         tasks,
         weather,
         broker,
+        updates,
+        gpio,
+        team: services.team.clone(),
         plan: Box::new(plan),
         _lock: lock,
     })
@@ -572,25 +597,4 @@ fn announce(
     print!("{out}");
     use std::io::Write;
     let _ = std::io::stdout().flush();
-}
-
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }

@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod app;
+pub mod appliance;
 pub mod bookings;
 pub mod broker;
 pub mod calls;
@@ -14,6 +15,7 @@ pub mod config;
 pub mod demo;
 pub mod devices;
 pub mod frontdesk;
+pub mod gpio;
 pub mod inbound;
 pub mod language;
 pub mod markup;
@@ -30,6 +32,7 @@ pub mod sealing;
 pub mod secret;
 pub mod store;
 pub mod team;
+pub mod updates;
 pub mod weather;
 pub mod web;
 pub mod wiring;

@@ -45,6 +45,8 @@ pub struct Services {
     pub scans: crate::scans::Scans,
     pub cloud: crate::cloud::Cloud,
     pub messengers: crate::messengers::Messengers,
+    pub updates: crate::updates::Updates,
+    pub gpio: crate::gpio::Gpio,
 }
 
 /// Every route of the hub with the OpenAPI document that describes the same set (the
@@ -64,6 +66,14 @@ pub fn router(s: &Services, connections: &Arc<Connections>) -> (Router, utoipa::
         .merge(crate::scans::api::admin_routes().with_state(s.scans.clone()))
         .merge(crate::cloud::api::admin_routes().with_state(s.cloud.clone()))
         .merge(crate::messengers::api::admin_routes().with_state(s.messengers.clone()))
+        .merge(crate::updates::api::admin_routes().with_state(s.updates.clone()))
+        .merge(crate::gpio::api::admin_routes().with_state(s.gpio.clone()))
+        // The service bounds a bundle's bytes as they arrive (`updates.max_bundle_bytes`).
+        .merge(
+            crate::updates::api::bundle_routes()
+                .with_state(s.updates.clone())
+                .layer(DefaultBodyLimit::disable()),
+        )
         .route_layer(axum::middleware::from_fn(
             crate::team::staff_api::require_admin,
         ));
@@ -144,6 +154,7 @@ pub fn router(s: &Services, connections: &Arc<Connections>) -> (Router, utoipa::
         request_timeout_secs: s.config.web.request_timeout_secs,
         max_body_bytes: s.config.web.max_body_bytes,
         max_upload_bytes: s.config.chat.max_attachment_bytes,
+        max_bundle_bytes: s.config.updates.max_bundle_bytes,
     };
     let chat = s.chat.clone();
     let widget_sites: web::WidgetSites = Arc::new(move || chat.widget_sites());

@@ -1,5 +1,6 @@
 //! The shape of `hub/src`, read from its `crate::` paths (imports and inline paths alike):
-//! - a capability never reaches the wiring (`app`, `wiring`, `plan`, `demo`, `alerts`);
+//! - a capability never reaches the wiring (`app`, `wiring`, `plan`, `demo`, `alerts`,
+//!   `appliance`);
 //! - only a capability's HTTP edge (`api.rs`, `*_api.rs`, `*_ws.rs`) touches `web`;
 //! - the mechanism modules (`web`, `store`, `clock`, `config`, `ratelimit`, `secret`,
 //!   `notify`, `platform`) know no capability;
@@ -26,8 +27,10 @@ const CAPABILITIES: &[&str] = &[
     "scans",
     "cloud",
     "messengers",
+    "updates",
+    "gpio",
 ];
-const WIRING: &[&str] = &["app", "wiring", "plan", "demo", "alerts"];
+const WIRING: &[&str] = &["app", "wiring", "plan", "demo", "alerts", "appliance"];
 const MECHANISM: &[&str] = &[
     "web",
     "store",

@@ -99,6 +99,8 @@ pub struct Running {
     pub addr: SocketAddr,
     /// Taken by the device registry's MQTT side.
     pub link: Option<(rumqttd::local::LinkTx, rumqttd::local::LinkRx)>,
+    /// Taken by the box's relay outputs, which join the registry as a device would.
+    pub gpio_link: Option<(rumqttd::local::LinkTx, rumqttd::local::LinkRx)>,
 }
 
 /// Starts the broker on its own threads (rumqttd runs its own runtimes) and returns once
@@ -177,6 +179,9 @@ async fn start_once(config: &BrokerConfig, handle: BrokerHandle) -> Result<Runni
     let (mut link_tx, link_rx) = broker
         .link("hub")
         .map_err(|e| BrokerError::Link(e.to_string()))?;
+    let gpio_link = broker
+        .link("hub-gpio")
+        .map_err(|e| BrokerError::Link(e.to_string()))?;
     std::thread::Builder::new()
         .name("mqtt-broker".into())
         .spawn(move || {
@@ -211,6 +216,7 @@ async fn start_once(config: &BrokerConfig, handle: BrokerHandle) -> Result<Runni
     Ok(Running {
         addr,
         link: Some((link_tx, link_rx)),
+        gpio_link: Some(gpio_link),
     })
 }
 

@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod appliance;
+pub use appliance::{GpioBackend, GpioConfig, RelayLine, UpdatesConfig};
+
 /// The commented default, printed by `hub config example`.
 pub const EXAMPLE: &str = include_str!("../../hub.example.toml");
 
@@ -40,6 +43,8 @@ pub struct Config {
     pub calls: CallsConfig,
     pub cloud: CloudConfig,
     pub messengers: MessengersConfig,
+    pub updates: UpdatesConfig,
+    pub gpio: GpioConfig,
 }
 
 /// Where the messenger platforms' APIs are (CLOUD-2, CLOUD-3): their public hosts unless a
@@ -301,6 +306,8 @@ impl Default for Config {
             calls: CallsConfig::default(),
             cloud: CloudConfig::default(),
             messengers: MessengersConfig::default(),
+            updates: UpdatesConfig::default(),
+            gpio: GpioConfig::default(),
         }
     }
 }
@@ -467,6 +474,7 @@ impl Config {
                 "must be the relay's http:// or https:// address",
             );
         }
+        appliance::validate(&self.updates, &self.gpio)?;
         if !(1..=3600).contains(&self.cloud.summary_secs) {
             return invalid("cloud.summary_secs", "must be between 1 and 3600");
         }

@@ -57,3 +57,20 @@ pub fn ipv4(interfaces: &[String]) -> (std::net::Ipv4Addr, std::net::Ipv4Addr) {
             std::net::Ipv4Addr::BROADCAST,
         ))
 }
+
+/// Whether the box has a way out: a default route in the kernel's IPv4 table
+/// (`/proc/net/route`, destination `00000000`) or IPv6 table (`/proc/net/ipv6_route`,
+/// prefix `::/0` on an interface other than `lo`). False when neither can be read.
+pub fn has_default_route() -> bool {
+    let v4 = std::fs::read_to_string("/proc/net/route").unwrap_or_default();
+    let v4 = v4.lines().skip(1).any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.len() > 2 && f[1] == "00000000" && f[0] != "lo"
+    });
+    let v6 = std::fs::read_to_string("/proc/net/ipv6_route").unwrap_or_default();
+    let v6 = v6.lines().any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.len() == 10 && f[0] == "0".repeat(32) && f[1] == "00" && f[9] != "lo"
+    });
+    v4 || v6
+}

@@ -2,7 +2,7 @@
 //! watchdog pings at half the configured interval, sent only while the hub's own `/healthz`
 //! answers over HTTP (the web listener and the store both), so a wedged hub is restarted. Outside systemd every call is a no-op.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use sd_notify::NotifyState;
@@ -24,42 +24,23 @@ pub fn spawn_watchdog(http: SocketAddr) {
         return;
     }
     let period = Duration::from_micros(usec / 2);
-    let probe = match http.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => {
-            SocketAddr::from((Ipv4Addr::LOCALHOST, http.port()))
-        }
-        IpAddr::V6(ip) if ip.is_unspecified() => {
-            SocketAddr::from((Ipv6Addr::LOCALHOST, http.port()))
-        }
-        _ => http,
-    };
-    let url = format!("http://{probe}/healthz");
-    let client = match reqwest::Client::builder()
-        .no_proxy()
-        .timeout(period / 2)
-        .build()
-    {
-        Ok(c) => c,
+    let probe = match super::health::Probe::new(http, None, period / 2) {
+        Ok(p) => p,
         Err(e) => {
-            tracing::error!(error = %e, "No watchdog: cannot make its HTTP client.");
+            tracing::error!(error = %e, "No watchdog: cannot make its probe.");
             return;
         }
     };
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(period).await;
-            match client.get(&url).send().await {
-                Ok(r) if r.status().is_success() => {
+            match probe.check().await {
+                Ok(()) => {
                     let _ = sd_notify::notify(false, &[NotifyState::Watchdog]);
                 }
-                Ok(r) => tracing::error!(
-                    status = %r.status(),
-                    "The hub is unhealthy; withholding the watchdog ping."
-                ),
-                Err(e) => tracing::error!(
-                    error = %e,
-                    "The web listener does not answer; withholding the watchdog ping."
-                ),
+                Err(why) => {
+                    tracing::error!(%why, "The hub is unhealthy; withholding the watchdog ping.")
+                }
             }
         }
     });

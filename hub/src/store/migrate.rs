@@ -73,6 +73,10 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         "0016_messengers.sql",
         include_str!("../../migrations/0016_messengers.sql"),
     ),
+    (
+        "0017_updates.sql",
+        include_str!("../../migrations/0017_updates.sql"),
+    ),
 ];
 
 pub(super) fn apply(conn: &Connection, path: &Path) -> Result<(), StoreError> {

@@ -20,7 +20,6 @@ use axum::http::{header, HeaderValue};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -83,6 +82,9 @@ pub struct WebLimits {
     /// Bytes of a request body, and of one on the upload routes.
     pub max_body_bytes: usize,
     pub max_upload_bytes: usize,
+    /// Bytes of a system image on the bundle routes (paths ending in `/bundle`), which
+    /// have no request deadline: a bundle over a slow link takes minutes.
+    pub max_bundle_bytes: u64,
 }
 
 /// The API's document and router from `api` (nested under `/api/v1`) and `pages`, with the
@@ -146,12 +148,13 @@ pub fn layered(
             oversize::BodyLimits {
                 default: limits.max_body_bytes,
                 uploads: limits.max_upload_bytes,
+                bundles: limits.max_bundle_bytes,
             },
             oversize::refuse_oversize,
         ))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
+        .layer(axum::middleware::from_fn_with_state(
             Duration::from_secs(limits.request_timeout_secs),
+            deadline,
         ))
         .layer(CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(AppError::Internal(
@@ -175,6 +178,24 @@ pub fn layered(
             metrics,
             metrics::count,
         ))
+}
+
+/// 408 for a request not answered in `limit`, but for a system bundle's upload: its size is
+/// bounded instead, and a slow link may take minutes over it.
+async fn deadline(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if oversize::is_bundle(&request) {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            axum::response::IntoResponse::into_response(axum::http::StatusCode::REQUEST_TIMEOUT)
+        }
+    }
 }
 
 /// The policy on every response that has none of its own (attachments bring a stricter

@@ -23,11 +23,18 @@ use super::error::AppError;
 const DRAIN_AT_MOST: u64 = 8 * 1024 * 1024;
 const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 
-/// The body limits the router enforces: chat file uploads may be larger.
+/// The body limits the router enforces: chat file uploads may be larger, system bundles
+/// larger still.
 #[derive(Clone, Copy)]
 pub(super) struct BodyLimits {
     pub default: usize,
     pub uploads: usize,
+    pub bundles: u64,
+}
+
+/// The routes that take a system image (an update bundle) end in /bundle.
+pub(super) fn is_bundle(req: &Request) -> bool {
+    req.method() == axum::http::Method::POST && req.uri().path().ends_with("/bundle")
 }
 
 pub(super) async fn refuse_oversize(
@@ -38,10 +45,12 @@ pub(super) async fn refuse_oversize(
     // The only routes that take raw files end in /attachments.
     let upload =
         req.method() == axum::http::Method::POST && req.uri().path().ends_with("/attachments");
-    let max_body = if upload {
-        limits.uploads
+    let max_body = if is_bundle(&req) {
+        limits.bundles
+    } else if upload {
+        limits.uploads as u64
     } else {
-        limits.default
+        limits.default as u64
     };
     let declared = req
         .headers()
@@ -49,7 +58,7 @@ pub(super) async fn refuse_oversize(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let mut response = match declared {
-        Some(len) if len > max_body as u64 => {
+        Some(len) if len > max_body => {
             if len <= DRAIN_AT_MOST {
                 let drained =
                     tokio::time::timeout(DRAIN_DEADLINE, drain(req.into_body(), len)).await;
