@@ -104,6 +104,7 @@ pub mod inproc;
 pub mod messengers;
 pub mod netns;
 mod peer;
+pub mod rauc;
 pub mod relay;
 pub mod standins;
 pub mod wait;

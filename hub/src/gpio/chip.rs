@@ -66,6 +66,12 @@ impl Lines for Chip {
         })
     }
 
+    fn level(&self, line: u32) -> Option<bool> {
+        let outputs = self.outputs.lock().unwrap_or_else(|p| p.into_inner());
+        let value = outputs.get(&line)?.lone_value().ok()?;
+        Some(value == Value::Active)
+    }
+
     /// The button: pulled up, active low (pressed connects it to ground), both edges.
     fn watch(&self, line: u32) -> Result<mpsc::Receiver<bool>, GpioError> {
         let request = Request::builder()

@@ -26,6 +26,8 @@ pub trait Lines: Send + Sync {
     fn drive(&self, line: u32, active: bool) -> Result<(), GpioError>;
     /// Every level change of input `line`, raw (bounces included), from now on.
     fn watch(&self, line: u32) -> Result<mpsc::Receiver<bool>, GpioError>;
+    /// An output's level as the line reads back, `None` when it is not one of ours.
+    fn level(&self, line: u32) -> Option<bool>;
 }
 
 #[derive(Default)]
@@ -52,11 +54,6 @@ impl Simulator {
 
     fn state(&self) -> std::sync::MutexGuard<'_, SimState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// An output's level, `None` before the hub first drove it.
-    pub fn level(&self, line: u32) -> Option<bool> {
-        self.state().outputs.get(&line).copied()
     }
 
     /// Every change of output `line` still in the log, oldest first.
@@ -96,5 +93,10 @@ impl Lines for Simulator {
         let (tx, rx) = mpsc::channel(EDGES_KEPT);
         self.state().inputs.insert(line, tx);
         Ok(rx)
+    }
+
+    /// `None` before the hub first drove it.
+    fn level(&self, line: u32) -> Option<bool> {
+        self.state().outputs.get(&line).copied()
     }
 }

@@ -30,6 +30,8 @@ use crate::config::{GpioBackend, GpioConfig};
 pub struct RelayView {
     pub name: String,
     pub line: u32,
+    /// Closed (on), as the line reads back.
+    pub on: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -214,6 +216,7 @@ impl Gpio {
                     .map(|r| RelayView {
                         name: r.name.clone(),
                         line: r.line,
+                        on: self.inner.lines.as_ref().and_then(|l| l.level(r.line)),
                     })
                     .collect()
             } else {
