@@ -87,6 +87,17 @@ fn on_loopback(config: &mut Config) {
     }
 }
 
+/// The demo's box has a status light and a button, simulated (the admin app's System
+/// section shows the light and presses the button), unless the config names real lines.
+#[cfg(feature = "demo")]
+fn simulated_gpio(config: &mut Config) {
+    if config.gpio.backend == hub::config::GpioBackend::Off {
+        config.gpio.backend = hub::config::GpioBackend::Simulated;
+        config.gpio.status_led = config.gpio.status_led.or(Some(17));
+        config.gpio.button = config.gpio.button.or(Some(27));
+    }
+}
+
 fn main() -> std::process::ExitCode {
     hub::platform::memory::return_large_blocks();
     let cli = Cli::parse();
@@ -124,6 +135,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if !lan {
                 on_loopback(&mut config);
             }
+            simulated_gpio(&mut config);
             if let Some(relay) = relay {
                 config.cloud.relay = relay;
                 config.cloud.relay_ca = relay_ca.or(config.cloud.relay_ca);

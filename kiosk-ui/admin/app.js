@@ -15,6 +15,7 @@ import { receptionView } from '/admin/reception.js';
 import { frontDeskView } from '/admin/frontdesk.js';
 import { cloudView } from '/admin/cloud.js';
 import { messengersView } from '/admin/messengers.js';
+import { systemView } from '/admin/system.js';
 
 const SECTIONS = [
   { id: 'account', title: 'My account', view: accountView, admin: false },
@@ -30,6 +31,7 @@ const SECTIONS = [
   { id: 'mqtt', title: 'MQTT sign-in', view: brokerView, admin: true },
   { id: 'messengers', title: 'Messengers', view: messengersView, admin: true },
   { id: 'cloud', title: 'Cloud relay', view: cloudView, admin: true },
+  { id: 'system', title: 'System', view: systemView, admin: true },
 ];
 
 let me = null;

@@ -355,6 +355,9 @@ try {
     await adminSection(admin, 'cloud', '#cloud-state');
     await view(admin, size, 'admin-cloud');
 
+    await adminSection(admin, 'system', '#system-gpio');
+    await view(admin, size, 'admin-system');
+
     await adminSection(admin, 'mqtt', '#cred-username');
     await view(admin, size, 'admin-mqtt');
     await admin.fill('#cred-username', `terrace_shelly_${size.name}_${run}`);

@@ -129,7 +129,7 @@ impl Updates {
             if let Err(e) = self.record(event).await {
                 tracing::error!(error = %e, "Cannot record the refused update.");
             }
-            self.set(Phase::Failed, 100, format!("Refused: {reason}"), 0);
+            self.set(Phase::Failed, 100, for_people(&reason), 0);
         }
     }
 
@@ -206,5 +206,46 @@ impl Updates {
             0,
         );
         Ok(())
+    }
+}
+
+/// What a refusal means to the person who gave the bundle, with RAUC's own words after it
+/// for whoever looks deeper.
+fn for_people(reason: &str) -> String {
+    let said = if reason.contains("signature verification failed") && !reason.contains("CMS") {
+        "This bundle is not signed with this hub's release key, so nothing was installed."
+    } else if reason.contains("signature")
+        || reason.contains("corrupt")
+        || reason.contains("Verification failed")
+    {
+        "This bundle is damaged (it is not what was signed), so nothing was installed. Download it again."
+    } else if reason.contains("ompatible") {
+        "This bundle is for another kind of box, so nothing was installed."
+    } else {
+        "The update was not installed."
+    };
+    format!("{said} ({reason})")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn refusals_read_as_what_they_mean() {
+        let foreign = super::for_people(
+            "signature verification failed: Verify error: self-signed certificate",
+        );
+        assert!(foreign.starts_with("This bundle is not signed with this hub's release key"));
+        let flipped = super::for_people(
+            "signature verification failed: error:1700009E:CMS routines::verification failure",
+        );
+        assert!(flipped.starts_with("This bundle is damaged"));
+        let verity = super::for_people(
+            "Verification failed at position 2998272: bundle payload is corrupted",
+        );
+        assert!(verity.starts_with("This bundle is damaged"), "{verity}");
+        assert!(
+            super::for_people("Compatible mismatch: expected 'a', got 'b'")
+                .contains("another kind of box")
+        );
     }
 }

@@ -217,3 +217,25 @@ async fn a_hub_that_is_no_appliance_says_so() {
     let text = r.text().await.unwrap();
     assert!(text.contains("not an appliance"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_updates_from_the_system_section_in_chromium() {
+    let mut rig = Rig::new().expect("the RAUC rig");
+    let good = rig.bundle("2", "release").unwrap();
+    let foreign = rig.bundle("2", "foreign").unwrap();
+    assert_eq!(rig.boot().unwrap(), "A");
+    let hub = start(&rig, &rig.path().join("hub-data"), "1");
+    kept(&rig, "A").await;
+    let (email, password) = hub.password_of("owner");
+    let path = |p: &std::path::Path| p.display().to_string();
+    crate::browser::run_script(
+        "system-update.mjs",
+        vec![hub.url(""), email, password, path(&foreign), path(&good)],
+        "system update ok",
+    )
+    .await;
+    assert!(
+        rig.path().join("reboot").exists(),
+        "the restart was asked for"
+    );
+}
