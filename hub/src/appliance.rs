@@ -16,6 +16,9 @@ use crate::store::Store;
 use crate::team::Team;
 use crate::updates::Updates;
 
+/// How long a short press's notice stays on the box's screen.
+const NOTICE_LASTS: Duration = Duration::from_secs(120);
+
 /// How often the LED's view of health and the network is refreshed.
 const LOOK_EVERY: Duration = Duration::from_secs(5);
 
@@ -135,6 +138,7 @@ async fn act_on_presses(gpio: Gpio, team: Team, http: SocketAddr) {
                 };
                 tracing::info!("Button: short press.");
                 println!("{line}");
+                gpio.show(line, NOTICE_LASTS);
             }
             Press::Long => {
                 let path = gpio.network_reset_request();

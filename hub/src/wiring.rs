@@ -97,6 +97,7 @@ pub fn router(s: &Services, connections: &Arc<Connections>) -> (Router, utoipa::
         .merge(crate::calls::api::routes().with_state(s.calls.clone()))
         .merge(crate::scans::api::routes().with_state(s.scans.clone()))
         .merge(crate::messengers::api::routes().with_state(s.messengers.clone()))
+        .merge(crate::gpio::api::routes().with_state(s.gpio.clone()))
         .merge(uploads)
         .nest("/admin", admin);
     let pages = OpenApiRouter::new()

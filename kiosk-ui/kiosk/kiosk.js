@@ -205,3 +205,16 @@ stayAwake();
 // A kiosk opened anew starts with no guest's chat or language left from before.
 localStorage.clear();
 load();
+
+// On the hub's own screen (the kiosk unit opens this page on loopback), a press of the
+// box's button shows the set-up code over whatever is on screen, for two minutes.
+if (['localhost', '127.0.0.1', '[::1]'].includes(location.hostname)) {
+  const notice = el('div', { id: 'box-notice', hidden: true, role: 'alert' });
+  document.body.append(notice);
+  setInterval(async () => {
+    const r = await fetch('/api/v1/gpio/notice', { credentials: 'same-origin' }).catch(() => null);
+    const shown = r && r.status === 200 ? await r.json().catch(() => null) : null;
+    notice.hidden = !shown;
+    if (shown && notice.textContent !== shown.text) notice.textContent = shown.text;
+  }, 2000);
+}

@@ -54,13 +54,13 @@ async fn access(State(cloud): State<Cloud>) -> Result<ApiJson<Vec<RelayMember>>,
 }
 
 /// Refuses, to browsers carried by the relay, what is for the LAN alone: the operator's
-/// metrics.
+/// metrics, and what the box shows its own screen.
 pub async fn lan_only(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    if request.uri().path() == "/metrics" {
+    if matches!(request.uri().path(), "/metrics" | "/api/v1/gpio/notice") {
         return axum::http::StatusCode::NOT_FOUND.into_response();
     }
     next.run(request).await

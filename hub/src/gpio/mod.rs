@@ -62,6 +62,8 @@ struct Inner {
     conditions: watch::Sender<Conditions>,
     presses: broadcast::Sender<Press>,
     last_press: Mutex<Option<PressView>>,
+    /// What the box's own screen shows over everything, and until when.
+    notice: Mutex<Option<(String, tokio::time::Instant)>>,
 }
 
 /// The front door. Cheap to clone.
@@ -100,6 +102,7 @@ impl Gpio {
                 conditions: watch::channel(Conditions::default()).0,
                 presses: broadcast::channel(16).0,
                 last_press: Mutex::new(None),
+                notice: Mutex::new(None),
             }),
         };
         gpio.spawn_led_and_button()?;
@@ -189,6 +192,21 @@ impl Gpio {
         }
         let _ = self.inner.presses.send(press);
         Ok(())
+    }
+
+    /// Shows `text` on the box's own screen (the kiosk page on loopback) for `lasting`.
+    pub fn show(&self, text: String, lasting: Duration) {
+        let until = tokio::time::Instant::now() + lasting;
+        *self.inner.notice.lock().unwrap_or_else(|p| p.into_inner()) = Some((text, until));
+    }
+
+    /// What the box's screen shows now, if anything.
+    pub fn notice(&self) -> Option<String> {
+        let notice = self.inner.notice.lock().unwrap_or_else(|p| p.into_inner());
+        notice
+            .as_ref()
+            .filter(|(_, until)| tokio::time::Instant::now() < *until)
+            .map(|(text, _)| text.clone())
     }
 
     /// What the long press writes to ask for the network reset.

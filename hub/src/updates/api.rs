@@ -38,7 +38,7 @@ pub fn bundle_routes() -> OpenApiRouter<Updates> {
 }
 
 /// The running version, the slots, what the updater is doing and the history.
-#[utoipa::path(get, path = "/updates", tag = "updates", responses(
+#[utoipa::path(get, path = "/updates", tag = "updates", security(("session" = ["admin"])), responses(
     (status = 200, body = UpdateStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn status(State(updates): State<Updates>) -> Result<ApiJson<UpdateStatus>, AppError> {
     Ok(ApiJson(updates.status().await?))
@@ -46,7 +46,7 @@ async fn status(State(updates): State<Updates>) -> Result<ApiJson<UpdateStatus>,
 
 /// A RAUC bundle (`.raucb`) as the raw body; answered once it is kept, then verified and
 /// installed into the other slot in the background (follow it with `GET /updates`).
-#[utoipa::path(post, path = "/updates/bundle", tag = "updates",
+#[utoipa::path(post, path = "/updates/bundle", tag = "updates", security(("session" = ["admin"])),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 202, body = Operation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody)))]
@@ -66,7 +66,7 @@ struct FetchRequest {
 }
 
 /// Fetches a bundle from its address, then installs it (follow it with `GET /updates`).
-#[utoipa::path(post, path = "/updates/url", tag = "updates", request_body = FetchRequest,
+#[utoipa::path(post, path = "/updates/url", tag = "updates", security(("session" = ["admin"])), request_body = FetchRequest,
     responses((status = 202, body = Operation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn fetch(
@@ -78,7 +78,7 @@ async fn fetch(
 }
 
 /// Restarts the box (into the newly installed slot, if one waits).
-#[utoipa::path(post, path = "/updates/reboot", tag = "updates",
+#[utoipa::path(post, path = "/updates/reboot", tag = "updates", security(("session" = ["admin"])),
     responses((status = 202, body = Operation), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 async fn reboot(

@@ -39,6 +39,8 @@ const PUBLIC: &[(&str, &str)] = &[
     ("post", "/api/v1/invites/{token}/accept"),
     // Checked by its HMAC signature instead of a session.
     ("post", "/api/v1/bookings/webhook"),
+    // The box's own screen (loopback only, 404 elsewhere): tests/all/gpio.rs.
+    ("get", "/api/v1/gpio/notice"),
     // The messenger platforms' webhooks, each verified as its platform signs it (and
     // Meta's subscription check by its verify token): tests/all/messengers.rs.
     ("get", "/hooks/{platform}"),
