@@ -7,7 +7,6 @@ use tokio::time::{advance, Instant};
 
 use super::*;
 use crate::config::{GpioBackend, GpioConfig};
-use crate::gpio::lines::Lines as _;
 
 const LED: u32 = 17;
 const BUTTON: u32 = 27;
