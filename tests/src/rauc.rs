@@ -76,65 +76,26 @@ impl Rig {
             ),
         )?;
         run_ok(Command::new("chmod").arg("+x").arg(&wrapper))?;
-        let openssl =
-            |args: &[&str]| run_ok(Command::new("openssl").args(args).current_dir(d)).map(drop);
-        openssl(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-subj",
-            "/O=Test/CN=Test Update CA",
-            "-days",
-            "3650",
-        ])?;
-        openssl(&[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "release.key",
-            "-out",
-            "release.csr",
-            "-subj",
-            "/O=Test/CN=Test Release",
-        ])?;
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            "release.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "release.pem",
-            "-days",
-            "3650",
-        ])?;
-        openssl(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "foreign.key",
-            "-out",
-            "foreign.pem",
-            "-subj",
-            "/O=Other/CN=Someone Else",
-            "-days",
-            "3650",
-        ])?;
+        // A release CA with its signing certificate, and a stranger's self-signed one.
+        let openssl = |args: &str| {
+            run_ok(
+                Command::new("openssl")
+                    .args(args.split_whitespace())
+                    .current_dir(d),
+            )
+            .map(drop)
+        };
+        let self_signed = "req -x509 -newkey rsa:2048 -nodes -days 3650";
+        openssl(&format!(
+            "{self_signed} -keyout ca.key -out ca.pem -subj /O=Test/CN=Update-CA"
+        ))?;
+        openssl(
+            "req -newkey rsa:2048 -nodes -keyout release.key -out release.csr -subj /CN=Release",
+        )?;
+        openssl("x509 -req -in release.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out release.pem -days 3650")?;
+        openssl(&format!(
+            "{self_signed} -keyout foreign.key -out foreign.pem -subj /O=Other/CN=Someone"
+        ))?;
         let socket = d.join("bus");
         let bus_address = format!("unix:path={}", socket.display());
         // The session configuration: any local peer may own and call any name.
