@@ -48,6 +48,20 @@ async fn upload(client: &reqwest::Client, hub: &Hub, bundle: &std::path::Path) -
     settled(client, hub).await
 }
 
+/// Waits until the newest event of the history is `kind` (the hub records it just after it
+/// marks the slot); the status then.
+async fn latest(client: &reqwest::Client, hub: &Hub, kind: &str) -> Value {
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let s = updates(client, hub).await;
+        if s["history"][0]["kind"] == kind {
+            return s;
+        }
+        assert!(Instant::now() < until, "no {kind} event: {s}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Waits for the hub's health probe to keep the booted slot.
 async fn kept(rig: &Rig, slot: &str) {
     let until = Instant::now() + Duration::from_secs(30);
@@ -158,7 +172,7 @@ async fn bundles_are_verified_installed_kept_or_rolled_back() {
     let hub = restart(hub, &rig, "2");
     let owner = hub.signed_in("owner").await.unwrap();
     kept(&rig, "B").await;
-    let s = updates(&owner, &hub).await;
+    let s = latest(&owner, &hub, "running").await;
     assert_eq!(s["booted"], "B");
     assert_eq!(s["system_version"], "2");
     assert_eq!(s["reboot_needed"], false);
@@ -176,15 +190,7 @@ async fn bundles_are_verified_installed_kept_or_rolled_back() {
     let hub = restart(hub, &rig, "2");
     let owner = hub.signed_in("owner").await.unwrap();
     kept(&rig, "B").await;
-    let until = Instant::now() + Duration::from_secs(30);
-    let s = loop {
-        let s = updates(&owner, &hub).await;
-        if s["history"][0]["kind"] == "rolled_back" || Instant::now() > until {
-            break s;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    assert_eq!(s["history"][0]["kind"], "rolled_back", "{s}");
+    let s = latest(&owner, &hub, "rolled_back").await;
     assert_eq!(s["history"][0]["version"], "3");
     assert_eq!(s["booted"], "B");
     let a = s["slots"]
