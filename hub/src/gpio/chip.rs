@@ -111,3 +111,45 @@ impl Lines for Chip {
         Ok(rx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use gpiosim::Level;
+
+    use super::*;
+
+    async fn next(edges: &mut mpsc::Receiver<bool>) -> Option<bool> {
+        tokio::time::timeout(Duration::from_secs(5), edges.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Real character-device lines, on a kernel with gpio-sim (CONFIG_GPIO_SIM: a Yocto
+    /// image can enable it; Debian's kernels and this machine's do not) and as root.
+    /// Elsewhere it says why it checked nothing.
+    #[tokio::test]
+    async fn lines_on_the_kernels_gpio_sim() {
+        if !std::path::Path::new("/sys/kernel/config/gpio-sim").exists() {
+            eprintln!("no gpio-sim in this kernel: the character-device backend is not exercised");
+            return;
+        }
+        let sim = gpiosim::Simpleton::new(8);
+        let chip = Chip::open(sim.dev_path().clone(), &[(1, false), (2, true)]).unwrap();
+        chip.drive(1, true).unwrap();
+        assert_eq!(sim.get_level(1).unwrap(), Level::High);
+        assert_eq!(chip.level(1), Some(true));
+        // An active-low relay closes on a low level.
+        chip.drive(2, true).unwrap();
+        assert_eq!(sim.get_level(2).unwrap(), Level::Low);
+        // The button: pulled up; pressed, it is pulled to ground.
+        let mut edges = chip.watch(3).unwrap();
+        sim.pulldown(3).unwrap();
+        assert_eq!(next(&mut edges).await, Some(true));
+        sim.pullup(3).unwrap();
+        assert_eq!(next(&mut edges).await, Some(false));
+        assert!(chip.drive(5, true).is_err(), "an unclaimed line is refused");
+    }
+}
