@@ -649,7 +649,11 @@ def run(args, vm, http, end):
     # --- refusals ---------------------------------------------------------------------------
     for name, path, port, reason in (
         ("foreign", args.foreign, 1232, r"signature|certificate|verif"),
-        ("flipped", args.flipped, 1233, r"corrupt|verif|hash|signature"),
+        # A verity bundle's signature covers the payload's hash tree, not each byte: a flipped
+        # payload byte passes the signature check and is caught by dm-verity while RAUC
+        # reads the payload into the other slot, which fails with EIO ("Input/output
+        # error"); that slot is never activated.
+        ("flipped", args.flipped, 1233, r"corrupt|verif|hash|Input/output error"),
     ):
         step(f"uploading the {name} bundle")
         if mode == "api":
@@ -662,6 +666,8 @@ def run(args, vm, http, end):
                 fail(f"the {name} bundle was refused without a reason that says why: {op}")
             if s.get("next_boot") != "B" or s.get("booted") != "B":
                 fail(f"after refusing the {name} bundle the next boot is not B: {s}")
+            if slot(s, "A").get("boot_status") == "good":
+                fail(f"after refusing the {name} bundle slot A may be booted: {s}")
             step(f"refused: {op.get('message')}")
         else:
             status, out = vm.agent.run(f"cat </dev/tcp/10.0.2.100/{port} >/data/x.raucb;"
