@@ -217,6 +217,8 @@ fn for_people(reason: &str) -> String {
     } else if reason.contains("signature")
         || reason.contains("corrupt")
         || reason.contains("Verification failed")
+        // dm-verity answers a block that is not what was signed with EIO mid-install.
+        || reason.contains("Input/output error")
     {
         "This bundle is damaged (it is not what was signed), so nothing was installed. Download it again."
     } else if reason.contains("ompatible") {
@@ -243,6 +245,10 @@ mod tests {
             "Verification failed at position 2998272: bundle payload is corrupted",
         );
         assert!(verity.starts_with("This bundle is damaged"), "{verity}");
+        let eio = super::for_people(
+            "Installation error: Failed updating slot rootfs.0: Failed splicing data: Error reading from file: Input/output error",
+        );
+        assert!(eio.starts_with("This bundle is damaged"), "{eio}");
         assert!(
             super::for_people("Compatible mismatch: expected 'a', got 'b'")
                 .contains("another kind of box")
