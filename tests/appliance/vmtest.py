@@ -327,7 +327,7 @@ class VM:
         with open(disk, "r+b") as f:
             f.truncate(os.path.getsize(self.args.disk) + self.args.grow_mib * 1024 * 1024)
         shutil.copy(self.args.ovmf_vars, os.path.join(d, "vars.fd"))
-        for f in ("serial.log", "agent.sock", "monitor.sock"):
+        for f in ("serial.log", "agent.sock", "monitor.sock", "qemu.pid"):
             try:
                 os.unlink(os.path.join(d, f))
             except FileNotFoundError:
@@ -348,6 +348,7 @@ class VM:
             "-chardev", f"socket,id=agent,path={self.agent.path},server=on,wait=off",
             "-device", "virtserialport,chardev=agent,name=hub.test.agent",
             "-monitor", f"unix:{self.monitor_path},server=on,wait=off",
+            "-pidfile", os.path.join(d, "qemu.pid"),
         ]
         with open(os.path.join(d, "qemu.cmd"), "w") as f:
             f.write(" ".join(cmd) + "\n")
