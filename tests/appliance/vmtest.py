@@ -349,7 +349,7 @@ class VM:
             "-device", "virtserialport,chardev=agent,name=hub.test.agent",
             "-monitor", f"unix:{self.monitor_path},server=on,wait=off",
             "-pidfile", os.path.join(d, "qemu.pid"),
-        ]
+        ] + list(getattr(self.args, "qemu_extra", None) or [])
         with open(os.path.join(d, "qemu.cmd"), "w") as f:
             f.write(" ".join(cmd) + "\n")
         self.proc = subprocess.Popen(cmd, stdout=open(os.path.join(d, "qemu.out"), "w"),
