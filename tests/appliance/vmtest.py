@@ -7,8 +7,8 @@ builds the image, the bundles and the keys; standard library only.
 
 The VM's only network is QEMU's user net with restrict=on (no way out) and one forwarded
 port, 127.0.0.1:<free port> -> the hub's :80. The test image has a test agent on a virtio
-serial port (a root shell for diagnostics; and, before the hub drives RAUC itself, for
-RAUC's CLI: --mode cli)."""
+serial port: a root shell that checks what the API cannot show (the read-only root, the
+grown data partition, GRUB's environment) and collects diagnostics after a failure."""
 
 import argparse
 import base64
@@ -333,8 +333,6 @@ class VM:
             except FileNotFoundError:
                 pass
         nic = f"user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:{self.port}-:80"
-        for i, b in enumerate(self.args.guestfwd or []):
-            nic += f",guestfwd=tcp:10.0.2.100:{1230 + i}-cmd:cat {b}"
         cmd = [
             "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", "1536",
             "-display", "none", "-no-user-config", "-nodefaults",
@@ -448,7 +446,6 @@ def main():
     ap.add_argument("--foreign", required=True, help="bundle signed by a foreign CA")
     ap.add_argument("--flipped", required=True, help="bundle with one flipped byte")
     ap.add_argument("--workdir", required=True)
-    ap.add_argument("--mode", choices=("api", "cli"), default="api")
     ap.add_argument("--grow-mib", type=int, default=2048)
     ap.add_argument("--ovmf-code", default="/usr/share/OVMF/OVMF_CODE_4M.fd")
     ap.add_argument("--ovmf-vars", default="/usr/share/OVMF/OVMF_VARS_4M.fd")
@@ -456,10 +453,6 @@ def main():
     ap.add_argument("--figures", help="append the figures (JSON) to this file")
     args = ap.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
-    if args.mode == "cli":
-        args.guestfwd = [args.good, args.broken, args.foreign, args.flipped]
-    else:
-        args.guestfwd = []
 
     port = free_port()
     http = Http(port)
@@ -495,7 +488,6 @@ def step(msg):
 
 def run(args, vm, http, end):
     mins = lambda s: min(end, time.monotonic() + s)  # noqa: E731
-    mode = args.mode
 
     # --- boot 1: slot A, version 1 -------------------------------------------------------
     step(f"booting the image (QEMU TCG, OVMF; the hub on 127.0.0.1:{vm.port})")
@@ -544,63 +536,43 @@ def run(args, vm, http, end):
         if body not in json.dumps(d):
             fail(f"the guest's message is gone after {where}")
 
-    if mode == "api":
-        s = updates(http)
-        if not s.get("enabled") or s.get("booted") != "A" or s.get("system_version") != "1":
-            fail(f"GET /api/v1/admin/updates on slot A: {s}")
-        deadline = mins(120)
-        while slot(updates(http), "A").get("boot_status") != "good":
-            if time.monotonic() > deadline:
-                fail(f"the hub never marked slot A good: {updates(http)}")
-            time.sleep(2)
-    else:
-        vm.agent.run("rauc status mark-good booted")  # what the hub does once healthy
+    s = updates(http)
+    if not s.get("enabled") or s.get("booted") != "A" or s.get("system_version") != "1":
+        fail(f"GET /api/v1/admin/updates on slot A: {s}")
+    deadline = mins(120)
+    while slot(updates(http), "A").get("boot_status") != "good":
+        if time.monotonic() > deadline:
+            fail(f"the hub never marked slot A good: {updates(http)}")
+        time.sleep(2)
 
     # --- the good update: v2 into slot B ---------------------------------------------------
     step("installing bundle v2 (good)")
     t = time.monotonic()
-    if mode == "api":
-        s = upload(http, args.good, mins(600))
-        if (s.get("operation") or {}).get("phase") != "installed" or s.get("next_boot") != "B":
-            fail(f"bundle v2 was not installed: {s}")
-    else:
-        vm.agent.run("cat </dev/tcp/10.0.2.100/1230 >/data/v2.raucb && rauc install /data/v2.raucb"
-                     " && rm /data/v2.raucb", timeout=600)
+    s = upload(http, args.good, mins(600))
+    if (s.get("operation") or {}).get("phase") != "installed" or s.get("next_boot") != "B":
+        fail(f"bundle v2 was not installed: {s}")
     FIGURES["install_v2_s"] = round(time.monotonic() - t, 1)
     step(f"v2 installed (upload, verification and write) in {FIGURES['install_v2_s']} s; rebooting")
 
     def reboot_into(expect_slot, expect_version, what, rollback=False):
         vm.serial.set_mark()
         t = time.monotonic()
-        if mode == "api":
-            status, data = http.request("POST", "/api/v1/admin/updates/reboot")
-            if status not in (200, 202, 204):
-                fail(f"POST /api/v1/admin/updates/reboot answered {status}: {data[:300]!r}")
-        else:
-            # The agent may be stopped before it answers.
-            vm.agent.try_run("systemctl --no-block reboot", timeout=15)
+        status, data = http.request("POST", "/api/v1/admin/updates/reboot")
+        if status not in (200, 202, 204):
+            fail(f"POST /api/v1/admin/updates/reboot answered {status}: {data[:300]!r}")
         vm.wait_down(http, mins(180), f"the reboot ({what})")
         vm.wait_healthy(http, mins(600 if rollback else 300), f"the hub after the reboot ({what})")
         choices = grub_choices(vm.serial.findall(r"Hotel Hub: ORDER=[^\r\n]*?-> slot ([AB])", vm.serial.mark))
-        if mode == "api":
-            deadline = mins(180)
-            while True:
-                s = updates(http)
-                if s.get("booted") == expect_slot and slot(s, expect_slot).get("boot_status") == "good":
-                    break
-                if time.monotonic() > deadline:
-                    fail(f"after {what}: the hub did not keep slot {expect_slot}: {s}")
-                time.sleep(2)
-            if s.get("system_version") != expect_version:
-                fail(f"after {what}: version {s.get('system_version')}, expected {expect_version}")
-        else:
-            _, out = vm.agent.run("cat /etc/hotel-hub/version; rauc status --output-format=json")
-            version, status_json = out.split("\n", 1)
-            st = json.loads(status_json[status_json.index("{"):])
-            if st.get("booted") != expect_slot or version.strip() != expect_version:
-                fail(f"after {what}: booted {st.get('booted')} version {version}")
-            vm.agent.run("rauc status mark-good booted")
-            s = None
+        deadline = mins(180)
+        while True:
+            s = updates(http)
+            if s.get("booted") == expect_slot and slot(s, expect_slot).get("boot_status") == "good":
+                break
+            if time.monotonic() > deadline:
+                fail(f"after {what}: the hub did not keep slot {expect_slot}: {s}")
+            time.sleep(2)
+        if s.get("system_version") != expect_version:
+            fail(f"after {what}: version {s.get('system_version')}, expected {expect_version}")
         return time.monotonic() - t, choices, s
 
     took, choices, s = reboot_into("B", "2", "the v2 update")
@@ -614,69 +586,54 @@ def run(args, vm, http, end):
     # --- the broken update: v3 into slot A, rolled back ------------------------------------
     step("installing bundle v3 (its hub cannot start: the broker's port is the web's)")
     t = time.monotonic()
-    if mode == "api":
-        s = upload(http, args.broken, mins(600))
-        if (s.get("operation") or {}).get("phase") != "installed" or s.get("next_boot") != "A":
-            fail(f"bundle v3 was not installed: {s}")
-    else:
-        vm.agent.run("cat </dev/tcp/10.0.2.100/1231 >/data/v3.raucb && rauc install /data/v3.raucb"
-                     " && rm /data/v3.raucb", timeout=600)
+    s = upload(http, args.broken, mins(600))
+    if (s.get("operation") or {}).get("phase") != "installed" or s.get("next_boot") != "A":
+        fail(f"bundle v3 was not installed: {s}")
     FIGURES["install_v3_s"] = round(time.monotonic() - t, 1)
     step(f"v3 installed in {FIGURES['install_v3_s']} s; rebooting into it")
     took, choices, s = reboot_into("B", "2", "the v3 update", rollback=True)
     FIGURES["reboot_to_rolled_back_s"] = round(took, 1)
     if choices != ["A", "B"]:
         fail(f"GRUB's choices after installing v3: {choices}, expected A (tried) then B")
-    if mode == "api":
-        deadline = mins(120)
-        while True:
-            s = updates(http)
-            h = (s.get("history") or [{}])[0]
-            if h.get("kind") == "rolled_back":
-                break
-            if time.monotonic() > deadline:
-                fail(f"the hub did not report the rollback: {s}")
-            time.sleep(2)
-        if h.get("version") != "3":
-            fail(f"the rollback is reported for version {h.get('version')}: {s}")
-        if slot(s, "A").get("boot_status") != "bad":
-            fail(f"slot A (v3) is not marked bad after the rollback: {s}")
-    else:
-        vm.agent.run("rauc status mark-bad other")  # what the hub does on a rollback
+    deadline = mins(120)
+    while True:
+        s = updates(http)
+        h = (s.get("history") or [{}])[0]
+        if h.get("kind") == "rolled_back":
+            break
+        if time.monotonic() > deadline:
+            fail(f"the hub did not report the rollback: {s}")
+        time.sleep(2)
+    if h.get("version") != "3":
+        fail(f"the rollback is reported for version {h.get('version')}: {s}")
+    if slot(s, "A").get("boot_status") != "bad":
+        fail(f"slot A (v3) is not marked bad after the rollback: {s}")
     message_kept("the rollback")
     step(f"v3 was tried in slot A and rolled back to slot B (version 2) in"
          f" {FIGURES['reboot_to_rolled_back_s']} s; the hub reports it")
 
     # --- refusals ---------------------------------------------------------------------------
-    for name, path, port, reason in (
-        ("foreign", args.foreign, 1232, r"signature|certificate|verif"),
+    for name, path, reason in (
+        ("foreign", args.foreign, r"signature|certificate|verif"),
         # A verity bundle's signature covers the payload's hash tree, not each byte: a flipped
         # payload byte passes the signature check and is caught by dm-verity while RAUC
         # reads the payload into the other slot, which fails with EIO ("Input/output
         # error"); that slot is never activated.
-        ("flipped", args.flipped, 1233, r"corrupt|verif|hash|Input/output error"),
+        ("flipped", args.flipped, r"corrupt|verif|hash|Input/output error"),
     ):
         step(f"uploading the {name} bundle")
-        if mode == "api":
-            s = upload(http, path, mins(600))
-            op = s.get("operation") or {}
-            h = (s.get("history") or [{}])[0]
-            if op.get("phase") != "failed" or h.get("kind") != "refused":
-                fail(f"the {name} bundle was not refused: {s}")
-            if not re.search(reason, op.get("message") or "", re.I):
-                fail(f"the {name} bundle was refused without a reason that says why: {op}")
-            if s.get("next_boot") != "B" or s.get("booted") != "B":
-                fail(f"after refusing the {name} bundle the next boot is not B: {s}")
-            if slot(s, "A").get("boot_status") == "good":
-                fail(f"after refusing the {name} bundle slot A may be booted: {s}")
-            step(f"refused: {op.get('message')}")
-        else:
-            status, out = vm.agent.run(f"cat </dev/tcp/10.0.2.100/{port} >/data/x.raucb;"
-                                       " rauc install /data/x.raucb; s=$?; rm -f /data/x.raucb; exit $s",
-                                       timeout=600, check=False)
-            if status == 0 or not re.search(reason, out, re.I):
-                fail(f"`rauc install` of the {name} bundle: status {status}:\n{out}")
-            step(f"refused by rauc install: {out.strip().splitlines()[-1]}")
+        s = upload(http, path, mins(600))
+        op = s.get("operation") or {}
+        h = (s.get("history") or [{}])[0]
+        if op.get("phase") != "failed" or h.get("kind") != "refused":
+            fail(f"the {name} bundle was not refused: {s}")
+        if not re.search(reason, op.get("message") or "", re.I):
+            fail(f"the {name} bundle was refused without a reason that says why: {op}")
+        if s.get("next_boot") != "B" or s.get("booted") != "B":
+            fail(f"after refusing the {name} bundle the next boot is not B: {s}")
+        if slot(s, "A").get("boot_status") == "good":
+            fail(f"after refusing the {name} bundle slot A may be booted: {s}")
+        step(f"refused: {op.get('message')}")
 
     _, out = vm.agent.run("grub-editenv /boot/efi/EFI/BOOT/grubenv list | tr '\\n' ' '")
     step(f"GRUB's environment at the end: {out.strip()}")
