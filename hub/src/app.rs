@@ -92,6 +92,7 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
     systemd::spawn_watchdog(running.http);
     let mut running = running;
     let serving = crate::appliance::serving(
+        &running.store,
         &running.updates,
         &running.gpio,
         &running.team,

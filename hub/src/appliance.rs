@@ -1,7 +1,8 @@
 //! Wiring of the box's own parts (APP-7, APP-8): the updater and the GPIO lines, started
 //! with the other services; once the hub serves, the probe of its own health that keeps the
-//! booted slot (or, on a slot on trial that never gets healthy, asks for the fallback
-//! reboot) and drives the status LED, and what the button's presses do.
+//! booted slot and the store it migrated (or, on a slot on trial that never gets healthy,
+//! asks for the fallback reboot) and drives the status LED, and what the button's presses
+//! do.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -40,9 +41,10 @@ pub async fn start(
     Ok((updates, gpio))
 }
 
-/// Once the hub serves: confirms the slot when healthy, keeps the LED current, and acts on
-/// the button.
+/// Once the hub serves: confirms the slot and the migrated store when healthy, keeps the
+/// LED current, and acts on the button.
 pub fn serving(
+    store: &Store,
     updates: &Updates,
     gpio: &Gpio,
     team: &Team,
@@ -61,40 +63,44 @@ pub fn serving(
         }
     };
     vec![
-        tokio::spawn(confirm(updates.clone(), probe.clone())),
+        tokio::spawn(confirm(store.clone(), updates.clone(), probe.clone())),
         tokio::spawn(watch_health(gpio.clone(), probe)),
         tokio::spawn(follow_updates(updates.clone(), gpio.clone())),
         tokio::spawn(act_on_presses(gpio.clone(), team.clone(), http)),
     ]
 }
 
-/// Keeps the booted slot once every part answers; gives up on a slot on trial that does
-/// not within the deadline.
-async fn confirm(updates: Updates, probe: Probe) {
-    if !updates.enabled() {
-        return;
-    }
-    let deadline = tokio::time::Instant::now() + updates.health_deadline();
+/// Keeps the booted slot and the store this start migrated once every part answers; gives
+/// up on a slot on trial that does not within the deadline. Without the updater (a hub
+/// installed from the .deb) the store is still kept: downgrading the package by hand then
+/// meets the documented refusal, not a copy put back over what people wrote since.
+async fn confirm(store: Store, updates: Updates, probe: Probe) {
+    let mut deadline =
+        Some(tokio::time::Instant::now() + updates.health_deadline()).filter(|_| updates.enabled());
     loop {
-        let last = match probe.check().await {
-            Ok(()) => {
-                match updates.healthy().await {
-                    Ok(()) => tracing::info!("Healthy: the booted system slot is kept."),
-                    Err(e) => tracing::error!(error = %e, "Cannot confirm the booted slot."),
-                }
-                return;
-            }
+        let why = match probe.check().await {
+            Ok(()) => break,
             Err(why) => why,
         };
-        if tokio::time::Instant::now() >= deadline {
-            match updates.unhealthy(&last).await {
-                Ok(true) => {}
-                Ok(false) => tracing::error!(why = %last, "The hub is not healthy."),
-                Err(e) => tracing::error!(error = %e, why = %last, "The hub is not healthy."),
+        if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+            deadline = None;
+            match updates.unhealthy(&why).await {
+                Ok(true) => return,
+                // Not on trial: nothing to fall back to, so wait for health as long as it takes.
+                Ok(false) => tracing::error!(why = %why, "The hub is not healthy."),
+                Err(e) => tracing::error!(error = %e, why = %why, "The hub is not healthy."),
             }
-            return;
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    if let Err(e) = store.keep_migrated().await {
+        tracing::error!(error = %e, "Cannot keep the copy of the store from before its migration.");
+    }
+    if updates.enabled() {
+        match updates.healthy().await {
+            Ok(()) => tracing::info!("Healthy: the booted system slot is kept."),
+            Err(e) => tracing::error!(error = %e, "Cannot confirm the booted slot."),
+        }
     }
 }
 

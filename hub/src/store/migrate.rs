@@ -89,6 +89,11 @@ pub(super) fn apply(conn: &Connection, path: &Path) -> Result<(), StoreError> {
             known,
         });
     }
+    // A fresh store has nothing to go back to; an existing one is copied first, so a hub
+    // that knew only this schema can still open it if the update is rolled back.
+    if current > 0 && current < known {
+        super::trial::take(conn, path, current)?;
+    }
     for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let version = index as i64 + 1;
         // The version bump shares the transaction, so a crash never leaves half a step.

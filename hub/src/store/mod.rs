@@ -6,6 +6,7 @@
 mod migrate;
 mod open;
 mod reader;
+mod trial;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -30,7 +31,10 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
     #[error(
-        "the store at {path} was written by a newer hub (schema {found}, this hub knows {known})"
+        "the store at {path} was written by a newer hub (schema {found}, this hub knows \
+         {known}): start the newer hub, or restore a backup this version made with \
+         `hub restore BACKUP_FILE` (a newer hub that migrated the store kept the one it \
+         started from beside it, as {path}.schema-{known})"
     )]
     TooNew {
         path: PathBuf,
@@ -87,9 +91,14 @@ impl Store {
     /// Opens (creating if needed) the store, refuses a damaged file, applies migrations and
     /// starts the writer thread.
     pub fn open(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
-        let conn = open::open_write_connection(path)?;
-        open::check_integrity(&conn, path)?;
-        migrate::apply(&conn, path)?;
+        let conn = match Self::open_migrated(path) {
+            // A rolled-back update: the hub that migrated the store never got healthy.
+            Err(StoreError::TooNew { found, known, .. }) if trial::waiting(path, known) => {
+                trial::put_back(path, known, found)?;
+                Self::open_migrated(path)?
+            }
+            other => other?,
+        };
         let writer = writer::Writer::start(conn, &options)?;
         let readers = reader::ReadPool::open(path, options.readers)?;
         Ok(Store {
@@ -99,6 +108,23 @@ impl Store {
                 readers,
             }),
         })
+    }
+
+    fn open_migrated(path: &Path) -> Result<rusqlite::Connection, StoreError> {
+        let conn = open::open_write_connection(path)?;
+        open::check_integrity(&conn, path)?;
+        migrate::apply(&conn, path)?;
+        Ok(conn)
+    }
+
+    /// This hub has been healthy on the store it migrated: the copy from before the
+    /// migration is no longer put back by an older hub, only kept for a restore by hand
+    /// (see `trial.rs`). Returns that copy's path, if this start migrated.
+    pub async fn keep_migrated(&self) -> Result<Option<PathBuf>, StoreError> {
+        let path = self.inner.path.clone();
+        tokio::task::spawn_blocking(move || trial::keep(&path))
+            .await
+            .map_err(|_| StoreError::JobLost)?
     }
 
     pub fn path(&self) -> &Path {

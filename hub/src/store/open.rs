@@ -91,6 +91,12 @@ pub fn backup_to(store_path: &Path, dest: &Path) -> Result<(), StoreError> {
         StoreError::Sqlite(e) => corrupt_or(e, store_path),
         other => other,
     })?;
+    copy_to(&src, dest)
+}
+
+/// Copies the database `src` is open on to `dest` as one standalone file, checked whole,
+/// and on the disk (file and directory synced) before it takes `dest`'s name.
+pub(super) fn copy_to(src: &Connection, dest: &Path) -> Result<(), StoreError> {
     let tmp = dest.with_extension("partial");
     let _ = std::fs::remove_file(&tmp);
     src.backup(rusqlite::MAIN_DB, &tmp, None)?;
@@ -99,10 +105,29 @@ pub fn backup_to(store_path: &Path, dest: &Path) -> Result<(), StoreError> {
     // A backup is a standalone file: fold the WAL so a copy of the one file is enough.
     check.execute_batch("PRAGMA journal_mode=DELETE;")?;
     drop(check);
-    std::fs::rename(&tmp, dest).map_err(|source| StoreError::Io {
-        path: dest.to_owned(),
-        source,
-    })
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| StoreError::Io { path, source }
+    };
+    std::fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(io(&tmp))?;
+    std::fs::rename(&tmp, dest).map_err(io(dest))?;
+    sync_dir(dest)
+}
+
+/// Syncs the directory holding `path`, so a rename in it survives a power cut.
+pub(super) fn sync_dir(path: &Path) -> Result<(), StoreError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| StoreError::Io {
+            path: dir.to_owned(),
+            source,
+        })
 }
 
 /// Replaces the store's content with a backup, after checking the backup is whole. The
