@@ -99,20 +99,29 @@ pub fn backup_to(store_path: &Path, dest: &Path) -> Result<(), StoreError> {
 pub(super) fn copy_to(src: &Connection, dest: &Path) -> Result<(), StoreError> {
     let tmp = dest.with_extension("partial");
     let _ = std::fs::remove_file(&tmp);
-    src.backup(rusqlite::MAIN_DB, &tmp, None)?;
-    let check = Connection::open(&tmp)?;
-    check_integrity(&check, &tmp)?;
-    // A backup is a standalone file: fold the WAL so a copy of the one file is enough.
-    check.execute_batch("PRAGMA journal_mode=DELETE;")?;
-    drop(check);
-    let io = |path: &Path| {
-        let path = path.to_owned();
-        move |source| StoreError::Io { path, source }
-    };
-    std::fs::File::open(&tmp)
-        .and_then(|f| f.sync_all())
-        .map_err(io(&tmp))?;
-    std::fs::rename(&tmp, dest).map_err(io(dest))?;
+    let copied = (|| {
+        src.backup(rusqlite::MAIN_DB, &tmp, None)?;
+        let check = Connection::open(&tmp)?;
+        check_integrity(&check, &tmp)?;
+        // A backup is a standalone file: fold the WAL so a copy of the one file is enough.
+        check.execute_batch("PRAGMA journal_mode=DELETE;")?;
+        drop(check);
+        std::fs::File::open(&tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(|source| StoreError::Io {
+                path: tmp.clone(),
+                source,
+            })
+    })();
+    if let Err(e) = copied {
+        // A disk too full for the copy must not stay fuller for the attempt.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    std::fs::rename(&tmp, dest).map_err(|source| StoreError::Io {
+        path: dest.to_owned(),
+        source,
+    })?;
     sync_dir(dest)
 }
 
