@@ -79,7 +79,7 @@ pub struct Running {
 pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
     // Boxed: the start-up future is large, too large for the main thread's stack in
     // debug builds.
-    let running = Box::pin(start(config, mode, Clock::system())).await?;
+    let mut running = Box::pin(start(config, mode, Clock::system())).await?;
     announce(
         &running.http,
         running.https,
@@ -90,7 +90,6 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
     );
     systemd::ready();
     systemd::spawn_watchdog(running.http);
-    let mut running = running;
     let serving = crate::appliance::serving(
         &running.store,
         &running.updates,
