@@ -54,6 +54,16 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// For `map_err`: an I/O failure on `path`.
+    pub(super) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+        move |source| StoreError::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
 /// Tunables; the defaults suit the appliance.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {

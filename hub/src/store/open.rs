@@ -18,10 +18,7 @@ const READER_CACHE_KIB: i64 = 256;
 /// The connection the writer owns: WAL, `synchronous=FULL`, foreign keys on.
 pub(super) fn open_write_connection(path: &Path) -> Result<Connection, StoreError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
-            path: dir.to_owned(),
-            source,
-        })?;
+        std::fs::create_dir_all(dir).map_err(StoreError::io(dir))?;
     }
     let conn = Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
@@ -99,44 +96,41 @@ pub fn backup_to(store_path: &Path, dest: &Path) -> Result<(), StoreError> {
 pub(super) fn copy_to(src: &Connection, dest: &Path) -> Result<(), StoreError> {
     let tmp = dest.with_extension("partial");
     let _ = std::fs::remove_file(&tmp);
-    let copied = (|| {
-        src.backup(rusqlite::MAIN_DB, &tmp, None)?;
-        let check = Connection::open(&tmp)?;
-        check_integrity(&check, &tmp)?;
-        // A backup is a standalone file: fold the WAL so a copy of the one file is enough.
-        check.execute_batch("PRAGMA journal_mode=DELETE;")?;
-        drop(check);
-        std::fs::File::open(&tmp)
-            .and_then(|f| f.sync_all())
-            .map_err(|source| StoreError::Io {
-                path: tmp.clone(),
-                source,
-            })
-    })();
-    if let Err(e) = copied {
+    if let Err(e) = copy_whole(src, &tmp) {
         // A disk too full for the copy must not stay fuller for the attempt.
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
-    std::fs::rename(&tmp, dest).map_err(|source| StoreError::Io {
-        path: dest.to_owned(),
-        source,
-    })?;
+    std::fs::rename(&tmp, dest).map_err(StoreError::io(dest))?;
     sync_dir(dest)
+}
+
+fn copy_whole(src: &Connection, tmp: &Path) -> Result<(), StoreError> {
+    src.backup(rusqlite::MAIN_DB, tmp, None)?;
+    let check = Connection::open(tmp)?;
+    check_integrity(&check, tmp)?;
+    // A backup is a standalone file: fold the WAL so a copy of the one file is enough.
+    check.execute_batch("PRAGMA journal_mode=DELETE;")?;
+    drop(check);
+    std::fs::File::open(tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(StoreError::io(tmp))
+}
+
+/// The directory holding `path` (`.` for a bare file name).
+pub(super) fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
 }
 
 /// Syncs the directory holding `path`, so a rename in it survives a power cut.
 pub(super) fn sync_dir(path: &Path) -> Result<(), StoreError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = dir_of(path);
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(|source| StoreError::Io {
-            path: dir.to_owned(),
-            source,
-        })
+        .map_err(StoreError::io(dir))
 }
 
 /// Replaces the store's content with a backup, after checking the backup is whole. The
@@ -153,10 +147,7 @@ pub fn restore_from(store_path: &Path, backup: &Path) -> Result<(), StoreError> 
     // A damaged live file cannot be opened as a backup target: move it aside first.
     if store_path.exists() {
         let aside = store_path.with_extension("damaged");
-        std::fs::rename(store_path, &aside).map_err(|source| StoreError::Io {
-            path: store_path.to_owned(),
-            source,
-        })?;
+        std::fs::rename(store_path, &aside).map_err(StoreError::io(store_path))?;
         for ext in ["db-wal", "db-shm"] {
             let _ = std::fs::remove_file(store_path.with_extension(ext));
         }

@@ -20,22 +20,19 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
-use super::open::{copy_to, sync_dir};
+use super::open::{copy_to, dir_of, sync_dir};
 use super::StoreError;
 
 const TRIAL: &str = ".trial";
 
 fn copy_path(store: &Path, version: i64, suffix: &str) -> PathBuf {
-    let mut name = store.as_os_str().to_owned();
-    name.push(format!(".schema-{version}{suffix}"));
-    PathBuf::from(name)
+    with_suffix(store, &format!(".schema-{version}{suffix}"))
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io {
-        path: path.to_owned(),
-        source,
-    }
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 /// Copies the store, at schema `version`, to `hub.db.schema-<version>.trial` before the
@@ -62,10 +59,10 @@ pub(super) fn put_back(store: &Path, known: i64, found: i64) -> Result<PathBuf, 
         match std::fs::rename(&from, &to) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !ext.is_empty() => {}
-            Err(e) => return Err(io(&from)(e)),
+            Err(e) => return Err(StoreError::io(&from)(e)),
         }
     }
-    std::fs::rename(&copy, store).map_err(io(&copy))?;
+    std::fs::rename(&copy, store).map_err(StoreError::io(&copy))?;
     sync_dir(store)?;
     tracing::warn!(
         abandoned = %aside.display(), schema = found, back_to = known,
@@ -75,29 +72,19 @@ pub(super) fn put_back(store: &Path, known: i64, found: i64) -> Result<PathBuf, 
     Ok(aside)
 }
 
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
 /// The migrated hub is healthy: its copy stops being one to put back. It stays as
 /// `hub.db.schema-N` for a restore by hand, and older kept copies go. Returns the copy
 /// kept, if there was a trial one.
 pub(super) fn keep(store: &Path) -> Result<Option<PathBuf>, StoreError> {
-    let (Some(dir), Some(name)) = (store.parent(), store.file_name()) else {
+    let Some(name) = store.file_name() else {
         return Ok(None);
     };
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
+    let dir = dir_of(store);
     let prefix = format!("{}.schema-", name.to_string_lossy());
     let mut trials = Vec::new();
     let mut kept = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
-        let entry = entry.map_err(io(dir))?;
+    for entry in std::fs::read_dir(dir).map_err(StoreError::io(dir))? {
+        let entry = entry.map_err(StoreError::io(dir))?;
         let file = entry.file_name().to_string_lossy().into_owned();
         let Some(rest) = file.strip_prefix(&prefix) else {
             continue;
@@ -115,7 +102,7 @@ pub(super) fn keep(store: &Path) -> Result<Option<PathBuf>, StoreError> {
     };
     let dest = copy_path(store, version, "");
     let from = copy_path(store, version, TRIAL);
-    std::fs::rename(&from, &dest).map_err(io(&from))?;
+    std::fs::rename(&from, &dest).map_err(StoreError::io(&from))?;
     let older_trials = trials
         .iter()
         .filter(|v| **v != version)
@@ -125,7 +112,7 @@ pub(super) fn keep(store: &Path) -> Result<Option<PathBuf>, StoreError> {
         .filter(|v| **v != version)
         .map(|v| copy_path(store, *v, ""));
     for old in older_trials.chain(older_kept) {
-        std::fs::remove_file(&old).map_err(io(&old))?;
+        std::fs::remove_file(&old).map_err(StoreError::io(&old))?;
     }
     sync_dir(store)?;
     tracing::info!(copy = %dest.display(), "The migrated store is healthy: the copy from before the migration is kept for a restore by hand.");
